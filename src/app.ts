@@ -1,0 +1,91 @@
+// Builds the Fastify application from its dependencies. Tests build it directly; server.ts
+// is the only place that listens.
+import crypto from 'node:crypto';
+import type { ServerOptions } from 'node:https';
+import Fastify, { FastifyInstance } from 'fastify';
+import pino, { Logger } from 'pino';
+import type { Config } from './config.js';
+import { adminRoutes } from './http/admin/index.js';
+import { enrollmentRoutes } from './http/enrollment.js';
+import { errorHandler } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { termsOfUseRoutes } from './http/terms-of-use.js';
+import type { EntraValidator } from './identity/entra.js';
+import { loggerOptions } from './log.js';
+import type { CertificateAuthority } from './pki/ca.js';
+import { DeviceService } from './service/devices.js';
+import { EnrollmentAccountService } from './service/enrollment-accounts.js';
+import type { EnrollmentDeps } from './service/enrollment-deps.js';
+import { EnrollmentEndpoints } from './service/enrollment-endpoints.js';
+import { TenantService } from './service/tenants.js';
+import type { Store } from './store/types.js';
+
+export interface AppContext {
+  config: Config;
+  store: Store;
+  ca: CertificateAuthority;
+  entra: EntraValidator;
+  adminToken: string;
+  /** 32-byte server secret; sub-keys are derived per purpose. */
+  secretKey: Buffer;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+export function deriveKey(secret: Buffer, purpose: string): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), `fenestra:${purpose}`, 32));
+}
+
+export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } = {}): Promise<FastifyInstance> {
+  const logger = ctx.logger ?? pino(loggerOptions(ctx.config.logLevel));
+  const app = Fastify({
+    loggerInstance: logger,
+    https: opts.https ?? null,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    bodyLimit: 64 * 1024,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  }) as unknown as FastifyInstance;
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    if (request.url.startsWith('/api/')) return reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });
+    return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  const now = ctx.now ?? (() => new Date());
+  const blobSecret = deriveKey(ctx.secretKey, 'terms-of-use');
+  const cfg = ctx.config;
+  const deps: EnrollmentDeps = {
+    settings: {
+      publicUrl: cfg.publicUrl,
+      providerId: cfg.providerId,
+      serverName: 'fenestra',
+      certValidityDays: cfg.certValidityDays,
+      renewPeriodDays: cfg.renewPeriodDays,
+      retryIntervalDays: Math.min(7, cfg.renewPeriodDays),
+      minRsaBits: 2048,
+    },
+    store: ctx.store,
+    ca: ctx.ca,
+    entra: ctx.entra,
+    blobSecret,
+    now,
+  };
+
+  await app.register(healthRoutes, { store: ctx.store });
+  await app.register(enrollmentRoutes, { endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })) });
+  await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
+  await app.register(adminRoutes, {
+    adminToken: ctx.adminToken,
+    store: ctx.store,
+    tenants: new TenantService(ctx.store),
+    accounts: new EnrollmentAccountService(ctx.store),
+    devices: new DeviceService(ctx.store),
+  });
+  return app;
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// fenestra command line: `fenestra serve` (default) starts the server.
+import { ConfigError, loadConfig } from './config.js';
+import { startServer } from './server.js';
+
+const USAGE = `usage: fenestra <command>
+
+commands:
+  serve     start the MDM server (default); configured by FENESTRA_* environment variables
+  help      show this help
+`;
+
+async function serve(): Promise<void> {
+  let cfg;
+  try {
+    cfg = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`fenestra: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const server = await startServer(cfg);
+  if (server.adminTokenGenerated) {
+    process.stdout.write(
+      `\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${server.adminToken}\n\n`,
+    );
+  }
+  server.app.log.info({ address: server.address, publicUrl: cfg.publicUrl, store: server.store.kind }, 'fenestra listening');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        server.app.log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+const cmd = process.argv[2] ?? 'serve';
+if (cmd === 'serve') {
+  serve().catch((err) => {
+    process.stderr.write(`fenestra: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+} else if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
+  process.stdout.write(USAGE);
+} else {
+  process.stderr.write(`fenestra: unknown command ${JSON.stringify(cmd)}\n${USAGE}`);
+  process.exit(2);
+}

@@ -1,0 +1,153 @@
+// One typed, validated configuration object, read from the environment once at start-up.
+import path from 'node:path';
+
+export interface Config {
+  /** Base URL devices use, e.g. https://mdm.example.com (no path). */
+  publicUrl: string;
+  listenHost: string;
+  listenPort: number;
+  dataDir: string;
+  certsDir: string;
+  /** sqlite file path or postgres URL. */
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  tls?: { certFile: string; keyFile: string };
+  ca?: { certFile: string; keyFile: string };
+  adminToken?: string;
+  entraAuthority?: string;
+  logLevel: string;
+  production: boolean;
+  /** Validity of issued device certificates, days. */
+  certValidityDays: number;
+  /** Days before expiry at which a device renews (CertificateStore/My/WSTEP/Renew/RenewPeriod). */
+  renewPeriodDays: number;
+  /** OMA-DM account name (w7 PROVIDER-ID, DMClient/Provider/<id>). */
+  providerId: string;
+  /** base64 32-byte key for signing/encrypting server-side secrets; generated in dataDir if unset. */
+  secretKey?: string;
+}
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function intVar(env: Env, name: string, def: number, min: number, max: number, problems: string[]): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return def;
+  if (!/^\d+$/.test(raw.trim())) {
+    problems.push(`${name}=${JSON.stringify(raw)} is not a whole number`);
+    return def;
+  }
+  const n = Number(raw);
+  if (n < min || n > max) problems.push(`${name}=${n} is out of range (${min}..${max})`);
+  return n;
+}
+
+function pairVar(env: Env, a: string, b: string, problems: string[]): { certFile: string; keyFile: string } | undefined {
+  const cert = env[a];
+  const key = env[b];
+  if (!cert && !key) return undefined;
+  if (!cert || !key) {
+    problems.push(`${a} and ${b} must be set together (got only ${cert ? a : b})`);
+    return undefined;
+  }
+  return { certFile: path.resolve(cert), keyFile: path.resolve(key) };
+}
+
+function parseListen(raw: string, problems: string[]): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(raw.trim());
+  if (!m) {
+    problems.push(`FENESTRA_LISTEN=${JSON.stringify(raw)} must be host:port, e.g. 0.0.0.0:8443`);
+    return { host: '0.0.0.0', port: 8443 };
+  }
+  const port = Number(m[3]);
+  if (port > 65535) problems.push(`FENESTRA_LISTEN port ${port} is out of range`);
+  return { host: m[1] ?? m[2], port };
+}
+
+function parsePublicUrl(raw: string, problems: string[]): string {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    problems.push(`FENESTRA_PUBLIC_URL=${JSON.stringify(raw)} is not a URL`);
+    return 'https://localhost';
+  }
+  if (u.protocol !== 'https:') problems.push(`FENESTRA_PUBLIC_URL must use https:// (Windows enrolls over HTTPS only), got ${u.protocol}`);
+  if (u.pathname !== '/' || u.search || u.hash) {
+    problems.push('FENESTRA_PUBLIC_URL must be an origin without path, query or fragment (Windows uses fixed /EnrollmentServer paths)');
+  }
+  if (u.username || u.password) problems.push('FENESTRA_PUBLIC_URL must not contain credentials');
+  return u.origin;
+}
+
+function parseDatabase(raw: string | undefined, dataDir: string, problems: string[]): Config['database'] {
+  if (!raw) return { kind: 'sqlite', file: path.join(dataDir, 'fenestra.db') };
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) return { kind: 'postgres', url: raw };
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (!file) problems.push('FENESTRA_DATABASE_URL=sqlite: needs a file path, e.g. sqlite:./data/fenestra.db');
+    return { kind: 'sqlite', file: path.resolve(file || 'fenestra.db') };
+  }
+  problems.push('FENESTRA_DATABASE_URL must start with sqlite: or postgres:// (the URL is not shown: it may hold a password)');
+  return { kind: 'sqlite', file: path.join(dataDir, 'fenestra.db') };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const production = env.NODE_ENV === 'production' || env.FENESTRA_ENV === 'production';
+  const listen = parseListen(env.FENESTRA_LISTEN ?? '0.0.0.0:8443', problems);
+  const defaultPublic = `https://localhost${listen.port === 443 ? '' : `:${listen.port}`}`;
+  if (production && !env.FENESTRA_PUBLIC_URL) problems.push('FENESTRA_PUBLIC_URL is required in production');
+  const publicUrl = parsePublicUrl(env.FENESTRA_PUBLIC_URL ?? defaultPublic, problems);
+  const dataDir = path.resolve(env.FENESTRA_DATA_DIR ?? './data');
+  const certsDir = path.resolve(env.FENESTRA_CERTS_DIR ?? './certs-dev');
+  const adminToken = env.FENESTRA_ADMIN_TOKEN || undefined;
+  if (adminToken !== undefined && adminToken.length < 24) problems.push('FENESTRA_ADMIN_TOKEN must be at least 24 characters');
+  if (production && !adminToken) problems.push('FENESTRA_ADMIN_TOKEN is required in production');
+  let entraAuthority: string | undefined;
+  if (env.FENESTRA_ENTRA_AUTHORITY) {
+    try {
+      const u = new URL(env.FENESTRA_ENTRA_AUTHORITY);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+      entraAuthority = env.FENESTRA_ENTRA_AUTHORITY.replace(/\/+$/, '');
+    } catch {
+      problems.push(`FENESTRA_ENTRA_AUTHORITY=${JSON.stringify(env.FENESTRA_ENTRA_AUTHORITY)} is not an http(s) URL`);
+    }
+  }
+  const logLevel = env.FENESTRA_LOG_LEVEL ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
+    problems.push(`FENESTRA_LOG_LEVEL=${JSON.stringify(logLevel)} must be one of fatal, error, warn, info, debug, trace, silent`);
+  }
+  const certValidityDays = intVar(env, 'FENESTRA_CERT_VALIDITY_DAYS', 365, 1, 3650, problems);
+  const renewPeriodDays = intVar(env, 'FENESTRA_RENEW_PERIOD_DAYS', 42, 1, 1000, problems);
+  const providerId = env.FENESTRA_PROVIDER_ID ?? 'fenestra';
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(providerId)) problems.push('FENESTRA_PROVIDER_ID must be 1-64 characters of A-Z a-z 0-9 . _ -');
+  const secretKey = env.FENESTRA_SECRET_KEY || undefined;
+  if (secretKey !== undefined && Buffer.from(secretKey, 'base64').length !== 32) {
+    problems.push('FENESTRA_SECRET_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  const cfg: Config = {
+    publicUrl,
+    listenHost: listen.host,
+    listenPort: listen.port,
+    dataDir,
+    certsDir,
+    database: parseDatabase(env.FENESTRA_DATABASE_URL, dataDir, problems),
+    tls: pairVar(env, 'FENESTRA_TLS_CERT', 'FENESTRA_TLS_KEY', problems),
+    ca: pairVar(env, 'FENESTRA_CA_CERT', 'FENESTRA_CA_KEY', problems),
+    adminToken,
+    entraAuthority,
+    logLevel,
+    production,
+    certValidityDays,
+    renewPeriodDays,
+    providerId,
+    secretKey,
+  };
+  if (problems.length) throw new ConfigError(problems);
+  return cfg;
+}

@@ -1,0 +1,104 @@
+// The admin REST API under /api/v1: bearer-token auth, JSON in and out, OpenAPI document.
+import swagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { DeviceService } from '../../service/devices.js';
+import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
+import type { TenantService } from '../../service/tenants.js';
+import type { Store } from '../../store/types.js';
+import { actorOf, adminAuthHook } from './auth.js';
+import {
+  accountCreateBody,
+  auditQuery,
+  errorSchema,
+  idParams,
+  pageQuery,
+  tenantCreateBody,
+  tenantIdParams,
+  tenantPatchBody,
+  tenantSchema,
+} from './schemas.js';
+
+export interface AdminDeps {
+  adminToken: string;
+  store: Store;
+  tenants: TenantService;
+  accounts: EnrollmentAccountService;
+  devices: DeviceService;
+}
+
+export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: { title: 'fenestra admin API', version: '1' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', adminAuthHook(deps.adminToken));
+    const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+
+    api.get('/api/v1/tenants', { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: tenantSchema } } } }, () =>
+      deps.tenants.list(),
+    );
+    api.post<{ Body: { tenantId: string; cloud: 'standard' | 'gcc-high'; audiences: string[]; enrollmentUrl?: string; remediationUrl?: string } }>(
+      '/api/v1/tenants',
+      { schema: { tags: ['tenants'], body: tenantCreateBody, response: { 201: tenantSchema, ...errors } } },
+      async (request, reply) => reply.code(201).send(await deps.tenants.connect(request.body, actorOf(request))),
+    );
+    api.get<{ Params: { tenantId: string } }>(
+      '/api/v1/tenants/:tenantId',
+      { schema: { tags: ['tenants'], params: tenantIdParams, response: { 200: tenantSchema, ...errors } } },
+      (request) => deps.tenants.get(request.params.tenantId),
+    );
+    api.patch<{ Params: { tenantId: string }; Body: Record<string, never> }>(
+      '/api/v1/tenants/:tenantId',
+      { schema: { tags: ['tenants'], params: tenantIdParams, body: tenantPatchBody, response: { 200: tenantSchema, ...errors } } },
+      (request) => deps.tenants.change(request.params.tenantId, request.body, actorOf(request)),
+    );
+    api.delete<{ Params: { tenantId: string } }>(
+      '/api/v1/tenants/:tenantId',
+      { schema: { tags: ['tenants'], params: tenantIdParams, response: { ...errors } } },
+      async (request, reply) => {
+        await deps.tenants.disconnect(request.params.tenantId, actorOf(request));
+        return reply.code(204).send();
+      },
+    );
+
+    api.get('/api/v1/enrollment-accounts', { schema: { tags: ['enrollment accounts'] } }, () => deps.accounts.list());
+    api.post<{ Body: { username: string; password: string } }>(
+      '/api/v1/enrollment-accounts',
+      { schema: { tags: ['enrollment accounts'], body: accountCreateBody, response: { ...errors } } },
+      async (request, reply) =>
+        reply.code(201).send(await deps.accounts.create(request.body.username, request.body.password, actorOf(request))),
+    );
+    api.delete<{ Params: { id: string } }>(
+      '/api/v1/enrollment-accounts/:id',
+      { schema: { tags: ['enrollment accounts'], params: idParams, response: { ...errors } } },
+      async (request, reply) => {
+        await deps.accounts.remove(request.params.id, actorOf(request));
+        return reply.code(204).send();
+      },
+    );
+
+    api.get<{ Querystring: { limit: number; offset: number } }>(
+      '/api/v1/devices',
+      { schema: { tags: ['devices'], querystring: pageQuery } },
+      (request) => deps.devices.list(request.query.limit, request.query.offset),
+    );
+    api.get<{ Params: { id: string } }>(
+      '/api/v1/devices/:id',
+      { schema: { tags: ['devices'], params: idParams, response: { ...errors } } },
+      (request) => deps.devices.get(request.params.id),
+    );
+
+    api.get<{ Querystring: { limit: number; before?: number } }>(
+      '/api/v1/audit',
+      { schema: { tags: ['audit'], querystring: auditQuery } },
+      async (request) => ({ entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }) }),
+    );
+  });
+}

@@ -1,0 +1,91 @@
+// JSON schemas of the admin API: request validation (errors carry the JSON pointer) and the OpenAPI document.
+export const errorSchema = {
+  type: 'object',
+  properties: {
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' }, pointer: { type: 'string' } },
+      required: ['code', 'message'],
+    },
+  },
+} as const;
+
+const nullableHttpsUrl = { anyOf: [{ type: 'string', maxLength: 2048 }, { type: 'null' }] } as const;
+
+export const tenantSchema = {
+  type: 'object',
+  properties: {
+    tenantId: { type: 'string' },
+    cloud: { type: 'string', enum: ['standard', 'gcc-high'] },
+    audiences: { type: 'array', items: { type: 'string' } },
+    enrollmentUrl: { type: 'string' },
+    remediationUrl: { type: 'string' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+  },
+} as const;
+
+export const tenantCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['tenantId', 'cloud', 'audiences'],
+  properties: {
+    tenantId: { type: 'string', maxLength: 64, description: 'Entra tenant ID (GUID)' },
+    cloud: { type: 'string', enum: ['standard', 'gcc-high'] },
+    audiences: {
+      type: 'array',
+      minItems: 1,
+      maxItems: 16,
+      items: { type: 'string', minLength: 1, maxLength: 512 },
+      description: 'Accepted token audiences: the MDM app ID URI and/or its client ID',
+    },
+    enrollmentUrl: nullableHttpsUrl,
+    remediationUrl: nullableHttpsUrl,
+  },
+} as const;
+
+export const tenantPatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: {
+    cloud: tenantCreateBody.properties.cloud,
+    audiences: tenantCreateBody.properties.audiences,
+    enrollmentUrl: nullableHttpsUrl,
+    remediationUrl: nullableHttpsUrl,
+  },
+} as const;
+
+export const tenantIdParams = {
+  type: 'object',
+  required: ['tenantId'],
+  properties: { tenantId: { type: 'string', maxLength: 64 } },
+} as const;
+
+export const accountCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['username', 'password'],
+  properties: {
+    username: { type: 'string', minLength: 1, maxLength: 256 },
+    password: { type: 'string', minLength: 8, maxLength: 1024 },
+  },
+} as const;
+
+export const pageQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    offset: { type: 'integer', minimum: 0, default: 0 },
+  },
+} as const;
+
+export const auditQuery = {
+  type: 'object',
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    before: { type: 'integer', minimum: 1 },
+  },
+} as const;
+
+export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 256 } } } as const;

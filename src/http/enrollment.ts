@@ -1,0 +1,65 @@
+// Device-facing enrollment routes (MS-MDE2 discovery, MS-XCEP policy, MS-WSTEP enrollment).
+// Only application/soap+xml bodies are read here, up to MAX_SOAP_BYTES.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { MAX_SOAP_BYTES } from '../protocol/soap.js';
+import type { EnrollmentEndpoints, SoapReply } from '../service/enrollment-endpoints.js';
+import { PATHS } from '../service/urls.js';
+import { sendWhole } from './send.js';
+import { peerCertificateDer } from './tls-peer.js';
+
+const SOAP_TYPE = 'application/soap+xml; charset=utf-8';
+
+function soapBody(request: FastifyRequest, reply: FastifyReply): Buffer | undefined {
+  if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+    void sendWhole(reply, 400, 'text/plain; charset=utf-8', 'A SOAP envelope is required in the request body\n');
+    return undefined;
+  }
+  return request.body;
+}
+
+export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: EnrollmentEndpoints }): Promise<void> {
+  const { endpoints } = opts;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ['application/soap+xml', 'text/xml', 'application/xml'],
+    { parseAs: 'buffer', bodyLimit: MAX_SOAP_BYTES },
+    (_req, body, done) => done(null, body),
+  );
+
+  const answer = (reply: FastifyReply, r: SoapReply) => {
+    reply.header('x-fenestra-outcome', r.outcome);
+    return sendWhole(reply, r.status, SOAP_TYPE, r.body);
+  };
+
+  // The probe Windows sends before POSTing Discover.
+  app.get(PATHS.discovery, async (_request, reply) => sendWhole(reply, 200, 'text/html; charset=utf-8', ''));
+
+  app.post(PATHS.discovery, async (request, reply) => {
+    const body = soapBody(request, reply);
+    if (body) return answer(reply, await endpoints.discovery(body));
+  });
+
+  app.post(PATHS.policy, async (request, reply) => {
+    const body = soapBody(request, reply);
+    if (body) return answer(reply, await endpoints.policy(body, peerCertificateDer(request)));
+  });
+
+  app.post(PATHS.enrollment, async (request, reply) => {
+    const body = soapBody(request, reply);
+    if (body) return answer(reply, await endpoints.enrollment(body, peerCertificateDer(request)));
+  });
+
+  // AuthenticationServiceUrl of a Federated discovery response. Entra flows never open it; a
+  // manual enrollment that lands here is told how to enroll instead.
+  app.get(PATHS.authenticate, async (_request, reply) =>
+    sendWhole(
+      reply,
+      200,
+      'text/html; charset=utf-8',
+      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Enroll this device</title></head><body><main>' +
+        '<h1>Enroll with your work account</h1><p>This organization enrolls Windows devices through Microsoft Entra ID. ' +
+        'Open Settings &gt; Accounts &gt; Access work or school, choose Connect, then &ldquo;Join this device to Microsoft Entra ID&rdquo;, ' +
+        'and sign in with your work account.</p></main></body></html>',
+    ),
+  );
+}

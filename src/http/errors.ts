@@ -1,0 +1,54 @@
+// One error handler for the whole app. Admin API: JSON { error: { code, message, pointer? } }.
+// Device paths: short text. Never a stack trace.
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../service/errors.js';
+
+interface ValidationItem {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function pointerOf(v: ValidationItem): string {
+  const base = v.instancePath ?? '';
+  const missing = v.params?.missingProperty ?? v.params?.additionalProperty;
+  return typeof missing === 'string' ? `${base}/${missing}` : base || '/';
+}
+
+export function errorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
+  let status = 500;
+  let code = 'internal';
+  let message = 'internal error';
+  let pointer: string | undefined;
+  if (err instanceof ApiError) {
+    status = err.status;
+    code = err.code;
+    message = err.message;
+    pointer = err.pointer;
+  } else if (err.validation) {
+    const first = err.validation[0] as ValidationItem;
+    status = 400;
+    code = 'invalid';
+    pointer = pointerOf(first);
+    const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext} ` : '';
+    message = `${where}${pointer} ${first.message ?? 'is invalid'}`;
+  } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    status = 415;
+    code = 'unsupported_media_type';
+    message = `Content-Type ${JSON.stringify(request.headers['content-type'] ?? '')} is not accepted on this endpoint`;
+  } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+    status = 413;
+    code = 'too_large';
+    message = 'request body too large';
+  } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    status = err.statusCode;
+    code = (err.code ?? 'bad_request').toLowerCase();
+    message = err.message;
+  } else {
+    request.log.error({ err }, 'unhandled error');
+  }
+  if (request.url.startsWith('/api/')) {
+    return reply.code(status).send({ error: pointer ? { code, message, pointer } : { code, message } });
+  }
+  return reply.code(status).type('text/plain; charset=utf-8').send(`${message}\n`);
+}

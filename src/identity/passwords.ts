@@ -1,0 +1,39 @@
+// Enrollment-account passwords: scrypt (memory-hard, in node:crypto), constant-time compare.
+import crypto from 'node:crypto';
+import { promisify } from 'node:util';
+
+const scrypt = promisify(crypto.scrypt) as (pw: string, salt: Buffer, len: number, opts: crypto.ScryptOptions) => Promise<Buffer>;
+
+const N = 1 << 15;
+const R = 8;
+const P = 1;
+const LEN = 32;
+const MAXMEM = 64 * 1024 * 1024;
+
+export async function hashPassword(password: string): Promise<string> {
+  const salt = crypto.randomBytes(16);
+  const hash = await scrypt(password, salt, LEN, { N, r: R, p: P, maxmem: MAXMEM });
+  return `scrypt$${N}$${R}$${P}$${salt.toString('base64')}$${hash.toString('base64')}`;
+}
+
+// A fixed hash to burn the same time when the username does not exist.
+let dummy: Promise<string> | undefined;
+
+export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+  if (!stored) {
+    dummy ??= hashPassword('fenestra-dummy-password');
+    await verifyPassword(password, await dummy);
+    return false;
+  }
+  const parts = stored.split('$');
+  if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
+  const [, n, r, p, saltB64, hashB64] = parts;
+  const expected = Buffer.from(hashB64, 'base64');
+  const got = await scrypt(password, Buffer.from(saltB64, 'base64'), expected.length, {
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: MAXMEM,
+  });
+  return got.length === expected.length && crypto.timingSafeEqual(got, expected);
+}

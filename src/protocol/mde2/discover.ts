@@ -1,0 +1,78 @@
+// MS-MDE2 IDiscoveryService: the Discover request and the DiscoverResponse (§3.1.4.1).
+import { SoapFault, SoapRequest, buildSoapEnvelope } from '../soap.js';
+import { child, childText, children, esc, text } from '../xml.js';
+
+export const DISCOVER_ACTION = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment/IDiscoveryService/Discover';
+export const DISCOVER_RESPONSE_ACTION =
+  'http://schemas.microsoft.com/windows/management/2012/01/enrollment/IDiscoveryService/DiscoverResponse';
+const DISCOVERY_NS = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment';
+
+export type AuthPolicy = 'OnPremise' | 'Federated' | 'Certificate';
+const AUTH_POLICIES: readonly AuthPolicy[] = ['OnPremise', 'Federated', 'Certificate'];
+
+export interface DiscoverRequest {
+  emailAddress?: string;
+  /** e.g. "4.0"; undefined when the client did not send one. */
+  requestVersion?: string;
+  deviceType?: string;
+  applicationVersion?: string;
+  osEdition?: string;
+  authPolicies: AuthPolicy[];
+}
+
+export function parseDiscoverRequest(req: SoapRequest): DiscoverRequest {
+  if (req.bodyName !== 'Discover') throw new SoapFault('s:MessageFormat', `Expected a Discover request, got ${req.bodyName}`);
+  const r = child(req.body, 'request');
+  if (!r) throw new SoapFault('s:MessageFormat', 'Discover has no request element');
+  const ap = child(r, 'AuthPolicies');
+  const policies: AuthPolicy[] = [];
+  // Accept <AuthPolicies><AuthPolicy>x</AuthPolicy>…</AuthPolicies> and the published <AuthPolicies>x</AuthPolicies> variant.
+  const raw = children(ap, 'AuthPolicy').map((p) => (text(p) ?? '').trim());
+  if (raw.length === 0 && ap) raw.push((text(ap) ?? '').trim());
+  for (const p of raw) {
+    const match = AUTH_POLICIES.find((x) => x.toLowerCase() === p.toLowerCase());
+    if (match && !policies.includes(match)) policies.push(match);
+  }
+  const requestVersion = childText(r, 'RequestVersion') || undefined;
+  if (requestVersion !== undefined && !/^\d{1,2}(\.\d{1,2})?$/.test(requestVersion)) {
+    throw new SoapFault('s:MessageFormat', `RequestVersion ${JSON.stringify(requestVersion.slice(0, 20))} is not a version number`);
+  }
+  return {
+    emailAddress: childText(r, 'EmailAddress') || undefined,
+    requestVersion,
+    deviceType: childText(r, 'DeviceType') || undefined,
+    applicationVersion: childText(r, 'ApplicationVersion') || undefined,
+    osEdition: childText(r, 'OSEdition') || undefined,
+    authPolicies: policies,
+  };
+}
+
+/** Highest enrollment version we implement. 5.0 adds only optional attestation items we may ignore. */
+export const MAX_ENROLLMENT_VERSION = 5.0;
+
+/** EnrollmentVersion to answer: never above the client's RequestVersion nor above what we implement. */
+export function negotiateEnrollmentVersion(requestVersion: string | undefined): string | undefined {
+  if (requestVersion === undefined) return undefined;
+  const v = Math.min(Number(requestVersion), MAX_ENROLLMENT_VERSION);
+  return v.toFixed(1);
+}
+
+export interface DiscoverResponse {
+  authPolicy: AuthPolicy;
+  enrollmentVersion?: string;
+  enrollmentPolicyServiceUrl: string;
+  enrollmentServiceUrl: string;
+  authenticationServiceUrl?: string;
+}
+
+export function buildDiscoverResponse(resp: DiscoverResponse, env: { relatesTo: string; activityId: string }): string {
+  const body =
+    `<DiscoverResponse xmlns="${DISCOVERY_NS}"><DiscoverResult>` +
+    `<AuthPolicy>${resp.authPolicy}</AuthPolicy>` +
+    (resp.enrollmentVersion ? `<EnrollmentVersion>${resp.enrollmentVersion}</EnrollmentVersion>` : '') +
+    `<EnrollmentPolicyServiceUrl>${esc(resp.enrollmentPolicyServiceUrl)}</EnrollmentPolicyServiceUrl>` +
+    `<EnrollmentServiceUrl>${esc(resp.enrollmentServiceUrl)}</EnrollmentServiceUrl>` +
+    (resp.authenticationServiceUrl ? `<AuthenticationServiceUrl>${esc(resp.authenticationServiceUrl)}</AuthenticationServiceUrl>` : '') +
+    `</DiscoverResult></DiscoverResponse>`;
+  return buildSoapEnvelope({ action: DISCOVER_RESPONSE_ACTION, relatesTo: env.relatesTo, activityId: env.activityId }, body);
+}

@@ -1,0 +1,175 @@
+// The wap-provisioningdoc returned inside the RSTRC (MS-MDE2 §2.2.9.1): certificates,
+// renewal settings, the w7 APPLICATION (OMA-DM account) and the DMClient provider.
+import { esc } from './xml.js';
+
+export interface ProvisioningCert {
+  /** SHA-1 thumbprint, 40 hex chars. */
+  thumbprint: string;
+  /** base64 DER, no line breaks. */
+  base64: string;
+}
+
+export interface PollSchedule {
+  intervalForFirstSetOfRetries: number;
+  numberOfFirstRetries: number;
+  intervalForSecondSetOfRetries: number;
+  numberOfSecondRetries: number;
+  intervalForRemainingScheduledRetries: number;
+  numberOfRemainingScheduledRetries: number;
+  pollOnLogin: boolean;
+  allUsersPollOnFirstLogin: boolean;
+}
+
+/**
+ * Default schedule: every 3 min for the first 15 min after enrollment (initial configuration),
+ * every 15 min for the next 2 h, then every 8 h forever; plus a session at each sign-in so that
+ * per-user profiles follow whoever signs in to a shared PC.
+ */
+export const DEFAULT_POLL: PollSchedule = {
+  intervalForFirstSetOfRetries: 3,
+  numberOfFirstRetries: 5,
+  intervalForSecondSetOfRetries: 15,
+  numberOfSecondRetries: 8,
+  intervalForRemainingScheduledRetries: 480,
+  numberOfRemainingScheduledRetries: 0,
+  pollOnLogin: true,
+  allUsersPollOnFirstLogin: true,
+};
+
+export interface ProvisioningDoc {
+  root: ProvisioningCert;
+  client: ProvisioningCert;
+  /** 'System' for EnrollmentType=Device (device certificate), 'User' for Full. */
+  clientStore: 'User' | 'System';
+  /** Subject DN of the client certificate, e.g. "CN=user@contoso.com"; used in SSLCLIENTCERTSEARCHCRITERIA. */
+  clientSubject: string;
+  renewal?: { serverUrl: string; renewPeriodDays: number; retryIntervalDays: number };
+  providerId: string;
+  serverName: string;
+  managementUrl: string;
+  /** OMA-DM digest credentials: the device authenticates to us (APPSRV), we to the device (CLIENT). */
+  appSrvAuth: { name: string; secret: string };
+  clientAuth: { name: string; secret: string; nonceBase64: string };
+  dmClient: {
+    entDeviceName?: string;
+    entDmId: string;
+    upn?: string;
+    aadResourceId?: string;
+    poll: PollSchedule;
+  };
+}
+
+const parm = (name: string, value: string, datatype?: 'string' | 'integer' | 'boolean') =>
+  `<parm name="${name}" value="${esc(value)}"${datatype ? ` datatype="${datatype}"` : ''}/>`;
+
+/** URI-escape a subject DN the way SSLCLIENTCERTSEARCHCRITERIA expects (= , and other reserved chars). */
+export function searchCriteria(subject: string, store: 'User' | 'System'): string {
+  return `Subject=${encodeURIComponent(subject)}&Stores=My%5C${store}`;
+}
+
+/** CertificateStore/<store>/<sub>/<thumbprint>, with optional extra characteristics inside <store> (WSTEP). */
+function certStore(store: 'Root' | 'My', sub: string, cert: ProvisioningCert, withKeyContainer: boolean, extra = ''): string {
+  return (
+    `<characteristic type="CertificateStore"><characteristic type="${store}"><characteristic type="${sub}">` +
+    `<characteristic type="${cert.thumbprint}">${parm('EncodedCertificate', cert.base64)}</characteristic>` +
+    (withKeyContainer ? '<characteristic type="PrivateKeyContainer"/>' : '') +
+    `</characteristic>${extra}</characteristic></characteristic>`
+  );
+}
+
+function renewalBlock(r: NonNullable<ProvisioningDoc['renewal']>): string {
+  return (
+    '<characteristic type="WSTEP"><characteristic type="Renew">' +
+    parm('ROBOSupport', 'true', 'boolean') +
+    parm('RenewPeriod', String(r.renewPeriodDays), 'integer') +
+    parm('RetryInterval', String(r.retryIntervalDays), 'integer') +
+    parm('ServerURL', r.serverUrl, 'string') +
+    '</characteristic></characteristic>'
+  );
+}
+
+function application(d: ProvisioningDoc): string {
+  return (
+    '<characteristic type="APPLICATION">' +
+    parm('APPID', 'w7') +
+    parm('PROVIDER-ID', d.providerId) +
+    parm('NAME', d.serverName) +
+    parm('ADDR', d.managementUrl) +
+    parm('CONNRETRYFREQ', '6') +
+    parm('INITIALBACKOFFTIME', '30000') +
+    parm('MAXBACKOFFTIME', '120000') +
+    '<parm name="BACKCOMPATRETRYDISABLED"/>' +
+    parm('DEFAULTENCODING', 'application/vnd.syncml.dm+xml') +
+    parm('SSLCLIENTCERTSEARCHCRITERIA', searchCriteria(d.clientSubject, d.clientStore)) +
+    '<characteristic type="APPAUTH">' +
+    parm('AAUTHLEVEL', 'CLIENT') +
+    parm('AAUTHTYPE', 'DIGEST') +
+    parm('AAUTHNAME', d.clientAuth.name) +
+    parm('AAUTHSECRET', d.clientAuth.secret) +
+    parm('AAUTHDATA', d.clientAuth.nonceBase64) +
+    '</characteristic>' +
+    '<characteristic type="APPAUTH">' +
+    parm('AAUTHLEVEL', 'APPSRV') +
+    parm('AAUTHTYPE', 'DIGEST') +
+    parm('AAUTHNAME', d.appSrvAuth.name) +
+    parm('AAUTHSECRET', d.appSrvAuth.secret) +
+    parm('AAUTHDATA', d.clientAuth.nonceBase64) +
+    '</characteristic>' +
+    '</characteristic>'
+  );
+}
+
+function dmClient(d: ProvisioningDoc): string {
+  const c = d.dmClient;
+  const p = c.poll;
+  return (
+    `<characteristic type="DMClient"><characteristic type="Provider"><characteristic type="${esc(d.providerId)}">` +
+    parm('EntDMID', c.entDmId, 'string') +
+    (c.entDeviceName ? parm('EntDeviceName', c.entDeviceName, 'string') : '') +
+    (c.upn ? parm('UPN', c.upn, 'string') : '') +
+    (c.aadResourceId ? parm('AADResourceID', c.aadResourceId, 'string') : '') +
+    '<characteristic type="Poll">' +
+    parm('IntervalForFirstSetOfRetries', String(p.intervalForFirstSetOfRetries), 'integer') +
+    parm('NumberOfFirstRetries', String(p.numberOfFirstRetries), 'integer') +
+    parm('IntervalForSecondSetOfRetries', String(p.intervalForSecondSetOfRetries), 'integer') +
+    parm('NumberOfSecondRetries', String(p.numberOfSecondRetries), 'integer') +
+    parm('IntervalForRemainingScheduledRetries', String(p.intervalForRemainingScheduledRetries), 'integer') +
+    parm('NumberOfRemainingScheduledRetries', String(p.numberOfRemainingScheduledRetries), 'integer') +
+    parm('PollOnLogin', String(p.pollOnLogin), 'boolean') +
+    parm('AllUsersPollOnFirstLogin', String(p.allUsersPollOnFirstLogin), 'boolean') +
+    '</characteristic>' +
+    '</characteristic></characteristic></characteristic>'
+  );
+}
+
+/** The provisioning document for a new enrollment. */
+export function buildProvisioningDoc(d: ProvisioningDoc): string {
+  return (
+    '<wap-provisioningdoc version="1.1">' +
+    certStore('Root', 'System', d.root, false) +
+    certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : '') +
+    application(d) +
+    dmClient(d) +
+    '</wap-provisioningdoc>'
+  );
+}
+
+/** The provisioning document for a renewal: the new client certificate and the PROVIDER-ID (MS-MDE2 §3.5.4.1.1.2). */
+export function buildRenewalProvisioningDoc(d: {
+  root: ProvisioningCert;
+  client: ProvisioningCert;
+  clientStore: 'User' | 'System';
+  providerId: string;
+  renewal?: ProvisioningDoc['renewal'];
+}): string {
+  return (
+    '<wap-provisioningdoc version="1.1">' +
+    certStore('Root', 'System', d.root, false) +
+    certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : '') +
+    '<characteristic type="APPLICATION">' +
+    parm('APPID', 'w7') +
+    parm('PROVIDER-ID', d.providerId) +
+    '</characteristic>' +
+    '</wap-provisioningdoc>'
+  );
+}

@@ -1,0 +1,164 @@
+// Enrollment (MS-WSTEP Issue): verify the CSR, choose the subject, issue the device
+// certificate, record the device, and build the provisioning document.
+import crypto from 'node:crypto';
+import { generateDmCredentials } from '../identity/dm-credentials.js';
+import { verifyOpaqueBlob } from '../identity/opaque-blob.js';
+import { parseAndVerifyCsr, type VerifiedCsr } from '../pki/csr.js';
+import { PkiError } from '../pki/errors.js';
+import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
+import { SoapFault } from '../protocol/soap.js';
+import { DEFAULT_POLL, buildProvisioningDoc } from '../protocol/wap.js';
+import type { Device, EnrollmentType, IssuedCertificateRecord } from '../store/types.js';
+import type { EnrollmentPrincipal } from './enrollment-auth.js';
+import type { EnrollmentDeps } from './enrollment-deps.js';
+import { deviceUrls } from './urls.js';
+
+export function decodeBase64Der(b64: string, what: string): Buffer {
+  const der = Buffer.from(b64, 'base64');
+  if (der.length === 0) throw new SoapFault('s:MessageFormat', `The ${what} is empty`);
+  return der;
+}
+
+export function verifyCsrOrFault(der: Buffer, minRsaBits: number): VerifiedCsr {
+  try {
+    return parseAndVerifyCsr(der, { minRsaBits });
+  } catch (err) {
+    if (err instanceof PkiError) throw new SoapFault('s:CertificateRequest', `The certificate request was refused: ${err.message}`);
+    throw err;
+  }
+}
+
+const MAX_CONTEXT_VALUE = 1024;
+
+function ctx(req: RstRequest, name: string): string | undefined {
+  const v = contextValue(req, name)?.trim();
+  if (v && v.length > MAX_CONTEXT_VALUE) throw new SoapFault('s:MessageFormat', `AdditionalContext ${name} is too long`);
+  return v || undefined;
+}
+
+function enrollmentTypeOf(req: RstRequest): EnrollmentType {
+  const t = ctx(req, 'EnrollmentType') ?? 'Full';
+  if (t === 'Full' || t === 'Device') return t;
+  throw new SoapFault('s:Authorization', `EnrollmentType ${JSON.stringify(t.slice(0, 40))} is not supported by this server`, 'NotSupported');
+}
+
+/** The certificate subject CN is ours to choose: Entra device ID for device enrollments, UPN for user ones. */
+function subjectFor(principal: EnrollmentPrincipal, type: EnrollmentType, clientDeviceId: string): string {
+  if (principal.kind === 'entra') {
+    if (type === 'Device') {
+      if (!principal.identity.deviceId) {
+        throw new SoapFault('s:Authentication', 'A device enrollment needs an Entra token that names the device (deviceid claim)');
+      }
+      return principal.identity.deviceId;
+    }
+    return principal.identity.upn ?? principal.identity.objectId;
+  }
+  return type === 'Device' ? clientDeviceId : principal.username;
+}
+
+function termsAcceptance(deps: EnrollmentDeps, principal: EnrollmentPrincipal, req: RstRequest): string | undefined {
+  const blob = ctx(req, 'EnrollmentData');
+  if (!blob) return undefined;
+  if (principal.kind !== 'entra') return undefined;
+  let payload;
+  try {
+    payload = verifyOpaqueBlob(blob, deps.blobSecret, deps.now().getTime());
+  } catch {
+    throw new SoapFault('s:Authorization', 'The terms-of-use acceptance is not valid or has expired', 'InvalidEnrollmentData');
+  }
+  if (payload.tid !== principal.identity.tenantId || payload.oid !== principal.identity.objectId) {
+    throw new SoapFault('s:Authorization', 'The terms of use were accepted by another user', 'InvalidEnrollmentData');
+  }
+  return new Date(payload.acceptedAt).toISOString();
+}
+
+export interface EnrollResult {
+  device: Device;
+  provisioningDoc: string;
+}
+
+export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipal, req: RstRequest): Promise<EnrollResult> {
+  const s = deps.settings;
+  const clientDeviceId = ctx(req, 'DeviceID');
+  if (!clientDeviceId) throw new SoapFault('s:MessageFormat', 'AdditionalContext DeviceID is missing');
+  const type = enrollmentTypeOf(req);
+  const termsAcceptedAt = termsAcceptance(deps, principal, req);
+  const csr = verifyCsrOrFault(decodeBase64Der(req.tokenBase64, 'certificate request'), s.minRsaBits);
+  const subjectCn = subjectFor(principal, type, clientDeviceId);
+  const now = deps.now();
+
+  let issued;
+  try {
+    issued = deps.ca.issueClientCertificate({
+      subjectCn,
+      publicKeySpkiDer: csr.publicKeySpkiDer,
+      validityDays: s.certValidityDays,
+      now,
+    });
+  } catch (err) {
+    if (err instanceof PkiError) throw new SoapFault('s:CertificateRequest', `The certificate could not be issued: ${err.message}`);
+    throw err;
+  }
+  const creds = generateDmCredentials(clientDeviceId, s.providerId);
+  const at = now.toISOString();
+  const identity = principal.kind === 'entra' ? principal.identity : undefined;
+  const device: Device = {
+    id: crypto.randomUUID(),
+    deviceId: clientDeviceId,
+    hwDevId: ctx(req, 'HWDevID'),
+    entraDeviceId: identity?.deviceId,
+    enrollmentType: type,
+    authMethod: principal.kind,
+    tenantId: identity?.tenantId,
+    userOid: identity?.objectId,
+    upn: identity ? identity.upn : principal.kind === 'onpremise' ? principal.username : undefined,
+    deviceName: ctx(req, 'DeviceName'),
+    osVersion: ctx(req, 'OSVersion') ?? ctx(req, 'ApplicationVersion'),
+    osEdition: ctx(req, 'OSEdition'),
+    deviceType: ctx(req, 'DeviceType'),
+    state: 'enrolled',
+    enrolledAt: at,
+    updatedAt: at,
+    termsAcceptedAt,
+    dmUsername: creds.username,
+    dmPasswordDigest: creds.passwordDigest,
+    dmServerName: creds.serverName,
+    dmServerDigest: creds.serverDigest,
+    dmNonce: creds.nonce,
+  };
+  const certRecord: IssuedCertificateRecord = {
+    serial: issued.serialHex,
+    devicePk: device.id,
+    thumbprint: issued.thumbprint,
+    subject: `CN=${subjectCn}`,
+    notBefore: issued.notBefore.toISOString(),
+    notAfter: issued.notAfter.toISOString(),
+    issuedAt: at,
+    status: 'active',
+    derBase64: issued.der.toString('base64'),
+  };
+  const saved = await deps.store.enrollments.recordEnrollment(device, certRecord);
+
+  const urls = deviceUrls(s.publicUrl);
+  const clientStore = type === 'Device' ? 'System' : 'User';
+  const provisioningDoc = buildProvisioningDoc({
+    root: { thumbprint: deps.ca.thumbprint, base64: deps.ca.certDer.toString('base64') },
+    client: { thumbprint: issued.thumbprint, base64: certRecord.derBase64 },
+    clientStore,
+    clientSubject: `CN=${subjectCn}`,
+    renewal: { serverUrl: urls.enrollment, renewPeriodDays: s.renewPeriodDays, retryIntervalDays: s.retryIntervalDays },
+    providerId: s.providerId,
+    serverName: s.serverName,
+    managementUrl: urls.management,
+    appSrvAuth: { name: creds.username, secret: creds.password },
+    clientAuth: { name: creds.serverName, secret: creds.serverSecret, nonceBase64: creds.nonce },
+    dmClient: {
+      entDmId: saved.id,
+      entDeviceName: device.deviceName,
+      upn: device.upn,
+      aadResourceId: principal.kind === 'entra' ? principal.identity.audience : undefined,
+      poll: DEFAULT_POLL,
+    },
+  });
+  return { device: saved, provisioningDoc };
+}

@@ -1,0 +1,24 @@
+// What the enrollment services need, passed explicitly.
+import type { CertificateAuthority } from '../pki/ca.js';
+import type { EntraValidator } from '../identity/entra.js';
+import type { Store } from '../store/types.js';
+
+export interface EnrollmentSettings {
+  publicUrl: string;
+  providerId: string;
+  serverName: string;
+  certValidityDays: number;
+  renewPeriodDays: number;
+  retryIntervalDays: number;
+  minRsaBits: number;
+}
+
+export interface EnrollmentDeps {
+  settings: EnrollmentSettings;
+  store: Store;
+  ca: CertificateAuthority;
+  entra: EntraValidator;
+  /** HMAC key for the Terms-of-Use OpaqueBlob. */
+  blobSecret: Buffer;
+  now: () => Date;
+}

@@ -1,0 +1,102 @@
+// The three SOAP enrollment endpoints as functions of (body bytes, TLS peer) → SOAP reply.
+// Every refusal is an MS-MDE2 fault that relates to the request's MessageID; nothing is
+// created for a refused request.
+import crypto from 'node:crypto';
+import type { Logger } from 'pino';
+import { DISCOVER_ACTION, DISCOVER_RESPONSE_ACTION, buildDiscoverResponse, parseDiscoverRequest } from '../protocol/mde2/discover.js';
+import { GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, buildGetPoliciesResponse, parseGetPoliciesRequest } from '../protocol/mde2/xcep.js';
+import { RST_ACTION, RSTRC_ACTION, buildRstrResponse, parseRstRequest } from '../protocol/mde2/wstep.js';
+import { SoapFault, SoapRequest, buildSoapFault, parseSoapRequest } from '../protocol/soap.js';
+import { discover } from './discovery.js';
+import { authenticateEnrollment } from './enrollment-auth.js';
+import type { EnrollmentDeps } from './enrollment-deps.js';
+import { enroll } from './enroll.js';
+import { renew } from './renew.js';
+
+export interface SoapReply {
+  status: number;
+  body: string;
+  /** 'ok' or the fault subcode, for logs and metrics. */
+  outcome: string;
+}
+
+type Handler = (req: SoapRequest, activityId: string) => Promise<string>;
+
+export class EnrollmentEndpoints {
+  constructor(
+    private readonly deps: EnrollmentDeps,
+    private readonly log: Logger,
+  ) {}
+
+  private async run(body: Buffer, expectedAction: string, replyAction: string, handler: Handler): Promise<SoapReply> {
+    const activityId = crypto.randomUUID();
+    let messageId: string | undefined;
+    try {
+      const req = parseSoapRequest(body);
+      messageId = req.messageId;
+      if (req.action !== expectedAction) {
+        throw new SoapFault('s:MessageFormat', `This endpoint does not serve the action ${req.action.slice(0, 200)}`);
+      }
+      return { status: 200, body: await handler(req, activityId), outcome: 'ok' };
+    } catch (err) {
+      let fault: SoapFault;
+      if (err instanceof SoapFault) {
+        fault = err;
+        this.log.info({ traceId: activityId, fault: err.subcode, errorType: err.errorType, reason: err.reason }, 'enrollment request refused');
+      } else {
+        this.log.error({ traceId: activityId, err }, 'enrollment request failed');
+        fault = new SoapFault('a:InternalServiceFault', `Internal error; trace id ${activityId}`);
+      }
+      const xml = buildSoapFault(
+        { subcode: fault.subcode, reason: fault.reason, errorType: fault.errorType },
+        { action: replyAction, relatesTo: messageId, activityId, traceId: activityId },
+      );
+      return { status: 500, body: xml, outcome: fault.subcode };
+    }
+  }
+
+  discovery(body: Buffer): Promise<SoapReply> {
+    return this.run(body, DISCOVER_ACTION, DISCOVER_RESPONSE_ACTION, async (req, activityId) => {
+      const d = parseDiscoverRequest(req);
+      const resp = await discover(this.deps.store, this.deps.settings.publicUrl, d);
+      return buildDiscoverResponse(resp, { relatesTo: req.messageId, activityId });
+    });
+  }
+
+  policy(body: Buffer, tlsClientCertDer?: Buffer): Promise<SoapReply> {
+    return this.run(body, GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, async (req, activityId) => {
+      parseGetPoliciesRequest(req);
+      // A renewing device may ask for policies with only its TLS client certificate.
+      const renewing = !req.securityToken && !req.usernameToken && tlsClientCertDer && this.deps.ca.isIssuedByUs(tlsClientCertDer);
+      if (!renewing) await authenticateEnrollment(this.deps, req);
+      const s = this.deps.settings;
+      return buildGetPoliciesResponse(
+        { minimalKeyLength: s.minRsaBits, validitySeconds: s.certValidityDays * 86400, renewalSeconds: s.renewPeriodDays * 86400 },
+        { relatesTo: req.messageId, activityId },
+      );
+    });
+  }
+
+  enrollment(body: Buffer, tlsClientCertDer?: Buffer): Promise<SoapReply> {
+    return this.run(body, RST_ACTION, RSTRC_ACTION, async (req, activityId) => {
+      const rst = parseRstRequest(req);
+      const now = this.deps.now();
+      if (rst.requestKind === 'renew') {
+        const r = await renew(this.deps, rst, tlsClientCertDer);
+        this.log.info({ traceId: activityId, device: r.devicePk, serial: r.serial }, 'certificate renewed');
+        return buildRstrResponse(r.provisioningDoc, { relatesTo: req.messageId, activityId, now });
+      }
+      if (rst.requestKind === 'recovery') {
+        throw new SoapFault('s:Authorization', 'Certificate recovery is not offered by this server', 'NotSupported');
+      }
+      const principal = await authenticateEnrollment(this.deps, req);
+      if (rst.tokenKind !== 'pkcs10') throw new SoapFault('s:MessageFormat', 'A new enrollment carries a PKCS#10 request');
+      const r = await enroll(this.deps, principal, rst);
+      this.log.info(
+        { traceId: activityId, device: r.device.id, enrollmentType: r.device.enrollmentType, auth: r.device.authMethod },
+        'device enrolled',
+      );
+      return buildRstrResponse(r.provisioningDoc, { relatesTo: req.messageId, activityId, now });
+    });
+  }
+}

@@ -1,0 +1,61 @@
+// A small HTTPS client for the device simulator, tests and benchmarks: explicit trust
+// anchors, optional client certificate, a new connection per request unless an agent is given.
+import https from 'node:https';
+
+export interface HttpsResponse {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+  text(): string;
+}
+
+export interface HttpsOptions {
+  method?: string;
+  headers?: Record<string, string | number>;
+  body?: string | Buffer;
+  /** Trust anchors (PEM) for the server certificate. */
+  ca?: string | string[];
+  /** Client certificate and key (PEM) for mutual TLS. */
+  cert?: string;
+  key?: string;
+  agent?: https.Agent;
+  /** Connect here instead of the URL's host (the URL's host is still sent as SNI and Host). */
+  connectTo?: { host: string; port: number };
+  timeoutMs?: number;
+}
+
+export function httpsRequest(url: string, opts: HttpsOptions = {}): Promise<HttpsResponse> {
+  const u = new URL(url);
+  const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
+  const headers: Record<string, string | number> = { ...(opts.headers ?? {}) };
+  if (body) headers['content-length'] = body.length;
+  return new Promise((resolve, reject) => {
+    const req = https.request(
+      {
+        method: opts.method ?? (body ? 'POST' : 'GET'),
+        host: opts.connectTo?.host ?? u.hostname,
+        port: opts.connectTo?.port ?? (u.port ? Number(u.port) : 443),
+        servername: /^[\d.]+$|:/.test(u.hostname) ? undefined : u.hostname,
+        path: u.pathname + u.search,
+        headers: { host: u.host, ...headers },
+        ca: opts.ca,
+        cert: opts.cert,
+        key: opts.key,
+        agent: opts.agent ?? false,
+        timeout: opts.timeoutMs ?? 30_000,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: () => buf.toString('utf8') });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}

@@ -1,0 +1,311 @@
+// SQLite implementation of the store (better-sqlite3, WAL). The embedded default.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MIGRATIONS } from '../migrations.js';
+import type {
+  AuditEntry,
+  Device,
+  EnrollmentAccount,
+  IssuedCertificateRecord,
+  Store,
+  Tenant,
+} from '../types.js';
+
+type Row = Record<string, unknown>;
+const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+function migrate(db: Database.Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+  for (const m of MIGRATIONS) {
+    if (applied.has(m.version)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, new Date().toISOString());
+    })();
+  }
+}
+
+const tenantFromRow = (r: Row): Tenant => ({
+  tenantId: String(r.tenant_id),
+  cloud: r.cloud as Tenant['cloud'],
+  audiences: JSON.parse(String(r.audiences)) as string[],
+  enrollmentUrl: opt(r.enrollment_url),
+  remediationUrl: opt(r.remediation_url),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+});
+
+const deviceFromRow = (r: Row): Device => ({
+  id: String(r.id),
+  deviceId: String(r.device_id),
+  hwDevId: opt(r.hw_dev_id),
+  entraDeviceId: opt(r.entra_device_id),
+  enrollmentType: r.enrollment_type as Device['enrollmentType'],
+  authMethod: r.auth_method as Device['authMethod'],
+  tenantId: opt(r.tenant_id),
+  userOid: opt(r.user_oid),
+  upn: opt(r.upn),
+  deviceName: opt(r.device_name),
+  osVersion: opt(r.os_version),
+  osEdition: opt(r.os_edition),
+  deviceType: opt(r.device_type),
+  state: r.state as Device['state'],
+  enrolledAt: String(r.enrolled_at),
+  updatedAt: String(r.updated_at),
+  termsAcceptedAt: opt(r.terms_accepted_at),
+  dmUsername: String(r.dm_username),
+  dmPasswordDigest: String(r.dm_password_digest),
+  dmServerName: String(r.dm_server_name),
+  dmServerDigest: String(r.dm_server_digest),
+  dmNonce: String(r.dm_nonce),
+});
+
+const certFromRow = (r: Row): IssuedCertificateRecord => ({
+  serial: String(r.serial),
+  devicePk: String(r.device_pk),
+  thumbprint: String(r.thumbprint),
+  subject: String(r.subject),
+  notBefore: String(r.not_before),
+  notAfter: String(r.not_after),
+  issuedAt: String(r.issued_at),
+  status: r.status as IssuedCertificateRecord['status'],
+  revokedAt: opt(r.revoked_at),
+  revocationReason: opt(r.revocation_reason),
+  derBase64: String(r.der_base64),
+  replacesSerial: opt(r.replaces_serial),
+});
+
+const auditFromRow = (r: Row): AuditEntry => ({
+  id: Number(r.id),
+  at: String(r.at),
+  actor: String(r.actor),
+  action: String(r.action),
+  targetType: String(r.target_type),
+  targetId: String(r.target_id),
+  detail: r.detail ? (JSON.parse(String(r.detail)) as Record<string, unknown>) : undefined,
+});
+
+export function openSqliteStore(file: string): Store {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const s = {
+    tenantAll: db.prepare('SELECT * FROM tenants ORDER BY created_at'),
+    tenantGet: db.prepare('SELECT * FROM tenants WHERE tenant_id = ?'),
+    tenantIns: db.prepare(
+      `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, created_at, updated_at)
+       VALUES (@tenantId, @cloud, @audiences, @enrollmentUrl, @remediationUrl, @createdAt, @updatedAt) ON CONFLICT DO NOTHING`,
+    ),
+    tenantUpd: db.prepare(
+      `UPDATE tenants SET cloud = @cloud, audiences = @audiences, enrollment_url = @enrollmentUrl,
+       remediation_url = @remediationUrl, updated_at = @updatedAt WHERE tenant_id = @tenantId`,
+    ),
+    tenantDel: db.prepare('DELETE FROM tenants WHERE tenant_id = ?'),
+    auditIns: db.prepare(
+      'INSERT INTO audit_log (at, actor, action, target_type, target_id, detail) VALUES (@at, @actor, @action, @targetType, @targetId, @detail)',
+    ),
+    auditList: db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?'),
+    acctGet: db.prepare('SELECT * FROM enrollment_accounts WHERE username = ?'),
+    acctIns: db.prepare(
+      'INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    ),
+    acctDel: db.prepare('DELETE FROM enrollment_accounts WHERE username = ?'),
+    acctList: db.prepare('SELECT username, created_at FROM enrollment_accounts ORDER BY username'),
+    acctCount: db.prepare('SELECT COUNT(*) AS n FROM enrollment_accounts'),
+    devGet: db.prepare('SELECT * FROM devices WHERE id = ?'),
+    devByDeviceId: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
+    devList: db.prepare('SELECT * FROM devices ORDER BY enrolled_at, id LIMIT ? OFFSET ?'),
+    devCount: db.prepare('SELECT COUNT(*) AS n FROM devices'),
+    devUpsert: db.prepare(
+      `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
+         device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
+         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce)
+       VALUES (@id, @deviceId, @hwDevId, @entraDeviceId, @enrollmentType, @authMethod, @tenantId, @userOid, @upn,
+         @deviceName, @osVersion, @osEdition, @deviceType, @state, @enrolledAt, @updatedAt, @termsAcceptedAt,
+         @dmUsername, @dmPasswordDigest, @dmServerName, @dmServerDigest, @dmNonce)
+       ON CONFLICT (device_id) DO UPDATE SET
+         hw_dev_id = excluded.hw_dev_id, entra_device_id = excluded.entra_device_id, enrollment_type = excluded.enrollment_type,
+         auth_method = excluded.auth_method, tenant_id = excluded.tenant_id, user_oid = excluded.user_oid, upn = excluded.upn,
+         device_name = excluded.device_name, os_version = excluded.os_version, os_edition = excluded.os_edition,
+         device_type = excluded.device_type, state = excluded.state, enrolled_at = excluded.enrolled_at,
+         updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
+         dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
+         dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce`,
+    ),
+    certRevokeForDevice: db.prepare(
+      `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = 'reenrolled'
+       WHERE device_pk = ? AND status = 'active'`,
+    ),
+    certSupersede: db.prepare(
+      `UPDATE certificates SET status = 'superseded', revoked_at = ?, revocation_reason = 'renewed' WHERE serial = ? AND status = 'active'`,
+    ),
+    certIns: db.prepare(
+      `INSERT INTO certificates (serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status,
+         revoked_at, revocation_reason, der_base64, replaces_serial)
+       VALUES (@serial, @devicePk, @thumbprint, @subject, @notBefore, @notAfter, @issuedAt, @status,
+         @revokedAt, @revocationReason, @derBase64, @replacesSerial)`,
+    ),
+    certByThumb: db.prepare('SELECT * FROM certificates WHERE thumbprint = ?'),
+    certBySerial: db.prepare('SELECT * FROM certificates WHERE serial = ?'),
+    certsForDevice: db.prepare('SELECT * FROM certificates WHERE device_pk = ? ORDER BY issued_at DESC'),
+  };
+
+  const nulls = <T extends object>(o: T): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = v === undefined ? null : v;
+    return out;
+  };
+  const tenantRow = (t: Tenant) =>
+    nulls({ enrollmentUrl: undefined, remediationUrl: undefined, ...t, audiences: JSON.stringify(t.audiences) });
+  // Every named parameter must be bound, so optional fields are listed explicitly.
+  const certRow = (c: IssuedCertificateRecord) =>
+    nulls({ revokedAt: undefined, revocationReason: undefined, replacesSerial: undefined, ...c });
+  const deviceRow = (d: Device) =>
+    nulls({
+      hwDevId: undefined, entraDeviceId: undefined, tenantId: undefined, userOid: undefined, upn: undefined,
+      deviceName: undefined, osVersion: undefined, osEdition: undefined, deviceType: undefined, termsAcceptedAt: undefined,
+      ...d,
+    });
+  const appendAudit = (e: AuditEntry) => {
+    const { id: _id, ...rest } = e;
+    s.auditIns.run(nulls({ ...rest, detail: e.detail ? JSON.stringify(e.detail) : undefined }));
+  };
+
+  const tenantCreate = db.transaction((t: Tenant, a: AuditEntry) => {
+    if (s.tenantIns.run(tenantRow(t)).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const tenantUpdate = db.transaction((t: Tenant, a: AuditEntry) => {
+    if (s.tenantUpd.run(tenantRow(t)).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const tenantDelete = db.transaction((id: string, a: AuditEntry) => {
+    if (s.tenantDel.run(id).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const acctCreate = db.transaction((acct: EnrollmentAccount, a: AuditEntry) => {
+    if (s.acctIns.run(acct.username, acct.passwordHash, acct.createdAt).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const acctDelete = db.transaction((username: string, a: AuditEntry) => {
+    if (s.acctDel.run(username).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const enroll = db.transaction((d: Device, c: IssuedCertificateRecord): Device => {
+    const existing = s.devByDeviceId.get(d.deviceId) as Row | undefined;
+    const id = existing ? String(existing.id) : d.id;
+    const device = { ...d, id };
+    s.devUpsert.run(deviceRow(device));
+    s.certRevokeForDevice.run(d.enrolledAt, id);
+    s.certIns.run(certRow({ ...c, devicePk: id }));
+    return device;
+  });
+  const renew = db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string) => {
+    s.certSupersede.run(at, oldSerial);
+    s.certIns.run(certRow({ ...c, devicePk }));
+  });
+
+  const store: Store = {
+    kind: 'sqlite',
+    tenants: {
+      async list() {
+        return (s.tenantAll.all() as Row[]).map(tenantFromRow);
+      },
+      async get(id) {
+        const r = s.tenantGet.get(id) as Row | undefined;
+        return r ? tenantFromRow(r) : undefined;
+      },
+      async create(t, a) {
+        return tenantCreate(t, a);
+      },
+      async update(t, a) {
+        return tenantUpdate(t, a);
+      },
+      async delete(id, a) {
+        return tenantDelete(id, a);
+      },
+    },
+    audit: {
+      async append(e) {
+        appendAudit(e);
+      },
+      async list({ limit, beforeId }) {
+        return (s.auditList.all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as Row[]).map(auditFromRow);
+      },
+    },
+    enrollmentAccounts: {
+      async get(username) {
+        const r = s.acctGet.get(username) as Row | undefined;
+        return r ? { username: String(r.username), passwordHash: String(r.password_hash), createdAt: String(r.created_at) } : undefined;
+      },
+      async create(acct, a) {
+        return acctCreate(acct, a);
+      },
+      async delete(username, a) {
+        return acctDelete(username, a);
+      },
+      async list() {
+        return (s.acctList.all() as Row[]).map((r) => ({ username: String(r.username), createdAt: String(r.created_at) }));
+      },
+      async count() {
+        return Number((s.acctCount.get() as Row).n);
+      },
+    },
+    devices: {
+      async get(id) {
+        const r = s.devGet.get(id) as Row | undefined;
+        return r ? deviceFromRow(r) : undefined;
+      },
+      async getByDeviceId(deviceId) {
+        const r = s.devByDeviceId.get(deviceId) as Row | undefined;
+        return r ? deviceFromRow(r) : undefined;
+      },
+      async list({ limit, offset }) {
+        return (s.devList.all(limit, offset) as Row[]).map(deviceFromRow);
+      },
+      async count() {
+        return Number((s.devCount.get() as Row).n);
+      },
+    },
+    certificates: {
+      async getByThumbprint(t) {
+        const r = s.certByThumb.get(t) as Row | undefined;
+        return r ? certFromRow(r) : undefined;
+      },
+      async getBySerial(serial) {
+        const r = s.certBySerial.get(serial) as Row | undefined;
+        return r ? certFromRow(r) : undefined;
+      },
+      async listForDevice(devicePk) {
+        return (s.certsForDevice.all(devicePk) as Row[]).map(certFromRow);
+      },
+    },
+    enrollments: {
+      async recordEnrollment(d, c) {
+        return enroll(d, c);
+      },
+      async recordRenewal(devicePk, c, oldSerial, at) {
+        renew(devicePk, c, oldSerial, at);
+      },
+    },
+    async ping() {
+      db.prepare('SELECT 1').get();
+    },
+    async close() {
+      db.close();
+    },
+  };
+  return store;
+}
