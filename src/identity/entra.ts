@@ -15,6 +15,7 @@
 //   7. exp / nbf with clock skew                                           -> expired / not_yet_valid
 //   8. oid (and deviceid when required)                                    -> missing_claim
 // Nothing here logs; tokens and keys never leave this module except as the returned identity.
+import { createHash } from 'node:crypto';
 import {
   createRemoteJWKSet,
   createLocalJWKSet,
@@ -217,6 +218,8 @@ function mapJoseError(err: unknown): EntraTokenError {
   return new EntraTokenError('malformed', 'token could not be validated');
 }
 
+const VERIFIED_CACHE_MAX = 10_000;
+
 export class EntraValidator {
   private readonly lookupTenant: EntraValidatorOptions['lookupTenant'];
   private readonly override?: string;
@@ -227,6 +230,7 @@ export class EntraValidator {
   private readonly maxStaleMs: number;
   private readonly failureBackoffMs: number;
   private readonly jwks = new Map<string, JwksEntry>();
+  private readonly verified = new Map<string, { exp: number; identity: EntraIdentity }>();
   private readonly counters: Counters = { fetches: 0, failures: 0 };
 
   constructor(opts: EntraValidatorOptions) {
@@ -290,7 +294,19 @@ export class EntraValidator {
     const audience = matchAudience(claims.aud, tenant.audiences);
     if (audience === undefined) throw new EntraTokenError('bad_audience', 'token audience is not accepted for this tenant');
 
-    // 6 + 7. Signature (tenant JWKS) and time claims.
+    // 6 + 7. Signature (tenant JWKS) and time claims. Windows presents the same token to
+    // GetPolicies and RST, and the same user token in every OMA-DM session: a signature already
+    // verified is remembered until the token expires (steps 1-5 above still run every time).
+    const cacheKey = createHash('sha256').update(compactJwt).digest('base64');
+    const cached = this.verified.get(cacheKey);
+    if (cached) {
+      const nowSec = Date.now() / 1000;
+      if (nowSec > cached.exp + this.skew) throw new EntraTokenError('expired', 'token has expired');
+      if (opts?.requireDeviceId && cached.identity.deviceId === undefined) {
+        throw new EntraTokenError('missing_claim', 'token lacks the deviceid claim');
+      }
+      return { ...cached.identity, tenantId: tenant.tenantId, audience, tokenVersion, cloud };
+    }
     let payload: JWTPayload;
     try {
       const verified = await jwtVerify(compactJwt, this.resolverFor(tenant), {
@@ -322,7 +338,17 @@ export class EntraValidator {
     };
     if (upn !== undefined) identity.upn = upn;
     if (deviceId !== undefined) identity.deviceId = deviceId;
+    this.remember(cacheKey, payload.exp as number, identity);
     return identity;
+  }
+
+  /** Bounded memory of verified tokens (oldest forgotten first). */
+  private remember(key: string, exp: number, identity: EntraIdentity): void {
+    if (this.verified.size >= VERIFIED_CACHE_MAX) {
+      const oldest = this.verified.keys().next().value;
+      if (oldest !== undefined) this.verified.delete(oldest);
+    }
+    this.verified.set(key, { exp, identity });
   }
 
   /** One resolver per (authority, tenant), created on first use and kept. */

@@ -3,7 +3,7 @@ import * as crypto from 'node:crypto';
 import { keyTypeOf } from './algorithms.js';
 import { type BuiltCertificate, type CertificateSpec, buildCertificate, toWholeSeconds } from './certificate.js';
 import { readCertificateFields } from './certificate-fields.js';
-import { pemToDer } from './der.js';
+import { pemToDer, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
 import { isIpLiteral } from './ip.js';
 import { keyIdentifierFromSpki, readSpki } from './spki.js';
@@ -116,7 +116,7 @@ export class CertificateAuthority {
     this.#key = key;
     this.certDer = x509.raw;
     this.certPem = x509.toString();
-    this.thumbprint = x509.fingerprint.replace(/:/g, '').toUpperCase();
+    this.thumbprint = sha1Thumbprint(this.certDer);
     const fields = readCertificateFields(this.certDer);
     this.subjectCn = fields.subjectCn ?? '';
     this.#subjectDer = fields.subjectDer;

@@ -16,7 +16,7 @@ import {
   toDer,
   uintFromBytes,
 } from './asn1-build.js';
-import { type HashName, signNative, signatureAlgorithmFor } from './algorithms.js';
+import { signNative, signatureAlgorithmFor } from './algorithms.js';
 import { derToPem, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
 import type { ExtensionsSpec } from './extensions.js';
@@ -90,7 +90,7 @@ export function buildCertificate(
   }
   readSpki(spec.publicKeySpkiDer); // structurally an RSA or EC SubjectPublicKeyInfo
 
-  const sigAlg = signatureAlgorithmFor(signerKey, hash as HashName);
+  const sigAlg = signatureAlgorithmFor(signerKey, hash);
   const sigAlgNode = algorithmIdentifier(sigAlg.oid, sigAlg.nullParams);
   const serial = serialNode(spec.serial ?? randomSerial());
   const subject = buildName(spec.subject);

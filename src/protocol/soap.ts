@@ -69,7 +69,7 @@ export interface SoapRequest {
 export const MAX_SOAP_BYTES = 256 * 1024;
 
 function firstElementName(el: XmlElement): string | undefined {
-  for (const k of Object.keys(el)) if (k[0] !== '@' && k !== '#text') return k;
+  for (const k of Object.keys(el)) if (k[0] !== '@' && k[0] !== '#') return k;
   return undefined;
 }
 

@@ -326,17 +326,40 @@ t.test('refresh failure with recent keys: keep validating with the last good set
   const opts = { lookupTenant: async (tid: string) => TENANTS[tid], authorityOverride: fake.authority, jwksCacheMaxAgeMs: 100, jwksCooldownMs: 100 };
   const v = new EntraValidator(opts);
   const strict = new EntraValidator({ ...opts, jwksMaxStaleMs: 0 });
-  const token = await fake.mintToken({ tid: TID_A, aud: CLIENT_ID });
-  await v.validate(token);
-  await strict.validate(token);
+  // Fresh tokens each time: a token already verified is remembered and needs no keys.
+  const mint = () => fake.mintToken({ tid: TID_A, aud: CLIENT_ID });
+  await v.validate(await mint());
+  await strict.validate(await mint());
   fake.setAvailable(false);
   await sleep(150);
-  await v.validate(token);
+  await v.validate(await mint());
   t.equal(v.stats().jwksFailures, 1, 'refresh attempted and failed');
-  await v.validate(token);
+  await v.validate(await mint());
   t.equal(v.stats().jwksFetches, 2, 'backoff: no new attempt right after a failure');
   await rejectsWith(t, v.validate(await fake.mintToken({ tid: TID_A, aud: CLIENT_ID, kid: 'new-kid' })), 'jwks_unavailable', 'unknown kid while the endpoint is down');
-  await rejectsWith(t, strict.validate(token), 'jwks_unavailable', 'stale fallback disabled');
+  await rejectsWith(t, strict.validate(await mint()), 'jwks_unavailable', 'stale fallback disabled');
+});
+
+t.test('a verified token is remembered until it expires, but tenant and audience are checked every time', async (t) => {
+  const fake = await startFakeEntra();
+  t.teardown(() => fake.close());
+  const tenants: Record<string, EntraTenant | undefined> = { ...TENANTS };
+  // No key cache and no stale fallback: only the verified-token memory can answer once Entra is down.
+  const v = new EntraValidator({ lookupTenant: async (tid: string) => tenants[tid], authorityOverride: fake.authority, clockSkewSeconds: 0, jwksCacheMaxAgeMs: 0, jwksCooldownMs: 0, jwksMaxStaleMs: 0 });
+  const token = await fake.mintToken({ tid: TID_A, aud: CLIENT_ID, expiresInSec: 2 });
+  const first = await v.validate(token);
+  fake.setAvailable(false);
+  const again = await v.validate(token);
+  t.same(again, first, 'same identity without a key fetch');
+  t.equal(v.stats().jwksFetches, 1);
+  const saved = tenants[TID_A];
+  tenants[TID_A] = undefined;
+  await rejectsWith(t, v.validate(token), 'unknown_tenant', 'a disconnected tenant is refused even for a remembered token');
+  tenants[TID_A] = { ...saved!, audiences: ['https://other.example'] };
+  await rejectsWith(t, v.validate(token), 'bad_audience', 'an audience change applies to remembered tokens');
+  tenants[TID_A] = saved;
+  await sleep(2100);
+  await rejectsWith(t, v.validate(token), 'expired', 'a remembered token is refused once it expires');
 });
 
 t.test('constructor checks', async (t) => {
