@@ -41,11 +41,12 @@ function loadOrCreateCa(cfg: Config, log: Logger): CertificateAuthority {
     const p = readPair(certFile, keyFile, 'development CA');
     return CertificateAuthority.fromPem(p.certPem, p.keyPem);
   }
-  if (cfg.production) throw new Error('FENESTRA_CA_CERT and FENESTRA_CA_KEY are required in production');
-  const ca = generateCa({ commonName: 'fenestra development CA' });
+  // First start without a configured CA: generate one and keep it. Every device certificate
+  // chains to it, so it must be backed up with the database.
+  const ca = generateCa({ commonName: cfg.production ? 'fenestra device CA' : 'fenestra development CA' });
   writePrivate(keyFile, ca.keyPem);
   fs.writeFileSync(certFile, ca.certPem);
-  log.warn({ certFile }, 'generated a development CA; set FENESTRA_CA_CERT/FENESTRA_CA_KEY for production');
+  log.warn({ certFile, keyFile }, 'generated a new device CA; back up its key with the database, or set FENESTRA_CA_CERT/FENESTRA_CA_KEY');
   return CertificateAuthority.fromPem(ca.certPem, ca.keyPem);
 }
 

@@ -65,29 +65,13 @@ t.test('hostile input', async (t) => {
     },
   ];
 
+  const soapRaw = (p: string, body: Buffer) =>
+    s.request(p, { method: 'POST', body, headers: { 'content-type': 'application/soap+xml; charset=utf-8' } });
+
   async function timed(p: Promise<HttpsResponse>): Promise<HttpsResponse & { ms: number }> {
     const t0 = Date.now();
     const r = await p;
     return Object.assign(r, { ms: Date.now() - t0 });
-  }
-
-  function expectFault(
-    t: Tap.Test,
-    r: HttpsResponse,
-    replyAction: string,
-    name: string,
-    want: { subcode: string; reason: RegExp; relatesTo?: string },
-  ) {
-    t.equal(r.status, 500, `${name}: HTTP 500`);
-    t.match(r.headers['content-type'], /^application\/soap\+xml; charset=utf-8$/, `${name}: SOAP content type`);
-    t.equal(r.headers['x-fenestra-outcome'], want.subcode, `${name}: outcome header`);
-    const f = readFault(r.text());
-    t.equal(f?.subcode, want.subcode, `${name}: ${want.subcode}`);
-    t.match(f?.reason, want.reason, `${name}: the reason says what is wrong`);
-    t.equal(f?.relatesTo, want.relatesTo, `${name}: RelatesTo ${want.relatesTo ?? 'absent'}`);
-    t.equal(childText(xmlPath(parseXml(r.text()), 'Envelope', 'Header'), 'Action'), replyAction, `${name}: reply action of this endpoint`);
-    t.ok(r.body.length < SMALL, `${name}: small answer (${r.body.length} bytes)`);
-    t.notMatch(r.text(), /root:|secret|lollol/, `${name}: nothing expanded or leaked`);
   }
 
   // ---- controls: the untouched messages are accepted (so every refusal below is caused by the mutation)
@@ -108,37 +92,55 @@ t.test('hostile input', async (t) => {
   t.equal(devicesBefore, 1, 'the control enrollment recorded one device');
 
   await t.test('SOAP endpoints', async (t) => {
+    const expectFault = (
+      r: HttpsResponse,
+      replyAction: string,
+      name: string,
+      want: { subcode: string; reason: RegExp; relatesTo?: string },
+    ) => {
+      t.equal(r.status, 500, `${name}: HTTP 500`);
+      t.match(r.headers['content-type'], /^application\/soap\+xml; charset=utf-8$/, `${name}: SOAP content type`);
+      t.equal(r.headers['x-fenestra-outcome'], want.subcode, `${name}: outcome header`);
+      const f = readFault(r.text());
+      t.equal(f?.subcode, want.subcode, `${name}: ${want.subcode}`);
+      t.match(f?.reason, want.reason, `${name}: the reason says what is wrong`);
+      t.equal(f?.relatesTo, want.relatesTo, `${name}: RelatesTo ${want.relatesTo ?? 'absent'}`);
+      t.equal(childText(xmlPath(parseXml(r.text()), 'Envelope', 'Header'), 'Action'), replyAction, `${name}: reply action of this endpoint`);
+      t.ok(r.body.length < SMALL, `${name}: small answer (${r.body.length} bytes)`);
+      t.notMatch(r.text(), /root:|secret|lollol/, `${name}: nothing expanded or leaked`);
+    };
+
     for (const ep of endpoints) {
       const valid = ep.valid();
       const msgId = /<a:MessageID>([^<]+)</.exec(valid)![1];
       const name = (what: string) => `${ep.path} ${what}`;
-      const [head, rest] = [valid.slice(0, valid.indexOf('<s:Body>')), valid.slice(valid.indexOf('<s:Body>'))];
+      const head = valid.slice(0, valid.indexOf('<s:Body>'));
 
       // DOCTYPE with an external entity: refused before any resolution.
       const xxeFile = `<?xml version="1.0"?><!DOCTYPE s:Envelope [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>` + valid.replace('<s:Body>', '<s:Body>&xxe;');
-      expectFault(t, await s.soap(ep.path, xxeFile), ep.replyAction, name('XXE file:///etc/passwd'), {
+      expectFault(await s.soap(ep.path, xxeFile), ep.replyAction, name('XXE file:///etc/passwd'), {
         subcode: 's:MessageFormat',
         reason: /DOCTYPE and entity declarations are not accepted/,
       });
       const xxeHttp = `<!DOCTYPE s:Envelope [<!ENTITY % remote SYSTEM "${canaryUrl}"> %remote;]>` + valid;
-      expectFault(t, await s.soap(ep.path, xxeHttp), ep.replyAction, name('XXE parameter entity over http'), {
+      expectFault(await s.soap(ep.path, xxeHttp), ep.replyAction, name('XXE parameter entity over http'), {
         subcode: 's:MessageFormat',
         reason: /DOCTYPE and entity declarations are not accepted/,
       });
       const externalDtd = `<!DOCTYPE s:Envelope SYSTEM "${canaryUrl}">` + valid;
-      expectFault(t, await s.soap(ep.path, externalDtd), ep.replyAction, name('external DTD'), {
+      expectFault(await s.soap(ep.path, externalDtd), ep.replyAction, name('external DTD'), {
         subcode: 's:MessageFormat',
         reason: /DOCTYPE and entity declarations are not accepted/,
       });
       const bareDoctype = `<!DOCTYPE s:Envelope>` + valid;
-      expectFault(t, await s.soap(ep.path, bareDoctype), ep.replyAction, name('DOCTYPE without entities'), {
+      expectFault(await s.soap(ep.path, bareDoctype), ep.replyAction, name('DOCTYPE without entities'), {
         subcode: 's:MessageFormat',
         reason: /DOCTYPE and entity declarations are not accepted/,
       });
 
       // Billion laughs: must not expand — small and fast.
       const bomb = await timed(s.soap(ep.path, billionLaughs() + valid.replace('<s:Body>', '<s:Body>&lol9;')));
-      expectFault(t, bomb, ep.replyAction, name('billion laughs'), {
+      expectFault(bomb, ep.replyAction, name('billion laughs'), {
         subcode: 's:MessageFormat',
         reason: /DOCTYPE and entity declarations are not accepted/,
       });
@@ -148,54 +150,54 @@ t.test('hostile input', async (t) => {
       const big = await timed(s.soap(ep.path, valid + ' '.repeat(MAX_SOAP_BYTES + 1 - Buffer.byteLength(valid))));
       t.equal(big.status, 413, `${name('256 KiB + 1 byte')}: 413`);
       t.equal(big.text(), 'request body too large\n', `${name('256 KiB + 1 byte')}: says why`);
-      const huge = await s.soap(ep.path, Buffer.alloc(1024 * 1024, 0x20));
+      const huge = await soapRaw(ep.path, Buffer.alloc(1024 * 1024, 0x20));
       t.equal(huge.status, 413, `${name('1 MiB')}: 413`);
       t.match(huge.text(), /too large/);
 
       // 5000 levels of nesting, inside a valid envelope and as a whole document.
       const deep = `${head}<s:Body>${'<x>'.repeat(5000)}${'</x>'.repeat(5000)}</s:Body></s:Envelope>`;
-      expectFault(t, await s.soap(ep.path, deep), ep.replyAction, name('5000 levels in Body'), {
+      expectFault(await s.soap(ep.path, deep), ep.replyAction, name('5000 levels in Body'), {
         subcode: 's:MessageFormat',
         reason: /nesting deeper than 24 levels/,
       });
-      expectFault(t, await s.soap(ep.path, '<a>'.repeat(5000) + '</a>'.repeat(5000)), ep.replyAction, name('5000 levels'), {
+      expectFault(await s.soap(ep.path, '<a>'.repeat(5000) + '</a>'.repeat(5000)), ep.replyAction, name('5000 levels'), {
         subcode: 's:MessageFormat',
         reason: /nesting deeper than 24 levels/,
       });
-      expectFault(t, await s.soap(ep.path, '<a>'.repeat(5000)), ep.replyAction, name('5000 unclosed levels'), {
+      expectFault(await s.soap(ep.path, '<a>'.repeat(5000)), ep.replyAction, name('5000 unclosed levels'), {
         subcode: 's:MessageFormat',
         reason: /nesting deeper than 24 levels/,
       });
 
       // Truncated: the first half of an otherwise valid message; and one missing only its last '>'.
-      expectFault(t, await s.soap(ep.path, valid.slice(0, Math.floor(valid.length / 2))), ep.replyAction, name('truncated in half'), {
+      expectFault(await s.soap(ep.path, valid.slice(0, Math.floor(valid.length / 2))), ep.replyAction, name('truncated in half'), {
         subcode: 's:MessageFormat',
         reason: /not acceptable XML: malformed XML/,
       });
-      expectFault(t, await s.soap(ep.path, valid.slice(0, -1)), ep.replyAction, name('last byte cut'), {
+      expectFault(await s.soap(ep.path, valid.slice(0, -1)), ep.replyAction, name('last byte cut'), {
         subcode: 's:MessageFormat',
         reason: /not acceptable XML: malformed XML/,
       });
 
       // Garbage bytes and text that is not XML.
       const garbage = Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 131 + 7) % 256));
-      expectFault(t, await s.soap(ep.path, garbage), ep.replyAction, name('garbage bytes'), {
+      expectFault(await soapRaw(ep.path, garbage), ep.replyAction, name('garbage bytes'), {
         subcode: 's:MessageFormat',
         reason: /not acceptable XML/,
       });
-      expectFault(t, await s.soap(ep.path, Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1])), ep.replyAction, name('invalid UTF-8 only'), {
+      expectFault(await soapRaw(ep.path, Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0xa0, 0xa1, 0xe2, 0x28, 0xa1])), ep.replyAction, name('invalid UTF-8 only'), {
         subcode: 's:MessageFormat',
         reason: /not acceptable XML/,
       });
-      expectFault(t, await s.soap(ep.path, 'hello, world'), ep.replyAction, name('plain text'), {
+      expectFault(await s.soap(ep.path, 'hello, world'), ep.replyAction, name('plain text'), {
         subcode: 's:MessageFormat',
         reason: /not acceptable XML: malformed XML/,
       });
-      expectFault(t, await s.soap(ep.path, '<Envelope><Body><x/></Body></Envelope>'.replace(/Envelope/g, 'Envelop')), ep.replyAction, name('not an envelope'), {
+      expectFault(await s.soap(ep.path, '<Envelope><Body><x/></Body></Envelope>'.replace(/Envelope/g, 'Envelop')), ep.replyAction, name('not an envelope'), {
         subcode: 's:MessageFormat',
         reason: /not a SOAP envelope/,
       });
-      expectFault(t, await s.soap(ep.path, '   \r\n\t  '), ep.replyAction, name('whitespace only'), {
+      expectFault(await s.soap(ep.path, '   \r\n\t  '), ep.replyAction, name('whitespace only'), {
         subcode: 's:MessageFormat',
         reason: /empty XML body/,
       });
@@ -218,7 +220,7 @@ t.test('hostile input', async (t) => {
       for (const other of endpoints.filter((o) => o !== ep)) {
         const msg = other.valid();
         const otherId = /<a:MessageID>([^<]+)</.exec(msg)![1];
-        expectFault(t, await s.soap(ep.path, msg), ep.replyAction, name(`with the action of ${other.path}`), {
+        expectFault(await s.soap(ep.path, msg), ep.replyAction, name(`with the action of ${other.path}`), {
           subcode: 's:MessageFormat',
           reason: /This endpoint does not serve the action http:\/\/schemas\.microsoft\.com\//,
           relatesTo: otherId,
@@ -226,7 +228,7 @@ t.test('hostile input', async (t) => {
       }
       const bogusAction = valid.replace(/(<a:Action[^>]*>)[^<]+/, `$1urn:evil:${'x'.repeat(5000)}`);
       const ba = await s.soap(ep.path, bogusAction);
-      expectFault(t, ba, ep.replyAction, name('5000-character bogus action'), {
+      expectFault(ba, ep.replyAction, name('5000-character bogus action'), {
         subcode: 's:MessageFormat',
         reason: /does not serve the action urn:evil:x+$/,
         relatesTo: msgId,
@@ -235,30 +237,29 @@ t.test('hostile input', async (t) => {
 
       // WS-Addressing MessageID: missing, empty, 10 000 characters.
       const noId = valid.replace(/<a:MessageID>[^<]*<\/a:MessageID>/, '');
-      expectFault(t, await s.soap(ep.path, noId), ep.replyAction, name('missing MessageID'), {
+      expectFault(await s.soap(ep.path, noId), ep.replyAction, name('missing MessageID'), {
         subcode: 's:MessageFormat',
         reason: /MessageID header is missing/,
       });
-      expectFault(t, await s.soap(ep.path, valid.replace(/<a:MessageID>[^<]*</, '<a:MessageID><')), ep.replyAction, name('empty MessageID'), {
+      expectFault(await s.soap(ep.path, valid.replace(/<a:MessageID>[^<]*</, '<a:MessageID><')), ep.replyAction, name('empty MessageID'), {
         subcode: 's:MessageFormat',
         reason: /MessageID header is missing/,
       });
       const longId = `urn:uuid:${'7'.repeat(10_000 - 9)}`;
       t.equal(longId.length, 10_000);
       const long = await s.soap(ep.path, valid.replace(/<a:MessageID>[^<]*</, `<a:MessageID>${longId}<`));
-      expectFault(t, long, ep.replyAction, name('10 000-character MessageID'), {
+      expectFault(long, ep.replyAction, name('10 000-character MessageID'), {
         subcode: 's:MessageFormat',
         reason: /MessageID is too long/,
       });
       t.notOk(long.text().includes('7777777777'), `${name('10 000-character MessageID')}: not echoed`);
-      void rest;
     }
   });
 
   await t.test('invalid UTF-8 inside an otherwise valid Discover', async (t) => {
     const [before, after] = endpoints[0].valid().split('user@contoso.com');
     const body = Buffer.concat([Buffer.from(before), Buffer.from([0x75, 0xc3, 0x28, 0xff, 0x40, 0x63, 0x2e, 0x63, 0x6f]), Buffer.from(after)]);
-    const r = await s.soap(D, body);
+    const r = await soapRaw(D, body);
     t.equal(r.status, 500, 'refused', { todo: BUG_UTF8 });
     t.equal(r.headers['x-fenestra-outcome'], 's:MessageFormat', 'MessageFormat', { todo: BUG_UTF8 });
   });

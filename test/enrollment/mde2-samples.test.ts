@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { XmlError } from '../../src/protocol/xml.js';
 import { readDiscoverResponse, readFault, readProvisioningDoc, readRelatesTo } from '../../src/sim/enroll-responses.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -270,7 +271,13 @@ t.test('published provisioning documents through readProvisioningDoc', async (t)
 
   t.test('the published (not well-formed) provisioning docs are refused, not half-read', async (t) => {
     for (const file of ['mde2-2.2.9.1-provisioningdoc-user-context.xml', 'mde2-2.2.9.1-provisioningdoc-device-context.xml']) {
-      t.throws(() => readProvisioningDoc(sample(file)), { reason: 'malformed' }, `${file}: XmlError malformed`, { todo: BUG_RAW_AMP });
+      let reason: string | undefined;
+      try {
+        readProvisioningDoc(sample(file));
+      } catch (err) {
+        reason = err instanceof XmlError ? err.reason : String(err);
+      }
+      t.equal(reason, 'malformed', `${file}: XmlError malformed`, { todo: BUG_RAW_AMP });
     }
   });
 });
