@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { adminRoutes } from './http/admin/index.js';
 import { enrollmentRoutes } from './http/enrollment.js';
 import { errorHandler } from './http/errors.js';
+import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './http/health.js';
 import { termsOfUseRoutes } from './http/terms-of-use.js';
 import type { EntraValidator } from './identity/entra.js';
@@ -44,10 +45,10 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     bodyLimit: 64 * 1024,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     if (request.url.startsWith('/api/')) return reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });

@@ -1,5 +1,6 @@
 // One typed, validated configuration object, read from the environment once at start-up.
 import path from 'node:path';
+import { isProxyCertFormat, parseTrustedProxies, PROXY_CERT_FORMATS, type ProxyCertFormat } from './identity/proxy-cert.js';
 
 export interface Config {
   /** Base URL devices use, e.g. https://mdm.example.com (no path). */
@@ -24,6 +25,8 @@ export interface Config {
   providerId: string;
   /** base64 32-byte key for signing/encrypting server-side secrets; generated in dataDir if unset. */
   secretKey?: string;
+  /** TLS-terminating proxies allowed to forward the device's client certificate, and their header format. */
+  trustedProxies?: { proxies: string[]; format: ProxyCertFormat };
 }
 
 export class ConfigError extends Error {
@@ -100,13 +103,16 @@ export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production' || env.FENESTRA_ENV === 'production';
   const listen = parseListen(env.FENESTRA_LISTEN ?? '0.0.0.0:8443', problems);
-  const defaultPublic = `https://localhost${listen.port === 443 ? '' : `:${listen.port}`}`;
+  const port = listen.port <= 65535 ? listen.port : 8443;
+  const defaultPublic = `https://localhost${port === 443 ? '' : `:${port}`}`;
   if (production && !env.FENESTRA_PUBLIC_URL) problems.push('FENESTRA_PUBLIC_URL is required in production');
   const publicUrl = parsePublicUrl(env.FENESTRA_PUBLIC_URL ?? defaultPublic, problems);
   const dataDir = path.resolve(env.FENESTRA_DATA_DIR ?? './data');
   const certsDir = path.resolve(env.FENESTRA_CERTS_DIR ?? './certs-dev');
   const adminToken = env.FENESTRA_ADMIN_TOKEN || undefined;
-  if (adminToken !== undefined && adminToken.length < 24) problems.push('FENESTRA_ADMIN_TOKEN must be at least 24 characters');
+  if (adminToken !== undefined && (adminToken.length < 24 || /\s/.test(adminToken))) {
+    problems.push('FENESTRA_ADMIN_TOKEN must be at least 24 characters without spaces (it travels as a Bearer token)');
+  }
   if (production && !adminToken) problems.push('FENESTRA_ADMIN_TOKEN is required in production');
   let entraAuthority: string | undefined;
   if (env.FENESTRA_ENTRA_AUTHORITY) {
@@ -130,7 +136,20 @@ export function loadConfig(env: Env = process.env): Config {
   if (secretKey !== undefined && Buffer.from(secretKey, 'base64').length !== 32) {
     problems.push('FENESTRA_SECRET_KEY must be 32 bytes, base64-encoded (openssl rand -base64 32)');
   }
+  let trustedProxies: Config['trustedProxies'];
+  const tp = env.FENESTRA_TRUSTED_PROXIES;
+  const tf = env.FENESTRA_PROXY_CERT_FORMAT;
+  if (tp || tf) {
+    if (!tp || !tf) problems.push('FENESTRA_TRUSTED_PROXIES and FENESTRA_PROXY_CERT_FORMAT must be set together');
+    else if (!isProxyCertFormat(tf)) problems.push(`FENESTRA_PROXY_CERT_FORMAT must be one of ${PROXY_CERT_FORMATS.join(', ')}`);
+    else {
+      const list = parseTrustedProxies(tp);
+      if (list instanceof Error) problems.push(`FENESTRA_TRUSTED_PROXIES: ${list.message}`);
+      else trustedProxies = { proxies: list, format: tf };
+    }
+  }
   const cfg: Config = {
+    trustedProxies,
     publicUrl,
     listenHost: listen.host,
     listenPort: listen.port,

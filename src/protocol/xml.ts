@@ -39,7 +39,12 @@ export function parseXml(input: string | Buffer, opts: ParseOptions = {}): XmlEl
   const maxBytes = opts.maxBytes ?? 1024 * 1024;
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > maxBytes) throw new XmlError('too_large', `XML body of ${size} bytes exceeds the ${maxBytes}-byte limit`);
-  let xml = typeof input === 'string' ? input : input.toString('utf8');
+  let xml: string;
+  try {
+    xml = typeof input === 'string' ? input : UTF8.decode(input);
+  } catch {
+    throw new XmlError('malformed', 'malformed XML: the body is not valid UTF-8');
+  }
   if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
   if (!xml.trim()) throw new XmlError('empty', 'empty XML body');
   if (DOCTYPE_RE.test(xml)) throw new XmlError('doctype', 'DOCTYPE and entity declarations are not accepted');
@@ -89,6 +94,7 @@ export function parseXml(input: string | Buffer, opts: ParseOptions = {}): XmlEl
 }
 
 const DOCTYPE_RE = /<!\s*(DOCTYPE|ENTITY)/i;
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
 // ---- navigation helpers -------------------------------------------------------------------
 

@@ -81,4 +81,95 @@ CREATE TABLE certificates (
 CREATE INDEX certificates_device ON certificates (device_pk);
 `,
   },
+  {
+    version: 2,
+    name: 'management',
+    sql: `
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+ALTER TABLE devices ADD COLUMN current_user_oid TEXT;
+ALTER TABLE devices ADD COLUMN current_user_upn TEXT;
+ALTER TABLE devices ADD COLUMN login_status TEXT;
+ALTER TABLE devices ADD COLUMN inventory TEXT;
+ALTER TABLE devices ADD COLUMN inventory_at TEXT;
+ALTER TABLE devices ADD COLUMN unenrolled_at TEXT;
+
+CREATE TABLE commands (
+  id             TEXT PRIMARY KEY,
+  device_pk      TEXT NOT NULL REFERENCES devices (id),
+  user_oid       TEXT,
+  origin         TEXT NOT NULL,
+  action         TEXT,
+  payload        TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  held_reason    TEXT,
+  created_at     TEXT NOT NULL,
+  updated_at     TEXT NOT NULL,
+  expires_at     TEXT,
+  attempts       INTEGER NOT NULL DEFAULT 0,
+  max_attempts   INTEGER NOT NULL DEFAULT 3,
+  sent_session   TEXT,
+  sent_msg_id    TEXT,
+  sent_cmd_id    TEXT,
+  sent_at        TEXT,
+  status         TEXT,
+  detail         TEXT,
+  acked_at       TEXT,
+  error          TEXT
+);
+CREATE INDEX commands_device_state ON commands (device_pk, state, created_at);
+
+CREATE TABLE command_results (
+  command_id TEXT NOT NULL REFERENCES commands (id),
+  seq        INTEGER NOT NULL,
+  loc_uri    TEXT NOT NULL,
+  format     TEXT,
+  type       TEXT,
+  data       TEXT,
+  PRIMARY KEY (command_id, seq)
+);
+
+CREATE TABLE dm_sessions (
+  device_pk  TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  state      TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  PRIMARY KEY (device_pk, session_id)
+);
+
+CREATE TABLE device_logins (
+  device_pk  TEXT NOT NULL,
+  user_oid   TEXT NOT NULL,
+  upn        TEXT,
+  first_seen TEXT NOT NULL,
+  last_seen  TEXT NOT NULL,
+  sessions   INTEGER NOT NULL,
+  PRIMARY KEY (device_pk, user_oid)
+);
+
+CREATE TABLE device_alerts (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_pk  TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  code       TEXT NOT NULL,
+  type       TEXT,
+  format     TEXT,
+  mark       TEXT,
+  source     TEXT,
+  data       TEXT
+);
+CREATE INDEX device_alerts_device ON device_alerts (device_pk, id);
+
+CREATE TABLE session_traces (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_pk  TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  msg_id     TEXT NOT NULL,
+  direction  TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  truncated  INTEGER NOT NULL
+);
+CREATE INDEX session_traces_device ON session_traces (device_pk, id);
+`,
+  },
 ];

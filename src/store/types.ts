@@ -59,6 +59,15 @@ export interface Device {
   dmServerName: string;
   dmServerDigest: string;
   dmNonce: string;
+  lastSeenAt?: string;
+  currentUserOid?: string;
+  currentUserUpn?: string;
+  /** Last LoginStatus alert: user | others | none. */
+  loginStatus?: string;
+  /** Inventory: LocURI → value (DevInfo from package 1, DevDetail from our Gets). */
+  inventory?: Record<string, string>;
+  inventoryAt?: string;
+  unenrolledAt?: string;
 }
 
 export type CertificateStatus = 'active' | 'superseded' | 'revoked';
@@ -76,6 +85,158 @@ export interface IssuedCertificateRecord {
   revocationReason?: string;
   derBase64: string;
   replacesSerial?: string;
+}
+
+// ---- management (OMA-DM) ---------------------------------------------------------------------
+
+export type CommandState = 'queued' | 'held' | 'sent' | 'acked' | 'failed' | 'cancelled' | 'expired';
+export type CommandOrigin = 'admin' | 'inventory' | 'profile' | 'system';
+
+/** A SyncML command to send, as a template (CmdIDs are assigned per session). */
+export interface CommandPayload {
+  kind: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Exec' | 'Atomic' | 'Sequence';
+  items?: { target: string; format?: string; type?: string; data?: string; dataIsXml?: boolean }[];
+  /** Children of Atomic / Sequence. */
+  commands?: CommandPayload[];
+}
+
+export interface CommandResult {
+  locUri: string;
+  format?: string;
+  type?: string;
+  data?: string;
+}
+
+export interface CommandRecord {
+  id: string;
+  devicePk: string;
+  /** Deliver only in a session of this Entra user (user-scoped settings). */
+  userOid?: string;
+  origin: CommandOrigin;
+  /** Named action (reboot, wipe, …) or undefined for raw commands. */
+  action?: string;
+  payload: CommandPayload;
+  state: CommandState;
+  heldReason?: string;
+  createdAt: string;
+  updatedAt: string;
+  expiresAt?: string;
+  attempts: number;
+  maxAttempts: number;
+  sentSession?: string;
+  sentMsgId?: string;
+  sentCmdId?: string;
+  sentAt?: string;
+  /** SyncML status code of the command (Atomic: the Atomic's own status). */
+  status?: string;
+  /** Per-child statuses for Atomic/Sequence, and other details. */
+  detail?: { children?: { index: number; status: string }[]; retriedAs?: string; note?: string };
+  ackedAt?: string;
+  error?: string;
+  results?: CommandResult[];
+}
+
+/** State of an OMA-DM session that must survive between packages (any replica continues it). */
+export interface DmSessionState {
+  devicePk: string;
+  sessionId: string;
+  /** Last server MsgID used. */
+  msgIdOut: number;
+  /** Last server CmdID used (unique within the session). */
+  cmdIdOut: number;
+  /** "msgId:cmdId" → command (and child index inside Atomic/Sequence). */
+  sent: Record<string, { commandId: string; child?: number }>;
+  /** Commands chosen for this package but not sent yet (package split by MaxMsgSize). */
+  pending: string[];
+  auth: 'certificate' | 'digest';
+  user?: { oid: string; upn?: string };
+  loginStatus?: string;
+  /** The device's MaxMsgSize (SyncHdr Meta), remembered for the session. */
+  maxMsgSize?: number;
+  startedAt: string;
+}
+
+export interface CommandAck {
+  commandId: string;
+  state: CommandState;
+  status?: string;
+  detail?: CommandRecord['detail'];
+  results?: CommandResult[];
+  error?: string;
+  /** 418 on Add: the same command goes back to the queue as a Replace. */
+  requeueAs?: CommandPayload;
+}
+
+export interface DeviceAlert {
+  code: string;
+  type?: string;
+  format?: string;
+  mark?: string;
+  source?: string;
+  data?: string;
+}
+
+export interface TraceEntry {
+  sessionId: string;
+  msgId: string;
+  direction: 'in' | 'out';
+  at: string;
+  body: string;
+  truncated: boolean;
+}
+
+/** Everything one request of a session changes, written in one transaction. */
+export interface SessionTurn {
+  devicePk: string;
+  at: string;
+  /** Session state to keep, or null when the session is over. */
+  session: DmSessionState | null;
+  sessionId: string;
+  acks: CommandAck[];
+  sent: { commandId: string; msgId: string; cmdId: string }[];
+  device?: {
+    currentUser?: { oid: string; upn?: string } | null;
+    loginStatus?: string;
+    inventory?: Record<string, string>;
+    inventoryAt?: string;
+    /** Next OMA-DM digest nonce (rotated after each successful digest authentication). */
+    nonce?: string;
+  };
+  login?: { oid: string; upn?: string };
+  alerts: DeviceAlert[];
+  traces: TraceEntry[];
+  /** Commands to add in the same transaction (inventory refresh). */
+  enqueue: CommandRecord[];
+}
+
+export interface ManagementStore {
+  getSession(devicePk: string, sessionId: string): Promise<DmSessionState | undefined>;
+  /** Queued commands (and held ones) in delivery order. */
+  deliverable(devicePk: string, limit: number): Promise<CommandRecord[]>;
+  getCommands(ids: string[]): Promise<CommandRecord[]>;
+  /** Commands sent in an earlier session and never answered: back to the queue, or failed after maxAttempts. */
+  requeueUnanswered(devicePk: string, currentSessionId: string, at: string): Promise<number>;
+  commitTurn(turn: SessionTurn): Promise<void>;
+  /** The device asked to unenroll (or was unenrolled): state, certificates revoked, queue cancelled. */
+  unenroll(devicePk: string, at: string, reason: string): Promise<void>;
+  setCommandState(ids: string[], state: CommandState, heldReason: string | undefined, at: string): Promise<void>;
+}
+
+export interface CommandStore {
+  enqueue(c: CommandRecord): Promise<void>;
+  get(id: string): Promise<CommandRecord | undefined>;
+  listForDevice(devicePk: string, opts: { limit: number; offset: number }): Promise<CommandRecord[]>;
+  /** Cancel a command that has not been sent; false if it is not queued or held. */
+  cancel(id: string, at: string): Promise<boolean>;
+  countQueued(devicePk: string): Promise<number>;
+}
+
+export interface TraceStore {
+  list(devicePk: string, opts: { limit: number; sessionId?: string }): Promise<(TraceEntry & { id: number })[]>;
+  alerts(devicePk: string, limit: number): Promise<(DeviceAlert & { at: string })[]>;
+  logins(devicePk: string): Promise<{ oid: string; upn?: string; firstSeen: string; lastSeen: string; sessions: number }[]>;
+  /** Retention: keep the newest `keepPerDevice` trace rows per device and nothing older than `before`. */
+  prune(before: string, keepPerDevice: number): Promise<number>;
 }
 
 export interface TenantStore {
@@ -131,6 +292,9 @@ export interface Store {
   devices: DeviceStore;
   certificates: CertificateStore;
   enrollments: EnrollmentStore;
+  management: ManagementStore;
+  commands: CommandStore;
+  traces: TraceStore;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -18,8 +18,6 @@ const sample = (name: string) => fs.readFileSync(path.join(FIXTURES, name), 'utf
 /** The sample's MessageID as the server must echo it: trimmed, otherwise verbatim (the spec samples carry "urn:uuid: …"). */
 const messageIdOf = (xml: string) => /<a:MessageID>([^<]*)<\/a:MessageID>/.exec(xml)![1].trim();
 
-const BUG_RAW_AMP =
-  'bug: parseXml (src/protocol/xml.ts) accepts a raw "&" in an attribute value, so the published SSLCLIENTCERTSEARCHCRITERIA sample is read as if well-formed';
 const DISCOVER_SAMPLE_ID = 'urn:uuid: 748132ec-a575-4329-b01b-6171a9cf8478';
 
 t.test('published request samples against a real server', async (t) => {
@@ -202,8 +200,7 @@ t.test('published request samples against a real server', async (t) => {
         const f = readFault(r.text());
         t.equal(f?.subcode, 's:MessageFormat', `${file} → ${endpoint}: MessageFormat`);
         // The provisioning docs' only defect is a raw '&' in an attribute value.
-        const rawAmp = file.includes('provisioningdoc');
-        t.match(f?.reason, /not acceptable XML: malformed XML/, `${file}: the reason says malformed`, rawAmp ? { todo: BUG_RAW_AMP } : {});
+        t.match(f?.reason, /not acceptable XML: malformed XML/, `${file}: the reason says malformed`);
         t.equal(f?.relatesTo, undefined, 'nothing to relate to');
       }
     }
@@ -277,7 +274,7 @@ t.test('published provisioning documents through readProvisioningDoc', async (t)
       } catch (err) {
         reason = err instanceof XmlError ? err.reason : String(err);
       }
-      t.equal(reason, 'malformed', `${file}: XmlError malformed`, { todo: BUG_RAW_AMP });
+      t.equal(reason, 'malformed', `${file}: XmlError malformed`);
     }
   });
 });

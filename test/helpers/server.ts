@@ -34,7 +34,9 @@ export const AUDIENCE = 'https://mdm.fenestra.test';
 export async function startTestServer(env: Record<string, string> = {}, opts: { logs?: boolean } = {}): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-test-'));
   const entra = await startFakeEntra();
-  const cfg = loadConfig({
+  let cfg;
+  try {
+    cfg = loadConfig({
     FENESTRA_PUBLIC_URL: PUBLIC_URL,
     FENESTRA_LISTEN: '127.0.0.1:0',
     FENESTRA_DATA_DIR: path.join(dir, 'data'),
@@ -43,7 +45,11 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     FENESTRA_ENTRA_AUTHORITY: entra.authority,
     FENESTRA_LOG_LEVEL: 'warn',
     ...env,
-  });
+    });
+  } catch (err) {
+    await entra.close();
+    throw err;
+  }
   const logger = pino({ level: opts.logs ? 'info' : 'warn' });
   const server = await startServer(cfg, logger);
   const caPem = server.caCertPem;

@@ -53,7 +53,8 @@ export const MAX_ENROLLMENT_VERSION = 5.0;
 /** EnrollmentVersion to answer: never above the client's RequestVersion nor above what we implement. */
 export function negotiateEnrollmentVersion(requestVersion: string | undefined): string | undefined {
   if (requestVersion === undefined) return undefined;
-  const v = Math.min(Number(requestVersion), MAX_ENROLLMENT_VERSION);
+  // Truncate to one decimal: a two-decimal request (4.99) must not be answered with more (5.0).
+  const v = Math.min(Math.floor(Number(requestVersion) * 10) / 10, MAX_ENROLLMENT_VERSION);
   return v.toFixed(1);
 }
 

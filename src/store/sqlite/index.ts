@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
+import { sqliteManagement } from './management.js';
 import type {
   AuditEntry,
   Device,
@@ -60,6 +61,13 @@ const deviceFromRow = (r: Row): Device => ({
   dmServerName: String(r.dm_server_name),
   dmServerDigest: String(r.dm_server_digest),
   dmNonce: String(r.dm_nonce),
+  lastSeenAt: opt(r.last_seen_at),
+  currentUserOid: opt(r.current_user_oid),
+  currentUserUpn: opt(r.current_user_upn),
+  loginStatus: opt(r.login_status),
+  inventory: r.inventory ? (JSON.parse(String(r.inventory)) as Record<string, string>) : undefined,
+  inventoryAt: opt(r.inventory_at),
+  unenrolledAt: opt(r.unenrolled_at),
 });
 
 const certFromRow = (r: Row): IssuedCertificateRecord => ({
@@ -137,7 +145,8 @@ export function openSqliteStore(file: string): Store {
          device_type = excluded.device_type, state = excluded.state, enrolled_at = excluded.enrolled_at,
          updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
          dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
-         dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce`,
+         dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
+         unenrolled_at = NULL`,
     ),
     certRevokeForDevice: db.prepare(
       `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = 'reenrolled'
@@ -167,7 +176,8 @@ export function openSqliteStore(file: string): Store {
   // Every named parameter must be bound, so optional fields are listed explicitly.
   const certRow = (c: IssuedCertificateRecord) =>
     nulls({ revokedAt: undefined, revocationReason: undefined, replacesSerial: undefined, ...c });
-  const deviceRow = (d: Device) =>
+  // Only the columns of the upsert statement (management columns are kept across re-enrollment).
+  const deviceRow = ({ lastSeenAt: _a, currentUserOid: _b, currentUserUpn: _c, loginStatus: _d, inventory: _e, inventoryAt: _f, unenrolledAt: _g, ...d }: Device) =>
     nulls({
       hwDevId: undefined, entraDeviceId: undefined, tenantId: undefined, userOid: undefined, upn: undefined,
       deviceName: undefined, osVersion: undefined, osEdition: undefined, deviceType: undefined, termsAcceptedAt: undefined,
@@ -219,6 +229,7 @@ export function openSqliteStore(file: string): Store {
 
   const store: Store = {
     kind: 'sqlite',
+    ...sqliteManagement(db),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);

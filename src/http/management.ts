@@ -1,0 +1,54 @@
+// POST /ManagementServer/MDM.svc — OMA-DM sessions. Adapts HTTP to the session engine:
+// which credential reached us (TLS client certificate, or one forwarded by a trusted proxy),
+// the Entra user token header, and the session mode.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { compileTrustedProxies, extractForwardedCert, type ProxyCertFormat } from '../identity/proxy-cert.js';
+import type { SessionEngine } from '../service/management/engine.js';
+import type { PresentedCredential } from '../service/management/auth.js';
+import { PATHS } from '../service/urls.js';
+import { sendWhole } from './send.js';
+import { peerCertificateDer } from './tls-peer.js';
+
+export const MAX_SYNCML_BYTES = 1024 * 1024;
+
+export interface ManagementRouteOptions {
+  engine: SessionEngine;
+  trustedProxies?: { proxies: string[]; format: ProxyCertFormat };
+}
+
+export async function managementRoutes(app: FastifyInstance, opts: ManagementRouteOptions): Promise<void> {
+  const trusted = opts.trustedProxies ? compileTrustedProxies(opts.trustedProxies.proxies) : undefined;
+  const format = opts.trustedProxies?.format;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    ['application/vnd.syncml.dm+xml', 'application/vnd.syncml+xml'],
+    { parseAs: 'buffer', bodyLimit: MAX_SYNCML_BYTES },
+    (_req, body, done) => done(null, body),
+  );
+  app.addContentTypeParser(['application/vnd.syncml.dm+wbxml', 'application/vnd.syncml+wbxml'], (_req, _payload, done) => {
+    const err = new Error('WBXML is not supported: provision the device with DEFAULTENCODING application/vnd.syncml.dm+xml') as Error & { statusCode: number };
+    err.statusCode = 415;
+    done(err, undefined);
+  });
+
+  function credentialOf(request: FastifyRequest): PresentedCredential {
+    if (trusted && format && trusted(request.socket.remoteAddress)) {
+      const fwd = extractForwardedCert(request.headers, format);
+      if (fwd instanceof Error) return { certError: fwd.message };
+      if (fwd) return { certDer: fwd };
+    }
+    // Headers from anyone else are ignored: only the TLS connection itself counts.
+    return { certDer: peerCertificateDer(request) };
+  }
+
+  app.post<{ Querystring: Record<string, string | undefined> }>(PATHS.management, async (request, reply) => {
+    if (!Buffer.isBuffer(request.body) || request.body.length === 0) {
+      return sendWhole(reply, 400, 'text/plain; charset=utf-8', 'a SyncML message is required\n');
+    }
+    const auth = request.headers.authorization;
+    const bearer = auth && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : undefined;
+    const r = await opts.engine.handle({ body: request.body, cred: credentialOf(request), bearer, mode: request.query.mode });
+    reply.header('x-fenestra-outcome', r.outcome);
+    return sendWhole(reply, r.status, r.contentType, r.body);
+  });
+}

@@ -1,0 +1,122 @@
+// Commands as the admin and the engine create them: validation of raw SyncML commands,
+// named device actions, and the inventory request.
+import crypto from 'node:crypto';
+import type { CommandOrigin, CommandPayload, CommandRecord } from '../../store/types.js';
+import { ApiError } from '../errors.js';
+
+const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] as const;
+const FORMATS = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'node', 'null', 'time', 'date', 'float'];
+const MAX_DATA = 512 * 1024;
+
+/** OMA-DM LocURI rules (MS-MDM §2.2.x, protocol.md §8.8): relative, rooted at ".", no empty or dot segments. */
+export function checkLocUri(uri: unknown, pointer: string): string {
+  if (typeof uri !== 'string' || uri.length === 0 || uri.length > 1024) throw new ApiError(400, 'invalid', 'must be a LocURI of 1-1024 characters', pointer);
+  if (!uri.startsWith('./')) throw new ApiError(400, 'invalid', 'a LocURI starts with "./"', pointer);
+  const segs = uri.slice(2).split('/');
+  if (segs.some((s) => s === '' || s === '.' || s === '..' || s === '*')) {
+    throw new ApiError(400, 'invalid', 'a LocURI has no empty, ".", ".." or "*" segments', pointer);
+  }
+  if (/[\s\u0000-\u001f<>"]/.test(uri)) throw new ApiError(400, 'invalid', 'escape spaces and special characters in a LocURI (URL-encode them)', pointer);
+  return uri;
+}
+
+export interface RawCommandInput {
+  verb: string;
+  items?: { target: string; format?: string; type?: string; data?: string }[];
+  commands?: RawCommandInput[];
+}
+
+/** Validate an admin-supplied command; returns the payload to queue. */
+export function payloadFromInput(input: RawCommandInput, pointer = '', depth = 0): CommandPayload {
+  const verb = input.verb as CommandPayload['kind'];
+  if (!VERBS.includes(verb)) throw new ApiError(400, 'invalid', `verb must be one of ${VERBS.join(', ')}`, `${pointer}/verb`);
+  if (verb === 'Atomic' || verb === 'Sequence') {
+    if (!Array.isArray(input.commands) || input.commands.length === 0) {
+      throw new ApiError(400, 'invalid', `${verb} needs at least one command`, `${pointer}/commands`);
+    }
+    if (depth > 0 && verb === 'Atomic') throw new ApiError(400, 'invalid', 'Windows does not accept nested Atomic', `${pointer}/verb`);
+    const commands = input.commands.map((c, i) => payloadFromInput(c, `${pointer}/commands/${i}`, depth + 1));
+    if (verb === 'Atomic' && commands.some((c) => c.kind === 'Get' || c.commands?.some((x) => x.kind === 'Get'))) {
+      throw new ApiError(400, 'invalid', 'Windows does not accept Get inside Atomic', `${pointer}/commands`);
+    }
+    return { kind: verb, commands };
+  }
+  if (!Array.isArray(input.items) || input.items.length === 0) throw new ApiError(400, 'invalid', `${verb} needs at least one item`, `${pointer}/items`);
+  const items = input.items.map((it, i) => {
+    const p = `${pointer}/items/${i}`;
+    const target = checkLocUri(it?.target, `${p}/target`);
+    if (it.format !== undefined && !FORMATS.includes(it.format)) throw new ApiError(400, 'invalid', `format must be one of ${FORMATS.join(', ')}`, `${p}/format`);
+    if (it.data !== undefined && (typeof it.data !== 'string' || it.data.length > MAX_DATA)) {
+      throw new ApiError(400, 'invalid', `data must be a string of at most ${MAX_DATA} characters`, `${p}/data`);
+    }
+    if (verb === 'Get' && it.data !== undefined) throw new ApiError(400, 'invalid', 'a Get carries no data', `${p}/data`);
+    const out: NonNullable<CommandPayload['items']>[number] = { target };
+    if (it.format !== undefined) out.format = it.format;
+    if (it.type !== undefined) out.type = String(it.type);
+    if (it.data !== undefined) out.data = it.data;
+    return out;
+  });
+  return { kind: verb, items };
+}
+
+/** Does this payload write or read the signed-in user's tree? */
+export function isUserScoped(p: CommandPayload): boolean {
+  return (p.items ?? []).some((i) => i.target.startsWith('./User/')) || (p.commands ?? []).some(isUserScoped);
+}
+
+export function newCommand(devicePk: string, payload: CommandPayload, o: { origin: CommandOrigin; action?: string; userOid?: string; at: string; expiresAt?: string }): CommandRecord {
+  return {
+    id: crypto.randomUUID(),
+    devicePk,
+    userOid: o.userOid,
+    origin: o.origin,
+    action: o.action,
+    payload,
+    state: 'queued',
+    createdAt: o.at,
+    updatedAt: o.at,
+    expiresAt: o.expiresAt,
+    attempts: 0,
+    maxAttempts: 3,
+  };
+}
+
+export const ACTIONS = ['sync', 'reboot', 'wipe', 'retire'] as const;
+export type ActionName = (typeof ACTIONS)[number];
+
+/** Named device actions. `sync` refreshes inventory at the next check-in. */
+export function actionPayload(action: ActionName, providerId: string): CommandPayload {
+  switch (action) {
+    case 'sync':
+      return inventoryPayload(providerId);
+    case 'reboot':
+      return { kind: 'Exec', items: [{ target: './Device/Vendor/MSFT/Reboot/RebootNow', format: 'null', data: '' }] };
+    case 'wipe':
+      return { kind: 'Exec', items: [{ target: './Device/Vendor/MSFT/RemoteWipe/doWipe', format: 'chr', data: '' }] };
+    case 'retire':
+      return { kind: 'Exec', items: [{ target: `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(providerId)}/Unenroll`, format: 'chr', data: providerId }] };
+  }
+}
+
+/** What an admin expects on a device page, read with one Get. */
+export const INVENTORY_NODES = [
+  './DevDetail/SwV',
+  './DevDetail/Ext/Microsoft/OSPlatform',
+  './DevDetail/OEM',
+  './DevDetail/HwV',
+  './DevDetail/FwV',
+  './DevDetail/Ext/Microsoft/DeviceName',
+  './DevDetail/Ext/Microsoft/DNSComputerName',
+  './DevDetail/Ext/Microsoft/SMBIOSSerialNumber',
+  './DevDetail/Ext/Microsoft/ProcessorArchitecture',
+  './DevDetail/Ext/Microsoft/TotalRAM',
+  './DevDetail/Ext/Microsoft/TotalStorage',
+  './DevDetail/Ext/Microsoft/FreeStorage',
+  './DevDetail/Ext/Microsoft/LocalTime',
+  './DevDetail/Ext/WLANMACAddress',
+];
+
+export function inventoryPayload(providerId: string): CommandPayload {
+  const dmc = `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(providerId)}`;
+  return { kind: 'Get', items: [...INVENTORY_NODES, `${dmc}/AADDeviceID`, `${dmc}/EnrollmentType`].map((target) => ({ target })) };
+}

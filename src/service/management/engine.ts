@@ -1,0 +1,440 @@
+// The OMA-DM session engine (MS-MDM, SyncML 1.2): one call per POST of a device package.
+// Session state lives in the store, so any replica can serve the next message; everything a
+// message changes is written in one transaction before we answer.
+import type { Logger } from 'pino';
+import { EntraTokenError, type EntraValidator } from '../../identity/entra.js';
+import { newNonce } from '../../identity/digest.js';
+import type { CertificateAuthority } from '../../pki/ca.js';
+import { buildSyncML } from '../../protocol/syncml/build.js';
+import { parseSyncML } from '../../protocol/syncml/parse.js';
+import {
+  ALERT,
+  STATUS,
+  SyncMLError,
+  type AlertCommand,
+  type Item,
+  type ResultsCommand,
+  type StatusCommand,
+  type SyncCommand,
+  type SyncMLMessage,
+} from '../../protocol/syncml/types.js';
+import type { CommandAck, CommandRecord, Device, DmSessionState, SessionTurn, Store } from '../../store/types.js';
+import { authenticateSession, type PresentedCredential } from './auth.js';
+import { INVENTORY_NODES, inventoryPayload, isUserScoped, newCommand } from './commands.js';
+import { buildOutbound } from './outbound.js';
+import { traceBody } from './trace.js';
+
+export interface ManagementSettings {
+  publicUrl: string;
+  providerId: string;
+  /** When the device sends no MaxMsgSize. */
+  defaultMaxMsgSize: number;
+  maxCommandsPerMessage: number;
+  /** Stop a session after this many server packages (guards against loops). */
+  maxPackagesPerSession: number;
+  traceMaxBytes: number;
+  inventoryMaxAgeMs: number;
+}
+
+export const DEFAULT_MANAGEMENT_SETTINGS: Omit<ManagementSettings, 'publicUrl' | 'providerId'> = {
+  defaultMaxMsgSize: 64 * 1024,
+  maxCommandsPerMessage: 50,
+  maxPackagesPerSession: 20,
+  traceMaxBytes: 16 * 1024,
+  inventoryMaxAgeMs: 24 * 3600_000,
+};
+
+export interface ManagementDeps {
+  settings: ManagementSettings;
+  store: Store;
+  ca: CertificateAuthority;
+  entra: EntraValidator;
+  now: () => Date;
+  log: Logger;
+}
+
+export interface ManagementRequest {
+  body: Buffer;
+  cred: PresentedCredential;
+  /** Entra user token from `Authorization: Bearer`. */
+  bearer?: string;
+  /** ?mode=Maintenance|Machine */
+  mode?: string;
+}
+
+export interface ManagementReply {
+  status: number;
+  contentType: string;
+  body: string;
+  outcome: string;
+}
+
+export const SYNCML_TYPE = 'application/vnd.syncml.dm+xml';
+const LOGIN_STATUS = 'com.microsoft/MDM/LoginStatus';
+const AAD_USER_TOKEN = 'com.microsoft/MDM/AADUserToken';
+const UNENROLL = 'com.microsoft:mdm.unenrollment.userrequest';
+
+const text = (status: number, message: string, outcome: string): ManagementReply => ({
+  status,
+  contentType: 'text/plain; charset=utf-8',
+  body: `${message}\n`,
+  outcome,
+});
+
+const is2xx = (code: string) => code.length === 3 && code[0] === '2';
+
+export class SessionEngine {
+  constructor(private readonly deps: ManagementDeps) {}
+
+  async handle(req: ManagementRequest): Promise<ManagementReply> {
+    let msg: SyncMLMessage;
+    try {
+      msg = parseSyncML(req.body);
+    } catch (err) {
+      if (err instanceof SyncMLError) return text(err.httpStatus, err.message, 'malformed');
+      throw err;
+    }
+    const { store } = this.deps;
+    const hdr = msg.hdr;
+    const now = this.deps.now();
+    const at = now.toISOString();
+    let session: DmSessionState | undefined;
+    const auth = await authenticateSession(
+      store,
+      this.deps.ca,
+      hdr,
+      req.cred,
+      async (pk) => (session = await store.management.getSession(pk, hdr.sessionId)),
+      now,
+    );
+    if (!auth.ok && auth.kind === 'http') {
+      this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
+      return text(auth.status, auth.reason, 'refused');
+    }
+    if (!auth.ok) return this.challenge(msg, auth.device, auth.code, at);
+    const device = auth.device;
+    if (auth.method === 'certificate') session = await store.management.getSession(device.id, hdr.sessionId);
+    // A MsgID 1 with a stale state of the same SessionID is a new session.
+    if (session && hdr.msgId === '1') session = undefined;
+    const isNew = !session;
+    const state: DmSessionState = session ?? {
+      devicePk: device.id,
+      sessionId: hdr.sessionId,
+      msgIdOut: 0,
+      cmdIdOut: 0,
+      sent: {},
+      pending: [],
+      auth: auth.method,
+      startedAt: at,
+    };
+    if (isNew) await store.management.requeueUnanswered(device.id, hdr.sessionId, at);
+    const maxMsgSize = hdr.meta?.maxMsgSize;
+    if (maxMsgSize && maxMsgSize >= 1024) state.maxMsgSize = maxMsgSize;
+
+    const turn: SessionTurn = { devicePk: device.id, at, session: state, sessionId: hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [] };
+    const lastOut = state.msgIdOut;
+    const msgIdOut = String(++state.msgIdOut);
+    const nextCmdId = () => String(++state.cmdIdOut);
+    const out: SyncCommand[] = [];
+
+    // SyncHdr status: 212 (authenticated for the session) after a digest check, with the next nonce.
+    const hdrStatus: StatusCommand = { kind: 'Status', cmdId: nextCmdId(), msgRef: hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: STATUS.OK, items: [] };
+    if (auth.digestJustVerified) {
+      const nonce = newNonce();
+      hdrStatus.data = STATUS.AUTH_ACCEPTED;
+      hdrStatus.chal = { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } };
+      turn.device = { ...turn.device, nonce };
+    }
+    out.push(hdrStatus);
+
+    const acks = new Map<string, CommandAck>();
+    const ctx: InboundContext = { device, state, turn, acks, lastOut, unenroll: false, abort: false, wantsNext: false, userToken: req.bearer, inventory: {} };
+    const commandsById = await this.loadSentCommands(state, msg);
+    for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
+    await this.resolveUser(ctx, req.mode);
+    if (Object.keys(ctx.inventory).length) turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
+    // Drop the bookkeeping of answered messages; unanswered commands are requeued at the next session.
+    for (const k of Object.keys(state.sent)) if (Number(k.split(':')[0]) <= lastOut) delete state.sent[k];
+    turn.acks = [...acks.values()];
+
+    let final = true;
+    if (ctx.unenroll) {
+      await store.management.commitTurn({ ...turn, session: null });
+      await store.management.unenroll(device.id, at, 'unenrolled by the user');
+      return this.reply(msg, req.body, msgIdOut, out, true, turn, 'unenrolled', true);
+    }
+    if (ctx.abort) {
+      turn.session = null;
+    } else if (!msg.final) {
+      // The device's package continues in its next message: ask for it.
+      out.push({ kind: 'Alert', cmdId: nextCmdId(), data: ALERT.NEXT_MESSAGE, items: [] });
+      final = false;
+    } else if (state.msgIdOut <= this.deps.settings.maxPackagesPerSession) {
+      final = await this.outbound(ctx, req.mode, msgIdOut, out, nextCmdId, isNew);
+    }
+    const sentSomething = out.some((c) => c.kind !== 'Status');
+    if (final && !sentSomething) turn.session = null;
+    return this.reply(msg, req.body, msgIdOut, out, final, turn, sentSomething ? 'commands' : 'idle');
+  }
+
+  /** Digest challenge: SyncHdr status 401/407 with the nonce to use. */
+  private async challenge(msg: SyncMLMessage, device: Device, code: '401' | '407', at: string): Promise<ManagementReply> {
+    const status: StatusCommand = {
+      kind: 'Status',
+      cmdId: '1',
+      msgRef: msg.hdr.msgId,
+      cmdRef: '0',
+      cmd: 'SyncHdr',
+      data: code,
+      chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: device.dmNonce } },
+      items: [],
+    };
+    const body = buildSyncML({ hdr: this.replyHdr(msg, '1'), body: [status], final: true });
+    this.deps.log.info({ device: device.id, code }, 'management session challenged');
+    void at;
+    return { status: 200, contentType: SYNCML_TYPE, body, outcome: `challenge-${code}` };
+  }
+
+  private replyHdr(msg: SyncMLMessage, msgId: string) {
+    return { verDTD: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId, targetUri: msg.hdr.sourceUri, sourceUri: msg.hdr.targetUri };
+  }
+
+  private async reply(msg: SyncMLMessage, raw: Buffer, msgIdOut: string, body: SyncCommand[], final: boolean, turn: SessionTurn, outcome: string, committed = false): Promise<ManagementReply> {
+    const xml = buildSyncML({ hdr: this.replyHdr(msg, msgIdOut), body, final });
+    const max = this.deps.settings.traceMaxBytes;
+    const inTrace = traceBody(raw.toString('utf8'), max);
+    const outTrace = traceBody(xml, max);
+    const traces = [
+      { sessionId: turn.sessionId, msgId: msg.hdr.msgId, direction: 'in' as const, at: turn.at, ...inTrace },
+      { sessionId: turn.sessionId, msgId: msgIdOut, direction: 'out' as const, at: turn.at, ...outTrace },
+    ];
+    if (committed) {
+      await this.deps.store.management.commitTurn({ ...turn, session: null, acks: [], sent: [], alerts: [], enqueue: [], traces });
+    } else {
+      await this.deps.store.management.commitTurn({ ...turn, traces });
+    }
+    return { status: 200, contentType: SYNCML_TYPE, body: xml, outcome };
+  }
+
+  private async loadSentCommands(state: DmSessionState, msg: SyncMLMessage): Promise<Map<string, CommandRecord>> {
+    const ids = new Set<string>();
+    for (const c of msg.body) {
+      if (c.kind !== 'Status' && c.kind !== 'Results') continue;
+      const ref = state.sent[`${c.msgRef ?? state.msgIdOut}:${c.cmdRef}`];
+      if (ref) ids.add(ref.commandId);
+    }
+    const list = ids.size ? await this.deps.store.management.getCommands([...ids]) : [];
+    return new Map(list.map((c) => [c.id, c]));
+  }
+
+  private inbound(cmd: SyncCommand, ctx: InboundContext, out: SyncCommand[], nextCmdId: () => string, msgRef: string, commands: Map<string, CommandRecord>): void {
+    const status = (code: string) => out.push({ kind: 'Status', cmdId: nextCmdId(), msgRef, cmdRef: cmd.cmdId, cmd: cmd.kind, data: code, items: [] });
+    switch (cmd.kind) {
+      case 'Status':
+        return this.onStatus(cmd, ctx, commands);
+      case 'Results':
+        return this.onResults(cmd, ctx, commands);
+      case 'Alert':
+        status(cmd.cmdId ? this.onAlert(cmd, ctx) : STATUS.BAD_REQUEST);
+        return;
+      case 'Replace':
+        if (!cmd.cmdId) return void status(STATUS.BAD_REQUEST);
+        for (const it of cmd.items) {
+          const uri = it.source ?? it.target;
+          if (uri && uri.startsWith('./DevInfo/') && it.data !== undefined) ctx.inventory[uri] = it.data;
+        }
+        status(STATUS.OK);
+        return;
+      default:
+        // The device does not send other commands to a server; refuse them without failing the session.
+        status(cmd.cmdId ? STATUS.OPTIONAL_FEATURE : STATUS.BAD_REQUEST);
+    }
+  }
+
+  private ackFor(ctx: InboundContext, commandId: string): CommandAck {
+    let a = ctx.acks.get(commandId);
+    if (!a) {
+      a = { commandId, state: 'acked' };
+      ctx.acks.set(commandId, a);
+    }
+    return a;
+  }
+
+  private onStatus(st: StatusCommand, ctx: InboundContext, commands: Map<string, CommandRecord>): void {
+    if (st.cmd === 'SyncHdr') return;
+    const ref = ctx.state.sent[`${st.msgRef ?? ctx.lastOut}:${st.cmdRef}`];
+    if (!ref) return;
+    const cmd = commands.get(ref.commandId);
+    if (!cmd) return;
+    const a = this.ackFor(ctx, cmd.id);
+    if (ref.child !== undefined) {
+      a.detail = { ...a.detail, children: [...(a.detail?.children ?? []), { index: ref.child, status: st.data }] };
+      return;
+    }
+    a.status = st.data;
+    if (st.data === STATUS.ALREADY_EXISTS && cmd.payload.kind === 'Add' && !cmd.detail?.retriedAs) {
+      // The node exists: set it with Replace instead (once).
+      a.requeueAs = { ...cmd.payload, kind: 'Replace' };
+      a.detail = { ...a.detail, retriedAs: 'Replace' };
+      return;
+    }
+    if (is2xx(st.data)) {
+      a.state = 'acked';
+    } else {
+      a.state = 'failed';
+      const target = cmd.payload.items?.[0]?.target;
+      a.error = `device answered ${st.data}${target ? ` for ${target}` : ''}`;
+    }
+  }
+
+  private onResults(r: ResultsCommand, ctx: InboundContext, commands: Map<string, CommandRecord>): void {
+    const ref = ctx.state.sent[`${r.msgRef ?? ctx.lastOut}:${r.cmdRef}`];
+    const cmd = ref && commands.get(ref.commandId);
+    if (!cmd) return;
+    const a = this.ackFor(ctx, cmd.id);
+    const results = r.items.map((it: Item) => ({
+      locUri: it.source ?? it.target ?? '',
+      format: it.meta?.format ?? r.meta?.format,
+      type: it.meta?.type ?? r.meta?.type,
+      data: it.data,
+    }));
+    a.results = [...(a.results ?? []), ...results];
+    if (cmd.origin === 'inventory') {
+      for (const x of results) if (x.locUri && x.data !== undefined) ctx.inventory[x.locUri] = x.data;
+      ctx.inventoryComplete = true;
+    }
+  }
+
+  private onAlert(al: AlertCommand, ctx: InboundContext): string {
+    const item = al.items[0];
+    const type = item?.meta?.type?.trim();
+    switch (al.data) {
+      case ALERT.CLIENT_INITIATED:
+      case ALERT.SERVER_INITIATED:
+        return STATUS.OK;
+      case ALERT.NEXT_MESSAGE:
+        ctx.wantsNext = true;
+        return STATUS.OK;
+      case ALERT.SESSION_ABORT:
+        ctx.abort = true;
+        return STATUS.OK;
+      case ALERT.CLIENT_EVENT:
+        if (type === LOGIN_STATUS) {
+          ctx.loginStatus = (item?.data ?? '').trim();
+          ctx.turn.alerts.push({ code: al.data, type, data: ctx.loginStatus });
+        } else if (type === AAD_USER_TOKEN) {
+          ctx.userToken = (item?.data ?? '').trim() || ctx.userToken;
+        } else {
+          ctx.turn.alerts.push({ code: al.data, type, format: item?.meta?.format, source: item?.source, data: item?.data?.slice(0, 4096) });
+        }
+        return STATUS.OK;
+      case ALERT.GENERIC:
+        for (const it of al.items) {
+          const t = it.meta?.type?.trim();
+          if (t === UNENROLL) ctx.unenroll = true;
+          ctx.turn.alerts.push({ code: al.data, type: t, format: it.meta?.format, mark: it.meta?.mark, source: it.source, data: it.data?.slice(0, 4096) });
+        }
+        return STATUS.OK;
+      default:
+        ctx.turn.alerts.push({ code: al.data, type, data: item?.data?.slice(0, 4096) });
+        return STATUS.OK;
+    }
+  }
+
+  /** The signed-in Entra user: from the AADUserToken alert or the Authorization header, validated. */
+  private async resolveUser(ctx: InboundContext, mode: string | undefined): Promise<void> {
+    const { state, turn } = ctx;
+    if (ctx.loginStatus !== undefined) {
+      state.loginStatus = ctx.loginStatus;
+      turn.device = { ...turn.device, loginStatus: ctx.loginStatus };
+    }
+    if (mode === 'Machine' || (ctx.loginStatus !== undefined && ctx.loginStatus !== 'user')) {
+      state.user = undefined;
+      if (ctx.loginStatus !== undefined) turn.device = { ...turn.device, currentUser: null };
+      return;
+    }
+    if (!ctx.userToken || state.user) return;
+    try {
+      const id = await this.deps.entra.validate(ctx.userToken);
+      if (ctx.device.tenantId && id.tenantId !== ctx.device.tenantId) throw new EntraTokenError('unknown_tenant', 'user of another tenant');
+      state.user = { oid: id.objectId, upn: id.upn };
+      turn.device = { ...turn.device, currentUser: state.user };
+      turn.login = state.user;
+    } catch (err) {
+      const code = err instanceof EntraTokenError ? err.code : 'error';
+      this.deps.log.info({ device: ctx.device.id, code }, 'session user token refused');
+      turn.alerts.push({ code: ALERT.CLIENT_EVENT, type: AAD_USER_TOKEN, data: `refused: ${code}` });
+    }
+  }
+
+  /** Choose and serialise our commands for this message. Returns whether the package is complete (Final). */
+  private async outbound(ctx: InboundContext, mode: string | undefined, msgIdOut: string, out: SyncCommand[], nextCmdId: () => string, isNew: boolean): Promise<boolean> {
+    const { device, state, turn } = ctx;
+    const s = this.deps.settings;
+    let candidates: CommandRecord[];
+    if (state.pending.length) {
+      candidates = await this.deps.store.management.getCommands(state.pending);
+      state.pending = [];
+    } else {
+      candidates = await this.deps.store.management.deliverable(device.id, s.maxCommandsPerMessage);
+      if (isNew) {
+        const stale = !device.inventoryAt || Date.parse(turn.at) - Date.parse(device.inventoryAt) > s.inventoryMaxAgeMs;
+        if (stale && !candidates.some((c) => c.origin === 'inventory')) {
+          const inv = newCommand(device.id, inventoryPayload(s.providerId), { origin: 'inventory', at: turn.at });
+          turn.enqueue.push(inv);
+          candidates.unshift(inv);
+        }
+      }
+    }
+    const ready: CommandRecord[] = [];
+    const hold: { id: string; reason: string }[] = [];
+    const multiUser = device.enrollmentType === 'Device';
+    for (const c of candidates) {
+      if (c.state !== 'queued' && c.state !== 'held' && c.state !== 'sent') continue;
+      if (c.expiresAt && c.expiresAt < turn.at) {
+        ctx.acks.set(c.id, { commandId: c.id, state: 'expired', error: 'expired before delivery' });
+        continue;
+      }
+      if (c.userOid && state.user?.oid !== c.userOid) {
+        hold.push({ id: c.id, reason: `waiting for user ${c.userOid} to sign in` });
+        continue;
+      }
+      if (multiUser && isUserScoped(c.payload) && (!state.user || mode === 'Machine')) {
+        hold.push({ id: c.id, reason: 'user-scoped: no Entra user signed in' });
+        continue;
+      }
+      ready.push(c);
+    }
+    if (hold.length) {
+      const newlyHeld = hold.filter((h) => candidates.find((c) => c.id === h.id)?.state !== 'held');
+      for (const h of newlyHeld) await this.deps.store.management.setCommandState([h.id], 'held', h.reason, turn.at);
+    }
+    const maxMsgSize = state.maxMsgSize ?? s.defaultMaxMsgSize;
+    const plan = buildOutbound(ready, out, { maxBytes: maxMsgSize, msgIdOut, nextCmdId, hdrBytes: 600 });
+    for (const sent of plan.sent) {
+      turn.sent.push({ commandId: sent.commandId, msgId: msgIdOut, cmdId: sent.cmdId });
+      state.sent[`${msgIdOut}:${sent.cmdId}`] = { commandId: sent.commandId, child: sent.child };
+    }
+    for (const f of plan.tooLarge) ctx.acks.set(f, { commandId: f, state: 'failed', error: 'larger than the device MaxMsgSize' });
+    state.pending = plan.pending;
+    turn.acks = [...ctx.acks.values()];
+    return plan.pending.length === 0;
+  }
+}
+
+interface InboundContext {
+  device: Device;
+  state: DmSessionState;
+  turn: SessionTurn;
+  acks: Map<string, CommandAck>;
+  lastOut: number;
+  unenroll: boolean;
+  abort: boolean;
+  wantsNext: boolean;
+  loginStatus?: string;
+  userToken?: string;
+  inventory: Record<string, string>;
+  inventoryComplete?: boolean;
+}
+
+export { INVENTORY_NODES };

@@ -1,0 +1,266 @@
+// SQLite: OMA-DM command queue, session state, traces, alerts and logins.
+import type Database from 'better-sqlite3';
+import type {
+  CommandRecord,
+  CommandStore,
+  DmSessionState,
+  ManagementStore,
+  SessionTurn,
+  TraceStore,
+} from '../types.js';
+
+type Row = Record<string, unknown>;
+const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(String(v)) as T));
+
+function commandFromRow(r: Row): CommandRecord {
+  return {
+    id: String(r.id),
+    devicePk: String(r.device_pk),
+    userOid: opt(r.user_oid),
+    origin: r.origin as CommandRecord['origin'],
+    action: opt(r.action),
+    payload: JSON.parse(String(r.payload)),
+    state: r.state as CommandRecord['state'],
+    heldReason: opt(r.held_reason),
+    createdAt: String(r.created_at),
+    updatedAt: String(r.updated_at),
+    expiresAt: opt(r.expires_at),
+    attempts: Number(r.attempts),
+    maxAttempts: Number(r.max_attempts),
+    sentSession: opt(r.sent_session),
+    sentMsgId: opt(r.sent_msg_id),
+    sentCmdId: opt(r.sent_cmd_id),
+    sentAt: opt(r.sent_at),
+    status: opt(r.status),
+    detail: json(r.detail),
+    ackedAt: opt(r.acked_at),
+    error: opt(r.error),
+  };
+}
+
+export function sqliteManagement(db: Database.Database): { management: ManagementStore; commands: CommandStore; traces: TraceStore } {
+  const s = {
+    sessionGet: db.prepare('SELECT state FROM dm_sessions WHERE device_pk = ? AND session_id = ?'),
+    sessionPut: db.prepare(
+      `INSERT INTO dm_sessions (device_pk, session_id, state, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (device_pk, session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
+    ),
+    sessionDel: db.prepare('DELETE FROM dm_sessions WHERE device_pk = ? AND session_id = ?'),
+    deliverable: db.prepare(
+      `SELECT * FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT ?`,
+    ),
+    cmdGet: db.prepare('SELECT * FROM commands WHERE id = ?'),
+    cmdList: db.prepare('SELECT * FROM commands WHERE device_pk = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?'),
+    cmdIns: db.prepare(
+      `INSERT INTO commands (id, device_pk, user_oid, origin, action, payload, state, held_reason, created_at, updated_at,
+         expires_at, attempts, max_attempts)
+       VALUES (@id, @devicePk, @userOid, @origin, @action, @payload, @state, @heldReason, @createdAt, @updatedAt,
+         @expiresAt, @attempts, @maxAttempts)`,
+    ),
+    cmdCancel: db.prepare(
+      `UPDATE commands SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'held')`,
+    ),
+    cmdCountQueued: db.prepare(`SELECT COUNT(*) AS n FROM commands WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`),
+    cmdSent: db.prepare(
+      `UPDATE commands SET state = 'sent', held_reason = NULL, sent_session = ?, sent_msg_id = ?, sent_cmd_id = ?, sent_at = ?,
+         attempts = attempts + 1, updated_at = ? WHERE id = ?`,
+    ),
+    cmdAck: db.prepare(
+      `UPDATE commands SET state = ?, status = ?, detail = ?, acked_at = ?, error = ?, updated_at = ? WHERE id = ?`,
+    ),
+    cmdRequeueAs: db.prepare(
+      `UPDATE commands SET state = 'queued', payload = ?, status = ?, detail = ?, updated_at = ? WHERE id = ?`,
+    ),
+    cmdState: db.prepare(`UPDATE commands SET state = ?, held_reason = ?, updated_at = ? WHERE id = ?`),
+    requeue: db.prepare(
+      `UPDATE commands SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
+         error = CASE WHEN attempts >= max_attempts THEN 'no status from the device after ' || attempts || ' deliveries' ELSE error END,
+         updated_at = ?
+       WHERE device_pk = ? AND state = 'sent' AND sent_session IS NOT ?`,
+    ),
+    resultIns: db.prepare('INSERT OR REPLACE INTO command_results (command_id, seq, loc_uri, format, type, data) VALUES (?, ?, ?, ?, ?, ?)'),
+    resultsFor: db.prepare('SELECT * FROM command_results WHERE command_id = ? ORDER BY seq'),
+    devSeen: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
+    devUser: db.prepare('UPDATE devices SET current_user_oid = ?, current_user_upn = ? WHERE id = ?'),
+    devLogin: db.prepare('UPDATE devices SET login_status = ? WHERE id = ?'),
+    devInventory: db.prepare('UPDATE devices SET inventory = ?, inventory_at = COALESCE(?, inventory_at) WHERE id = ?'),
+    devInventoryGet: db.prepare('SELECT inventory FROM devices WHERE id = ?'),
+    devNonce: db.prepare('UPDATE devices SET dm_nonce = ? WHERE id = ?'),
+    loginUpsert: db.prepare(
+      `INSERT INTO device_logins (device_pk, user_oid, upn, first_seen, last_seen, sessions) VALUES (?, ?, ?, ?, ?, 1)
+       ON CONFLICT (device_pk, user_oid) DO UPDATE SET upn = COALESCE(excluded.upn, upn), last_seen = excluded.last_seen, sessions = sessions + 1`,
+    ),
+    alertIns: db.prepare(
+      'INSERT INTO device_alerts (device_pk, at, code, type, format, mark, source, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    traceIns: db.prepare(
+      'INSERT INTO session_traces (device_pk, session_id, msg_id, direction, at, body, truncated) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ),
+    traceList: db.prepare('SELECT * FROM session_traces WHERE device_pk = ? ORDER BY id DESC LIMIT ?'),
+    traceListSession: db.prepare('SELECT * FROM session_traces WHERE device_pk = ? AND session_id = ? ORDER BY id DESC LIMIT ?'),
+    tracePruneAge: db.prepare('DELETE FROM session_traces WHERE at < ?'),
+    tracePruneCount: db.prepare(
+      `DELETE FROM session_traces WHERE id IN (
+         SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY id DESC) AS rn FROM session_traces) WHERE rn > ?)`,
+    ),
+    alertList: db.prepare('SELECT * FROM device_alerts WHERE device_pk = ? ORDER BY id DESC LIMIT ?'),
+    loginList: db.prepare('SELECT * FROM device_logins WHERE device_pk = ? ORDER BY last_seen DESC'),
+    unenrollDev: db.prepare(`UPDATE devices SET state = 'unenrolled', unenrolled_at = ?, updated_at = ? WHERE id = ?`),
+    unenrollCerts: db.prepare(
+      `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE device_pk = ? AND status = 'active'`,
+    ),
+    unenrollCmds: db.prepare(
+      `UPDATE commands SET state = 'cancelled', error = 'device unenrolled', updated_at = ? WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`,
+    ),
+    unenrollSessions: db.prepare('DELETE FROM dm_sessions WHERE device_pk = ?'),
+  };
+
+  const commit = db.transaction((t: SessionTurn) => {
+    for (const c of t.enqueue) insertCommand(c);
+    for (const a of t.acks) {
+      if (a.requeueAs) {
+        s.cmdRequeueAs.run(JSON.stringify(a.requeueAs), a.status ?? null, a.detail ? JSON.stringify(a.detail) : null, t.at, a.commandId);
+        continue;
+      }
+      s.cmdAck.run(a.state, a.status ?? null, a.detail ? JSON.stringify(a.detail) : null, t.at, a.error ?? null, t.at, a.commandId);
+      a.results?.forEach((r, i) => s.resultIns.run(a.commandId, i, r.locUri, r.format ?? null, r.type ?? null, r.data ?? null));
+    }
+    for (const x of t.sent) s.cmdSent.run(t.sessionId, x.msgId, x.cmdId, t.at, t.at, x.commandId);
+    if (t.session) s.sessionPut.run(t.devicePk, t.sessionId, JSON.stringify(t.session), t.at);
+    else s.sessionDel.run(t.devicePk, t.sessionId);
+    s.devSeen.run(t.at, t.devicePk);
+    if (t.device) {
+      if (t.device.currentUser !== undefined) s.devUser.run(t.device.currentUser?.oid ?? null, t.device.currentUser?.upn ?? null, t.devicePk);
+      if (t.device.loginStatus !== undefined) s.devLogin.run(t.device.loginStatus, t.devicePk);
+      if (t.device.nonce !== undefined) s.devNonce.run(t.device.nonce, t.devicePk);
+      if (t.device.inventory) {
+        const cur = json<Record<string, string>>((s.devInventoryGet.get(t.devicePk) as Row | undefined)?.inventory) ?? {};
+        s.devInventory.run(JSON.stringify({ ...cur, ...t.device.inventory }), t.device.inventoryAt ?? null, t.devicePk);
+      }
+    }
+    if (t.login) s.loginUpsert.run(t.devicePk, t.login.oid, t.login.upn ?? null, t.at, t.at);
+    for (const a of t.alerts) {
+      s.alertIns.run(t.devicePk, t.at, a.code, a.type ?? null, a.format ?? null, a.mark ?? null, a.source ?? null, a.data ?? null);
+    }
+    for (const tr of t.traces) s.traceIns.run(t.devicePk, tr.sessionId, tr.msgId, tr.direction, tr.at, tr.body, tr.truncated ? 1 : 0);
+  });
+
+  function insertCommand(c: CommandRecord): void {
+    s.cmdIns.run({
+      id: c.id,
+      devicePk: c.devicePk,
+      userOid: c.userOid ?? null,
+      origin: c.origin,
+      action: c.action ?? null,
+      payload: JSON.stringify(c.payload),
+      state: c.state,
+      heldReason: c.heldReason ?? null,
+      createdAt: c.createdAt,
+      updatedAt: c.updatedAt,
+      expiresAt: c.expiresAt ?? null,
+      attempts: c.attempts,
+      maxAttempts: c.maxAttempts,
+    });
+  }
+
+  const withResults = (c: CommandRecord): CommandRecord => {
+    const rows = s.resultsFor.all(c.id) as Row[];
+    if (rows.length) {
+      c.results = rows.map((r) => ({ locUri: String(r.loc_uri), format: opt(r.format), type: opt(r.type), data: opt(r.data) }));
+    }
+    return c;
+  };
+
+  const unenroll = db.transaction((devicePk: string, at: string, reason: string) => {
+    s.unenrollDev.run(at, at, devicePk);
+    s.unenrollCerts.run(at, reason, devicePk);
+    s.unenrollCmds.run(at, devicePk);
+    s.unenrollSessions.run(devicePk);
+  });
+  const setStates = db.transaction((ids: string[], state: string, held: string | undefined, at: string) => {
+    for (const id of ids) s.cmdState.run(state, held ?? null, at, id);
+  });
+
+  return {
+    management: {
+      async getSession(devicePk, sessionId) {
+        const r = s.sessionGet.get(devicePk, sessionId) as Row | undefined;
+        return r ? (JSON.parse(String(r.state)) as DmSessionState) : undefined;
+      },
+      async deliverable(devicePk, limit) {
+        return (s.deliverable.all(devicePk, limit) as Row[]).map(commandFromRow);
+      },
+      async getCommands(ids) {
+        return ids.map((id) => s.cmdGet.get(id) as Row | undefined).filter((r): r is Row => !!r).map(commandFromRow);
+      },
+      async requeueUnanswered(devicePk, currentSessionId, at) {
+        return s.requeue.run(at, devicePk, currentSessionId).changes;
+      },
+      async commitTurn(turn) {
+        commit(turn);
+      },
+      async unenroll(devicePk, at, reason) {
+        unenroll(devicePk, at, reason);
+      },
+      async setCommandState(ids, state, heldReason, at) {
+        setStates(ids, state, heldReason, at);
+      },
+    },
+    commands: {
+      async enqueue(c) {
+        insertCommand(c);
+      },
+      async get(id) {
+        const r = s.cmdGet.get(id) as Row | undefined;
+        return r ? withResults(commandFromRow(r)) : undefined;
+      },
+      async listForDevice(devicePk, { limit, offset }) {
+        return (s.cmdList.all(devicePk, limit, offset) as Row[]).map((r) => withResults(commandFromRow(r)));
+      },
+      async cancel(id, at) {
+        return s.cmdCancel.run(at, id).changes > 0;
+      },
+      async countQueued(devicePk) {
+        return Number((s.cmdCountQueued.get(devicePk) as Row).n);
+      },
+    },
+    traces: {
+      async list(devicePk, { limit, sessionId }) {
+        const rows = (sessionId ? s.traceListSession.all(devicePk, sessionId, limit) : s.traceList.all(devicePk, limit)) as Row[];
+        return rows.map((r) => ({
+          id: Number(r.id),
+          sessionId: String(r.session_id),
+          msgId: String(r.msg_id),
+          direction: r.direction as 'in' | 'out',
+          at: String(r.at),
+          body: String(r.body),
+          truncated: Number(r.truncated) === 1,
+        }));
+      },
+      async alerts(devicePk, limit) {
+        return (s.alertList.all(devicePk, limit) as Row[]).map((r) => ({
+          at: String(r.at),
+          code: String(r.code),
+          type: opt(r.type),
+          format: opt(r.format),
+          mark: opt(r.mark),
+          source: opt(r.source),
+          data: opt(r.data),
+        }));
+      },
+      async logins(devicePk) {
+        return (s.loginList.all(devicePk) as Row[]).map((r) => ({
+          oid: String(r.user_oid),
+          upn: opt(r.upn),
+          firstSeen: String(r.first_seen),
+          lastSeen: String(r.last_seen),
+          sessions: Number(r.sessions),
+        }));
+      },
+      async prune(before, keepPerDevice) {
+        return s.tracePruneAge.run(before).changes + s.tracePruneCount.run(keepPerDevice).changes;
+      },
+    },
+  };
+}
