@@ -10,6 +10,7 @@ import { enrollmentRoutes } from './http/enrollment.js';
 import { errorHandler } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './http/health.js';
+import { managementRoutes } from './http/management.js';
 import { termsOfUseRoutes } from './http/terms-of-use.js';
 import type { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
@@ -18,6 +19,8 @@ import { DeviceService } from './service/devices.js';
 import { EnrollmentAccountService } from './service/enrollment-accounts.js';
 import type { EnrollmentDeps } from './service/enrollment-deps.js';
 import { EnrollmentEndpoints } from './service/enrollment-endpoints.js';
+import { DeviceCommandService } from './service/management/device-commands.js';
+import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management/engine.js';
 import { TenantService } from './service/tenants.js';
 import type { Store } from './store/types.js';
 
@@ -80,6 +83,15 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
 
   await app.register(healthRoutes, { store: ctx.store });
   await app.register(enrollmentRoutes, { endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })) });
+  const engine = new SessionEngine({
+    settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: cfg.publicUrl, providerId: cfg.providerId },
+    store: ctx.store,
+    ca: ctx.ca,
+    entra: ctx.entra,
+    now,
+    log: logger.child({ component: 'management' }),
+  });
+  await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
   await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
   await app.register(adminRoutes, {
     adminToken: ctx.adminToken,
@@ -87,6 +99,7 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     tenants: new TenantService(ctx.store),
     accounts: new EnrollmentAccountService(ctx.store),
     devices: new DeviceService(ctx.store),
+    commands: new DeviceCommandService(ctx.store, cfg.providerId),
   });
   return app;
 }

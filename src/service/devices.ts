@@ -20,6 +20,52 @@ export interface DeviceView {
   updatedAt: string;
   termsAcceptedAt?: string;
   certificate?: { serial: string; thumbprint: string; subject: string; notBefore: string; notAfter: string; status: string };
+  lastSeenAt?: string;
+  /** The Entra user signed in at the last check-in, and what LoginStatus said. */
+  signedInUser?: { oid: string; upn?: string };
+  loginStatus?: string;
+  inventory?: InventoryView;
+}
+
+export interface InventoryView {
+  osVersion?: string;
+  osEdition?: string;
+  manufacturer?: string;
+  model?: string;
+  serialNumber?: string;
+  hostname?: string;
+  deviceName?: string;
+  processorArchitecture?: string;
+  totalRamMb?: string;
+  totalStorageMb?: string;
+  freeStorageMb?: string;
+  wlanMac?: string;
+  language?: string;
+  updatedAt?: string;
+  /** Every node read, by LocURI. */
+  nodes: Record<string, string>;
+}
+
+function inventoryView(d: Device): InventoryView | undefined {
+  const n = d.inventory;
+  if (!n) return undefined;
+  return {
+    osVersion: n['./DevDetail/SwV'],
+    osEdition: n['./DevDetail/Ext/Microsoft/OSPlatform'],
+    manufacturer: n['./DevInfo/Man'] ?? n['./DevDetail/OEM'],
+    model: n['./DevInfo/Mod'],
+    serialNumber: n['./DevDetail/Ext/Microsoft/SMBIOSSerialNumber'],
+    hostname: n['./DevDetail/Ext/Microsoft/DNSComputerName'],
+    deviceName: n['./DevDetail/Ext/Microsoft/DeviceName'],
+    processorArchitecture: n['./DevDetail/Ext/Microsoft/ProcessorArchitecture'],
+    totalRamMb: n['./DevDetail/Ext/Microsoft/TotalRAM'],
+    totalStorageMb: n['./DevDetail/Ext/Microsoft/TotalStorage'],
+    freeStorageMb: n['./DevDetail/Ext/Microsoft/FreeStorage'],
+    wlanMac: n['./DevDetail/Ext/WLANMACAddress'],
+    language: n['./DevInfo/Lang'],
+    updatedAt: d.inventoryAt,
+    nodes: n,
+  };
 }
 
 const certView = (c: IssuedCertificateRecord) => ({
@@ -50,6 +96,10 @@ export function deviceView(d: Device, cert?: IssuedCertificateRecord): DeviceVie
     updatedAt: d.updatedAt,
     termsAcceptedAt: d.termsAcceptedAt,
     certificate: cert ? certView(cert) : undefined,
+    lastSeenAt: d.lastSeenAt,
+    signedInUser: d.currentUserOid ? { oid: d.currentUserOid, upn: d.currentUserUpn } : undefined,
+    loginStatus: d.loginStatus,
+    inventory: inventoryView(d),
   };
 }
 
@@ -61,10 +111,21 @@ export class DeviceService {
     return { total, devices: devices.map((d) => deviceView(d)) };
   }
 
-  async get(id: string): Promise<DeviceView & { certificates: ReturnType<typeof certView>[] }> {
+  async get(id: string) {
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));
     if (!d) throw notFound('device');
-    const certs = await this.store.certificates.listForDevice(d.id);
-    return { ...deviceView(d, certs.find((c) => c.status === 'active')), certificates: certs.map(certView) };
+    const [certs, logins, alerts, queued] = await Promise.all([
+      this.store.certificates.listForDevice(d.id),
+      this.store.traces.logins(d.id),
+      this.store.traces.alerts(d.id, 20),
+      this.store.commands.countQueued(d.id),
+    ]);
+    return {
+      ...deviceView(d, certs.find((c) => c.status === 'active')),
+      certificates: certs.map(certView),
+      loginHistory: logins,
+      recentAlerts: alerts,
+      pendingCommands: queued,
+    };
   }
 }

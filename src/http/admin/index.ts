@@ -2,6 +2,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../service/devices.js';
+import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
 import type { Store } from '../../store/types.js';
@@ -9,6 +10,9 @@ import { actorOf, adminAuthHook } from './auth.js';
 import {
   accountCreateBody,
   auditQuery,
+  commandBody,
+  deviceCommandParams,
+  traceQuery,
   errorSchema,
   idParams,
   pageQuery,
@@ -24,6 +28,7 @@ export interface AdminDeps {
   tenants: TenantService;
   accounts: EnrollmentAccountService;
   devices: DeviceService;
+  commands: DeviceCommandService;
 }
 
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -93,6 +98,30 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       '/api/v1/devices/:id',
       { schema: { tags: ['devices'], params: idParams, response: { ...errors } } },
       (request) => deps.devices.get(request.params.id),
+    );
+
+    api.post<{ Params: { id: string }; Body: QueueInput }>(
+      '/api/v1/devices/:id/commands',
+      { schema: { tags: ['devices'], params: idParams, body: commandBody, response: { ...errors } } },
+      async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body, actorOf(request))),
+    );
+    api.get<{ Params: { id: string }; Querystring: { limit: number; offset: number } }>(
+      '/api/v1/devices/:id/commands',
+      { schema: { tags: ['devices'], params: idParams, querystring: pageQuery } },
+      (request) => deps.commands.list(request.params.id, request.query.limit, request.query.offset),
+    );
+    api.delete<{ Params: { id: string; commandId: string } }>(
+      '/api/v1/devices/:id/commands/:commandId',
+      { schema: { tags: ['devices'], params: deviceCommandParams, response: { ...errors } } },
+      async (request, reply) => {
+        await deps.commands.cancel(request.params.id, request.params.commandId, actorOf(request));
+        return reply.code(204).send();
+      },
+    );
+    api.get<{ Params: { id: string }; Querystring: { limit: number; session?: string } }>(
+      '/api/v1/devices/:id/sessions',
+      { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } },
+      (request) => deps.commands.traces(request.params.id, request.query.limit, request.query.session),
     );
 
     api.get<{ Querystring: { limit: number; before?: number } }>(

@@ -89,3 +89,51 @@ export const auditQuery = {
 } as const;
 
 export const idParams = { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 256 } } } as const;
+
+const itemSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['target'],
+  properties: {
+    target: { type: 'string', minLength: 1, maxLength: 1024 },
+    format: { type: 'string', maxLength: 16 },
+    type: { type: 'string', maxLength: 256 },
+    data: { type: 'string', maxLength: 524288 },
+  },
+} as const;
+
+const childCommand = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['verb'],
+  properties: {
+    verb: { type: 'string', enum: ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] },
+    items: { type: 'array', maxItems: 200, items: itemSchema },
+    commands: { type: 'array', maxItems: 200, items: { type: 'object' } },
+  },
+} as const;
+
+export const commandBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    action: { type: 'string', enum: ['sync', 'reboot', 'wipe', 'retire'], description: 'a named action instead of a raw command' },
+    verb: childCommand.properties.verb,
+    items: childCommand.properties.items,
+    commands: { type: 'array', maxItems: 200, items: childCommand },
+    userOid: { type: 'string', maxLength: 64, description: 'deliver only in a session of this Entra user' },
+    expiresInHours: { type: 'integer', minimum: 1, maximum: 8760 },
+  },
+  anyOf: [{ required: ['action'] }, { required: ['verb'] }],
+} as const;
+
+export const deviceCommandParams = {
+  type: 'object',
+  required: ['id', 'commandId'],
+  properties: { id: { type: 'string', maxLength: 256 }, commandId: { type: 'string', maxLength: 64 } },
+} as const;
+
+export const traceQuery = {
+  type: 'object',
+  properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, session: { type: 'string', maxLength: 64 } },
+} as const;
