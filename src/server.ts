@@ -9,6 +9,7 @@ import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';
 import { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
+import { scheduleMaintenance } from './service/maintenance.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
 
@@ -56,6 +57,7 @@ export async function startServer(cfg: Config, logger?: Logger): Promise<Running
   await app.listen({ host: cfg.listenHost, port: cfg.listenPort });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  const stopMaintenance = scheduleMaintenance(store, log);
   let closed = false;
   return {
     app,
@@ -69,6 +71,7 @@ export async function startServer(cfg: Config, logger?: Logger): Promise<Running
     async close() {
       if (closed) return;
       closed = true;
+      stopMaintenance();
       await app.close();
       await store.close();
     },

@@ -1,10 +1,19 @@
 // The client certificate presented on this TLS connection, if any (requested, never required).
+// Read once per connection: a kept-alive device connection carries many requests, and
+// getPeerCertificate() builds a large object each time.
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
 
+const PEER = Symbol('fenestra.peerCertificate');
+type Tagged = TLSSocket & { [PEER]?: Buffer | null };
+
 export function peerCertificateDer(request: FastifyRequest): Buffer | undefined {
-  const socket = request.raw.socket as TLSSocket;
-  if (typeof socket.getPeerCertificate !== 'function') return undefined;
-  const cert = socket.getPeerCertificate(false);
-  return cert && cert.raw && cert.raw.length ? cert.raw : undefined;
+  const socket = request.raw.socket as Tagged;
+  if (typeof socket.getPeerX509Certificate !== 'function') return undefined;
+  let der = socket[PEER];
+  if (der === undefined) {
+    der = socket.getPeerX509Certificate()?.raw ?? null;
+    socket[PEER] = der;
+  }
+  return der ?? undefined;
 }

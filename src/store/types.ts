@@ -220,6 +220,8 @@ export interface ManagementStore {
   /** The device asked to unenroll (or was unenrolled): state, certificates revoked, queue cancelled. */
   unenroll(devicePk: string, at: string, reason: string): Promise<void>;
   setCommandState(ids: string[], state: CommandState, heldReason: string | undefined, at: string): Promise<void>;
+  /** Forget session state not touched since `before` (abandoned sessions). */
+  pruneSessions(before: string): Promise<number>;
 }
 
 export interface CommandStore {

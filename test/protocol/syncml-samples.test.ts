@@ -32,9 +32,15 @@ function wrap(fragment: string): string {
   );
 }
 
-function as<K extends SyncCommand['kind']>(cmd: SyncCommand | undefined, kind: K): Extract<SyncCommand, { kind: K }> {
+type CommandOf<K extends SyncCommand['kind']> = K extends ItemCommand['kind']
+  ? ItemCommand
+  : K extends ContainerCommand['kind']
+    ? ContainerCommand
+    : Extract<SyncCommand, { kind: K }>;
+
+function as<K extends SyncCommand['kind']>(cmd: SyncCommand | undefined, kind: K): CommandOf<K> {
   if (!cmd || cmd.kind !== kind) throw new Error(`expected ${kind}, got ${cmd?.kind}`);
-  return cmd as Extract<SyncCommand, { kind: K }>;
+  return cmd as CommandOf<K>;
 }
 
 function statusOf(fn: () => unknown): number | string {
@@ -225,7 +231,7 @@ t.test('published fragments wrapped into a minimal message', async (t) => {
     'Add: a line break inside LocURI is kept (only the ends are trimmed)',
   );
 
-  const atomic = as(only('mdm-3.1.5.1.3-syncbody-atomic-fragment.xml'), 'Atomic') as ContainerCommand;
+  const atomic = as(only('mdm-3.1.5.1.3-syncbody-atomic-fragment.xml'), 'Atomic');
   t.equal(atomic.cmdId, '10');
   t.strictSame(
     atomic.commands.map((c) => [c.kind, c.cmdId]),

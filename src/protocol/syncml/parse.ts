@@ -51,6 +51,9 @@ const NS_METINF = 1;
 const NS_OTHER = 2;
 
 function nsClass(uri: string): number {
+  // Fast path for the spellings Windows uses.
+  if (uri === 'SYNCML:SYNCML1.2') return NS_SYNCML;
+  if (uri === 'syncml:metinf') return NS_METINF;
   const u = uri.trim().toLowerCase();
   if (u === 'syncml:syncml1.2' || u === 'syncml:syncml1.1') return NS_SYNCML;
   if (u === 'syncml:metinf') return NS_METINF;
@@ -72,7 +75,6 @@ interface El {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
-const DOCTYPE_RE = /<!\s*(DOCTYPE|ENTITY)/i;
 
 /**
  * Parse one SyncML message. Throws SyncMLError: 413 when a size limit is exceeded, 415 when the
@@ -100,7 +102,6 @@ export function parseSyncML(body: string | Buffer, limits: ParseLimits = {}): Sy
   }
   if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
   if (isBlank(xml)) throw new SyncMLError(400, 'empty SyncML body');
-  if (DOCTYPE_RE.test(xml)) throw new SyncMLError(400, 'malformed SyncML: DOCTYPE and entity declarations are not accepted');
 
   const root = readTree(xml, maxDepth);
   return readMessage(root, limits);
@@ -119,6 +120,8 @@ function readTree(xml: string, maxDepth: number): El {
   parser.on('error', (err) => {
     throw new SyncMLError(400, `malformed SyncML: ${err.message}`);
   });
+  // saxes reports a DOCTYPE once it has scanned it (it never reads the internal subset, so no
+  // entity is ever declared); refusing it here refuses the whole message before any element.
   parser.on('doctype', () => {
     throw new SyncMLError(400, 'malformed SyncML: DOCTYPE and entity declarations are not accepted');
   });
@@ -128,7 +131,9 @@ function readTree(xml: string, maxDepth: number): El {
       rawDepth++;
       return;
     }
-    const ns = nsClass(tag.uri);
+    let ns = nsClass(tag.uri);
+    // <Meta xmlns="syncml:metinf"> (namespace declared on Meta itself) is the SyncML Meta.
+    if (ns === NS_METINF && tag.local === 'Meta') ns = NS_SYNCML;
     if (cur === undefined) {
       if (tag.local !== 'SyncML' || ns !== NS_SYNCML) {
         throw new SyncMLError(

@@ -114,6 +114,7 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
       `UPDATE commands SET state = 'cancelled', error = 'device unenrolled', updated_at = ? WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`,
     ),
     unenrollSessions: db.prepare('DELETE FROM dm_sessions WHERE device_pk = ?'),
+    sessionsPrune: db.prepare('DELETE FROM dm_sessions WHERE updated_at < ?'),
   };
 
   const commit = db.transaction((t: SessionTurn) => {
@@ -205,6 +206,9 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
       },
       async setCommandState(ids, state, heldReason, at) {
         setStates(ids, state, heldReason, at);
+      },
+      async pruneSessions(before) {
+        return s.sessionsPrune.run(before).changes;
       },
     },
     commands: {

@@ -1,0 +1,31 @@
+// Periodic housekeeping: session traces are kept for a bounded time and count per device, and
+// abandoned session state is forgotten (its unanswered commands are requeued at the device's
+// next session anyway).
+import type { Logger } from 'pino';
+import type { Store } from '../store/types.js';
+
+export interface RetentionSettings {
+  traceDays: number;
+  tracesPerDevice: number;
+  sessionIdleHours: number;
+}
+
+export const DEFAULT_RETENTION: RetentionSettings = { traceDays: 7, tracesPerDevice: 200, sessionIdleHours: 24 };
+
+export async function runMaintenance(store: Store, r: RetentionSettings, now: Date): Promise<{ traces: number; sessions: number }> {
+  const traces = await store.traces.prune(new Date(now.getTime() - r.traceDays * 86_400_000).toISOString(), r.tracesPerDevice);
+  const sessions = await store.management.pruneSessions(new Date(now.getTime() - r.sessionIdleHours * 3_600_000).toISOString());
+  return { traces, sessions };
+}
+
+/** Runs maintenance every `everyMs` until stopped. */
+export function scheduleMaintenance(store: Store, log: Logger, everyMs = 10 * 60_000, r = DEFAULT_RETENTION): () => void {
+  const timer = setInterval(() => {
+    runMaintenance(store, r, new Date()).then(
+      (n) => (n.traces || n.sessions) && log.info(n, 'maintenance: pruned traces and idle sessions'),
+      (err) => log.warn({ err }, 'maintenance failed'),
+    );
+  }, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
