@@ -107,11 +107,13 @@ export class DeviceService {
   constructor(private readonly store: Store) {}
 
   async list(limit: number, offset: number): Promise<{ total: number; devices: DeviceView[] }> {
+    await this.store.flush();
     const [total, devices] = await Promise.all([this.store.devices.count(), this.store.devices.list({ limit, offset })]);
     return { total, devices: devices.map((d) => deviceView(d)) };
   }
 
   async get(id: string) {
+    await this.store.flush();
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));
     if (!d) throw notFound('device');
     const [certs, logins, alerts, queued] = await Promise.all([

@@ -358,45 +358,39 @@ function numbered(body: SyncCommand[], first: number): SyncCommand[] {
 
 /**
  * Results in chunks of at most `limit` bytes per message (the first chunk shares its message with
- * the statuses). A Results too large for a message is split by items (same CmdRef); a single
- * item is never split. Always at least two chunks, so the package really spans two messages.
+ * the statuses), filled item by item: a Results that does not fit continues in the next message
+ * as another Results with the same CmdRef; a single item is never split. At least two chunks,
+ * so the package really spans two messages.
  */
 function splitResults(results: ResultsCommand[], limit: number, statusBytes: number, emptyBytes: number): ResultsCommand[][] {
-  const pieces: ResultsCommand[] = [];
-  for (const r of results) {
-    if (r.items.length <= 1 || emptyBytes + commandByteLength(r) <= limit) {
-      pieces.push(r);
-      continue;
-    }
-    let cur: Item[] = [];
-    for (const it of r.items) {
-      const trial = { ...r, items: [...cur, it] };
-      if (cur.length && emptyBytes + commandByteLength(trial) > limit) {
-        pieces.push({ ...r, items: cur });
-        cur = [];
-      }
-      cur.push(it);
-    }
-    if (cur.length) pieces.push({ ...r, items: cur });
-  }
   const chunks: ResultsCommand[][] = [[]];
   let size = statusBytes;
-  for (const p of pieces) {
-    const bytes = commandByteLength(p);
-    const cur = chunks[chunks.length - 1];
-    if (size + bytes > limit && (cur.length > 0 || chunks.length === 1)) {
-      chunks.push([]);
-      size = emptyBytes;
+  for (const r of results) {
+    let cur: ResultsCommand | undefined;
+    for (const it of r.items) {
+      let delta = cur ? commandByteLength({ ...cur, items: [...cur.items, it] }) - commandByteLength(cur) : commandByteLength({ ...r, items: [it] });
+      const chunk = chunks[chunks.length - 1];
+      if (size + delta > limit && (chunk.length > 0 || chunks.length === 1)) {
+        chunks.push([]);
+        size = emptyBytes;
+        cur = undefined;
+        delta = commandByteLength({ ...r, items: [it] });
+      }
+      if (!cur) {
+        cur = { ...r, items: [] };
+        chunks[chunks.length - 1].push(cur);
+      }
+      cur.items.push(it);
+      size += delta;
     }
-    chunks[chunks.length - 1].push(p);
-    size += bytes;
   }
   if (chunks.length === 1) {
-    // Everything fit after all (limit only exceeded by rounding): still use two messages.
+    // Everything fit after all (the limit was only passed by rounding): still use two messages.
     const all = chunks[0];
-    return [all.slice(0, Math.ceil(all.length / 2)), all.slice(Math.ceil(all.length / 2))];
+    const half = Math.ceil(all.length / 2);
+    return [all.slice(0, half), all.slice(half)];
   }
-  return chunks.filter((c, i) => c.length > 0 || i === 0);
+  return chunks;
 }
 
 /** Run one whole session over `transport`. Never throws for protocol or HTTP failures. */

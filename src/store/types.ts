@@ -191,6 +191,8 @@ export interface SessionTurn {
   at: string;
   /** Session state to keep, or null when the session is over. */
   session: DmSessionState | null;
+  /** No state was stored for this session before (nothing to delete when it ends at once). */
+  sessionIsNew?: boolean;
   sessionId: string;
   acks: CommandAck[];
   sent: { commandId: string; msgId: string; cmdId: string }[];
@@ -297,6 +299,8 @@ export interface Store {
   management: ManagementStore;
   commands: CommandStore;
   traces: TraceStore;
+  /** Make write-behind data (session traces, last-seen times) visible to reads now. */
+  flush(): Promise<void>;
   /** Cheap round trip for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

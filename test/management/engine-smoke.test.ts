@@ -2,7 +2,7 @@
 import t from 'tap';
 import { buildSyncML } from '../../src/protocol/syncml/build.js';
 import { parseSyncML } from '../../src/protocol/syncml/parse.js';
-import type { SyncCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
+import type { ItemCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
 import { enrollEntraDevice } from '../helpers/enrolled.js';
 import { startTestServer } from '../helpers/server.js';
 
@@ -46,7 +46,7 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   t.equal(m2.hdr.sourceUri, s.publicUrl + M);
   const statuses = m2.body.filter((c) => c.kind === 'Status');
   t.same(statuses.map((c: any) => [c.cmdRef, c.cmd, c.data]), [['0', 'SyncHdr', '200'], ['1', 'Alert', '200'], ['2', 'Alert', '200'], ['3', 'Replace', '200']]);
-  const get = m2.body.find((c) => c.kind === 'Get') as Extract<SyncCommand, { kind: 'Get' }>;
+  const get = m2.body.find((c) => c.kind === 'Get') as ItemCommand;
   t.ok(get, 'first session asks for inventory');
   t.ok(get.items.some((i) => i.target === './DevDetail/SwV'));
   t.ok(m2.final);

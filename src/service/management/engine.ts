@@ -114,6 +114,7 @@ export class SessionEngine {
     if (!auth.ok) return this.challenge(msg, auth.device, auth.code, at);
     const device = auth.device;
     if (auth.method === 'certificate') session = await store.management.getSession(device.id, hdr.sessionId);
+    const stored = session !== undefined;
     // A MsgID 1 with a stale state of the same SessionID is a new session.
     if (session && hdr.msgId === '1') session = undefined;
     const isNew = !session;
@@ -131,7 +132,7 @@ export class SessionEngine {
     const maxMsgSize = hdr.meta?.maxMsgSize;
     if (maxMsgSize && maxMsgSize >= 1024) state.maxMsgSize = maxMsgSize;
 
-    const turn: SessionTurn = { devicePk: device.id, at, session: state, sessionId: hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [] };
+    const turn: SessionTurn = { devicePk: device.id, at, session: state, sessionIsNew: !stored, sessionId: hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [] };
     const lastOut = state.msgIdOut;
     const msgIdOut = String(++state.msgIdOut);
     const nextCmdId = () => String(++state.cmdIdOut);

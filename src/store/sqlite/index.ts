@@ -227,9 +227,10 @@ export function openSqliteStore(file: string): Store {
     s.certIns.run(certRow({ ...c, devicePk }));
   });
 
+  const { flush, ...mgmt } = sqliteManagement(db);
   const store: Store = {
     kind: 'sqlite',
-    ...sqliteManagement(db),
+    ...mgmt,
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);
@@ -311,10 +312,14 @@ export function openSqliteStore(file: string): Store {
         renew(devicePk, c, oldSerial, at);
       },
     },
+    async flush() {
+      flush();
+    },
     async ping() {
       db.prepare('SELECT 1').get();
     },
     async close() {
+      flush();
       db.close();
     },
   };

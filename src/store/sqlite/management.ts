@@ -39,7 +39,13 @@ function commandFromRow(r: Row): CommandRecord {
   };
 }
 
-export function sqliteManagement(db: Database.Database): { management: ManagementStore; commands: CommandStore; traces: TraceStore } {
+export function sqliteManagement(db: Database.Database): {
+  management: ManagementStore;
+  commands: CommandStore;
+  traces: TraceStore;
+  /** Write buffered traces and last-seen times now (reads and close call it). */
+  flush(): void;
+} {
   const s = {
     sessionGet: db.prepare('SELECT state FROM dm_sessions WHERE device_pk = ? AND session_id = ?'),
     sessionPut: db.prepare(
@@ -117,6 +123,29 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
     sessionsPrune: db.prepare('DELETE FROM dm_sessions WHERE updated_at < ?'),
   };
 
+  // Write-behind for what is diagnostic or monotonic (traces, last-seen times): buffered and
+  // written in one transaction every FLUSH_MS, so a busy server writes each database page once
+  // per flush instead of once per session. A crash loses at most FLUSH_MS of traces.
+  const FLUSH_MS = 50;
+  const pendingTraces: { devicePk: string; tr: SessionTurn['traces'][number] }[] = [];
+  const pendingSeen = new Map<string, string>();
+  let flushTimer: NodeJS.Timeout | undefined;
+  const flushNow = db.transaction(() => {
+    for (const { devicePk, tr } of pendingTraces.splice(0)) {
+      s.traceIns.run(devicePk, tr.sessionId, tr.msgId, tr.direction, tr.at, tr.body, tr.truncated ? 1 : 0);
+    }
+    for (const [pk, at] of pendingSeen) s.devSeen.run(at, pk);
+    pendingSeen.clear();
+  });
+  const flush = () => {
+    flushTimer = undefined;
+    if (db.open) flushNow();
+  };
+  const scheduleFlush = () => {
+    if (pendingTraces.length >= 1000) flush();
+    else flushTimer ??= setTimeout(flush, FLUSH_MS);
+  };
+
   const commit = db.transaction((t: SessionTurn) => {
     for (const c of t.enqueue) insertCommand(c);
     for (const a of t.acks) {
@@ -129,8 +158,7 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
     }
     for (const x of t.sent) s.cmdSent.run(t.sessionId, x.msgId, x.cmdId, t.at, t.at, x.commandId);
     if (t.session) s.sessionPut.run(t.devicePk, t.sessionId, JSON.stringify(t.session), t.at);
-    else s.sessionDel.run(t.devicePk, t.sessionId);
-    s.devSeen.run(t.at, t.devicePk);
+    else if (t.session === null && !t.sessionIsNew) s.sessionDel.run(t.devicePk, t.sessionId);
     if (t.device) {
       if (t.device.currentUser !== undefined) s.devUser.run(t.device.currentUser?.oid ?? null, t.device.currentUser?.upn ?? null, t.devicePk);
       if (t.device.loginStatus !== undefined) s.devLogin.run(t.device.loginStatus, t.devicePk);
@@ -144,7 +172,6 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
     for (const a of t.alerts) {
       s.alertIns.run(t.devicePk, t.at, a.code, a.type ?? null, a.format ?? null, a.mark ?? null, a.source ?? null, a.data ?? null);
     }
-    for (const tr of t.traces) s.traceIns.run(t.devicePk, tr.sessionId, tr.msgId, tr.direction, tr.at, tr.body, tr.truncated ? 1 : 0);
   });
 
   function insertCommand(c: CommandRecord): void {
@@ -200,6 +227,9 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
       },
       async commitTurn(turn) {
         commit(turn);
+        pendingSeen.set(turn.devicePk, turn.at);
+        for (const tr of turn.traces) pendingTraces.push({ devicePk: turn.devicePk, tr });
+        scheduleFlush();
       },
       async unenroll(devicePk, at, reason) {
         unenroll(devicePk, at, reason);
@@ -229,8 +259,13 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
         return Number((s.cmdCountQueued.get(devicePk) as Row).n);
       },
     },
+    flush() {
+      if (flushTimer) clearTimeout(flushTimer);
+      flush();
+    },
     traces: {
       async list(devicePk, { limit, sessionId }) {
+        flush();
         const rows = (sessionId ? s.traceListSession.all(devicePk, sessionId, limit) : s.traceList.all(devicePk, limit)) as Row[];
         return rows.map((r) => ({
           id: Number(r.id),
@@ -243,6 +278,7 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
         }));
       },
       async alerts(devicePk, limit) {
+        flush();
         return (s.alertList.all(devicePk, limit) as Row[]).map((r) => ({
           at: String(r.at),
           code: String(r.code),
@@ -263,6 +299,7 @@ export function sqliteManagement(db: Database.Database): { management: Managemen
         }));
       },
       async prune(before, keepPerDevice) {
+        flush();
         return s.tracePruneAge.run(before).changes + s.tracePruneCount.run(keepPerDevice).changes;
       },
     },
