@@ -151,11 +151,15 @@ export class SessionEngine {
     const acks = new Map<string, CommandAck>();
     const ctx: InboundContext = { device, state, turn, acks, lastOut, unenroll: false, abort: false, wantsNext: false, userToken: req.bearer, inventory: {} };
     const commandsById = await this.loadSentCommands(state, msg);
+    ctx.answered = commandsById;
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
     await this.resolveUser(ctx, req.mode);
-    if (Object.keys(ctx.inventory).length) turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
+    if (Object.keys(ctx.inventory).length || ctx.inventoryComplete) {
+      turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
+    }
     // Drop the bookkeeping of answered messages; unanswered commands are requeued at the next session.
-    for (const k of Object.keys(state.sent)) if (Number(k.split(':')[0]) <= lastOut) delete state.sent[k];
+    // (Not while the device's own package continues: its later messages may still refer to them.)
+    if (msg.final) for (const k of Object.keys(state.sent)) if (Number(k.split(':')[0]) <= lastOut) delete state.sent[k];
     turn.acks = [...acks.values()];
 
     let final = true;
@@ -252,11 +256,11 @@ export class SessionEngine {
     }
   }
 
-  private ackFor(ctx: InboundContext, commandId: string): CommandAck {
-    let a = ctx.acks.get(commandId);
+  private ackFor(ctx: InboundContext, cmd: CommandRecord): CommandAck {
+    let a = ctx.acks.get(cmd.id);
     if (!a) {
-      a = { commandId, state: 'acked' };
-      ctx.acks.set(commandId, a);
+      a = { commandId: cmd.id, state: 'acked', detail: cmd.detail };
+      ctx.acks.set(cmd.id, a);
     }
     return a;
   }
@@ -267,12 +271,14 @@ export class SessionEngine {
     if (!ref) return;
     const cmd = commands.get(ref.commandId);
     if (!cmd) return;
-    const a = this.ackFor(ctx, cmd.id);
+    const a = this.ackFor(ctx, cmd);
     if (ref.child !== undefined) {
       a.detail = { ...a.detail, children: [...(a.detail?.children ?? []), { index: ref.child, status: st.data }] };
       return;
     }
     a.status = st.data;
+    // The inventory request counts as done once answered, whatever the device could read.
+    if (cmd.origin === 'inventory') ctx.inventoryComplete = true;
     if (st.data === STATUS.ALREADY_EXISTS && cmd.payload.kind === 'Add' && !cmd.detail?.retriedAs) {
       // The node exists: set it with Replace instead (once).
       a.requeueAs = { ...cmd.payload, kind: 'Replace' };
@@ -292,7 +298,7 @@ export class SessionEngine {
     const ref = ctx.state.sent[`${r.msgRef ?? ctx.lastOut}:${r.cmdRef}`];
     const cmd = ref && commands.get(ref.commandId);
     if (!cmd) return;
-    const a = this.ackFor(ctx, cmd.id);
+    const a = this.ackFor(ctx, cmd);
     const results = r.items.map((it: Item) => ({
       locUri: it.source ?? it.target ?? '',
       format: it.meta?.format ?? r.meta?.format,
@@ -378,6 +384,13 @@ export class SessionEngine {
       state.pending = [];
     } else {
       candidates = await this.deps.store.management.deliverable(device.id, s.maxCommandsPerMessage);
+      // A 418 just answered: its Replace goes out in this same session, first.
+      const retried: CommandRecord[] = [];
+      for (const a of ctx.acks.values()) {
+        const c = a.requeueAs && ctx.answered?.get(a.commandId);
+        if (c) retried.push({ ...c, payload: a.requeueAs!, state: 'queued', detail: a.detail });
+      }
+      candidates = [...retried, ...candidates.filter((c) => !retried.some((r) => r.id === c.id))];
       if (isNew) {
         const stale = !device.inventoryAt || Date.parse(turn.at) - Date.parse(device.inventoryAt) > s.inventoryMaxAgeMs;
         if (stale && !candidates.some((c) => c.origin === 'inventory')) {
@@ -436,6 +449,7 @@ interface InboundContext {
   userToken?: string;
   inventory: Record<string, string>;
   inventoryComplete?: boolean;
+  answered?: Map<string, CommandRecord>;
 }
 
 export { INVENTORY_NODES };

@@ -1,0 +1,15 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { runSim } from '../../src/sim/cli.js';
+import { AUDIENCE, startTestServer } from '../helpers/server.js';
+const s = await startTestServer();
+const tid = await s.connectTenant();
+fs.writeFileSync('/tmp/ca.pem', s.caPem);
+const toks = await Promise.all([0,1,2].map(() => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'u@c.com', deviceid: crypto.randomUUID() })));
+fs.writeFileSync('/tmp/toks.txt', toks.join('\n'));
+await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'carol', password: 'carol-password-1' });
+let code = await runSim(['--url', s.publicUrl, '--connect', `127.0.0.1:${s.server.port}`, '--ca', '/tmp/ca.pem', '--devices', '30', '--checkins', '3', '--entra-token-file', '/tmp/toks.txt', '--sign-in'], process.stdout);
+console.log('exit', code);
+code = await runSim(['--url', s.publicUrl, '--connect', `127.0.0.1:${s.server.port}`, '--ca', '/tmp/ca.pem', '--devices', '5', '--checkins', '2', '--username', 'carol', '--password', 'carol-password-1', '--auth', 'digest'], process.stdout);
+console.log('exit', code);
+await s.close();
