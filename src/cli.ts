@@ -2,11 +2,13 @@
 // fenestra command line: `fenestra serve` (default) starts the server.
 import { ConfigError, loadConfig } from './config.js';
 import { startServer } from './server.js';
+import { runSim } from './sim/cli.js';
 
 const USAGE = `usage: fenestra <command>
 
 commands:
   serve     start the MDM server (default); configured by FENESTRA_* environment variables
+  sim       Windows device simulator: enroll N devices and run check-ins (fenestra sim --help)
   help      show this help
 `;
 
@@ -51,6 +53,14 @@ if (cmd === 'serve') {
     process.stderr.write(`fenestra: ${(err as Error).message}\n`);
     process.exit(1);
   });
+} else if (cmd === 'sim') {
+  runSim(process.argv.slice(3), process.stdout).then(
+    (code) => process.exit(code),
+    (err) => {
+      process.stderr.write(`fenestra sim: ${(err as Error).message}\n`);
+      process.exit(1);
+    },
+  );
 } else if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
   process.stdout.write(USAGE);
 } else {

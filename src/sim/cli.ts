@@ -228,7 +228,7 @@ export async function simulate(a: SimArgs, progress?: (line: string) => void): P
     } else {
       credential = a.credential;
     }
-    const dev = new SimDevice({ url: a.url, connectTo: a.connectTo, ca: a.ca, credential, enrollmentType: a.enrollmentType, auth: a.auth, maxMsgSize: a.maxMsgSize });
+    const dev = await SimDevice.create({ url: a.url, connectTo: a.connectTo, ca: a.ca, credential, enrollmentType: a.enrollmentType, auth: a.auth, maxMsgSize: a.maxMsgSize });
     const t0 = performance.now();
     try {
       await dev.enroll();

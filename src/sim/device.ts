@@ -157,6 +157,15 @@ export class SimDevice {
   private signedIn: SignedIn = null;
   private readonly o: SimDeviceOptions;
 
+  /** Like the constructor, but generates the RSA key off the event loop (for fleets). */
+  static async create(o: SimDeviceOptions): Promise<SimDevice> {
+    if (o.keyPair) return new SimDevice(o);
+    const keyPair = await new Promise<{ privateKey: crypto.KeyObject; publicKey: crypto.KeyObject }>((resolve, reject) =>
+      crypto.generateKeyPair('rsa', { modulusLength: 2048 }, (err, publicKey, privateKey) => (err ? reject(err) : resolve({ publicKey, privateKey }))),
+    );
+    return new SimDevice({ ...o, keyPair });
+  }
+
   constructor(o: SimDeviceOptions) {
     this.o = o;
     const keys = o.keyPair ?? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -420,7 +420,9 @@ export async function runDmSession(o: DmClientOptions, transport: DmTransport): 
     t.messages[t.messages.length - 1].ms = ms;
     t.httpStatuses.push(res.status);
     const text = Buffer.isBuffer(res.body) ? res.body.toString('utf8') : res.body;
-    if (res.status !== 200) {
+    // A challenge may also come as HTTP 401/407 carrying a SyncML body with the Chal.
+    const challenge = res.status === 401 || res.status === 407;
+    if (res.status !== 200 && !challenge) {
       t.messages.push({ direction: 'in', xml: text, httpStatus: res.status });
       s.failWith(`HTTP ${res.status}${text ? `: ${text.trim().slice(0, 200)}` : ''}`);
       break;
@@ -430,7 +432,7 @@ export async function runDmSession(o: DmClientOptions, transport: DmTransport): 
       reply = parseSyncML(text);
     } catch (err) {
       t.messages.push({ direction: 'in', xml: text, httpStatus: res.status });
-      s.failWith(`unreadable SyncML reply: ${(err as Error).message}`);
+      s.failWith(challenge ? `HTTP ${res.status} without a SyncML challenge` : `unreadable SyncML reply: ${(err as Error).message}`);
       break;
     }
     t.messages.push({ direction: 'in', xml: text, msg: reply, httpStatus: res.status });

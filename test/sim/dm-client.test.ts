@@ -287,6 +287,23 @@ t.test('runDmSession over a scripted transport: headers, transcript, HTTP failur
   t.same(refused.httpStatuses, [403]);
   t.match(refused.error, /HTTP 403: client certificate refused/);
 
+  // A challenge carried by HTTP 401 with a SyncML body is answered like a SyncHdr 401.
+  const nonce = Buffer.from('0123456789abcdef').toString('base64');
+  const http401: DmResponse[] = [
+    { status: 401, body: buildSyncML(server('1', [{ ...hdrStatus('1', '401'), chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } } }])) },
+    { status: 200, body: buildSyncML(server('2', [hdrStatus('2', '212')])) },
+  ];
+  const sent401: DmRequest[] = [];
+  const ch = await runDmSession(opts({ digest: { name: DEV, secret: 'x', nonce: Buffer.from('old').toString('base64') } }), async (req) => {
+    sent401.push(req);
+    return http401.shift()!;
+  });
+  t.equal(ch.outcome, 'complete');
+  t.same(ch.httpStatuses, [401, 200]);
+  t.equal(parseSyncML(sent401[1].xml).hdr.cred?.data, computeMd5Cred(DEV, 'x', nonce));
+  const plain401 = await runDmSession(opts(), async () => ({ status: 401, body: 'Unauthorized' }));
+  t.match(plain401.error, /HTTP 401 without a SyncML challenge/);
+
   const garbage = await runDmSession(opts(), async () => ({ status: 200, body: '<html/>' }));
   t.match(garbage.error, /unreadable SyncML/);
   const thrown = await runDmSession(opts(), async () => {

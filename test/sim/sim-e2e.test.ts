@@ -83,6 +83,41 @@ t.test('SimDevice against a real server', async (t) => {
     t.equal((await digestDev.checkin()).outcome, 'complete', 'second digest session with the new nonce');
   });
 
+  t.test('queued commands: Atomic rollback, split Results, server-initiated unenroll', { todo }, async (t) => {
+    const d2 = new SimDevice({ ...base, splitResultsOver: 1200, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }) } });
+    await d2.enroll();
+    const first = await d2.checkin();
+    t.equal(first.outcome, 'complete', first.error ?? 'first session (inventory, Results split over messages)');
+    const outs = first.messages.filter((m) => m.direction === 'out').map((m) => m.msg!);
+    t.ok(outs.length >= 3, 'package 1, then the Results in at least two messages');
+    t.equal(outs[1].final, false, 'first part without Final');
+    t.ok(first.messages.some((m) => m.direction === 'in' && m.msg?.body.some((c) => c.kind === 'Alert' && c.data === '1222')), 'the server asked for the rest (1222)');
+    const list = await s.admin('GET', '/api/v1/devices?limit=1000');
+    const id = list.json.devices.find((x: any) => x.deviceId === d2.deviceId).id;
+    const q = await s.admin('POST', `/api/v1/devices/${id}/commands`, {
+      verb: 'Atomic',
+      commands: [
+        { verb: 'Add', items: [{ target: './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', data: '<WLANProfile/>' }] },
+        { verb: 'Replace', items: [{ target: './Vendor/MSFT/Policy/Config/Nope/Missing', format: 'int', data: '1' }] },
+      ],
+    });
+    t.equal(q.status, 201, 'Atomic queued');
+    const r = await d2.checkin();
+    t.equal(r.outcome, 'complete', r.error ?? 'complete');
+    const atomicEntry = r.commands.find((c) => c.kind === 'Atomic');
+    t.equal(atomicEntry?.status, '507');
+    t.same(r.commands.filter((c) => c.parents.length).map((c) => c.status), ['216', '404']);
+    t.notOk(d2.tree.has('./Vendor/MSFT/WiFi/Profile/Corp'), 'rolled back on the device');
+
+    t.equal((await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'retire' })).status, 201, 'retire queued');
+    const u = await d2.checkin();
+    t.ok(u.execs.some((x) => x.target.endsWith('/Unenroll')), 'the server Exec-ed Unenroll');
+    t.equal(u.unenrollSession?.outcome, 'complete', 'followed by the 1226 session');
+    t.equal(d2.state, 'unenrolled');
+    const after = await s.admin('GET', `/api/v1/devices/${id}`);
+    t.not(after.json.state, 'enrolled', 'the server no longer considers it enrolled');
+  });
+
   t.test('unenrollment (1226)', { todo }, async (t) => {
     const u = await dev.unenroll();
     t.equal(u.outcome, 'complete', u.error ?? 'unenroll session complete');
