@@ -21,7 +21,8 @@ import { readDiscoverResponse, readFault, readProvisioningDoc } from '../../src/
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The real Windows 10 Discover (fixtures/fleet is a byte-for-byte copy of shared/fixtures/fleet/mdm_ngrok_comm_dump.extracted). */
 const FLEET_DISCOVER = path.join(ROOT, 'fixtures', 'fleet', '01_discovery_request_device.xml');
-const DISCOVERY_XSD = '/work/shared/schemas-ref/ms-mde2-discovery.xsd';
+/** Microsoft's MS-MDE2 discovery XSD, copied from shared/schemas-ref. */
+const DISCOVERY_XSD = path.join(ROOT, 'fixtures', 'schemas', 'ms-mde2-discovery.xsd');
 
 function xmlErrorReason(fn: () => unknown): string | undefined {
   try {
