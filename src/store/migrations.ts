@@ -172,4 +172,10 @@ CREATE TABLE session_traces (
 CREATE INDEX session_traces_device ON session_traces (device_pk, id);
 `,
   },
+  {
+    version: 3,
+    name: 'deliverable-index',
+    // The per-session "what is there to send" query reads this partial index in order: no sort.
+    sql: `CREATE INDEX commands_deliverable ON commands (device_pk, created_at, id) WHERE state IN ('queued', 'held');`,
+  },
 ];

@@ -327,8 +327,8 @@ export class SessionEngine {
         return STATUS.OK;
       case ALERT.CLIENT_EVENT:
         if (type === LOGIN_STATUS) {
+          // State of the device (kept on it), not an event to store.
           ctx.loginStatus = (item?.data ?? '').trim();
-          ctx.turn.alerts.push({ code: al.data, type, data: ctx.loginStatus });
         } else if (type === AAD_USER_TOKEN) {
           ctx.userToken = (item?.data ?? '').trim() || ctx.userToken;
         } else {
@@ -351,13 +351,14 @@ export class SessionEngine {
   /** The signed-in Entra user: from the AADUserToken alert or the Authorization header, validated. */
   private async resolveUser(ctx: InboundContext, mode: string | undefined): Promise<void> {
     const { state, turn } = ctx;
+    // Device columns are written only when they change (most check-ins change nothing).
     if (ctx.loginStatus !== undefined) {
       state.loginStatus = ctx.loginStatus;
-      turn.device = { ...turn.device, loginStatus: ctx.loginStatus };
+      if (ctx.loginStatus !== ctx.device.loginStatus) turn.device = { ...turn.device, loginStatus: ctx.loginStatus };
     }
     if (mode === 'Machine' || (ctx.loginStatus !== undefined && ctx.loginStatus !== 'user')) {
       state.user = undefined;
-      if (ctx.loginStatus !== undefined) turn.device = { ...turn.device, currentUser: null };
+      if (ctx.loginStatus !== undefined && ctx.device.currentUserOid) turn.device = { ...turn.device, currentUser: null };
       return;
     }
     if (!ctx.userToken || state.user) return;
