@@ -113,10 +113,11 @@ export class SessionEngine {
     }
     if (!auth.ok) return this.challenge(msg, auth.device, auth.code, at);
     const device = auth.device;
-    if (auth.method === 'certificate') session = await store.management.getSession(device.id, hdr.sessionId);
+    // MsgID 1 starts a session: any stored state of the same SessionID is stale, so it is not
+    // even read (it is overwritten if this session needs state, else pruned by maintenance).
+    if (auth.method === 'certificate' && hdr.msgId !== '1') session = await store.management.getSession(device.id, hdr.sessionId);
+    if (hdr.msgId === '1') session = undefined;
     const stored = session !== undefined;
-    // A MsgID 1 with a stale state of the same SessionID is a new session.
-    if (session && hdr.msgId === '1') session = undefined;
     const isNew = !session;
     const state: DmSessionState = session ?? {
       devicePk: device.id,
