@@ -10,6 +10,8 @@
 // mTLS works); the rest are inserted directly with the same schema, so the store holds the full
 // fleet. The server runs in a child process; this process is the fleet.
 import { fork } from 'node:child_process';
+import cluster from 'node:cluster';
+import net from 'node:net';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import https from 'node:https';
@@ -25,6 +27,7 @@ import { derToPem } from '../src/pki/der.js';
 import { buildSyncML } from '../src/protocol/syncml/build.js';
 import { parseSyncML } from '../src/protocol/syncml/parse.js';
 import type { SyncCommand, SyncMLMessage } from '../src/protocol/syncml/types.js';
+import { startPrimary } from '../src/cluster.js';
 import { startServer } from '../src/server.js';
 import { newCommand } from '../src/service/management/commands.js';
 import { httpsRequest } from '../src/sim/https-client.js';
@@ -39,8 +42,37 @@ const arg = (name: string, def: number) => {
 };
 
 // ---- child processes: the fenestra server, and the bare Fastify baseline ----------------------
+let workerPids: () => number[] = () => [];
+const TICK_US = 1e6 / 100; // Linux USER_HZ
+/** CPU of this process plus its cluster workers (from /proc: process.cpuUsage() sees only itself). */
+function cpuWithWorkers(): NodeJS.CpuUsage {
+  const own = process.cpuUsage();
+  let user = own.user;
+  let system = own.system;
+  for (const pid of workerPids()) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      user += Number(f[11]) * TICK_US;
+      system += Number(f[12]) * TICK_US;
+    } catch {
+      /* exited */
+    }
+  }
+  return { user, system };
+}
+function workerRss(): number {
+  let rss = 0;
+  for (const pid of workerPids()) {
+    try {
+      rss += Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
+    } catch {
+      /* exited */
+    }
+  }
+  return rss;
+}
 async function serverMain(): Promise<void> {
-  const o = JSON.parse(process.env.BENCH_SERVER!) as { dir: string; bare?: { body: string; key: string; cert: string; ca: string } };
+  const o = JSON.parse(process.env.BENCH_SERVER!) as { dir: string; workers?: number; port?: number; bare?: { body: string; key: string; cert: string; ca: string } };
   let port: number;
   if (o.bare) {
     const body = Buffer.from(o.bare.body);
@@ -53,18 +85,28 @@ async function serverMain(): Promise<void> {
   } else {
     const cfg = loadConfig({
       FENESTRA_PUBLIC_URL: `https://${HOST}`,
-      FENESTRA_LISTEN: '127.0.0.1:0',
+      FENESTRA_LISTEN: `127.0.0.1:${o.workers && o.workers > 1 ? o.port : 0}`,
       FENESTRA_DATA_DIR: path.join(o.dir, 'data'),
       FENESTRA_CERTS_DIR: path.join(o.dir, 'certs'),
       FENESTRA_ADMIN_TOKEN: 'x'.repeat(32),
       FENESTRA_LOG_LEVEL: 'warn',
     });
-    const server = await startServer(cfg, pino({ level: 'warn' }));
-    port = server.port;
+    if (cluster.isWorker) {
+      await startServer(cfg, pino({ level: 'warn' }), { maintenance: false });
+      return;
+    }
+    if (o.workers && o.workers > 1) {
+      const primary = await startPrimary(cfg, o.workers, pino({ level: 'warn' }));
+      port = o.port!;
+      workerPids = primary.workers;
+    } else {
+      const server = await startServer(cfg, pino({ level: 'warn' }));
+      port = server.port;
+    }
   }
   process.send!({ port });
   process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'usage') process.send!({ rss: process.memoryUsage().rss, cpu: process.cpuUsage() });
+    if (m.cmd === 'usage') process.send!({ rss: process.memoryUsage().rss + workerRss(), cpu: cpuWithWorkers() });
     if (m.cmd === 'stop') process.exit(0);
   });
 }
@@ -159,6 +201,7 @@ async function main(): Promise<void> {
   const real = arg('real', 1000);
   const sessions = arg('sessions', 3000);
   const concurrency = arg('concurrency', 32);
+  const workers = arg('workers', 1);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-checkin-'));
 
   const child = (env: object) =>
@@ -183,7 +226,13 @@ async function main(): Promise<void> {
   const seedSecs = (performance.now() - t0) / 1000;
   const dbBytes = fs.statSync(path.join(dir, 'data', 'fenestra.db')).size + (fs.existsSync(path.join(dir, 'data', 'fenestra.db-wal')) ? fs.statSync(path.join(dir, 'data', 'fenestra.db-wal')).size : 0);
 
-  srv = child({ dir });
+  const freePort = await new Promise<number>((r) => {
+    const x = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (x.address() as net.AddressInfo).port;
+      x.close(() => r(p));
+    });
+  });
+  srv = child({ dir, workers, port: freePort });
   const { port } = await started(srv);
   const caPem = fs.readFileSync(path.join(dir, 'certs', 'ca.pem'), 'utf8');
   const base = { ca: caPem, connectTo: { host: '127.0.0.1', port } };
@@ -303,7 +352,7 @@ async function main(): Promise<void> {
   bare.send({ cmd: 'stop' });
 
   console.log('fenestra bench/checkin');
-  console.log(`  machine: ${os.cpus().length} cores, node ${process.version}; server in a child process, this process is the fleet (concurrency ${concurrency})`);
+  console.log(`  machine: ${os.cpus().length} cores, node ${process.version}; server in a child process${workers > 1 ? ` with ${workers} workers (FENESTRA_WORKERS)` : ''}, this process is the fleet (concurrency ${concurrency})`);
   console.log(`  store: ${totalDevices} devices in SQLite (${real} with real certificates), seeded in ${fmt(seedSecs, 1)} s; ${fmt(dbBytes / 1048576, 1)} MiB = ${fmt(dbBytes / totalDevices, 0)} bytes/device`);
   for (const [name, r] of results) {
     console.log(

@@ -1,6 +1,10 @@
 #!/usr/bin/env node
 // fenestra command line: `fenestra serve` (default) starts the server.
+import cluster from 'node:cluster';
+import pino from 'pino';
+import { startPrimary, workerIndex } from './cluster.js';
 import { ConfigError, loadConfig } from './config.js';
+import { loggerOptions } from './log.js';
 import { startServer } from './server.js';
 import { runSim } from './sim/cli.js';
 
@@ -23,7 +27,20 @@ async function serve(): Promise<void> {
     }
     throw err;
   }
-  const server = await startServer(cfg);
+  if (cfg.workers > 1 && cluster.isPrimary) {
+    const log = pino(loggerOptions(cfg.logLevel));
+    const primary = await startPrimary(cfg, cfg.workers, log);
+    if (primary.adminTokenGenerated) {
+      process.stdout.write(`\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${primary.adminToken}\n\n`);
+    }
+    log.info({ workers: cfg.workers, listen: `${cfg.listenHost}:${cfg.listenPort}`, publicUrl: cfg.publicUrl }, 'fenestra listening');
+    const stop = () => void primary.stop().then(() => process.exit(0));
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    return;
+  }
+  const index = workerIndex();
+  const server = await startServer(cfg, undefined, { maintenance: index === undefined || index === 0 });
   if (server.adminTokenGenerated) {
     process.stdout.write(
       `\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${server.adminToken}\n\n`,

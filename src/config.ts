@@ -1,4 +1,5 @@
 // One typed, validated configuration object, read from the environment once at start-up.
+import os from 'node:os';
 import path from 'node:path';
 import { isProxyCertFormat, parseTrustedProxies, PROXY_CERT_FORMATS, type ProxyCertFormat } from './identity/proxy-cert.js';
 
@@ -25,6 +26,8 @@ export interface Config {
   providerId: string;
   /** base64 32-byte key for signing/encrypting server-side secrets; generated in dataDir if unset. */
   secretKey?: string;
+  /** Server processes sharing the listener (1 = no cluster). */
+  workers: number;
   /** TLS-terminating proxies allowed to forward the device's client certificate, and their header format. */
   trustedProxies?: { proxies: string[]; format: ProxyCertFormat };
 }
@@ -148,7 +151,12 @@ export function loadConfig(env: Env = process.env): Config {
       else trustedProxies = { proxies: list, format: tf };
     }
   }
+  let workers = 1;
+  const wraw = env.FENESTRA_WORKERS;
+  if (wraw === 'auto') workers = Math.max(1, os.availableParallelism());
+  else if (wraw) workers = intVar(env, 'FENESTRA_WORKERS', 1, 1, 64, problems);
   const cfg: Config = {
+    workers,
     trustedProxies,
     publicUrl,
     listenHost: listen.host,

@@ -26,7 +26,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(cfg: Config, logger?: Logger): Promise<RunningServer> {
+export async function startServer(cfg: Config, logger?: Logger, opts: { maintenance?: boolean } = {}): Promise<RunningServer> {
   const log = logger ?? pino(loggerOptions(cfg.logLevel));
   const materials = loadMaterials(cfg, log);
   const store = await openStore(cfg.database);
@@ -57,7 +57,7 @@ export async function startServer(cfg: Config, logger?: Logger): Promise<Running
   await app.listen({ host: cfg.listenHost, port: cfg.listenPort });
   const addr = app.server.address() as AddressInfo;
   const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-  const stopMaintenance = scheduleMaintenance(store, log);
+  const stopMaintenance = opts.maintenance === false ? () => undefined : scheduleMaintenance(store, log);
   let closed = false;
   return {
     app,

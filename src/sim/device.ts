@@ -61,6 +61,8 @@ export interface SimDeviceOptions {
   /** A key pair to use instead of generating an RSA-2048 one. */
   keyPair?: { privateKey: crypto.KeyObject; publicKey: crypto.KeyObject };
   timeoutMs?: number;
+  /** Open a new TLS connection for every message (each may land on another server replica). */
+  connectionPerMessage?: boolean;
 }
 
 /** A failure of one enrollment step, with the server's fault when there was one. */
@@ -435,7 +437,7 @@ export class SimDevice {
             ca: this.o.ca,
             cert: digestMode ? undefined : e.certificatePem,
             key: keyPem,
-            agent,
+            agent: this.o.connectionPerMessage ? undefined : agent,
             connectTo: this.o.connectTo,
             timeoutMs: this.o.timeoutMs,
           });

@@ -192,27 +192,27 @@ export function openSqliteStore(file: string): Store {
     if (s.tenantIns.run(tenantRow(t)).changes === 0) return false;
     appendAudit(a);
     return true;
-  });
+  }).immediate;
   const tenantUpdate = db.transaction((t: Tenant, a: AuditEntry) => {
     if (s.tenantUpd.run(tenantRow(t)).changes === 0) return false;
     appendAudit(a);
     return true;
-  });
+  }).immediate;
   const tenantDelete = db.transaction((id: string, a: AuditEntry) => {
     if (s.tenantDel.run(id).changes === 0) return false;
     appendAudit(a);
     return true;
-  });
+  }).immediate;
   const acctCreate = db.transaction((acct: EnrollmentAccount, a: AuditEntry) => {
     if (s.acctIns.run(acct.username, acct.passwordHash, acct.createdAt).changes === 0) return false;
     appendAudit(a);
     return true;
-  });
+  }).immediate;
   const acctDelete = db.transaction((username: string, a: AuditEntry) => {
     if (s.acctDel.run(username).changes === 0) return false;
     appendAudit(a);
     return true;
-  });
+  }).immediate;
   const enroll = db.transaction((d: Device, c: IssuedCertificateRecord): Device => {
     const existing = s.devByDeviceId.get(d.deviceId) as Row | undefined;
     const id = existing ? String(existing.id) : d.id;
@@ -221,11 +221,11 @@ export function openSqliteStore(file: string): Store {
     s.certRevokeForDevice.run(d.enrolledAt, id);
     s.certIns.run(certRow({ ...c, devicePk: id }));
     return device;
-  });
+  }).immediate;
   const renew = db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string) => {
     s.certSupersede.run(at, oldSerial);
     s.certIns.run(certRow({ ...c, devicePk }));
-  });
+  }).immediate;
 
   const { flush, ...mgmt } = sqliteManagement(db);
   const store: Store = {

@@ -136,7 +136,7 @@ export function sqliteManagement(db: Database.Database): {
     }
     for (const [pk, at] of pendingSeen) s.devSeen.run(at, pk);
     pendingSeen.clear();
-  });
+  }).immediate;
   const flush = () => {
     flushTimer = undefined;
     if (db.open) flushNow();
@@ -172,7 +172,7 @@ export function sqliteManagement(db: Database.Database): {
     for (const a of t.alerts) {
       s.alertIns.run(t.devicePk, t.at, a.code, a.type ?? null, a.format ?? null, a.mark ?? null, a.source ?? null, a.data ?? null);
     }
-  });
+  }).immediate;
 
   function insertCommand(c: CommandRecord): void {
     s.cmdIns.run({
@@ -205,10 +205,10 @@ export function sqliteManagement(db: Database.Database): {
     s.unenrollCerts.run(at, reason, devicePk);
     s.unenrollCmds.run(at, devicePk);
     s.unenrollSessions.run(devicePk);
-  });
+  }).immediate;
   const setStates = db.transaction((ids: string[], state: string, held: string | undefined, at: string) => {
     for (const id of ids) s.cmdState.run(state, held ?? null, at, id);
-  });
+  }).immediate;
 
   return {
     management: {
