@@ -111,7 +111,7 @@ export class SessionEngine {
       this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
       return text(auth.status, auth.reason, 'refused');
     }
-    if (!auth.ok) return this.challenge(msg, auth.device, auth.code, at);
+    if (!auth.ok) return this.challenge(msg, auth.device, auth.code);
     const device = auth.device;
     // MsgID 1 starts a session: any stored state of the same SessionID is stale, so it is not
     // even read (it is overwritten if this session needs state, else pruned by maintenance).
@@ -184,7 +184,7 @@ export class SessionEngine {
   }
 
   /** Digest challenge: SyncHdr status 401/407 with the nonce to use. */
-  private async challenge(msg: SyncMLMessage, device: Device, code: '401' | '407', at: string): Promise<ManagementReply> {
+  private challenge(msg: SyncMLMessage, device: Device, code: '401' | '407'): ManagementReply {
     const status: StatusCommand = {
       kind: 'Status',
       cmdId: '1',
@@ -197,7 +197,6 @@ export class SessionEngine {
     };
     const body = buildSyncML({ hdr: this.replyHdr(msg, '1'), body: [status], final: true });
     this.deps.log.info({ device: device.id, code }, 'management session challenged');
-    void at;
     return { status: 200, contentType: SYNCML_TYPE, body, outcome: `challenge-${code}` };
   }
 
