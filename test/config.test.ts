@@ -39,7 +39,17 @@ t.test('defaults', async (t) => {
     renewPeriodDays: 42,
     providerId: 'fenestra',
     secretKey: undefined,
+    trustedProxies: undefined,
+    workers: 1,
   });
+  t.equal(loadConfig({ FENESTRA_WORKERS: '4' }).workers, 4);
+  t.ok(loadConfig({ FENESTRA_WORKERS: 'auto' }).workers >= 1);
+  t.throws(() => loadConfig({ FENESTRA_WORKERS: 'many' }), /FENESTRA_WORKERS/);
+  t.throws(() => loadConfig({ FENESTRA_WORKERS: '0' }), /FENESTRA_WORKERS/);
+  t.same(loadConfig({ FENESTRA_TRUSTED_PROXIES: '10.0.0.0/8, ::1', FENESTRA_PROXY_CERT_FORMAT: 'envoy' }).trustedProxies?.format, 'envoy');
+  t.throws(() => loadConfig({ FENESTRA_TRUSTED_PROXIES: '10.0.0.0/8' }), /must be set together/);
+  t.throws(() => loadConfig({ FENESTRA_TRUSTED_PROXIES: 'not-an-ip', FENESTRA_PROXY_CERT_FORMAT: 'nginx' }), /FENESTRA_TRUSTED_PROXIES/);
+  t.throws(() => loadConfig({ FENESTRA_TRUSTED_PROXIES: '10.0.0.1', FENESTRA_PROXY_CERT_FORMAT: 'haproxy' }), /FENESTRA_PROXY_CERT_FORMAT/);
   t.equal(loadConfig({ FENESTRA_LISTEN: '0.0.0.0:443' }).publicUrl, 'https://localhost', 'no :443 in the default public URL');
   t.equal(loadConfig({ FENESTRA_LISTEN: '127.0.0.1:9443' }).publicUrl, 'https://localhost:9443', 'default public URL follows the port');
   t.equal(loadConfig({ FENESTRA_DATA_DIR: '/srv/fenestra' }).database.kind, 'sqlite');
