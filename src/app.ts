@@ -21,6 +21,7 @@ import type { EnrollmentDeps } from './service/enrollment-deps.js';
 import { EnrollmentEndpoints } from './service/enrollment-endpoints.js';
 import { DeviceCommandService } from './service/management/device-commands.js';
 import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management/engine.js';
+import { GroupService, ProfileService } from './service/profiles.js';
 import { TenantService } from './service/tenants.js';
 import type { Store } from './store/types.js';
 
@@ -100,6 +101,8 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     accounts: new EnrollmentAccountService(ctx.store),
     devices: new DeviceService(ctx.store),
     commands: new DeviceCommandService(ctx.store, cfg.providerId),
+    profiles: new ProfileService(ctx.store, deriveKey(ctx.secretKey, 'profile-secrets')),
+    groups: new GroupService(ctx.store),
   });
   return app;
 }

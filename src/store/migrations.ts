@@ -178,4 +178,44 @@ CREATE INDEX session_traces_device ON session_traces (device_pk, id);
     // The per-session "what is there to send" query reads this partial index in order: no sort.
     sql: `CREATE INDEX commands_deliverable ON commands (device_pk, created_at, id) WHERE state IN ('queued', 'held');`,
   },
+  {
+    version: 4,
+    name: 'profiles',
+    sql: `
+CREATE TABLE profiles (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL,
+  kind       TEXT NOT NULL,
+  scope      TEXT NOT NULL,
+  settings   TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  deleted_at TEXT
+);
+
+CREATE TABLE groups (
+  id         TEXT PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  kind       TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+
+CREATE TABLE group_members (
+  group_id TEXT NOT NULL REFERENCES groups (id) ON DELETE CASCADE,
+  member   TEXT NOT NULL,
+  PRIMARY KEY (group_id, member)
+);
+CREATE INDEX group_members_member ON group_members (member);
+
+CREATE TABLE assignments (
+  profile_id  TEXT NOT NULL REFERENCES profiles (id),
+  target_type TEXT NOT NULL,
+  target_id   TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (profile_id, target_type, target_id)
+);
+CREATE INDEX assignments_target ON assignments (target_type, target_id);
+`,
+  },
 ];

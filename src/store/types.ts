@@ -243,6 +243,60 @@ export interface TraceStore {
   prune(before: string, keepPerDevice: number): Promise<number>;
 }
 
+// ---- profiles and targeting -------------------------------------------------------------------
+
+export interface ProfileRecord {
+  id: string;
+  name: string;
+  kind: string;
+  scope: 'user' | 'device';
+  /** Settings as stored: secrets sealed (identity/secret-box). */
+  settings: Record<string, unknown>;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt?: string;
+}
+
+export type AssignmentTarget = 'user' | 'group' | 'device' | 'all';
+
+export interface Assignment {
+  profileId: string;
+  targetType: AssignmentTarget;
+  /** Entra oid or UPN (user), group id, device id, or '*' (all). */
+  targetId: string;
+  createdAt: string;
+}
+
+export interface Group {
+  id: string;
+  name: string;
+  kind: 'user' | 'device';
+  createdAt: string;
+}
+
+export interface ProfileStore {
+  create(p: ProfileRecord, audit: AuditEntry): Promise<void>;
+  get(id: string): Promise<ProfileRecord | undefined>;
+  list(): Promise<ProfileRecord[]>;
+  update(p: ProfileRecord, audit: AuditEntry): Promise<boolean>;
+  /** Mark deleted and drop its assignments (removal from devices is the reconciler's work). */
+  delete(id: string, at: string, audit: AuditEntry): Promise<boolean>;
+  assign(a: Assignment, audit: AuditEntry): Promise<boolean>;
+  unassign(profileId: string, targetType: AssignmentTarget, targetId: string, audit: AuditEntry): Promise<boolean>;
+  assignments(profileId: string): Promise<Assignment[]>;
+}
+
+export interface GroupStore {
+  create(g: Group, audit: AuditEntry): Promise<boolean>;
+  get(id: string): Promise<Group | undefined>;
+  list(): Promise<Group[]>;
+  delete(id: string, audit: AuditEntry): Promise<boolean>;
+  addMembers(id: string, members: string[]): Promise<number>;
+  removeMember(id: string, member: string): Promise<boolean>;
+  members(id: string): Promise<string[]>;
+}
+
 export interface TenantStore {
   list(): Promise<Tenant[]>;
   get(tenantId: string): Promise<Tenant | undefined>;
@@ -299,6 +353,8 @@ export interface Store {
   management: ManagementStore;
   commands: CommandStore;
   traces: TraceStore;
+  profiles: ProfileStore;
+  groups: GroupStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

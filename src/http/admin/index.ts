@@ -3,6 +3,8 @@ import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../service/devices.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
+import type { GroupService, ProfileService } from '../../service/profiles.js';
+import { profileRoutes } from './profiles.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
 import type { Store } from '../../store/types.js';
@@ -29,6 +31,8 @@ export interface AdminDeps {
   accounts: EnrollmentAccountService;
   devices: DeviceService;
   commands: DeviceCommandService;
+  profiles: ProfileService;
+  groups: GroupService;
 }
 
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -123,6 +127,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } },
       (request) => deps.commands.traces(request.params.id, request.query.limit, request.query.session),
     );
+
+    profileRoutes(api, deps);
 
     api.get<{ Querystring: { limit: number; before?: number } }>(
       '/api/v1/audit',

@@ -137,3 +137,56 @@ export const traceQuery = {
   type: 'object',
   properties: { limit: { type: 'integer', minimum: 1, maximum: 500, default: 50 }, session: { type: 'string', maxLength: 64 } },
 } as const;
+
+export const profileCreateBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'kind', 'scope', 'settings'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    kind: { type: 'string', enum: ['vpn', 'wifi', 'email', 'certificate', 'hello', 'custom'] },
+    scope: { type: 'string', enum: ['user', 'device'] },
+    settings: { type: 'object', description: 'per kind: see schemas/profiles/<kind>.schema.json' },
+  },
+} as const;
+
+export const profilePatchBody = {
+  type: 'object',
+  additionalProperties: false,
+  minProperties: 1,
+  properties: { name: profileCreateBody.properties.name, settings: profileCreateBody.properties.settings },
+} as const;
+
+export const assignmentBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['targetType'],
+  properties: {
+    targetType: { type: 'string', enum: ['user', 'group', 'device', 'all'] },
+    targetId: { type: 'string', maxLength: 256, description: 'Entra oid or UPN, group id, device id; omitted for all' },
+  },
+} as const;
+
+export const groupBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'kind'],
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200 },
+    kind: { type: 'string', enum: ['user', 'device'] },
+    members: { type: 'array', maxItems: 10000, items: { type: 'string', maxLength: 256 } },
+  },
+} as const;
+
+export const membersBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['members'],
+  properties: { members: groupBody.properties.members },
+} as const;
+
+export const memberParams = {
+  type: 'object',
+  required: ['id', 'member'],
+  properties: { id: { type: 'string', maxLength: 64 }, member: { type: 'string', maxLength: 256 } },
+} as const;

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
 import { sqliteManagement } from './management.js';
+import { sqliteProfiles } from './profiles.js';
 import type {
   AuditEntry,
   Device,
@@ -231,6 +232,7 @@ export function openSqliteStore(file: string): Store {
   const store: Store = {
     kind: 'sqlite',
     ...mgmt,
+    ...sqliteProfiles(db, appendAudit),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);

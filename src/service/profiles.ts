@@ -1,0 +1,219 @@
+// Profiles (typed settings compiled to CSP nodes), their assignments to users, groups, devices
+// or all, and groups. Settings are validated by compiling them; secrets are sealed at rest and
+// masked on the way out. Delivery per (device, user) is the reconciler's job.
+import crypto from 'node:crypto';
+import { maskSecrets, mergeMasked, openSecrets, sealSecrets } from '../identity/secret-box.js';
+import { compileProfile } from '../protocol/csp/index.js';
+import { PROFILE_KINDS, ProfileValidationError, type CertificateInfo, type CompiledProfile, type ProfileKind, type Scope } from '../protocol/csp/types.js';
+import type { AssignmentTarget, AuditEntry, ProfileRecord, Store } from '../store/types.js';
+import { ApiError, notFound } from './errors.js';
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UPN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+export interface ProfileInput {
+  name: string;
+  kind: string;
+  scope: string;
+  settings: Record<string, unknown>;
+}
+
+export interface ProfileView {
+  id: string;
+  name: string;
+  kind: string;
+  scope: string;
+  version: number;
+  settings: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+const audit = (actor: string, action: string, targetType: string, targetId: string, detail?: Record<string, unknown>): AuditEntry => ({
+  at: new Date().toISOString(),
+  actor,
+  action,
+  targetType,
+  targetId,
+  detail,
+});
+
+export class ProfileService {
+  constructor(
+    private readonly store: Store,
+    private readonly key: Buffer,
+  ) {}
+
+  private view(p: ProfileRecord): ProfileView {
+    const { deletedAt: _d, settings, ...rest } = p;
+    return { ...rest, settings: maskSecrets(settings) };
+  }
+
+  /** Certificate profiles by `ref`, for VPN / Wi-Fi profiles that refer to them. */
+  private async certificates(exceptId?: string): Promise<Record<string, CertificateInfo>> {
+    const out: Record<string, CertificateInfo> = {};
+    for (const p of await this.store.profiles.list()) {
+      if (p.kind !== 'certificate' || p.id === exceptId) continue;
+      try {
+        const c = compileProfile('certificate', p.scope, openSecrets(p.settings, this.key), {});
+        if (c.provides) out[c.provides.ref] = c.provides;
+      } catch {
+        /* an invalid stored profile offers nothing */
+      }
+    }
+    return out;
+  }
+
+  private async compile(kind: string, scope: string, settings: unknown, exceptId?: string): Promise<CompiledProfile> {
+    if (!PROFILE_KINDS.includes(kind as ProfileKind)) throw new ApiError(400, 'invalid', `kind must be one of ${PROFILE_KINDS.join(', ')}`, '/kind');
+    if (scope !== 'user' && scope !== 'device') throw new ApiError(400, 'invalid', 'scope must be user or device', '/scope');
+    try {
+      return compileProfile(kind as ProfileKind, scope as Scope, settings, { certificates: await this.certificates(exceptId) });
+    } catch (err) {
+      if (err instanceof ProfileValidationError) {
+        const e = err.errors[0];
+        const pointer = e.pointer === '/scope' ? '/scope' : `/settings${e.pointer}`;
+        throw new ApiError(400, 'invalid', err.errors.map((x) => `${x.pointer || '/'} ${x.message}`).join('; '), pointer);
+      }
+      throw err;
+    }
+  }
+
+  async create(input: ProfileInput, actor: string): Promise<ProfileView> {
+    await this.compile(input.kind, input.scope, input.settings);
+    const at = new Date().toISOString();
+    const p: ProfileRecord = {
+      id: crypto.randomUUID(),
+      name: input.name,
+      kind: input.kind,
+      scope: input.scope as Scope,
+      settings: sealSecrets(input.settings, this.key),
+      version: 1,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await this.store.profiles.create(p, audit(actor, 'profile.create', 'profile', p.id, { name: p.name, kind: p.kind, scope: p.scope }));
+    return this.view(p);
+  }
+
+  async list(): Promise<ProfileView[]> {
+    return (await this.store.profiles.list()).map((p) => this.view(p));
+  }
+
+  private async record(id: string): Promise<ProfileRecord> {
+    const p = await this.store.profiles.get(id);
+    if (!p || p.deletedAt) throw notFound('profile');
+    return p;
+  }
+
+  async get(id: string) {
+    const p = await this.record(id);
+    return { ...this.view(p), assignments: await this.store.profiles.assignments(id) };
+  }
+
+  async change(id: string, patch: { name?: string; settings?: Record<string, unknown> }, actor: string): Promise<ProfileView> {
+    const cur = await this.record(id);
+    let settings = cur.settings;
+    if (patch.settings) {
+      const plain = mergeMasked(patch.settings, openSecrets(cur.settings, this.key));
+      await this.compile(cur.kind, cur.scope, plain, cur.id);
+      settings = sealSecrets(plain, this.key);
+    }
+    const next: ProfileRecord = { ...cur, name: patch.name ?? cur.name, settings, version: cur.version + 1, updatedAt: new Date().toISOString() };
+    if (!(await this.store.profiles.update(next, audit(actor, 'profile.change', 'profile', id, { version: next.version, settings: !!patch.settings, name: patch.name })))) {
+      throw notFound('profile');
+    }
+    return this.view(next);
+  }
+
+  async remove(id: string, actor: string): Promise<void> {
+    const at = new Date().toISOString();
+    if (!(await this.store.profiles.delete(id, at, audit(actor, 'profile.delete', 'profile', id)))) throw notFound('profile');
+  }
+
+  async assign(id: string, target: { targetType: string; targetId?: string }, actor: string) {
+    await this.record(id);
+    const type = target.targetType as AssignmentTarget;
+    let tid = (target.targetId ?? '').trim();
+    switch (type) {
+      case 'all':
+        tid = '*';
+        break;
+      case 'user':
+        if (!GUID.test(tid) && !UPN.test(tid)) throw new ApiError(400, 'invalid', 'a user is an Entra object ID or a UPN', '/targetId');
+        tid = tid.toLowerCase();
+        break;
+      case 'group':
+        if (!(await this.store.groups.get(tid))) throw new ApiError(400, 'invalid', 'no such group', '/targetId');
+        break;
+      case 'device': {
+        const d = (await this.store.devices.get(tid)) ?? (await this.store.devices.getByDeviceId(tid));
+        if (!d) throw new ApiError(400, 'invalid', 'no such device', '/targetId');
+        tid = d.id;
+        break;
+      }
+      default:
+        throw new ApiError(400, 'invalid', 'targetType must be user, group, device or all', '/targetType');
+    }
+    const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
+    const added = await this.store.profiles.assign(a, audit(actor, 'profile.assign', 'profile', id, { targetType: type, targetId: tid }));
+    if (!added) throw new ApiError(409, 'conflict', 'this assignment exists');
+    return a;
+  }
+
+  async unassign(id: string, targetType: string, targetId: string, actor: string): Promise<void> {
+    const tid = targetType === 'all' ? '*' : targetType === 'user' ? targetId.toLowerCase() : targetId;
+    const ok = await this.store.profiles.unassign(id, targetType as AssignmentTarget, tid, audit(actor, 'profile.unassign', 'profile', id, { targetType, targetId: tid }));
+    if (!ok) throw notFound('assignment');
+  }
+}
+
+export class GroupService {
+  constructor(private readonly store: Store) {}
+
+  async create(input: { name: string; kind: string; members?: string[] }, actor: string) {
+    if (input.kind !== 'user' && input.kind !== 'device') throw new ApiError(400, 'invalid', 'kind must be user or device', '/kind');
+    const g = { id: crypto.randomUUID(), name: input.name.trim(), kind: input.kind as 'user' | 'device', createdAt: new Date().toISOString() };
+    if (!g.name) throw new ApiError(400, 'invalid', 'a group needs a name', '/name');
+    if (!(await this.store.groups.create(g, audit(actor, 'group.create', 'group', g.id, { name: g.name, kind: g.kind })))) {
+      throw new ApiError(409, 'conflict', 'a group with this name exists');
+    }
+    if (input.members?.length) await this.addMembers(g.id, input.members);
+    return { ...g, members: await this.store.groups.members(g.id) };
+  }
+
+  list() {
+    return this.store.groups.list();
+  }
+
+  async get(id: string) {
+    const g = await this.store.groups.get(id);
+    if (!g) throw notFound('group');
+    return { ...g, members: await this.store.groups.members(id) };
+  }
+
+  private normalize(kind: 'user' | 'device', m: string, i: number): string {
+    const v = m.trim();
+    if (kind === 'user' && !GUID.test(v) && !UPN.test(v)) throw new ApiError(400, 'invalid', 'a user member is an Entra object ID or a UPN', `/members/${i}`);
+    if (!v || v.length > 256) throw new ApiError(400, 'invalid', 'a member is 1-256 characters', `/members/${i}`);
+    return kind === 'user' ? v.toLowerCase() : v;
+  }
+
+  async addMembers(id: string, members: string[]) {
+    const g = await this.store.groups.get(id);
+    if (!g) throw notFound('group');
+    const list = members.map((m, i) => this.normalize(g.kind, m, i));
+    await this.store.groups.addMembers(id, list);
+    return { ...g, members: await this.store.groups.members(id) };
+  }
+
+  async removeMember(id: string, member: string) {
+    if (!(await this.store.groups.removeMember(id, member.toLowerCase())) && !(await this.store.groups.removeMember(id, member))) {
+      throw notFound('group member');
+    }
+  }
+
+  async remove(id: string, actor: string) {
+    if (!(await this.store.groups.delete(id, audit(actor, 'group.delete', 'group', id)))) throw notFound('group');
+  }
+}

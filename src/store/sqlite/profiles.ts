@@ -1,0 +1,141 @@
+// SQLite: profiles, groups and assignments.
+import type Database from 'better-sqlite3';
+import type { Assignment, AuditEntry, Group, GroupStore, ProfileRecord, ProfileStore } from '../types.js';
+
+type Row = Record<string, unknown>;
+
+const profileFromRow = (r: Row): ProfileRecord => ({
+  id: String(r.id),
+  name: String(r.name),
+  kind: String(r.kind),
+  scope: r.scope as ProfileRecord['scope'],
+  settings: JSON.parse(String(r.settings)) as Record<string, unknown>,
+  version: Number(r.version),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+  deletedAt: r.deleted_at === null || r.deleted_at === undefined ? undefined : String(r.deleted_at),
+});
+
+export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntry) => void): { profiles: ProfileStore; groups: GroupStore } {
+  const s = {
+    pIns: db.prepare(
+      'INSERT INTO profiles (id, name, kind, scope, settings, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    ),
+    pGet: db.prepare('SELECT * FROM profiles WHERE id = ?'),
+    pList: db.prepare('SELECT * FROM profiles WHERE deleted_at IS NULL ORDER BY created_at, id'),
+    pUpd: db.prepare('UPDATE profiles SET name = ?, settings = ?, version = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    pDel: db.prepare('UPDATE profiles SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    aDelAll: db.prepare('DELETE FROM assignments WHERE profile_id = ?'),
+    aIns: db.prepare('INSERT INTO assignments (profile_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    aDel: db.prepare('DELETE FROM assignments WHERE profile_id = ? AND target_type = ? AND target_id = ?'),
+    aList: db.prepare('SELECT * FROM assignments WHERE profile_id = ? ORDER BY created_at, target_type, target_id'),
+    gIns: db.prepare('INSERT INTO groups (id, name, kind, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
+    gGet: db.prepare('SELECT * FROM groups WHERE id = ?'),
+    gList: db.prepare('SELECT * FROM groups ORDER BY name'),
+    gDel: db.prepare('DELETE FROM groups WHERE id = ?'),
+    gAssignDel: db.prepare(`DELETE FROM assignments WHERE target_type = 'group' AND target_id = ?`),
+    mIns: db.prepare('INSERT INTO group_members (group_id, member) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    mDel: db.prepare('DELETE FROM group_members WHERE group_id = ? AND member = ?'),
+    mList: db.prepare('SELECT member FROM group_members WHERE group_id = ? ORDER BY member'),
+  };
+  const groupFromRow = (r: Row): Group => ({ id: String(r.id), name: String(r.name), kind: r.kind as Group['kind'], createdAt: String(r.created_at) });
+  const assignmentFromRow = (r: Row): Assignment => ({
+    profileId: String(r.profile_id),
+    targetType: r.target_type as Assignment['targetType'],
+    targetId: String(r.target_id),
+    createdAt: String(r.created_at),
+  });
+
+  const tx = <A extends unknown[], R>(fn: (...a: A) => R) => db.transaction(fn).immediate as (...a: A) => R;
+  const create = tx((p: ProfileRecord, a: AuditEntry) => {
+    s.pIns.run(p.id, p.name, p.kind, p.scope, JSON.stringify(p.settings), p.version, p.createdAt, p.updatedAt);
+    appendAudit(a);
+  });
+  const update = tx((p: ProfileRecord, a: AuditEntry) => {
+    if (s.pUpd.run(p.name, JSON.stringify(p.settings), p.version, p.updatedAt, p.id).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const del = tx((id: string, at: string, a: AuditEntry) => {
+    if (s.pDel.run(at, at, id).changes === 0) return false;
+    s.aDelAll.run(id);
+    appendAudit(a);
+    return true;
+  });
+  const assign = tx((x: Assignment, a: AuditEntry) => {
+    if (s.aIns.run(x.profileId, x.targetType, x.targetId, x.createdAt).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const unassign = tx((pid: string, type: string, tid: string, a: AuditEntry) => {
+    if (s.aDel.run(pid, type, tid).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const gCreate = tx((g: Group, a: AuditEntry) => {
+    if (s.gIns.run(g.id, g.name, g.kind, g.createdAt).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const gDelete = tx((id: string, a: AuditEntry) => {
+    s.gAssignDel.run(id);
+    if (s.gDel.run(id).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  });
+  const addMembers = tx((id: string, members: string[]) => members.reduce((n, m) => n + s.mIns.run(id, m).changes, 0));
+
+  return {
+    profiles: {
+      async create(p, a) {
+        create(p, a);
+      },
+      async get(id) {
+        const r = s.pGet.get(id) as Row | undefined;
+        return r ? profileFromRow(r) : undefined;
+      },
+      async list() {
+        return (s.pList.all() as Row[]).map(profileFromRow);
+      },
+      async update(p, a) {
+        return update(p, a);
+      },
+      async delete(id, at, a) {
+        return del(id, at, a);
+      },
+      async assign(x, a) {
+        return assign(x, a);
+      },
+      async unassign(pid, type, tid, a) {
+        return unassign(pid, type, tid, a);
+      },
+      async assignments(pid) {
+        return (s.aList.all(pid) as Row[]).map(assignmentFromRow);
+      },
+    },
+    groups: {
+      async create(g, a) {
+        return gCreate(g, a);
+      },
+      async get(id) {
+        const r = s.gGet.get(id) as Row | undefined;
+        return r ? groupFromRow(r) : undefined;
+      },
+      async list() {
+        return (s.gList.all() as Row[]).map(groupFromRow);
+      },
+      async delete(id, a) {
+        return gDelete(id, a);
+      },
+      async addMembers(id, members) {
+        return addMembers(id, members);
+      },
+      async removeMember(id, member) {
+        return s.mDel.run(id, member).changes > 0;
+      },
+      async members(id) {
+        return (s.mList.all(id) as Row[]).map((r) => String(r.member));
+      },
+    },
+  };
+}
