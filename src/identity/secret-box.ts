@@ -4,10 +4,13 @@
 import crypto from 'node:crypto';
 
 /** Property names that hold secrets, in any profile kind. */
-const SECRET_NAME = /^(password|passphrase|challenge|secret|authSecret|pfxPassword|preSharedKey|l2tpPsk|keyMaterial)$/i;
+const SECRET_NAME = /^(password|passphrase|challenge|secret|authSecret|pfxPassword|pfxBase64|preSharedKey|l2tpPsk|keyMaterial)$/i;
 export const MASK = '********';
 
 export const isSecretKey = (name: string) => SECRET_NAME.test(name);
+
+/** A property holds a secret: by its name, or a custom node's `value` when the node says `secret: true`. */
+const isSecretField = (obj: Record<string, unknown>, name: string) => isSecretKey(name) || (name === 'value' && obj.secret === true);
 
 export function encrypt(plain: string, key: Buffer): string {
   const iv = crypto.randomBytes(12);
@@ -30,7 +33,7 @@ function mapSecrets(v: Json, fn: (value: string, key: string) => Json, key = '')
   if (Array.isArray(v)) return v.map((x) => mapSecrets(x, fn, key));
   if (v && typeof v === 'object') {
     const out: { [k: string]: Json } = {};
-    for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'string' && isSecretKey(k) ? fn(x, k) : mapSecrets(x, fn, k);
+    for (const [k, x] of Object.entries(v)) out[k] = typeof x === 'string' && isSecretField(v, k) ? fn(x, k) : mapSecrets(x, fn, k);
     return out;
   }
   return v;
@@ -59,7 +62,7 @@ export function mergeMasked<T>(next: T, storedPlain: T): T {
     if (n && typeof n === 'object') {
       const out: { [k: string]: Json } = {};
       const so = s && typeof s === 'object' && !Array.isArray(s) ? s : {};
-      for (const [k, x] of Object.entries(n)) out[k] = x === MASK && isSecretKey(k) && typeof so[k] === 'string' ? so[k] : walk(x, so[k]);
+      for (const [k, x] of Object.entries(n)) out[k] = x === MASK && isSecretField(n, k) && typeof so[k] === 'string' ? so[k] : walk(x, so[k]);
       return out;
     }
     return n;

@@ -110,7 +110,7 @@ function storeCertificate(
     p.add('/scope', 'the user certificate stores have no Root (RootCATrustedCertificates ./User has CA only): assign trusted roots with device scope');
   }
   const r = certificateDer(s.certificateBase64);
-  let der = Buffer.alloc(0);
+  let der: Buffer = Buffer.alloc(0);
   if ('error' in r) p.add('/certificateBase64', r.error);
   else {
     der = r.der;

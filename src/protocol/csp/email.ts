@@ -53,7 +53,7 @@ export function emailScopeProblem(scope: Scope, p: Problems): void {
   if (scope !== 'user') p.add('/scope', 'EMAIL2 accounts exist only in the user tree: assign email profiles with user scope');
 }
 
-export function compileEmail(scope: Scope, s: EmailSettings, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {
+export function compileEmail(s: EmailSettings, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {
   const outServer = `${s.outgoing.host}:${s.outgoing.port}`;
   if (outServer.length > 62) p.add('/outgoing/host', 'host:port of the outgoing server must be at most 62 characters (OUTSERVER)');
 
@@ -78,6 +78,5 @@ export function compileEmail(scope: Scope, s: EmailSettings, p: Problems): Omit<
   leaf('DWNDAY', s.downloadDays);
   leaf('TAGPROPS/8128000B', s.incoming.ssl === false ? '0' : '1');
   leaf('TAGPROPS/812C000B', s.outgoing.ssl === false ? '0' : '1');
-  void scope;
   return { units: [{ id: 'email:Account', nodes, atomic: true }], removal: [root], requires: [] };
 }

@@ -575,6 +575,7 @@ const custom: Schema = {
       type: 'array',
       minItems: 1,
       maxItems: 500,
+      description: 'The settings, in the order they are sent.',
       items: {
         type: 'object',
         additionalProperties: false,

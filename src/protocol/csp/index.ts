@@ -1,0 +1,59 @@
+// Profile compiler: typed profile settings → CSP node settings (see types.ts). Validation runs
+// first — the kind's JSON Schema (all errors, JSON pointers), then the semantic rules (scope,
+// cross-field, references to certificate profiles) — and any problem throws a
+// ProfileValidationError listing all of them. Pure: same input, same output, byte for byte.
+import { compileCertificate, type CertificateSettings } from './certificate.js';
+import { Problems, checkXmlChars } from './common.js';
+import { compileCustom, type CustomSettings } from './custom.js';
+import { compileEmail, emailScopeProblem, type EmailSettings } from './email.js';
+import { compileHello, type HelloSettings } from './hello.js';
+import { PROFILE_KINDS, ProfileValidationError, type CompileContext, type CompiledProfile, type ProfileKind, type Scope } from './types.js';
+import { schemaErrors } from './validate.js';
+import { compileVpn, type VpnSettings } from './vpn.js';
+import { compileWifi, type WifiSettings } from './wifi.js';
+
+export * from './types.js';
+export { PROFILE_SCHEMAS } from './schemas.js';
+export { REDACTED, redactProfile, removalCommands, unitCommands } from './commands.js';
+export { emailAccountGuid, type EmailSettings } from './email.js';
+export { certificateDer, sha1Thumbprint, type CertificateSettings } from './certificate.js';
+export { ssidHex, type WifiSettings } from './wifi.js';
+export type { VpnSettings } from './vpn.js';
+export type { HelloSettings } from './hello.js';
+export type { CustomSettings } from './custom.js';
+export { encodeSegment } from './uri.js';
+
+export function compileProfile(kind: ProfileKind, scope: Scope, settings: unknown, ctx: CompileContext = {}): CompiledProfile {
+  const p = new Problems();
+  if (!PROFILE_KINDS.includes(kind)) throw new ProfileValidationError([{ pointer: '/kind', message: `must be one of: ${PROFILE_KINDS.join(', ')}` }]);
+  if (scope !== 'user' && scope !== 'device') throw new ProfileValidationError([{ pointer: '/scope', message: 'must be "user" or "device"' }]);
+  if (kind === 'email') emailScopeProblem(scope, p);
+  for (const e of schemaErrors(kind, settings)) p.add(e.pointer, e.message);
+  if (p.any) throw new ProfileValidationError(p.list);
+  checkXmlChars(settings, '', p);
+  if (p.any) throw new ProfileValidationError(p.list);
+
+  let body: Omit<CompiledProfile, 'kind' | 'scope'>;
+  switch (kind) {
+    case 'vpn':
+      body = compileVpn(scope, settings as VpnSettings, ctx, p);
+      break;
+    case 'wifi':
+      body = compileWifi(scope, settings as WifiSettings, ctx, p);
+      break;
+    case 'email':
+      body = compileEmail(settings as EmailSettings, p);
+      break;
+    case 'certificate':
+      body = compileCertificate(scope, settings as CertificateSettings, p);
+      break;
+    case 'hello':
+      body = compileHello(scope, settings as HelloSettings, p);
+      break;
+    case 'custom':
+      body = compileCustom(scope, settings as CustomSettings, p);
+      break;
+  }
+  if (p.any) throw new ProfileValidationError(p.list);
+  return { kind, scope, ...body };
+}
