@@ -226,7 +226,12 @@ export function sqliteManagement(db: Database.Database): {
         return s.requeue.run(at, devicePk, currentSessionId).changes;
       },
       async commitTurn(turn) {
-        commit(turn);
+        // An idle check-in changes nothing but the last-seen time and the trace (write-behind):
+        // no write transaction at all then.
+        const writes =
+          turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
+          turn.session || !turn.sessionIsNew;
+        if (writes) commit(turn);
         pendingSeen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) pendingTraces.push({ devicePk: turn.devicePk, tr });
         scheduleFlush();
