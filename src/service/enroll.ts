@@ -143,7 +143,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
   const clientStore = type === 'Device' ? 'System' : 'User';
   const provisioningDoc = buildProvisioningDoc({
     root: { thumbprint: deps.ca.thumbprint, base64: deps.ca.certDer.toString('base64') },
-    client: { thumbprint: issued.thumbprint, base64: certRecord.derBase64 },
+    client: { thumbprint: issued.thumbprint, base64: issued.der.toString('base64') },
     clientStore,
     clientSubject: `CN=${subjectCn}`,
     renewal: { serverUrl: urls.enrollment, renewPeriodDays: s.renewPeriodDays, retryIntervalDays: s.retryIntervalDays },

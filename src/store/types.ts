@@ -83,7 +83,8 @@ export interface IssuedCertificateRecord {
   status: CertificateStatus;
   revokedAt?: string;
   revocationReason?: string;
-  derBase64: string;
+  /** The certificate (written at issue; reads leave it out — nothing on the hot path needs it). */
+  derBase64?: string;
   replacesSerial?: string;
 }
 

@@ -6,7 +6,11 @@ const SECRET_NODE =
   /(<LocURI>[^<]*(?:Password|PASSWORD|Secret|SECRET|Challenge|AUTHSECRET|PreSharedKey|keyMaterial)[^<]*<\/LocURI><\/(?:Target|Source)>(?:<Meta>[\s\S]*?<\/Meta>)?<Data>)[\s\S]*?(<\/Data>)/g;
 const KEY_MATERIAL = /(&lt;keyMaterial&gt;)[\s\S]*?(&lt;\/keyMaterial&gt;)/g;
 
+const MAYBE_SECRET = /<Cred>|eyJ|NextNonce|Password|PASSWORD|Secret|SECRET|Challenge|PreSharedKey|keyMaterial/;
+
 export function redactSyncML(xml: string): string {
+  // Most messages hold nothing to redact: one scan instead of five.
+  if (!MAYBE_SECRET.test(xml)) return xml;
   return xml
     .replace(CRED, '$1[redacted]$2')
     .replace(JWT_DATA, '$1[redacted token]$2')

