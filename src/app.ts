@@ -58,8 +58,10 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     if (request.url.startsWith('/api/')) return reply.code(404).send({ error: { code: 'not_found', message: 'no such route' } });
     return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
   });
-  app.addHook('onSend', async (request, reply) => {
+  // Synchronous (callback) hook: an async one costs a promise per request on the hot path.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   const now = ctx.now ?? (() => new Date());
