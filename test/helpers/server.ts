@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
+import { loggerOptions } from '../../src/log.js';
 import { RunningServer, startServer } from '../../src/server.js';
 import { HttpsOptions, HttpsResponse, httpsRequest } from '../../src/sim/https-client.js';
 import { FakeEntra, startFakeEntra } from './entra.js';
@@ -31,7 +32,10 @@ export interface TestServer {
 
 export const AUDIENCE = 'https://mdm.fenestra.test';
 
-export async function startTestServer(env: Record<string, string> = {}, opts: { logs?: boolean } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  opts: { logs?: boolean; logSink?: { write(line: string): void } } = {},
+): Promise<TestServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-test-'));
   const entra = await startFakeEntra();
   let cfg;
@@ -50,7 +54,9 @@ export async function startTestServer(env: Record<string, string> = {}, opts: { 
     await entra.close();
     throw err;
   }
-  const logger = pino({ level: opts.logs ? 'info' : 'warn' });
+  const logger = opts.logSink
+    ? pino({ ...loggerOptions('debug') }, opts.logSink)
+    : pino({ level: opts.logs ? 'info' : 'warn' });
   const server = await startServer(cfg, logger);
   const caPem = server.caCertPem;
   const request = (p: string, o: HttpsOptions = {}) =>
