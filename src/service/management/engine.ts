@@ -20,7 +20,7 @@ import {
 } from '../../protocol/syncml/types.js';
 import type { CommandAck, CommandRecord, Device, DmSessionState, SessionTurn, Store } from '../../store/types.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
-import { INVENTORY_NODES, inventoryPayload, isUserScoped, newCommand } from './commands.js';
+import { inventoryPayload, isUserScoped, newCommand } from './commands.js';
 import { buildOutbound } from './outbound.js';
 import { traceBody } from './trace.js';
 
@@ -150,7 +150,7 @@ export class SessionEngine {
     out.push(hdrStatus);
 
     const acks = new Map<string, CommandAck>();
-    const ctx: InboundContext = { device, state, turn, acks, lastOut, unenroll: false, abort: false, wantsNext: false, userToken: req.bearer, inventory: {} };
+    const ctx: InboundContext = { device, state, turn, acks, lastOut, unenroll: false, abort: false, userToken: req.bearer, inventory: {} };
     const commandsById = await this.loadSentCommands(state, msg);
     ctx.answered = commandsById;
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
@@ -320,7 +320,7 @@ export class SessionEngine {
       case ALERT.SERVER_INITIATED:
         return STATUS.OK;
       case ALERT.NEXT_MESSAGE:
-        ctx.wantsNext = true;
+        // The rest of our split package (state.pending) goes out below.
         return STATUS.OK;
       case ALERT.SESSION_ABORT:
         ctx.abort = true;
@@ -445,7 +445,6 @@ interface InboundContext {
   lastOut: number;
   unenroll: boolean;
   abort: boolean;
-  wantsNext: boolean;
   loginStatus?: string;
   userToken?: string;
   inventory: Record<string, string>;
@@ -453,4 +452,3 @@ interface InboundContext {
   answered?: Map<string, CommandRecord>;
 }
 
-export { INVENTORY_NODES };
