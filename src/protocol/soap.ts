@@ -1,6 +1,6 @@
 // SOAP 1.2 envelopes with WS-Addressing and WS-Security, as used by MS-MDE2, MS-XCEP and
 // MS-WSTEP. Pure functions: parse an inbound envelope, build responses and faults.
-import { XmlElement, XmlError, attr, child, childText, children, esc, parseXml, path, text } from './xml.js';
+import { XmlElement, XmlError, attr, child, childText, children, esc, parseXml, text } from './xml.js';
 
 export const NS = {
   soap12: 'http://www.w3.org/2003/05/soap-envelope',
@@ -123,7 +123,6 @@ export function parseSoapRequest(xml: string | Buffer): SoapRequest {
   return req;
 }
 
-export { path as xmlPath };
 
 /** Normalise a MessageID for RelatesTo: the samples carry 'urn:uuid: …' with a space; echo verbatim but trimmed. */
 function relatesTo(messageId: string): string {

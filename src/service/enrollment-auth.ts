@@ -4,7 +4,6 @@
 import { EntraIdentity, EntraTokenError, decodeBinarySecurityToken, looksLikeEntraJwt } from '../identity/entra.js';
 import { verifyPassword } from '../identity/passwords.js';
 import { SoapFault, SoapRequest } from '../protocol/soap.js';
-import type { Tenant } from '../store/types.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 
 export const ENTRA_JWT_VALUE_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
@@ -12,7 +11,7 @@ export const FEDERATED_USER_TOKEN_VALUE_TYPE =
   'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken';
 
 export type EnrollmentPrincipal =
-  | { kind: 'entra'; identity: EntraIdentity; tenant: Tenant }
+  | { kind: 'entra'; identity: EntraIdentity }
   | { kind: 'onpremise'; username: string };
 
 function entraFault(err: EntraTokenError): SoapFault {
@@ -41,9 +40,8 @@ export async function authenticateEnrollment(deps: EnrollmentDeps, req: SoapRequ
       if (err instanceof EntraTokenError) throw entraFault(err);
       throw err;
     }
-    const tenant = await deps.store.tenants.get(identity.tenantId);
-    if (!tenant) throw new SoapFault('s:Authorization', 'The Entra tenant of this token is not connected to this server');
-    return { kind: 'entra', identity, tenant };
+    // The validator already required a connected tenant (lookupTenant): no second lookup.
+    return { kind: 'entra', identity };
   }
   const ut = req.usernameToken;
   if (ut) {

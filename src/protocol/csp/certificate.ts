@@ -5,7 +5,8 @@
 //  * scep → ClientCertificateInstall/SCEP/{id}/Install/…, one Atomic, then Exec Install/Enroll.
 // Each has a `ref` that VPN / Wi-Fi profiles use; `provides` carries what they need from it.
 // Pure: parsing and hashing the certificate are deterministic.
-import { X509Certificate, createHash } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
+import { sha1Thumbprint } from '../../pki/der.js';
 import { normThumbprint, type Problems } from './common.js';
 import type { CompiledNode, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
@@ -84,9 +85,7 @@ export function certificateDer(input: string): { der: Buffer } | { error: string
 }
 
 /** SHA-1 thumbprint of DER bytes, 40 uppercase hex — the node name Windows uses. */
-export function sha1Thumbprint(der: Buffer): string {
-  return createHash('sha1').update(der).digest('hex').toUpperCase();
-}
+export { sha1Thumbprint };
 
 export function compileCertificate(scope: Scope, s: CertificateSettings, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {
   switch (s.type) {
