@@ -134,10 +134,6 @@ export function attr(el: XmlElement | undefined, name: string): string | undefin
   return typeof v === 'string' ? v : undefined;
 }
 
-export function isNil(el: XmlElement | undefined): boolean {
-  return attr(el, 'nil') === 'true';
-}
-
 // ---- writing ---------------------------------------------------------------------------------
 
 const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
