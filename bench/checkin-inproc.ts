@@ -1,5 +1,6 @@
 // Where an idle check-in's CPU goes without HTTP/TLS: SessionEngine.handle called in-process for
 // package 1 of an enrolled device with nothing queued. Diagnostic companion to bench/checkin.
+import { Reconciler } from '../src/service/reconcile/index.js';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,6 +36,7 @@ async function main() {
     entra: new EntraValidator({ lookupTenant: async () => undefined }),
     now: () => new Date(),
     log: pino({ level: 'warn' }),
+    reconciler: new Reconciler(store, crypto.randomBytes(32)),
   });
   let sid = 0;
   const pkg1 = () =>

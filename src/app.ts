@@ -21,6 +21,8 @@ import type { EnrollmentDeps } from './service/enrollment-deps.js';
 import { EnrollmentEndpoints } from './service/enrollment-endpoints.js';
 import { DeviceCommandService } from './service/management/device-commands.js';
 import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management/engine.js';
+import { Reconciler } from './service/reconcile/index.js';
+import { ProfileStatusService } from './service/reconcile/status.js';
 import { GroupService, ProfileService } from './service/profiles.js';
 import { TenantService } from './service/tenants.js';
 import type { Store } from './store/types.js';
@@ -98,6 +100,9 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
 
   await app.register(healthRoutes, { store: ctx.store });
   await app.register(enrollmentRoutes, { endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })) });
+  const profileKey = deriveKey(ctx.secretKey, 'profile-secrets');
+  const reconciler = new Reconciler(ctx.store, profileKey);
+  const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
   const engine = new SessionEngine({
     settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: cfg.publicUrl, providerId: cfg.providerId },
     store: ctx.store,
@@ -105,6 +110,7 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     entra: ctx.entra,
     now,
     log: logger.child({ component: 'management' }),
+    reconciler,
   });
   await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
   await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
@@ -113,10 +119,11 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     store: ctx.store,
     tenants: new TenantService(ctx.store),
     accounts: new EnrollmentAccountService(ctx.store),
-    devices: new DeviceService(ctx.store),
+    devices: new DeviceService(ctx.store, profileStatus),
     commands: new DeviceCommandService(ctx.store, cfg.providerId),
-    profiles: new ProfileService(ctx.store, deriveKey(ctx.secretKey, 'profile-secrets')),
+    profiles: new ProfileService(ctx.store, profileKey),
     groups: new GroupService(ctx.store),
+    profileStatus,
   });
   return app;
 }

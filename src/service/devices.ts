@@ -1,6 +1,7 @@
 // Devices as the admin sees them: enrollment, user, current certificate, state.
 import type { Device, IssuedCertificateRecord, Store } from '../store/types.js';
 import { notFound } from './errors.js';
+import type { ProfileStatusService } from './reconcile/status.js';
 
 export interface DeviceView {
   id: string;
@@ -104,7 +105,10 @@ export function deviceView(d: Device, cert?: IssuedCertificateRecord): DeviceVie
 }
 
 export class DeviceService {
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly profileStatus?: ProfileStatusService,
+  ) {}
 
   async list(limit: number, offset: number): Promise<{ total: number; devices: DeviceView[] }> {
     await this.store.flush();
@@ -116,11 +120,12 @@ export class DeviceService {
     await this.store.flush();
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));
     if (!d) throw notFound('device');
-    const [certs, logins, alerts, queued] = await Promise.all([
+    const [certs, logins, alerts, queued, profiles] = await Promise.all([
       this.store.certificates.listForDevice(d.id),
       this.store.traces.logins(d.id),
       this.store.traces.alerts(d.id, 20),
       this.store.commands.countQueued(d.id),
+      this.profileStatus?.forDevice(d),
     ]);
     return {
       ...deviceView(d, certs.find((c) => c.status === 'active')),
@@ -128,6 +133,8 @@ export class DeviceService {
       loginHistory: logins,
       recentAlerts: alerts,
       pendingCommands: queued,
+      /** Profile status per user (null: the device tree). */
+      profiles,
     };
   }
 }

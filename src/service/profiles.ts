@@ -64,11 +64,15 @@ export class ProfileService {
     return out;
   }
 
-  private async compile(kind: string, scope: string, settings: unknown, exceptId?: string): Promise<CompiledProfile> {
+  /** Compile (validating) with the certificate profiles visible now; `context` is what it used of them, kept with the version. */
+  private async compile(kind: string, scope: string, settings: unknown, exceptId?: string): Promise<{ compiled: CompiledProfile; context?: Record<string, CertificateInfo> }> {
     if (!PROFILE_KINDS.includes(kind as ProfileKind)) throw new ApiError(400, 'invalid', `kind must be one of ${PROFILE_KINDS.join(', ')}`, '/kind');
     if (scope !== 'user' && scope !== 'device') throw new ApiError(400, 'invalid', 'scope must be user or device', '/scope');
     try {
-      return compileProfile(kind as ProfileKind, scope as Scope, settings, { certificates: await this.certificates(exceptId) });
+      const certificates = await this.certificates(exceptId);
+      const compiled = compileProfile(kind as ProfileKind, scope as Scope, settings, { certificates });
+      if (compiled.requires.length === 0) return { compiled };
+      return { compiled, context: Object.fromEntries(compiled.requires.map((ref) => [ref, certificates[ref]])) };
     } catch (err) {
       if (err instanceof ProfileValidationError) {
         const e = err.errors[0];
@@ -80,7 +84,8 @@ export class ProfileService {
   }
 
   async create(input: ProfileInput, actor: string): Promise<ProfileView> {
-    await this.compile(input.kind, input.scope, input.settings);
+    const { compiled, context } = await this.compile(input.kind, input.scope, input.settings);
+    await this.refClash(compiled);
     const at = new Date().toISOString();
     const p: ProfileRecord = {
       id: crypto.randomUUID(),
@@ -88,6 +93,7 @@ export class ProfileService {
       kind: input.kind,
       scope: input.scope as Scope,
       settings: sealSecrets(input.settings, this.key),
+      context,
       version: 1,
       createdAt: at,
       updatedAt: at,
@@ -114,16 +120,55 @@ export class ProfileService {
   async change(id: string, patch: { name?: string; settings?: Record<string, unknown> }, actor: string): Promise<ProfileView> {
     const cur = await this.record(id);
     let settings = cur.settings;
+    let context = cur.context;
+    let compiled: CompiledProfile | undefined;
     if (patch.settings) {
       const plain = mergeMasked(patch.settings, openSecrets(cur.settings, this.key));
-      await this.compile(cur.kind, cur.scope, plain, cur.id);
+      ({ compiled, context } = await this.compile(cur.kind, cur.scope, plain, cur.id));
+      await this.refClash(compiled, cur.id);
       settings = sealSecrets(plain, this.key);
     }
-    const next: ProfileRecord = { ...cur, name: patch.name ?? cur.name, settings, version: cur.version + 1, updatedAt: new Date().toISOString() };
+    const next: ProfileRecord = { ...cur, name: patch.name ?? cur.name, settings, context, version: cur.version + 1, updatedAt: new Date().toISOString() };
     if (!(await this.store.profiles.update(next, audit(actor, 'profile.change', 'profile', id, { version: next.version, settings: !!patch.settings, name: patch.name })))) {
       throw notFound('profile');
     }
+    if (compiled?.provides) await this.recompileDependents(compiled.provides.ref, actor);
     return this.view(next);
+  }
+
+  /** Two certificate profiles cannot offer the same `ref`: VPN and Wi-Fi profiles name them by it. */
+  private async refClash(compiled: CompiledProfile, selfId?: string): Promise<void> {
+    const ref = compiled.provides?.ref;
+    if (!ref) return;
+    for (const p of await this.store.profiles.list()) {
+      if (p.id === selfId || p.kind !== 'certificate') continue;
+      if (openSecrets(p.settings, this.key).ref === ref) throw new ApiError(409, 'conflict', `certificate profile "${p.name}" already uses ref "${ref}"`, '/settings/ref');
+    }
+  }
+
+  /**
+   * A certificate profile changed: profiles that refer to it compile to other nodes when what
+   * they take from it (thumbprints, issuer filters) changed — they get a new version, so devices
+   * receive the difference.
+   */
+  private async recompileDependents(ref: string, actor: string): Promise<void> {
+    const certificates = await this.certificates();
+    for (const p of await this.store.profiles.list()) {
+      if (p.kind === 'certificate') continue;
+      const before = (p.context as Record<string, CertificateInfo> | undefined)?.[ref];
+      if (!before) continue;
+      const now = certificates[ref];
+      if (JSON.stringify(before) === JSON.stringify(now)) continue;
+      let context: Record<string, CertificateInfo>;
+      try {
+        const compiled = compileProfile(p.kind as ProfileKind, p.scope, openSecrets(p.settings, this.key), { certificates });
+        context = Object.fromEntries(compiled.requires.map((r) => [r, certificates[r]]));
+      } catch {
+        continue; // it no longer compiles against the new certificate: it keeps its version, reported by the reconciler
+      }
+      const next: ProfileRecord = { ...p, context, version: p.version + 1, updatedAt: new Date().toISOString() };
+      await this.store.profiles.update(next, audit(actor, 'profile.recompile', 'profile', p.id, { version: next.version, because: ref }));
+    }
   }
 
   async remove(id: string, actor: string): Promise<void> {

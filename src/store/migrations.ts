@@ -218,4 +218,54 @@ CREATE TABLE assignments (
 CREATE INDEX assignments_target ON assignments (target_type, target_id);
 `,
   },
+  {
+    version: 5,
+    name: 'profile-delivery',
+    // Per-user delivery of profiles: every version of a profile's settings (to diff what a
+    // device has against what it should have), one delivery row per (device, user, profile),
+    // a generation counter that any change to profiles, assignments or groups bumps (a device
+    // whose plan mark equals it has nothing to reconcile), and the link from a queued command
+    // to the delivery it belongs to.
+    sql: `
+CREATE TABLE profile_versions (
+  profile_id TEXT NOT NULL REFERENCES profiles (id),
+  version    INTEGER NOT NULL,
+  settings   TEXT NOT NULL,
+  context    TEXT,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (profile_id, version)
+);
+INSERT INTO profile_versions (profile_id, version, settings, context, created_at)
+  SELECT id, version, settings, NULL, updated_at FROM profiles;
+ALTER TABLE profiles ADD COLUMN context TEXT;
+
+CREATE TABLE profile_generation (
+  id  INTEGER PRIMARY KEY,
+  gen INTEGER NOT NULL
+);
+INSERT INTO profile_generation (id, gen) VALUES (1, 1);
+
+CREATE TABLE profile_deliveries (
+  device_pk       TEXT NOT NULL REFERENCES devices (id),
+  user_key        TEXT NOT NULL,
+  profile_id      TEXT NOT NULL REFERENCES profiles (id),
+  upn             TEXT,
+  version         INTEGER NOT NULL,
+  applied_version INTEGER,
+  status          TEXT NOT NULL,
+  detail          TEXT,
+  hold            TEXT,
+  batch           TEXT,
+  updated_at      TEXT NOT NULL,
+  PRIMARY KEY (device_pk, user_key, profile_id)
+);
+CREATE INDEX profile_deliveries_profile ON profile_deliveries (profile_id, status);
+CREATE INDEX profile_deliveries_batch ON profile_deliveries (batch);
+
+ALTER TABLE commands ADD COLUMN batch TEXT;
+ALTER TABLE commands ADD COLUMN profile_ref TEXT;
+CREATE INDEX commands_batch ON commands (batch) WHERE batch IS NOT NULL;
+ALTER TABLE devices ADD COLUMN plan_mark TEXT;
+`,
+  },
 ];

@@ -68,6 +68,8 @@ export interface Device {
   inventory?: Record<string, string>;
   inventoryAt?: string;
   unenrolledAt?: string;
+  /** `generation:userKey` of the last profile plan that found nothing to do (see profile_generation). */
+  planMark?: string;
 }
 
 export type CertificateStatus = 'active' | 'superseded' | 'revoked';
@@ -96,7 +98,15 @@ export type CommandOrigin = 'admin' | 'inventory' | 'profile' | 'system';
 /** A SyncML command to send, as a template (CmdIDs are assigned per session). */
 export interface CommandPayload {
   kind: 'Add' | 'Replace' | 'Delete' | 'Get' | 'Exec' | 'Atomic' | 'Sequence';
-  items?: { target: string; format?: string; type?: string; data?: string; dataIsXml?: boolean }[];
+  items?: {
+    target: string;
+    format?: string;
+    type?: string;
+    data?: string;
+    dataIsXml?: boolean;
+    /** `data` is a secret sealed with the server's secret key (identity/secret-box): opened only to send it. */
+    sealed?: boolean;
+  }[];
   /** Children of Atomic / Sequence. */
   commands?: CommandPayload[];
 }
@@ -106,6 +116,17 @@ export interface CommandResult {
   format?: string;
   type?: string;
   data?: string;
+}
+
+/** What a queued command does for a profile delivery (see ProfileDelivery). */
+export interface CommandProfileRef {
+  profileId: string;
+  version: number;
+  /** '' = the device tree (nobody's); else the user key (Entra object ID) of a ./User delivery. */
+  userKey: string;
+  op: 'apply' | 'remove' | 'verify';
+  /** verify: LocURI → digest of the value the node must read back as (protocol/csp/delta readBackDigest). */
+  expect?: Record<string, string>;
 }
 
 export interface CommandRecord {
@@ -135,6 +156,9 @@ export interface CommandRecord {
   ackedAt?: string;
   error?: string;
   results?: CommandResult[];
+  /** Profile commands: the delivery (one profile for one device and user) this command belongs to. */
+  batch?: string;
+  profile?: CommandProfileRef;
 }
 
 /** State of an OMA-DM session that must survive between packages (any replica continues it). */
@@ -204,7 +228,12 @@ export interface SessionTurn {
     inventoryAt?: string;
     /** Next OMA-DM digest nonce (rotated after each successful digest authentication). */
     nonce?: string;
+    planMark?: string | null;
   };
+  /** Profile delivery rows to write (insert or replace). */
+  deliveries?: ProfileDelivery[];
+  /** Profile delivery rows to delete. */
+  dropDeliveries?: { userKey: string; profileId: string }[];
   login?: { oid: string; upn?: string };
   alerts: DeviceAlert[];
   traces: TraceEntry[];
@@ -225,6 +254,8 @@ export interface ManagementStore {
   setCommandState(ids: string[], state: CommandState, heldReason: string | undefined, at: string): Promise<void>;
   /** Forget session state not touched since `before` (abandoned sessions). */
   pruneSessions(before: string): Promise<number>;
+  /** Every command of these profile delivery batches. */
+  batchCommands(batches: string[]): Promise<CommandRecord[]>;
 }
 
 export interface CommandStore {
@@ -257,6 +288,8 @@ export interface ProfileRecord {
   createdAt: string;
   updatedAt: string;
   deletedAt?: string;
+  /** What the profile's compilation saw of the certificate profiles it refers to (by ref), at this version. */
+  context?: Record<string, unknown>;
 }
 
 export type AssignmentTarget = 'user' | 'group' | 'device' | 'all';
@@ -286,6 +319,46 @@ export interface ProfileStore {
   assign(a: Assignment, audit: AuditEntry): Promise<boolean>;
   unassign(profileId: string, targetType: AssignmentTarget, targetId: string, audit: AuditEntry): Promise<boolean>;
   assignments(profileId: string): Promise<Assignment[]>;
+  /** Every assignment of every live profile. */
+  allAssignments(): Promise<Assignment[]>;
+  /** The settings and compile context of one version (deleted profiles included). */
+  version(id: string, version: number): Promise<{ settings: Record<string, unknown>; context?: Record<string, unknown> } | undefined>;
+  /** Bumped by every change to profiles, assignments, groups or members. */
+  generation(): Promise<number>;
+}
+
+/** Where one profile stands for one device and user. */
+export type DeliveryStatus = 'pending' | 'held' | 'delivered' | 'verified' | 'failed' | 'removing' | 'removed';
+
+/** Why a delivery is held (decides when it is tried again). */
+export type DeliveryHold = 'no-user' | 'dependency' | 'refused-no-user' | 'refused-with-user';
+
+export interface ProfileDelivery {
+  devicePk: string;
+  /** '' = device tree (device-scope profiles, and user-scope ones held while nobody is signed in); else the Entra oid. */
+  userKey: string;
+  upn?: string;
+  profileId: string;
+  /** The profile version this row is about (desired when planned). */
+  version: number;
+  /** The version whose nodes the device acknowledged in full (diff base); undefined = unknown / none. */
+  appliedVersion?: number;
+  status: DeliveryStatus;
+  /** Why held, what failed (SyncML status and LocURI), … */
+  detail?: string;
+  hold?: DeliveryHold;
+  /** The command batch in flight or last sent for this row. */
+  batch?: string;
+  updatedAt: string;
+}
+
+export interface DeliveryStore {
+  forDevice(devicePk: string): Promise<ProfileDelivery[]>;
+  /** Rows of one profile by status, and how many are at an older version than `currentVersion`. */
+  summary(profileId: string, currentVersion: number): Promise<{ counts: Record<string, number>; outdated: number }>;
+  list(profileId: string, opts: { status?: string; limit: number; offset: number }): Promise<ProfileDelivery[]>;
+  /** Write rows as they are (a removed device's or the bench's seeding). */
+  put(rows: ProfileDelivery[]): Promise<void>;
 }
 
 export interface GroupStore {
@@ -296,6 +369,8 @@ export interface GroupStore {
   addMembers(id: string, members: string[]): Promise<number>;
   removeMember(id: string, member: string): Promise<boolean>;
   members(id: string): Promise<string[]>;
+  /** Every membership, for the targeting index. */
+  allMembers(): Promise<{ groupId: string; member: string }[]>;
 }
 
 export interface TenantStore {
@@ -356,6 +431,7 @@ export interface Store {
   traces: TraceStore;
   profiles: ProfileStore;
   groups: GroupStore;
+  deliveries: DeliveryStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -68,6 +68,7 @@ t.test('pinned: PFX in one Atomic, blob last', async (t) => {
           { uri: `${r}/PFXCertBlob`, format: 'b64', value: PFX_B64, secret: true, readBack: false },
         ],
         atomic: true,
+        reinstallOnChange: true,
       },
     ],
     removal: [r],
@@ -139,6 +140,7 @@ t.test('pinned: SCEP Install leaves in one Atomic, then Exec Enroll', async (t) 
         ],
         atomic: true,
         exec: { uri: `${i}/Enroll` },
+        reinstallOnChange: true,
       },
     ],
   );

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../service/devices.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { GroupService, ProfileService } from '../../service/profiles.js';
+import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { profileRoutes } from './profiles.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
@@ -18,6 +19,7 @@ import {
   errorSchema,
   idParams,
   pageQuery,
+  planQuery,
   tenantCreateBody,
   tenantIdParams,
   tenantPatchBody,
@@ -33,6 +35,7 @@ export interface AdminDeps {
   commands: DeviceCommandService;
   profiles: ProfileService;
   groups: GroupService;
+  profileStatus: ProfileStatusService;
 }
 
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -102,6 +105,12 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       '/api/v1/devices/:id',
       { schema: { tags: ['devices'], params: idParams, response: { ...errors } } },
       (request) => deps.devices.get(request.params.id),
+    );
+
+    api.get<{ Params: { id: string }; Querystring: { user?: string } }>(
+      '/api/v1/devices/:id/plan',
+      { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } },
+      (request) => deps.profileStatus.plan(request.params.id, request.query.user),
     );
 
     api.post<{ Params: { id: string }; Body: QueueInput }>(

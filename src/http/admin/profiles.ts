@@ -1,13 +1,17 @@
 // Admin API: profiles, their assignments, and groups.
 import type { FastifyInstance } from 'fastify';
 import type { GroupService, ProfileInput, ProfileService } from '../../service/profiles.js';
+import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { actorOf } from './auth.js';
 import { assignmentBody, errorSchema, groupBody, idParams, memberParams, membersBody, profileCreateBody, profilePatchBody } from './schemas.js';
 
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
-export function profileRoutes(api: FastifyInstance, deps: { profiles: ProfileService; groups: GroupService }): void {
+export function profileRoutes(api: FastifyInstance, deps: { profiles: ProfileService; groups: GroupService; profileStatus: ProfileStatusService }): void {
   const { profiles, groups } = deps;
+  api.get<{ Params: { id: string } }>('/api/v1/profiles/:id/status', { schema: { tags: ['profiles'], params: idParams, response: { ...errors } } }, (request) =>
+    deps.profileStatus.forProfile(request.params.id),
+  );
   api.get('/api/v1/profiles', { schema: { tags: ['profiles'] } }, () => profiles.list());
   api.post<{ Body: ProfileInput }>('/api/v1/profiles', { schema: { tags: ['profiles'], body: profileCreateBody, response: { ...errors } } }, async (request, reply) =>
     reply.code(201).send(await profiles.create(request.body, actorOf(request))),

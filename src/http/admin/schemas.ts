@@ -80,6 +80,11 @@ export const pageQuery = {
   },
 } as const;
 
+export const planQuery = {
+  type: 'object',
+  properties: { user: { type: 'string', maxLength: 256, description: 'Entra object ID or UPN; omit for a session with nobody signed in.' } },
+} as const;
+
 export const auditQuery = {
   type: 'object',
   properties: {

@@ -152,7 +152,7 @@ function pfx(scope: Scope, s: Extract<CertificateSettings, { type: 'pfx' }>, p: 
   // Last: adding the blob starts the import with the leaves above.
   nodes.push({ uri: `${root}/PFXCertBlob`, format: 'b64', value: blob ? blob.toString('base64') : '', secret: true, readBack: false });
   return {
-    units: [{ id: 'certificate:PFXCertInstall', nodes, atomic: true }],
+    units: [{ id: 'certificate:PFXCertInstall', nodes, atomic: true, reinstallOnChange: true }],
     removal: [root],
     requires: [],
     provides: { ref: s.ref, scope, certificateType: 'pfx' },
@@ -201,7 +201,7 @@ function scep(scope: Scope, s: Extract<CertificateSettings, { type: 'scep' }>, p
   leaf('ContainerName', 'chr', s.containerName);
   leaf('CustomTextToShowInPrompt', 'chr', s.customTextToShowInPrompt);
   return {
-    units: [{ id: 'certificate:SCEP', nodes, atomic: true, exec: { uri: `${install}/Enroll` } }],
+    units: [{ id: 'certificate:SCEP', nodes, atomic: true, exec: { uri: `${install}/Enroll` }, reinstallOnChange: true }],
     removal: [root],
     requires: [],
     provides: { ref: s.ref, scope, issuerThumbprint: caThumbprint, certificateType: 'scep' },

@@ -15,6 +15,7 @@ import { compileWifi, type WifiSettings } from './wifi.js';
 export * from './types.js';
 export { PROFILE_SCHEMAS } from './schemas.js';
 export { REDACTED, redactProfile, removalCommands, unitCommands } from './commands.js';
+export { profileDelta, readBackDigest, type ProfileDelta } from './delta.js';
 export { emailAccountGuid, type EmailSettings } from './email.js';
 export { certificateDer, sha1Thumbprint, type CertificateSettings } from './certificate.js';
 export { ssidHex, type WifiSettings } from './wifi.js';

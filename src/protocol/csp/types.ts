@@ -34,6 +34,11 @@ export interface CompiledUnit {
   atomic: boolean;
   /** Exec after the nodes (SCEP Install/Enroll). */
   exec?: { uri: string; format?: string; value?: string };
+  /**
+   * Any change re-sends every leaf of the unit (PFX: the blob must be written again for Windows
+   * to install; SCEP: a new enrollment reads all Install leaves), not only the changed ones.
+   */
+  reinstallOnChange?: boolean;
 }
 
 /** What a certificate profile offers to the VPN / Wi-Fi profiles that refer to it by `ref`. */

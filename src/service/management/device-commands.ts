@@ -1,6 +1,7 @@
 // The admin's side of the command queue: queue raw commands and named actions, list them with
 // their state, status and results, cancel what has not been sent; session traces.
-import type { Store } from '../../store/types.js';
+import type { CommandRecord, Store } from '../../store/types.js';
+import { redactPayload } from '../reconcile/index.js';
 import { ApiError, notFound } from '../errors.js';
 import { ACTIONS, type ActionName, type RawCommandInput, actionPayload, newCommand, payloadFromInput } from './commands.js';
 
@@ -50,13 +51,16 @@ export class DeviceCommandService {
 
   async list(deviceId: string, limit: number, offset: number) {
     const d = await this.device(deviceId);
-    return { commands: await this.store.commands.listForDevice(d.id, { limit, offset }) };
+    // Profile commands keep their secrets sealed in the queue; an admin sees "(secret)".
+    const view = (c: CommandRecord): CommandRecord => ({ ...c, payload: redactPayload(c.payload) });
+    return { commands: (await this.store.commands.listForDevice(d.id, { limit, offset })).map(view) };
   }
 
   async cancel(deviceId: string, commandId: string, actor: string) {
     const d = await this.device(deviceId);
     const c = await this.store.commands.get(commandId);
     if (!c || c.devicePk !== d.id) throw notFound('command');
+    if (c.batch) throw new ApiError(409, 'conflict', 'this command delivers a profile: change or unassign the profile instead');
     const at = new Date().toISOString();
     if (!(await this.store.commands.cancel(commandId, at))) {
       throw new ApiError(409, 'conflict', `the command is ${c.state} and can no longer be cancelled`);

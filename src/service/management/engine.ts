@@ -18,7 +18,8 @@ import {
   type SyncCommand,
   type SyncMLMessage,
 } from '../../protocol/syncml/types.js';
-import type { CommandAck, CommandRecord, Device, DmSessionState, SessionTurn, Store } from '../../store/types.js';
+import type { CommandAck, CommandRecord, Device, DmSessionState, ProfileDelivery, SessionTurn, Store } from '../../store/types.js';
+import { hasSealed, mergeRows, type Reconciler } from '../reconcile/index.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
 import { inventoryPayload, isUserScoped, newCommand } from './commands.js';
 import { buildOutbound } from './outbound.js';
@@ -51,6 +52,8 @@ export interface ManagementDeps {
   entra: EntraValidator;
   now: () => Date;
   log: Logger;
+  /** Profile delivery per (device, user). */
+  reconciler: Reconciler;
 }
 
 export interface ManagementRequest {
@@ -154,7 +157,14 @@ export class SessionEngine {
     const commandsById = await this.loadSentCommands(state, msg);
     ctx.answered = commandsById;
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
+    this.retryAtomicAdds(ctx);
     await this.resolveUser(ctx, req.mode);
+    // Profile deliveries whose commands are all answered now.
+    const settled = await this.deps.reconciler.settle(device.id, acks, commandsById, at, this.deps.reconciler.userPresent(device, state));
+    if (settled) {
+      turn.deliveries = settled.updates;
+      ctx.deliveryRows = settled.rows;
+    }
     if (Object.keys(ctx.inventory).length || ctx.inventoryComplete) {
       turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
     }
@@ -253,6 +263,25 @@ export class SessionEngine {
       default:
         // The device does not send other commands to a server; refuse them without failing the session.
         status(cmd.cmdId ? STATUS.OPTIONAL_FEATURE : STATUS.BAD_REQUEST);
+    }
+  }
+
+  /**
+   * An Atomic of Adds that failed because some of its nodes exist (children answering 418) is
+   * sent again (once) with those members as Replace — the Atomic form of 418 → Replace.
+   */
+  private retryAtomicAdds(ctx: InboundContext): void {
+    for (const a of ctx.acks.values()) {
+      const cmd = ctx.answered?.get(a.commandId);
+      if (!cmd || a.state !== 'failed' || cmd.payload.kind !== 'Atomic' || cmd.detail?.retriedAs) continue;
+      const children = a.detail?.children ?? [];
+      const exists = new Set(children.filter((c) => c.status === STATUS.ALREADY_EXISTS).map((c) => c.index));
+      if (!exists.size || children.some((c) => c.status[0] !== '2' && c.status !== STATUS.ALREADY_EXISTS)) continue;
+      const commands = (cmd.payload.commands ?? []).map((c, i) => (exists.has(i) && c.kind === 'Add' ? { ...c, kind: 'Replace' as const } : c));
+      a.requeueAs = { ...cmd.payload, commands };
+      a.detail = { ...a.detail, children: undefined, retriedAs: 'Replace' };
+      a.state = 'queued';
+      a.error = undefined;
     }
   }
 
@@ -392,6 +421,7 @@ export class SessionEngine {
         if (c) retried.push({ ...c, payload: a.requeueAs!, state: 'queued', detail: a.detail });
       }
       candidates = [...retried, ...candidates.filter((c) => !retried.some((r) => r.id === c.id))];
+      candidates.push(...(await this.planProfiles(ctx, mode)));
       if (isNew) {
         const stale = !device.inventoryAt || Date.parse(turn.at) - Date.parse(device.inventoryAt) > s.inventoryMaxAgeMs;
         if (stale && !candidates.some((c) => c.origin === 'inventory')) {
@@ -425,7 +455,8 @@ export class SessionEngine {
       for (const h of newlyHeld) await this.deps.store.management.setCommandState([h.id], 'held', h.reason, turn.at);
     }
     const maxMsgSize = state.maxMsgSize ?? s.defaultMaxMsgSize;
-    const plan = buildOutbound(ready, out, { maxBytes: maxMsgSize, msgIdOut, nextCmdId, hdrBytes: 600 });
+    const revealed = ready.map((c) => (hasSealed(c.payload) ? { ...c, payload: this.deps.reconciler.reveal(c.payload) } : c));
+    const plan = buildOutbound(revealed, out, { maxBytes: maxMsgSize, msgIdOut, nextCmdId, hdrBytes: 600 });
     for (const sent of plan.sent) {
       turn.sent.push({ commandId: sent.commandId, msgId: msgIdOut, cmdId: sent.cmdId });
       state.sent[`${msgIdOut}:${sent.cmdId}`] = { commandId: sent.commandId, child: sent.child };
@@ -435,9 +466,32 @@ export class SessionEngine {
     turn.acks = [...ctx.acks.values()];
     return plan.pending.length === 0;
   }
+
+  /** The profile commands this (device, user) needs now; rows and the plan mark go into the turn. */
+  private async planProfiles(ctx: InboundContext, mode: string | undefined): Promise<CommandRecord[]> {
+    const { device, state, turn } = ctx;
+    const r = this.deps.reconciler;
+    const user = r.userContext(device, state, mode);
+    const sp = await r.plan(device, user, { userPresent: r.userPresent(device, state), at: turn.at, rows: ctx.deliveryRows });
+    if (!sp) return [];
+    const { plan, mark } = sp;
+    if (plan.deliveries.length) {
+      turn.deliveries = mergeRows(turn.deliveries ?? [], plan.deliveries);
+      ctx.deliveryRows = mergeRows(ctx.deliveryRows ?? [], plan.deliveries);
+    }
+    if (plan.drop.length) turn.dropDeliveries = plan.drop;
+    turn.enqueue.push(...plan.commands);
+    const settledNow = plan.settled && plan.commands.length === 0;
+    if (settledNow && device.planMark !== mark) turn.device = { ...turn.device, planMark: mark };
+    if (!settledNow && device.planMark === mark) turn.device = { ...turn.device, planMark: null };
+    if (plan.missing.length) this.deps.log.warn({ device: device.id, missing: plan.missing.length }, 'profile plan incomplete');
+    return plan.commands;
+  }
 }
 
 interface InboundContext {
+  /** Delivery rows of the device as this turn leaves them (loaded when answers settled some). */
+  deliveryRows?: ProfileDelivery[];
   device: Device;
   state: DmSessionState;
   turn: SessionTurn;

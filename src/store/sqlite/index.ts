@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
 import { sqliteManagement } from './management.js';
+import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import type {
   AuditEntry,
@@ -69,6 +70,7 @@ const deviceFromRow = (r: Row): Device => ({
   inventory: r.inventory ? (JSON.parse(String(r.inventory)) as Record<string, string>) : undefined,
   inventoryAt: opt(r.inventory_at),
   unenrolledAt: opt(r.unenrolled_at),
+  planMark: opt(r.plan_mark),
 });
 
 const certFromRow = (r: Row): IssuedCertificateRecord => ({
@@ -129,6 +131,12 @@ export function openSqliteStore(file: string): Store {
     acctList: db.prepare('SELECT username, created_at FROM enrollment_accounts ORDER BY username'),
     acctCount: db.prepare('SELECT COUNT(*) AS n FROM enrollment_accounts'),
     devGet: db.prepare('SELECT * FROM devices WHERE id = ?'),
+    reenrollDeliveries: db.prepare('DELETE FROM profile_deliveries WHERE device_pk = ?'),
+    reenrollProfileCmds: db.prepare(
+      `UPDATE commands SET state = 'cancelled', error = 'device enrolled again', updated_at = ?
+       WHERE device_pk = ? AND batch IS NOT NULL AND state IN ('queued', 'held', 'sent')`,
+    ),
+    reenrollPlanMark: db.prepare('UPDATE devices SET plan_mark = NULL WHERE id = ?'),
     devByDeviceId: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
     devList: db.prepare('SELECT * FROM devices ORDER BY enrolled_at, id LIMIT ? OFFSET ?'),
     devCount: db.prepare('SELECT COUNT(*) AS n FROM devices'),
@@ -219,6 +227,12 @@ export function openSqliteStore(file: string): Store {
     const id = existing ? String(existing.id) : d.id;
     const device = { ...d, id };
     s.devUpsert.run(deviceRow(device));
+    if (existing) {
+      // A re-enrolled device starts from a clean management tree: profiles are delivered anew.
+      s.reenrollDeliveries.run(id);
+      s.reenrollProfileCmds.run(d.enrolledAt, id);
+      s.reenrollPlanMark.run(id);
+    }
     s.certRevokeForDevice.run(d.enrolledAt, id);
     s.certIns.run(certRow({ ...c, devicePk: id }));
     return device;
@@ -233,6 +247,7 @@ export function openSqliteStore(file: string): Store {
     kind: 'sqlite',
     ...mgmt,
     ...sqliteProfiles(db, appendAudit),
+    deliveries: sqliteDeliveries(db),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);

@@ -8,6 +8,7 @@ import type {
   SessionTurn,
   TraceStore,
 } from '../types.js';
+import { deliveryWriter } from './deliveries.js';
 
 type Row = Record<string, unknown>;
 const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
@@ -36,6 +37,8 @@ function commandFromRow(r: Row): CommandRecord {
     detail: json(r.detail),
     ackedAt: opt(r.acked_at),
     error: opt(r.error),
+    batch: opt(r.batch),
+    profile: json(r.profile_ref),
   };
 }
 
@@ -64,9 +67,9 @@ export function sqliteManagement(db: Database.Database): {
     cmdList: db.prepare('SELECT * FROM commands WHERE device_pk = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?'),
     cmdIns: db.prepare(
       `INSERT INTO commands (id, device_pk, user_oid, origin, action, payload, state, held_reason, created_at, updated_at,
-         expires_at, attempts, max_attempts)
+         expires_at, attempts, max_attempts, batch, profile_ref)
        VALUES (@id, @devicePk, @userOid, @origin, @action, @payload, @state, @heldReason, @createdAt, @updatedAt,
-         @expiresAt, @attempts, @maxAttempts)`,
+         @expiresAt, @attempts, @maxAttempts, @batch, @profileRef)`,
     ),
     cmdCancel: db.prepare(
       `UPDATE commands SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'held')`,
@@ -89,6 +92,16 @@ export function sqliteManagement(db: Database.Database): {
          updated_at = ?
        WHERE device_pk = ? AND state = 'sent' AND sent_session IS NOT ?`,
     ),
+    // A profile command that failed for lack of answers fails its delivery (the reconciler tries again on a new version).
+    requeueFailedDeliveries: db.prepare(
+      `UPDATE profile_deliveries SET status = 'failed', detail = (SELECT error FROM commands c WHERE c.batch = profile_deliveries.batch
+           AND c.state = 'failed' LIMIT 1), applied_version = NULL, hold = NULL, updated_at = ?
+       WHERE batch IN (SELECT batch FROM commands WHERE device_pk = ? AND state = 'failed' AND updated_at = ? AND batch IS NOT NULL)
+         AND status IN ('pending', 'removing')`,
+    ),
+    batchCmds: db.prepare('SELECT * FROM commands WHERE batch = ? ORDER BY created_at, id'),
+    devPlanMark: db.prepare('UPDATE devices SET plan_mark = ? WHERE id = ?'),
+    deliveryDrop: db.prepare('DELETE FROM profile_deliveries WHERE device_pk = ? AND user_key = ? AND profile_id = ?'),
     resultIns: db.prepare('INSERT OR REPLACE INTO command_results (command_id, seq, loc_uri, format, type, data) VALUES (?, ?, ?, ?, ?, ?)'),
     resultsFor: db.prepare('SELECT * FROM command_results WHERE command_id = ? ORDER BY seq'),
     devSeen: db.prepare('UPDATE devices SET last_seen_at = ? WHERE id = ?'),
@@ -167,11 +180,14 @@ export function sqliteManagement(db: Database.Database): {
       if (t.device.currentUser !== undefined) s.devUser.run(t.device.currentUser?.oid ?? null, t.device.currentUser?.upn ?? null, t.devicePk);
       if (t.device.loginStatus !== undefined) s.devLogin.run(t.device.loginStatus, t.devicePk);
       if (t.device.nonce !== undefined) s.devNonce.run(t.device.nonce, t.devicePk);
+      if (t.device.planMark !== undefined) s.devPlanMark.run(t.device.planMark, t.devicePk);
       if (t.device.inventory) {
         const cur = json<Record<string, string>>((s.devInventoryGet.get(t.devicePk) as Row | undefined)?.inventory) ?? {};
         s.devInventory.run(JSON.stringify({ ...cur, ...t.device.inventory }), t.device.inventoryAt ?? null, t.devicePk);
       }
     }
+    for (const d of t.deliveries ?? []) putDelivery(d);
+    for (const d of t.dropDeliveries ?? []) s.deliveryDrop.run(t.devicePk, d.userKey, d.profileId);
     if (t.login) s.loginUpsert.run(t.devicePk, t.login.oid, t.login.upn ?? null, t.at, t.at);
     for (const a of t.alerts) {
       s.alertIns.run(t.devicePk, t.at, a.code, a.type ?? null, a.format ?? null, a.mark ?? null, a.source ?? null, a.data ?? null);
@@ -193,6 +209,8 @@ export function sqliteManagement(db: Database.Database): {
       expiresAt: c.expiresAt ?? null,
       attempts: c.attempts,
       maxAttempts: c.maxAttempts,
+      batch: c.batch ?? null,
+      profileRef: c.profile ? JSON.stringify(c.profile) : null,
     });
   }
 
@@ -209,6 +227,12 @@ export function sqliteManagement(db: Database.Database): {
     s.unenrollCerts.run(at, reason, devicePk);
     s.unenrollCmds.run(at, devicePk);
     s.unenrollSessions.run(devicePk);
+  }).immediate;
+  const putDelivery = deliveryWriter(db);
+  const requeue = db.transaction((devicePk: string, currentSessionId: string, at: string) => {
+    const n = s.requeue.run(at, devicePk, currentSessionId).changes;
+    if (n) s.requeueFailedDeliveries.run(at, devicePk, at);
+    return n;
   }).immediate;
   const setStates = db.transaction((ids: string[], state: string, held: string | undefined, at: string) => {
     for (const id of ids) s.cmdState.run(state, held ?? null, at, id);
@@ -230,14 +254,14 @@ export function sqliteManagement(db: Database.Database): {
       },
       async requeueUnanswered(devicePk, currentSessionId, at) {
         if (!s.anySent.get(devicePk)) return 0;
-        return s.requeue.run(at, devicePk, currentSessionId).changes;
+        return requeue(devicePk, currentSessionId, at);
       },
       async commitTurn(turn) {
         // An idle check-in changes nothing but the last-seen time and the trace (write-behind):
         // no write transaction at all then.
         const writes =
           turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
-          turn.session || !turn.sessionIsNew;
+          turn.session || !turn.sessionIsNew || turn.deliveries?.length || turn.dropDeliveries?.length;
         if (writes) commit(turn);
         pendingSeen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) pendingTraces.push({ devicePk: turn.devicePk, tr });
@@ -251,6 +275,9 @@ export function sqliteManagement(db: Database.Database): {
       },
       async pruneSessions(before) {
         return s.sessionsPrune.run(before).changes;
+      },
+      async batchCommands(batches) {
+        return batches.flatMap((b) => (s.batchCmds.all(b) as Row[]).map(commandFromRow));
       },
     },
     commands: {

@@ -14,16 +14,25 @@ const profileFromRow = (r: Row): ProfileRecord => ({
   createdAt: String(r.created_at),
   updatedAt: String(r.updated_at),
   deletedAt: r.deleted_at === null || r.deleted_at === undefined ? undefined : String(r.deleted_at),
+  context: r.context === null || r.context === undefined ? undefined : (JSON.parse(String(r.context)) as Record<string, unknown>),
 });
 
 export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntry) => void): { profiles: ProfileStore; groups: GroupStore } {
   const s = {
     pIns: db.prepare(
-      'INSERT INTO profiles (id, name, kind, scope, settings, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO profiles (id, name, kind, scope, settings, context, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
     ),
+    vIns: db.prepare('INSERT INTO profile_versions (profile_id, version, settings, context, created_at) VALUES (?, ?, ?, ?, ?)'),
+    vGet: db.prepare('SELECT settings, context FROM profile_versions WHERE profile_id = ? AND version = ?'),
+    gen: db.prepare('SELECT gen FROM profile_generation WHERE id = 1').pluck(),
+    genBump: db.prepare('UPDATE profile_generation SET gen = gen + 1 WHERE id = 1'),
+    aAll: db.prepare(
+      'SELECT a.* FROM assignments a JOIN profiles p ON p.id = a.profile_id WHERE p.deleted_at IS NULL ORDER BY a.profile_id, a.target_type, a.target_id',
+    ),
+    mAll: db.prepare('SELECT group_id, member FROM group_members'),
     pGet: db.prepare('SELECT * FROM profiles WHERE id = ?'),
     pList: db.prepare('SELECT * FROM profiles WHERE deleted_at IS NULL ORDER BY created_at, id'),
-    pUpd: db.prepare('UPDATE profiles SET name = ?, settings = ?, version = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL'),
+    pUpd: db.prepare('UPDATE profiles SET name = ?, settings = ?, context = ?, version = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL'),
     pDel: db.prepare('UPDATE profiles SET deleted_at = ?, updated_at = ? WHERE id = ? AND deleted_at IS NULL'),
     aDelAll: db.prepare('DELETE FROM assignments WHERE profile_id = ?'),
     aIns: db.prepare('INSERT INTO assignments (profile_id, target_type, target_id, created_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING'),
@@ -47,28 +56,39 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
   });
 
   const tx = <A extends unknown[], R>(fn: (...a: A) => R) => db.transaction(fn).immediate as (...a: A) => R;
+  const ctxJson = (p: ProfileRecord) => (p.context ? JSON.stringify(p.context) : null);
+  // Every change that can alter what some device should have bumps the generation, in the same transaction.
   const create = tx((p: ProfileRecord, a: AuditEntry) => {
-    s.pIns.run(p.id, p.name, p.kind, p.scope, JSON.stringify(p.settings), p.version, p.createdAt, p.updatedAt);
+    const settings = JSON.stringify(p.settings);
+    s.pIns.run(p.id, p.name, p.kind, p.scope, settings, ctxJson(p), p.version, p.createdAt, p.updatedAt);
+    s.vIns.run(p.id, p.version, settings, ctxJson(p), p.updatedAt);
+    s.genBump.run();
     appendAudit(a);
   });
-  const update = tx((p: ProfileRecord, a: AuditEntry) => {
-    if (s.pUpd.run(p.name, JSON.stringify(p.settings), p.version, p.updatedAt, p.id).changes === 0) return false;
-    appendAudit(a);
+  const update = tx((p: ProfileRecord, a: AuditEntry | undefined) => {
+    const settings = JSON.stringify(p.settings);
+    if (s.pUpd.run(p.name, settings, ctxJson(p), p.version, p.updatedAt, p.id).changes === 0) return false;
+    s.vIns.run(p.id, p.version, settings, ctxJson(p), p.updatedAt);
+    s.genBump.run();
+    if (a) appendAudit(a);
     return true;
   });
   const del = tx((id: string, at: string, a: AuditEntry) => {
     if (s.pDel.run(at, at, id).changes === 0) return false;
     s.aDelAll.run(id);
+    s.genBump.run();
     appendAudit(a);
     return true;
   });
   const assign = tx((x: Assignment, a: AuditEntry) => {
     if (s.aIns.run(x.profileId, x.targetType, x.targetId, x.createdAt).changes === 0) return false;
+    s.genBump.run();
     appendAudit(a);
     return true;
   });
   const unassign = tx((pid: string, type: string, tid: string, a: AuditEntry) => {
     if (s.aDel.run(pid, type, tid).changes === 0) return false;
+    s.genBump.run();
     appendAudit(a);
     return true;
   });
@@ -80,10 +100,20 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
   const gDelete = tx((id: string, a: AuditEntry) => {
     s.gAssignDel.run(id);
     if (s.gDel.run(id).changes === 0) return false;
+    s.genBump.run();
     appendAudit(a);
     return true;
   });
-  const addMembers = tx((id: string, members: string[]) => members.reduce((n, m) => n + s.mIns.run(id, m).changes, 0));
+  const addMembers = tx((id: string, members: string[]) => {
+    const n = members.reduce((k, m) => k + s.mIns.run(id, m).changes, 0);
+    if (n) s.genBump.run();
+    return n;
+  });
+  const removeMember = tx((id: string, member: string) => {
+    if (s.mDel.run(id, member).changes === 0) return false;
+    s.genBump.run();
+    return true;
+  });
 
   return {
     profiles: {
@@ -112,6 +142,20 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
       async assignments(pid) {
         return (s.aList.all(pid) as Row[]).map(assignmentFromRow);
       },
+      async allAssignments() {
+        return (s.aAll.all() as Row[]).map(assignmentFromRow);
+      },
+      async version(id, version) {
+        const r = s.vGet.get(id, version) as Row | undefined;
+        if (!r) return undefined;
+        return {
+          settings: JSON.parse(String(r.settings)) as Record<string, unknown>,
+          context: r.context === null ? undefined : (JSON.parse(String(r.context)) as Record<string, unknown>),
+        };
+      },
+      async generation() {
+        return Number(s.gen.get());
+      },
     },
     groups: {
       async create(g, a) {
@@ -131,10 +175,13 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
         return addMembers(id, members);
       },
       async removeMember(id, member) {
-        return s.mDel.run(id, member).changes > 0;
+        return removeMember(id, member);
       },
       async members(id) {
         return (s.mList.all(id) as Row[]).map((r) => String(r.member));
+      },
+      async allMembers() {
+        return (s.mAll.all() as Row[]).map((r) => ({ groupId: String(r.group_id), member: String(r.member) }));
       },
     },
   };

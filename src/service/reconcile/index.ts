@@ -1,0 +1,124 @@
+// The reconciler as the session engine and the admin API use it: who the session's user is,
+// settling answered deliveries, planning what a (device, user) pair still needs, and the
+// secrets of queued profile commands (sealed in the store, opened only to send them).
+import { decrypt, encrypt } from '../../identity/secret-box.js';
+import { REDACTED } from '../../protocol/csp/commands.js';
+import type { CompiledProfile } from '../../protocol/csp/types.js';
+import type { CommandAck, CommandPayload, CommandRecord, Device, DmSessionState, ProfileDelivery, Store } from '../../store/types.js';
+import { ProfileCatalog } from './catalog.js';
+import { settleDeliveries } from './outcome.js';
+import { planSession, type Plan } from './plan.js';
+
+export type { Plan, PlanEntry } from './plan.js';
+
+export interface UserContext {
+  key: string;
+  oid: string;
+  upn?: string;
+}
+
+type PlanDevice = Pick<Device, 'id' | 'deviceId' | 'entraDeviceId' | 'userOid' | 'upn' | 'enrollmentType' | 'planMark'>;
+
+export interface SessionPlan {
+  plan: Plan;
+  /** `generation:user` to store as the device's plan mark, when the plan is settled. */
+  mark: string;
+}
+
+/** Replace every item's data through `fn` where the item is sealed. */
+function mapSealed(p: CommandPayload, fn: (data: string) => string): CommandPayload {
+  if (p.commands) return { ...p, commands: p.commands.map((c) => mapSealed(c, fn)) };
+  if (!p.items?.some((i) => i.sealed)) return p;
+  return { ...p, items: p.items.map((i) => (i.sealed && i.data !== undefined ? { ...i, data: fn(i.data), sealed: undefined } : i)) };
+}
+
+export const hasSealed = (p: CommandPayload): boolean => !!p.items?.some((i) => i.sealed) || !!p.commands?.some(hasSealed);
+
+export class Reconciler {
+  readonly catalog: ProfileCatalog;
+
+  constructor(
+    private readonly store: Store,
+    private readonly key: Buffer,
+  ) {
+    this.catalog = new ProfileCatalog(store, key);
+  }
+
+  /**
+   * The ./User context of a session. Entra join (Device) is multi-user: the validated user of
+   * this session, if any. A work-account (Full) enrollment is single-user: its enrolled user,
+   * except in a Machine session.
+   */
+  userContext(device: Pick<Device, 'enrollmentType' | 'userOid' | 'upn'>, state: Pick<DmSessionState, 'user'>, mode: string | undefined): UserContext | undefined {
+    if (mode === 'Machine') return undefined;
+    if (device.enrollmentType === 'Device') return state.user ? { key: state.user.oid.toLowerCase(), oid: state.user.oid, upn: state.user.upn } : undefined;
+    const id = device.userOid ?? device.upn;
+    return id ? { key: id.toLowerCase(), oid: id, upn: device.upn } : undefined;
+  }
+
+  /**
+   * Does the session say a user is there? A validated Entra user; on a Full enrollment, unless
+   * LoginStatus said nobody (or a user without an account). Decides whether a refusal of ./User
+   * settings is tried again when a user is reported (see outcome.ts).
+   */
+  userPresent(device: Pick<Device, 'enrollmentType'>, state: Pick<DmSessionState, 'user' | 'loginStatus'>): boolean {
+    if (state.user) return true;
+    return device.enrollmentType === 'Full' && state.loginStatus !== 'none' && state.loginStatus !== 'others';
+  }
+
+  /** Rows completed by this turn's answers (only commands that belong to a profile delivery). */
+  async settle(devicePk: string, acks: Map<string, CommandAck>, answered: Map<string, CommandRecord>, at: string, userPresent: boolean): Promise<{ rows: ProfileDelivery[]; updates: ProfileDelivery[] } | undefined> {
+    const batches = new Set<string>();
+    for (const a of acks.values()) {
+      const b = answered.get(a.commandId)?.batch;
+      if (b) batches.add(b);
+    }
+    if (batches.size === 0) return undefined;
+    const [commands, rows] = await Promise.all([this.store.management.batchCommands([...batches]), this.store.deliveries.forDevice(devicePk)]);
+    const updates = settleDeliveries({ rows, commands, acks, at, userPresent });
+    return { rows: mergeRows(rows, updates), updates };
+  }
+
+  /**
+   * What the pair (device, user) needs now. Undefined when the device's plan mark says nothing
+   * changed since its last settled plan (and no answers arrived: `rows` not given).
+   */
+  async plan(device: PlanDevice, user: UserContext | undefined, o: { userPresent: boolean; at: string; rows?: ProfileDelivery[]; planId?: string; force?: boolean }): Promise<SessionPlan | undefined> {
+    const snap = await this.catalog.snapshot();
+    const mark = `${snap.gen}:${user?.key ?? '-'}`;
+    if (!o.force && !o.rows && device.planMark === mark) return undefined;
+    const rows = o.rows ?? (await this.store.deliveries.forDevice(device.id));
+    const bases = new Map<string, CompiledProfile | null>();
+    for (let round = 0; ; round++) {
+      const plan = planSession({
+        snap,
+        device,
+        user,
+        userPresent: o.userPresent,
+        rows,
+        base: (id, v) => bases.get(`${id}:${v}`),
+        at: o.at,
+        planId: o.planId,
+        seal: (v) => encrypt(v, this.key),
+      });
+      if (plan.missing.length === 0 || round > 0) return { plan, mark };
+      for (const m of plan.missing) bases.set(`${m.profileId}:${m.version}`, await this.catalog.compiledVersion(m.profileId, m.version));
+    }
+  }
+
+  /** The payload as the device must receive it (sealed secrets opened). */
+  reveal(p: CommandPayload): CommandPayload {
+    return mapSealed(p, (d) => decrypt(d, this.key));
+  }
+}
+
+/** The payload as an admin may see it (sealed secrets shown as "(secret)"). */
+export const redactPayload = (p: CommandPayload): CommandPayload => mapSealed(p, () => REDACTED);
+
+export function mergeRows(rows: ProfileDelivery[], updates: ProfileDelivery[]): ProfileDelivery[] {
+  if (!updates.length) return rows;
+  const k = (r: ProfileDelivery) => `${r.userKey}\u0000${r.profileId}`;
+  const m = new Map(rows.map((r) => [k(r), r]));
+  for (const u of updates) m.set(k(u), u);
+  return [...m.values()];
+}

@@ -1,0 +1,66 @@
+// SQLite: profile delivery rows, one per (device, user, profile).
+import type Database from 'better-sqlite3';
+import type { DeliveryStore, ProfileDelivery } from '../types.js';
+
+type Row = Record<string, unknown>;
+const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+
+export const deliveryFromRow = (r: Row): ProfileDelivery => ({
+  devicePk: String(r.device_pk),
+  userKey: String(r.user_key),
+  upn: opt(r.upn),
+  profileId: String(r.profile_id),
+  version: Number(r.version),
+  appliedVersion: r.applied_version === null || r.applied_version === undefined ? undefined : Number(r.applied_version),
+  status: r.status as ProfileDelivery['status'],
+  detail: opt(r.detail),
+  hold: opt(r.hold) as ProfileDelivery['hold'],
+  batch: opt(r.batch),
+  updatedAt: String(r.updated_at),
+});
+
+/** The upsert every writer of delivery rows uses (session turns, failures after retries, seeding). */
+export function deliveryWriter(db: Database.Database): (d: ProfileDelivery) => void {
+  const put = db.prepare(
+    `INSERT INTO profile_deliveries (device_pk, user_key, profile_id, upn, version, applied_version, status, detail, hold, batch, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (device_pk, user_key, profile_id) DO UPDATE SET upn = excluded.upn, version = excluded.version,
+       applied_version = excluded.applied_version, status = excluded.status, detail = excluded.detail, hold = excluded.hold,
+       batch = excluded.batch, updated_at = excluded.updated_at`,
+  );
+  return (d) =>
+    put.run(d.devicePk, d.userKey, d.profileId, d.upn ?? null, d.version, d.appliedVersion ?? null, d.status, d.detail ?? null, d.hold ?? null, d.batch ?? null, d.updatedAt);
+}
+
+export function sqliteDeliveries(db: Database.Database): DeliveryStore {
+  const s = {
+    forDevice: db.prepare('SELECT * FROM profile_deliveries WHERE device_pk = ? ORDER BY user_key, profile_id'),
+    counts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries WHERE profile_id = ? GROUP BY status'),
+    outdated: db
+      .prepare(`SELECT COUNT(*) FROM profile_deliveries WHERE profile_id = ? AND version < ? AND status NOT IN ('removed', 'removing')`)
+      .pluck(),
+    list: db.prepare('SELECT * FROM profile_deliveries WHERE profile_id = ? ORDER BY updated_at DESC, device_pk, user_key LIMIT ? OFFSET ?'),
+    listStatus: db.prepare(
+      'SELECT * FROM profile_deliveries WHERE profile_id = ? AND status = ? ORDER BY updated_at DESC, device_pk, user_key LIMIT ? OFFSET ?',
+    ),
+  };
+  const write = deliveryWriter(db);
+  const putAll = db.transaction((rows: ProfileDelivery[]) => rows.forEach(write)).immediate;
+  return {
+    async forDevice(devicePk) {
+      return (s.forDevice.all(devicePk) as Row[]).map(deliveryFromRow);
+    },
+    async summary(profileId, currentVersion) {
+      const counts: Record<string, number> = {};
+      for (const r of s.counts.all(profileId) as Row[]) counts[String(r.status)] = Number(r.n);
+      return { counts, outdated: Number(s.outdated.get(profileId, currentVersion)) };
+    },
+    async list(profileId, { status, limit, offset }) {
+      const rows = (status ? s.listStatus.all(profileId, status, limit, offset) : s.list.all(profileId, limit, offset)) as Row[];
+      return rows.map(deliveryFromRow);
+    },
+    async put(rows) {
+      putAll(rows);
+    },
+  };
+}
