@@ -100,6 +100,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
   });
 
   await t.test('Alice signs in: her certificate, VPN (after it), Wi-Fi and mail arrive under ./User', async (t) => {
+    // A Wi-Fi profile of the same name is already on the device (left from an earlier enrollment):
+    // the Atomic of Adds fails with 418 inside and is sent again with Replace.
+    dev.tree.setUser(aOid);
+    dev.tree.set(`${U}/WiFi/Profile/Contoso%20Sales/WlanXml`, { value: '<WLANProfile>old</WLANProfile>' });
     const r = await dev.checkin({ user: { token: await userToken(aOid, 'alice@contoso.com') } });
     t.equal(r.outcome, 'complete', r.error ?? 'session complete');
     const cmds = profileCommands(r.commands);
@@ -114,7 +118,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     const pfx = cmds.find((c) => c.targets.some((x) => x.endsWith('/PFXCertBlob')))!;
     const vpn = cmds.find((c) => c.targets.some((x) => x.endsWith('/ProfileXML')))!;
     t.ok(Number(pfx.msgId) < Number(vpn.msgId), `the certificate (message ${pfx.msgId}) before the VPN that uses it (message ${vpn.msgId})`);
-    t.ok(cmds.every((c) => c.status[0] === '2'), 'every command succeeded');
+    const wifiAtomics = cmds.filter((c) => c.kind === 'Atomic' && cmds.some((x) => x.parents.includes(c.cmdId) && x.msgId === c.msgId && x.targets[0]?.endsWith('/WlanXml')));
+    t.same(wifiAtomics.map((c) => c.status), ['507', '200'], 'Wi-Fi: 418 inside the Atomic, then the Replace');
+    t.same(cmds.filter((c) => c.targets[0]?.endsWith('/WlanXml')).map((c) => `${c.kind} ${c.status}`), ['Add 418', 'Replace 200']);
+    t.ok(cmds.filter((c) => !c.targets[0]?.endsWith('/WlanXml') && !wifiAtomics.includes(c)).every((c) => c.status[0] === '2'), 'every other command succeeded');
     t.ok(dev.tree.has(`${U}/VPNv2/Contoso%20VPN/ProfileXML`), "in Alice's tree");
     t.equal(dev.tree.read(`${U}/WiFi/Profile/Contoso%20Sales/WlanXml`)?.data.includes('correct horse battery'), true, 'the device got the real passphrase');
     const view = (await s.admin('GET', `/api/v1/devices/${deviceId}`)).json;
