@@ -225,7 +225,8 @@ CREATE INDEX assignments_target ON assignments (target_type, target_id);
     // device has against what it should have), one delivery row per (device, user, profile),
     // a generation counter that any change to profiles, assignments or groups bumps (a device
     // whose plan mark equals it has nothing to reconcile), and the link from a queued command
-    // to the delivery it belongs to.
+    // to the delivery it belongs to. Delivery rows are clustered by device (WITHOUT ROWID: a
+    // session reads all of its device's rows with one B-tree seek; PostgreSQL spells it otherwise).
     sql: `
 CREATE TABLE profile_versions (
   profile_id TEXT NOT NULL REFERENCES profiles (id),
@@ -258,7 +259,7 @@ CREATE TABLE profile_deliveries (
   batch           TEXT,
   updated_at      TEXT NOT NULL,
   PRIMARY KEY (device_pk, user_key, profile_id)
-);
+) WITHOUT ROWID;
 CREATE INDEX profile_deliveries_profile ON profile_deliveries (profile_id, status);
 CREATE INDEX profile_deliveries_batch ON profile_deliveries (batch);
 
@@ -266,6 +267,9 @@ ALTER TABLE commands ADD COLUMN batch TEXT;
 ALTER TABLE commands ADD COLUMN profile_ref TEXT;
 CREATE INDEX commands_batch ON commands (batch) WHERE batch IS NOT NULL;
 ALTER TABLE devices ADD COLUMN plan_mark TEXT;
+-- The device list pages in (enrolled_at, id) order: the index covers both (no sort per page).
+DROP INDEX devices_enrolled_at;
+CREATE INDEX devices_enrolled_at ON devices (enrolled_at, id);
 `,
   },
 ];

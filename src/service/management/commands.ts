@@ -64,9 +64,9 @@ export function isUserScoped(p: CommandPayload): boolean {
   return (p.items ?? []).some((i) => i.target.startsWith('./User/')) || (p.commands ?? []).some(isUserScoped);
 }
 
-export function newCommand(devicePk: string, payload: CommandPayload, o: { origin: CommandOrigin; action?: string; userOid?: string; at: string; expiresAt?: string }): CommandRecord {
+export function newCommand(devicePk: string, payload: CommandPayload, o: { origin: CommandOrigin; action?: string; userOid?: string; at: string; expiresAt?: string; id?: string }): CommandRecord {
   return {
-    id: crypto.randomUUID(),
+    id: o.id ?? crypto.randomUUID(),
     devicePk,
     userOid: o.userOid,
     origin: o.origin,

@@ -57,6 +57,7 @@ export class ProfileCatalog {
       this.building = this.build(gen).finally(() => (this.building = undefined));
     }
     const s = await this.building;
+    if (!this.snap || s.gen > this.snap.gen) this.snap = s;
     // Built for an older generation than asked for (a change landed during the build): again.
     return s.gen >= gen ? s : this.snapshot();
   }
@@ -92,6 +93,11 @@ export class ProfileCatalog {
     }
     for (const m of members) push(s.groupsOf, m.member, m.groupId);
     return s;
+  }
+
+  /** A compiled version if this process has it already (undefined: ask compiledVersion). */
+  cachedVersion(id: string, version: number): CompiledProfile | null | undefined {
+    return this.old.get(`${id}:${version}`);
   }
 
   /** A profile version as compiled (deleted profiles too); null when it cannot be read or compiled. */

@@ -3,6 +3,7 @@
 // secrets of queued profile commands (sealed in the store, opened only to send them).
 import { decrypt, encrypt } from '../../identity/secret-box.js';
 import { REDACTED } from '../../protocol/csp/commands.js';
+import type { ProfileDelta } from '../../protocol/csp/delta.js';
 import type { CompiledProfile } from '../../protocol/csp/types.js';
 import type { CommandAck, CommandPayload, CommandRecord, Device, DmSessionState, ProfileDelivery, Store } from '../../store/types.js';
 import { ProfileCatalog } from './catalog.js';
@@ -36,6 +37,7 @@ export const hasSealed = (p: CommandPayload): boolean => !!p.items?.some((i) => 
 
 export class Reconciler {
   readonly catalog: ProfileCatalog;
+  private readonly deltas = new Map<string, ProfileDelta>();
 
   constructor(
     private readonly store: Store,
@@ -96,9 +98,10 @@ export class Reconciler {
         user,
         userPresent: o.userPresent,
         rows,
-        base: (id, v) => bases.get(`${id}:${v}`),
+        base: (id, v) => bases.get(`${id}:${v}`) ?? this.catalog.cachedVersion(id, v),
         at: o.at,
         planId: o.planId,
+        deltas: this.deltas,
         seal: (v) => encrypt(v, this.key),
       });
       if (plan.missing.length === 0 || round > 0) return { plan, mark };

@@ -16,7 +16,7 @@
 // * A row whose profile is no longer assigned is removed with Deletes of its removal roots,
 //   except roots that a still-assigned profile of the same tree writes into.
 import crypto from 'node:crypto';
-import { profileDelta, readBackDigest } from '../../protocol/csp/delta.js';
+import { profileDelta, readBackDigest, type ProfileDelta } from '../../protocol/csp/delta.js';
 import type { CompiledProfile } from '../../protocol/csp/types.js';
 import type { CommandPayload, CommandProfileRef, CommandRecord, Device, DeliveryHold, ProfileDelivery } from '../../store/types.js';
 import { newCommand } from '../management/commands.js';
@@ -39,6 +39,11 @@ export interface PlanInput {
   seal: (value: string) => string;
   /** Command ids are `<planId>.<seq>`: they sort in plan order. Default random. */
   planId?: string;
+  /**
+   * Deltas by `profile:baseVersion:version`, shared between plans: every pair that has the same
+   * version of a profile needs the same delta, computed once. Compiled versions never change.
+   */
+  deltas?: Map<string, ProfileDelta>;
 }
 
 export type PlanAction = 'install' | 'update' | 'remove' | 'hold' | 'bump' | 'in-flight';
@@ -128,8 +133,7 @@ export function planSession(input: PlanInput): Plan {
     const send = (profileId: string, version: number, secrets: Set<string>, payloads: { payload: CommandPayload; op: CommandProfileRef['op']; expect?: Record<string, string> }[]) => {
       const batch = `${planId}.${++batchNo}`;
       for (const x of payloads) {
-        const c = newCommand(device.id, sealPayload(x.payload, secrets, input.seal), { origin: 'profile', userOid, at });
-        c.id = `${planId}.${String(++seq).padStart(4, '0')}`;
+        const c = newCommand(device.id, sealPayload(x.payload, secrets, input.seal), { origin: 'profile', userOid, at, id: `${planId}.${String(++seq).padStart(4, '0')}` });
         c.batch = batch;
         c.profile = { profileId, version, userKey: key, op: x.op, ...(x.expect ? { expect: x.expect } : {}) };
         plan.commands.push(c);
@@ -184,7 +188,15 @@ export function planSession(input: PlanInput): Plan {
         if (b === undefined) continue;
         base = b;
       }
-      const delta = profileDelta(base, p.compiled);
+      const dk = `${p.id}:${baseVersion ?? '-'}:${p.version}`;
+      let delta = input.deltas?.get(dk);
+      if (!delta) {
+        delta = profileDelta(base, p.compiled);
+        if (input.deltas) {
+          if (input.deltas.size >= 4096) input.deltas.clear();
+          input.deltas.set(dk, delta);
+        }
+      }
       if (delta.commands.length === 0) {
         // Same nodes (e.g. only the name changed): nothing to send, the row moves to the new version.
         write(row(p, p.version, { status: cur?.status === 'verified' ? 'verified' : 'delivered', appliedVersion: p.version, batch: cur?.batch }));

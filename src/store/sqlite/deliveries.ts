@@ -34,7 +34,13 @@ export function deliveryWriter(db: Database.Database): (d: ProfileDelivery) => v
 
 export function sqliteDeliveries(db: Database.Database): DeliveryStore {
   const s = {
-    forDevice: db.prepare('SELECT * FROM profile_deliveries WHERE device_pk = ? ORDER BY user_key, profile_id'),
+    // Read on every planned session: positional rows (no per-row column-name objects).
+    forDevice: db
+      .prepare(
+        `SELECT user_key, upn, profile_id, version, applied_version, status, detail, hold, batch, updated_at
+         FROM profile_deliveries WHERE device_pk = ? ORDER BY user_key, profile_id`,
+      )
+      .raw(),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries WHERE profile_id = ? GROUP BY status'),
     outdated: db
       .prepare(`SELECT COUNT(*) FROM profile_deliveries WHERE profile_id = ? AND version < ? AND status NOT IN ('removed', 'removing')`)
@@ -48,7 +54,19 @@ export function sqliteDeliveries(db: Database.Database): DeliveryStore {
   const putAll = db.transaction((rows: ProfileDelivery[]) => rows.forEach(write)).immediate;
   return {
     async forDevice(devicePk) {
-      return (s.forDevice.all(devicePk) as Row[]).map(deliveryFromRow);
+      return (s.forDevice.all(devicePk) as unknown[][]).map((r) => ({
+        devicePk,
+        userKey: r[0] as string,
+        upn: opt(r[1]),
+        profileId: r[2] as string,
+        version: r[3] as number,
+        appliedVersion: r[4] === null ? undefined : (r[4] as number),
+        status: r[5] as ProfileDelivery['status'],
+        detail: opt(r[6]),
+        hold: opt(r[7]) as ProfileDelivery['hold'],
+        batch: opt(r[8]),
+        updatedAt: r[9] as string,
+      }));
     },
     async summary(profileId, currentVersion) {
       const counts: Record<string, number> = {};
