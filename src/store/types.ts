@@ -68,7 +68,7 @@ export interface Device {
   inventory?: Record<string, string>;
   inventoryAt?: string;
   unenrolledAt?: string;
-  /** `generation:userKey` of the last profile plan that found nothing to do (see profile_generation). */
+  /** `generation:userKey:presence` of the last profile plan that found nothing to do (see service/reconcile). */
   planMark?: string;
 }
 

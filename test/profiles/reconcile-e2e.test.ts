@@ -207,3 +207,37 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.equal(b.commands.find((c) => c.kind === 'Delete')?.status, '200');
   });
 });
+
+t.test('single-user (Full) enrollment: the enrolled user gets user profiles; a refusal of ./User is held, not failed', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'carol', password: 'carol-password-1' })).status, 201);
+  const dev = new SimDevice({ url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port }, credential: { kind: 'password', username: 'carol', password: 'carol-password-1' } });
+  const e = await dev.enroll();
+  t.equal(e.enrollmentType, 'Full');
+  const created = await s.admin('POST', '/api/v1/profiles', { name: 'Carol setting', kind: 'custom', scope: 'user', settings: { nodes: [{ locUri: './User/Vendor/MSFT/Policy/Config/Start/HideSleep', format: 'int', value: '1' }] } });
+  t.equal(created.status, 201);
+  t.equal((await s.admin('POST', `/api/v1/profiles/${created.json.id}/assignments`, { targetType: 'all' })).status, 201);
+  const status = async () => (await s.admin('GET', `/api/v1/profiles/${created.json.id}/status`)).json;
+
+  // Windows answers 405 to ./User when the session has no user context (nobody signed in).
+  const none = await dev.checkin({ loginStatus: 'none', mode: 'Maintenance' });
+  t.equal(none.outcome, 'complete', none.error ?? 'session complete');
+  const refused = none.commands.find((c) => c.targets.includes('./User/Vendor/MSFT/Policy/Config/Start/HideSleep'));
+  t.equal(refused?.status, '405', 'the device refused the user setting');
+  let st = await status();
+  t.equal(st.counts.held, 1, JSON.stringify(st));
+  t.equal(st.counts.failed, 0, 'held, not failed');
+  t.match(st.held[0].detail, /no user context/);
+
+  const again = await dev.checkin({ loginStatus: 'none', mode: 'Maintenance' });
+  t.notOk(again.commands.some((c) => c.targets.some((x) => x.startsWith('./User/'))), 'not retried while still nobody');
+  const user = await dev.checkin();
+  t.equal(user.outcome, 'complete', user.error ?? 'session complete');
+  t.equal(user.commands.find((c) => c.kind === 'Add' && c.targets[0] === './User/Vendor/MSFT/Policy/Config/Start/HideSleep')?.status, '200', 'retried once the user is there');
+  st = await status();
+  t.equal(st.counts.verified, 1, JSON.stringify(st));
+  t.equal(st.counts.held, 0);
+  const machine = await dev.checkin({ mode: 'Machine' });
+  t.notOk(machine.commands.some((c) => c.targets.some((x) => x.startsWith('./User/'))), 'nothing for ./User in a Machine session');
+});

@@ -22,7 +22,7 @@ type PlanDevice = Pick<Device, 'id' | 'deviceId' | 'entraDeviceId' | 'userOid' |
 
 export interface SessionPlan {
   plan: Plan;
-  /** `generation:user` to store as the device's plan mark, when the plan is settled. */
+  /** `generation:user:presence` to store as the device's plan mark, when the plan is settled. */
   mark: string;
 }
 
@@ -87,7 +87,9 @@ export class Reconciler {
    */
   async plan(device: PlanDevice, user: UserContext | undefined, o: { userPresent: boolean; at: string; rows?: ProfileDelivery[]; planId?: string; force?: boolean }): Promise<SessionPlan | undefined> {
     const snap = await this.catalog.snapshot();
-    const mark = `${snap.gen}:${user?.key ?? '-'}`;
+    // What a settled plan depended on: the profiles (generation), the user tree, and whether a user
+    // is reported (a refused ./User delivery is retried when one is).
+    const mark = `${snap.gen}:${user?.key ?? '-'}:${o.userPresent ? 'u' : 'n'}`;
     if (!o.force && !o.rows && device.planMark === mark) return undefined;
     const rows = o.rows ?? (await this.store.deliveries.forDevice(device.id));
     const bases = new Map<string, CompiledProfile | null>();
