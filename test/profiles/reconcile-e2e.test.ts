@@ -133,6 +133,9 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.notOk(view.profiles.find((g: any) => g.user === null).profiles.some((p: any) => p.profileId === everyone), 'the "held: nobody" placeholder is gone');
     const commands = (await s.admin('GET', `/api/v1/devices/${deviceId}/commands?limit=1000`)).json.commands;
     t.notOk(JSON.stringify(commands).includes('correct horse battery'), 'the command list shows no secret');
+    const traces = JSON.stringify((await s.admin('GET', `/api/v1/devices/${deviceId}/sessions?limit=200`)).json);
+    t.ok(traces.includes('PFXCertBlob'), 'the trace has the session');
+    for (const secret of ['correct horse battery', 'M@il-secret', 'Pfx-Passw0rd', PFX_B64.slice(0, 64)]) t.notOk(traces.includes(secret), `no secret in the session trace (${secret.slice(0, 6)}…)`);
   });
 
   await t.test('nobody signed in again: nothing for the user tree, nothing resent', async (t) => {

@@ -218,7 +218,7 @@ export class SessionEngine {
     const xml = buildSyncML({ hdr: this.replyHdr(msg, msgIdOut), body, final });
     const max = this.deps.settings.traceMaxBytes;
     const inTrace = traceBody(raw.toString('utf8'), max);
-    const outTrace = traceBody(xml, max);
+    const outTrace = traceBody(xml, max, turn.secrets);
     const traces = [
       { sessionId: turn.sessionId, msgId: msg.hdr.msgId, direction: 'in' as const, at: turn.at, ...inTrace },
       { sessionId: turn.sessionId, msgId: msgIdOut, direction: 'out' as const, at: turn.at, ...outTrace },
@@ -455,7 +455,12 @@ export class SessionEngine {
       for (const h of newlyHeld) await this.deps.store.management.setCommandState([h.id], 'held', h.reason, turn.at);
     }
     const maxMsgSize = state.maxMsgSize ?? s.defaultMaxMsgSize;
-    const revealed = ready.map((c) => (hasSealed(c.payload) ? { ...c, payload: this.deps.reconciler.reveal(c.payload) } : c));
+    const revealed = ready.map((c) => {
+      if (!hasSealed(c.payload)) return c;
+      const payload = this.deps.reconciler.reveal(c.payload);
+      ctx.turn.secrets = [...(ctx.turn.secrets ?? []), ...sealedValues(c.payload, payload)];
+      return { ...c, payload };
+    });
     const plan = buildOutbound(revealed, out, { maxBytes: maxMsgSize, msgIdOut, nextCmdId, hdrBytes: 600 });
     for (const sent of plan.sent) {
       turn.sent.push({ commandId: sent.commandId, msgId: msgIdOut, cmdId: sent.cmdId });
@@ -487,6 +492,17 @@ export class SessionEngine {
     if (plan.missing.length) this.deps.log.warn({ device: device.id, missing: plan.missing.length }, 'profile plan incomplete');
     return plan.commands;
   }
+}
+
+/** The opened values of the sealed items of a payload (same shape before and after reveal). */
+function sealedValues(sealed: CommandRecord['payload'], open: CommandRecord['payload']): string[] {
+  const out: string[] = [];
+  sealed.items?.forEach((it, i) => {
+    const v = open.items?.[i]?.data;
+    if (it.sealed && v) out.push(v);
+  });
+  sealed.commands?.forEach((c, i) => out.push(...sealedValues(c, open.commands![i])));
+  return out;
 }
 
 interface InboundContext {

@@ -1,12 +1,14 @@
 // Session traces: what the device said and what we answered, without secrets and bounded.
+import { esc } from '../../protocol/xml.js';
+
 const JWT_DATA = /(<Data>)\s*eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\s*(<\/Data>)/g;
 const CRED = /(<Cred>[\s\S]*?<Data>)[\s\S]*?(<\/Data>)/g;
 const NONCE = /(<NextNonce[^>]*>)[^<]*(<\/NextNonce>)/g;
 const SECRET_NODE =
-  /(<LocURI>[^<]*(?:Password|PASSWORD|Secret|SECRET|Challenge|AUTHSECRET|PreSharedKey|keyMaterial)[^<]*<\/LocURI><\/(?:Target|Source)>(?:<Meta>[\s\S]*?<\/Meta>)?<Data>)[\s\S]*?(<\/Data>)/g;
-const KEY_MATERIAL = /(&lt;keyMaterial&gt;)[\s\S]*?(&lt;\/keyMaterial&gt;)/g;
+  /(<LocURI>[^<]*(?:Password|PASSWORD|Secret|SECRET|Challenge|AUTHSECRET|PreSharedKey|keyMaterial|PFXCertBlob)[^<]*<\/LocURI><\/(?:Target|Source)>(?:<Meta>[\s\S]*?<\/Meta>)?<Data>)[\s\S]*?(<\/Data>)/g;
+const KEY_MATERIAL = /(&lt;(?:keyMaterial|L2tpPsk)&gt;)[\s\S]*?(&lt;\/(?:keyMaterial|L2tpPsk)&gt;)/g;
 
-const MAYBE_SECRET = /<Cred>|eyJ|NextNonce|Password|PASSWORD|Secret|SECRET|Challenge|PreSharedKey|keyMaterial/;
+const MAYBE_SECRET = /<Cred>|eyJ|NextNonce|Password|PASSWORD|Secret|SECRET|Challenge|PreSharedKey|keyMaterial|PFXCertBlob|L2tpPsk/;
 
 export function redactSyncML(xml: string): string {
   // Most messages hold nothing to redact: one scan instead of five.
@@ -19,8 +21,13 @@ export function redactSyncML(xml: string): string {
     .replace(KEY_MATERIAL, '$1[redacted]$2');
 }
 
-export function traceBody(xml: string, maxBytes: number): { body: string; truncated: boolean } {
-  const red = redactSyncML(xml);
+/**
+ * `secrets`: values sent in this message that were sealed in the queue (profile secrets, e.g. a
+ * custom node marked secret) — removed wherever they still appear after the patterns above.
+ */
+export function traceBody(xml: string, maxBytes: number, secrets: string[] = []): { body: string; truncated: boolean } {
+  let red = redactSyncML(xml);
+  for (const v of secrets) if (v.length >= 4) red = red.split(esc(v)).join('[redacted]');
   if (Buffer.byteLength(red) <= maxBytes) return { body: red, truncated: false };
   return { body: Buffer.from(red).subarray(0, maxBytes).toString('utf8'), truncated: true };
 }
