@@ -5,6 +5,7 @@ import pino from 'pino';
 import { startPrimary, workerIndex } from './cluster.js';
 import { ConfigError, loadConfig } from './config.js';
 import { loggerOptions } from './log.js';
+import { backup } from './ops/backup.js';
 import { startServer } from './server.js';
 import { runSim } from './sim/cli.js';
 
@@ -13,8 +14,15 @@ const USAGE = `usage: fenestra <command>
 commands:
   serve     start the MDM server (default); configured by FENESTRA_* environment variables
   sim       Windows device simulator: enroll N devices and run check-ins (fenestra sim --help)
+  backup <dir>
+            copy what a restore needs into a new directory while the server runs: a consistent
+            snapshot of the SQLite database, the secret key, the device CA (and generated TLS
+            certificate and admin token); same FENESTRA_* environment as serve
   help      show this help
 `;
+
+/** How long SIGTERM waits for in-flight requests (load balancers usually allow 30 s). */
+const SHUTDOWN_DEADLINE_MS = 25_000;
 
 async function serve(): Promise<void> {
   let cfg;
@@ -52,6 +60,12 @@ async function serve(): Promise<void> {
     if (stopping) return;
     stopping = true;
     server.app.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    // A client that never finishes its request must not hold the process forever. Every store
+    // write is one transaction: stopping here loses no half-written state.
+    setTimeout(() => {
+      server.app.log.warn({ afterMs: SHUTDOWN_DEADLINE_MS }, 'shutdown deadline: closing the remaining connections');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     server.close().then(
       () => process.exit(0),
       (err) => {
@@ -78,6 +92,18 @@ if (cmd === 'serve') {
       process.exit(1);
     },
   );
+} else if (cmd === 'backup') {
+  try {
+    const dir = process.argv[3];
+    if (!dir) throw new Error('usage: fenestra backup <new directory>');
+    const cfg = loadConfig();
+    if (cfg.database.kind === 'postgres') process.stderr.write('fenestra backup: the database is PostgreSQL: back it up with pg_dump; copying the key files only\n');
+    const r = backup(cfg, dir);
+    process.stdout.write(`fenestra backup: ${r.files.join(', ')} → ${r.dir}${r.databaseBytes !== undefined ? ` (database ${r.databaseBytes} bytes)` : ''}\n`);
+  } catch (err) {
+    process.stderr.write(`fenestra backup: ${(err as Error).message}\n`);
+    process.exit(err instanceof ConfigError ? 2 : 1);
+  }
 } else if (cmd === 'help' || cmd === '--help' || cmd === '-h') {
   process.stdout.write(USAGE);
 } else {
