@@ -1,60 +1,25 @@
 // FENESTRA_WORKERS=2: the real CLI starts a primary and two workers sharing the port and one
 // SQLite file. Devices enroll and hold sessions whose messages arrive on new connections —
 // spread over both workers — and every session completes: its state lives in the store.
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { SimDevice } from '../../src/sim/device.js';
 import { httpsRequest } from '../../src/sim/https-client.js';
-
-const freePort = () =>
-  new Promise<number>((r) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
+import { startChildServer } from '../helpers/child-server.js';
 
 t.test('two workers share the listener and the sessions', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-workers-'));
-  const port = await freePort();
-  const token = crypto.randomBytes(24).toString('base64url');
-  const url = 'https://enterpriseenrollment.workers.test';
-  const child = spawn(process.execPath, [...process.execArgv, path.resolve('src/cli.ts'), 'serve'], {
-    env: {
-      ...process.env,
-      FENESTRA_WORKERS: '2',
-      FENESTRA_LISTEN: `127.0.0.1:${port}`,
-      FENESTRA_PUBLIC_URL: url,
-      FENESTRA_DATA_DIR: path.join(dir, 'data'),
-      FENESTRA_CERTS_DIR: path.join(dir, 'certs'),
-      FENESTRA_ADMIN_TOKEN: token,
-      FENESTRA_LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
+  const s = await startChildServer({ dir, url: 'https://enterpriseenrollment.workers.test', env: { FENESTRA_WORKERS: '2' } });
   t.teardown(async () => {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    s.child.kill('SIGTERM');
+    await s.exited;
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const ca = () => fs.readFileSync(path.join(dir, 'certs', 'ca.pem'), 'utf8');
-  const base = { connectTo: { host: '127.0.0.1', port } };
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await httpsRequest(`${url}/healthz`, { ...base, ca: ca() })).status === 200) break;
-    } catch {
-      /* not yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const { url, token, ca } = s;
+  const out = s.output();
+  const base = { connectTo: s.connectTo };
   const acct = await httpsRequest(`${url}/api/v1/enrollment-accounts`, {
     ...base,
     ca: ca(),
