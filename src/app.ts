@@ -11,6 +11,7 @@ import { errorHandler } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './http/health.js';
 import { managementRoutes } from './http/management.js';
+import { Metrics, metricsRoute } from './http/metrics.js';
 import { termsOfUseRoutes } from './http/terms-of-use.js';
 import type { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
@@ -43,7 +44,20 @@ export function deriveKey(secret: Buffer, purpose: string): Buffer {
   return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), `fenestra:${purpose}`, 32));
 }
 
-export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } = {}): Promise<FastifyInstance> {
+export interface BuildOptions {
+  https?: ServerOptions;
+  /**
+   * Which routes this listener serves: the device endpoints (enrollment, OMA-DM, terms of use),
+   * the admin API and /metrics, or both (default). Health checks are on every listener.
+   */
+  surfaces?: { device: boolean; admin: boolean };
+  /** Shared between the listeners of one process (else one is made). */
+  metrics?: Metrics;
+}
+
+export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const surfaces = opts.surfaces ?? { device: true, admin: true };
+  const metrics = opts.metrics ?? new Metrics({ store: ctx.store, entra: ctx.entra, caNotAfter: ctx.ca.notAfter });
   const logger = ctx.logger ?? pino(loggerOptions(ctx.config.logLevel));
   const app = Fastify({
     loggerInstance: logger,
@@ -63,15 +77,16 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
     return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
   });
   const accessLog = logger.isLevelEnabled('info');
-  if (accessLog) {
-    app.addHook('onResponse', (request, reply, done) => {
+  app.addHook('onResponse', (request, reply, done) => {
+    metrics.request(request, reply);
+    if (accessLog) {
       request.log.info(
         { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, outcome: reply.getHeader('x-fenestra-outcome') },
         'request',
       );
-      done();
-    });
-  }
+    }
+    done();
+  });
   // Synchronous (callback) hook: an async one costs a promise per request on the hot path.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -99,21 +114,26 @@ export async function buildApp(ctx: AppContext, opts: { https?: ServerOptions } 
   };
 
   await app.register(healthRoutes, { store: ctx.store });
-  await app.register(enrollmentRoutes, { endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })) });
   const profileKey = deriveKey(ctx.secretKey, 'profile-secrets');
   const reconciler = new Reconciler(ctx.store, profileKey);
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
-  const engine = new SessionEngine({
-    settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: cfg.publicUrl, providerId: cfg.providerId },
-    store: ctx.store,
-    ca: ctx.ca,
-    entra: ctx.entra,
-    now,
-    log: logger.child({ component: 'management' }),
-    reconciler,
-  });
-  await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
-  await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
+  if (surfaces.device) {
+    await app.register(enrollmentRoutes, { endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })) });
+    const engine = new SessionEngine({
+      settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: cfg.publicUrl, providerId: cfg.providerId },
+      store: ctx.store,
+      ca: ctx.ca,
+      entra: ctx.entra,
+      now,
+      log: logger.child({ component: 'management' }),
+      reconciler,
+      observe: metrics.observe,
+    });
+    await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
+    await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
+  }
+  if (!surfaces.admin) return app;
+  await app.register(metricsRoute, { metrics, token: cfg.metricsToken ?? ctx.adminToken });
   await app.register(adminRoutes, {
     adminToken: ctx.adminToken,
     store: ctx.store,

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';
+import { serveClusterMetrics } from './http/metrics.js';
 import { openStore } from './store/open.js';
 
 export interface ClusterHandle {
@@ -27,6 +28,7 @@ export async function startPrimary(cfg: Config, n: number, log: Logger): Promise
     });
     return w;
   };
+  serveClusterMetrics();
   for (let i = 0; i < n; i++) fork(i);
   await new Promise<void>((resolve) => {
     let listening = 0;

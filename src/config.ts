@@ -28,6 +28,10 @@ export interface Config {
   secretKey?: string;
   /** Server processes sharing the listener (1 = no cluster). */
   workers: number;
+  /** A second listener for the admin API and /metrics (no client-certificate prompt); they then leave the device listener. */
+  adminListen?: { host: string; port: number };
+  /** Bearer token for GET /metrics (else the admin token). */
+  metricsToken?: string;
   /** TLS-terminating proxies allowed to forward the device's client certificate, and their header format. */
   trustedProxies?: { proxies: string[]; format: ProxyCertFormat };
 }
@@ -63,14 +67,14 @@ function pairVar(env: Env, a: string, b: string, problems: string[]): { certFile
   return { certFile: path.resolve(cert), keyFile: path.resolve(key) };
 }
 
-function parseListen(raw: string, problems: string[]): { host: string; port: number } {
+function parseListen(raw: string, problems: string[], name = 'FENESTRA_LISTEN', example = '0.0.0.0:8443'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(raw.trim());
   if (!m) {
-    problems.push(`FENESTRA_LISTEN=${JSON.stringify(raw)} must be host:port, e.g. 0.0.0.0:8443`);
+    problems.push(`${name}=${JSON.stringify(raw)} must be host:port, e.g. ${example}`);
     return { host: '0.0.0.0', port: 8443 };
   }
   const port = Number(m[3]);
-  if (port > 65535) problems.push(`FENESTRA_LISTEN port ${port} is out of range`);
+  if (port > 65535) problems.push(`${name} port ${port} is out of range`);
   return { host: m[1] ?? m[2], port };
 }
 
@@ -151,12 +155,20 @@ export function loadConfig(env: Env = process.env): Config {
       else trustedProxies = { proxies: list, format: tf };
     }
   }
+  const adminListen = env.FENESTRA_ADMIN_LISTEN ? parseListen(env.FENESTRA_ADMIN_LISTEN, problems, 'FENESTRA_ADMIN_LISTEN', '127.0.0.1:9443') : undefined;
+  if (adminListen && adminListen.port === listen.port && adminListen.port !== 0) problems.push('FENESTRA_ADMIN_LISTEN must use another port than FENESTRA_LISTEN');
+  const metricsToken = env.FENESTRA_METRICS_TOKEN || undefined;
+  if (metricsToken !== undefined && (metricsToken.length < 24 || /\s/.test(metricsToken))) {
+    problems.push('FENESTRA_METRICS_TOKEN must be at least 24 characters without spaces (it travels as a Bearer token)');
+  }
   let workers = 1;
   const wraw = env.FENESTRA_WORKERS;
   if (wraw === 'auto') workers = Math.max(1, os.availableParallelism());
   else if (wraw) workers = intVar(env, 'FENESTRA_WORKERS', 1, 1, 64, problems);
   const cfg: Config = {
     workers,
+    adminListen,
+    metricsToken,
     trustedProxies,
     publicUrl,
     listenHost: listen.host,

@@ -1,12 +1,14 @@
 // The only place that listens: HTTPS with a client certificate requested (never required —
 // devices present theirs for renewal and management; browsers and new devices have none),
 // timeouts, and graceful close.
+import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
 import { buildApp } from './app.js';
 import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';
+import { Metrics, reportToPrimary } from './http/metrics.js';
 import { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
 import { scheduleMaintenance } from './service/maintenance.js';
@@ -19,6 +21,9 @@ export interface RunningServer {
   /** https://host:port actually bound. */
   address: string;
   port: number;
+  /** The admin listener, when FENESTRA_ADMIN_LISTEN splits it off. */
+  adminAddress?: string;
+  adminPort?: number;
   adminToken: string;
   adminTokenGenerated: boolean;
   caCertPem: string;
@@ -37,9 +42,13 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
       return t ? { tenantId: t.tenantId, cloud: t.cloud, audiences: t.audiences } : undefined;
     },
   });
-  const app = await buildApp(
-    { config: cfg, store, ca: materials.ca, entra, adminToken: materials.adminToken, secretKey: materials.secretKey, logger: log },
-    {
+  const ctx = { config: cfg, store, ca: materials.ca, entra, adminToken: materials.adminToken, secretKey: materials.secretKey, logger: log };
+  const metrics = new Metrics({ store, entra, caNotAfter: materials.ca.notAfter, tlsNotAfter: new Date(new X509Certificate(materials.tls.certPem).validTo) });
+  reportToPrimary(metrics.registry);
+  const split = cfg.adminListen !== undefined;
+  const app = await buildApp(ctx, {
+      metrics,
+      surfaces: { device: true, admin: !split },
       https: {
         key: materials.tls.keyPem,
         cert: materials.tls.certPem,
@@ -49,21 +58,34 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
         ca: [materials.ca.certPem],
         minVersion: 'TLSv1.2',
       },
-    },
-  );
-  app.server.requestTimeout = 30_000;
-  app.server.headersTimeout = 20_000;
-  app.server.keepAliveTimeout = 65_000;
+  });
+  // The admin API and /metrics on their own listener: no client-certificate request, so a
+  // browser or Prometheus never sees a certificate prompt, and the port can stay internal.
+  const adminApp = split
+    ? await buildApp(ctx, { metrics, surfaces: { device: false, admin: true }, https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2' } })
+    : undefined;
+  for (const a of [app, adminApp]) {
+    if (!a) continue;
+    a.server.requestTimeout = 30_000;
+    a.server.headersTimeout = 20_000;
+    a.server.keepAliveTimeout = 65_000;
+  }
   await app.listen({ host: cfg.listenHost, port: cfg.listenPort });
-  const addr = app.server.address() as AddressInfo;
-  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  if (adminApp) await adminApp.listen({ host: cfg.adminListen!.host, port: cfg.adminListen!.port });
+  const url = (a: FastifyInstance) => {
+    const addr = a.server.address() as AddressInfo;
+    return { address: `https://${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`, port: addr.port };
+  };
+  const main = url(app);
   const stopMaintenance = opts.maintenance === false ? () => undefined : scheduleMaintenance(store, log);
   let closed = false;
   return {
     app,
     store,
-    address: `https://${host}:${addr.port}`,
-    port: addr.port,
+    address: main.address,
+    port: main.port,
+    adminAddress: adminApp ? url(adminApp).address : undefined,
+    adminPort: adminApp ? url(adminApp).port : undefined,
     adminToken: materials.adminToken,
     adminTokenGenerated: materials.adminTokenGenerated,
     caCertPem: materials.ca.certPem,
@@ -72,7 +94,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
       if (closed) return;
       closed = true;
       stopMaintenance();
-      await app.close();
+      await Promise.all([app.close(), adminApp?.close()]);
       await store.close();
     },
   };

@@ -267,6 +267,8 @@ export interface CommandStore {
   /** Cancel a command that has not been sent; false if it is not queued or held. */
   cancel(id: string, at: string): Promise<boolean>;
   countQueued(devicePk: string): Promise<number>;
+  /** Fleet-wide commands waiting or in flight, by state (queued, held, sent): for metrics. */
+  stateCounts(): Promise<Record<string, number>>;
 }
 
 export interface TraceStore {
@@ -361,6 +363,8 @@ export interface DeliveryStore {
   list(profileId: string, opts: { status?: string; limit: number; offset: number }): Promise<ProfileDelivery[]>;
   /** Write rows as they are (a removed device's or the bench's seeding). */
   put(rows: ProfileDelivery[]): Promise<void>;
+  /** Fleet-wide rows by status: for metrics. */
+  statusCounts(): Promise<Record<string, number>>;
 }
 
 export interface GroupStore {

@@ -77,6 +77,8 @@ export async function startTestServer(
       request(p, { method: 'POST', body: xml, headers: { 'content-type': 'application/soap+xml; charset=utf-8' }, ...o }),
     async admin(method, p, body) {
       const res = await request(p, {
+        // With FENESTRA_ADMIN_LISTEN the admin API has its own listener.
+        connectTo: { host: '127.0.0.1', port: server.adminPort ?? server.port },
         method,
         headers: {
           authorization: `Bearer ${server.adminToken}`,

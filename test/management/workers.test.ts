@@ -54,6 +54,12 @@ t.test('two workers share the listener and the sessions', async (t) => {
   }
   const sessions = await Promise.all(devices.map((d) => d.checkin()));
   t.ok(sessions.every((r) => r.outcome === 'complete'));
+  // /metrics from either worker: the primary merges both registries.
+  const m = await httpsRequest(`${url}/metrics`, { ...base, ca: ca(), headers: { authorization: `Bearer ${token}` } });
+  t.equal(m.status, 200, m.text());
+  const sample = (name: string) => Number(/^(\S+) (\S+)$/m.exec(m.text().split('\n').find((l) => l.startsWith(`${name} `)) ?? '')?.[2]);
+  t.equal(sample('fenestra_dm_sessions_total'), 12, 'sessions of both workers add up (6 devices × 2)');
+  t.equal(sample('fenestra_devices'), 6, 'store figures are taken once, not summed');
   const list = await httpsRequest(`${url}/api/v1/devices?limit=100`, { ...base, ca: ca(), headers: { authorization: `Bearer ${token}` } });
   const body = JSON.parse(list.text());
   t.equal(body.total, 6);

@@ -54,6 +54,8 @@ export interface ManagementDeps {
   log: Logger;
   /** Profile delivery per (device, user). */
   reconciler: Reconciler;
+  /** Metrics hooks (http/metrics). */
+  observe?: { sessionStarted(): void; deviceStatus(code: string): void };
 }
 
 export interface ManagementRequest {
@@ -132,7 +134,10 @@ export class SessionEngine {
       auth: auth.method,
       startedAt: at,
     };
-    if (isNew) await store.management.requeueUnanswered(device.id, hdr.sessionId, at);
+    if (isNew) {
+      await store.management.requeueUnanswered(device.id, hdr.sessionId, at);
+      this.deps.observe?.sessionStarted();
+    }
     const maxMsgSize = hdr.meta?.maxMsgSize;
     if (maxMsgSize && maxMsgSize >= 1024) state.maxMsgSize = maxMsgSize;
 
@@ -300,6 +305,7 @@ export class SessionEngine {
     if (!ref) return;
     const cmd = commands.get(ref.commandId);
     if (!cmd) return;
+    this.deps.observe?.deviceStatus(st.data);
     const a = this.ackFor(ctx, cmd);
     if (ref.child !== undefined) {
       a.detail = { ...a.detail, children: [...(a.detail?.children ?? []), { index: ref.child, status: st.data }] };

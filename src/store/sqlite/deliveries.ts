@@ -41,6 +41,7 @@ export function sqliteDeliveries(db: Database.Database): DeliveryStore {
          FROM profile_deliveries WHERE device_pk = ? ORDER BY user_key, profile_id`,
       )
       .raw(),
+    allCounts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries GROUP BY status'),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries WHERE profile_id = ? GROUP BY status'),
     outdated: db
       .prepare(`SELECT COUNT(*) FROM profile_deliveries WHERE profile_id = ? AND version < ? AND status NOT IN ('removed', 'removing')`)
@@ -79,6 +80,11 @@ export function sqliteDeliveries(db: Database.Database): DeliveryStore {
     },
     async put(rows) {
       putAll(rows);
+    },
+    async statusCounts() {
+      const out: Record<string, number> = {};
+      for (const r of s.allCounts.all() as Row[]) out[String(r.status)] = Number(r.n);
+      return out;
     },
   };
 }

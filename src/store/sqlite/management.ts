@@ -74,6 +74,7 @@ export function sqliteManagement(db: Database.Database): {
     cmdCancel: db.prepare(
       `UPDATE commands SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'held')`,
     ),
+    cmdStateCounts: db.prepare(`SELECT state, COUNT(*) AS n FROM commands WHERE state IN ('queued', 'held', 'sent') GROUP BY state`),
     cmdCountQueued: db.prepare(`SELECT COUNT(*) AS n FROM commands WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`),
     cmdSent: db.prepare(
       `UPDATE commands SET state = 'sent', held_reason = NULL, sent_session = ?, sent_msg_id = ?, sent_cmd_id = ?, sent_at = ?,
@@ -296,6 +297,11 @@ export function sqliteManagement(db: Database.Database): {
       },
       async countQueued(devicePk) {
         return Number((s.cmdCountQueued.get(devicePk) as Row).n);
+      },
+      async stateCounts() {
+        const out: Record<string, number> = { queued: 0, held: 0, sent: 0 };
+        for (const r of s.cmdStateCounts.all() as Row[]) out[String(r.state)] = Number(r.n);
+        return out;
       },
     },
     flush() {
