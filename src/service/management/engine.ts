@@ -486,10 +486,7 @@ export class SessionEngine {
     const sp = await r.plan(device, user, { userPresent: r.userPresent(device, state), at: turn.at, rows: ctx.deliveryRows });
     if (!sp) return [];
     const { plan, mark } = sp;
-    if (plan.deliveries.length) {
-      turn.deliveries = mergeRows(turn.deliveries ?? [], plan.deliveries);
-      ctx.deliveryRows = mergeRows(ctx.deliveryRows ?? [], plan.deliveries);
-    }
+    if (plan.deliveries.length) turn.deliveries = mergeRows(turn.deliveries ?? [], plan.deliveries);
     if (plan.drop.length) turn.dropDeliveries = plan.drop;
     turn.enqueue.push(...plan.commands);
     const settledNow = plan.settled && plan.commands.length === 0;
