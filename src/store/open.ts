@@ -1,11 +1,10 @@
-// Opens the configured store.
+// Opens the configured store: SQLite (the zero-configuration default) or PostgreSQL.
 import type { Config } from '../config.js';
+import { openPostgresStore } from './postgres/index.js';
 import { openSqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
 
 export async function openStore(database: Config['database']): Promise<Store> {
-  if (database.kind === 'postgres') {
-    throw new Error('the PostgreSQL backend is not available in this version; unset FENESTRA_DATABASE_URL to use SQLite');
-  }
+  if (database.kind === 'postgres') return openPostgresStore(database.url);
   return openSqliteStore(database.file);
 }
