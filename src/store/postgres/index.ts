@@ -26,6 +26,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number }
     throw err;
   }
   const { flush, close: stopWriteBehind, ...mgmt } = postgresManagement(db);
+  let closed = false;
 
   const tenantParams = (t: Tenant) => [t.tenantId, t.cloud, JSON.stringify(t.audiences), n(t.enrollmentUrl), n(t.remediationUrl), t.createdAt, t.updatedAt];
   const insertCert = (c: Sql, cert: IssuedCertificateRecord, devicePk: string) =>
@@ -153,6 +154,8 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number }
       await db.q('SELECT 1');
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await stopWriteBehind();
       await db.pool.end();
     },
