@@ -21,17 +21,6 @@ export interface Db {
 // Every bigint (COUNT(*), identity ids) as a JS number: our counts and ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
-/** postgres://user:…@host:port/db (no password) for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '…';
-    return u.toString();
-  } catch {
-    return 'postgres://(unparsable URL)';
-  }
-}
-
 export function openDb(url: string, opts: { max?: number } = {}): Db {
   const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, idleTimeoutMillis: 30_000 });
   // An idle connection the server dropped (restart, failover): the pool discards it and opens a
