@@ -136,3 +136,25 @@ t.test('postgres: last-seen only moves forward when replicas flush out of order;
   t.equal((await b.devices.get(d.id))?.lastSeenAt, at(30), 'written at close');
   t.equal((await b.traces.list(d.id, { limit: 5 }))[0].body, '<c/>');
 });
+
+t.test('postgres: deliverable skips commands a concurrent turn holds locked (being claimed)', async (t) => {
+  const s = await freshSchema('skiplocked');
+  const store = await openStore({ kind: 'postgres', url: s.url });
+  const other = new pg.Client({ connectionString: s.url });
+  await other.connect();
+  t.teardown(async () => {
+    await other.end();
+    await store.close();
+    await s.drop();
+  });
+  const d = await store.enrollments.recordEnrollment(device(), cert());
+  const a = command(d.id, { createdAt: at(1) });
+  const b = command(d.id, { createdAt: at(2) });
+  for (const x of [a, b]) await store.commands.enqueue(x);
+  // Another replica's turn, in flight: it has locked `a` to mark it sent.
+  await other.query('BEGIN');
+  await other.query(`UPDATE commands SET updated_at = updated_at WHERE id = $1`, [a.id]);
+  t.same((await store.management.deliverable(d.id, 5)).map((x) => x.id), [b.id], 'not offered while being claimed');
+  await other.query('ROLLBACK');
+  t.same((await store.management.deliverable(d.id, 5)).map((x) => x.id), [a.id, b.id], 'offered again once the turn is gone');
+});

@@ -213,6 +213,12 @@ export function postgresManagement(db: Db): {
         return ids.flatMap((id) => (byId.has(id) ? [commandFromRow(byId.get(id)!)] : []));
       },
       async requeueUnanswered(devicePk, currentSessionId, at) {
+        // Most sessions start with nothing left unanswered: one read, no write transaction.
+        const any = await db.q(`SELECT 1 FROM commands WHERE device_pk = $1 AND state = 'sent' AND sent_session IS DISTINCT FROM $2 LIMIT 1`, [
+          devicePk,
+          currentSessionId,
+        ]);
+        if (!any.length) return 0;
         return db.tx(async (c) => {
           const r = await c.query(
             `UPDATE commands SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
