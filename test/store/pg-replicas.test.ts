@@ -20,7 +20,7 @@ import { freshSchema } from '../helpers/pg.js';
 
 const URL_ = 'https://enterpriseenrollment.replicas.test';
 const DEVICES = 6;
-const COMMANDS = 60; // more than one message holds (50): our commands span several packages
+const COMMANDS = 55; // more than one message holds (50): our commands span several packages
 
 const freePort = () =>
   new Promise<number>((r) => {
@@ -140,10 +140,19 @@ t.test('two server processes on one PostgreSQL serve the packages of one session
   };
   t.equal((await api('POST', '/api/v1/enrollment-accounts', { username: 'r@contoso.com', password: 'replicas-password' })).status, 201, out);
 
-  // Enrollments at once, through both replicas.
+  // Enrollments at once, through both replicas. Half the devices authenticate their sessions with
+  // OMA-DM digest: the nonce one replica hands out is checked by the other.
   const devices = await Promise.all(
-    Array.from({ length: DEVICES }, () =>
-      SimDevice.create({ url: URL_, ca, ...via, connectionPerMessage: true, timeoutMs: 60_000, credential: { kind: 'password', username: 'r@contoso.com', password: 'replicas-password' } }),
+    Array.from({ length: DEVICES }, (_, i) =>
+      SimDevice.create({
+        url: URL_,
+        ca,
+        ...via,
+        connectionPerMessage: true,
+        timeoutMs: 60_000,
+        auth: i % 2 ? 'digest' : 'certificate',
+        credential: { kind: 'password', username: 'r@contoso.com', password: 'replicas-password' },
+      }),
     ),
   );
   await Promise.all(devices.map((d) => d.enroll()));
@@ -153,22 +162,25 @@ t.test('two server processes on one PostgreSQL serve the packages of one session
 
   // A queue per device: Adds of distinct nodes, so each delivery shows in the device's tree log.
   const queued = new Map<string, Map<string, string>>(); // deviceId → target → command id
-  for (const d of devices) {
-    const mine = new Map<string, string>();
-    for (let k = 0; k < COMMANDS; k++) {
-      const target = `./Vendor/MSFT/Fenestra/Replicas/Probe${k}`;
-      const r = await api('POST', `/api/v1/devices/${d.deviceId}/commands`, { verb: 'Add', items: [{ target, format: 'chr', data: `v${k}` }] });
-      t.equal(r.status, 201);
-      mine.set(target, r.json.id);
-    }
-    queued.set(d.deviceId, mine);
-  }
+  await Promise.all(
+    devices.map(async (d) => {
+      const mine = new Map<string, string>();
+      for (let k = 0; k < COMMANDS; k++) {
+        const target = `./Vendor/MSFT/Fenestra/Replicas/Probe${k}`;
+        const r = await api('POST', `/api/v1/devices/${d.deviceId}/commands`, { verb: 'Add', items: [{ target, format: 'chr', data: `v${k}` }] });
+        t.equal(r.status, 201);
+        mine.set(target, r.json.id);
+      }
+      queued.set(d.deviceId, mine);
+    }),
+  );
 
   const sessions = await Promise.all(devices.map((d) => d.checkin()));
   for (const [i, r] of sessions.entries()) {
     const d = devices[i];
     t.equal(r.outcome, 'complete', `session of ${d.deviceId} complete ${r.error ?? ''}`);
     t.ok(r.httpStatuses.every((s) => s === 200), 'every package answered');
+    if (i % 2) t.ok(r.digestAccepted, 'digest-authenticated session');
     t.ok(r.messages.length >= 4, `several packages (${r.messages.length}), alternating between the replicas`);
     const adds = r.commands.filter((c) => c.kind === 'Add').flatMap((c) => c.targets).filter((x) => x.includes('/Replicas/'));
     t.equal(adds.length, COMMANDS, 'each queued command delivered once');
@@ -186,8 +198,9 @@ t.test('two server processes on one PostgreSQL serve the packages of one session
 
   // The next sessions find nothing of ours to send again.
   const again = await Promise.all(devices.map((d) => d.checkin()));
-  for (const r of again) {
+  for (const [i, r] of again.entries()) {
     t.equal(r.outcome, 'complete');
+    if (i % 2) t.ok(r.digestAccepted, 'the next digest session uses the nonce the last one was given');
     t.equal(r.commands.filter((c) => c.targets.some((x) => x.includes('/Replicas/'))).length, 0, 'nothing delivered twice');
   }
   const seen = await api('GET', '/api/v1/devices?limit=100');
