@@ -158,3 +158,13 @@ t.test('postgres: deliverable skips commands a concurrent turn holds locked (bei
   await other.query('ROLLBACK');
   t.same((await store.management.deliverable(d.id, 5)).map((x) => x.id), [a.id, b.id], 'offered again once the turn is gone');
 });
+
+t.test('postgres: an unreachable database fails the start with where it is, never the password', async (t) => {
+  const err = await openStore({ kind: 'postgres', url: 'postgres://fenestra:Secret-Pw-9@127.0.0.1:1/fenestra' }).then(
+    () => undefined,
+    (e: Error) => e,
+  );
+  t.ok(err, 'refused');
+  t.match(err!.message, /^PostgreSQL at 127\.0\.0\.1:1\/fenestra: /);
+  t.notOk(err!.message.includes('Secret-Pw-9'));
+});

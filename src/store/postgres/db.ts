@@ -21,8 +21,19 @@ export interface Db {
 // Every bigint (COUNT(*), identity ids) as a JS number: our counts and ids stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
 
+/** host:port/database of a URL, for messages (never its credentials). */
+export function whereIs(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
 export function openDb(url: string, opts: { max?: number } = {}): Db {
-  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, idleTimeoutMillis: 30_000 });
+  // A connection that cannot be had in 10 s fails the request (or the start) instead of hanging it.
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, idleTimeoutMillis: 30_000, connectionTimeoutMillis: 10_000 });
   // An idle connection the server dropped (restart, failover): the pool discards it and opens a
   // new one on demand; without a listener the error would end the process.
   pool.on('error', () => undefined);

@@ -3,7 +3,7 @@
 // write is one transaction, and where two replicas could pick the same row it is locked.
 import type { AuditEntry, Device, IssuedCertificateRecord, Store, Tenant } from '../types.js';
 import { appendAudit } from './audit.js';
-import { type Db, type Sql, migrate, openDb } from './db.js';
+import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';
 import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
@@ -23,7 +23,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number }
     await migrate(db.pool);
   } catch (err) {
     await db.pool.end().catch(() => undefined);
-    throw err;
+    throw new Error(`PostgreSQL at ${whereIs(url)}: ${(err as Error).message}`, { cause: err });
   }
   const { flush, close: stopWriteBehind, ...mgmt } = postgresManagement(db);
   let closed = false;
