@@ -168,3 +168,12 @@ t.test('postgres: an unreachable database fails the start with where it is, neve
   t.match(err!.message, /^PostgreSQL at 127\.0\.0\.1:1\/fenestra: /);
   t.notOk(err!.message.includes('Secret-Pw-9'));
 });
+
+t.test('postgres: a trace body with NUL (which PostgreSQL text cannot hold) does not lose the batch', async (t) => {
+  const [store] = await replicas(t, 1);
+  const d = await store.enrollments.recordEnrollment(device(), cert());
+  const tr = (msgId: string, body: string) => ({ sessionId: 'S', msgId, direction: 'in' as const, at: at(Number(msgId)), body, truncated: false });
+  await store.management.commitTurn(turn(d.id, 'S', { traces: [tr('1', 'a\u0000b'), tr('2', '<ok/>')] }));
+  await store.flush();
+  t.same((await store.traces.list(d.id, { limit: 5 })).map((x) => x.body), ['<ok/>', 'a\uFFFDb']);
+});

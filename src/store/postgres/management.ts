@@ -67,7 +67,8 @@ export function postgresManagement(db: Db): {
             traces.map((x) => x.tr.msgId),
             traces.map((x) => x.tr.direction),
             traces.map((x) => x.tr.at),
-            traces.map((x) => x.tr.body),
+            // PostgreSQL text cannot hold NUL (SQLite can): one such body must not fail the whole batch.
+            traces.map((x) => (x.tr.body.includes('\u0000') ? x.tr.body.replaceAll('\u0000', '\uFFFD') : x.tr.body)),
             traces.map((x) => (x.tr.truncated ? 1 : 0)),
           ],
         );
