@@ -3,7 +3,7 @@
 import cluster from 'node:cluster';
 import pino from 'pino';
 import { startPrimary, workerIndex } from './cluster.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, describeDatabase, loadConfig } from './config.js';
 import { loggerOptions } from './log.js';
 import { backup } from './ops/backup.js';
 import { startServer } from './server.js';
@@ -41,7 +41,7 @@ async function serve(): Promise<void> {
     if (primary.adminTokenGenerated) {
       process.stdout.write(`\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${primary.adminToken}\n\n`);
     }
-    log.info({ workers: cfg.workers, listen: `${cfg.listenHost}:${cfg.listenPort}`, publicUrl: cfg.publicUrl }, 'fenestra listening');
+    log.info({ workers: cfg.workers, listen: `${cfg.listenHost}:${cfg.listenPort}`, publicUrl: cfg.publicUrl, database: describeDatabase(cfg.database) }, 'fenestra listening');
     const stop = () => void primary.stop().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -54,7 +54,7 @@ async function serve(): Promise<void> {
       `\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${server.adminToken}\n\n`,
     );
   }
-  server.app.log.info({ address: server.address, publicUrl: cfg.publicUrl, store: server.store.kind }, 'fenestra listening');
+  server.app.log.info({ address: server.address, publicUrl: cfg.publicUrl, store: server.store.kind, database: describeDatabase(cfg.database) }, 'fenestra listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

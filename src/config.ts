@@ -106,6 +106,18 @@ function parseDatabase(raw: string | undefined, dataDir: string, problems: strin
   return { kind: 'sqlite', file: path.join(dataDir, 'fenestra.db') };
 }
 
+/** Where the store is, for logs: the PostgreSQL URL without its password. */
+export function describeDatabase(d: Config['database']): string {
+  if (d.kind === 'sqlite') return `sqlite:${d.file}`;
+  try {
+    const u = new URL(d.url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return 'postgres (URL not shown)';
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production' || env.FENESTRA_ENV === 'production';

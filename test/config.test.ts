@@ -3,7 +3,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import t from 'tap';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, describeDatabase, loadConfig } from '../src/config.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -187,6 +187,15 @@ t.test('a database password never appears in a problem', async (t) => {
     t.notOk(JSON.stringify(err).includes(secret), 'not in the serialised error');
   }
   t.ok(problemsOf({ FENESTRA_DATABASE_URL: urls[2] }).some((p) => p.startsWith('FENESTRA_DATABASE_URL')), 'a misspelt scheme is reported, without the URL');
+});
+
+t.test('the database as logged at start-up: without its password', async (t) => {
+  const secret = 'Pa55-w0rd-n0t-in-logs';
+  const pg = describeDatabase({ kind: 'postgres', url: `postgres://fenestra:${secret}@db.internal:5432/fenestra?sslmode=require` });
+  t.equal(pg, 'postgres://fenestra:***@db.internal:5432/fenestra?sslmode=require');
+  t.equal(describeDatabase({ kind: 'postgres', url: 'postgres://db.internal/fenestra' }), 'postgres://db.internal/fenestra');
+  t.notOk(describeDatabase({ kind: 'postgres', url: `postgres://u:${secret}@[bad` }).includes(secret), 'an unparsable URL is not shown');
+  t.equal(describeDatabase({ kind: 'sqlite', file: '/data/fenestra.db' }), 'sqlite:/data/fenestra.db');
 });
 
 t.test('production mode', async (t) => {

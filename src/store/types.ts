@@ -1,5 +1,5 @@
-// Store interfaces, by concern. Implementations: store/sqlite (embedded default);
-// PostgreSQL comes later and must pass the same behavioural tests.
+// Store interfaces, by concern. Implementations: store/sqlite (embedded default) and
+// store/postgres (several replicas); both pass the same behavioural tests (test/store).
 
 export type Cloud = 'standard' | 'gcc-high';
 

@@ -1,5 +1,7 @@
 // Starts a real fenestra server for a test: real HTTPS on an ephemeral port, a real SQLite
-// file in a temporary directory, a fake Entra serving JWKS on loopback. The server is reached
+// file in a temporary directory (or, with `database: 'postgres'` or FENESTRA_TEST_DATABASE=postgres
+// in the test's environment, a fresh schema of the test PostgreSQL, dropped at close), a fake
+// Entra serving JWKS on loopback. The server is reached
 // at its public host name (as a device would) while the socket connects to 127.0.0.1.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -11,6 +13,7 @@ import { loggerOptions } from '../../src/log.js';
 import { RunningServer, startServer } from '../../src/server.js';
 import { HttpsOptions, HttpsResponse, httpsRequest } from '../../src/sim/https-client.js';
 import { FakeEntra, startFakeEntra } from './entra.js';
+import { freshSchema, type PgSchema } from './pg.js';
 
 export const PUBLIC_HOST = 'enterpriseenrollment.fenestra.test';
 export const PUBLIC_URL = `https://${PUBLIC_HOST}`;
@@ -34,13 +37,16 @@ export const AUDIENCE = 'https://mdm.fenestra.test';
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { logs?: boolean; logSink?: { write(line: string): void } } = {},
+  opts: { logs?: boolean; logSink?: { write(line: string): void }; database?: 'sqlite' | 'postgres' } = {},
 ): Promise<TestServer> {
+  const database = opts.database ?? (process.env.FENESTRA_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite');
+  const pgSchema: PgSchema | undefined = database === 'postgres' && !env.FENESTRA_DATABASE_URL ? await freshSchema('srv') : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-test-'));
   const entra = await startFakeEntra();
   let cfg;
   try {
     cfg = loadConfig({
+    ...(pgSchema ? { FENESTRA_DATABASE_URL: pgSchema.url } : {}),
     FENESTRA_PUBLIC_URL: PUBLIC_URL,
     FENESTRA_LISTEN: '127.0.0.1:0',
     FENESTRA_DATA_DIR: path.join(dir, 'data'),
@@ -52,12 +58,20 @@ export async function startTestServer(
     });
   } catch (err) {
     await entra.close();
+    await pgSchema?.drop();
     throw err;
   }
   const logger = opts.logSink
     ? pino({ ...loggerOptions('debug') }, opts.logSink)
     : pino({ level: opts.logs ? 'info' : 'warn' });
-  const server = await startServer(cfg, logger);
+  let server: RunningServer;
+  try {
+    server = await startServer(cfg, logger);
+  } catch (err) {
+    await entra.close();
+    await pgSchema?.drop();
+    throw err;
+  }
   const caPem = server.caCertPem;
   const request = (p: string, o: HttpsOptions = {}) =>
     httpsRequest(p.startsWith('https://') ? p : PUBLIC_URL + p, {
@@ -102,6 +116,7 @@ export async function startTestServer(
     async close() {
       await server.close();
       await entra.close();
+      await pgSchema?.drop();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,0 +1,210 @@
+// PostgreSQL implementation of the store (pg, a pool): the scale-out backend, for several
+// stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
+// write is one transaction, and where two replicas could pick the same row it is locked.
+import type { AuditEntry, Device, IssuedCertificateRecord, Store, Tenant } from '../types.js';
+import { appendAudit } from './audit.js';
+import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
+import { postgresDeliveries } from './deliveries.js';
+import { postgresManagement } from './management.js';
+import { postgresProfiles } from './profiles.js';
+import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, n, tenantFromRow } from './rows.js';
+
+/** `fn` changed a row (rowCount > 0) → its audit entry in the same transaction; false otherwise. */
+const audited = (db: Db, a: AuditEntry, fn: (c: Sql) => Promise<number | null>) =>
+  db.tx(async (c) => {
+    if (!(await fn(c))) return false;
+    await appendAudit(c, a);
+    return true;
+  });
+
+export async function openPostgresStore(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
+  const db = openDb(url, { max: opts.poolSize });
+  try {
+    await migrate(db.pool);
+  } catch (err) {
+    await db.pool.end().catch(() => undefined);
+    throw new Error(`PostgreSQL at ${whereIs(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  const { flush, close: stopWriteBehind, ...mgmt } = postgresManagement(db);
+  let closed = false;
+
+  const tenantParams = (t: Tenant) => [t.tenantId, t.cloud, JSON.stringify(t.audiences), n(t.enrollmentUrl), n(t.remediationUrl), t.createdAt, t.updatedAt];
+  const insertCert = (c: Sql, cert: IssuedCertificateRecord, devicePk: string) =>
+    c.query(
+      `INSERT INTO certificates (serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status,
+         revoked_at, revocation_reason, der_base64, replaces_serial) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+      [cert.serial, devicePk, cert.thumbprint, cert.subject, cert.notBefore, cert.notAfter, cert.issuedAt, cert.status,
+        n(cert.revokedAt), n(cert.revocationReason), cert.derBase64 ?? '', n(cert.replacesSerial)],
+    );
+
+  const store: Store = {
+    kind: 'postgres',
+    ...mgmt,
+    ...postgresProfiles(db),
+    deliveries: postgresDeliveries(db),
+    tenants: {
+      async list() {
+        return (await db.q('SELECT * FROM tenants ORDER BY created_at, tenant_id')).map(tenantFromRow);
+      },
+      async get(id) {
+        const [r] = await db.q('SELECT * FROM tenants WHERE tenant_id = $1', [id]);
+        return r ? tenantFromRow(r) : undefined;
+      },
+      async create(t, a) {
+        return audited(db, a, async (c) =>
+          (await c.query(
+            `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, created_at, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+            tenantParams(t),
+          )).rowCount,
+        );
+      },
+      async update(t, a) {
+        const [id, cloud, aud, eu, ru, , updatedAt] = tenantParams(t);
+        return audited(db, a, async (c) =>
+          (await c.query(
+            `UPDATE tenants SET cloud = $2, audiences = $3, enrollment_url = $4, remediation_url = $5, updated_at = $6 WHERE tenant_id = $1`,
+            [id, cloud, aud, eu, ru, updatedAt],
+          )).rowCount,
+        );
+      },
+      async delete(id, a) {
+        return audited(db, a, async (c) => (await c.query('DELETE FROM tenants WHERE tenant_id = $1', [id])).rowCount);
+      },
+    },
+    audit: {
+      async append(e) {
+        await appendAudit(db.pool, e);
+      },
+      async list({ limit, beforeId }) {
+        return (await db.q('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [beforeId ?? Number.MAX_SAFE_INTEGER, limit])).map(auditFromRow);
+      },
+    },
+    enrollmentAccounts: {
+      async get(username) {
+        const [r] = await db.q('SELECT * FROM enrollment_accounts WHERE username = $1', [username]);
+        return r ? { username: String(r.username), passwordHash: String(r.password_hash), createdAt: String(r.created_at) } : undefined;
+      },
+      async create(acct, a) {
+        return audited(db, a, async (c) =>
+          (await c.query('INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+            acct.username,
+            acct.passwordHash,
+            acct.createdAt,
+          ])).rowCount,
+        );
+      },
+      async delete(username, a) {
+        return audited(db, a, async (c) => (await c.query('DELETE FROM enrollment_accounts WHERE username = $1', [username])).rowCount);
+      },
+      async list() {
+        // Byte order, as SQLite sorts (whatever the database's default collation).
+        return (await db.q('SELECT username, created_at FROM enrollment_accounts ORDER BY username COLLATE "C"')).map((r) => ({
+          username: String(r.username),
+          createdAt: String(r.created_at),
+        }));
+      },
+      async count() {
+        return Number((await db.q('SELECT COUNT(*) AS n FROM enrollment_accounts'))[0].n);
+      },
+    },
+    devices: {
+      async get(id) {
+        const [r] = await db.q('SELECT * FROM devices WHERE id = $1', [id]);
+        return r ? deviceFromRow(r) : undefined;
+      },
+      async getByDeviceId(deviceId) {
+        const [r] = await db.q('SELECT * FROM devices WHERE device_id = $1', [deviceId]);
+        return r ? deviceFromRow(r) : undefined;
+      },
+      async list({ limit, offset }) {
+        return (await db.q('SELECT * FROM devices ORDER BY enrolled_at, id LIMIT $1 OFFSET $2', [limit, offset])).map(deviceFromRow);
+      },
+      async count() {
+        return Number((await db.q('SELECT COUNT(*) AS n FROM devices'))[0].n);
+      },
+    },
+    certificates: {
+      async getByThumbprint(t) {
+        const [r] = await db.q(`SELECT ${CERT_COLUMNS} FROM certificates WHERE thumbprint = $1`, [t]);
+        return r ? certFromRow(r) : undefined;
+      },
+      async getBySerial(serial) {
+        const [r] = await db.q(`SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = $1`, [serial]);
+        return r ? certFromRow(r) : undefined;
+      },
+      async listForDevice(devicePk) {
+        return (await db.q(`SELECT ${CERT_COLUMNS} FROM certificates WHERE device_pk = $1 ORDER BY issued_at DESC, serial`, [devicePk])).map(certFromRow);
+      },
+    },
+    enrollments: {
+      recordEnrollment: (d, cert) => db.tx((c) => enroll(c, d, cert)),
+      async recordRenewal(devicePk, cert, oldSerial, at) {
+        await db.tx(async (c) => {
+          await c.query(
+            `UPDATE certificates SET status = 'superseded', revoked_at = $1, revocation_reason = 'renewed' WHERE serial = $2 AND status = 'active'`,
+            [at, oldSerial],
+          );
+          await insertCert(c, cert, devicePk);
+        });
+      },
+    },
+    flush,
+    async ping() {
+      await db.q('SELECT 1');
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await stopWriteBehind();
+      await db.pool.end();
+    },
+  };
+
+  /**
+   * Upsert by DeviceID. The row of an existing device is locked first, so two replicas enrolling
+   * the same device serialise; a device inserted concurrently shows as a returned id that is not
+   * ours (the conflict branch), and is treated as a re-enrollment.
+   */
+  async function enroll(c: Sql, d: Device, cert: IssuedCertificateRecord): Promise<Device> {
+    await c.query('SELECT id FROM devices WHERE device_id = $1 FOR UPDATE', [d.deviceId]);
+    const r = await c.query(
+      `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
+         device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
+         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+       ON CONFLICT (device_id) DO UPDATE SET
+         hw_dev_id = excluded.hw_dev_id, entra_device_id = excluded.entra_device_id, enrollment_type = excluded.enrollment_type,
+         auth_method = excluded.auth_method, tenant_id = excluded.tenant_id, user_oid = excluded.user_oid, upn = excluded.upn,
+         device_name = excluded.device_name, os_version = excluded.os_version, os_edition = excluded.os_edition,
+         device_type = excluded.device_type, state = excluded.state, enrolled_at = excluded.enrolled_at,
+         updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
+         dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
+         dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
+         unenrolled_at = NULL
+       RETURNING id`,
+      [d.id, d.deviceId, n(d.hwDevId), n(d.entraDeviceId), d.enrollmentType, d.authMethod, n(d.tenantId), n(d.userOid), n(d.upn),
+        n(d.deviceName), n(d.osVersion), n(d.osEdition), n(d.deviceType), d.state, d.enrolledAt, d.updatedAt, n(d.termsAcceptedAt),
+        d.dmUsername, d.dmPasswordDigest, d.dmServerName, d.dmServerDigest, d.dmNonce],
+    );
+    const id = String(r.rows[0].id);
+    if (id !== d.id) {
+      // A re-enrolled device starts from a clean management tree: profiles are delivered anew.
+      await c.query('DELETE FROM profile_deliveries WHERE device_pk = $1', [id]);
+      await c.query(
+        `UPDATE commands SET state = 'cancelled', error = 'device enrolled again', updated_at = $1
+         WHERE device_pk = $2 AND batch IS NOT NULL AND state IN ('queued', 'held', 'sent')`,
+        [d.enrolledAt, id],
+      );
+      await c.query('UPDATE devices SET plan_mark = NULL WHERE id = $1', [id]);
+    }
+    await c.query(
+      `UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = 'reenrolled' WHERE device_pk = $2 AND status = 'active'`,
+      [d.enrolledAt, id],
+    );
+    await insertCert(c, cert, id);
+    return { ...d, id };
+  }
+
+  return store;
+}

@@ -1,0 +1,144 @@
+// PostgreSQL: rows to records. Columns are the SQLite ones (TEXT timestamps, JSON as TEXT), so
+// these read like sqlite/'s; BIGINT comes back as a number (db.ts type parser).
+import type {
+  AuditEntry,
+  CommandRecord,
+  Device,
+  IssuedCertificateRecord,
+  ProfileDelivery,
+  ProfileRecord,
+  Tenant,
+} from '../types.js';
+import type { Row } from './db.js';
+
+export const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
+export const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(String(v)) as T));
+/** JSON text of a value, or NULL. */
+export const jsonOrNull = (v: unknown): string | null => (v === undefined || v === null ? null : JSON.stringify(v));
+/** undefined → NULL (pg would send undefined as NULL too; explicit is clearer). */
+export const n = <T>(v: T | undefined): T | null => (v === undefined ? null : v);
+
+export const tenantFromRow = (r: Row): Tenant => ({
+  tenantId: String(r.tenant_id),
+  cloud: r.cloud as Tenant['cloud'],
+  audiences: JSON.parse(String(r.audiences)) as string[],
+  enrollmentUrl: opt(r.enrollment_url),
+  remediationUrl: opt(r.remediation_url),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+});
+
+export const deviceFromRow = (r: Row): Device => ({
+  id: String(r.id),
+  deviceId: String(r.device_id),
+  hwDevId: opt(r.hw_dev_id),
+  entraDeviceId: opt(r.entra_device_id),
+  enrollmentType: r.enrollment_type as Device['enrollmentType'],
+  authMethod: r.auth_method as Device['authMethod'],
+  tenantId: opt(r.tenant_id),
+  userOid: opt(r.user_oid),
+  upn: opt(r.upn),
+  deviceName: opt(r.device_name),
+  osVersion: opt(r.os_version),
+  osEdition: opt(r.os_edition),
+  deviceType: opt(r.device_type),
+  state: r.state as Device['state'],
+  enrolledAt: String(r.enrolled_at),
+  updatedAt: String(r.updated_at),
+  termsAcceptedAt: opt(r.terms_accepted_at),
+  dmUsername: String(r.dm_username),
+  dmPasswordDigest: String(r.dm_password_digest),
+  dmServerName: String(r.dm_server_name),
+  dmServerDigest: String(r.dm_server_digest),
+  dmNonce: String(r.dm_nonce),
+  lastSeenAt: opt(r.last_seen_at),
+  currentUserOid: opt(r.current_user_oid),
+  currentUserUpn: opt(r.current_user_upn),
+  loginStatus: opt(r.login_status),
+  inventory: json<Record<string, string>>(r.inventory),
+  inventoryAt: opt(r.inventory_at),
+  unenrolledAt: opt(r.unenrolled_at),
+  planMark: opt(r.plan_mark),
+});
+
+/** Certificate columns reads return (the DER is written at issue and never read back). */
+export const CERT_COLUMNS =
+  'serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial';
+
+export const certFromRow = (r: Row): IssuedCertificateRecord => ({
+  serial: String(r.serial),
+  devicePk: String(r.device_pk),
+  thumbprint: String(r.thumbprint),
+  subject: String(r.subject),
+  notBefore: String(r.not_before),
+  notAfter: String(r.not_after),
+  issuedAt: String(r.issued_at),
+  status: r.status as IssuedCertificateRecord['status'],
+  revokedAt: opt(r.revoked_at),
+  revocationReason: opt(r.revocation_reason),
+  derBase64: opt(r.der_base64),
+  replacesSerial: opt(r.replaces_serial),
+});
+
+export const auditFromRow = (r: Row): AuditEntry => ({
+  id: Number(r.id),
+  at: String(r.at),
+  actor: String(r.actor),
+  action: String(r.action),
+  targetType: String(r.target_type),
+  targetId: String(r.target_id),
+  detail: json<Record<string, unknown>>(r.detail),
+});
+
+export const commandFromRow = (r: Row): CommandRecord => ({
+  id: String(r.id),
+  devicePk: String(r.device_pk),
+  userOid: opt(r.user_oid),
+  origin: r.origin as CommandRecord['origin'],
+  action: opt(r.action),
+  payload: JSON.parse(String(r.payload)),
+  state: r.state as CommandRecord['state'],
+  heldReason: opt(r.held_reason),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+  expiresAt: opt(r.expires_at),
+  attempts: Number(r.attempts),
+  maxAttempts: Number(r.max_attempts),
+  sentSession: opt(r.sent_session),
+  sentMsgId: opt(r.sent_msg_id),
+  sentCmdId: opt(r.sent_cmd_id),
+  sentAt: opt(r.sent_at),
+  status: opt(r.status),
+  detail: json(r.detail),
+  ackedAt: opt(r.acked_at),
+  error: opt(r.error),
+  batch: opt(r.batch),
+  profile: json(r.profile_ref),
+});
+
+export const profileFromRow = (r: Row): ProfileRecord => ({
+  id: String(r.id),
+  name: String(r.name),
+  kind: String(r.kind),
+  scope: r.scope as ProfileRecord['scope'],
+  settings: JSON.parse(String(r.settings)) as Record<string, unknown>,
+  version: Number(r.version),
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+  deletedAt: opt(r.deleted_at),
+  context: json<Record<string, unknown>>(r.context),
+});
+
+export const deliveryFromRow = (r: Row): ProfileDelivery => ({
+  devicePk: String(r.device_pk),
+  userKey: String(r.user_key),
+  upn: opt(r.upn),
+  profileId: String(r.profile_id),
+  version: Number(r.version),
+  appliedVersion: r.applied_version === null || r.applied_version === undefined ? undefined : Number(r.applied_version),
+  status: r.status as ProfileDelivery['status'],
+  detail: opt(r.detail),
+  hold: opt(r.hold) as ProfileDelivery['hold'],
+  batch: opt(r.batch),
+  updatedAt: String(r.updated_at),
+});

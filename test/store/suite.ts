@@ -1,0 +1,468 @@
+// The behavioural store suite: the same cases against every backend (sqlite.test.ts,
+// postgres.test.ts). Each case gets a store of its own (a fresh SQLite file or a fresh PostgreSQL
+// schema) and asserts what the services rely on: transactions with their audit entries, the
+// command queue and session turns, write-behind made visible by flush(), profile generations.
+import crypto from 'node:crypto';
+import type { Test } from 'tap';
+import type {
+  AuditEntry,
+  CommandRecord,
+  Device,
+  IssuedCertificateRecord,
+  ProfileDelivery,
+  ProfileRecord,
+  SessionTurn,
+  Store,
+} from '../../src/store/types.js';
+
+export interface Backend {
+  name: string;
+  /** A new, empty store; `cleanup` closes it and removes its data. */
+  open(): Promise<{ store: Store; cleanup(): Promise<void> }>;
+}
+
+const T0 = Date.parse('2026-03-01T10:00:00.000Z');
+/** ISO time `s` seconds after T0 (fixed clock: no timing in these tests). */
+export const at = (s: number) => new Date(T0 + s * 1000).toISOString();
+const uuid = () => crypto.randomUUID();
+
+export const audit = (action: string, targetId: string, s = 0, detail?: Record<string, unknown>): AuditEntry => ({
+  at: at(s),
+  actor: 'admin',
+  action,
+  targetType: 'x',
+  targetId,
+  detail,
+});
+
+export function device(o: Partial<Device> = {}): Device {
+  return {
+    id: uuid(),
+    deviceId: `dev-${uuid()}`,
+    enrollmentType: 'Device',
+    authMethod: 'entra',
+    tenantId: 'tenant-1',
+    upn: 'owner@contoso.com',
+    state: 'enrolled',
+    enrolledAt: at(0),
+    updatedAt: at(0),
+    dmUsername: 'u',
+    dmPasswordDigest: 'pd',
+    dmServerName: 's',
+    dmServerDigest: 'sd',
+    dmNonce: 'nonce-0',
+    ...o,
+  };
+}
+
+export function cert(o: Partial<IssuedCertificateRecord> = {}): IssuedCertificateRecord {
+  return {
+    serial: crypto.randomBytes(8).toString('hex'),
+    devicePk: '',
+    thumbprint: crypto.randomBytes(20).toString('hex').toUpperCase(),
+    subject: 'CN=device',
+    notBefore: at(0),
+    notAfter: at(86_400 * 365),
+    issuedAt: at(0),
+    status: 'active',
+    derBase64: 'MIIB',
+    ...o,
+  };
+}
+
+export function command(devicePk: string, o: Partial<CommandRecord> = {}): CommandRecord {
+  return {
+    id: uuid(),
+    devicePk,
+    origin: 'admin',
+    payload: { kind: 'Get', items: [{ target: './DevDetail/SwV' }] },
+    state: 'queued',
+    createdAt: at(0),
+    updatedAt: at(0),
+    attempts: 0,
+    maxAttempts: 3,
+    ...o,
+  };
+}
+
+export function turn(devicePk: string, sessionId: string, o: Partial<SessionTurn> = {}): SessionTurn {
+  return { devicePk, at: at(10), session: null, sessionIsNew: true, sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [], ...o };
+}
+
+function profile(o: Partial<ProfileRecord> = {}): ProfileRecord {
+  return { id: uuid(), name: 'VPN', kind: 'vpn', scope: 'user', settings: { server: 'vpn.contoso.com' }, version: 1, createdAt: at(0), updatedAt: at(0), ...o };
+}
+
+function delivery(devicePk: string, profileId: string, o: Partial<ProfileDelivery> = {}): ProfileDelivery {
+  return { devicePk, userKey: '', profileId, version: 1, status: 'pending', updatedAt: at(0), ...o };
+}
+
+async function enrolled(store: Store, o: Partial<Device> = {}): Promise<Device> {
+  return store.enrollments.recordEnrollment(device(o), cert());
+}
+
+export function storeSuite(t: Test, backend: Backend): void {
+  const withStore = (name: string, fn: (t: Test, store: Store) => Promise<void>) =>
+    t.test(`${backend.name}: ${name}`, async (t) => {
+      const { store, cleanup } = await backend.open();
+      t.teardown(cleanup);
+      await fn(t, store);
+    });
+
+  withStore('kind and ping', async (t, store) => {
+    t.equal(store.kind, backend.name);
+    await store.ping();
+  });
+
+  withStore('tenants, each change with its audit entry', async (t, store) => {
+    const tenant = { tenantId: 'tid-1', cloud: 'standard' as const, audiences: ['https://a', 'b'], createdAt: at(0), updatedAt: at(0) };
+    t.equal(await store.tenants.create(tenant, audit('tenant.connect', 'tid-1', 0, { cloud: 'standard' })), true);
+    t.equal(await store.tenants.create(tenant, audit('tenant.connect', 'tid-1', 1)), false, 'a second insert is refused');
+    t.same(await store.tenants.get('tid-1'), { ...tenant, enrollmentUrl: undefined, remediationUrl: undefined });
+    t.equal(await store.tenants.update({ ...tenant, cloud: 'gcc-high', enrollmentUrl: 'https://e', updatedAt: at(5) }, audit('tenant.change', 'tid-1', 5)), true);
+    t.match(await store.tenants.get('tid-1'), { cloud: 'gcc-high', enrollmentUrl: 'https://e', updatedAt: at(5), createdAt: at(0) });
+    t.equal(await store.tenants.update({ ...tenant, tenantId: 'nope' }, audit('tenant.change', 'nope', 6)), false);
+    await store.tenants.create({ ...tenant, tenantId: 'tid-2', createdAt: at(7) }, audit('tenant.connect', 'tid-2', 7));
+    t.same((await store.tenants.list()).map((x) => x.tenantId), ['tid-1', 'tid-2']);
+    t.equal(await store.tenants.delete('tid-2', audit('tenant.disconnect', 'tid-2', 8)), true);
+    t.equal(await store.tenants.delete('tid-2', audit('tenant.disconnect', 'tid-2', 9)), false);
+    t.equal(await store.tenants.get('tid-2'), undefined);
+
+    const log = await store.audit.list({ limit: 10 });
+    t.same(log.map((e) => e.action), ['tenant.disconnect', 'tenant.connect', 'tenant.change', 'tenant.connect'], 'only changes that happened, newest first');
+    t.same(log[3].detail, { cloud: 'standard' });
+    t.equal(log[0].detail, undefined);
+    const older = await store.audit.list({ limit: 2, beforeId: log[1].id });
+    t.same(older.map((e) => e.id), [log[2].id, log[3].id], 'paging by id');
+    await store.audit.append(audit('custom', 'x', 10));
+    t.equal((await store.audit.list({ limit: 1 }))[0].action, 'custom');
+  });
+
+  withStore('enrollment accounts', async (t, store) => {
+    t.equal(await store.enrollmentAccounts.create({ username: 'bob@contoso.com', passwordHash: 'h1', createdAt: at(0) }, audit('acct.create', 'bob')), true);
+    t.equal(await store.enrollmentAccounts.create({ username: 'bob@contoso.com', passwordHash: 'h2', createdAt: at(1) }, audit('acct.create', 'bob')), false);
+    await store.enrollmentAccounts.create({ username: 'Alice@contoso.com', passwordHash: 'h3', createdAt: at(2) }, audit('acct.create', 'alice'));
+    await store.enrollmentAccounts.create({ username: 'alice@contoso.com', passwordHash: 'h4', createdAt: at(3) }, audit('acct.create', 'alice2'));
+    t.same(await store.enrollmentAccounts.get('bob@contoso.com'), { username: 'bob@contoso.com', passwordHash: 'h1', createdAt: at(0) });
+    t.same((await store.enrollmentAccounts.list()).map((a) => a.username), ['Alice@contoso.com', 'alice@contoso.com', 'bob@contoso.com'], 'byte order');
+    t.notOk('passwordHash' in (await store.enrollmentAccounts.list())[0]);
+    t.equal(await store.enrollmentAccounts.count(), 3);
+    t.equal(await store.enrollmentAccounts.delete('bob@contoso.com', audit('acct.delete', 'bob')), true);
+    t.equal(await store.enrollmentAccounts.delete('bob@contoso.com', audit('acct.delete', 'bob')), false);
+    t.equal(await store.enrollmentAccounts.count(), 2);
+    t.same((await store.audit.list({ limit: 10 })).map((e) => e.action), ['acct.delete', 'acct.create', 'acct.create', 'acct.create']);
+  });
+
+  withStore('devices, certificates, enrollment, re-enrollment and renewal', async (t, store) => {
+    const c1 = cert();
+    const d = await store.enrollments.recordEnrollment(device({ deviceId: 'DEV-A', hwDevId: 'hw', deviceName: 'pc1' }), c1);
+    t.match(await store.devices.get(d.id), { deviceId: 'DEV-A', hwDevId: 'hw', deviceName: 'pc1', state: 'enrolled', userOid: undefined, lastSeenAt: undefined });
+    t.equal((await store.devices.getByDeviceId('DEV-A'))?.id, d.id);
+    t.equal(await store.devices.get('nope'), undefined);
+    const byThumb = await store.certificates.getByThumbprint(c1.thumbprint);
+    t.match(byThumb, { serial: c1.serial, devicePk: d.id, status: 'active' });
+    t.equal(byThumb?.derBase64, undefined, 'reads leave the DER out');
+    t.equal((await store.certificates.getBySerial(c1.serial))?.thumbprint, c1.thumbprint);
+
+    // Management state that a re-enrollment resets.
+    const pr = profile();
+    await store.profiles.create(pr, audit('profile.create', pr.id));
+    const profileCmd = command(d.id, { batch: 'b1', origin: 'profile', profile: { profileId: pr.id, version: 1, userKey: '', op: 'apply' } });
+    const adminCmd = command(d.id);
+    await store.commands.enqueue(profileCmd);
+    await store.commands.enqueue(adminCmd);
+    await store.deliveries.put([delivery(d.id, pr.id, { batch: 'b1' })]);
+    await store.management.commitTurn(turn(d.id, 's1', { device: { planMark: '5:x:1' } }));
+    t.equal((await store.devices.get(d.id))?.planMark, '5:x:1');
+
+    const c2 = cert({ issuedAt: at(100) });
+    const again = await store.enrollments.recordEnrollment(device({ deviceId: 'DEV-A', enrolledAt: at(100), updatedAt: at(100), deviceName: 'pc1-new' }), c2);
+    t.equal(again.id, d.id, 'a re-enrollment keeps our id');
+    t.match(await store.devices.get(d.id), { deviceName: 'pc1-new', enrolledAt: at(100), planMark: undefined });
+    t.match(await store.certificates.getBySerial(c1.serial), { status: 'revoked', revocationReason: 'reenrolled', revokedAt: at(100) });
+    t.match(await store.certificates.getBySerial(c2.serial), { status: 'active', devicePk: d.id });
+    t.same(await store.deliveries.forDevice(d.id), [], 'profiles are delivered anew');
+    t.match(await store.commands.get(profileCmd.id), { state: 'cancelled', error: 'device enrolled again' });
+    t.equal((await store.commands.get(adminCmd.id))?.state, 'queued', 'admin commands stay');
+
+    const c3 = cert({ issuedAt: at(200), replacesSerial: c2.serial });
+    await store.enrollments.recordRenewal(d.id, c3, c2.serial, at(200));
+    t.match(await store.certificates.getBySerial(c2.serial), { status: 'superseded', revocationReason: 'renewed', revokedAt: at(200) });
+    t.match(await store.certificates.getBySerial(c3.serial), { status: 'active', replacesSerial: c2.serial });
+    t.same((await store.certificates.listForDevice(d.id)).map((c) => c.serial), [c3.serial, c2.serial, c1.serial], 'newest first');
+
+    const e = await enrolled(store, { enrolledAt: at(50) });
+    t.equal(await store.devices.count(), 2);
+    t.same((await store.devices.list({ limit: 10, offset: 0 })).map((x) => x.id), [e.id, d.id], 'by enrollment time');
+    t.same((await store.devices.list({ limit: 1, offset: 1 })).map((x) => x.id), [d.id]);
+  });
+
+  withStore('queue: deliverable order, getCommands, enqueue/cancel/count/list', async (t, store) => {
+    const d = await enrolled(store);
+    const a = command(d.id, { createdAt: at(3) });
+    const b = command(d.id, { createdAt: at(1) });
+    const c = command(d.id, { createdAt: at(2), state: 'held', heldReason: 'waiting' });
+    const other = command((await enrolled(store)).id);
+    for (const x of [a, b, c, other]) await store.commands.enqueue(x);
+    t.same((await store.management.deliverable(d.id, 10)).map((x) => x.id), [b.id, c.id, a.id], 'queued and held, oldest first');
+    t.same((await store.management.deliverable(d.id, 2)).map((x) => x.id), [b.id, c.id]);
+    t.match((await store.management.deliverable(d.id, 10))[1], { state: 'held', heldReason: 'waiting', payload: c.payload });
+    t.same((await store.management.getCommands([a.id, 'missing', b.id])).map((x) => x.id), [a.id, b.id], 'in the order asked');
+    t.equal(await store.commands.countQueued(d.id), 3);
+    t.equal(await store.commands.cancel(a.id, at(5)), true);
+    t.equal(await store.commands.cancel(a.id, at(5)), false, 'only queued or held');
+    t.equal((await store.commands.get(a.id))?.state, 'cancelled');
+    await store.management.setCommandState([b.id, c.id], 'held', 'no user', at(6));
+    t.match(await store.commands.get(b.id), { state: 'held', heldReason: 'no user', updatedAt: at(6) });
+    await store.management.setCommandState([b.id], 'queued', undefined, at(7));
+    t.match(await store.commands.get(b.id), { state: 'queued', heldReason: undefined });
+    t.same((await store.commands.listForDevice(d.id, { limit: 10, offset: 0 })).map((x) => x.id), [a.id, c.id, b.id], 'newest first');
+    t.same((await store.commands.listForDevice(d.id, { limit: 1, offset: 2 })).map((x) => x.id), [b.id]);
+    t.equal(await store.commands.get('missing'), undefined);
+    t.same(await store.management.deliverable((await enrolled(store)).id, 10), []);
+  });
+
+  withStore('session turns: sent, session state, acks with results, 418 requeue, device fields', async (t, store) => {
+    const d = await enrolled(store);
+    const get = command(d.id, { createdAt: at(1) });
+    const add = command(d.id, { createdAt: at(2), payload: { kind: 'Add', items: [{ target: './Vendor/X', data: '1' }] } });
+    for (const x of [get, add]) await store.commands.enqueue(x);
+    const state = { devicePk: d.id, sessionId: 'S1', msgIdOut: 1, cmdIdOut: 4, sent: { '1:3': { commandId: get.id } }, pending: [], auth: 'certificate' as const, startedAt: at(10) };
+    const inv = command(d.id, { origin: 'inventory', createdAt: at(10) });
+    await store.management.commitTurn(
+      turn(d.id, 'S1', {
+        session: state,
+        sent: [
+          { commandId: get.id, msgId: '1', cmdId: '3' },
+          { commandId: add.id, msgId: '1', cmdId: '4' },
+        ],
+        enqueue: [inv],
+        device: { currentUser: { oid: 'oid-1', upn: 'u@c' }, loginStatus: 'user', nonce: 'nonce-1', inventory: { './DevInfo/Man': 'Contoso', './DevInfo/Mod': 'A' } },
+        login: { oid: 'oid-1', upn: 'u@c' },
+        alerts: [{ code: '1224', type: 'com.microsoft/MDM/LoginStatus', data: 'user' }],
+      }),
+    );
+    t.same(await store.management.getSession(d.id, 'S1'), state);
+    t.equal(await store.management.getSession(d.id, 'S2'), undefined);
+    t.match(await store.commands.get(get.id), { state: 'sent', sentSession: 'S1', sentMsgId: '1', sentCmdId: '3', sentAt: at(10), attempts: 1 });
+    t.equal((await store.commands.get(inv.id))?.origin, 'inventory', 'enqueued in the turn');
+    t.match(await store.devices.get(d.id), { currentUserOid: 'oid-1', currentUserUpn: 'u@c', loginStatus: 'user', dmNonce: 'nonce-1', inventory: { './DevInfo/Man': 'Contoso', './DevInfo/Mod': 'A' } });
+    t.match(await store.traces.alerts(d.id, 5), [{ code: '1224', type: 'com.microsoft/MDM/LoginStatus', data: 'user', at: at(10), mark: undefined }]);
+
+    // Next package: the Get answered with results, the Add refused with 418 and queued again as Replace.
+    const replace = { kind: 'Replace' as const, items: [{ target: './Vendor/X', data: '1' }] };
+    await store.management.commitTurn(
+      turn(d.id, 'S1', {
+        at: at(20),
+        sessionIsNew: false,
+        session: { ...state, msgIdOut: 2 },
+        acks: [
+          { commandId: get.id, state: 'acked', status: '200', results: [{ locUri: './DevDetail/SwV', format: 'chr', data: '10.0' }, { locUri: './DevDetail/Other' }] },
+          { commandId: add.id, state: 'queued', status: '418', requeueAs: replace, detail: { note: 'retried' } },
+        ],
+        device: { inventory: { './DevInfo/Mod': 'B', './DevDetail/SwV': '10.0' }, inventoryAt: at(20), currentUser: null, planMark: null },
+        login: { oid: 'oid-1' },
+      }),
+    );
+    t.match(await store.commands.get(get.id), {
+      state: 'acked',
+      status: '200',
+      ackedAt: at(20),
+      results: [{ locUri: './DevDetail/SwV', format: 'chr', data: '10.0' }, { locUri: './DevDetail/Other', format: undefined, data: undefined }],
+    });
+    t.match(await store.commands.get(add.id), { state: 'queued', status: '418', payload: replace, detail: { note: 'retried' } });
+    const dev = await store.devices.get(d.id);
+    t.same(dev?.inventory, { './DevInfo/Man': 'Contoso', './DevInfo/Mod': 'B', './DevDetail/SwV': '10.0' }, 'inventory merged');
+    t.equal(dev?.inventoryAt, at(20));
+    t.equal(dev?.currentUserOid, undefined, 'user cleared');
+    t.equal(dev?.upn, 'owner@contoso.com');
+    t.match(await store.traces.logins(d.id), [{ oid: 'oid-1', upn: 'u@c', firstSeen: at(10), lastSeen: at(20), sessions: 2 }]);
+
+    // The Replace goes out in the same session: sent again by this session is allowed.
+    await store.management.commitTurn(turn(d.id, 'S1', { at: at(30), sessionIsNew: false, session: { ...state, msgIdOut: 3 }, sent: [{ commandId: add.id, msgId: '3', cmdId: '2' }] }));
+    t.match(await store.commands.get(add.id), { state: 'sent', attempts: 2, sentMsgId: '3' });
+    // Session over.
+    await store.management.commitTurn(turn(d.id, 'S1', { at: at(40), sessionIsNew: false, session: null, acks: [{ commandId: add.id, state: 'failed', status: '500', error: 'device error' }] }));
+    t.equal(await store.management.getSession(d.id, 'S1'), undefined);
+    t.match(await store.commands.get(add.id), { state: 'failed', error: 'device error' });
+    t.equal(await store.commands.countQueued(d.id), 1, 'the inventory command');
+  });
+
+  withStore('requeueUnanswered: back to the queue, failed after maxAttempts with its delivery', async (t, store) => {
+    const d = await enrolled(store);
+    const pr = profile();
+    await store.profiles.create(pr, audit('profile.create', pr.id));
+    const plain = command(d.id, { createdAt: at(1) });
+    const last = command(d.id, { createdAt: at(2), attempts: 2, batch: 'B', origin: 'profile', profile: { profileId: pr.id, version: 1, userKey: '', op: 'apply' } });
+    for (const x of [plain, last]) await store.commands.enqueue(x);
+    await store.deliveries.put([delivery(d.id, pr.id, { batch: 'B', appliedVersion: 1 })]);
+    t.equal(await store.management.requeueUnanswered(d.id, 'S1', at(5)), 0, 'nothing sent yet');
+    await store.management.commitTurn(turn(d.id, 'S1', { at: at(5), sent: [{ commandId: plain.id, msgId: '1', cmdId: '2' }, { commandId: last.id, msgId: '1', cmdId: '3' }] }));
+    t.equal(await store.management.requeueUnanswered(d.id, 'S1', at(6)), 0, 'the current session keeps its commands');
+    t.equal(await store.management.requeueUnanswered(d.id, 'S2', at(7)), 2);
+    t.match(await store.commands.get(plain.id), { state: 'queued', attempts: 1, updatedAt: at(7) });
+    t.match(await store.commands.get(last.id), { state: 'failed', error: 'no status from the device after 3 deliveries' });
+    t.match(await store.deliveries.forDevice(d.id), [{ status: 'failed', detail: 'no status from the device after 3 deliveries', appliedVersion: undefined, updatedAt: at(7) }]);
+    t.same((await store.management.deliverable(d.id, 5)).map((x) => x.id), [plain.id]);
+  });
+
+  withStore('unenroll, session pruning, batch commands', async (t, store) => {
+    const d = await enrolled(store);
+    const c1 = (await store.certificates.listForDevice(d.id))[0];
+    const q = command(d.id, { batch: 'b2', createdAt: at(2) });
+    const s = command(d.id, { batch: 'b1', createdAt: at(1) });
+    const s2 = command(d.id, { batch: 'b1', createdAt: at(3) });
+    for (const x of [q, s, s2]) await store.commands.enqueue(x);
+    t.same((await store.management.batchCommands(['b2', 'b1'])).map((x) => x.id), [q.id, s.id, s2.id], 'batch by batch, in order');
+    t.same(await store.management.batchCommands([]), []);
+    const st = (id: string) => ({ devicePk: d.id, sessionId: id, msgIdOut: 1, cmdIdOut: 1, sent: {}, pending: [], auth: 'digest' as const, startedAt: at(0) });
+    await store.management.commitTurn(turn(d.id, 'OLD', { at: at(1), session: st('OLD') }));
+    await store.management.commitTurn(turn(d.id, 'NEW', { at: at(100), session: st('NEW'), sent: [{ commandId: s.id, msgId: '1', cmdId: '2' }] }));
+    t.equal(await store.management.pruneSessions(at(50)), 1);
+    t.equal(await store.management.getSession(d.id, 'OLD'), undefined);
+    t.ok(await store.management.getSession(d.id, 'NEW'));
+    await store.management.unenroll(d.id, at(200), 'unenrolled by the user');
+    t.match(await store.devices.get(d.id), { state: 'unenrolled', unenrolledAt: at(200), updatedAt: at(200) });
+    t.match(await store.certificates.getBySerial(c1.serial), { status: 'revoked', revocationReason: 'unenrolled by the user' });
+    for (const x of [q, s, s2]) t.match(await store.commands.get(x.id), { state: 'cancelled', error: 'device unenrolled' });
+    t.equal(await store.management.getSession(d.id, 'NEW'), undefined);
+    t.equal(await store.commands.countQueued(d.id), 0);
+    // Enrolling again brings it back.
+    await store.enrollments.recordEnrollment(device({ deviceId: d.deviceId, enrolledAt: at(300) }), cert());
+    t.match(await store.devices.get(d.id), { state: 'enrolled', unenrolledAt: undefined });
+  });
+
+  withStore('traces and last-seen are written behind; flush() makes them visible; prune', async (t, store) => {
+    const d = await enrolled(store);
+    const e = await enrolled(store);
+    const tr = (sessionId: string, msgId: string, direction: 'in' | 'out', s: number, body = `<${direction}${msgId}/>`) => ({ sessionId, msgId, direction, at: at(s), body, truncated: body.length > 10 });
+    await store.management.commitTurn(turn(d.id, 'S1', { at: at(10), traces: [tr('S1', '1', 'in', 10), tr('S1', '1', 'out', 10)] }));
+    await store.management.commitTurn(turn(d.id, 'S1', { at: at(11), traces: [tr('S1', '2', 'in', 11, 'a long message body'), tr('S1', '2', 'out', 11)] }));
+    await store.management.commitTurn(turn(d.id, 'S2', { at: at(20), traces: [tr('S2', '1', 'in', 20), tr('S2', '1', 'out', 20)] }));
+    await store.management.commitTurn(turn(e.id, 'E1', { at: at(5), traces: [tr('E1', '1', 'in', 5)] }));
+    await store.flush();
+    t.equal((await store.devices.get(d.id))?.lastSeenAt, at(20));
+    t.equal((await store.devices.get(e.id))?.lastSeenAt, at(5));
+    const all = await store.traces.list(d.id, { limit: 10 });
+    t.same(all.map((x) => `${x.sessionId}/${x.msgId}/${x.direction}`), ['S2/1/out', 'S2/1/in', 'S1/2/out', 'S1/2/in', 'S1/1/out', 'S1/1/in'], 'newest first');
+    t.match(all[3], { body: 'a long message body', truncated: true, at: at(11) });
+    t.equal(all[0].truncated, false);
+    t.ok(all.every((x) => typeof x.id === 'number'));
+    t.same((await store.traces.list(d.id, { limit: 3, sessionId: 'S1' })).map((x) => `${x.msgId}/${x.direction}`), ['2/out', '2/in', '1/out']);
+    // Retention: nothing older than `before`, and at most N per device.
+    t.equal(await store.traces.prune(at(6), 3), 1 + 3);
+    t.same((await store.traces.list(d.id, { limit: 10 })).map((x) => `${x.sessionId}/${x.msgId}/${x.direction}`), ['S2/1/out', 'S2/1/in', 'S1/2/out']);
+    t.same(await store.traces.list(e.id, { limit: 10 }), []);
+    // close() writes what is still buffered (checked by the backend files that reopen).
+  });
+
+  withStore('profiles: versions, generation, assignments, delete', async (t, store) => {
+    const g0 = await store.profiles.generation();
+    const p = profile({ context: { cert: 'c1' } });
+    await store.profiles.create(p, audit('profile.create', p.id));
+    t.equal(await store.profiles.generation(), g0 + 1);
+    t.same(await store.profiles.get(p.id), { ...p, deletedAt: undefined });
+    const p2 = profile({ name: 'Wi-Fi', kind: 'wifi', scope: 'device', createdAt: at(1) });
+    await store.profiles.create(p2, audit('profile.create', p2.id));
+    t.same((await store.profiles.list()).map((x) => x.id), [p.id, p2.id]);
+
+    const v2 = { ...p, settings: { server: 'vpn2.contoso.com' }, context: undefined, version: 2, updatedAt: at(5) };
+    t.equal(await store.profiles.update(v2, audit('profile.change', p.id, 5)), true);
+    t.equal(await store.profiles.generation(), g0 + 3);
+    t.match(await store.profiles.get(p.id), { version: 2, settings: { server: 'vpn2.contoso.com' }, context: undefined });
+    t.same(await store.profiles.version(p.id, 1), { settings: p.settings, context: { cert: 'c1' } });
+    t.same(await store.profiles.version(p.id, 2), { settings: v2.settings, context: undefined });
+    t.equal(await store.profiles.version(p.id, 3), undefined);
+
+    t.equal(await store.profiles.assign({ profileId: p.id, targetType: 'user', targetId: 'oid-1', createdAt: at(6) }, audit('profile.assign', p.id, 6)), true);
+    t.equal(await store.profiles.assign({ profileId: p.id, targetType: 'user', targetId: 'oid-1', createdAt: at(7) }, audit('profile.assign', p.id, 7)), false, 'already assigned');
+    await store.profiles.assign({ profileId: p.id, targetType: 'all', targetId: '*', createdAt: at(8) }, audit('profile.assign', p.id, 8));
+    await store.profiles.assign({ profileId: p2.id, targetType: 'device', targetId: 'd1', createdAt: at(8) }, audit('profile.assign', p2.id, 8));
+    t.equal(await store.profiles.generation(), g0 + 6, 'each new assignment bumps');
+    t.same((await store.profiles.assignments(p.id)).map((a) => `${a.targetType}:${a.targetId}`), ['user:oid-1', 'all:*']);
+    t.equal(await store.profiles.unassign(p.id, 'all', '*', audit('profile.unassign', p.id, 9)), true);
+    t.equal(await store.profiles.unassign(p.id, 'all', '*', audit('profile.unassign', p.id, 9)), false);
+    t.equal(await store.profiles.generation(), g0 + 7);
+    t.equal((await store.profiles.allAssignments()).length, 2);
+
+    t.equal(await store.profiles.delete(p.id, at(10), audit('profile.delete', p.id, 10)), true);
+    t.equal(await store.profiles.delete(p.id, at(11), audit('profile.delete', p.id, 11)), false);
+    t.equal(await store.profiles.update({ ...v2, version: 3 }, audit('profile.change', p.id, 12)), false, 'a deleted profile does not change');
+    t.equal(await store.profiles.generation(), g0 + 8);
+    t.match(await store.profiles.get(p.id), { deletedAt: at(10) });
+    t.same((await store.profiles.list()).map((x) => x.id), [p2.id]);
+    t.same(await store.profiles.assignments(p.id), []);
+    t.same((await store.profiles.allAssignments()).map((a) => a.profileId), [p2.id]);
+    t.ok(await store.profiles.version(p.id, 2), 'versions of deleted profiles stay readable');
+    t.same(
+      (await store.audit.list({ limit: 20 })).map((e) => e.action).reverse(),
+      ['profile.create', 'profile.create', 'profile.change', 'profile.assign', 'profile.assign', 'profile.assign', 'profile.unassign', 'profile.delete'],
+      'one audit entry per change, none for refused ones',
+    );
+  });
+
+  withStore('groups and members', async (t, store) => {
+    const g0 = await store.profiles.generation();
+    const ga = { id: uuid(), name: 'b-team', kind: 'user' as const, createdAt: at(0) };
+    const gb = { id: uuid(), name: 'A-team', kind: 'device' as const, createdAt: at(1) };
+    t.equal(await store.groups.create(ga, audit('group.create', ga.id)), true);
+    t.equal(await store.groups.create({ ...ga, id: uuid() }, audit('group.create', 'x')), false, 'names are unique');
+    await store.groups.create(gb, audit('group.create', gb.id));
+    t.equal(await store.profiles.generation(), g0, 'an empty group changes nothing');
+    t.same(await store.groups.get(ga.id), ga);
+    t.same((await store.groups.list()).map((g) => g.name), ['A-team', 'b-team']);
+    t.equal(await store.groups.addMembers(ga.id, ['oid-2', 'oid-1', 'oid-1']), 2);
+    t.equal(await store.groups.addMembers(ga.id, ['oid-1']), 0);
+    t.equal(await store.profiles.generation(), g0 + 1);
+    await store.groups.addMembers(gb.id, ['dev-1']);
+    t.same(await store.groups.members(ga.id), ['oid-1', 'oid-2']);
+    t.equal(await store.groups.removeMember(ga.id, 'oid-1'), true);
+    t.equal(await store.groups.removeMember(ga.id, 'oid-1'), false);
+    t.same(
+      (await store.groups.allMembers()).map((m) => `${m.groupId === ga.id ? 'a' : 'b'}:${m.member}`).sort(),
+      ['a:oid-2', 'b:dev-1'],
+    );
+    const p = profile();
+    await store.profiles.create(p, audit('profile.create', p.id));
+    await store.profiles.assign({ profileId: p.id, targetType: 'group', targetId: ga.id, createdAt: at(2) }, audit('profile.assign', p.id));
+    const g1 = await store.profiles.generation();
+    t.equal(await store.groups.delete(ga.id, audit('group.delete', ga.id)), true);
+    t.equal(await store.groups.delete(ga.id, audit('group.delete', ga.id)), false);
+    t.equal(await store.profiles.generation(), g1 + 1);
+    t.equal(await store.groups.get(ga.id), undefined);
+    t.same(await store.profiles.assignments(p.id), [], 'its assignments go with it');
+    t.same((await store.groups.allMembers()).map((m) => m.member), ['dev-1'], 'and its members');
+  });
+
+  withStore('profile deliveries: put, per device, summary, list, session turn writes and drops', async (t, store) => {
+    const d = await enrolled(store);
+    const e = await enrolled(store);
+    const p = profile({ version: 3 });
+    const q = profile();
+    for (const x of [p, q]) await store.profiles.create(x, audit('profile.create', x.id));
+    await store.deliveries.put([
+      delivery(d.id, p.id, { userKey: 'oid-b', status: 'verified', version: 3, appliedVersion: 3, updatedAt: at(1) }),
+      delivery(d.id, p.id, { userKey: 'oid-a', status: 'failed', version: 2, detail: '500 ./User/X', updatedAt: at(2) }),
+      delivery(d.id, q.id, { userKey: '', status: 'held', hold: 'no-user', detail: 'no user', updatedAt: at(3) }),
+      delivery(e.id, p.id, { status: 'removed', version: 1, updatedAt: at(4) }),
+      delivery(e.id, p.id, { status: 'held', version: 1, hold: 'dependency', batch: 'bb', upn: 'x@c', updatedAt: at(5) }),
+    ]);
+    const rows = await store.deliveries.forDevice(d.id);
+    t.same(rows.map((r) => `${r.userKey}/${r.profileId === p.id ? 'p' : 'q'}`), ['/q', 'oid-a/p', 'oid-b/p'], 'by user, then profile');
+    t.same(rows[0], { devicePk: d.id, userKey: '', upn: undefined, profileId: q.id, version: 1, appliedVersion: undefined, status: 'held', detail: 'no user', hold: 'no-user', batch: undefined, updatedAt: at(3) });
+    t.match((await store.deliveries.forDevice(e.id))[0], { status: 'held', hold: 'dependency', batch: 'bb', upn: 'x@c' }, 'the last write of a key wins');
+    t.same(await store.deliveries.summary(p.id, 3), { counts: { verified: 1, failed: 1, held: 1 }, outdated: 2 });
+    t.same((await store.deliveries.list(p.id, { limit: 10, offset: 0 })).map((r) => r.updatedAt), [at(5), at(2), at(1)], 'newest first');
+    t.same((await store.deliveries.list(p.id, { status: 'failed', limit: 10, offset: 0 })).map((r) => r.userKey), ['oid-a']);
+    t.same((await store.deliveries.list(p.id, { limit: 1, offset: 1 })).map((r) => r.updatedAt), [at(2)]);
+
+    await store.management.commitTurn(
+      turn(d.id, 'S1', {
+        deliveries: [delivery(d.id, p.id, { userKey: 'oid-a', status: 'pending', version: 3, batch: 'n1', updatedAt: at(10) })],
+        dropDeliveries: [{ userKey: '', profileId: q.id }],
+      }),
+    );
+    t.same((await store.deliveries.forDevice(d.id)).map((r) => `${r.userKey}:${r.status}`), ['oid-a:pending', 'oid-b:verified']);
+    await store.deliveries.put([]);
+  });
+}
