@@ -2,6 +2,7 @@
 // Device paths: short text. Never a stack trace.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../service/errors.js';
+import { StoreConflictError } from '../store/errors.js';
 
 interface ValidationItem {
   instancePath?: string;
@@ -40,6 +41,13 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     status = 413;
     code = 'too_large';
     message = 'request body too large';
+  } else if (err instanceof StoreConflictError) {
+    // Another replica served a concurrent message of the same session first: try again.
+    status = 503;
+    code = 'busy';
+    message = 'a concurrent request of this session was served first; retry';
+    reply.header('retry-after', String(err.retryAfterSeconds));
+    request.log.info({ reason: err.message }, 'store conflict');
   } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     status = err.statusCode;
     code = (err.code ?? 'bad_request').toLowerCase();

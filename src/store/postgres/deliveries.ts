@@ -67,5 +67,10 @@ export function postgresDeliveries(db: Db): DeliveryStore {
       if (!rows.length) return;
       await db.tx((c) => writeDeliveries(c, rows));
     },
+    async statusCounts() {
+      const out: Record<string, number> = {};
+      for (const r of await db.q('SELECT status, COUNT(*) AS n FROM profile_deliveries GROUP BY status', [])) out[String(r.status)] = Number(r.n);
+      return out;
+    },
   };
 }

@@ -12,10 +12,11 @@
 import type { CommandRecord, CommandStore, DmSessionState, ManagementStore, SessionTurn, TraceStore } from '../types.js';
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
+import { StoreConflictError } from '../errors.js';
 import { commandFromRow, jsonOrNull, n, opt } from './rows.js';
 
 /** Another replica sent (some of) these commands in a concurrent session: the turn is not committed. */
-export class CommandClaimConflict extends Error {
+export class CommandClaimConflict extends StoreConflictError {
   constructor(ids: string[]) {
     super(`commands already claimed by a concurrent session: ${ids.join(', ')}`);
     this.name = 'CommandClaimConflict';
@@ -296,6 +297,11 @@ export function postgresManagement(db: Db): {
       },
       async countQueued(devicePk) {
         return Number((await db.q(`SELECT COUNT(*) AS n FROM commands WHERE device_pk = $1 AND state IN ('queued', 'held', 'sent')`, [devicePk]))[0].n);
+      },
+      async stateCounts() {
+        const out: Record<string, number> = { queued: 0, held: 0, sent: 0 };
+        for (const r of await db.q(`SELECT state, COUNT(*) AS n FROM commands WHERE state IN ('queued', 'held', 'sent') GROUP BY state`, [])) out[String(r.state)] = Number(r.n);
+        return out;
       },
     },
     traces: {
