@@ -19,12 +19,37 @@ export async function hashPassword(password: string): Promise<string> {
 // A fixed hash to burn the same time when the username does not exist.
 let dummy: Promise<string> | undefined;
 
+/**
+ * Passwords verified in the last VERIFIED_TTL_MS: a device enrolling with an account sends the
+ * same credentials to GetPolicies and then to RequestSecurityToken seconds apart, and scrypt is
+ * deliberately expensive (~0.1 s of CPU). Keyed by an HMAC under a per-process random key of
+ * (stored hash, password): a changed password or a deleted account never matches, and nothing
+ * here outlives the process. Only successes are remembered.
+ */
+const VERIFIED_TTL_MS = 120_000;
+const VERIFIED_MAX = 10_000;
+const verifiedKey = crypto.randomBytes(32);
+const verified = new Map<string, number>();
+const verifiedId = (password: string, stored: string) => crypto.createHmac('sha256', verifiedKey).update(stored).update('\0').update(password).digest('base64');
+
 export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
   if (!stored) {
     dummy ??= hashPassword('fenestra-dummy-password');
-    await verifyPassword(password, await dummy);
+    await verifyScrypt(password, await dummy);
     return false;
   }
+  const id = verifiedId(password, stored);
+  const until = verified.get(id);
+  if (until !== undefined && until > Date.now()) return true;
+  const ok = await verifyScrypt(password, stored);
+  if (ok) {
+    if (verified.size >= VERIFIED_MAX) verified.clear();
+    verified.set(id, Date.now() + VERIFIED_TTL_MS);
+  }
+  return ok;
+}
+
+async function verifyScrypt(password: string, stored: string): Promise<boolean> {
   const parts = stored.split('$');
   if (parts.length !== 6 || parts[0] !== 'scrypt') return false;
   const [, n, r, p, saltB64, hashB64] = parts;
