@@ -1,7 +1,7 @@
 // The only place that listens: HTTPS with a client certificate requested (never required —
 // devices present theirs for renewal and management; browsers and new devices have none),
 // timeouts, and graceful close.
-import { X509Certificate } from 'node:crypto';
+import crypto, { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
@@ -14,6 +14,18 @@ import { loggerOptions } from './log.js';
 import { scheduleMaintenance } from './service/maintenance.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
+
+/**
+ * TLS session-ticket keys: derived from the server secret and the UTC day, so every worker and
+ * replica (they share the secret) resumes every other's sessions, and the key changes daily.
+ * Windows resumes its TLS session between OMA-DM sessions (SChannel keeps a session cache for
+ * hours): a resumed handshake spares the RSA signature and the certificate chain work of a full
+ * one. The client certificate is part of the resumed session and is still checked per request.
+ */
+export function ticketKeysFor(secret: Buffer, at: Date): Buffer {
+  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), `fenestra:tls-tickets:${at.toISOString().slice(0, 10)}`, 48));
+}
+const TICKET_LIFETIME_S = 12 * 3600;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -57,6 +69,8 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
         // Acceptable client-certificate issuers: only our CA, so Windows offers the MDM certificate and nothing else.
         ca: [materials.ca.certPem],
         minVersion: 'TLSv1.2',
+        ticketKeys: ticketKeysFor(materials.secretKey, new Date()),
+        sessionTimeout: TICKET_LIFETIME_S,
       },
   });
   // The admin API and /metrics on their own listener: no client-certificate request, so a
@@ -78,6 +92,15 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
   };
   const main = url(app);
   const stopMaintenance = opts.maintenance === false ? () => undefined : scheduleMaintenance(store, log);
+  // New ticket keys at each UTC midnight (checked hourly: timers drift, clocks jump).
+  let ticketDay = new Date().toISOString().slice(0, 10);
+  const ticketTimer = setInterval(() => {
+    const now = new Date();
+    if (now.toISOString().slice(0, 10) === ticketDay) return;
+    ticketDay = now.toISOString().slice(0, 10);
+    (app.server as unknown as { setTicketKeys(k: Buffer): void }).setTicketKeys(ticketKeysFor(materials.secretKey, now));
+  }, 3600_000);
+  ticketTimer.unref();
   let closed = false;
   return {
     app,
@@ -94,6 +117,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
       if (closed) return;
       closed = true;
       stopMaintenance();
+      clearInterval(ticketTimer);
       await Promise.all([app.close(), adminApp?.close()]);
       await store.close();
     },

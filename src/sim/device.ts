@@ -63,6 +63,11 @@ export interface SimDeviceOptions {
   timeoutMs?: number;
   /** Open a new TLS connection for every message (each may land on another server replica). */
   connectionPerMessage?: boolean;
+  /**
+   * Resume the TLS session of the previous management connection (as Windows' SChannel does
+   * with its session cache) while the client certificate is the same. Default true.
+   */
+  tlsResumption?: boolean;
 }
 
 /** A failure of one enrollment step, with the server's fault when there was one. */
@@ -158,6 +163,10 @@ export class SimDevice {
   sessions = 0;
   private signedIn: SignedIn = null;
   private readonly o: SimDeviceOptions;
+  /** Management requests, and how many of them ran on a resumed TLS session. */
+  readonly tlsStats = { requests: 0, resumed: 0 };
+  /** The last management TLS session, and the client certificate it was made with. */
+  private tlsSession?: { cert: string; session: Buffer };
 
   /** Like the constructor, but generates the RSA key off the event loop (for fleets). */
   static async create(o: SimDeviceOptions): Promise<SimDevice> {
@@ -411,6 +420,7 @@ export class SimDevice {
     const url = new URL(e.managementUrl);
     if (o.mode) url.searchParams.set('mode', o.mode);
     const agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    const resume = this.o.tlsResumption !== false && !digestMode;
     const keyPem = digestMode ? undefined : (this.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     try {
       const t = await runDmSession(
@@ -440,7 +450,10 @@ export class SimDevice {
             agent: this.o.connectionPerMessage ? undefined : agent,
             connectTo: this.o.connectTo,
             timeoutMs: this.o.timeoutMs,
+            ...(resume ? { session: this.tlsSession?.cert === e.certificatePem ? this.tlsSession.session : undefined, onSession: (s: Buffer) => (this.tlsSession = { cert: e.certificatePem, session: s }) } : {}),
           });
+          this.tlsStats.requests++;
+          if (r.tlsResumed) this.tlsStats.resumed++;
           return { status: r.status, body: r.body, contentType: String(r.headers['content-type'] ?? '') };
         },
       );

@@ -7,6 +7,8 @@ export interface HttpsResponse {
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
   text(): string;
+  /** The TLS connection resumed an earlier session. */
+  tlsResumed: boolean;
 }
 
 export interface HttpsOptions {
@@ -22,6 +24,10 @@ export interface HttpsOptions {
   /** Connect here instead of the URL's host (the URL's host is still sent as SNI and Host). */
   connectTo?: { host: string; port: number };
   timeoutMs?: number;
+  /** A TLS session to resume (from onSession of an earlier connection with the same client certificate). */
+  session?: Buffer;
+  /** Receives the TLS session (ticket) the server hands out, for resumption later. */
+  onSession?: (session: Buffer) => void;
 }
 
 export function httpsRequest(url: string, opts: HttpsOptions = {}): Promise<HttpsResponse> {
@@ -43,17 +49,23 @@ export function httpsRequest(url: string, opts: HttpsOptions = {}): Promise<Http
         key: opts.key,
         agent: opts.agent ?? false,
         timeout: opts.timeoutMs ?? 30_000,
+        ...(opts.session ? { session: opts.session } : {}),
       },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const buf = Buffer.concat(chunks);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: () => buf.toString('utf8') });
+          const tlsResumed = (res.socket as unknown as { isSessionReused?: () => boolean }).isSessionReused?.() === true;
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: () => buf.toString('utf8'), tlsResumed });
         });
         res.on('error', reject);
       },
     );
+    if (opts.onSession) {
+      const cb = opts.onSession;
+      req.on('socket', (s) => s.on('session', (session: Buffer) => cb(session)));
+    }
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.end(body);

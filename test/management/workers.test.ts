@@ -54,6 +54,9 @@ t.test('two workers share the listener and the sessions', async (t) => {
   }
   const sessions = await Promise.all(devices.map((d) => d.checkin()));
   t.ok(sessions.every((r) => r.outcome === 'complete'));
+  // Every message came on a new connection, to either worker: after each device's first full
+  // handshake they resume the TLS session — the workers share the ticket keys.
+  for (const d of devices) t.equal(d.tlsStats.resumed, d.tlsStats.requests - 1, `${d.deviceId}: ${d.tlsStats.resumed}/${d.tlsStats.requests} connections resumed`);
   // /metrics from either worker: the primary merges both registries.
   const m = await httpsRequest(`${url}/metrics`, { ...base, ca: ca(), headers: { authorization: `Bearer ${token}` } });
   t.equal(m.status, 200, m.text());
