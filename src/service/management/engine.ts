@@ -155,7 +155,8 @@ export class SessionEngine {
     ctx.answered = commandsById;
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
     await this.resolveUser(ctx, req.mode);
-    if (Object.keys(ctx.inventory).length || ctx.inventoryComplete) {
+    // Devices repeat their DevInfo in every package 1: write it only when a value changed.
+    if (ctx.inventoryComplete || Object.keys(ctx.inventory).some((k) => device.inventory?.[k] !== ctx.inventory[k])) {
       turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
     }
     // Drop the bookkeeping of answered messages; unanswered commands are requeued at the next session.
