@@ -186,9 +186,9 @@ export class CertificateAuthority {
     }
     const now = (req.now ?? new Date()).getTime();
     if (Number.isNaN(now)) throw new PkiError('invalid-input', 'now is not a valid date');
-    // One structural read of the SPKI (DER-strict, so it embeds byte-exact): key type and key bits.
+    // One structural read of the SPKI (DER-strict, so it embeds byte-exact): key type and key bits for the SKI.
     const { keyType, subjectPublicKey } = readSpki(req.publicKeySpkiDer);
-    // The checks and order of signCertificate + buildCertificate, then the template (same bytes).
+    // The checks of signCertificate + buildCertificate, in their order; then the template (same bytes).
     const notBefore = toWholeSeconds(new Date(now - skew * MINUTE_MS), 'up');
     const wanted = toWholeSeconds(new Date(now + days * DAY_MS));
     const notAfter = wanted.getTime() > this.notAfter.getTime() ? this.notAfter : wanted;
@@ -198,28 +198,16 @@ export class CertificateAuthority {
     checkDate(notBefore, 'notBefore');
     checkDate(notAfter, 'notAfter');
     if (req.subjectCn.includes('\0')) throw new PkiError('invalid-input', 'name attributes must not contain NUL');
-    const cert = {
-      ...buildClientCertificate(this.#clientTemplate, {
-        serial: randomSerial(),
-        notBefore,
-        notAfter,
-        subjectCn: req.subjectCn,
-        publicKeySpkiDer: req.publicKeySpkiDer,
-        keyType,
-        subjectPublicKey,
-      }),
+    const cert = buildClientCertificate(this.#clientTemplate, {
+      serial: randomSerial(),
       notBefore,
       notAfter,
-    };
-    return {
-      der: cert.der,
-      pem: cert.pem,
-      serialHex: cert.serialHex,
-      thumbprint: cert.thumbprint,
-      notBefore: cert.notBefore,
-      notAfter: cert.notAfter,
       subjectCn: req.subjectCn,
-    };
+      publicKeySpkiDer: req.publicKeySpkiDer,
+      keyType,
+      subjectPublicKey,
+    });
+    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore, notAfter, subjectCn: req.subjectCn };
   }
 
   /** True iff `certDer` is a certificate naming us as issuer whose signature verifies with our key. */
