@@ -32,6 +32,7 @@ import { startServer } from '../src/server.js';
 import { newCommand } from '../src/service/management/commands.js';
 import { httpsRequest } from '../src/sim/https-client.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
+import { OneServerAgent } from './agent.js';
 import { fmt, summarize } from './stats.js';
 
 const HOST = 'mdm.bench.test';
@@ -237,7 +238,7 @@ async function main(): Promise<void> {
   const caPem = fs.readFileSync(path.join(dir, 'certs', 'ca.pem'), 'utf8');
   const base = { ca: caPem, connectTo: { host: '127.0.0.1', port } };
   const post = (d: Dev, body: string, p: number, keepAlive: boolean) => {
-    if (keepAlive && !d.agent) d.agent = new https.Agent({ keepAlive: true, maxSockets: 1 });
+    if (keepAlive && !d.agent) d.agent = new OneServerAgent({ keepAlive: true, maxSockets: 1 });
     return httpsRequest(`https://${HOST}${M}`, {
       ...base,
       connectTo: { host: '127.0.0.1', port: p },

@@ -25,6 +25,7 @@ import { startServer } from '../src/server.js';
 import { httpsRequest } from '../src/sim/https-client.js';
 import { discoverMessage, getPoliciesMessage, rstMessage } from '../src/sim/enroll-messages.js';
 import { startFakeEntra } from '../test/helpers/entra.js';
+import { OneServerAgent } from './agent.js';
 import { fmt, opsPerSecond, summarize } from './stats.js';
 
 const HOST = 'enterpriseenrollment.bench.test';
@@ -126,12 +127,12 @@ async function main(): Promise<void> {
 
   type Mode = 'keepalive' | 'per-enrollment' | 'per-request';
   async function measure(mode: Mode, jobs: Job[]) {
-    const shared = mode === 'keepalive' ? new https.Agent({ keepAlive: true, maxSockets: concurrency }) : undefined;
+    const shared = mode === 'keepalive' ? new OneServerAgent({ keepAlive: true, maxSockets: concurrency }) : undefined;
     let errors = 0;
     const latencies: number[] = [];
     async function enrollOne(j: Job): Promise<void> {
       // per-enrollment: one new TLS connection carries the device's three requests (WinHTTP keep-alive).
-      const agent = mode === 'per-enrollment' ? new https.Agent({ keepAlive: true, maxSockets: 1 }) : shared;
+      const agent = mode === 'per-enrollment' ? new OneServerAgent({ keepAlive: true, maxSockets: 1 }) : shared;
       const req = (p: string, body: string) =>
         httpsRequest(url(p), { ...base, method: 'POST', body, agent, headers: { 'content-type': 'application/soap+xml; charset=utf-8' } });
       const t0 = performance.now();

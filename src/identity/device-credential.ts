@@ -56,6 +56,21 @@ function analyse(der: Buffer, ca: CertificateAuthority, sha256: Buffer): Verdict
   return verdict('ours', notBefore, notAfter);
 }
 
+/**
+ * Digests of DER buffers seen before, by buffer object: a kept-alive connection hands the same
+ * Buffer (cached per TLS socket) to every request, so its SHA-1 and SHA-256 are computed once.
+ * A private copy is kept and compared, so a buffer changed in place is digested afresh.
+ */
+const digests = new WeakMap<Buffer, { copy: Buffer; thumbprint: string; sha256: Buffer }>();
+
+function digestsOf(der: Buffer): { thumbprint: string; sha256: Buffer } {
+  const known = digests.get(der);
+  if (known && known.copy.equals(der)) return known;
+  const d = { copy: Buffer.from(der), thumbprint: sha1Thumbprint(der), sha256: createHash('sha256').update(der).digest() };
+  digests.set(der, d);
+  return d;
+}
+
 /** Device certificate checks against one CA, with a bounded LRU of verdicts. */
 export class DeviceCertificateVerifier {
   readonly ca: CertificateAuthority;
@@ -88,8 +103,7 @@ export class DeviceCertificateVerifier {
     if (!Buffer.isBuffer(der) || der.length === 0 || der.length > MAX_DEVICE_CERT_BYTES) {
       return { ok: false, reason: 'malformed' };
     }
-    const thumbprint = sha1Thumbprint(der);
-    const sha256 = createHash('sha256').update(der).digest();
+    const { thumbprint, sha256 } = digestsOf(der);
     let v = this.#cache.get(thumbprint);
     if (v && v.sha256.equals(sha256)) {
       this.#cache.delete(thumbprint); // refresh recency

@@ -20,7 +20,6 @@ import {
   createRemoteJWKSet,
   createLocalJWKSet,
   customFetch,
-  jwtVerify,
   errors as joseErrors,
   type JWTPayload,
   type JWTVerifyGetKey,
@@ -28,6 +27,7 @@ import {
   type JWSHeaderParameters,
   type FlattenedJWSInput,
 } from 'jose';
+import { verifyRs256Jwt } from './jwt-rs256.js';
 
 export type EntraCloud = 'standard' | 'gcc-high';
 
@@ -309,14 +309,13 @@ export class EntraValidator {
     }
     let payload: JWTPayload;
     try {
-      const verified = await jwtVerify(compactJwt, this.resolverFor(tenant), {
-        algorithms: ['RS256'],
+      // jwtVerify's semantics (RS256 only), with the signature checked natively.
+      payload = await verifyRs256Jwt(compactJwt, this.resolverFor(tenant), {
         issuer: tokenVersion === 'v2' ? issuers.v2 : issuers.v1,
         audience,
         clockTolerance: this.skew,
         requiredClaims: ['exp'],
       });
-      payload = verified.payload;
     } catch (err) {
       throw mapJoseError(err);
     }

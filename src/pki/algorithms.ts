@@ -109,11 +109,62 @@ const EC_CURVE_BITS: Readonly<Record<string, number>> = {
   secp521r1: 521,
 };
 
-/** Parses SubjectPublicKeyInfo DER natively; PkiError('malformed' | 'unsupported-key') if unusable. */
+// DER of AlgorithmIdentifier { rsaEncryption, NULL }: the only form RSA SubjectPublicKeyInfos take.
+const RSA_ALGORITHM_ID = Buffer.from('300d06092a864886f70d0101010500', 'hex');
+
+/** Header length of the DER TLV at `off` if its length is definite and ends exactly at `end`; else -1. */
+function tlvHeaderSpanning(der: Buffer, off: number, end: number): number {
+  if (end - off < 2) return -1;
+  const lb = der[off + 1];
+  let len: number;
+  let hdr: number;
+  if (lb < 0x80) {
+    len = lb;
+    hdr = 2;
+  } else if (lb === 0x81 && end - off >= 3 && der[off + 2] >= 0x80) {
+    len = der[off + 2];
+    hdr = 3;
+  } else if (lb === 0x82 && end - off >= 4 && der[off + 2] !== 0) {
+    len = der.readUInt16BE(off + 2);
+    hdr = 4;
+  } else {
+    return -1;
+  }
+  return off + hdr + len === end ? hdr : -1;
+}
+
+/**
+ * The RSAPublicKey (PKCS#1) inside an RSA SubjectPublicKeyInfo, or undefined if `spkiDer` is not
+ * exactly SEQUENCE { {rsaEncryption, NULL}, BIT STRING (0 unused bits) { SEQUENCE ... } } in DER.
+ */
+function rsaPublicKeyOf(spkiDer: Buffer): Buffer | undefined {
+  if (spkiDer[0] !== 0x30) return undefined;
+  const outer = tlvHeaderSpanning(spkiDer, 0, spkiDer.length);
+  if (outer < 0) return undefined;
+  const alg = outer;
+  if (!spkiDer.subarray(alg, alg + RSA_ALGORITHM_ID.length).equals(RSA_ALGORITHM_ID)) return undefined;
+  const bits = alg + RSA_ALGORITHM_ID.length;
+  if (spkiDer[bits] !== 0x03) return undefined;
+  const bitsHdr = tlvHeaderSpanning(spkiDer, bits, spkiDer.length);
+  if (bitsHdr < 0 || spkiDer[bits + bitsHdr] !== 0x00) return undefined;
+  const key = bits + bitsHdr + 1;
+  if (spkiDer[key] !== 0x30 || tlvHeaderSpanning(spkiDer, key, spkiDer.length) < 0) return undefined;
+  return spkiDer.subarray(key);
+}
+
+/**
+ * Parses SubjectPublicKeyInfo DER natively; PkiError('malformed' | 'unsupported-key') if unusable.
+ * An RSA key in the usual DER form is imported from its PKCS#1 part: OpenSSL 3's SPKI decoder
+ * tries every key format in turn and costs ~25x more for the same key. Anything else takes
+ * the general SPKI decoder.
+ */
 export function publicKeyFromSpki(spkiDer: Buffer): crypto.KeyObject {
   let key: crypto.KeyObject;
   try {
-    key = crypto.createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+    const rsa = rsaPublicKeyOf(spkiDer);
+    key = rsa
+      ? crypto.createPublicKey({ key: rsa, format: 'der', type: 'pkcs1' })
+      : crypto.createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
   } catch (e) {
     throw new PkiError('malformed', `cannot parse public key: ${(e as Error).message}`, { cause: e });
   }

@@ -1,7 +1,8 @@
 /** The certificate authority: CA generation, client certificate issuance, dev TLS certificates. */
 import * as crypto from 'node:crypto';
 import { keyTypeOf } from './algorithms.js';
-import { type BuiltCertificate, type CertificateSpec, buildCertificate, toWholeSeconds } from './certificate.js';
+import { type BuiltCertificate, type CertificateSpec, buildCertificate, checkDate, randomSerial, toWholeSeconds } from './certificate.js';
+import { type ClientCertificateTemplate, buildClientCertificate, clientCertificateTemplate } from './client-certificate.js';
 import { readCertificateFields } from './certificate-fields.js';
 import { pemToDer, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
@@ -110,6 +111,7 @@ export class CertificateAuthority {
   readonly #key: crypto.KeyObject;
   readonly #subjectDer: Buffer;
   readonly #keyId: Buffer;
+  readonly #clientTemplate: ClientCertificateTemplate;
 
   private constructor(x509: crypto.X509Certificate, key: crypto.KeyObject) {
     this.x509 = x509;
@@ -123,6 +125,7 @@ export class CertificateAuthority {
     // AKI of issued certificates = our SKI (or, if the CA cert has none, the RFC 5280 method-1 id).
     this.#keyId = fields.subjectKeyId ?? keyIdentifierFromSpki(fields.spkiDer);
     this.notAfter = new Date(x509.validTo);
+    this.#clientTemplate = clientCertificateTemplate(this.#subjectDer, this.#keyId, key);
   }
 
   /** Loads CA certificate + private key (any PEM the node:crypto accepts). PkiError if they do not fit. */
@@ -183,28 +186,28 @@ export class CertificateAuthority {
     }
     const now = (req.now ?? new Date()).getTime();
     if (Number.isNaN(now)) throw new PkiError('invalid-input', 'now is not a valid date');
-    const { keyType } = readSpki(req.publicKeySpkiDer);
-    const cert = this.signCertificate({
-      subject: { commonName: req.subjectCn },
-      notBefore: toWholeSeconds(new Date(now - skew * MINUTE_MS), 'up'),
-      notAfter: toWholeSeconds(new Date(now + days * DAY_MS)),
-      publicKeySpkiDer: req.publicKeySpkiDer,
-      extensions: {
-        isCa: false,
-        keyUsage: keyType === 'rsa' ? ['digitalSignature', 'keyEncipherment'] : ['digitalSignature'],
-        extKeyUsage: ['clientAuth'],
-        subjectKeyId: true,
-      },
-    });
-    return {
-      der: cert.der,
-      pem: cert.pem,
-      serialHex: cert.serialHex,
-      thumbprint: cert.thumbprint,
-      notBefore: cert.notBefore,
-      notAfter: cert.notAfter,
+    // One structural read of the SPKI (DER-strict, so it embeds byte-exact): key type and key bits for the SKI.
+    const { keyType, subjectPublicKey } = readSpki(req.publicKeySpkiDer);
+    // The checks of signCertificate + buildCertificate, in their order; then the template (same bytes).
+    const notBefore = toWholeSeconds(new Date(now - skew * MINUTE_MS), 'up');
+    const wanted = toWholeSeconds(new Date(now + days * DAY_MS));
+    const notAfter = wanted.getTime() > this.notAfter.getTime() ? this.notAfter : wanted;
+    if (notAfter.getTime() <= notBefore.getTime()) {
+      throw new PkiError('ca-expired', `CA certificate expires ${this.notAfter.toISOString()}; cannot issue`);
+    }
+    checkDate(notBefore, 'notBefore');
+    checkDate(notAfter, 'notAfter');
+    if (req.subjectCn.includes('\0')) throw new PkiError('invalid-input', 'name attributes must not contain NUL');
+    const cert = buildClientCertificate(this.#clientTemplate, {
+      serial: randomSerial(),
+      notBefore,
+      notAfter,
       subjectCn: req.subjectCn,
-    };
+      publicKeySpkiDer: req.publicKeySpkiDer,
+      keyType,
+      subjectPublicKey,
+    });
+    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore, notAfter, subjectCn: req.subjectCn };
   }
 
   /** True iff `certDer` is a certificate naming us as issuer whose signature verifies with our key. */

@@ -62,7 +62,8 @@ export function toWholeSeconds(d: Date, round: 'down' | 'up' = 'down'): Date {
   return new Date(s * 1000);
 }
 
-function checkDate(d: Date, what: string): void {
+/** A valid date with a year certificates can carry (1950..9999). */
+export function checkDate(d: Date, what: string): void {
   if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new PkiError('invalid-input', `${what} is not a valid date`);
   const y = d.getUTCFullYear();
   if (y < 1950 || y > 9999) throw new PkiError('invalid-input', `${what} year ${y} out of range`);

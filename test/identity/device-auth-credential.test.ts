@@ -164,3 +164,17 @@ t.test('verdict cache: one signature check per certificate, bounded LRU, per CA'
   t.throws(() => new DeviceCertificateVerifier(localCa, { maxEntries: -1 }), TypeError);
   t.throws(() => new DeviceCertificateVerifier(localCa, { maxEntries: 1.5 }), TypeError);
 });
+
+t.test('one Buffer changed in place is judged by its new contents', async (t) => {
+  const mine = ca.issueClientCertificate({ subjectCn: 'DEVICE-2', publicKeySpkiDer: spki(), validityDays: 30 });
+  const buf = Buffer.from(mine.der);
+  t.same(checkDeviceCertificate(buf, ca, now), { ok: true, thumbprint: mine.thumbprint });
+  t.same(checkDeviceCertificate(buf, ca, now), { ok: true, thumbprint: mine.thumbprint }, 'again (digests remembered)');
+  buf[buf.length - 1] ^= 1;
+  t.same(checkDeviceCertificate(buf, ca, now), { ok: false, reason: 'not_ours' }, 'signature byte flipped in place');
+  buf[buf.length - 1] ^= 1;
+  t.same(checkDeviceCertificate(buf, ca, now), { ok: true, thumbprint: mine.thumbprint }, 'flipped back');
+  const serialAt = buf.indexOf(Buffer.from(mine.serialHex.slice(0, 8), 'hex'));
+  buf[serialAt] ^= 1;
+  t.same(checkDeviceCertificate(buf, ca, now), { ok: false, reason: 'not_ours' }, 'serial byte flipped in place');
+});

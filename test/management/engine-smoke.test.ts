@@ -99,6 +99,15 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   const again = await post({ ...pkg1, hdr: { ...hdr('1'), sessionId: '8' } });
   const idle = parseSyncML(again.body);
   t.same(idle.body.map((c) => c.kind), ['Status', 'Status', 'Status', 'Status'], 'idle check-in: statuses only');
+  // DevInfo is repeated in every package 1; only a changed value is written.
+  const newModel = pkg1.body.map((c) =>
+    c.kind === 'Replace' ? { ...c, items: (c as ItemCommand).items.map((i) => (i.source === './DevInfo/Mod' ? { ...i, data: 'Laptop 10' } : i)) } : c,
+  );
+  const changed = await post({ ...pkg1, hdr: { ...hdr('1'), sessionId: '9' }, body: newModel });
+  t.equal(changed.status, 200);
+  const after = (await s.admin('GET', `/api/v1/devices/${deviceId}`)).json;
+  t.equal(after.inventory.model, 'Laptop 10', 'a changed DevInfo value is stored');
+  t.equal(after.inventory.osVersion, '10.0.22631.4460', 'the rest is kept');
 
   // Impersonation: this certificate presented with another DeviceID.
   const other = await post({ ...pkg1, hdr: { ...hdr('1'), sourceUri: 'SOMEONE-ELSE' } });

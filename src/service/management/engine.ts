@@ -170,7 +170,8 @@ export class SessionEngine {
       turn.deliveries = settled.updates;
       ctx.deliveryRows = settled.rows;
     }
-    if (Object.keys(ctx.inventory).length || ctx.inventoryComplete) {
+    // Devices repeat their DevInfo in every package 1: write it only when a value changed.
+    if (ctx.inventoryComplete || Object.keys(ctx.inventory).some((k) => device.inventory?.[k] !== ctx.inventory[k])) {
       turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
     }
     // Drop the bookkeeping of answered messages; unanswered commands are requeued at the next session.
