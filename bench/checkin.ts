@@ -120,6 +120,8 @@ interface Dev {
   key: string;
   session: number;
   agent?: https.Agent;
+  /** Its last TLS session (ticket), kept as Windows keeps it between sessions. */
+  tls?: Buffer;
 }
 
 function seed(dir: string, totalDevices: number, real: number): Dev[] {
@@ -237,7 +239,7 @@ async function main(): Promise<void> {
   const { port } = await started(srv);
   const caPem = fs.readFileSync(path.join(dir, 'certs', 'ca.pem'), 'utf8');
   const base = { ca: caPem, connectTo: { host: '127.0.0.1', port } };
-  const post = (d: Dev, body: string, p: number, keepAlive: boolean) => {
+  const post = (d: Dev, body: string, p: number, keepAlive: boolean, resume = false) => {
     if (keepAlive && !d.agent) d.agent = new OneServerAgent({ keepAlive: true, maxSockets: 1 });
     return httpsRequest(`https://${HOST}${M}`, {
       ...base,
@@ -248,6 +250,8 @@ async function main(): Promise<void> {
       key: d.key,
       agent: keepAlive ? d.agent : undefined,
       headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
+      session: resume ? d.tls : undefined,
+      onSession: (s) => (d.tls = s),
     });
   };
 
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
   };
 
   type Kind = 'idle' | 'five';
-  async function run(kind: Kind, keepAlive: boolean, p: number, proc: ReturnType<typeof child>, n: number, from = 0) {
+  async function run(kind: Kind, keepAlive: boolean, p: number, proc: ReturnType<typeof child>, n: number, from = 0, resume = false) {
     let next = 0;
     let errors = 0;
     let commands = 0;
@@ -284,14 +288,14 @@ async function main(): Promise<void> {
           const i = next++;
           const d = keepAlive ? pool[w] : pool[i % pool.length];
           const t = performance.now();
-          const r1 = await post(d, pkg1(d), p, keepAlive);
+          const r1 = await post(d, pkg1(d), p, keepAlive, resume);
           if (r1.status !== 200) errors++;
           else if (kind === 'five') {
             const reply = parseSyncML(r1.body);
             const sent = reply.body.filter((c) => c.kind !== 'Status').length;
             commands += sent;
             if (sent > 0) {
-              const r3 = await post(d, pkg3(d, reply), p, keepAlive);
+              const r3 = await post(d, pkg3(d, reply), p, keepAlive, resume);
               if (r3.status !== 200) errors++;
             }
           }
@@ -333,6 +337,8 @@ async function main(): Promise<void> {
   ]);
   queueFive(devs.slice(concurrency));
   results.push(['(b) 5 cmds, new mTLS   ', await run('five', false, port, srv, devs.length - concurrency, concurrency)]);
+  // As Windows polls: a new connection per session that resumes the device's TLS session.
+  results.push(['(a) idle, new mTLS resumed', await run('idle', false, port, srv, Math.min(sessions, devs.length), 0, true)]);
   srv.send({ cmd: 'stop' });
   await new Promise((r) => srv.once('exit', r));
 

@@ -52,11 +52,12 @@ export function httpsRequest(url: string, opts: HttpsOptions = {}): Promise<Http
         ...(opts.session ? { session: opts.session } : {}),
       },
       (res) => {
+        // Read now: the socket goes back to its agent (and res.socket to null) at the end.
+        const tlsResumed = (res.socket as unknown as { isSessionReused?: () => boolean } | null)?.isSessionReused?.() === true;
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const buf = Buffer.concat(chunks);
-          const tlsResumed = (res.socket as unknown as { isSessionReused?: () => boolean }).isSessionReused?.() === true;
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: buf, text: () => buf.toString('utf8'), tlsResumed });
         });
         res.on('error', reject);
