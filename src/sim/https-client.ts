@@ -30,6 +30,8 @@ export interface HttpsOptions {
   onSession?: (session: Buffer) => void;
 }
 
+const SESSION_LISTENER = Symbol('fenestra.sessionListener');
+
 export function httpsRequest(url: string, opts: HttpsOptions = {}): Promise<HttpsResponse> {
   const u = new URL(url);
   const body = opts.body === undefined ? undefined : Buffer.isBuffer(opts.body) ? opts.body : Buffer.from(opts.body);
@@ -65,7 +67,13 @@ export function httpsRequest(url: string, opts: HttpsOptions = {}): Promise<Http
     );
     if (opts.onSession) {
       const cb = opts.onSession;
-      req.on('socket', (s) => s.on('session', (session: Buffer) => cb(session)));
+      // Once per socket: a kept-alive socket carries many requests.
+      req.on('socket', (s) => {
+        const tagged = s as typeof s & { [SESSION_LISTENER]?: true };
+        if (tagged[SESSION_LISTENER]) return;
+        tagged[SESSION_LISTENER] = true;
+        s.on('session', (session: Buffer) => cb(session));
+      });
     }
     req.on('timeout', () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
