@@ -135,6 +135,8 @@ async function phase<T>(items: T[], fn: (x: T, i: number) => Promise<number>): P
   const lat: number[] = [];
   let errors = 0;
   const sum = (pids: number[]) => pids.reduce((a, p) => a + cpuMs(p), 0);
+  // PostgreSQL starts a backend per pooled connection: look again once the pools have filled.
+  if (dbPids.length) dbPids = postgresPids();
   const s0 = sum(serverPids);
   const d0 = sum(dbPids);
   const t0 = performance.now();
