@@ -54,7 +54,7 @@ async function serve(): Promise<void> {
       `\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${server.adminToken}\n\n`,
     );
   }
-  server.app.log.info({ address: server.address, publicUrl: cfg.publicUrl, store: server.store.kind, database: describeDatabase(cfg.database) }, 'fenestra listening');
+  server.app.log.info({ address: server.address, adminAddress: server.adminAddress, publicUrl: cfg.publicUrl, store: server.store.kind, database: describeDatabase(cfg.database) }, 'fenestra listening');
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
