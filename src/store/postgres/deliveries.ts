@@ -1,7 +1,7 @@
 // PostgreSQL: profile delivery rows, one per (device, user, profile).
 import type { DeliveryStore, ProfileDelivery } from '../types.js';
 import { type Db, type Sql } from './db.js';
-import { deliveryFromRow, n } from './rows.js';
+import { deliveryFromRow, n } from '../rows.js';
 
 /**
  * The upsert every writer of delivery rows uses (session turns, seeding), many rows per

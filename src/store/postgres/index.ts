@@ -7,7 +7,7 @@ import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';
 import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
-import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, n, tenantFromRow } from './rows.js';
+import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, n, tenantFromRow } from '../rows.js';
 
 /** `fn` changed a row (rowCount > 0) → its audit entry in the same transaction; false otherwise. */
 const audited = (db: Db, a: AuditEntry, fn: (c: Sql) => Promise<number | null>) =>

@@ -13,7 +13,7 @@ import type { CommandRecord, CommandStore, DmSessionState, ManagementStore, Sess
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';
-import { commandFromRow, jsonOrNull, n, opt } from './rows.js';
+import { commandFromRow, jsonOrNull, n, opt } from '../rows.js';
 
 /** Another replica sent (some of) these commands in a concurrent session: the turn is not committed. */
 export class CommandClaimConflict extends StoreConflictError {

@@ -1,18 +1,10 @@
 // PostgreSQL: profiles, groups and assignments. Every change that can alter what some device
 // should have bumps the generation in the same transaction as the change and its audit entry
 // (the generation row is locked by the bump, so concurrent changes serialise on it).
-import type { Assignment, AuditEntry, Group, GroupStore, ProfileRecord, ProfileStore } from '../types.js';
-import { type Db, type Row, type Sql } from './db.js';
+import type { AuditEntry, GroupStore, ProfileRecord, ProfileStore } from '../types.js';
+import { type Db, type Sql } from './db.js';
 import { appendAudit } from './audit.js';
-import { json, jsonOrNull, profileFromRow } from './rows.js';
-
-const groupFromRow = (r: Row): Group => ({ id: String(r.id), name: String(r.name), kind: r.kind as Group['kind'], createdAt: String(r.created_at) });
-const assignmentFromRow = (r: Row): Assignment => ({
-  profileId: String(r.profile_id),
-  targetType: r.target_type as Assignment['targetType'],
-  targetId: String(r.target_id),
-  createdAt: String(r.created_at),
-});
+import { assignmentFromRow, groupFromRow, json, jsonOrNull, profileFromRow } from '../rows.js';
 
 const bump = (c: Sql) => c.query('UPDATE profile_generation SET gen = gen + 1 WHERE id = 1');
 const changed = async (p: Promise<{ rowCount: number | null }>) => ((await p).rowCount ?? 0) > 0;

@@ -1,23 +1,8 @@
 // SQLite: profile delivery rows, one per (device, user, profile).
 import type Database from 'better-sqlite3';
 import type { DeliveryStore, ProfileDelivery } from '../types.js';
+import { deliveryFromRow, opt, type Row } from '../rows.js';
 
-type Row = Record<string, unknown>;
-const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-
-export const deliveryFromRow = (r: Row): ProfileDelivery => ({
-  devicePk: String(r.device_pk),
-  userKey: String(r.user_key),
-  upn: opt(r.upn),
-  profileId: String(r.profile_id),
-  version: Number(r.version),
-  appliedVersion: r.applied_version === null || r.applied_version === undefined ? undefined : Number(r.applied_version),
-  status: r.status as ProfileDelivery['status'],
-  detail: opt(r.detail),
-  hold: opt(r.hold) as ProfileDelivery['hold'],
-  batch: opt(r.batch),
-  updatedAt: String(r.updated_at),
-});
 
 /** The upsert every writer of delivery rows uses (session turns, failures after retries, seeding). */
 export function deliveryWriter(db: Database.Database): (d: ProfileDelivery) => void {

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
+import { auditFromRow, certFromRow, deviceFromRow, tenantFromRow, type Row } from '../rows.js';
 import { sqliteManagement } from './management.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
@@ -15,8 +16,6 @@ import type {
   Tenant,
 } from '../types.js';
 
-type Row = Record<string, unknown>;
-const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
@@ -29,74 +28,6 @@ function migrate(db: Database.Database): void {
     })();
   }
 }
-
-const tenantFromRow = (r: Row): Tenant => ({
-  tenantId: String(r.tenant_id),
-  cloud: r.cloud as Tenant['cloud'],
-  audiences: JSON.parse(String(r.audiences)) as string[],
-  enrollmentUrl: opt(r.enrollment_url),
-  remediationUrl: opt(r.remediation_url),
-  createdAt: String(r.created_at),
-  updatedAt: String(r.updated_at),
-});
-
-const deviceFromRow = (r: Row): Device => ({
-  id: String(r.id),
-  deviceId: String(r.device_id),
-  hwDevId: opt(r.hw_dev_id),
-  entraDeviceId: opt(r.entra_device_id),
-  enrollmentType: r.enrollment_type as Device['enrollmentType'],
-  authMethod: r.auth_method as Device['authMethod'],
-  tenantId: opt(r.tenant_id),
-  userOid: opt(r.user_oid),
-  upn: opt(r.upn),
-  deviceName: opt(r.device_name),
-  osVersion: opt(r.os_version),
-  osEdition: opt(r.os_edition),
-  deviceType: opt(r.device_type),
-  state: r.state as Device['state'],
-  enrolledAt: String(r.enrolled_at),
-  updatedAt: String(r.updated_at),
-  termsAcceptedAt: opt(r.terms_accepted_at),
-  dmUsername: String(r.dm_username),
-  dmPasswordDigest: String(r.dm_password_digest),
-  dmServerName: String(r.dm_server_name),
-  dmServerDigest: String(r.dm_server_digest),
-  dmNonce: String(r.dm_nonce),
-  lastSeenAt: opt(r.last_seen_at),
-  currentUserOid: opt(r.current_user_oid),
-  currentUserUpn: opt(r.current_user_upn),
-  loginStatus: opt(r.login_status),
-  inventory: r.inventory ? (JSON.parse(String(r.inventory)) as Record<string, string>) : undefined,
-  inventoryAt: opt(r.inventory_at),
-  unenrolledAt: opt(r.unenrolled_at),
-  planMark: opt(r.plan_mark),
-});
-
-const certFromRow = (r: Row): IssuedCertificateRecord => ({
-  serial: String(r.serial),
-  devicePk: String(r.device_pk),
-  thumbprint: String(r.thumbprint),
-  subject: String(r.subject),
-  notBefore: String(r.not_before),
-  notAfter: String(r.not_after),
-  issuedAt: String(r.issued_at),
-  status: r.status as IssuedCertificateRecord['status'],
-  revokedAt: opt(r.revoked_at),
-  revocationReason: opt(r.revocation_reason),
-  derBase64: opt(r.der_base64),
-  replacesSerial: opt(r.replaces_serial),
-});
-
-const auditFromRow = (r: Row): AuditEntry => ({
-  id: Number(r.id),
-  at: String(r.at),
-  actor: String(r.actor),
-  action: String(r.action),
-  targetType: String(r.target_type),
-  targetId: String(r.target_id),
-  detail: r.detail ? (JSON.parse(String(r.detail)) as Record<string, unknown>) : undefined,
-});
 
 export function openSqliteStore(file: string): Store {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });

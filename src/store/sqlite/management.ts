@@ -8,39 +8,9 @@ import type {
   SessionTurn,
   TraceStore,
 } from '../types.js';
+import { commandFromRow, json, opt, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
 
-type Row = Record<string, unknown>;
-const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
-const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(String(v)) as T));
-
-function commandFromRow(r: Row): CommandRecord {
-  return {
-    id: String(r.id),
-    devicePk: String(r.device_pk),
-    userOid: opt(r.user_oid),
-    origin: r.origin as CommandRecord['origin'],
-    action: opt(r.action),
-    payload: JSON.parse(String(r.payload)),
-    state: r.state as CommandRecord['state'],
-    heldReason: opt(r.held_reason),
-    createdAt: String(r.created_at),
-    updatedAt: String(r.updated_at),
-    expiresAt: opt(r.expires_at),
-    attempts: Number(r.attempts),
-    maxAttempts: Number(r.max_attempts),
-    sentSession: opt(r.sent_session),
-    sentMsgId: opt(r.sent_msg_id),
-    sentCmdId: opt(r.sent_cmd_id),
-    sentAt: opt(r.sent_at),
-    status: opt(r.status),
-    detail: json(r.detail),
-    ackedAt: opt(r.acked_at),
-    error: opt(r.error),
-    batch: opt(r.batch),
-    profile: json(r.profile_ref),
-  };
-}
 
 export function sqliteManagement(db: Database.Database): {
   management: ManagementStore;

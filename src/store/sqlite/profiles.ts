@@ -1,21 +1,8 @@
 // SQLite: profiles, groups and assignments.
 import type Database from 'better-sqlite3';
 import type { Assignment, AuditEntry, Group, GroupStore, ProfileRecord, ProfileStore } from '../types.js';
+import { assignmentFromRow, groupFromRow, profileFromRow, type Row } from '../rows.js';
 
-type Row = Record<string, unknown>;
-
-const profileFromRow = (r: Row): ProfileRecord => ({
-  id: String(r.id),
-  name: String(r.name),
-  kind: String(r.kind),
-  scope: r.scope as ProfileRecord['scope'],
-  settings: JSON.parse(String(r.settings)) as Record<string, unknown>,
-  version: Number(r.version),
-  createdAt: String(r.created_at),
-  updatedAt: String(r.updated_at),
-  deletedAt: r.deleted_at === null || r.deleted_at === undefined ? undefined : String(r.deleted_at),
-  context: r.context === null || r.context === undefined ? undefined : (JSON.parse(String(r.context)) as Record<string, unknown>),
-});
 
 export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntry) => void): { profiles: ProfileStore; groups: GroupStore } {
   const s = {
@@ -47,13 +34,7 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
     mDel: db.prepare('DELETE FROM group_members WHERE group_id = ? AND member = ?'),
     mList: db.prepare('SELECT member FROM group_members WHERE group_id = ? ORDER BY member'),
   };
-  const groupFromRow = (r: Row): Group => ({ id: String(r.id), name: String(r.name), kind: r.kind as Group['kind'], createdAt: String(r.created_at) });
-  const assignmentFromRow = (r: Row): Assignment => ({
-    profileId: String(r.profile_id),
-    targetType: r.target_type as Assignment['targetType'],
-    targetId: String(r.target_id),
-    createdAt: String(r.created_at),
-  });
+
 
   const tx = <A extends unknown[], R>(fn: (...a: A) => R) => db.transaction(fn).immediate as (...a: A) => R;
   const ctxJson = (p: ProfileRecord) => (p.context ? JSON.stringify(p.context) : null);

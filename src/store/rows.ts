@@ -1,15 +1,18 @@
-// PostgreSQL: rows to records. Columns are the SQLite ones (TEXT timestamps, JSON as TEXT), so
-// these read like sqlite/'s; BIGINT comes back as a number (db.ts type parser).
+// Rows to records, for both backends: the columns are the same (TEXT timestamps, JSON as TEXT),
+// and PostgreSQL's BIGINT comes back as a number (postgres/db.ts type parser).
 import type {
+  Assignment,
   AuditEntry,
   CommandRecord,
   Device,
+  Group,
   IssuedCertificateRecord,
   ProfileDelivery,
   ProfileRecord,
   Tenant,
-} from '../types.js';
-import type { Row } from './db.js';
+} from './types.js';
+
+export type Row = Record<string, unknown>;
 
 export const opt = (v: unknown): string | undefined => (v === null || v === undefined ? undefined : String(v));
 export const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(String(v)) as T));
@@ -141,4 +144,12 @@ export const deliveryFromRow = (r: Row): ProfileDelivery => ({
   hold: opt(r.hold) as ProfileDelivery['hold'],
   batch: opt(r.batch),
   updatedAt: String(r.updated_at),
+});
+
+export const groupFromRow = (r: Row): Group => ({ id: String(r.id), name: String(r.name), kind: r.kind as Group['kind'], createdAt: String(r.created_at) });
+export const assignmentFromRow = (r: Row): Assignment => ({
+  profileId: String(r.profile_id),
+  targetType: r.target_type as Assignment['targetType'],
+  targetId: String(r.target_id),
+  createdAt: String(r.created_at),
 });
