@@ -5,11 +5,13 @@ import type {
   AuditEntry,
   CommandRecord,
   Device,
+  DeviceAlert,
   Group,
   IssuedCertificateRecord,
   ProfileDelivery,
   ProfileRecord,
   Tenant,
+  TraceEntry,
 } from './types.js';
 
 export type Row = Record<string, unknown>;
@@ -152,4 +154,32 @@ export const assignmentFromRow = (r: Row): Assignment => ({
   targetType: r.target_type as Assignment['targetType'],
   targetId: String(r.target_id),
   createdAt: String(r.created_at),
+});
+
+export const traceFromRow = (r: Row): TraceEntry & { id: number } => ({
+  id: Number(r.id),
+  sessionId: String(r.session_id),
+  msgId: String(r.msg_id),
+  direction: r.direction as 'in' | 'out',
+  at: String(r.at),
+  body: String(r.body),
+  truncated: Number(r.truncated) === 1,
+});
+
+export const alertFromRow = (r: Row): DeviceAlert & { at: string } => ({
+  at: String(r.at),
+  code: String(r.code),
+  type: opt(r.type),
+  format: opt(r.format),
+  mark: opt(r.mark),
+  source: opt(r.source),
+  data: opt(r.data),
+});
+
+export const loginFromRow = (r: Row) => ({
+  oid: String(r.user_oid),
+  upn: opt(r.upn),
+  firstSeen: String(r.first_seen),
+  lastSeen: String(r.last_seen),
+  sessions: Number(r.sessions),
 });

@@ -13,7 +13,7 @@ import type { CommandRecord, CommandStore, DmSessionState, ManagementStore, Sess
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';
-import { commandFromRow, jsonOrNull, n, opt } from '../rows.js';
+import { alertFromRow, commandFromRow, jsonOrNull, loginFromRow, n, opt, traceFromRow } from '../rows.js';
 
 /** Another replica sent (some of) these commands in a concurrent session: the turn is not committed. */
 export class CommandClaimConflict extends StoreConflictError {
@@ -312,37 +312,15 @@ export function postgresManagement(db: Db): {
         const rows = sessionId
           ? await db.q('SELECT * FROM session_traces WHERE device_pk = $1 AND session_id = $2 ORDER BY at DESC, id DESC LIMIT $3', [devicePk, sessionId, limit])
           : await db.q('SELECT * FROM session_traces WHERE device_pk = $1 ORDER BY at DESC, id DESC LIMIT $2', [devicePk, limit]);
-        return rows.map((r) => ({
-          id: Number(r.id),
-          sessionId: String(r.session_id),
-          msgId: String(r.msg_id),
-          direction: r.direction as 'in' | 'out',
-          at: String(r.at),
-          body: String(r.body),
-          truncated: Number(r.truncated) === 1,
-        }));
+        return rows.map(traceFromRow);
       },
       async alerts(devicePk, limit) {
         const rows = await db.q('SELECT * FROM device_alerts WHERE device_pk = $1 ORDER BY id DESC LIMIT $2', [devicePk, limit]);
-        return rows.map((r) => ({
-          at: String(r.at),
-          code: String(r.code),
-          type: opt(r.type),
-          format: opt(r.format),
-          mark: opt(r.mark),
-          source: opt(r.source),
-          data: opt(r.data),
-        }));
+        return rows.map(alertFromRow);
       },
       async logins(devicePk) {
         const rows = await db.q('SELECT * FROM device_logins WHERE device_pk = $1 ORDER BY last_seen DESC', [devicePk]);
-        return rows.map((r) => ({
-          oid: String(r.user_oid),
-          upn: opt(r.upn),
-          firstSeen: String(r.first_seen),
-          lastSeen: String(r.last_seen),
-          sessions: Number(r.sessions),
-        }));
+        return rows.map(loginFromRow);
       },
       async prune(before, keepPerDevice) {
         await flush();

@@ -8,7 +8,7 @@ import type {
   SessionTurn,
   TraceStore,
 } from '../types.js';
-import { commandFromRow, json, opt, type Row } from '../rows.js';
+import { alertFromRow, commandFromRow, json, loginFromRow, opt, traceFromRow, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
 
 
@@ -282,36 +282,14 @@ export function sqliteManagement(db: Database.Database): {
       async list(devicePk, { limit, sessionId }) {
         flush();
         const rows = (sessionId ? s.traceListSession.all(devicePk, sessionId, limit) : s.traceList.all(devicePk, limit)) as Row[];
-        return rows.map((r) => ({
-          id: Number(r.id),
-          sessionId: String(r.session_id),
-          msgId: String(r.msg_id),
-          direction: r.direction as 'in' | 'out',
-          at: String(r.at),
-          body: String(r.body),
-          truncated: Number(r.truncated) === 1,
-        }));
+        return rows.map(traceFromRow);
       },
       async alerts(devicePk, limit) {
         flush();
-        return (s.alertList.all(devicePk, limit) as Row[]).map((r) => ({
-          at: String(r.at),
-          code: String(r.code),
-          type: opt(r.type),
-          format: opt(r.format),
-          mark: opt(r.mark),
-          source: opt(r.source),
-          data: opt(r.data),
-        }));
+        return (s.alertList.all(devicePk, limit) as Row[]).map(alertFromRow);
       },
       async logins(devicePk) {
-        return (s.loginList.all(devicePk) as Row[]).map((r) => ({
-          oid: String(r.user_oid),
-          upn: opt(r.upn),
-          firstSeen: String(r.first_seen),
-          lastSeen: String(r.last_seen),
-          sessions: Number(r.sessions),
-        }));
+        return (s.loginList.all(devicePk) as Row[]).map(loginFromRow);
       },
       async prune(before, keepPerDevice) {
         flush();
