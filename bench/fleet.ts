@@ -16,11 +16,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { SimDevice } from '../src/sim/device.js';
 import { httpsRequest } from '../src/sim/https-client.js';
+import { freePort } from '../test/helpers/child-server.js';
 import { startFakeEntra, type FakeEntra } from '../test/helpers/entra.js';
 import { fmt, summarize } from './stats.js';
 
@@ -61,14 +61,6 @@ function postgresPids(): number[] {
   }
   return out;
 }
-
-const freePort = () =>
-  new Promise<number>((r) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => r(p));
-    });
-  });
 
 interface Server {
   child: ChildProcess;

@@ -21,7 +21,7 @@ import {
 import type { CommandAck, CommandRecord, Device, DmSessionState, ProfileDelivery, SessionTurn, Store } from '../../store/types.js';
 import { hasSealed, mergeRows, type Reconciler } from '../reconcile/index.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
-import { inventoryPayload, isUserScoped, newCommand } from './commands.js';
+import { holdReason, inventoryPayload, newCommand } from './commands.js';
 import { buildOutbound } from './outbound.js';
 import { traceBody } from './trace.js';
 
@@ -440,22 +440,16 @@ export class SessionEngine {
     }
     const ready: CommandRecord[] = [];
     const hold: { id: string; reason: string }[] = [];
-    const multiUser = device.enrollmentType === 'Device';
+    const who = { enrollmentType: device.enrollmentType, userOid: state.user?.oid, machine: mode === 'Machine' };
     for (const c of candidates) {
       if (c.state !== 'queued' && c.state !== 'held' && c.state !== 'sent') continue;
       if (c.expiresAt && c.expiresAt < turn.at) {
         ctx.acks.set(c.id, { commandId: c.id, state: 'expired', error: 'expired before delivery' });
         continue;
       }
-      if (c.userOid && state.user?.oid !== c.userOid) {
-        hold.push({ id: c.id, reason: `waiting for user ${c.userOid} to sign in` });
-        continue;
-      }
-      if (multiUser && isUserScoped(c.payload) && (!state.user || mode === 'Machine')) {
-        hold.push({ id: c.id, reason: 'user-scoped: no Entra user signed in' });
-        continue;
-      }
-      ready.push(c);
+      const why = holdReason(c, who);
+      if (why) hold.push({ id: c.id, reason: why });
+      else ready.push(c);
     }
     if (hold.length) {
       const newlyHeld = hold.filter((h) => candidates.find((c) => c.id === h.id)?.state !== 'held');

@@ -5,7 +5,7 @@ import { buildSyncML } from '../../protocol/syncml/build.js';
 import type { SyncCommand } from '../../protocol/syncml/types.js';
 import type { CommandRecord, Device, ProfileDelivery, Store } from '../../store/types.js';
 import { ApiError, notFound } from '../errors.js';
-import { isUserScoped } from '../management/commands.js';
+import { holdReason } from '../management/commands.js';
 import { toSyncCommand } from '../management/outbound.js';
 import { targetsFor } from './catalog.js';
 import { redactPayload, type PlanEntry, type Reconciler, type UserContext } from './index.js';
@@ -107,7 +107,8 @@ export class ProfileStatusService {
     }
     const at = new Date().toISOString();
     const sp = await this.reconciler.plan(d, ctx, { userPresent: !!ctx && d.enrollmentType === 'Device', at, force: true, planId: 'plan' });
-    const queued = (await this.store.management.deliverable(d.id, 50)).filter((c) => this.wouldSend(c, d, ctx));
+    const who = { enrollmentType: d.enrollmentType, userOid: d.enrollmentType === 'Device' ? ctx?.oid : undefined, machine: false };
+    const queued = (await this.store.management.deliverable(d.id, 50)).filter((c) => !holdReason(c, who));
     const commands: CommandRecord[] = [...queued, ...sp!.plan.commands];
     let n = 1; // CmdID 1 is the status of the device's SyncHdr in a real session
     const body: SyncCommand[] = commands.map((c) => toSyncCommand(redactPayload(c.payload), () => String(++n), []));
@@ -118,11 +119,5 @@ export class ProfileStatusService {
     });
     const profiles: PlanEntry[] = sp!.plan.entries;
     return { deviceId: d.id, user: ctx ? { key: ctx.key, upn: ctx.upn } : null, queued: queued.length, profiles, syncml };
-  }
-
-  private wouldSend(c: CommandRecord, d: Device, ctx: UserContext | undefined): boolean {
-    if (c.userOid && c.userOid.toLowerCase() !== ctx?.key) return false;
-    if (d.enrollmentType === 'Device' && !ctx && isUserScoped(c.payload)) return false;
-    return true;
   }
 }
