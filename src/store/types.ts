@@ -239,8 +239,6 @@ export interface SessionTurn {
   traces: TraceEntry[];
   /** Commands to add in the same transaction (inventory refresh). */
   enqueue: CommandRecord[];
-  /** Secret values sent in this turn (kept out of the trace; never stored). */
-  secrets?: string[];
 }
 
 export interface ManagementStore {

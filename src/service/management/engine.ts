@@ -196,7 +196,7 @@ export class SessionEngine {
     }
     const sentSomething = out.some((c) => c.kind !== 'Status');
     if (final && !sentSomething) turn.session = null;
-    return this.reply(msg, req.body, msgIdOut, out, final, turn, sentSomething ? 'commands' : 'idle');
+    return this.reply(msg, req.body, msgIdOut, out, final, turn, sentSomething ? 'commands' : 'idle', false, ctx.secrets);
   }
 
   /** Digest challenge: SyncHdr status 401/407 with the nonce to use. */
@@ -220,11 +220,12 @@ export class SessionEngine {
     return { verDTD: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId, targetUri: msg.hdr.sourceUri, sourceUri: msg.hdr.targetUri };
   }
 
-  private async reply(msg: SyncMLMessage, raw: Buffer, msgIdOut: string, body: SyncCommand[], final: boolean, turn: SessionTurn, outcome: string, committed = false): Promise<ManagementReply> {
+  /** `secrets`: values sent in this message that must not reach the trace. */
+  private async reply(msg: SyncMLMessage, raw: Buffer, msgIdOut: string, body: SyncCommand[], final: boolean, turn: SessionTurn, outcome: string, committed = false, secrets?: string[]): Promise<ManagementReply> {
     const xml = buildSyncML({ hdr: this.replyHdr(msg, msgIdOut), body, final });
     const max = this.deps.settings.traceMaxBytes;
     const inTrace = traceBody(raw.toString('utf8'), max);
-    const outTrace = traceBody(xml, max, turn.secrets);
+    const outTrace = traceBody(xml, max, secrets);
     const traces = [
       { sessionId: turn.sessionId, msgId: msg.hdr.msgId, direction: 'in' as const, at: turn.at, ...inTrace },
       { sessionId: turn.sessionId, msgId: msgIdOut, direction: 'out' as const, at: turn.at, ...outTrace },
@@ -459,7 +460,7 @@ export class SessionEngine {
     const revealed = ready.map((c) => {
       if (!hasSealed(c.payload)) return c;
       const payload = this.deps.reconciler.reveal(c.payload);
-      ctx.turn.secrets = [...(ctx.turn.secrets ?? []), ...sealedValues(c.payload, payload)];
+      (ctx.secrets ??= []).push(...sealedValues(c.payload, payload));
       return { ...c, payload };
     });
     const plan = buildOutbound(revealed, out, { maxBytes: maxMsgSize, msgIdOut, nextCmdId, hdrBytes: 600 });
@@ -504,6 +505,8 @@ function sealedValues(sealed: CommandRecord['payload'], open: CommandRecord['pay
 }
 
 interface InboundContext {
+  /** Opened profile secrets sent in this message (kept out of the trace). */
+  secrets?: string[];
   /** Delivery rows of the device as this turn leaves them (loaded when answers settled some). */
   deliveryRows?: ProfileDelivery[];
   device: Device;
