@@ -50,6 +50,12 @@ t.test('defaults', async (t) => {
   t.throws(() => loadConfig({ FENESTRA_TRUSTED_PROXIES: '10.0.0.0/8' }), /must be set together/);
   t.throws(() => loadConfig({ FENESTRA_TRUSTED_PROXIES: 'not-an-ip', FENESTRA_PROXY_CERT_FORMAT: 'nginx' }), /FENESTRA_TRUSTED_PROXIES/);
   t.throws(() => loadConfig({ FENESTRA_TRUSTED_PROXIES: '10.0.0.1', FENESTRA_PROXY_CERT_FORMAT: 'haproxy' }), /FENESTRA_PROXY_CERT_FORMAT/);
+  t.same(loadConfig({ FENESTRA_ADMIN_LISTEN: '127.0.0.1:9443' }).adminListen, { host: '127.0.0.1', port: 9443 });
+  t.equal(loadConfig({}).adminListen, undefined, 'no admin listener unless asked');
+  t.throws(() => loadConfig({ FENESTRA_ADMIN_LISTEN: '9443' }), /FENESTRA_ADMIN_LISTEN="9443" must be host:port/);
+  t.throws(() => loadConfig({ FENESTRA_ADMIN_LISTEN: '0.0.0.0:8443' }), /FENESTRA_ADMIN_LISTEN must use another port/);
+  t.equal(loadConfig({ FENESTRA_METRICS_TOKEN: 'm'.repeat(24) }).metricsToken, 'm'.repeat(24));
+  t.throws(() => loadConfig({ FENESTRA_METRICS_TOKEN: 'short' }), /FENESTRA_METRICS_TOKEN must be at least 24 characters/);
   t.equal(loadConfig({ FENESTRA_LISTEN: '0.0.0.0:443' }).publicUrl, 'https://localhost', 'no :443 in the default public URL');
   t.equal(loadConfig({ FENESTRA_LISTEN: '127.0.0.1:9443' }).publicUrl, 'https://localhost:9443', 'default public URL follows the port');
   t.equal(loadConfig({ FENESTRA_DATA_DIR: '/srv/fenestra' }).database.kind, 'sqlite');

@@ -170,6 +170,7 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.notOk(dev.tree.has(`${U}/VPNv2/Contoso%20VPN/ProfileXML`), 'gone from the device');
     const st = (await s.admin('GET', `/api/v1/profiles/${aVpn}/status`)).json;
     t.equal(st.counts.removed, 1);
+    t.equal((await s.admin('GET', '/api/v1/profiles/no-such-profile/status')).status, 404, 'an unknown profile has no status');
   });
 
   await t.test('a profile edited: only the changed node is replaced', async (t) => {
