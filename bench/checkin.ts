@@ -28,6 +28,7 @@ import { buildSyncML } from '../src/protocol/syncml/build.js';
 import { parseSyncML } from '../src/protocol/syncml/parse.js';
 import type { SyncCommand, SyncMLMessage } from '../src/protocol/syncml/types.js';
 import { startPrimary } from '../src/cluster.js';
+import { cpuWithWorkers, rssWithWorkers } from './server-usage.js';
 import { startServer } from '../src/server.js';
 import { newCommand } from '../src/service/management/commands.js';
 import { httpsRequest } from '../src/sim/https-client.js';
@@ -44,34 +45,6 @@ const arg = (name: string, def: number) => {
 
 // ---- child processes: the fenestra server, and the bare Fastify baseline ----------------------
 let workerPids: () => number[] = () => [];
-const TICK_US = 1e6 / 100; // Linux USER_HZ
-/** CPU of this process plus its cluster workers (from /proc: process.cpuUsage() sees only itself). */
-function cpuWithWorkers(): NodeJS.CpuUsage {
-  const own = process.cpuUsage();
-  let user = own.user;
-  let system = own.system;
-  for (const pid of workerPids()) {
-    try {
-      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      user += Number(f[11]) * TICK_US;
-      system += Number(f[12]) * TICK_US;
-    } catch {
-      /* exited */
-    }
-  }
-  return { user, system };
-}
-function workerRss(): number {
-  let rss = 0;
-  for (const pid of workerPids()) {
-    try {
-      rss += Number(fs.readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * 4096;
-    } catch {
-      /* exited */
-    }
-  }
-  return rss;
-}
 async function serverMain(): Promise<void> {
   const o = JSON.parse(process.env.BENCH_SERVER!) as { dir: string; workers?: number; port?: number; bare?: { body: string; key: string; cert: string; ca: string } };
   let port: number;
@@ -107,7 +80,7 @@ async function serverMain(): Promise<void> {
   }
   process.send!({ port });
   process.on('message', (m: { cmd: string }) => {
-    if (m.cmd === 'usage') process.send!({ rss: process.memoryUsage().rss + workerRss(), cpu: cpuWithWorkers() });
+    if (m.cmd === 'usage') process.send!({ rss: rssWithWorkers(workerPids()), cpu: cpuWithWorkers(workerPids()) });
     if (m.cmd === 'stop') process.exit(0);
   });
 }

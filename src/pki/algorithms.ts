@@ -75,6 +75,15 @@ export function signNative(hash: HashName, data: Buffer, key: crypto.KeyObject):
   return crypto.sign(hash, data, key);
 }
 
+/**
+ * The same signature computed on libuv's thread pool: an RSA-2048 signature is ~0.3 ms of CPU
+ * that the event loop does not wait for, so one process serves other requests meanwhile and
+ * uses a second core under load.
+ */
+export function signNativeOffThread(hash: HashName, data: Buffer, key: crypto.KeyObject): Promise<Buffer> {
+  return new Promise((resolve, reject) => crypto.sign(hash, data, key, (err, sig) => (err ? reject(err) : resolve(sig))));
+}
+
 /** Native verification; never throws (malformed signatures just fail). */
 export function verifyNative(hash: HashName, data: Buffer, key: crypto.KeyObject, signature: Buffer): boolean {
   try {

@@ -1,8 +1,15 @@
 /** The certificate authority: CA generation, client certificate issuance, dev TLS certificates. */
 import * as crypto from 'node:crypto';
-import { keyTypeOf } from './algorithms.js';
+import { keyTypeOf, signNativeOffThread } from './algorithms.js';
 import { type BuiltCertificate, type CertificateSpec, buildCertificate, checkDate, randomSerial, toWholeSeconds } from './certificate.js';
-import { type ClientCertificateTemplate, buildClientCertificate, clientCertificateTemplate } from './client-certificate.js';
+import {
+  type ClientCertificateFields,
+  type ClientCertificateTemplate,
+  assembleClientCertificate,
+  buildClientCertificate,
+  clientCertificateTbs,
+  clientCertificateTemplate,
+} from './client-certificate.js';
 import { readCertificateFields } from './certificate-fields.js';
 import { pemToDer, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
@@ -176,6 +183,24 @@ export class CertificateAuthority {
    * second, so never further back), notAfter = now + validityDays (clamped to the CA's notAfter).
    */
   issueClientCertificate(req: ClientCertificateRequest): IssuedCertificate {
+    const f = this.#clientFields(req);
+    return this.#issued(buildClientCertificate(this.#clientTemplate, f), f);
+  }
+
+  /** issueClientCertificate with the signature computed on libuv's thread pool (the request path's form). */
+  async issueClientCertificateOffThread(req: ClientCertificateRequest): Promise<IssuedCertificate> {
+    const f = this.#clientFields(req);
+    const u = clientCertificateTbs(this.#clientTemplate, f);
+    const signature = await signNativeOffThread('sha256', u.tbs, this.#key);
+    return this.#issued(assembleClientCertificate(this.#clientTemplate, u, signature), f);
+  }
+
+  #issued(cert: BuiltCertificate, f: ClientCertificateFields): IssuedCertificate {
+    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore: f.notBefore, notAfter: f.notAfter, subjectCn: f.subjectCn };
+  }
+
+  /** Checks the request and chooses serial, validity and key fields. */
+  #clientFields(req: ClientCertificateRequest): ClientCertificateFields {
     if (typeof req.subjectCn !== 'string' || req.subjectCn.length === 0 || req.subjectCn.length > 1024) {
       throw new PkiError('invalid-input', 'subjectCn must be a non-empty string (at most 1024 chars)');
     }
@@ -198,16 +223,7 @@ export class CertificateAuthority {
     checkDate(notBefore, 'notBefore');
     checkDate(notAfter, 'notAfter');
     if (req.subjectCn.includes('\0')) throw new PkiError('invalid-input', 'name attributes must not contain NUL');
-    const cert = buildClientCertificate(this.#clientTemplate, {
-      serial: randomSerial(),
-      notBefore,
-      notAfter,
-      subjectCn: req.subjectCn,
-      publicKeySpkiDer: req.publicKeySpkiDer,
-      keyType,
-      subjectPublicKey,
-    });
-    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore, notAfter, subjectCn: req.subjectCn };
+    return { serial: randomSerial(), notBefore, notAfter, subjectCn: req.subjectCn, publicKeySpkiDer: req.publicKeySpkiDer, keyType, subjectPublicKey };
   }
 
   /** True iff `certDer` is a certificate naming us as issuer whose signature verifies with our key. */

@@ -89,7 +89,13 @@ function serialInteger(serial: Buffer): { der: Buffer; hex: string } {
   return { der: tlv(0x02, body), hex: magnitude.toString('hex').toUpperCase() };
 }
 
-export function buildClientCertificate(tpl: ClientCertificateTemplate, f: ClientCertificateFields): BuiltCertificate {
+/** The to-be-signed part of a client certificate. */
+export interface UnsignedClientCertificate {
+  tbs: Buffer;
+  serialHex: string;
+}
+
+export function clientCertificateTbs(tpl: ClientCertificateTemplate, f: ClientCertificateFields): UnsignedClientCertificate {
   const serial = serialInteger(f.serial);
   const subject = tlv(0x30, tlv(0x31, tlv(0x30, Buffer.concat([tpl.commonNameOid, tlv(0x0c, Buffer.from(f.subjectCn, 'utf8'))]))));
   const ski = tlv(0x30, Buffer.concat([tpl.subjectKeyIdOid, tlv(0x04, tlv(0x04, digest('sha1', f.subjectPublicKey)))]));
@@ -107,7 +113,16 @@ export function buildClientCertificate(tpl: ClientCertificateTemplate, f: Client
       extensions,
     ]),
   );
-  const signature = signNative('sha256', tbs, tpl.signerKey);
-  const der = tlv(0x30, Buffer.concat([tbs, tpl.signatureAlgorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
-  return { der, pem: derToPem(der, 'CERTIFICATE'), serialHex: serial.hex, thumbprint: sha1Thumbprint(der) };
+  return { tbs, serialHex: serial.hex };
+}
+
+/** The certificate: tbs, our signature algorithm, and the signature over tbs (SHA-256 with the template's key). */
+export function assembleClientCertificate(tpl: ClientCertificateTemplate, u: UnsignedClientCertificate, signature: Buffer): BuiltCertificate {
+  const der = tlv(0x30, Buffer.concat([u.tbs, tpl.signatureAlgorithm, tlv(0x03, Buffer.concat([Buffer.from([0]), signature]))]));
+  return { der, pem: derToPem(der, 'CERTIFICATE'), serialHex: u.serialHex, thumbprint: sha1Thumbprint(der) };
+}
+
+export function buildClientCertificate(tpl: ClientCertificateTemplate, f: ClientCertificateFields): BuiltCertificate {
+  const u = clientCertificateTbs(tpl, f);
+  return assembleClientCertificate(tpl, u, signNative('sha256', u.tbs, tpl.signerKey));
 }

@@ -89,7 +89,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
 
   let issued;
   try {
-    issued = deps.ca.issueClientCertificate({
+    issued = await deps.ca.issueClientCertificateOffThread({
       subjectCn,
       publicKeySpkiDer: csr.publicKeySpkiDer,
       validityDays: s.certValidityDays,

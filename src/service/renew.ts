@@ -62,7 +62,7 @@ export async function renew(
   }
   const csr = verifyCsrOrFault(renewal.innerCsrDer, s.minRsaBits);
   const subjectCn = old.subject.replace(/^CN=/, '');
-  const issued = deps.ca.issueClientCertificate({
+  const issued = await deps.ca.issueClientCertificateOffThread({
     subjectCn,
     publicKeySpkiDer: csr.publicKeySpkiDer,
     validityDays: s.certValidityDays,

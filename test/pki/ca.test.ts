@@ -1,6 +1,7 @@
 import t from 'tap';
 import * as crypto from 'node:crypto';
 import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
+import { PkiError } from '../../src/pki/errors.js';
 import { OID } from '../../src/pki/oids.js';
 import { ecKeys, hasOpenssl, newCa, openssl, reasonOf, rsaKeys, spkiOf, tempDir } from './helpers.js';
 
@@ -123,6 +124,24 @@ t.test('issueClientCertificate: bad requests are refused', async (t) => {
     'invalid-input',
   );
   t.equal(reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: Buffer.from('garbage'), validityDays: 1 })), 'malformed');
+});
+
+t.test('issueClientCertificateOffThread: the same certificate, signed on the thread pool', async (t) => {
+  const now = new Date('2027-05-05T10:00:00Z');
+  const req = { subjectCn: 'B7A1F0D2-0000-4000-8000-000000000001', publicKeySpkiDer: spkiOf(device.publicKey), validityDays: 365, now };
+  const sync = ca.issueClientCertificate(req);
+  const many = await Promise.all(Array.from({ length: 8 }, () => ca.issueClientCertificateOffThread(req)));
+  for (const issued of many) {
+    const x = new crypto.X509Certificate(issued.der);
+    t.ok(x.verify(ca.x509.publicKey) && ca.isIssuedByUs(issued.der), 'signed by the CA key');
+    t.equal(x.subject, `CN=${req.subjectCn}`);
+    t.equal(issued.notBefore.getTime(), sync.notBefore.getTime());
+    t.equal(issued.notAfter.getTime(), sync.notAfter.getTime());
+    t.equal(issued.thumbprint, x.fingerprint.replace(/:/g, ''));
+  }
+  t.equal(new Set(many.map((c) => c.serialHex)).size, many.length, 'each has its own serial');
+  const refused = await ca.issueClientCertificateOffThread({ ...req, subjectCn: '' }).then(() => undefined, (e: unknown) => e);
+  t.equal(refused instanceof PkiError && refused.reason, 'invalid-input', 'bad requests are refused as before');
 });
 
 t.test('isIssuedByUs: false for other CAs, forged issuer names and garbage', async (t) => {

@@ -197,6 +197,24 @@ export function storeSuite(t: Test, backend: Backend): void {
     t.same((await store.devices.list({ limit: 1, offset: 1 })).map((x) => x.id), [d.id]);
   });
 
+  withStore('enrollments at the same moment: each answered after its write, a failure refuses only its own', async (t, store) => {
+    // SQLite writes the enrollments of one event-loop turn in one transaction (group commit).
+    const taken = cert();
+    await store.enrollments.recordEnrollment(device({ deviceId: 'FIRST' }), taken);
+    const devices = Array.from({ length: 12 }, (_, i) => device({ deviceId: `BURST-${i}` }));
+    const results = await Promise.allSettled(
+      devices.map((d, i) => store.enrollments.recordEnrollment(d, i === 5 ? cert({ serial: taken.serial }) : cert())),
+    );
+    t.same(results.map((r) => r.status), devices.map((_, i) => (i === 5 ? 'rejected' : 'fulfilled')), 'the duplicate serial fails alone');
+    for (const [i, d] of devices.entries()) {
+      const stored = await store.devices.getByDeviceId(d.deviceId);
+      if (i === 5) t.equal(stored, undefined, 'nothing of the refused enrollment is kept');
+      else t.equal(stored?.id, (results[i] as PromiseFulfilledResult<Device>).value.id, `${d.deviceId} is stored`);
+    }
+    t.equal(await store.devices.count(), 12);
+    t.equal((await store.certificates.getBySerial(taken.serial))?.devicePk, (await store.devices.getByDeviceId('FIRST'))?.id);
+  });
+
   withStore('queue: deliverable order, getCommands, enqueue/cancel/count/list', async (t, store) => {
     const d = await enrolled(store);
     const a = command(d.id, { createdAt: at(3) });

@@ -168,6 +168,39 @@ export function openSqliteStore(file: string): Store {
     s.certIns.run(certRow({ ...c, devicePk: id }));
     return device;
   }).immediate;
+  // Group commit: the enrollments that finish in one turn of the event loop are written in one
+  // transaction, each in its own savepoint (a failure refuses only its own request), and each is
+  // answered once that transaction has committed. A commit writes every page it touched, so
+  // under load the devices and certificates pages are written once per group, not once per device.
+  type PendingEnrollment = { d: Device; c: IssuedCertificateRecord; resolve: (d: Device) => void; reject: (e: unknown) => void };
+  let pendingEnrollments: PendingEnrollment[] = [];
+  const enrollGroup = db.transaction((group: PendingEnrollment[]) =>
+    group.map((p) => {
+      try {
+        return { device: enroll(p.d, p.c) };
+      } catch (err) {
+        return { err };
+      }
+    }),
+  ).immediate;
+  const flushEnrollments = () => {
+    const group = pendingEnrollments;
+    pendingEnrollments = [];
+    if (group.length === 0) return;
+    let results;
+    try {
+      results = enrollGroup(group);
+    } catch (err) {
+      for (const p of group) p.reject(err);
+      return;
+    }
+    results.forEach((r, i) => ('device' in r ? group[i].resolve(r.device!) : group[i].reject(r.err)));
+  };
+  const recordEnrollment = (d: Device, c: IssuedCertificateRecord) =>
+    new Promise<Device>((resolve, reject) => {
+      if (pendingEnrollments.push({ d, c, resolve, reject }) === 1) setImmediate(flushEnrollments);
+    });
+
   const renew = db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string) => {
     s.certSupersede.run(at, oldSerial);
     s.certIns.run(certRow({ ...c, devicePk }));
@@ -253,9 +286,7 @@ export function openSqliteStore(file: string): Store {
       },
     },
     enrollments: {
-      async recordEnrollment(d, c) {
-        return enroll(d, c);
-      },
+      recordEnrollment,
       async recordRenewal(devicePk, c, oldSerial, at) {
         renew(devicePk, c, oldSerial, at);
       },
@@ -267,6 +298,7 @@ export function openSqliteStore(file: string): Store {
       db.prepare('SELECT 1').get();
     },
     async close() {
+      flushEnrollments();
       flush();
       db.close();
     },
