@@ -42,6 +42,8 @@ export class RawHttpsConnection {
       this.socket.once('secureConnect', () => resolve());
       this.socket.once('error', reject);
     });
+    // A failed handshake is reported by request(); never as an unhandled rejection.
+    this.ready.catch(() => undefined);
     this.socket.on('data', (chunk: Buffer) => this.onData(chunk));
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('close', () => this.fail(new Error('connection closed')));
