@@ -204,8 +204,8 @@ async function main(): Promise<void> {
   const SOAP = 'application/soap+xml; charset=utf-8';
 
   type Mode = 'keepalive' | 'per-enrollment' | 'per-request';
-  /** The last reply per path, kept from the warm-up for the transport floor's canned answers. */
-  const lastReply: Record<string, string> = {};
+  /** The last reply fenestra gave per path: the transport floor answers with these bytes. */
+  const lastReply: Record<string, Buffer> = {};
   async function measure(target: Child, mode: Mode, jobs: Job[]) {
     const connect = (session?: Buffer) =>
       new RawHttpsConnection({ host: '127.0.0.1', port: target.port, servername: HOST, secureContext, session }, HOST);
@@ -227,7 +227,7 @@ async function main(): Promise<void> {
         }
         const r = await conn.request(p, SOAP, body);
         statuses.push(r.status);
-        lastReply[p] = r.body.toString('base64');
+        lastReply[p] = r.body;
         if (mode === 'per-request' && i > 0 && conn.resumed) resumed++;
       }
       if (statuses.some((s) => s !== 200)) errors++;
@@ -262,7 +262,8 @@ async function main(): Promise<void> {
   for (const m of modes) results.push(await measure(server, m, await makeJobs(total)));
   await server.stop();
   // The transport floor, same client, TLS certificate and reply sizes.
-  const bare = await startChild({ dir, authority: entra.authority, token, workers: 1, port: 0, canned: lastReply });
+  const canned = Object.fromEntries(Object.entries(lastReply).map(([p, b]) => [p, b.toString('base64')]));
+  const bare = await startChild({ dir, authority: entra.authority, token, workers: 1, port: 0, canned });
   await measure(bare, 'keepalive', await makeJobs(40));
   const floor = new Map<Mode, Awaited<ReturnType<typeof measure>>>();
   for (const m of modes) floor.set(m, await measure(bare, m, await makeJobs(total)));

@@ -175,7 +175,7 @@ export function openSqliteStore(file: string): Store {
   type PendingEnrollment = { d: Device; c: IssuedCertificateRecord; resolve: (d: Device) => void; reject: (e: unknown) => void };
   let pendingEnrollments: PendingEnrollment[] = [];
   const enrollGroup = db.transaction((group: PendingEnrollment[]) =>
-    group.map((p) => {
+    group.map((p): { device: Device } | { err: unknown } => {
       try {
         return { device: enroll(p.d, p.c) };
       } catch (err) {
@@ -194,7 +194,7 @@ export function openSqliteStore(file: string): Store {
       for (const p of group) p.reject(err);
       return;
     }
-    results.forEach((r, i) => ('device' in r ? group[i].resolve(r.device!) : group[i].reject(r.err)));
+    results.forEach((r, i) => ('device' in r ? group[i].resolve(r.device) : group[i].reject(r.err)));
   };
   const recordEnrollment = (d: Device, c: IssuedCertificateRecord) =>
     new Promise<Device>((resolve, reject) => {
