@@ -179,37 +179,47 @@ export class ProfileService {
   async assign(id: string, target: { targetType: string; targetId?: string }, actor: string) {
     await this.record(id);
     const type = target.targetType as AssignmentTarget;
-    let tid = (target.targetId ?? '').trim();
-    switch (type) {
-      case 'all':
-        tid = '*';
-        break;
-      case 'user':
-        if (!GUID.test(tid) && !UPN.test(tid)) throw new ApiError(400, 'invalid', 'a user is an Entra object ID or a UPN', '/targetId');
-        tid = tid.toLowerCase();
-        break;
-      case 'group':
-        if (!(await this.store.groups.get(tid))) throw new ApiError(400, 'invalid', 'no such group', '/targetId');
-        break;
-      case 'device': {
-        const d = (await this.store.devices.get(tid)) ?? (await this.store.devices.getByDeviceId(tid));
-        if (!d) throw new ApiError(400, 'invalid', 'no such device', '/targetId');
-        tid = d.id;
-        break;
-      }
-      default:
-        throw new ApiError(400, 'invalid', 'targetType must be user, group, device or all', '/targetType');
-    }
+    const tid = await this.targetId(type, target.targetId);
+    if (tid === undefined) throw new ApiError(400, 'invalid', `no such ${type}`, '/targetId');
     const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
     const added = await this.store.profiles.assign(a, audit(actor, 'profile.assign', 'profile', id, { targetType: type, targetId: tid }));
     if (!added) throw new ApiError(409, 'conflict', 'this assignment exists');
     return a;
   }
 
-  async unassign(id: string, targetType: string, targetId: string, actor: string): Promise<void> {
-    const tid = targetType === 'all' ? '*' : targetType === 'user' ? targetId.toLowerCase() : targetId;
-    const ok = await this.store.profiles.unassign(id, targetType as AssignmentTarget, tid, audit(actor, 'profile.unassign', 'profile', id, { targetType, targetId: tid }));
+  /** The same body as `assign` removes the same assignment. */
+  async unassign(id: string, target: { targetType: string; targetId?: string }, actor: string): Promise<void> {
+    const type = target.targetType as AssignmentTarget;
+    // A device or group that no longer exists has no assignment left to remove.
+    const tid = await this.targetId(type, target.targetId, true);
+    if (tid === undefined) throw notFound('assignment');
+    const ok = await this.store.profiles.unassign(id, type, tid, audit(actor, 'profile.unassign', 'profile', id, { targetType: type, targetId: tid }));
     if (!ok) throw notFound('assignment');
+  }
+
+  /**
+   * An assignment target as stored: trimmed; a user lower-cased; a device by our id or its
+   * Windows DeviceID → our id; undefined for a device or group that does not exist. Used by
+   * both assign and unassign so that the same body always names the same row.
+   */
+  private async targetId(type: AssignmentTarget, raw: string | undefined, removing = false): Promise<string | undefined> {
+    const tid = (raw ?? '').trim();
+    switch (type) {
+      case 'all':
+        return '*';
+      case 'user':
+        if (!GUID.test(tid) && !UPN.test(tid)) throw new ApiError(400, 'invalid', 'a user is an Entra object ID or a UPN', '/targetId');
+        return tid.toLowerCase();
+      case 'group':
+        return (await this.store.groups.get(tid)) ? tid : undefined;
+      case 'device': {
+        const d = (await this.store.devices.get(tid)) ?? (await this.store.devices.getByDeviceId(tid));
+        // A removed device's id still names its (stale) assignment.
+        return d ? d.id : removing && tid ? tid : undefined;
+      }
+      default:
+        throw new ApiError(400, 'invalid', 'targetType must be user, group, device or all', '/targetType');
+    }
   }
 }
 

@@ -37,7 +37,7 @@ export function profileRoutes(api: FastifyInstance, deps: { profiles: ProfileSer
     '/api/v1/profiles/:id/assignments',
     { schema: { tags: ['profiles'], params: idParams, body: assignmentBody, response: { ...errors } } },
     async (request, reply) => {
-      await profiles.unassign(request.params.id, request.body.targetType, request.body.targetId ?? '*', actorOf(request));
+      await profiles.unassign(request.params.id, request.body, actorOf(request));
       return reply.code(204).send();
     },
   );
