@@ -1,28 +1,34 @@
-// Periodic housekeeping: session traces are kept for a bounded time and count per device, and
-// abandoned session state is forgotten (its unanswered commands are requeued at the device's
-// next session anyway).
+// Periodic housekeeping: session traces and device alerts are kept for a bounded time and count
+// per device, and abandoned session state is forgotten (its unanswered commands are requeued at
+// the device's next session anyway).
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
+import { DEVICE_INPUT_LIMITS } from './management/device-input.js';
 
 export interface RetentionSettings {
   traceDays: number;
   tracesPerDevice: number;
   sessionIdleHours: number;
+  /** Device alerts: days kept (default 30) and newest kept per device (default as in commitTurn). */
+  alertDays?: number;
+  alertsPerDevice?: number;
 }
 
 export const DEFAULT_RETENTION: RetentionSettings = { traceDays: 7, tracesPerDevice: 200, sessionIdleHours: 24 };
 
-export async function runMaintenance(store: Store, r: RetentionSettings, now: Date): Promise<{ traces: number; sessions: number }> {
+export async function runMaintenance(store: Store, r: RetentionSettings, now: Date): Promise<{ traces: number; sessions: number; alerts: number }> {
   const traces = await store.traces.prune(new Date(now.getTime() - r.traceDays * 86_400_000).toISOString(), r.tracesPerDevice);
   const sessions = await store.management.pruneSessions(new Date(now.getTime() - r.sessionIdleHours * 3_600_000).toISOString());
-  return { traces, sessions };
+  const alertsBefore = new Date(now.getTime() - (r.alertDays ?? 30) * 86_400_000).toISOString();
+  const alerts = await store.traces.pruneAlerts(alertsBefore, r.alertsPerDevice ?? DEVICE_INPUT_LIMITS.alertsPerDevice);
+  return { traces, sessions, alerts };
 }
 
 /** Runs maintenance every `everyMs` until stopped. */
 export function scheduleMaintenance(store: Store, log: Logger, everyMs = 10 * 60_000, r = DEFAULT_RETENTION): () => void {
   const timer = setInterval(() => {
     runMaintenance(store, r, new Date()).then(
-      (n) => (n.traces || n.sessions) && log.info(n, 'maintenance: pruned traces and idle sessions'),
+      (n) => (n.traces || n.sessions || n.alerts) && log.info(n, 'maintenance: pruned traces, alerts and idle sessions'),
       (err) => log.warn({ err }, 'maintenance failed'),
     );
   }, everyMs);

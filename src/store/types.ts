@@ -236,6 +236,8 @@ export interface SessionTurn {
   dropDeliveries?: { userKey: string; profileId: string }[];
   login?: { oid: string; upn?: string };
   alerts: DeviceAlert[];
+  /** With alerts: keep only the newest this many alerts of the device once they are written. */
+  alertsPerDevice?: number;
   traces: TraceEntry[];
   /** Commands to add in the same transaction (inventory refresh). */
   enqueue: CommandRecord[];
@@ -275,6 +277,8 @@ export interface TraceStore {
   logins(devicePk: string): Promise<{ oid: string; upn?: string; firstSeen: string; lastSeen: string; sessions: number }[]>;
   /** Retention: keep the newest `keepPerDevice` trace rows per device and nothing older than `before`. */
   prune(before: string, keepPerDevice: number): Promise<number>;
+  /** Retention of device alerts, as `prune` for traces. */
+  pruneAlerts(before: string, keepPerDevice: number): Promise<number>;
 }
 
 // ---- profiles and targeting -------------------------------------------------------------------

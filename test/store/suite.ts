@@ -374,6 +374,22 @@ export function storeSuite(t: Test, backend: Backend): void {
     // close() writes what is still buffered (checked by the backend files that reopen).
   });
 
+  withStore('device alerts: newest N kept per device by commitTurn; pruneAlerts by age and count', async (t, store) => {
+    const d = await enrolled(store);
+    const e = await enrolled(store);
+    const al = (i: number) => ({ code: '1226', type: 't', data: `a${i}` });
+    await store.management.commitTurn(turn(d.id, 'S1', { at: at(10), alerts: [al(1), al(2), al(3)] }));
+    await store.management.commitTurn(turn(e.id, 'E1', { at: at(10), alerts: [al(9)], alertsPerDevice: 1 }));
+    await store.management.commitTurn(turn(d.id, 'S2', { at: at(20), alerts: [al(4), al(5)], alertsPerDevice: 3 }));
+    t.same((await store.traces.alerts(d.id, 10)).map((a) => a.data), ['a5', 'a4', 'a3'], 'the newest 3 of the device');
+    t.same((await store.traces.alerts(e.id, 10)).map((a) => a.data), ['a9'], 'other devices untouched');
+    t.equal(await store.traces.pruneAlerts(at(15), 10), 2, 'older than `before`');
+    t.same((await store.traces.alerts(d.id, 10)).map((a) => a.data), ['a5', 'a4']);
+    t.same((await store.traces.alerts(e.id, 10)).map((a) => a.data), []);
+    t.equal(await store.traces.pruneAlerts(at(0), 1), 1, 'beyond the newest N per device');
+    t.same((await store.traces.alerts(d.id, 10)).map((a) => a.data), ['a5']);
+  });
+
   withStore('profiles: versions, generation, assignments, delete', async (t, store) => {
     const g0 = await store.profiles.generation();
     const p = profile({ context: { cert: 'c1' } });

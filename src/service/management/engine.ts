@@ -22,6 +22,7 @@ import type { CommandAck, CommandRecord, Device, DmSessionState, ProfileDelivery
 import { hasSealed, mergeRows, type Reconciler } from '../reconcile/index.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
 import { holdReason, inventoryPayload, newCommand } from './commands.js';
+import { boundInventory, boundLoginStatus, capAlerts, DEVICE_INPUT_LIMITS } from './device-input.js';
 import { buildOutbound } from './outbound.js';
 import { traceBody } from './trace.js';
 
@@ -171,13 +172,16 @@ export class SessionEngine {
       ctx.deliveryRows = settled.rows;
     }
     // Devices repeat their DevInfo in every package 1: write it only when a value changed.
-    if (ctx.inventoryComplete || Object.keys(ctx.inventory).some((k) => device.inventory?.[k] !== ctx.inventory[k])) {
-      turn.device = { ...turn.device, inventory: ctx.inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
+    const inventory = boundInventory(device.inventory, ctx.inventory);
+    if (ctx.inventoryComplete || Object.keys(inventory).some((k) => device.inventory?.[k] !== inventory[k])) {
+      turn.device = { ...turn.device, inventory, ...(ctx.inventoryComplete ? { inventoryAt: at } : {}) };
     }
     // Drop the bookkeeping of answered messages; unanswered commands are requeued at the next session.
     // (Not while the device's own package continues: its later messages may still refer to them.)
     if (msg.final) for (const k of Object.keys(state.sent)) if (Number(k.split(':')[0]) <= lastOut) delete state.sent[k];
     turn.acks = [...acks.values()];
+    turn.alerts = capAlerts(turn.alerts);
+    turn.alertsPerDevice = DEVICE_INPUT_LIMITS.alertsPerDevice;
 
     let final = true;
     if (ctx.unenroll) {
@@ -365,7 +369,7 @@ export class SessionEngine {
       case ALERT.CLIENT_EVENT:
         if (type === LOGIN_STATUS) {
           // State of the device (kept on it), not an event to store.
-          ctx.loginStatus = (item?.data ?? '').trim();
+          ctx.loginStatus = boundLoginStatus((item?.data ?? '').trim());
         } else if (type === AAD_USER_TOKEN) {
           ctx.userToken = (item?.data ?? '').trim() || ctx.userToken;
         } else {

@@ -192,6 +192,13 @@ export function postgresManagement(db: Db): {
         t.devicePk, t.at, a.code, n(a.type), n(a.format), n(a.mark), n(a.source), n(a.data),
       ]);
     }
+    if (t.alerts.length && t.alertsPerDevice !== undefined) {
+      // Everything of the device older than its newest N (index device_alerts_device).
+      await c.query(
+        'DELETE FROM device_alerts WHERE device_pk = $1 AND id <= (SELECT id FROM device_alerts WHERE device_pk = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)',
+        [t.devicePk, t.alertsPerDevice],
+      );
+    }
   }
 
   return {
@@ -328,6 +335,16 @@ export function postgresManagement(db: Db): {
         const count = await db.run(
           `DELETE FROM session_traces WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY at DESC, id DESC) AS rn FROM session_traces) ranked
+             WHERE rn > $1)`,
+          [keepPerDevice],
+        );
+        return age + count;
+      },
+      async pruneAlerts(before, keepPerDevice) {
+        const age = await db.run('DELETE FROM device_alerts WHERE at < $1', [before]);
+        const count = await db.run(
+          `DELETE FROM device_alerts WHERE id IN (
+             SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY id DESC) AS rn FROM device_alerts) ranked
              WHERE rn > $1)`,
           [keepPerDevice],
         );

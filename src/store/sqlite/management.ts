@@ -99,6 +99,15 @@ export function sqliteManagement(db: Database.Database): {
          SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY id DESC) AS rn FROM session_traces) WHERE rn > ?)`,
     ),
     alertList: db.prepare('SELECT * FROM device_alerts WHERE device_pk = ? ORDER BY id DESC LIMIT ?'),
+    // Everything of one device older than its newest N (index device_alerts_device).
+    alertTrim: db.prepare(
+      'DELETE FROM device_alerts WHERE device_pk = ? AND id <= (SELECT id FROM device_alerts WHERE device_pk = ? ORDER BY id DESC LIMIT 1 OFFSET ?)',
+    ),
+    alertPruneAge: db.prepare('DELETE FROM device_alerts WHERE at < ?'),
+    alertPruneCount: db.prepare(
+      `DELETE FROM device_alerts WHERE id IN (
+         SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY id DESC) AS rn FROM device_alerts) WHERE rn > ?)`,
+    ),
     loginList: db.prepare('SELECT * FROM device_logins WHERE device_pk = ? ORDER BY last_seen DESC'),
     unenrollDev: db.prepare(`UPDATE devices SET state = 'unenrolled', unenrolled_at = ?, updated_at = ? WHERE id = ?`),
     unenrollCerts: db.prepare(
@@ -163,6 +172,7 @@ export function sqliteManagement(db: Database.Database): {
     for (const a of t.alerts) {
       s.alertIns.run(t.devicePk, t.at, a.code, a.type ?? null, a.format ?? null, a.mark ?? null, a.source ?? null, a.data ?? null);
     }
+    if (t.alerts.length && t.alertsPerDevice !== undefined) s.alertTrim.run(t.devicePk, t.devicePk, t.alertsPerDevice);
   }).immediate;
 
   function insertCommand(c: CommandRecord): void {
@@ -287,6 +297,9 @@ export function sqliteManagement(db: Database.Database): {
       async alerts(devicePk, limit) {
         flush();
         return (s.alertList.all(devicePk, limit) as Row[]).map(alertFromRow);
+      },
+      async pruneAlerts(before, keepPerDevice) {
+        return s.alertPruneAge.run(before).changes + s.alertPruneCount.run(keepPerDevice).changes;
       },
       async logins(devicePk) {
         return (s.loginList.all(devicePk) as Row[]).map(loginFromRow);
