@@ -1,6 +1,7 @@
 // Key material at start-up: the CA, the TLS certificate, the server secret and the admin token.
 // Each comes from configuration when given, else from the data/certs directories, else it is
-// generated once (development) and kept there with owner-only permissions.
+// generated once (development) and kept there with owner-only permissions: the directories 0700
+// and every file in them 0600 (also when an earlier version left them readable to others).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -26,8 +27,23 @@ function readPair(certFile: string, keyFile: string, what: string): { certPem: s
 }
 
 function writePrivate(file: string, data: string | Buffer): void {
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  privateDir(path.dirname(file));
   fs.writeFileSync(file, data, { mode: 0o600 });
+  fs.chmodSync(file, 0o600); // the mode above applies only to a new file
+}
+
+/** Creates `dir` 0700, or makes an existing one 0700 and its files 0600. */
+export function privateDir(dir: string, log?: Logger): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  try {
+    fs.chmodSync(dir, 0o700);
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.isFile() && (fs.statSync(path.join(dir, e.name)).mode & 0o077) !== 0) fs.chmodSync(path.join(dir, e.name), 0o600);
+    }
+  } catch (err) {
+    // Not ours to change (a mounted volume, another owner): say so, do not refuse to start.
+    log?.warn({ dir, code: (err as NodeJS.ErrnoException).code }, 'cannot restrict permissions to the owner');
+  }
 }
 
 function loadOrCreateCa(cfg: Config, log: Logger): CertificateAuthority {
@@ -45,7 +61,7 @@ function loadOrCreateCa(cfg: Config, log: Logger): CertificateAuthority {
   // chains to it, so it must be backed up with the database.
   const ca = generateCa({ commonName: cfg.production ? 'fenestra device CA' : 'fenestra development CA' });
   writePrivate(keyFile, ca.keyPem);
-  fs.writeFileSync(certFile, ca.certPem);
+  writePrivate(certFile, ca.certPem);
   log.warn({ certFile, keyFile }, 'generated a new device CA; back up its key with the database, or set FENESTRA_CA_CERT/FENESTRA_CA_KEY');
   return CertificateAuthority.fromPem(ca.certPem, ca.keyPem);
 }
@@ -64,7 +80,7 @@ function loadOrCreateTls(cfg: Config, ca: CertificateAuthority, log: Logger): { 
   const hostnames = [...new Set([host, 'localhost', '127.0.0.1', '::1'])];
   const tls = generateServerCertificate(ca, { hostnames, validityDays: 825 });
   writePrivate(keyFile, tls.keyPem);
-  fs.writeFileSync(certFile, tls.certPem);
+  writePrivate(certFile, tls.certPem);
   log.warn({ certFile, hostnames }, 'generated a development TLS certificate signed by the development CA');
   return tls;
 }
@@ -92,7 +108,8 @@ function loadOrCreateAdminToken(cfg: Config): { token: string; generated: boolea
 }
 
 export function loadMaterials(cfg: Config, log: Logger): Materials {
-  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  privateDir(cfg.dataDir, log);
+  if (!cfg.ca || !cfg.tls) privateDir(cfg.certsDir, log);
   const ca = loadOrCreateCa(cfg, log);
   const tls = loadOrCreateTls(cfg, ca, log);
   const secretKey = loadOrCreateSecret(cfg);

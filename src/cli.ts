@@ -78,6 +78,9 @@ async function serve(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+// Everything this process creates (database, WAL, keys, backups) is owner-only, whatever the
+// caller's umask; the code also sets explicit modes where it creates files.
+process.umask(0o077);
 const cmd = process.argv[2] ?? 'serve';
 if (cmd === 'serve') {
   serve().catch((err) => {

@@ -1,31 +1,20 @@
 // The only place that listens: HTTPS with a client certificate requested (never required —
 // devices present theirs for renewal and management; browsers and new devices have none),
 // timeouts, and graceful close.
-import crypto, { X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
-import { buildApp } from './app.js';
+import { buildApp, deriveKey } from './app.js';
 import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';
 import { Metrics, reportToPrimary } from './http/metrics.js';
 import { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
 import { scheduleMaintenance } from './service/maintenance.js';
+import { TICKET_POLL_MS, TicketKeys } from './service/tls-ticket-keys.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
-
-/**
- * TLS session-ticket keys: derived from the server secret and the UTC day, so every worker and
- * replica (they share the secret) resumes every other's sessions, and the key changes daily.
- * Windows resumes its TLS session between OMA-DM sessions (SChannel keeps a session cache for
- * hours): a resumed handshake spares the RSA signature and the certificate chain work of a full
- * one. The client certificate is part of the resumed session and is still checked per request.
- */
-export function ticketKeysFor(secret: Buffer, at: Date): Buffer {
-  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), `fenestra:tls-tickets:${at.toISOString().slice(0, 10)}`, 48));
-}
-const TICKET_LIFETIME_S = 12 * 3600;
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -40,10 +29,20 @@ export interface RunningServer {
   adminTokenGenerated: boolean;
   caCertPem: string;
   tlsCertPem: string;
+  /** TLS session-ticket keys (service/tls-ticket-keys); polled every minute. */
+  ticketKeys: TicketKeys;
+  /** Reads the current ticket key from the store and applies it to the listeners (what the poll does). */
+  refreshTicketKeys(): Promise<void>;
   close(): Promise<void>;
 }
 
-export async function startServer(cfg: Config, logger?: Logger, opts: { maintenance?: boolean } = {}): Promise<RunningServer> {
+export interface StartOptions {
+  maintenance?: boolean;
+  /** Ticket-key rotation period and clock (tests). */
+  ticketKeys?: { periodMs?: number; now?: () => number };
+}
+
+export async function startServer(cfg: Config, logger?: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const log = logger ?? pino(loggerOptions(cfg.logLevel));
   const materials = loadMaterials(cfg, log);
   const store = await openStore(cfg.database);
@@ -58,6 +57,10 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
   const metrics = new Metrics({ store, entra, caNotAfter: materials.ca.notAfter, tlsNotAfter: new Date(new X509Certificate(materials.tls.certPem).validTo) });
   reportToPrimary(metrics.registry);
   const split = cfg.adminListen !== undefined;
+  const ticketKeys = new TicketKeys({ store: store.tlsTicketKeys, sealKey: deriveKey(materials.secretKey, 'tls-ticket-keys'), ...opts.ticketKeys });
+  await ticketKeys.refresh().catch((err) => log.warn({ err }, 'TLS ticket keys: store unavailable, using a key of this process'));
+  // The client certificate is part of a resumed session and is still checked per request.
+  const ticketOptions = { ticketKeys: ticketKeys.current, sessionTimeout: Math.floor(ticketKeys.periodMs / 1000) };
   const app = await buildApp(ctx, {
       metrics,
       surfaces: { device: true, admin: !split },
@@ -69,14 +72,13 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
         // Acceptable client-certificate issuers: only our CA, so Windows offers the MDM certificate and nothing else.
         ca: [materials.ca.certPem],
         minVersion: 'TLSv1.2',
-        ticketKeys: ticketKeysFor(materials.secretKey, new Date()),
-        sessionTimeout: TICKET_LIFETIME_S,
+        ...ticketOptions,
       },
   });
   // The admin API and /metrics on their own listener: no client-certificate request, so a
   // browser or Prometheus never sees a certificate prompt, and the port can stay internal.
   const adminApp = split
-    ? await buildApp(ctx, { metrics, surfaces: { device: false, admin: true }, https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2' } })
+    ? await buildApp(ctx, { metrics, surfaces: { device: false, admin: true }, https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2', ...ticketOptions } })
     : undefined;
   for (const a of [app, adminApp]) {
     if (!a) continue;
@@ -92,14 +94,16 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
   };
   const main = url(app);
   const stopMaintenance = opts.maintenance === false ? () => undefined : scheduleMaintenance(store, log);
-  // New ticket keys at each UTC midnight (checked hourly: timers drift, clocks jump).
-  let ticketDay = new Date().toISOString().slice(0, 10);
-  const ticketTimer = setInterval(() => {
-    const now = new Date();
-    if (now.toISOString().slice(0, 10) === ticketDay) return;
-    ticketDay = now.toISOString().slice(0, 10);
-    (app.server as unknown as { setTicketKeys(k: Buffer): void }).setTicketKeys(ticketKeysFor(materials.secretKey, now));
-  }, 3600_000);
+  const applyTicketKey = (key: Buffer | undefined) => {
+    if (!key) return;
+    for (const a of [app, adminApp]) (a?.server as unknown as { setTicketKeys(k: Buffer): void } | undefined)?.setTicketKeys(key);
+  };
+  const refreshTicketKeys = () =>
+    ticketKeys.refresh().then(applyTicketKey, (err) => {
+      applyTicketKey(ticketKeys.current);
+      log.warn({ err }, 'TLS ticket keys: store unavailable');
+    });
+  const ticketTimer = setInterval(() => void refreshTicketKeys(), TICKET_POLL_MS);
   ticketTimer.unref();
   let closed = false;
   return {
@@ -113,6 +117,8 @@ export async function startServer(cfg: Config, logger?: Logger, opts: { maintena
     adminTokenGenerated: materials.adminTokenGenerated,
     caCertPem: materials.ca.certPem,
     tlsCertPem: materials.tls.certPem,
+    ticketKeys,
+    refreshTicketKeys,
     async close() {
       if (closed) return;
       closed = true;

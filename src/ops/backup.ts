@@ -8,6 +8,9 @@
 //   tls.pem, tls-key.pem when fenestra generated them
 //   admin-token   when fenestra generated it
 // PostgreSQL deployments back up the database with pg_dump and the same files.
+// Everything is written owner-only (directory 0700, files 0600). The snapshot leaves out the TLS
+// session-ticket keys: a restored server makes a new one, and a leaked backup decrypts no recorded
+// TLS session (with pg_dump: --exclude-table-data=tls_ticket_keys).
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -27,20 +30,38 @@ const copyIfExists = (from: string, dir: string, files: string[]) => {
   files.push(path.basename(from));
 };
 
+function withoutTicketKeys(file: string): void {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    // No journal file that would hold the deleted pages; the deleted rows are zeroed in the file.
+    db.pragma('journal_mode = MEMORY');
+    db.pragma('secure_delete = ON');
+    const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'tls_ticket_keys'`).get();
+    if (table) db.exec('DELETE FROM tls_ticket_keys');
+  } finally {
+    db.close();
+  }
+}
+
 export function backup(cfg: Config, dir: string): BackupResult {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   if (fs.readdirSync(dir).length > 0) throw new Error(`${dir} is not empty: back up into a new directory`);
+  fs.chmodSync(dir, 0o700);
   const files: string[] = [];
   const out: BackupResult = { dir, files };
   if (cfg.database.kind === 'sqlite') {
     if (!fs.existsSync(cfg.database.file)) throw new Error(`no database at ${cfg.database.file}`);
     const db = new Database(cfg.database.file, { readonly: true, fileMustExist: true });
+    const copy = path.join(dir, 'fenestra.db');
+    // VACUUM INTO writes into an empty file: created 0600 first, so the copy is never readable to others.
+    fs.closeSync(fs.openSync(copy, 'wx', 0o600));
     try {
       db.pragma('busy_timeout = 10000');
-      db.prepare('VACUUM INTO ?').run(path.join(dir, 'fenestra.db'));
+      db.prepare('VACUUM INTO ?').run(copy);
     } finally {
       db.close();
     }
+    withoutTicketKeys(copy);
     files.push('fenestra.db');
     out.databaseBytes = fs.statSync(path.join(dir, 'fenestra.db')).size;
   }

@@ -286,4 +286,17 @@ CREATE INDEX devices_enrolled_at ON devices (enrolled_at, id);
 `,
     // PostgreSQL: a plain table (no WITHOUT ROWID; its primary key index serves the per-device read).
   },
+  {
+    version: 8,
+    name: 'tls-ticket-keys',
+    // TLS session-ticket keys, shared by workers and replicas: one random key per rotation period
+    // (a number: Unix time / period), sealed with the server secret; older periods are deleted.
+    sql: `
+CREATE TABLE tls_ticket_keys (
+  period     BIGINT PRIMARY KEY,
+  sealed_key TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+`,
+  },
 ];

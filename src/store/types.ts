@@ -426,6 +426,19 @@ export interface EnrollmentStore {
   recordRenewal(devicePk: string, cert: IssuedCertificateRecord, oldSerial: string, at: string): Promise<void>;
 }
 
+/**
+ * TLS session-ticket keys shared by every worker and replica: one random key per rotation
+ * period, stored sealed; a period's key is deleted once a newer one exists.
+ */
+export interface TlsTicketKeyStore {
+  /**
+   * The key of the newest period, in one transaction: `sealedKey` becomes the key of `period`
+   * unless that period or a later one has a key already (the first replica to get there wins,
+   * a replica whose clock lags adds nothing); keys of earlier periods are deleted.
+   */
+  current(period: number, sealedKey: string, at: string): Promise<{ period: number; sealedKey: string }>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -440,6 +453,7 @@ export interface Store {
   profiles: ProfileStore;
   groups: GroupStore;
   deliveries: DeliveryStore;
+  tlsTicketKeys: TlsTicketKeyStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -10,7 +10,7 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { loggerOptions } from '../../src/log.js';
-import { RunningServer, startServer } from '../../src/server.js';
+import { RunningServer, startServer, type StartOptions } from '../../src/server.js';
 import { HttpsOptions, HttpsResponse, httpsRequest } from '../../src/sim/https-client.js';
 import { FakeEntra, startFakeEntra } from './entra.js';
 import { freshSchema, type PgSchema } from './pg.js';
@@ -37,7 +37,7 @@ export const AUDIENCE = 'https://mdm.fenestra.test';
 
 export async function startTestServer(
   env: Record<string, string> = {},
-  opts: { logs?: boolean; logSink?: { write(line: string): void }; database?: 'sqlite' | 'postgres' } = {},
+  opts: { logs?: boolean; logSink?: { write(line: string): void }; database?: 'sqlite' | 'postgres'; start?: StartOptions } = {},
 ): Promise<TestServer> {
   const database = opts.database ?? (process.env.FENESTRA_TEST_DATABASE === 'postgres' ? 'postgres' : 'sqlite');
   const pgSchema: PgSchema | undefined = database === 'postgres' && !env.FENESTRA_DATABASE_URL ? await freshSchema('srv') : undefined;
@@ -66,7 +66,7 @@ export async function startTestServer(
     : pino({ level: opts.logs ? 'info' : 'warn' });
   let server: RunningServer;
   try {
-    server = await startServer(cfg, logger);
+    server = await startServer(cfg, logger, opts.start);
   } catch (err) {
     await entra.close();
     await pgSchema?.drop();

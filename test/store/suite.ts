@@ -114,6 +114,17 @@ export function storeSuite(t: Test, backend: Backend): void {
     await store.ping();
   });
 
+  withStore('TLS ticket keys: the first key of a period stays, a newer period replaces and deletes it', async (t, store) => {
+    const k = store.tlsTicketKeys;
+    t.same(await k.current(100, 'sealed-a', at(0)), { period: 100, sealedKey: 'sealed-a' });
+    t.same(await k.current(100, 'sealed-b', at(1)), { period: 100, sealedKey: 'sealed-a' }, 'another replica gets the same key');
+    t.same(await k.current(99, 'sealed-c', at(2)), { period: 100, sealedKey: 'sealed-a' }, 'a lagging clock adds nothing');
+    t.same(await k.current(101, 'sealed-d', at(3)), { period: 101, sealedKey: 'sealed-d' });
+    t.same(await k.current(100, 'sealed-e', at(4)), { period: 101, sealedKey: 'sealed-d' }, 'the older key is gone, not recreated');
+    const racing = await Promise.all([102, 102, 102].map((p, i) => k.current(p, `sealed-r${i}`, at(5))));
+    t.equal(new Set(racing.map((r) => r.sealedKey)).size, 1, 'racing replicas agree on one key');
+  });
+
   withStore('tenants, each change with its audit entry', async (t, store) => {
     const tenant = { tenantId: 'tid-1', cloud: 'standard' as const, audiences: ['https://a', 'b'], createdAt: at(0), updatedAt: at(0) };
     t.equal(await store.tenants.create(tenant, audit('tenant.connect', 'tid-1', 0, { cloud: 'standard' })), true);

@@ -7,6 +7,7 @@ import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';
 import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
+import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, n, tenantFromRow } from '../rows.js';
 
 /** `fn` changed a row (rowCount > 0) → its audit entry in the same transaction; false otherwise. */
@@ -42,6 +43,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number }
     ...mgmt,
     ...postgresProfiles(db),
     deliveries: postgresDeliveries(db),
+    tlsTicketKeys: postgresTlsTicketKeys(db),
     tenants: {
       async list() {
         return (await db.q('SELECT * FROM tenants ORDER BY created_at, tenant_id')).map(tenantFromRow);

@@ -7,6 +7,8 @@ import { auditFromRow, certFromRow, deviceFromRow, tenantFromRow, type Row } fro
 import { sqliteManagement } from './management.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
+import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
+import { ownerOnlyDatabase } from './files.js';
 import type {
   AuditEntry,
   Device,
@@ -30,7 +32,7 @@ function migrate(db: Database.Database): void {
 }
 
 export function openSqliteStore(file: string): Store {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') ownerOnlyDatabase(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
@@ -212,6 +214,7 @@ export function openSqliteStore(file: string): Store {
     ...mgmt,
     ...sqliteProfiles(db, appendAudit),
     deliveries: sqliteDeliveries(db),
+    tlsTicketKeys: sqliteTlsTicketKeys(db),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);
