@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { compileTrustedProxies, extractForwardedCert, type ProxyCertFormat } from '../identity/proxy-cert.js';
 import type { SessionEngine } from '../service/management/engine.js';
 import type { PresentedCredential } from '../service/management/auth.js';
+import { TOKEN_PARAM } from '../service/management/session-token.js';
 import { PATHS } from '../service/urls.js';
 import { sendWhole } from './send.js';
 import { peerCertificateDer } from './tls-peer.js';
@@ -47,7 +48,10 @@ export async function managementRoutes(app: FastifyInstance, opts: ManagementRou
     }
     const auth = request.headers.authorization;
     const bearer = auth && /^Bearer\s+/i.test(auth) ? auth.replace(/^Bearer\s+/i, '').trim() : undefined;
-    const r = await opts.engine.handle({ body: request.body, cred: credentialOf(request), bearer, mode: request.query.mode });
+    // ?s=: the session token of the RespURI we gave a digest session (see session-token.ts).
+    const token: unknown = request.query[TOKEN_PARAM];
+    const cred = { ...credentialOf(request), sessionToken: typeof token === 'string' ? token : undefined };
+    const r = await opts.engine.handle({ body: request.body, cred, bearer, mode: request.query.mode });
     reply.header('x-fenestra-outcome', r.outcome);
     return sendWhole(reply, r.status, r.contentType, r.body);
   });

@@ -4,21 +4,22 @@
 import type { Logger } from 'pino';
 import type { Store } from '../store/types.js';
 import { DEVICE_INPUT_LIMITS } from './management/device-input.js';
+import { SESSION_IDLE_MS } from './management/session-token.js';
 
 export interface RetentionSettings {
   traceDays: number;
   tracesPerDevice: number;
-  sessionIdleHours: number;
+  sessionIdleMinutes: number;
   /** Device alerts: days kept (default 30) and newest kept per device (default as in commitTurn). */
   alertDays?: number;
   alertsPerDevice?: number;
 }
 
-export const DEFAULT_RETENTION: RetentionSettings = { traceDays: 7, tracesPerDevice: 200, sessionIdleHours: 24 };
+export const DEFAULT_RETENTION: RetentionSettings = { traceDays: 7, tracesPerDevice: 200, sessionIdleMinutes: SESSION_IDLE_MS / 60_000 };
 
 export async function runMaintenance(store: Store, r: RetentionSettings, now: Date): Promise<{ traces: number; sessions: number; alerts: number }> {
   const traces = await store.traces.prune(new Date(now.getTime() - r.traceDays * 86_400_000).toISOString(), r.tracesPerDevice);
-  const sessions = await store.management.pruneSessions(new Date(now.getTime() - r.sessionIdleHours * 3_600_000).toISOString());
+  const sessions = await store.management.pruneSessions(new Date(now.getTime() - r.sessionIdleMinutes * 60_000).toISOString());
   const alertsBefore = new Date(now.getTime() - (r.alertDays ?? 30) * 86_400_000).toISOString();
   const alerts = await store.traces.pruneAlerts(alertsBefore, r.alertsPerDevice ?? DEVICE_INPUT_LIMITS.alertsPerDevice);
   return { traces, sessions, alerts };

@@ -440,7 +440,7 @@ export class SimDevice {
           headers: e.entDmId ? { 'client-request-id': e.entDmId } : undefined,
         },
         async (req) => {
-          const r = await httpsRequest(url.toString(), {
+          const r = await httpsRequest(req.url ?? url.toString(), {
             method: 'POST',
             body: req.xml,
             headers: req.headers,

@@ -92,6 +92,8 @@ export interface DmClientOptions {
 export interface DmRequest {
   xml: string;
   headers: Record<string, string>;
+  /** The server's RespURI from its last reply: where this message goes (else the management URL). */
+  url?: string;
 }
 
 export interface DmResponse {
@@ -148,6 +150,8 @@ export class DmClientSession {
   /** Later messages of our current package, waiting for the server's 1222. */
   private pending: SyncCommand[][] = [];
   private logStart: number;
+  /** SyncHdr RespURI of the server's last reply: the URL of our next message (as Windows does). */
+  respUri?: string;
 
   constructor(private readonly o: DmClientOptions) {
     this.transcript = {
@@ -210,6 +214,7 @@ export class DmClientSession {
   receive(reply: SyncMLMessage): SyncMLMessage | undefined {
     if (this.done) return undefined;
     const msgRef = reply.hdr.msgId;
+    if (reply.hdr.respUri) this.respUri = reply.hdr.respUri;
     const statuses: StatusCommand[] = [];
     const results: ResultsCommand[] = [];
     let hdrCode: string | undefined;
@@ -410,7 +415,7 @@ export async function runDmSession(o: DmClientOptions, transport: DmTransport): 
     t.messages.push({ direction: 'out', xml, msg: out });
     let res: DmResponse;
     try {
-      res = await transport({ xml, headers: s.headers() });
+      res = await transport({ xml, headers: s.headers(), url: s.respUri });
     } catch (err) {
       s.failWith(`HTTP request failed: ${(err as Error).message}`);
       break;

@@ -151,8 +151,11 @@ export interface CommandRecord {
   sentAt?: string;
   /** SyncML status code of the command (Atomic: the Atomic's own status). */
   status?: string;
-  /** Per-child statuses for Atomic/Sequence, and other details. */
-  detail?: { children?: { index: number; status: string }[]; retriedAs?: string; note?: string };
+  /**
+   * Per-child statuses for Atomic/Sequence, per-item statuses of a multi-item command (when the
+   * device answered item by item), the nodes an inventory Get found missing, and other details.
+   */
+  detail?: { children?: { index: number; status: string }[]; items?: { index: number; status: string }[]; missing?: string[]; retriedAs?: string; note?: string };
   ackedAt?: string;
   error?: string;
   results?: CommandResult[];
@@ -179,6 +182,10 @@ export interface DmSessionState {
   /** The device's MaxMsgSize (SyncHdr Meta), remembered for the session. */
   maxMsgSize?: number;
   startedAt: string;
+  /** Last message of the session (state idle longer than SESSION_IDLE_MS is expired). */
+  lastAt?: string;
+  /** Digest sessions: hash of the token in our last RespURI (see service/management/session-token). */
+  tokenHash?: string;
 }
 
 export interface CommandAck {
@@ -248,8 +255,11 @@ export interface ManagementStore {
   /** Queued commands (and held ones) in delivery order. */
   deliverable(devicePk: string, limit: number): Promise<CommandRecord[]>;
   getCommands(ids: string[]): Promise<CommandRecord[]>;
-  /** Commands sent in an earlier session and never answered: back to the queue, or failed after maxAttempts. */
-  requeueUnanswered(devicePk: string, currentSessionId: string, at: string): Promise<number>;
+  /**
+   * Commands sent and never answered: back to the queue, or failed after maxAttempts. Those sent
+   * in session `currentSessionId` are left alone; null (a package 1 starts a session): all.
+   */
+  requeueUnanswered(devicePk: string, currentSessionId: string | null, at: string): Promise<number>;
   commitTurn(turn: SessionTurn): Promise<void>;
   /** The device asked to unenroll (or was unenrolled): state, certificates revoked, queue cancelled. */
   unenroll(devicePk: string, at: string, reason: string): Promise<void>;

@@ -81,8 +81,10 @@ t.test('credentials', async (t) => {
     const wrong = computeMd5Cred(srv.AAUTHNAME, 'not-the-secret', nonce);
     const r1 = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '20', cred: { type: 'syncml:auth-md5', format: 'b64', data: wrong } }))).body);
     t.equal((r1.body[0] as any).data, '401');
-    t.equal(r1.body.length, 1, 'nothing but the challenge');
-    const good = computeMd5Cred(srv.AAUTHNAME, srv.AAUTHSECRET, nonce);
+    t.same(r1.body.map((c: any) => [c.cmd, c.cmdRef, c.data]), [['SyncHdr', '0', '401'], ['Alert', '1', '401']], 'nothing but the challenge, for each command');
+    const chal1 = (r1.body[0] as any).chal.meta.nextNonce;
+    t.ok(chal1 && chal1 !== nonce, 'the challenge carries a fresh nonce');
+    const good = computeMd5Cred(srv.AAUTHNAME, srv.AAUTHSECRET, chal1);
     const r2 = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '21', cred: { type: 'syncml:auth-md5', format: 'b64', data: good }, sourceName: srv.AAUTHNAME }))).body);
     const hdrStatus = r2.body[0] as any;
     t.equal(hdrStatus.data, '212');
@@ -90,7 +92,9 @@ t.test('credentials', async (t) => {
     t.ok(next && next !== nonce, 'a fresh nonce for the next session');
     const replay = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '22', cred: { type: 'syncml:auth-md5', format: 'b64', data: good } }))).body);
     t.equal((replay.body[0] as any).data, '401', 'the old response does not work with the new nonce');
-    const fresh = computeMd5Cred(srv.AAUTHNAME, srv.AAUTHSECRET, next);
+    const chal2 = (replay.body[0] as any).chal.meta.nextNonce;
+    t.not(chal2, next, 'every challenge a fresh nonce');
+    const fresh = computeMd5Cred(srv.AAUTHNAME, srv.AAUTHSECRET, chal2);
     const r3 = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '23', cred: { type: 'syncml:auth-md5', format: 'b64', data: fresh } }))).body);
     t.equal((r3.body[0] as any).data, '212');
   });
@@ -123,7 +127,7 @@ t.test('credentials', async (t) => {
     }
     const before = (await s.admin('GET', `/api/v1/devices/${a.dev.deviceId}/sessions?limit=500`)).json.messages.length;
     t.ok(before >= 8);
-    const n = await runMaintenance(s.server.store, { traceDays: 7, tracesPerDevice: 4, sessionIdleHours: 24 }, new Date());
+    const n = await runMaintenance(s.server.store, { traceDays: 7, tracesPerDevice: 4, sessionIdleMinutes: 15 }, new Date());
     t.ok(n.traces >= before - 4);
     const after = (await s.admin('GET', `/api/v1/devices/${a.dev.deviceId}/sessions?limit=500`)).json.messages;
     t.equal(after.length, 4);

@@ -50,6 +50,7 @@ function buildHdr(h: SyncHdr): string {
     '</LocURI>';
   if (h.sourceName !== undefined) s += '<LocName>' + esc(h.sourceName) + '</LocName>';
   s += '</Source>';
+  if (h.respUri !== undefined) s += '<RespURI>' + esc(h.respUri) + '</RespURI>';
   if (h.cred) {
     s += '<Cred>';
     if (h.cred.format !== undefined || h.cred.type !== undefined) {

@@ -252,6 +252,9 @@ function readHdr(el: El): SyncHdr {
         if (name !== undefined) hdr.sourceName = trim(name);
         break;
       }
+      case 'RespURI':
+        hdr.respUri = trim(k.text);
+        break;
       case 'Cred':
         hdr.cred = readCred(k);
         break;

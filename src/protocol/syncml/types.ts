@@ -41,6 +41,8 @@ export interface SyncHdr {
   sourceUri: string;
   /** Source LocName (OMA-DM user name for digest). */
   sourceName?: string;
+  /** Server → client: where the client sends the next message of the session. */
+  respUri?: string;
   cred?: Cred;
   meta?: Meta;
 }

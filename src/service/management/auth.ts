@@ -4,6 +4,7 @@
 import type { CertificateAuthority } from '../../pki/ca.js';
 import { checkDeviceCertificate } from '../../identity/device-credential.js';
 import { verifyMd5Cred } from '../../identity/digest.js';
+import { sessionTokenMatches } from './session-token.js';
 import type { SyncHdr } from '../../protocol/syncml/types.js';
 import type { Device, DmSessionState, Store } from '../../store/types.js';
 
@@ -17,6 +18,8 @@ export interface PresentedCredential {
   certDer?: Buffer;
   /** A proxy header that was present but malformed. */
   certError?: string;
+  /** The session token of the request URL (our RespURI), if any. */
+  sessionToken?: string;
 }
 
 export async function authenticateSession(
@@ -46,8 +49,13 @@ export async function authenticateSession(
   const device = await store.devices.getByDeviceId(hdr.sourceUri);
   if (!device) return { ok: false, kind: 'http', status: 403, reason: 'unknown device' };
   if (device.state !== 'enrolled') return { ok: false, kind: 'http', status: 403, reason: 'device is not enrolled' };
-  const session = await sessionFor(device.id);
-  if (session && session.auth === 'digest') return { ok: true, device, method: 'digest' };
+  // A later message of a digest session may come without credentials, but only to the RespURI
+  // of our last reply: its token proves it continues that session. Package 1 (MsgID 1) starts a
+  // session and never authenticates from stored state.
+  if (!hdr.cred && hdr.msgId !== '1' && cred.sessionToken) {
+    const session = await sessionFor(device.id);
+    if (session?.auth === 'digest' && sessionTokenMatches(session.tokenHash, cred.sessionToken)) return { ok: true, device, method: 'digest' };
+  }
   if (!hdr.cred) return { ok: false, kind: 'challenge', device, code: '407', reason: 'credentials missing' };
   if (hdr.sourceName && hdr.sourceName !== device.dmUsername) {
     return { ok: false, kind: 'challenge', device, code: '401', reason: 'unknown user name' };

@@ -23,7 +23,9 @@ import { hasSealed, mergeRows, type Reconciler } from '../reconcile/index.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
 import { holdReason, inventoryPayload, newCommand } from './commands.js';
 import { boundInventory, boundLoginStatus, capAlerts, DEVICE_INPUT_LIMITS } from './device-input.js';
+import { PATHS } from '../urls.js';
 import { buildOutbound } from './outbound.js';
+import { hashSessionToken, newSessionToken, respUri, SESSION_IDLE_MS } from './session-token.js';
 import { traceBody } from './trace.js';
 
 export interface ManagementSettings {
@@ -79,6 +81,8 @@ export const SYNCML_TYPE = 'application/vnd.syncml.dm+xml';
 const LOGIN_STATUS = 'com.microsoft/MDM/LoginStatus';
 const AAD_USER_TOKEN = 'com.microsoft/MDM/AADUserToken';
 const UNENROLL = 'com.microsoft:mdm.unenrollment.userrequest';
+/** Alert type we record when a device's DevInfo/DevId is not the authenticated DeviceID. */
+export const DEVID_MISMATCH = 'fenestra/devinfo-devid-mismatch';
 
 const text = (status: number, message: string, outcome: string): ManagementReply => ({
   status,
@@ -88,6 +92,8 @@ const text = (status: number, message: string, outcome: string): ManagementReply
 });
 
 const is2xx = (code: string) => code.length === 3 && code[0] === '2';
+/** The inventory Get: the engine's own, or the admin's `sync` action (the same Get). */
+const isInventory = (c: Pick<CommandRecord, 'origin' | 'action'>) => c.origin === 'inventory' || c.action === 'sync';
 
 export class SessionEngine {
   constructor(private readonly deps: ManagementDeps) {}
@@ -105,25 +111,24 @@ export class SessionEngine {
     const now = this.deps.now();
     const at = now.toISOString();
     let session: DmSessionState | undefined;
-    const auth = await authenticateSession(
-      store,
-      this.deps.ca,
-      hdr,
-      req.cred,
-      async (pk) => (session = await store.management.getSession(pk, hdr.sessionId)),
-      now,
-    );
+    // State of an unfinished session is forgotten after SESSION_IDLE_MS without a message.
+    const load = async (pk: string) => {
+      const st = await store.management.getSession(pk, hdr.sessionId);
+      return st && Date.parse(st.lastAt ?? st.startedAt) > now.getTime() - SESSION_IDLE_MS ? st : undefined;
+    };
+    const auth = await authenticateSession(store, this.deps.ca, hdr, req.cred, async (pk) => (session = await load(pk)), now);
     if (!auth.ok && auth.kind === 'http') {
       this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
       return text(auth.status, auth.reason, 'refused');
     }
-    if (!auth.ok) return this.challenge(msg, auth.device, auth.code);
+    if (!auth.ok) return this.challenge(msg, req.body, auth.device, auth.code, at);
     const device = auth.device;
     // MsgID 1 starts a session: any stored state of the same SessionID is stale, so it is not
-    // even read (it is overwritten if this session needs state, else pruned by maintenance).
-    if (auth.method === 'certificate' && hdr.msgId !== '1') session = await store.management.getSession(device.id, hdr.sessionId);
+    // even read (it is overwritten if this session needs state, else pruned by maintenance; a
+    // digest session deletes it, its token must not outlive it).
     if (hdr.msgId === '1') session = undefined;
-    const stored = session !== undefined;
+    else session ??= await load(device.id);
+    const stored = session !== undefined || (hdr.msgId === '1' && auth.method === 'digest');
     const isNew = !session;
     const state: DmSessionState = session ?? {
       devicePk: device.id,
@@ -135,8 +140,11 @@ export class SessionEngine {
       auth: auth.method,
       startedAt: at,
     };
+    state.lastAt = at;
     if (isNew) {
-      await store.management.requeueUnanswered(device.id, hdr.sessionId, at);
+      // Commands sent earlier and never answered go out again — at a package 1 even those of a
+      // session with the same SessionID (Windows counts SessionIDs, and restarts them).
+      await store.management.requeueUnanswered(device.id, hdr.msgId === '1' ? null : hdr.sessionId, at);
       this.deps.observe?.sessionStarted();
     }
     const maxMsgSize = hdr.meta?.maxMsgSize;
@@ -163,6 +171,7 @@ export class SessionEngine {
     const commandsById = await this.loadSentCommands(state, msg);
     ctx.answered = commandsById;
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
+    this.deriveOutcomes(ctx);
     this.retryAtomicAdds(ctx);
     await this.resolveUser(ctx, req.mode);
     // Profile deliveries whose commands are all answered now.
@@ -200,33 +209,43 @@ export class SessionEngine {
     }
     const sentSomething = out.some((c) => c.kind !== 'Status');
     if (final && !sentSomething) turn.session = null;
-    return this.reply(msg, req.body, msgIdOut, out, final, turn, sentSomething ? 'commands' : 'idle', false, ctx.secrets);
+    // A digest session continues only at the RespURI we give it, with a new token every message.
+    let next: string | undefined;
+    if (auth.method === 'digest' && turn.session) {
+      const token = newSessionToken();
+      state.tokenHash = hashSessionToken(token);
+      next = respUri(this.deps.settings.publicUrl + PATHS.management, token, req.mode);
+      (ctx.secrets ??= []).push(token);
+    }
+    return this.reply(msg, req.body, msgIdOut, out, final, turn, sentSomething ? 'commands' : 'idle', false, ctx.secrets, next);
   }
 
-  /** Digest challenge: SyncHdr status 401/407 with the nonce to use. */
-  private challenge(msg: SyncMLMessage, device: Device, code: '401' | '407'): ManagementReply {
-    const status: StatusCommand = {
-      kind: 'Status',
-      cmdId: '1',
-      msgRef: msg.hdr.msgId,
-      cmdRef: '0',
-      cmd: 'SyncHdr',
-      data: code,
-      chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: device.dmNonce } },
-      items: [],
-    };
-    const body = buildSyncML({ hdr: this.replyHdr(msg, '1'), body: [status], final: true });
+  /**
+   * Digest challenge: SyncHdr status 401/407 with a fresh nonce (the device's nonce from now on),
+   * and the same status for each command of the message (clients retry per command). Nothing of
+   * the message is acted on; the exchange goes to the session trace.
+   */
+  private async challenge(msg: SyncMLMessage, raw: Buffer, device: Device, code: '401' | '407', at: string): Promise<ManagementReply> {
+    const nonce = newNonce();
+    const msgRef = msg.hdr.msgId;
+    const body: SyncCommand[] = [
+      { kind: 'Status', cmdId: '1', msgRef, cmdRef: '0', cmd: 'SyncHdr', data: code, chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } }, items: [] },
+    ];
+    for (const c of msg.body) {
+      if (c.kind !== 'Status' && c.kind !== 'Results') body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
+    }
     this.deps.log.info({ device: device.id, code }, 'management session challenged');
-    return { status: 200, contentType: SYNCML_TYPE, body, outcome: `challenge-${code}` };
+    const turn: SessionTurn = { devicePk: device.id, at, session: null, sessionIsNew: true, sessionId: msg.hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [], device: { nonce } };
+    return this.reply(msg, raw, '1', body, true, turn, `challenge-${code}`);
   }
 
-  private replyHdr(msg: SyncMLMessage, msgId: string) {
-    return { verDTD: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId, targetUri: msg.hdr.sourceUri, sourceUri: msg.hdr.targetUri };
+  private replyHdr(msg: SyncMLMessage, msgId: string, respUri?: string) {
+    return { verDTD: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId, targetUri: msg.hdr.sourceUri, sourceUri: msg.hdr.targetUri, respUri };
   }
 
   /** `secrets`: values sent in this message that must not reach the trace. */
-  private async reply(msg: SyncMLMessage, raw: Buffer, msgIdOut: string, body: SyncCommand[], final: boolean, turn: SessionTurn, outcome: string, committed = false, secrets?: string[]): Promise<ManagementReply> {
-    const xml = buildSyncML({ hdr: this.replyHdr(msg, msgIdOut), body, final });
+  private async reply(msg: SyncMLMessage, raw: Buffer, msgIdOut: string, body: SyncCommand[], final: boolean, turn: SessionTurn, outcome: string, committed = false, secrets?: string[], respUri?: string): Promise<ManagementReply> {
+    const xml = buildSyncML({ hdr: this.replyHdr(msg, msgIdOut, respUri), body, final });
     const max = this.deps.settings.traceMaxBytes;
     const inTrace = traceBody(raw.toString('utf8'), max);
     const outTrace = traceBody(xml, max, secrets);
@@ -263,17 +282,95 @@ export class SessionEngine {
       case 'Alert':
         status(cmd.cmdId ? this.onAlert(cmd, ctx) : STATUS.BAD_REQUEST);
         return;
-      case 'Replace':
+      case 'Replace': {
         if (!cmd.cmdId) return void status(STATUS.BAD_REQUEST);
+        // DevInfo/DevId is the device's own name for itself: one that is not the authenticated
+        // device is a forged or broken client. Its DevInfo is not stored, the Replace is refused
+        // and the admin sees an alert (the session goes on: the device can still be managed).
+        const devId = cmd.items.find((it) => (it.source ?? it.target) === './DevInfo/DevId' && it.data !== undefined);
+        if (devId && devId.data!.trim() !== ctx.device.deviceId) {
+          this.deps.log.warn({ device: ctx.device.id }, 'DevInfo/DevId differs from the authenticated device');
+          ctx.turn.alerts.push({ code: ALERT.GENERIC, type: DEVID_MISMATCH, mark: 'critical', source: './DevInfo/DevId', data: devId.data!.slice(0, 256) });
+          return void status(STATUS.FORBIDDEN);
+        }
         for (const it of cmd.items) {
           const uri = it.source ?? it.target;
           if (uri && uri.startsWith('./DevInfo/') && it.data !== undefined) ctx.inventory[uri] = it.data;
         }
         status(STATUS.OK);
         return;
+      }
       default:
         // The device does not send other commands to a server; refuse them without failing the session.
         status(cmd.cmdId ? STATUS.OPTIONAL_FEATURE : STATUS.BAD_REQUEST);
+    }
+  }
+
+  /**
+   * The outcome of each command answered in this message from everything the device reported
+   * for it: an Atomic/Sequence from its own Status and its members' (a member failure fails it,
+   * even without a failing Status for the container; members still unanswered and no container
+   * Status: not answered yet); a multi-item command from the status of every item (one Status
+   * per item, named by TargetRef or in item order), failing at the first item that failed — the
+   * inventory Get tolerates 404 (a node this device lacks) and records the missing nodes.
+   */
+  private deriveOutcomes(ctx: InboundContext): void {
+    for (const [id, own] of ctx.derive ?? []) {
+      const a = ctx.acks.get(id);
+      const cmd = ctx.answered?.get(id);
+      if (!a || !cmd || a.requeueAs) continue;
+      const p = cmd.payload;
+      const last = own[own.length - 1]?.data;
+      if (p.kind === 'Atomic' || p.kind === 'Sequence') {
+        const children = a.detail?.children ?? [];
+        if (last === undefined && new Set(children.map((c) => c.index)).size < (p.commands?.length ?? 0)) {
+          a.state = 'sent';
+          continue;
+        }
+        const bad = failingMember(children);
+        if ((last !== undefined && !is2xx(last)) || bad) {
+          a.state = 'failed';
+          a.status = last ?? bad!.status;
+          const at = bad && p.commands?.[bad.index]?.items?.[0]?.target;
+          a.error = `device answered ${a.status}${bad ? `; member ${bad.index + 1}${at ? ` (${at})` : ''}: ${bad.status}` : ''}`;
+        } else {
+          a.state = 'acked';
+          a.status = last ?? STATUS.OK;
+          a.error = undefined;
+        }
+        continue;
+      }
+      const items = p.items ?? [];
+      if (items.length < 2 && own.length < 2) continue;
+      const per: (string | undefined)[] = items.map(() => undefined);
+      const loose: string[] = [];
+      for (const st of own) {
+        const refs = [...(st.targetRef ?? []), ...(st.sourceRef ?? []), ...st.items.map((i) => i.target ?? i.source ?? '')];
+        const idx = refs.map((r) => items.findIndex((it) => it.target === r)).filter((i) => i >= 0);
+        if (idx.length) for (const i of idx) per[i] = st.data;
+        else loose.push(st.data);
+      }
+      const open = per.flatMap((x, i) => (x === undefined ? [i] : []));
+      if (loose.length === 1) for (const i of open) per[i] = loose[0];
+      else loose.forEach((code, k) => k < open.length && (per[open[k]] = code));
+      const whole = own.length === 1 && loose.length === 1;
+      const missing: string[] = [];
+      let bad: number | undefined;
+      per.forEach((code, i) => {
+        if (code === undefined || is2xx(code)) return;
+        if (isInventory(cmd) && code === STATUS.NOT_FOUND) missing.push(items[i].target);
+        else bad ??= i;
+      });
+      a.detail = { ...a.detail, ...(whole ? {} : { items: per.flatMap((status, index) => (status === undefined ? [] : [{ index, status }])) }), ...(missing.length ? { missing } : {}) };
+      if (bad !== undefined) {
+        a.state = 'failed';
+        a.status = per[bad];
+        a.error = `device answered ${per[bad]} for ${whole && items.length > 1 ? `all ${items.length} items` : items[bad].target}`;
+      } else {
+        a.state = 'acked';
+        a.status = per.find((x) => x !== undefined && is2xx(x)) ?? last;
+        a.error = undefined;
+      }
     }
   }
 
@@ -313,13 +410,15 @@ export class SessionEngine {
     if (!cmd) return;
     this.deps.observe?.deviceStatus(st.data);
     const a = this.ackFor(ctx, cmd);
+    (ctx.derive ??= new Map()).set(cmd.id, ctx.derive.get(cmd.id) ?? []);
     if (ref.child !== undefined) {
       a.detail = { ...a.detail, children: [...(a.detail?.children ?? []), { index: ref.child, status: st.data }] };
       return;
     }
+    ctx.derive.get(cmd.id)!.push(st);
     a.status = st.data;
     // The inventory request counts as done once answered, whatever the device could read.
-    if (cmd.origin === 'inventory') ctx.inventoryComplete = true;
+    if (isInventory(cmd)) ctx.inventoryComplete = true;
     if (st.data === STATUS.ALREADY_EXISTS && cmd.payload.kind === 'Add' && !cmd.detail?.retriedAs) {
       // The node exists: set it with Replace instead (once).
       a.requeueAs = { ...cmd.payload, kind: 'Replace' };
@@ -347,7 +446,7 @@ export class SessionEngine {
       data: it.data,
     }));
     a.results = [...(a.results ?? []), ...results];
-    if (cmd.origin === 'inventory') {
+    if (isInventory(cmd)) {
       for (const x of results) if (x.locUri && x.data !== undefined) ctx.inventory[x.locUri] = x.data;
       ctx.inventoryComplete = true;
     }
@@ -436,7 +535,7 @@ export class SessionEngine {
       candidates.push(...(await this.planProfiles(ctx, mode)));
       if (isNew) {
         const stale = !device.inventoryAt || Date.parse(turn.at) - Date.parse(device.inventoryAt) > s.inventoryMaxAgeMs;
-        if (stale && !candidates.some((c) => c.origin === 'inventory')) {
+        if (stale && !candidates.some(isInventory)) {
           const inv = newCommand(device.id, inventoryPayload(s.providerId), { origin: 'inventory', at: turn.at });
           turn.enqueue.push(inv);
           candidates.unshift(inv);
@@ -469,7 +568,8 @@ export class SessionEngine {
     });
     const plan = buildOutbound(revealed, out, { maxBytes: maxMsgSize, msgIdOut, nextCmdId, hdrBytes: 600 });
     for (const sent of plan.sent) {
-      turn.sent.push({ commandId: sent.commandId, msgId: msgIdOut, cmdId: sent.cmdId });
+      // One delivery per command: the members of an Atomic/Sequence are not deliveries of their own.
+      if (sent.child === undefined) turn.sent.push({ commandId: sent.commandId, msgId: msgIdOut, cmdId: sent.cmdId });
       state.sent[`${msgIdOut}:${sent.cmdId}`] = { commandId: sent.commandId, child: sent.child };
     }
     for (const f of plan.tooLarge) ctx.acks.set(f, { commandId: f, state: 'failed', error: 'larger than the device MaxMsgSize' });
@@ -495,6 +595,15 @@ export class SessionEngine {
     if (plan.missing.length) this.deps.log.warn({ device: device.id, missing: plan.missing.length }, 'profile plan incomplete');
     return plan.commands;
   }
+}
+
+/**
+ * The member that made a container fail: the first with an error of its own, else the first
+ * rolled back or not executed (216/215: 2xx codes, but nothing was applied).
+ */
+function failingMember(children: { index: number; status: string }[]): { index: number; status: string } | undefined {
+  const undone = (c: string) => c === STATUS.ATOMIC_ROLLBACK_OK || c === STATUS.NOT_EXECUTED;
+  return children.find((c) => !is2xx(c.status)) ?? children.find((c) => undone(c.status));
 }
 
 /** The opened values of the sealed items of a payload (same shape before and after reveal). */
@@ -524,6 +633,8 @@ interface InboundContext {
   userToken?: string;
   inventory: Record<string, string>;
   inventoryComplete?: boolean;
+  /** Commands answered in this message → the Statuses for the command itself (see deriveOutcomes). */
+  derive?: Map<string, StatusCommand[]>;
   answered?: Map<string, CommandRecord>;
 }
 

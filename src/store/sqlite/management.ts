@@ -210,7 +210,7 @@ export function sqliteManagement(db: Database.Database): {
     s.unenrollSessions.run(devicePk);
   }).immediate;
   const putDelivery = deliveryWriter(db);
-  const requeue = db.transaction((devicePk: string, currentSessionId: string, at: string) => {
+  const requeue = db.transaction((devicePk: string, currentSessionId: string | null, at: string) => {
     const n = s.requeue.run(at, devicePk, currentSessionId).changes;
     if (n) s.requeueFailedDeliveries.run(at, devicePk, at);
     return n;
