@@ -328,7 +328,7 @@ export function storeSuite(t: Test, backend: Backend): void {
     t.equal(await store.management.requeueUnanswered(d.id, 'S1', at(5)), 0, 'nothing sent yet');
     await store.management.commitTurn(turn(d.id, 'S1', { at: at(5), sent: [{ commandId: plain.id, msgId: '1', cmdId: '2' }, { commandId: last.id, msgId: '1', cmdId: '3' }] }));
     t.equal(await store.management.requeueUnanswered(d.id, 'S1', at(6)), 0, 'the current session keeps its commands');
-    t.equal(await store.management.requeueUnanswered(d.id, 'S2', at(7)), 2);
+    t.equal(await store.management.requeueUnanswered(d.id, null, at(7)), 2, 'a package 1 (null): those of a session with the same SessionID too');
     t.match(await store.commands.get(plain.id), { state: 'queued', attempts: 1, updatedAt: at(7) });
     t.match(await store.commands.get(last.id), { state: 'failed', error: 'no status from the device after 3 deliveries' });
     t.match(await store.deliveries.forDevice(d.id), [{ status: 'failed', detail: 'no status from the device after 3 deliveries', appliedVersion: undefined, updatedAt: at(7) }]);
