@@ -254,6 +254,19 @@ t.test('digest: Cred from AAUTHDATA, retry once on 401/407 with the NextNonce, n
   t.match(none.transcript.error, /none are configured/);
 });
 
+t.test("the next message goes to the server's RespURI, as Windows does", async (t) => {
+  const seen: DmRequest[] = [];
+  const resp = `${URL_}?s=token-1`;
+  const first = server('1', [hdrStatus('1'), { kind: 'Get', cmdId: '2', items: [{ target: './DevInfo/Lang' }] }]);
+  const replies: DmResponse[] = [{ status: 200, body: buildSyncML({ ...first, hdr: { ...first.hdr, respUri: resp } }) }, { status: 200, body: buildSyncML(server('2', [hdrStatus('2')])) }];
+  const tr = await runDmSession(opts(), async (req) => {
+    seen.push(req);
+    return replies.shift()!;
+  });
+  t.equal(tr.outcome, 'complete');
+  t.same(seen.map((r) => r.url), [undefined, resp], 'package 1 to the management URL, then to RespURI');
+});
+
 t.test('Alert 1223 from the server aborts the session', async (t) => {
   const s = new DmClientSession(opts());
   s.start();
