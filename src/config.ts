@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { isProxyCertFormat, parseTrustedProxies, PROXY_CERT_FORMATS, type ProxyCertFormat } from './identity/proxy-cert.js';
+import { weakTokenReason } from './identity/token-strength.js';
 
 export interface Config {
   /** Base URL devices use, e.g. https://mdm.example.com (no path). */
@@ -34,6 +35,10 @@ export interface Config {
   metricsToken?: string;
   /** TLS-terminating proxies allowed to forward the device's client certificate, and their header format. */
   trustedProxies?: { proxies: string[]; format: ProxyCertFormat };
+  /** Open connections per listener and process; more are closed at once. */
+  maxConnections: number;
+  /** A connection whose TLS handshake is not done by then is closed, ms. */
+  tlsHandshakeTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -133,12 +138,16 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push('FENESTRA_ADMIN_TOKEN must be at least 24 characters without spaces (it travels as a Bearer token)');
   }
   if (production && !adminToken) problems.push('FENESTRA_ADMIN_TOKEN is required in production');
+  const weak = production && adminToken ? weakTokenReason(adminToken) : undefined;
+  if (weak) problems.push(`FENESTRA_ADMIN_TOKEN ${weak}: in production use a random one (openssl rand -base64 32)`);
   let entraAuthority: string | undefined;
   if (env.FENESTRA_ENTRA_AUTHORITY) {
     try {
       const u = new URL(env.FENESTRA_ENTRA_AUTHORITY);
       if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
       entraAuthority = env.FENESTRA_ENTRA_AUTHORITY.replace(/\/+$/, '');
+      // Signing keys fetched over plain HTTP could be anyone's: http:// is for a local fake Entra in tests.
+      if (production && u.protocol === 'http:') problems.push('FENESTRA_ENTRA_AUTHORITY must use https:// in production');
     } catch {
       problems.push(`FENESTRA_ENTRA_AUTHORITY=${JSON.stringify(env.FENESTRA_ENTRA_AUTHORITY)} is not an http(s) URL`);
     }
@@ -177,7 +186,18 @@ export function loadConfig(env: Env = process.env): Config {
   const wraw = env.FENESTRA_WORKERS;
   if (wraw === 'auto') workers = Math.max(1, os.availableParallelism());
   else if (wraw) workers = intVar(env, 'FENESTRA_WORKERS', 1, 1, 64, problems);
+  const maxConnections = intVar(env, 'FENESTRA_MAX_CONNECTIONS', 4096, 1, 1_000_000, problems);
+  const tlsHandshakeTimeoutMs = intVar(env, 'FENESTRA_TLS_HANDSHAKE_TIMEOUT', 10, 1, 120, problems) * 1000;
+  const tls = pairVar(env, 'FENESTRA_TLS_CERT', 'FENESTRA_TLS_KEY', problems);
+  // The generated certificate is for development. Behind a TLS-terminating proxy the proxy shows
+  // the public certificate, and the generated one secures only the hop to it (the proxy checks it
+  // against the device CA).
+  if (production && !env.FENESTRA_TLS_CERT && !env.FENESTRA_TLS_KEY && !trustedProxies) {
+    problems.push('FENESTRA_TLS_CERT and FENESTRA_TLS_KEY are required in production (a generated certificate is for development), unless a proxy terminates TLS (FENESTRA_TRUSTED_PROXIES)');
+  }
   const cfg: Config = {
+    maxConnections,
+    tlsHandshakeTimeoutMs,
     workers,
     adminListen,
     metricsToken,
@@ -188,7 +208,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     certsDir,
     database: parseDatabase(env.FENESTRA_DATABASE_URL, dataDir, problems),
-    tls: pairVar(env, 'FENESTRA_TLS_CERT', 'FENESTRA_TLS_KEY', problems),
+    tls,
     ca: pairVar(env, 'FENESTRA_CA_CERT', 'FENESTRA_CA_KEY', problems),
     adminToken,
     entraAuthority,

@@ -61,6 +61,8 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   await ticketKeys.refresh().catch((err) => log.warn({ err }, 'TLS ticket keys: store unavailable, using a key of this process'));
   // The client certificate is part of a resumed session and is still checked per request.
   const ticketOptions = { ticketKeys: ticketKeys.current, sessionTimeout: Math.floor(ticketKeys.periodMs / 1000) };
+  // A client that connects and never finishes its handshake holds a socket: closed after this (Node's default is 120 s).
+  const handshakeTimeout = cfg.tlsHandshakeTimeoutMs;
   const app = await buildApp(ctx, {
       metrics,
       surfaces: { device: true, admin: !split },
@@ -73,18 +75,21 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
         ca: [materials.ca.certPem],
         minVersion: 'TLSv1.2',
         ...ticketOptions,
+        handshakeTimeout,
       },
   });
   // The admin API and /metrics on their own listener: no client-certificate request, so a
   // browser or Prometheus never sees a certificate prompt, and the port can stay internal.
   const adminApp = split
-    ? await buildApp(ctx, { metrics, surfaces: { device: false, admin: true }, https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2', ...ticketOptions } })
+    ? await buildApp(ctx, { metrics, surfaces: { device: false, admin: true }, https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2', ...ticketOptions, handshakeTimeout } })
     : undefined;
   for (const a of [app, adminApp]) {
     if (!a) continue;
     a.server.requestTimeout = 30_000;
     a.server.headersTimeout = 20_000;
     a.server.keepAliveTimeout = 65_000;
+    // Beyond this many open connections, a new one is closed at once; those open are unaffected.
+    a.server.maxConnections = cfg.maxConnections;
   }
   await app.listen({ host: cfg.listenHost, port: cfg.listenPort });
   if (adminApp) await adminApp.listen({ host: cfg.adminListen!.host, port: cfg.adminListen!.port });

@@ -19,6 +19,9 @@ function problemsOf(env: Env): string[] {
 }
 
 const GOOD_KEY = crypto.randomBytes(32).toString('base64');
+const STRONG_TOKEN = crypto.randomBytes(32).toString('base64url');
+/** What production needs besides the values under test. */
+const PROD: Env = { FENESTRA_TLS_CERT: '/etc/tls/cert.pem', FENESTRA_TLS_KEY: '/etc/tls/key.pem' };
 
 t.test('defaults', async (t) => {
   const c = loadConfig({});
@@ -41,7 +44,12 @@ t.test('defaults', async (t) => {
     secretKey: undefined,
     trustedProxies: undefined,
     workers: 1,
+    maxConnections: 4096,
+    tlsHandshakeTimeoutMs: 10_000,
   });
+  t.equal(loadConfig({ FENESTRA_MAX_CONNECTIONS: '100', FENESTRA_TLS_HANDSHAKE_TIMEOUT: '3' }).tlsHandshakeTimeoutMs, 3000);
+  t.throws(() => loadConfig({ FENESTRA_MAX_CONNECTIONS: '0' }), /FENESTRA_MAX_CONNECTIONS=0 is out of range/);
+  t.throws(() => loadConfig({ FENESTRA_TLS_HANDSHAKE_TIMEOUT: '121' }), /FENESTRA_TLS_HANDSHAKE_TIMEOUT=121 is out of range/);
   t.equal(loadConfig({ FENESTRA_WORKERS: '4' }).workers, 4);
   t.ok(loadConfig({ FENESTRA_WORKERS: 'auto' }).workers >= 1);
   t.throws(() => loadConfig({ FENESTRA_WORKERS: 'many' }), /FENESTRA_WORKERS/);
@@ -64,7 +72,7 @@ t.test('defaults', async (t) => {
 });
 
 t.test('accepted values', async (t) => {
-  const token = 'x'.repeat(24);
+  const token = STRONG_TOKEN;
   const c = loadConfig({
     FENESTRA_PUBLIC_URL: 'https://MDM.Contoso.com:8443/',
     FENESTRA_LISTEN: '[::1]:8443',
@@ -90,7 +98,8 @@ t.test('accepted values', async (t) => {
   t.same(c.database, { kind: 'postgres', url: 'postgres://fenestra:hunter2@db.internal:5432/fenestra' });
   t.same(c.tls, { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' });
   t.same(c.ca, { certFile: path.resolve('ca.pem'), keyFile: path.resolve('ca.key') }, 'relative paths resolved');
-  t.equal(c.adminToken, token, '24 characters is enough');
+  t.equal(c.adminToken, token);
+  t.equal(loadConfig({ FENESTRA_ADMIN_TOKEN: 'x'.repeat(24) }).adminToken, 'x'.repeat(24), 'outside production 24 characters are enough');
   t.equal(c.entraAuthority, 'https://login.microsoftonline.us', 'trailing slashes removed');
   t.equal(c.logLevel, 'debug');
   t.equal(c.certValidityDays, 90);
@@ -205,21 +214,59 @@ t.test('the database as logged at start-up: without its password', async (t) => 
 });
 
 t.test('production mode', async (t) => {
-  for (const mode of [{ NODE_ENV: 'production' }, { FENESTRA_ENV: 'production' }]) {
+  for (const mode of [{ NODE_ENV: 'production', ...PROD }, { FENESTRA_ENV: 'production', ...PROD }]) {
     const name = Object.keys(mode)[0];
     const problems = problemsOf(mode);
     t.equal(problems.length, 2, `${name}: two problems`);
     t.ok(problems.includes('FENESTRA_PUBLIC_URL is required in production'), `${name}: public URL required`);
     t.ok(problems.includes('FENESTRA_ADMIN_TOKEN is required in production'), `${name}: admin token required`);
     t.match(problemsOf({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com' }), ['FENESTRA_ADMIN_TOKEN is required in production']);
-    t.match(problemsOf({ ...mode, FENESTRA_ADMIN_TOKEN: 't'.repeat(32) }), ['FENESTRA_PUBLIC_URL is required in production']);
+    t.match(problemsOf({ ...mode, FENESTRA_ADMIN_TOKEN: STRONG_TOKEN }), ['FENESTRA_PUBLIC_URL is required in production']);
     t.match(problemsOf({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: '' }), ['FENESTRA_ADMIN_TOKEN is required in production'], 'empty token is no token');
-    const c = loadConfig({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: 't'.repeat(32) });
+    const c = loadConfig({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: STRONG_TOKEN });
     t.equal(c.production, true);
     t.equal(c.publicUrl, 'https://mdm.contoso.com');
   }
   t.equal(loadConfig({ NODE_ENV: 'development' }).production, false);
   t.equal(loadConfig({ NODE_ENV: 'test', FENESTRA_ENV: 'staging' }).production, false);
+});
+
+t.test('production refuses an http:// Entra authority, a generated TLS certificate and a weak admin token', async (t) => {
+  const base: Env = { NODE_ENV: 'production', FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: STRONG_TOKEN, ...PROD };
+  t.same(problemsOf(base), [], 'the base is accepted');
+  t.same(problemsOf({ ...base, FENESTRA_ENTRA_AUTHORITY: 'https://login.microsoftonline.us' }), []);
+  t.same(problemsOf({ ...base, FENESTRA_ENTRA_AUTHORITY: 'http://login.microsoftonline.com' }), ['FENESTRA_ENTRA_AUTHORITY must use https:// in production']);
+  t.equal(loadConfig({ FENESTRA_ENTRA_AUTHORITY: 'http://127.0.0.1:1234' }).entraAuthority, 'http://127.0.0.1:1234', 'outside production http:// is allowed (a local fake Entra)');
+
+  const noTls = { ...base, FENESTRA_TLS_CERT: undefined, FENESTRA_TLS_KEY: undefined };
+  const tlsProblems = problemsOf(noTls);
+  t.equal(tlsProblems.length, 1);
+  t.match(tlsProblems[0], /^FENESTRA_TLS_CERT and FENESTRA_TLS_KEY are required in production/);
+  t.same(problemsOf({ ...noTls, FENESTRA_TRUSTED_PROXIES: '10.0.0.5', FENESTRA_PROXY_CERT_FORMAT: 'nginx' }), [], 'unless a proxy terminates TLS');
+  t.same(problemsOf({ ...noTls, FENESTRA_TLS_CERT: '/x/cert.pem' }), ['FENESTRA_TLS_CERT and FENESTRA_TLS_KEY must be set together (got only FENESTRA_TLS_CERT)'], 'a half pair: one problem');
+  t.same(problemsOf({ ...noTls, NODE_ENV: 'development' }), [], 'development generates one');
+
+  const weak: [string, RegExp][] = [
+    ['changeme-changeme-changeme-1234', /well-known word "changeme"/],
+    ['admin-token-0123456789-abcdefghij', /well-known word "admin"/],
+    ['Password1234567890Password1234567890', /well-known word "password"/],
+    ['qwertyuiopasdfghjklzxcvbnmqwertyuiop', /well-known word "qwerty"/],
+    ['zxcvbnmlkjhgfdsapoiuytrewqzxcvbnmlkjhg', /one character class/],
+    ['93846572019384657201938465720193', /one character class/],
+    ['aB3$aB3$aB3$aB3$aB3$aB3$aB3$aB3$', /repeated pattern/],
+    ['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaB1', /fewer than 10 distinct/],
+    ['k3Jd9Lx2Qp7Zm4Wv8Ty1', /at least 24 characters/],
+    ['k3jd9lx2qp7zm4wv8ty1hs5n', /too short \(about 124 bits; 128 needed\)/],
+  ];
+  for (const [token, why] of weak) {
+    const p = problemsOf({ ...base, FENESTRA_ADMIN_TOKEN: token });
+    t.ok(p.length >= 1 && p.every((x) => x.startsWith('FENESTRA_ADMIN_TOKEN')), `${token}: refused, naming the variable (${p.join('; ')})`);
+    t.match(p.join('; '), why, `${token}: says why`);
+  }
+  for (const token of [crypto.randomBytes(32).toString('base64'), crypto.randomBytes(32).toString('hex'), crypto.randomBytes(16).toString('hex'), crypto.randomBytes(24).toString('base64url')]) {
+    t.same(problemsOf({ ...base, FENESTRA_ADMIN_TOKEN: token }), [], `${token.length}-character random token accepted`);
+  }
+  t.same(problemsOf({ ...base, FENESTRA_ADMIN_TOKEN: 'changeme-changeme-changeme-1234', NODE_ENV: 'development' }), [], 'outside production only length and spaces are checked');
 });
 
 t.test('several problems are reported together', async (t) => {

@@ -16,7 +16,7 @@ const compose = parse(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'ut
 const DOTENV: Record<string, string> = {
   PUBLIC_HOST: 'enterpriseenrollment.example.com',
   POSTGRES_PASSWORD: 'pg-secret-value',
-  FENESTRA_ADMIN_TOKEN: 'an-admin-token-of-enough-length-1234',
+  FENESTRA_ADMIN_TOKEN: 'q7Vt2mXc9LrB4nWk8ZsJ1yHd6PfG3aQe5TuR0oNi', // as `openssl rand -base64 32` prints
   FENESTRA_SECRET_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 const subst = (v: string) => v.replace(/\$\{(\w+)\}/g, (_, k: string) => DOTENV[k] ?? '');
@@ -40,6 +40,7 @@ t.test('docker-compose.yml: two replicas on PostgreSQL behind nginx', async (t) 
   t.same(services['fenestra-2'].volumes, ['keys:/keys']);
   t.ok((services.nginx.volumes as string[]).includes('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro') && fs.existsSync(path.join(ROOT, 'deploy', 'nginx.conf')), 'nginx gets deploy/nginx.conf');
   t.throws(() => loadConfig({ ...envs[0], FENESTRA_ADMIN_TOKEN: '' }), /FENESTRA_ADMIN_TOKEN is required in production/, 'a missing .env value is caught at start-up');
+  t.throws(() => loadConfig({ ...envs[0], FENESTRA_ADMIN_TOKEN: 'changeme-changeme-changeme' }), /FENESTRA_ADMIN_TOKEN contains the well-known word/, 'so is a placeholder');
 });
 
 const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
