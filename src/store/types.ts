@@ -248,6 +248,8 @@ export interface SessionTurn {
   traces: TraceEntry[];
   /** Commands to add in the same transaction (inventory refresh). */
   enqueue: CommandRecord[];
+  /** A challenge of an unauthenticated message: the device's last-seen time stays as it is. */
+  unauthenticated?: boolean;
 }
 
 export interface ManagementStore {

@@ -81,6 +81,7 @@ t.test('a stored digest session does not authenticate anyone without its token',
   // The attack of issue #10: the same Source and SessionID, no credentials, acks and unenrolls.
   const attack = [...answer(r1), UNENROLL];
   const other = await b.post(M, '7', 1, pkg1, { cred: true });
+  const seen = (await s.admin('GET', `/api/v1/devices/${id}`)).json.lastSeenAt;
   const cases: [string, string, number][] = [
     ['no token, MsgID 2', M, 2],
     ['no token, MsgID 1', M, 1],
@@ -96,6 +97,7 @@ t.test('a stored digest session does not authenticate anyone without its token',
   }
   const dev = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
   t.equal(dev.state, 'enrolled', 'not unenrolled');
+  t.equal(dev.lastSeenAt, seen, 'nor seen');
   const cmds = (await s.admin('GET', `/api/v1/devices/${id}/commands`)).json.commands;
   t.equal(cmds.find((c: any) => c.id === wipe).state, 'queued', 'the wipe was sent to nobody');
   t.equal(cmds.find((c: any) => c.origin === 'inventory').state, 'sent', 'the Get was not acked by the attacker');

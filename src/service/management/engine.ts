@@ -235,7 +235,7 @@ export class SessionEngine {
       if (c.kind !== 'Status' && c.kind !== 'Results') body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
     }
     this.deps.log.info({ device: device.id, code }, 'management session challenged');
-    const turn: SessionTurn = { devicePk: device.id, at, session: null, sessionIsNew: true, sessionId: msg.hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [], device: { nonce } };
+    const turn: SessionTurn = { devicePk: device.id, at, session: null, sessionIsNew: true, sessionId: msg.hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [], device: { nonce }, unauthenticated: true };
     return this.reply(msg, raw, '1', body, true, turn, `challenge-${code}`);
   }
 

@@ -257,7 +257,7 @@ export function postgresManagement(db: Db): {
           turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
           turn.session || !turn.sessionIsNew || turn.deliveries?.length || turn.dropDeliveries?.length;
         if (writes) await db.tx((c) => commit(c, turn));
-        pendingSeen.set(turn.devicePk, turn.at);
+        if (!turn.unauthenticated) pendingSeen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) pendingTraces.push({ devicePk: turn.devicePk, tr });
         scheduleFlush();
       },
