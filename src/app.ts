@@ -10,6 +10,7 @@ import { enrollmentRoutes } from './http/enrollment.js';
 import { errorHandler } from './http/errors.js';
 import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './http/health.js';
+import { requestDeadline } from './http/deadline.js';
 import { managementRoutes } from './http/management.js';
 import { Metrics, metricsRoute } from './http/metrics.js';
 import { termsOfUseRoutes } from './http/terms-of-use.js';
@@ -92,6 +93,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     reply.header('x-request-id', request.id);
     done();
   });
+  requestDeadline(app, ctx.config.requestDeadlineMs);
 
   const now = ctx.now ?? (() => new Date());
   const blobSecret = deriveKey(ctx.secretKey, 'terms-of-use');

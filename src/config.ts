@@ -13,6 +13,10 @@ export interface Config {
   certsDir: string;
   /** sqlite file path or postgres URL. */
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  /** PostgreSQL: longest wait for a connection and longest statement, ms. */
+  databaseTimeoutMs: number;
+  /** A request not answered by then gets 503 + Retry-After, ms. */
+  requestDeadlineMs: number;
   tls?: { certFile: string; keyFile: string };
   ca?: { certFile: string; keyFile: string };
   adminToken?: string;
@@ -157,6 +161,8 @@ export function loadConfig(env: Env = process.env): Config {
     problems.push(`FENESTRA_LOG_LEVEL=${JSON.stringify(logLevel)} must be one of fatal, error, warn, info, debug, trace, silent`);
   }
   const certValidityDays = intVar(env, 'FENESTRA_CERT_VALIDITY_DAYS', 365, 1, 3650, problems);
+  const databaseTimeoutMs = intVar(env, 'FENESTRA_DATABASE_TIMEOUT', 10, 1, 300, problems) * 1000;
+  const requestDeadlineMs = intVar(env, 'FENESTRA_REQUEST_DEADLINE', 15, 1, 600, problems) * 1000;
   const renewPeriodDays = intVar(env, 'FENESTRA_RENEW_PERIOD_DAYS', 42, 1, 1000, problems);
   const providerId = env.FENESTRA_PROVIDER_ID ?? 'fenestra';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(providerId)) problems.push('FENESTRA_PROVIDER_ID must be 1-64 characters of A-Z a-z 0-9 . _ -');
@@ -208,6 +214,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     certsDir,
     database: parseDatabase(env.FENESTRA_DATABASE_URL, dataDir, problems),
+    databaseTimeoutMs,
+    requestDeadlineMs,
     tls,
     ca: pairVar(env, 'FENESTRA_CA_CERT', 'FENESTRA_CA_KEY', problems),
     adminToken,

@@ -46,10 +46,16 @@ t.test('defaults', async (t) => {
     workers: 1,
     maxConnections: 4096,
     tlsHandshakeTimeoutMs: 10_000,
+    databaseTimeoutMs: 10_000,
+    requestDeadlineMs: 15_000,
   });
   t.equal(loadConfig({ FENESTRA_MAX_CONNECTIONS: '100', FENESTRA_TLS_HANDSHAKE_TIMEOUT: '3' }).tlsHandshakeTimeoutMs, 3000);
   t.throws(() => loadConfig({ FENESTRA_MAX_CONNECTIONS: '0' }), /FENESTRA_MAX_CONNECTIONS=0 is out of range/);
   t.throws(() => loadConfig({ FENESTRA_TLS_HANDSHAKE_TIMEOUT: '121' }), /FENESTRA_TLS_HANDSHAKE_TIMEOUT=121 is out of range/);
+  const timeouts = loadConfig({ FENESTRA_DATABASE_TIMEOUT: '2', FENESTRA_REQUEST_DEADLINE: '4' });
+  t.same([timeouts.databaseTimeoutMs, timeouts.requestDeadlineMs], [2000, 4000]);
+  t.throws(() => loadConfig({ FENESTRA_DATABASE_TIMEOUT: '0' }), /FENESTRA_DATABASE_TIMEOUT=0 is out of range/);
+  t.throws(() => loadConfig({ FENESTRA_REQUEST_DEADLINE: 'soon' }), /FENESTRA_REQUEST_DEADLINE="soon" is not a whole number/);
   t.equal(loadConfig({ FENESTRA_WORKERS: '4' }).workers, 4);
   t.ok(loadConfig({ FENESTRA_WORKERS: 'auto' }).workers >= 1);
   t.throws(() => loadConfig({ FENESTRA_WORKERS: 'many' }), /FENESTRA_WORKERS/);

@@ -28,6 +28,7 @@ export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: 
 
   const answer = (reply: FastifyReply, r: SoapReply) => {
     reply.header('x-fenestra-outcome', r.outcome);
+    if (r.retryAfterSeconds) reply.header('retry-after', String(r.retryAfterSeconds));
     return sendWhole(reply, r.status, SOAP_TYPE, r.body);
   };
 

@@ -2,7 +2,7 @@
 // Device paths: short text. Never a stack trace.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../service/errors.js';
-import { StoreConflictError } from '../store/errors.js';
+import { StoreConflictError, isStoreUnavailable } from '../store/errors.js';
 
 interface ValidationItem {
   instancePath?: string;
@@ -48,6 +48,13 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     message = 'a concurrent request of this session was served first; retry';
     reply.header('retry-after', String(err.retryAfterSeconds));
     request.log.info({ reason: err.message }, 'store conflict');
+  } else if (isStoreUnavailable(err)) {
+    // Database down, unreachable, too slow, or its disk full: nothing was done; try again later.
+    status = 503;
+    code = 'unavailable';
+    message = 'the database is unavailable; retry later';
+    reply.header('retry-after', '5');
+    request.log.warn({ reason: err.message }, 'store unavailable');
   } else if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     status = err.statusCode;
     code = (err.code ?? 'bad_request').toLowerCase();

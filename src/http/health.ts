@@ -1,4 +1,5 @@
-// Liveness (process up) and readiness (store reachable).
+// Liveness (process up) and readiness: the store answers within its ping budget and its writes
+// succeed (SQLite: a full disk or a failing write-behind makes the process not ready).
 import type { FastifyInstance } from 'fastify';
 import type { Store } from '../store/types.js';
 
@@ -9,8 +10,8 @@ export async function healthRoutes(app: FastifyInstance, opts: { store: Store })
       await opts.store.ping();
       return { status: 'ready' };
     } catch (err) {
-      request.log.warn({ err }, 'store not reachable');
-      return reply.code(503).send({ status: 'unavailable', reason: 'store not reachable' });
+      request.log.warn({ reason: (err as Error).message }, 'store not ready');
+      return reply.code(503).header('retry-after', '5').send({ status: 'unavailable', reason: 'store not reachable or not writable' });
     }
   });
 }

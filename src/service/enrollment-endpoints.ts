@@ -12,12 +12,15 @@ import { authenticateEnrollment } from './enrollment-auth.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 import { enroll } from './enroll.js';
 import { renew } from './renew.js';
+import { isStoreUnavailable } from '../store/errors.js';
 
 export interface SoapReply {
   status: number;
   body: string;
   /** 'ok' or the fault subcode, for logs and metrics. */
   outcome: string;
+  /** Sent as Retry-After (the database is unavailable: try again later). */
+  retryAfterSeconds?: number;
 }
 
 type Handler = (req: SoapRequest, activityId: string) => Promise<string>;
@@ -40,9 +43,15 @@ export class EnrollmentEndpoints {
       return { status: 200, body: await handler(req, activityId), outcome: 'ok' };
     } catch (err) {
       let fault: SoapFault;
+      let retryAfterSeconds: number | undefined;
       if (err instanceof SoapFault) {
         fault = err;
         this.log.info({ traceId: activityId, fault: err.subcode, errorType: err.errorType, reason: err.reason }, 'enrollment request refused');
+      } else if (isStoreUnavailable(err)) {
+        // Nothing was stored: 503 + Retry-After, with the fault Windows reads from the body.
+        this.log.warn({ traceId: activityId, reason: (err as Error).message }, 'enrollment request refused: database unavailable');
+        fault = new SoapFault('s:EnrollmentServer', `The enrollment service is temporarily unavailable; try again later (trace id ${activityId})`, 'InMaintenance');
+        retryAfterSeconds = 5;
       } else {
         this.log.error({ traceId: activityId, err }, 'enrollment request failed');
         fault = new SoapFault('a:InternalServiceFault', `Internal error; trace id ${activityId}`);
@@ -51,6 +60,7 @@ export class EnrollmentEndpoints {
         { subcode: fault.subcode, reason: fault.reason, errorType: fault.errorType },
         { action: replyAction, relatesTo: messageId, activityId, traceId: activityId },
       );
+      if (retryAfterSeconds) return { status: 503, body: xml, outcome: 'unavailable', retryAfterSeconds };
       return { status: 500, body: xml, outcome: fault.subcode };
     }
   }

@@ -4,3 +4,38 @@
 export class StoreConflictError extends Error {
   readonly retryAfterSeconds = 1;
 }
+
+/**
+ * The database cannot serve right now (connection refused or reset, no answer in time, disk full,
+ * I/O error): nothing was written; the client should retry later.
+ */
+export class StoreUnavailableError extends Error {
+  readonly retryAfterSeconds = 5;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StoreUnavailableError';
+  }
+}
+
+// SQLite result codes (better-sqlite3's err.code, extended codes included: SQLITE_IOERR_WRITE…)
+// and PostgreSQL SQLSTATE classes that mean "the database is unavailable", not "this request is wrong".
+const SQLITE_UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|PROTOCOL)/;
+// 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown,
+// statement_timeout 57014), 58 system error; and Node's socket errors.
+const PG_UNAVAILABLE = /^(08|53|57|58)...$|^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
+const PG_CLIENT_MESSAGES = /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed)/;
+
+/** Whether `err` says the database is unavailable (the request may succeed later), whatever the backend. */
+export function isStoreUnavailable(err: unknown): boolean {
+  if (err instanceof StoreUnavailableError) return true;
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && (SQLITE_UNAVAILABLE.test(code) || PG_UNAVAILABLE.test(code))) return true;
+  return PG_CLIENT_MESSAGES.test(err.message);
+}
+
+/** `err` as a StoreUnavailableError when it is one of those, else unchanged. */
+export function asUnavailable(err: unknown): unknown {
+  if (err instanceof StoreUnavailableError || !isStoreUnavailable(err)) return err;
+  return new StoreUnavailableError(`database unavailable: ${(err as Error).message}`, { cause: err });
+}

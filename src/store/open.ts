@@ -3,11 +3,12 @@
 import type { Config } from '../config.js';
 import { openSqliteStore } from './sqlite/index.js';
 import type { Store } from './types.js';
+import type { StoreLog } from './write-behind.js';
 
-export async function openStore(database: Config['database']): Promise<Store> {
+export async function openStore(database: Config['database'], opts: { timeoutMs?: number; log?: StoreLog } = {}): Promise<Store> {
   if (database.kind === 'postgres') {
     const { openPostgresStore } = await import('./postgres/index.js');
-    return openPostgresStore(database.url);
+    return openPostgresStore(database.url, opts);
   }
-  return openSqliteStore(database.file);
+  return openSqliteStore(database.file, { log: opts.log });
 }

@@ -82,18 +82,19 @@ t.test('a stored digest session does not authenticate anyone without its token',
   const attack = [...answer(r1), UNENROLL];
   const other = await b.post(M, '7', 1, pkg1, { cred: true });
   const seen = (await s.admin('GET', `/api/v1/devices/${id}`)).json.lastSeenAt;
-  const cases: [string, string, number][] = [
-    ['no token, MsgID 2', M, 2],
-    ['no token, MsgID 1', M, 1],
-    ['a wrong token', `${M}?s=${crypto.randomBytes(18).toString('base64url')}`, 2],
-    ["the token of another device's session", other.hdr.respUri!, 2],
-    ['the right token on a MsgID 1', r1.hdr.respUri!, 1],
+  const cases: [string, string, number, SyncCommand[]][] = [
+    ['no token, MsgID 2', M, 2, attack],
+    ['no token, MsgID 1', M, 1, attack],
+    ['a wrong token', `${M}?s=${crypto.randomBytes(18).toString('base64url')}`, 2, attack],
+    ["the token of another device's session", other.hdr.respUri!, 2, attack],
+    ['the right token on a MsgID 1', r1.hdr.respUri!, 1, attack],
+    ['the right token on a package 1 at MsgID 2', r1.hdr.respUri!, 2, [{ ...pkg1[0], cmdId: '8' }, UNENROLL]],
   ];
-  for (const [name, url, msgId] of cases) {
-    const r = await a.post(url, '7', msgId, attack);
+  for (const [name, url, msgId, body] of cases) {
+    const r = await a.post(url, '7', msgId, body);
     t.equal(hdrCode(r), '407', `${name}: challenged`);
     t.same(commands(r), [], `${name}: no commands`);
-    t.same(r.body.slice(1).map((c: any) => [c.cmdRef, c.data]), [['9', '407']], `${name}: the command (not the statuses) answered 407`);
+    t.same(r.body.slice(1).map((c: any) => [c.cmdRef, c.data]), body.filter((c) => c.kind !== 'Status').map((c) => [c.cmdId, '407']), `${name}: each command (not the statuses) answered 407`);
   }
   const dev = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
   t.equal(dev.state, 'enrolled', 'not unenrolled');
@@ -130,9 +131,12 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
 
   const r1 = await a.post(M, '3', 1, pkg1, { cred: true });
   t.equal(commands(r1).length, 1);
-  // SessionID 3 again (the device restarted): credentials, and the old token is gone.
-  const again = await a.post(M, '3', 1, pkg1, { cred: true });
+  // SessionID 3 again (the device restarted): challenged, package 1 again with credentials at
+  // MsgID 2 — a new session all the same; the old token is gone.
+  t.equal(hdrCode(await a.post(M, '3', 1, pkg1)), '407');
+  const again = await a.post(M, '3', 2, pkg1, { cred: true });
   t.equal(hdrCode(again), '212');
+  t.equal(again.hdr.msgId, '1', 'our first message of the new session');
   t.same(commands(again).map((c) => c.kind), ['Get'], 'the unanswered Get is sent again in the new session');
   t.equal(hdrCode(await a.post(r1.hdr.respUri!, '3', 2, answer(r1))), '407', "the earlier session's token does not continue the new one");
 

@@ -50,8 +50,8 @@ export async function authenticateSession(
   if (!device) return { ok: false, kind: 'http', status: 403, reason: 'unknown device' };
   if (device.state !== 'enrolled') return { ok: false, kind: 'http', status: 403, reason: 'device is not enrolled' };
   // A later message of a digest session may come without credentials, but only to the RespURI
-  // of our last reply: its token proves it continues that session. Package 1 (MsgID 1) starts a
-  // session and never authenticates from stored state.
+  // of our last reply: its token proves it continues that session. Package 1 starts a session
+  // and never authenticates from stored state (`sessionFor` gives none for it).
   if (!hdr.cred && hdr.msgId !== '1' && cred.sessionToken) {
     const session = await sessionFor(device.id);
     if (session?.auth === 'digest' && sessionTokenMatches(session.tokenHash, cred.sessionToken)) return { ok: true, device, method: 'digest' };

@@ -111,24 +111,27 @@ export class SessionEngine {
     const now = this.deps.now();
     const at = now.toISOString();
     let session: DmSessionState | undefined;
+    // A package 1 starts a session: MsgID 1, or package 1 sent again after a challenge (MsgID 2…,
+    // recognised by its Alert 1201/1200). It never continues stored state.
+    const starts = hdr.msgId === '1' || msg.body.some((c) => c.kind === 'Alert' && (c.data === ALERT.CLIENT_INITIATED || c.data === ALERT.SERVER_INITIATED));
     // State of an unfinished session is forgotten after SESSION_IDLE_MS without a message.
     const load = async (pk: string) => {
       const st = await store.management.getSession(pk, hdr.sessionId);
       return st && Date.parse(st.lastAt ?? st.startedAt) > now.getTime() - SESSION_IDLE_MS ? st : undefined;
     };
-    const auth = await authenticateSession(store, this.deps.ca, hdr, req.cred, async (pk) => (session = await load(pk)), now);
+    const auth = await authenticateSession(store, this.deps.ca, hdr, req.cred, async (pk) => (session = starts ? undefined : await load(pk)), now);
     if (!auth.ok && auth.kind === 'http') {
       this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
       return text(auth.status, auth.reason, 'refused');
     }
     if (!auth.ok) return this.challenge(msg, req.body, auth.device, auth.code, at);
     const device = auth.device;
-    // MsgID 1 starts a session: any stored state of the same SessionID is stale, so it is not
-    // even read (it is overwritten if this session needs state, else pruned by maintenance; a
-    // digest session deletes it, its token must not outlive it).
-    if (hdr.msgId === '1') session = undefined;
+    // Any stored state of the SessionID a package 1 starts is stale, so it is not even read (it is
+    // overwritten if this session needs state, else pruned by maintenance; a digest session
+    // deletes it, its token must not outlive it).
+    if (starts) session = undefined;
     else session ??= await load(device.id);
-    const stored = session !== undefined || (hdr.msgId === '1' && auth.method === 'digest');
+    const stored = session !== undefined || (starts && auth.method === 'digest');
     const isNew = !session;
     const state: DmSessionState = session ?? {
       devicePk: device.id,
@@ -144,7 +147,7 @@ export class SessionEngine {
     if (isNew) {
       // Commands sent earlier and never answered go out again — at a package 1 even those of a
       // session with the same SessionID (Windows counts SessionIDs, and restarts them).
-      await store.management.requeueUnanswered(device.id, hdr.msgId === '1' ? null : hdr.sessionId, at);
+      await store.management.requeueUnanswered(device.id, starts ? null : hdr.sessionId, at);
       this.deps.observe?.sessionStarted();
     }
     const maxMsgSize = hdr.meta?.maxMsgSize;

@@ -7,6 +7,7 @@ import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';
 import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
+import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, n, tenantFromRow } from '../rows.js';
 
@@ -18,15 +19,15 @@ const audited = (db: Db, a: AuditEntry, fn: (c: Sql) => Promise<number | null>) 
     return true;
   });
 
-export async function openPostgresStore(url: string, opts: { poolSize?: number } = {}): Promise<Store> {
-  const db = openDb(url, { max: opts.poolSize });
+export async function openPostgresStore(url: string, opts: { poolSize?: number; timeoutMs?: number; log?: StoreLog } = {}): Promise<Store> {
+  const db = openDb(url, { max: opts.poolSize, timeoutMs: opts.timeoutMs });
   try {
     await migrate(db.pool);
   } catch (err) {
     await db.pool.end().catch(() => undefined);
     throw new Error(`PostgreSQL at ${whereIs(url)}: ${(err as Error).message}`, { cause: err });
   }
-  const { flush, close: stopWriteBehind, ...mgmt } = postgresManagement(db);
+  const { flush, close: stopWriteBehind, ...mgmt } = postgresManagement(db, opts.log);
   let closed = false;
 
   const tenantParams = (t: Tenant) => [t.tenantId, t.cloud, JSON.stringify(t.audiences), n(t.enrollmentUrl), n(t.remediationUrl), t.createdAt, t.updatedAt];
@@ -153,7 +154,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number }
     },
     flush,
     async ping() {
-      await db.q('SELECT 1');
+      await db.ping();
     },
     async close() {
       if (closed) return;

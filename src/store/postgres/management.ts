@@ -13,6 +13,7 @@ import type { CommandRecord, CommandStore, DmSessionState, ManagementStore, Sess
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';
+import { FLUSH_RETRY_MS, type StoreLog, WriteBehindHealth, requeueSeen, requeueTraces } from '../write-behind.js';
 import { alertFromRow, commandFromRow, jsonOrNull, loginFromRow, n, opt, traceFromRow } from '../rows.js';
 
 /** Another replica sent (some of) these commands in a concurrent session: the turn is not committed. */
@@ -33,7 +34,7 @@ async function insertCommand(c: Sql, x: CommandRecord): Promise<void> {
   );
 }
 
-export function postgresManagement(db: Db): {
+export function postgresManagement(db: Db, log?: StoreLog): {
   management: ManagementStore;
   commands: CommandStore;
   traces: TraceStore;
@@ -50,6 +51,7 @@ export function postgresManagement(db: Db): {
   let pendingSeen = new Map<string, string>();
   let flushTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  const health = new WriteBehindHealth(log, 'PostgreSQL');
 
   const writeBuffered = async () => {
     const traces = pendingTraces;
@@ -57,6 +59,20 @@ export function postgresManagement(db: Db): {
     pendingTraces = [];
     pendingSeen = new Map();
     if (!traces.length && !seen.size) return;
+    try {
+      await writeBatch(traces, seen);
+      health.succeeded();
+    } catch (err) {
+      // Kept for the next flush (bounded), tried again in FLUSH_RETRY_MS without new traffic.
+      const { kept, dropped } = requeueTraces(traces, pendingTraces);
+      pendingTraces = kept;
+      pendingSeen = requeueSeen(seen, pendingSeen);
+      health.failed(err, kept.length, dropped);
+      flushTimer ??= setTimeout(() => void flush().catch(() => undefined), FLUSH_RETRY_MS);
+      throw err;
+    }
+  };
+  const writeBatch = async (traces: typeof pendingTraces, seen: typeof pendingSeen) => {
     await db.tx(async (c) => {
       if (traces.length) {
         await c.query(
@@ -93,7 +109,8 @@ export function postgresManagement(db: Db): {
     return flushing;
   };
   const scheduleFlush = () => {
-    if (pendingTraces.length >= 1000) void flush().catch(() => undefined);
+    // While flushes fail, only the retry timer tries again (no pile of waiting flushes).
+    if (pendingTraces.length >= 1000 && !health.failing) void flush().catch(() => undefined);
     else flushTimer ??= setTimeout(() => void flush().catch(() => undefined), FLUSH_MS);
   };
 
@@ -353,7 +370,9 @@ export function postgresManagement(db: Db): {
     },
     flush,
     async close() {
-      await flush();
+      await flush().catch(() => undefined);
+      if (flushTimer) clearTimeout(flushTimer);
+      flushTimer = undefined;
     },
   };
 }

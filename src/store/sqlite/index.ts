@@ -5,6 +5,8 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
 import { auditFromRow, certFromRow, deviceFromRow, tenantFromRow, type Row } from '../rows.js';
 import { sqliteManagement } from './management.js';
+import { StoreUnavailableError, isStoreUnavailable } from '../errors.js';
+import type { StoreLog } from '../write-behind.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
@@ -31,7 +33,7 @@ function migrate(db: Database.Database): void {
   }
 }
 
-export function openSqliteStore(file: string): Store {
+export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): Store {
   if (file !== ':memory:') ownerOnlyDatabase(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
@@ -39,6 +41,16 @@ export function openSqliteStore(file: string): Store {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  // A request write that failed for the disk (full, I/O error): readiness stays false until a
+  // write succeeds again (ping tries one).
+  let writeFailure: Error | undefined;
+  const noteWrite = (err: unknown) => {
+    if (isStoreUnavailable(err) && !writeFailure) {
+      writeFailure = err as Error;
+      opts.log?.error({ err }, 'SQLite: a write failed; not ready until writes succeed again');
+    }
+  };
+  const probe = db.prepare('UPDATE schema_migrations SET applied_at = applied_at WHERE version = (SELECT MAX(version) FROM schema_migrations)');
 
   const s = {
     tenantAll: db.prepare('SELECT * FROM tenants ORDER BY created_at'),
@@ -193,6 +205,7 @@ export function openSqliteStore(file: string): Store {
     try {
       results = enrollGroup(group);
     } catch (err) {
+      noteWrite(err);
       for (const p of group) p.reject(err);
       return;
     }
@@ -208,7 +221,7 @@ export function openSqliteStore(file: string): Store {
     s.certIns.run(certRow({ ...c, devicePk }));
   }).immediate;
 
-  const { flush, ...mgmt } = sqliteManagement(db);
+  const { flush, writeBehind, ...mgmt } = sqliteManagement(db, opts.log);
   const store: Store = {
     kind: 'sqlite',
     ...mgmt,
@@ -291,7 +304,12 @@ export function openSqliteStore(file: string): Store {
     enrollments: {
       recordEnrollment,
       async recordRenewal(devicePk, c, oldSerial, at) {
-        renew(devicePk, c, oldSerial, at);
+        try {
+          renew(devicePk, c, oldSerial, at);
+        } catch (err) {
+          noteWrite(err);
+          throw err;
+        }
       },
     },
     async flush() {
@@ -299,6 +317,20 @@ export function openSqliteStore(file: string): Store {
     },
     async ping() {
       db.prepare('SELECT 1').get();
+      // Ready only while writes succeed: a failing write-behind is tried again now, a failed
+      // request write by a probe write (it changes nothing but goes to the WAL like any other).
+      if (writeBehind.failing) flush();
+      if (writeFailure && !writeBehind.failing) {
+        try {
+          probe.run();
+          opts.log?.warn({}, 'SQLite: writes succeed again');
+          writeFailure = undefined;
+        } catch (err) {
+          writeFailure = err as Error;
+        }
+      }
+      const failing = writeBehind.failing ?? writeFailure;
+      if (failing) throw new StoreUnavailableError(`SQLite writes fail: ${failing.message}`, { cause: failing });
     },
     async close() {
       flushEnrollments();

@@ -10,14 +10,17 @@ import type {
 } from '../types.js';
 import { alertFromRow, commandFromRow, json, loginFromRow, opt, traceFromRow, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
+import { FLUSH_RETRY_MS, type StoreLog, WriteBehindHealth, requeueSeen, requeueTraces } from '../write-behind.js';
 
 
-export function sqliteManagement(db: Database.Database): {
+export function sqliteManagement(db: Database.Database, log?: StoreLog): {
   management: ManagementStore;
   commands: CommandStore;
   traces: TraceStore;
-  /** Write buffered traces and last-seen times now (reads and close call it). */
+  /** Write buffered traces and last-seen times now (reads and close call it); a failure is kept in writeBehind, not thrown. */
   flush(): void;
+  /** Whether the last flush failed (the buffer is kept and retried). */
+  writeBehind: WriteBehindHealth;
 } {
   const s = {
     sessionGet: db.prepare('SELECT state FROM dm_sessions WHERE device_pk = ? AND session_id = ?'),
@@ -124,22 +127,38 @@ export function sqliteManagement(db: Database.Database): {
   // written in one transaction every FLUSH_MS, so a busy server writes each database page once
   // per flush instead of once per session. A crash loses at most FLUSH_MS of traces.
   const FLUSH_MS = 50;
-  const pendingTraces: { devicePk: string; tr: SessionTurn['traces'][number] }[] = [];
-  const pendingSeen = new Map<string, string>();
+  // A failed flush (disk full, I/O error) keeps its batch for the next one, bounded, and is
+  // tried again in FLUSH_RETRY_MS; the failure shows in writeBehind (readiness).
+  let pendingTraces: { devicePk: string; tr: SessionTurn['traces'][number] }[] = [];
+  let pendingSeen = new Map<string, string>();
   let flushTimer: NodeJS.Timeout | undefined;
-  const flushNow = db.transaction(() => {
-    for (const { devicePk, tr } of pendingTraces.splice(0)) {
+  const health = new WriteBehindHealth(log, 'SQLite');
+  const writeBatch = db.transaction((traces: typeof pendingTraces, seen: typeof pendingSeen) => {
+    for (const { devicePk, tr } of traces) {
       s.traceIns.run(devicePk, tr.sessionId, tr.msgId, tr.direction, tr.at, tr.body, tr.truncated ? 1 : 0);
     }
-    for (const [pk, at] of pendingSeen) s.devSeen.run(at, pk);
-    pendingSeen.clear();
+    for (const [pk, at] of seen) s.devSeen.run(at, pk);
   }).immediate;
   const flush = () => {
     flushTimer = undefined;
-    if (db.open) flushNow();
+    if (!db.open || (!pendingTraces.length && !pendingSeen.size)) return;
+    const traces = pendingTraces;
+    const seen = pendingSeen;
+    pendingTraces = [];
+    pendingSeen = new Map();
+    try {
+      writeBatch(traces, seen);
+      health.succeeded();
+    } catch (err) {
+      const { kept, dropped } = requeueTraces(traces, pendingTraces);
+      pendingTraces = kept;
+      pendingSeen = requeueSeen(seen, pendingSeen);
+      health.failed(err, kept.length, dropped);
+      flushTimer ??= setTimeout(flush, FLUSH_RETRY_MS);
+    }
   };
   const scheduleFlush = () => {
-    if (pendingTraces.length >= 1000) flush();
+    if (pendingTraces.length >= 1000 && !health.failing) flush();
     else flushTimer ??= setTimeout(flush, FLUSH_MS);
   };
 
@@ -288,6 +307,7 @@ export function sqliteManagement(db: Database.Database): {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
     },
+    writeBehind: health,
     traces: {
       async list(devicePk, { limit, sessionId }) {
         flush();
