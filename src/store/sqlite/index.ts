@@ -37,10 +37,26 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   if (file !== ':memory:') ownerOnlyDatabase(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
+  // NORMAL: a commit is durable against a process crash at once, against power loss or an OS
+  // crash once the WAL is synced (at checkpoints). Enrollment and renewal commits are synced
+  // before they are answered (FULL, below): a device must never hold a certificate we lost.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  const syncFull = db.prepare('PRAGMA synchronous = FULL');
+  const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
+  /** `tx` committed with FULL: the WAL is synced before it returns (and so before the device is answered). */
+  const durably =
+    <A extends unknown[], R>(tx: (...a: A) => R) =>
+    (...a: A): R => {
+      syncFull.run();
+      try {
+        return tx(...a);
+      } finally {
+        syncNormal.run();
+      }
+    };
   // A request write that failed for the disk (full, I/O error): readiness stays false until a
   // write succeeds again (ping tries one).
   let writeFailure: Error | undefined;
@@ -188,7 +204,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   // under load the devices and certificates pages are written once per group, not once per device.
   type PendingEnrollment = { d: Device; c: IssuedCertificateRecord; resolve: (d: Device) => void; reject: (e: unknown) => void };
   let pendingEnrollments: PendingEnrollment[] = [];
-  const enrollGroup = db.transaction((group: PendingEnrollment[]) =>
+  const enrollGroup = durably(db.transaction((group: PendingEnrollment[]) =>
     group.map((p): { device: Device } | { err: unknown } => {
       try {
         return { device: enroll(p.d, p.c) };
@@ -196,7 +212,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
         return { err };
       }
     }),
-  ).immediate;
+  ).immediate);
   const flushEnrollments = () => {
     const group = pendingEnrollments;
     pendingEnrollments = [];
@@ -216,10 +232,10 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       if (pendingEnrollments.push({ d, c, resolve, reject }) === 1) setImmediate(flushEnrollments);
     });
 
-  const renew = db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string) => {
+  const renew = durably(db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string) => {
     s.certSupersede.run(at, oldSerial);
     s.certIns.run(certRow({ ...c, devicePk }));
-  }).immediate;
+  }).immediate);
 
   const { flush, writeBehind, ...mgmt } = sqliteManagement(db, opts.log);
   const store: Store = {
