@@ -2,7 +2,7 @@
 // is the only place that listens.
 import crypto from 'node:crypto';
 import type { ServerOptions } from 'node:https';
-import Fastify, { FastifyInstance } from 'fastify';
+import Fastify, { FastifyInstance, LogController } from 'fastify';
 import pino, { Logger } from 'pino';
 import type { Config } from './config.js';
 import { adminRoutes } from './http/admin/index.js';
@@ -68,7 +68,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     bodyLimit: 64 * 1024,
     return503OnClosing: true,
     // One access-log line per request (below) instead of Fastify's two.
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
   }) as unknown as FastifyInstance;
   app.setValidatorCompiler(validatorCompiler);
