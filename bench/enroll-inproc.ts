@@ -44,7 +44,10 @@ async function main() {
   const csr = buildCsr({ ...k, subjectCn: 'dev', windowsQuirks: true });
   const N = 300;
   const jobs = await Promise.all(
-    Array.from({ length: N + 20 }, async () => ({ jwt: await entra.mintToken({ tid, aud: AUD, deviceid: crypto.randomUUID() }), id: crypto.randomBytes(16).toString('hex') })),
+    Array.from({ length: N + 20 }, async () => {
+      const id = crypto.randomBytes(16).toString('hex');
+      return { jwt: await entra.mintToken({ tid, aud: AUD, deviceid: id }), id };
+    }),
   );
   const msgs = jobs.map((j) => ({
     d: Buffer.from(discoverMessage('https://h/d', { email: 'a@b.c', authPolicies: ['Federated'] })),

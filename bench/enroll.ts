@@ -185,7 +185,8 @@ async function main(): Promise<void> {
     Promise.all(
       Array.from({ length: n }, async () => {
         const i = seq++;
-        const cred = { kind: 'entra' as const, jwt: await mint(crypto.randomUUID()) };
+        const deviceId = crypto.randomBytes(16).toString('hex');
+        const cred = { kind: 'entra' as const, jwt: await mint(deviceId) };
         return {
           discover: Buffer.from(discoverMessage(url(PATHS.discovery), { email: 'bench@contoso.com', authPolicies: ['Federated'] })),
           policies: Buffer.from(getPoliciesMessage(url(PATHS.policy), cred)),
@@ -193,7 +194,7 @@ async function main(): Promise<void> {
             rstMessage(url(PATHS.enrollment), cred, {
               requestType: 'Issue',
               tokenBase64: pool[i % pool.length],
-              context: [['DeviceID', crypto.randomBytes(16).toString('hex')], ['EnrollmentType', 'Device'], ['DeviceName', `BENCH-${i}`], ['OSVersion', '10.0.22631.1']],
+              context: [['DeviceID', deviceId], ['EnrollmentType', 'Device'], ['DeviceName', `BENCH-${i}`], ['OSVersion', '10.0.22631.1']],
             }),
           ),
         };

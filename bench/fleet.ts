@@ -199,13 +199,18 @@ async function runMode(mode: string, keys: { privateKey: crypto.KeyObject; publi
     const devices = Array.from(
       { length: DEVICES },
       (_, i) =>
-        new SimDevice({
+      {
+        // An Entra join's DeviceID is the device its token names.
+        const entraDeviceId = crypto.randomUUID();
+        return new SimDevice({
           url: `https://${HOST}`,
           ca,
           connectTo: { host: '127.0.0.1', port: servers[i % servers.length].port },
-          credential: { kind: 'entra', token: () => entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID(), upn: `user${i}@contoso.com` }) },
+          credential: { kind: 'entra', token: () => entra.mintToken({ tid, aud: AUDIENCE, deviceid: entraDeviceId, upn: `user${i}@contoso.com` }) },
           keyPair: keys[i % keys.length],
-        }),
+          deviceId: entraDeviceId.replace(/-/g, '').toUpperCase(),
+        });
+      },
     );
     const enroll = await phase(devices, async (d) => {
       const e = await d.enroll();

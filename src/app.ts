@@ -22,6 +22,7 @@ import { EnrollmentAccountService } from './service/enrollment-accounts.js';
 import type { EnrollmentDeps } from './service/enrollment-deps.js';
 import { EnrollmentEndpoints } from './service/enrollment-endpoints.js';
 import { DeviceCommandService } from './service/management/device-commands.js';
+import { DeviceRevocationService } from './service/device-revocation.js';
 import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management/engine.js';
 import { Reconciler } from './service/reconcile/index.js';
 import { ProfileStatusService } from './service/reconcile/status.js';
@@ -120,7 +121,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   const reconciler = new Reconciler(ctx.store, profileKey);
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
   if (surfaces.device) {
-    await app.register(enrollmentRoutes, { endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })) });
+    await app.register(enrollmentRoutes, {
+      endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })),
+      trustedProxies: cfg.trustedProxies,
+    });
     const engine = new SessionEngine({
       settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: cfg.publicUrl, providerId: cfg.providerId },
       store: ctx.store,
@@ -143,6 +147,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     accounts: new EnrollmentAccountService(ctx.store),
     devices: new DeviceService(ctx.store, profileStatus),
     commands: new DeviceCommandService(ctx.store, cfg.providerId),
+    revocation: new DeviceRevocationService(ctx.store, cfg.providerId),
     profiles: new ProfileService(ctx.store, profileKey),
     groups: new GroupService(ctx.store),
     profileStatus,

@@ -1,11 +1,12 @@
 // Device-facing enrollment routes (MS-MDE2 discovery, MS-XCEP policy, MS-WSTEP enrollment).
-// Only application/soap+xml bodies are read here, up to MAX_SOAP_BYTES.
+// Only application/soap+xml bodies are read here, up to MAX_SOAP_BYTES. The client certificate
+// (renewal, re-enrollment) is read by the same rule as for management: client-credential.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_SOAP_BYTES } from '../protocol/soap.js';
 import type { EnrollmentEndpoints, SoapReply } from '../service/enrollment-endpoints.js';
 import { PATHS } from '../service/urls.js';
+import { clientCredential, type TrustedProxies } from './client-credential.js';
 import { sendWhole } from './send.js';
-import { peerCertificateDer } from './tls-peer.js';
 
 const SOAP_TYPE = 'application/soap+xml; charset=utf-8';
 
@@ -17,8 +18,9 @@ function soapBody(request: FastifyRequest, reply: FastifyReply): Buffer | undefi
   return request.body;
 }
 
-export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: EnrollmentEndpoints }): Promise<void> {
+export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: EnrollmentEndpoints; trustedProxies?: TrustedProxies }): Promise<void> {
   const { endpoints } = opts;
+  const credentialOf = clientCredential(opts.trustedProxies);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/soap+xml', 'text/xml', 'application/xml'],
@@ -42,12 +44,12 @@ export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: 
 
   app.post(PATHS.policy, async (request, reply) => {
     const body = soapBody(request, reply);
-    if (body) return answer(reply, await endpoints.policy(body, peerCertificateDer(request)));
+    if (body) return answer(reply, await endpoints.policy(body, credentialOf(request)));
   });
 
   app.post(PATHS.enrollment, async (request, reply) => {
     const body = soapBody(request, reply);
-    if (body) return answer(reply, await endpoints.enrollment(body, peerCertificateDer(request)));
+    if (body) return answer(reply, await endpoints.enrollment(body, credentialOf(request)));
   });
 
   // AuthenticationServiceUrl of a Federated discovery response. Entra flows never open it; a

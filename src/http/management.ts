@@ -1,14 +1,13 @@
 // POST /ManagementServer/MDM.svc — OMA-DM sessions. Adapts HTTP to the session engine:
 // which credential reached us (TLS client certificate, or one forwarded by a trusted proxy),
 // the Entra user token header, and the session mode.
-import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { compileTrustedProxies, extractForwardedCert, type ProxyCertFormat } from '../identity/proxy-cert.js';
+import type { FastifyInstance } from 'fastify';
+import type { ProxyCertFormat } from '../identity/proxy-cert.js';
 import type { SessionEngine } from '../service/management/engine.js';
-import type { PresentedCredential } from '../service/management/auth.js';
 import { TOKEN_PARAM } from '../service/management/session-token.js';
 import { PATHS } from '../service/urls.js';
+import { clientCredential } from './client-credential.js';
 import { sendWhole } from './send.js';
-import { peerCertificateDer } from './tls-peer.js';
 
 export const MAX_SYNCML_BYTES = 1024 * 1024;
 
@@ -18,8 +17,7 @@ export interface ManagementRouteOptions {
 }
 
 export async function managementRoutes(app: FastifyInstance, opts: ManagementRouteOptions): Promise<void> {
-  const trusted = opts.trustedProxies ? compileTrustedProxies(opts.trustedProxies.proxies) : undefined;
-  const format = opts.trustedProxies?.format;
+  const credentialOf = clientCredential(opts.trustedProxies);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(
     ['application/vnd.syncml.dm+xml', 'application/vnd.syncml+xml'],
@@ -31,16 +29,6 @@ export async function managementRoutes(app: FastifyInstance, opts: ManagementRou
     err.statusCode = 415;
     done(err, undefined);
   });
-
-  function credentialOf(request: FastifyRequest): PresentedCredential {
-    if (trusted && format && trusted(request.socket.remoteAddress)) {
-      const fwd = extractForwardedCert(request.headers, format);
-      if (fwd instanceof Error) return { certError: fwd.message };
-      if (fwd) return { certDer: fwd };
-    }
-    // Headers from anyone else are ignored: only the TLS connection itself counts.
-    return { certDer: peerCertificateDer(request) };
-  }
 
   app.post<{ Querystring: Record<string, string | undefined> }>(PATHS.management, async (request, reply) => {
     if (!Buffer.isBuffer(request.body) || request.body.length === 0) {

@@ -7,6 +7,10 @@ export interface DeviceView {
   id: string;
   deviceId: string;
   state: Device['state'];
+  /** Released: unenrolled, and its DeviceID enrolled afresh since (this record is history). */
+  released?: boolean;
+  /** A revocation waiting for a wipe/retire to be answered (POST /devices/:id/revoke with after). */
+  revokeAfter?: { command: string; deadline?: string };
   enrollmentType: Device['enrollmentType'];
   authMethod: Device['authMethod'];
   entraDeviceId?: string;
@@ -81,8 +85,10 @@ const certView = (c: IssuedCertificateRecord) => ({
 export function deviceView(d: Device, cert?: IssuedCertificateRecord): DeviceView {
   return {
     id: d.id,
-    deviceId: d.deviceId,
+    deviceId: d.releasedDeviceId ?? d.deviceId,
     state: d.state,
+    released: d.releasedDeviceId ? true : undefined,
+    revokeAfter: d.revokeCommand ? { command: d.revokeCommand, deadline: d.revokeDeadline } : undefined,
     enrollmentType: d.enrollmentType,
     authMethod: d.authMethod,
     entraDeviceId: d.entraDeviceId,

@@ -1,5 +1,12 @@
 // Enrollment (MS-WSTEP Issue): verify the CSR, choose the subject, issue the device
 // certificate, record the device, and build the provisioning document.
+//
+// A DeviceID that is enrolled belongs to its principal: enrolling it again inherits the record
+// only for that principal (same tenant and Entra object ID for a work account, same Entra device
+// for a join, same on-premises account) or for the holder of one of its active certificates
+// (presented on the TLS connection or by a trusted proxy). Anyone else gets an Authorization
+// fault and the holder keeps working, until an administrator releases (revokes) the record; the
+// next enrollment then gets a fresh record that inherits nothing.
 import crypto from 'node:crypto';
 import { generateDmCredentials } from '../identity/dm-credentials.js';
 import { verifyOpaqueBlob } from '../identity/opaque-blob.js';
@@ -7,10 +14,12 @@ import { parseAndVerifyCsr, type VerifiedCsr } from '../pki/csr.js';
 import { PkiError } from '../pki/errors.js';
 import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
 import { SoapFault } from '../protocol/soap.js';
+import { DeviceHeldError } from '../store/types.js';
 import { DEFAULT_POLL, buildProvisioningDoc } from '../protocol/wap.js';
 import type { Device, EnrollmentType, IssuedCertificateRecord } from '../store/types.js';
 import type { EnrollmentPrincipal } from './enrollment-auth.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
+import { enrolledCertificate } from './device-certificate.js';
 import { deviceUrls } from './urls.js';
 
 export function decodeBase64Der(b64: string, what: string): Buffer {
@@ -42,12 +51,28 @@ function enrollmentTypeOf(req: RstRequest): EnrollmentType {
   throw new SoapFault('s:Authorization', `EnrollmentType ${JSON.stringify(t.slice(0, 40))} is not supported by this server`, 'NotSupported');
 }
 
+/** An Entra device id as written by Windows or Entra: braces, dashes and case do not matter. */
+const guidKey = (v: string) => v.replace(/[{}-]/g, '').toLowerCase();
+
+/** Who enrolls, as stored on the device record (Device.principal), and as the audit actor. */
+function principalOf(principal: EnrollmentPrincipal, type: EnrollmentType): { key: string; actor: string } {
+  if (principal.kind === 'onpremise') return { key: `onprem:${principal.username}`, actor: `onprem:${principal.username}` };
+  const id = principal.identity;
+  const actor = `entra:${id.tenantId}/${id.objectId}`;
+  if (type === 'Device') return { key: `entra-device:${id.tenantId}/${guidKey(id.deviceId ?? '')}`, actor };
+  return { key: actor, actor };
+}
+
 /** The certificate subject CN is ours to choose: Entra device ID for device enrollments, UPN for user ones. */
 function subjectFor(principal: EnrollmentPrincipal, type: EnrollmentType, clientDeviceId: string): string {
   if (principal.kind === 'entra') {
     if (type === 'Device') {
       if (!principal.identity.deviceId) {
         throw new SoapFault('s:Authentication', 'A device enrollment needs an Entra token that names the device (deviceid claim)');
+      }
+      // The DeviceID is a claim; for an Entra join Entra vouches for the device id.
+      if (guidKey(principal.identity.deviceId) !== guidKey(clientDeviceId)) {
+        throw new SoapFault('s:Authorization', 'The DeviceID differs from the device named by the Entra token (deviceid claim)');
       }
       return principal.identity.deviceId;
     }
@@ -77,14 +102,17 @@ export interface EnrollResult {
   provisioningDoc: string;
 }
 
-export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipal, req: RstRequest): Promise<EnrollResult> {
+export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipal, req: RstRequest, presentedCertDer?: Buffer): Promise<EnrollResult> {
   const s = deps.settings;
   const clientDeviceId = ctx(req, 'DeviceID');
   if (!clientDeviceId) throw new SoapFault('s:MessageFormat', 'AdditionalContext DeviceID is missing');
+  // Released records are kept under this prefix (store: recordEnrollment).
+  if (clientDeviceId.startsWith('released:')) throw new SoapFault('s:MessageFormat', 'AdditionalContext DeviceID is not valid');
   const type = enrollmentTypeOf(req);
   const termsAcceptedAt = termsAcceptance(deps, principal, req);
   const csr = verifyCsrOrFault(decodeBase64Der(req.tokenBase64, 'certificate request'), s.minRsaBits);
   const subjectCn = subjectFor(principal, type, clientDeviceId);
+  const who = principalOf(principal, type);
   const now = deps.now();
 
   let issued;
@@ -125,6 +153,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
     dmServerName: creds.serverName,
     dmServerDigest: creds.serverDigest,
     dmNonce: creds.nonce,
+    principal: who.key,
   };
   const certRecord: IssuedCertificateRecord = {
     serial: issued.serialHex,
@@ -137,7 +166,28 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
     status: 'active',
     derBase64: issued.der.toString('base64'),
   };
-  const saved = await deps.store.enrollments.recordEnrollment(device, certRecord);
+  const proof = await enrolledCertificate(deps, { certDer: presentedCertDer });
+  let saved;
+  try {
+    saved = await deps.store.enrollments.recordEnrollment(device, certRecord, {
+      certThumbprint: proof?.thumbprint,
+      actor: who.actor,
+    });
+  } catch (err) {
+    if (!(err instanceof DeviceHeldError)) throw err;
+    await deps.store.audit.append({
+      at,
+      actor: who.actor,
+      action: 'device.enroll.refused',
+      targetType: 'device',
+      targetId: err.devicePk,
+      detail: { deviceId: clientDeviceId, principal: who.key, reason: 'enrolled to another principal' },
+    });
+    throw new SoapFault(
+      's:Authorization',
+      'This device is enrolled to another account; an administrator must release it before it can be enrolled again',
+    );
+  }
 
   const urls = deviceUrls(s.publicUrl);
   const clientStore = type === 'Device' ? 'System' : 'User';

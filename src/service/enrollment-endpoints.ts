@@ -11,6 +11,8 @@ import { discover } from './discovery.js';
 import { authenticateEnrollment } from './enrollment-auth.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 import { enroll } from './enroll.js';
+import type { PresentedCredential } from './management/auth.js';
+import { enrolledCertificate } from './device-certificate.js';
 import { renew } from './renew.js';
 import { isStoreUnavailable } from '../store/errors.js';
 
@@ -73,11 +75,12 @@ export class EnrollmentEndpoints {
     });
   }
 
-  policy(body: Buffer, tlsClientCertDer?: Buffer): Promise<SoapReply> {
+  policy(body: Buffer, cred: PresentedCredential = {}): Promise<SoapReply> {
     return this.run(body, GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, async (req, activityId) => {
       parseGetPoliciesRequest(req);
-      // A renewing device may ask for policies with only its TLS client certificate.
-      const renewing = !req.securityToken && !req.usernameToken && tlsClientCertDer && this.deps.ca.isIssuedByUs(tlsClientCertDer);
+      // A renewing device may ask for policies with only its client certificate: an active
+      // certificate of an enrolled device, by the same rule as a management session.
+      const renewing = !req.securityToken && !req.usernameToken && (await enrolledCertificate(this.deps, cred));
       if (!renewing) await authenticateEnrollment(this.deps, req);
       const s = this.deps.settings;
       return buildGetPoliciesResponse(
@@ -87,12 +90,13 @@ export class EnrollmentEndpoints {
     });
   }
 
-  enrollment(body: Buffer, tlsClientCertDer?: Buffer): Promise<SoapReply> {
+  enrollment(body: Buffer, cred: PresentedCredential = {}): Promise<SoapReply> {
     return this.run(body, RST_ACTION, RSTRC_ACTION, async (req, activityId) => {
       const rst = parseRstRequest(req);
       const now = this.deps.now();
+      if (cred.certError) throw new SoapFault('s:Authentication', `The forwarded client certificate is malformed: ${cred.certError}`);
       if (rst.requestKind === 'renew') {
-        const r = await renew(this.deps, rst, tlsClientCertDer);
+        const r = await renew(this.deps, rst, cred.certDer);
         this.log.info({ traceId: activityId, device: r.devicePk, serial: r.serial }, 'certificate renewed');
         return buildRstrResponse(r.provisioningDoc, { relatesTo: req.messageId, activityId, now });
       }
@@ -101,7 +105,7 @@ export class EnrollmentEndpoints {
       }
       const principal = await authenticateEnrollment(this.deps, req);
       if (rst.tokenKind !== 'pkcs10') throw new SoapFault('s:MessageFormat', 'A new enrollment carries a PKCS#10 request');
-      const r = await enroll(this.deps, principal, rst);
+      const r = await enroll(this.deps, principal, rst, cred.certDer);
       this.log.info(
         { traceId: activityId, device: r.device.id, enrollmentType: r.device.enrollmentType, auth: r.device.authMethod },
         'device enrolled',

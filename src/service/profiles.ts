@@ -233,7 +233,7 @@ export class GroupService {
     if (!(await this.store.groups.create(g, audit(actor, 'group.create', 'group', g.id, { name: g.name, kind: g.kind })))) {
       throw new ApiError(409, 'conflict', 'a group with this name exists');
     }
-    if (input.members?.length) await this.addMembers(g.id, input.members);
+    if (input.members?.length) await this.addMembers(g.id, input.members, actor);
     return { ...g, members: await this.store.groups.members(g.id) };
   }
 
@@ -254,16 +254,17 @@ export class GroupService {
     return kind === 'user' ? v.toLowerCase() : v;
   }
 
-  async addMembers(id: string, members: string[]) {
+  async addMembers(id: string, members: string[], actor: string) {
     const g = await this.store.groups.get(id);
     if (!g) throw notFound('group');
     const list = members.map((m, i) => this.normalize(g.kind, m, i));
-    await this.store.groups.addMembers(id, list);
+    await this.store.groups.addMembers(id, list, audit(actor, 'group.members.add', 'group', id));
     return { ...g, members: await this.store.groups.members(id) };
   }
 
-  async removeMember(id: string, member: string) {
-    if (!(await this.store.groups.removeMember(id, member.toLowerCase())) && !(await this.store.groups.removeMember(id, member))) {
+  async removeMember(id: string, member: string, actor: string) {
+    const removed = (m: string) => this.store.groups.removeMember(id, m, audit(actor, 'group.members.remove', 'group', id, { member: m }));
+    if (!(await removed(member.toLowerCase())) && !(await removed(member))) {
       throw notFound('group member');
     }
   }

@@ -1,7 +1,9 @@
 // Certificate renewal (MS-WSTEP Renew; ROBO and manual): the device proves possession of the
 // certificate we issued by signing a PKCS#7 around its new CSR. We renew only certificates
 // that are ours, still active, not expired and inside their renewal window, for the device
-// they were issued to — and say NotEligibleToRenew otherwise.
+// they were issued to — and say NotEligibleToRenew otherwise. Of two renewals of one certificate
+// (a retry racing the original, two replicas) exactly one wins: the other is NotEligibleToRenew
+// and its certificate is never recorded.
 import { parseAndVerifyRenewalPkcs7 } from '../pki/pkcs7.js';
 import { PkiError } from '../pki/errors.js';
 import { sha1Thumbprint } from '../pki/der.js';
@@ -69,7 +71,7 @@ export async function renew(
     now,
   });
   const at = now.toISOString();
-  await deps.store.enrollments.recordRenewal(
+  const recorded = await deps.store.enrollments.recordRenewal(
     device.id,
     {
       serial: issued.serialHex,
@@ -85,7 +87,9 @@ export async function renew(
     },
     old.serial,
     at,
+    `device:${device.deviceId}`,
   );
+  if (!recorded) throw notEligible('The certificate was renewed or revoked meanwhile');
   const provisioningDoc = buildRenewalProvisioningDoc({
     root: { thumbprint: deps.ca.thumbprint, base64: deps.ca.certDer.toString('base64') },
     client: { thumbprint: issued.thumbprint, base64: issued.der.toString('base64') },

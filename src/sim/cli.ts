@@ -4,7 +4,7 @@
 //   fenestra sim --url https://enterpriseenrollment.contoso.com --ca ca.pem \
 //     --devices 50 --checkins 3 --entra-token-file tokens.txt --concurrency 8
 import fs from 'node:fs';
-import { SimDevice, SimError, type SimCredential } from './device.js';
+import { SimDevice, SimError, jwtClaims, type SimCredential } from './device.js';
 
 export const SIM_USAGE = `usage: fenestra sim --url https://HOST [options]
 
@@ -17,7 +17,8 @@ Enrolls simulated Windows devices and runs OMA-DM check-ins against a fenestra s
   --checkins N              check-ins per device after enrollment (default 1)
   --concurrency N           devices in flight at once (default min(devices, 8))
   --username U --password P on-premises enrollment account
-  --entra-token-file FILE   Entra access tokens, one per line (device i uses line i mod count)
+  --entra-token-file FILE   Entra access tokens, one per line (device i uses line i mod count; a join
+                            token's deviceid claim is the device's DeviceID: one token per device)
   --enrollment-type T       Device or Full (default Device with Entra, Full on-premises)
   --auth A                  certificate (mutual TLS, default) or digest (OMA-DM syncml:auth-md5)
   --sign-in                 Entra: check in with the enrollment token's user signed in
@@ -222,13 +223,17 @@ export async function simulate(a: SimArgs, progress?: (line: string) => void): P
   const one = async (i: number) => {
     let credential: SimCredential;
     let token: string | undefined;
+    let deviceId: string | undefined;
     if (a.credential.kind === 'entra') {
       token = a.credential.tokens[i % a.credential.tokens.length];
       credential = { kind: 'entra', token };
+      // An Entra join enrolls the device its token names (deviceid claim): that is its DeviceID.
+      const claimed = jwtClaims(token).deviceid;
+      if ((a.enrollmentType ?? 'Device') === 'Device' && typeof claimed === 'string') deviceId = claimed.replace(/[{}-]/g, '').toUpperCase();
     } else {
       credential = a.credential;
     }
-    const dev = await SimDevice.create({ url: a.url, connectTo: a.connectTo, ca: a.ca, credential, enrollmentType: a.enrollmentType, auth: a.auth, maxMsgSize: a.maxMsgSize });
+    const dev = await SimDevice.create({ url: a.url, connectTo: a.connectTo, ca: a.ca, credential, enrollmentType: a.enrollmentType, auth: a.auth, maxMsgSize: a.maxMsgSize, deviceId });
     const t0 = performance.now();
     try {
       await dev.enroll();

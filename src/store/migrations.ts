@@ -287,6 +287,26 @@ CREATE INDEX devices_enrolled_at ON devices (enrolled_at, id);
     // PostgreSQL: a plain table (no WITHOUT ROWID; its primary key index serves the per-device read).
   },
   {
+    version: 6,
+    name: 'enrollment-trust',
+    // Who holds a device record (its principal: only that principal, or the holder of its current
+    // certificate, may enroll it again), devices by (tenant, Entra device id) for a tenant's
+    // disconnection, released records kept as history under `released:<id>` with their DeviceID aside, and
+    // a revocation that waits for a wipe or retire (its command, and a deadline).
+    sql: `
+ALTER TABLE devices ADD COLUMN principal TEXT;
+ALTER TABLE devices ADD COLUMN released_device_id TEXT;
+ALTER TABLE devices ADD COLUMN revoke_command TEXT;
+ALTER TABLE devices ADD COLUMN revoke_deadline TEXT;
+UPDATE devices SET principal = CASE
+  WHEN auth_method = 'onpremise' THEN 'onprem:' || upn
+  WHEN enrollment_type = 'Device' THEN 'entra-device:' || tenant_id || '/' || entra_device_id
+  ELSE 'entra:' || tenant_id || '/' || user_oid END;
+CREATE INDEX devices_tenant ON devices (tenant_id, entra_device_id);
+CREATE INDEX devices_revoke_pending ON devices (revoke_deadline) WHERE revoke_command IS NOT NULL;
+`,
+  },
+  {
     version: 8,
     name: 'tls-ticket-keys',
     // TLS session-ticket keys, shared by workers and replicas: one random key per rotation period

@@ -6,6 +6,7 @@ import type {
   CommandRecord,
   Device,
   DeviceAlert,
+  EnrollmentClaim,
   Group,
   IssuedCertificateRecord,
   ProfileDelivery,
@@ -64,6 +65,30 @@ export const deviceFromRow = (r: Row): Device => ({
   inventoryAt: opt(r.inventory_at),
   unenrolledAt: opt(r.unenrolled_at),
   planMark: opt(r.plan_mark),
+  principal: opt(r.principal),
+  releasedDeviceId: opt(r.released_device_id),
+  revokeCommand: opt(r.revoke_command),
+  revokeDeadline: opt(r.revoke_deadline),
+});
+
+/** The audit entry of an enrollment, written in its transaction (both backends). */
+export const enrollmentAudit = (d: Device & { reenrolled: boolean }, claim: EnrollmentClaim): AuditEntry => ({
+  at: d.enrolledAt,
+  actor: claim.actor,
+  action: d.reenrolled ? 'device.reenroll' : 'device.enroll',
+  targetType: 'device',
+  targetId: d.id,
+  detail: { ...claim.detail, deviceId: d.deviceId, enrollmentType: d.enrollmentType, principal: d.principal },
+});
+
+/** The audit entry of a renewal, written in its transaction (both backends). */
+export const renewalAudit = (devicePk: string, c: IssuedCertificateRecord, oldSerial: string, actor: string): AuditEntry => ({
+  at: c.issuedAt,
+  actor,
+  action: 'device.renew',
+  targetType: 'device',
+  targetId: devicePk,
+  detail: { serial: c.serial, replaces: oldSerial, notAfter: c.notAfter },
 });
 
 /** Certificate columns reads return (the DER is written at issue and never read back). */

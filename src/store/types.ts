@@ -70,6 +70,17 @@ export interface Device {
   unenrolledAt?: string;
   /** `generation:userKey:presence` of the last profile plan that found nothing to do (see service/reconcile). */
   planMark?: string;
+  /**
+   * Who holds this record: `entra:<tenant>/<oid>` (work account), `entra-device:<tenant>/<Entra
+   * device id>` (Entra join), `onprem:<username>`. Only that principal, or the holder of the
+   * record's active certificate, enrolls it again.
+   */
+  principal?: string;
+  /** A released record (unenrolled, then enrolled afresh by someone) keeps its DeviceID here; `deviceId` is then `released:<id>`. */
+  releasedDeviceId?: string;
+  /** Revocation waiting for this wipe/retire command to be answered, or for `revokeDeadline`. */
+  revokeCommand?: string;
+  revokeDeadline?: string;
 }
 
 export type CertificateStatus = 'active' | 'superseded' | 'revoked';
@@ -386,8 +397,9 @@ export interface GroupStore {
   get(id: string): Promise<Group | undefined>;
   list(): Promise<Group[]>;
   delete(id: string, audit: AuditEntry): Promise<boolean>;
-  addMembers(id: string, members: string[]): Promise<number>;
-  removeMember(id: string, member: string): Promise<boolean>;
+  /** Members added (those not yet in), audited in the same transaction when any was. */
+  addMembers(id: string, members: string[], audit?: AuditEntry): Promise<number>;
+  removeMember(id: string, member: string, audit?: AuditEntry): Promise<boolean>;
   members(id: string): Promise<string[]>;
   /** Every membership, for the targeting index. */
   allMembers(): Promise<{ groupId: string; member: string }[]>;
@@ -428,14 +440,49 @@ export interface CertificateStore {
   listForDevice(devicePk: string): Promise<IssuedCertificateRecord[]>;
 }
 
+/** What an enrollment proves about itself besides its principal (`Device.principal`). */
+export interface EnrollmentClaim {
+  /** Thumbprint of the device certificate the request presented (TLS or trusted proxy), if any. */
+  certThumbprint?: string;
+  /** Audit actor (the principal); the entry is written in the enrollment's transaction. */
+  actor: string;
+  detail?: Record<string, unknown>;
+}
+
+/** The DeviceID is enrolled to another principal (nothing was written). */
+export class DeviceHeldError extends Error {
+  constructor(readonly devicePk: string) {
+    super('the device is enrolled to another account');
+    this.name = 'DeviceHeldError';
+  }
+}
+
 export interface EnrollmentStore {
   /**
-   * A new or repeated enrollment, in one transaction: upsert the device by its DeviceID (a
-   * re-enrollment keeps our id), revoke its previous certificates, insert the new one.
+   * A new or repeated enrollment, in one transaction. The DeviceID's enrolled record is enrolled
+   * again (keeps our id; previous certificates revoked, profiles delivered anew) only by the same
+   * principal or the holder of one of its active certificates, else DeviceHeldError. An
+   * unenrolled record is released: kept under `released:<id>`, and the enrollment gets a fresh
+   * record that inherits nothing. With a claim, audited (`device.enroll` / `device.reenroll`).
    */
-  recordEnrollment(device: Device, cert: IssuedCertificateRecord): Promise<Device>;
-  /** A renewal, in one transaction: insert the new certificate, supersede the old one. */
-  recordRenewal(devicePk: string, cert: IssuedCertificateRecord, oldSerial: string, at: string): Promise<void>;
+  recordEnrollment(device: Device, cert: IssuedCertificateRecord, claim?: EnrollmentClaim): Promise<Device & { reenrolled: boolean }>;
+  /**
+   * A renewal, in one transaction: supersede the old certificate if it is still active and its
+   * device enrolled, then insert the new one; false (nothing written) if another renewal or a
+   * revocation came first. Audited when `actor` is given.
+   */
+  recordRenewal(devicePk: string, cert: IssuedCertificateRecord, oldSerial: string, at: string, actor?: string): Promise<boolean>;
+  /**
+   * Revoke now: state unenrolled, active certificates revoked, queue cancelled, sessions dropped,
+   * audited. False if the device is not enrolled.
+   */
+  revoke(devicePk: string, at: string, reason: string, audit: AuditEntry): Promise<boolean>;
+  /** Mark a revocation that waits for the (queued) command `commandId` to be answered, or for `deadline`; false if not enrolled. */
+  revokeAfter(devicePk: string, commandId: string, deadline: string, at: string, audit: AuditEntry): Promise<boolean>;
+  /** Enrolled devices whose pending revocation is due (its command answered, or the deadline passed). */
+  revocationsDue(now: string, limit: number): Promise<string[]>;
+  /** Enrolled devices of an Entra tenant (ids). */
+  devicesOfTenant(tenantId: string): Promise<string[]>;
 }
 
 /**

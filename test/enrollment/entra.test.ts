@@ -45,7 +45,7 @@ t.test('Entra enrollment', async (t) => {
   for (const version of ['v1', 'v2'] as const) {
     t.test(`device enrollment (Entra join) with a ${version} token`, async (t) => {
       const dev = newTestDevice();
-      const entraDeviceId = crypto.randomUUID();
+      const entraDeviceId = dev.entraDeviceId;
       const oid = crypto.randomUUID();
       const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, version, upn: 'alice@contoso.com', oid, deviceid: entraDeviceId });
       const cred = { kind: 'entra' as const, jwt };
@@ -120,7 +120,7 @@ t.test('Entra enrollment', async (t) => {
 
   t.test('re-enrollment of the same device keeps its id and revokes the old certificate', async (t) => {
     const dev = newTestDevice();
-    const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() });
+    const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.entraDeviceId });
     const send = () =>
       s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }));
     t.equal((await send()).status, 200);
@@ -182,7 +182,7 @@ t.test('Entra enrollment', async (t) => {
   t.test('a disconnected tenant can no longer enroll', async (t) => {
     const tid2 = await s.connectTenant();
     const dev = newTestDevice();
-    const jwt = await s.entra.mintToken({ tid: tid2, aud: AUDIENCE, deviceid: crypto.randomUUID() });
+    const jwt = await s.entra.mintToken({ tid: tid2, aud: AUDIENCE, deviceid: dev.entraDeviceId });
     const rst = () => rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) });
     t.equal((await s.soap(E, rst())).status, 200);
     t.equal((await s.admin('DELETE', `/api/v1/tenants/${tid2}`)).status, 204);
@@ -206,7 +206,7 @@ t.test('GCC High tenant', async (t) => {
   const tid = await s.connectTenant({ cloud: 'gcc-high', audiences: [AUDIENCE, '11111111-2222-3333-4444-555555555555'] });
   const dev = newTestDevice();
   const url = (p: string) => s.publicUrl + p;
-  const jwt = await s.entra.mintToken({ tid, aud: '11111111-2222-3333-4444-555555555555', version: 'v2', deviceid: crypto.randomUUID() });
+  const jwt = await s.entra.mintToken({ tid, aud: '11111111-2222-3333-4444-555555555555', version: 'v2', deviceid: dev.entraDeviceId });
   const r = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }));
   t.equal(r.status, 200, 'client-ID audience accepted');
   const std = await s.entra.mintToken({ tid, aud: AUDIENCE, version: 'v2', deviceid: crypto.randomUUID(), issuer: `https://login.microsoftonline.com/${tid}/v2.0` });

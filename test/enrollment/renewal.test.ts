@@ -16,7 +16,7 @@ import { AUDIENCE, startTestServer, TestServer } from '../helpers/server.js';
 const E = '/EnrollmentServer/Enrollment.svc';
 
 async function enrollDevice(s: TestServer, tid: string, dev: TestDevice) {
-  const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() });
+  const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.entraDeviceId });
   const r = await s.soap(
     E,
     rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }),

@@ -39,7 +39,7 @@ t.test('terms of use to enrollment', async (t) => {
 
   const enroll = async (o: { oid: string; blob: string }) => {
     const dev = newTestDevice();
-    const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, oid: o.oid, upn: 'carol@contoso.com', deviceid: crypto.randomUUID() });
+    const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, oid: o.oid, upn: 'carol@contoso.com', deviceid: dev.entraDeviceId });
     const r = await s.soap(
       E,
       rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, {

@@ -4,6 +4,8 @@ import { buildCsr } from '../../src/pki/csr-build.js';
 
 export interface TestDevice {
   deviceId: string;
+  /** The DeviceID as an Entra device id (GUID): what an Entra join token's deviceid claim names. */
+  entraDeviceId: string;
   privateKey: crypto.KeyObject;
   publicKey: crypto.KeyObject;
   csrBase64(subjectCn?: string): string;
@@ -13,8 +15,10 @@ export interface TestDevice {
 export function newTestDevice(): TestDevice {
   const { privateKey, publicKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const deviceId = crypto.randomBytes(16).toString('hex').toUpperCase();
+  const h = deviceId.toLowerCase();
   return {
     deviceId,
+    entraDeviceId: `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`,
     privateKey,
     publicKey,
     csrBase64: (cn = deviceId) => buildCsr({ privateKey, publicKey, subjectCn: cn, windowsQuirks: true }).toString('base64'),

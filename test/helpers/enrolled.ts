@@ -16,7 +16,7 @@ export interface EnrolledDevice {
 
 export async function enrollEntraDevice(s: TestServer, tid: string, type: 'Device' | 'Full' = 'Device'): Promise<EnrolledDevice> {
   const dev = newTestDevice();
-  const entraDeviceId = crypto.randomUUID();
+  const entraDeviceId = dev.entraDeviceId;
   const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: entraDeviceId, upn: 'owner@contoso.com' });
   const E = '/EnrollmentServer/Enrollment.svc';
   const r = await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', type]]) }));

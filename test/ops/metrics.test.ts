@@ -22,7 +22,7 @@ t.test('metrics after enrollments and sessions', async (t) => {
   t.equal((await get()).status, 401, 'a token is required');
   t.equal((await get('not-the-token-but-long-enough')).status, 401);
 
-  const dev = new SimDevice({ url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port }, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }) } });
+  const dev: SimDevice = new SimDevice({ url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port }, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) } });
   await dev.enroll();
   const bad = await s.soap('/EnrollmentServer/Enrollment.svc', '<not-soap/>');
   t.equal(bad.status, 500);

@@ -24,11 +24,11 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
   const aOid = crypto.randomUUID();
   const bOid = crypto.randomUUID();
   const userToken = (oid: string, upn: string) => s.entra.mintToken({ tid, aud: AUDIENCE, upn, oid });
-  const dev = new SimDevice({
+  const dev: SimDevice = new SimDevice({
     url: s.publicUrl,
     ca: s.caPem,
     connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: crypto.randomUUID() }) },
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }) },
   });
   await dev.enroll();
   const devices = (await s.admin('GET', '/api/v1/devices')).json.devices;

@@ -74,9 +74,9 @@ t.test('a small fleet against a real server', async (t) => {
   const ca = file('server-ca.pem', s.caPem);
   const connect = `127.0.0.1:${s.server.port}`;
   const tokens = await Promise.all(
-    [0, 1].map((i) => s.entra.mintToken({ tid, aud: AUDIENCE, upn: `user${i}@contoso.com`, deviceid: crypto.randomUUID() })),
+    [0, 1, 2].map((i) => s.entra.mintToken({ tid, aud: AUDIENCE, upn: `user${i}@contoso.com`, deviceid: crypto.randomUUID() })),
   );
-  const tokenFile = file('tokens.txt', `# two users\n${tokens.join('\n')}\n`);
+  const tokenFile = file('tokens.txt', `# three users, one device each\n${tokens.join('\n')}\n`);
 
   const r = await sim(['--url', s.publicUrl, '--connect', connect, '--ca', ca, '--devices', '3', '--checkins', '2', '--entra-token-file', tokenFile, '--concurrency', '2', '--json']);
   const summary = JSON.parse(r.out) as SimSummary;

@@ -21,7 +21,8 @@ t.test('SimDevice against a real server', async (t) => {
   const managementReady = probe.status !== 404;
   const todo = managementReady ? false : 'the management endpoint is not served yet';
 
-  const dev = new SimDevice({ ...base, credential: { kind: 'entra', token: mint } });
+  // An Entra join's DeviceID is the device the token names.
+  const dev = new SimDevice({ ...base, deviceId: aadDeviceId.replace(/-/g, '').toUpperCase(), credential: { kind: 'entra', token: mint } });
   const e = await dev.enroll();
 
   t.test('Entra device enrollment: certificate, provisioning doc, DMClient nodes', async (t) => {
@@ -73,7 +74,7 @@ t.test('SimDevice against a real server', async (t) => {
     const userToken = await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid });
     const r = await dev.checkin({ user: { token: userToken } });
     t.equal(r.outcome, 'complete', r.error ?? 'session complete');
-    const digestDev = new SimDevice({ ...base, auth: 'digest', credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }) } });
+    const digestDev: SimDevice = new SimDevice({ ...base, auth: 'digest', credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: digestDev.deviceId }) } });
     const de = await digestDev.enroll();
     const nonce0 = de.digest!.nonce;
     const d = await digestDev.checkin();
@@ -84,7 +85,7 @@ t.test('SimDevice against a real server', async (t) => {
   });
 
   t.test('queued commands: Atomic rollback, split Results, server-initiated unenroll', { todo }, async (t) => {
-    const d2 = new SimDevice({ ...base, splitResultsOver: 1200, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }) } });
+    const d2: SimDevice = new SimDevice({ ...base, splitResultsOver: 1200, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: d2.deviceId }) } });
     await d2.enroll();
     const first = await d2.checkin();
     t.equal(first.outcome, 'complete', first.error ?? 'first session (inventory, Results split over messages)');

@@ -356,9 +356,12 @@ export function storeSuite(t: Test, backend: Backend): void {
     for (const x of [q, s, s2]) t.match(await store.commands.get(x.id), { state: 'cancelled', error: 'device unenrolled' });
     t.equal(await store.management.getSession(d.id, 'NEW'), undefined);
     t.equal(await store.commands.countQueued(d.id), 0);
-    // Enrolling again brings it back.
-    await store.enrollments.recordEnrollment(device({ deviceId: d.deviceId, enrolledAt: at(300) }), cert());
-    t.match(await store.devices.get(d.id), { state: 'enrolled', unenrolledAt: undefined });
+    t.match((await store.audit.list({ limit: 1 }))[0], { action: 'device.unenroll', actor: `device:${d.deviceId}`, targetId: d.id, detail: { reason: 'unenrolled by the user' } });
+    // Enrolling again gets a fresh record; the unenrolled one is kept as history.
+    const again = await store.enrollments.recordEnrollment(device({ deviceId: d.deviceId, enrolledAt: at(300) }), cert());
+    t.not(again.id, d.id);
+    t.match(await store.devices.getByDeviceId(d.deviceId), { id: again.id, state: 'enrolled' });
+    t.match(await store.devices.get(d.id), { state: 'unenrolled', deviceId: `released:${d.id}`, releasedDeviceId: d.deviceId });
   });
 
   withStore('traces and last-seen are written behind; flush() makes them visible; prune', async (t, store) => {
@@ -509,5 +512,108 @@ export function storeSuite(t: Test, backend: Backend): void {
     );
     t.same((await store.deliveries.forDevice(d.id)).map((r) => `${r.userKey}:${r.status}`), ['oid-a:pending', 'oid-b:verified']);
     await store.deliveries.put([]);
+  });
+  withStore('enrollment trust: the holder re-enrolls, another principal is refused, a released record is history', async (t, store) => {
+    const claim = (actor: string, certThumbprint?: string) => ({ actor, certThumbprint });
+    const c1 = cert();
+    const d = await store.enrollments.recordEnrollment(device({ deviceId: 'DEV-T', principal: 'entra:t1/alice' }), c1, claim('entra:t1/alice'));
+    t.equal(d.reenrolled, false);
+    const cmd = command(d.id);
+    await store.commands.enqueue(cmd);
+
+    // Another principal (another tenant's user, an on-premises account): refused, nothing written.
+    for (const principal of ['entra:t2/alice', 'onprem:mallory']) {
+      await t.rejects(
+        store.enrollments.recordEnrollment(device({ deviceId: 'DEV-T', principal, enrolledAt: at(10) }), cert(), claim(principal)),
+        { name: 'DeviceHeldError' },
+        `${principal} is refused`,
+      );
+    }
+    await t.rejects(
+      store.enrollments.recordEnrollment(device({ deviceId: 'DEV-T', principal: 'onprem:mallory' }), cert(), claim('onprem:mallory', cert().thumbprint)),
+      { name: 'DeviceHeldError' },
+      'a certificate that is not the record\'s proves nothing',
+    );
+    t.match(await store.devices.get(d.id), { principal: 'entra:t1/alice', enrolledAt: at(0), state: 'enrolled' });
+    t.match(await store.certificates.getBySerial(c1.serial), { status: 'active' }, 'the holder keeps working');
+    t.equal((await store.commands.get(cmd.id))?.state, 'queued');
+
+    // The same principal, then the holder of the active certificate (whoever signs in): the same record.
+    const c2 = cert({ issuedAt: at(20) });
+    const same = await store.enrollments.recordEnrollment(device({ deviceId: 'DEV-T', principal: 'entra:t1/alice', enrolledAt: at(20) }), c2, claim('entra:t1/alice'));
+    t.match(same, { id: d.id, reenrolled: true });
+    const c3 = cert({ issuedAt: at(30) });
+    const holder = await store.enrollments.recordEnrollment(device({ deviceId: 'DEV-T', principal: 'entra:t1/bob', enrolledAt: at(30) }), c3, claim('entra:t1/bob', c2.thumbprint));
+    t.match(holder, { id: d.id, reenrolled: true });
+    t.match(await store.devices.get(d.id), { principal: 'entra:t1/bob' });
+    const log = (await store.audit.list({ limit: 10 })).filter((e) => e.targetId === d.id);
+    t.same(log.map((e) => [e.action, e.actor]), [['device.reenroll', 'entra:t1/bob'], ['device.reenroll', 'entra:t1/alice'], ['device.enroll', 'entra:t1/alice']]);
+
+    // Released by an admin: revoked at once, then anyone gets a fresh record that inherits nothing.
+    t.equal(await store.enrollments.revoke(d.id, at(40), 'revoked by an administrator', audit('device.revoke', d.id, 40)), true);
+    t.equal(await store.enrollments.revoke(d.id, at(41), 'again', audit('device.revoke', d.id, 41)), false, 'only an enrolled device');
+    t.match(await store.devices.get(d.id), { state: 'unenrolled', unenrolledAt: at(40) });
+    t.match(await store.certificates.getBySerial(c3.serial), { status: 'revoked', revocationReason: 'revoked by an administrator' });
+    t.match(await store.commands.get(cmd.id), { state: 'cancelled', error: 'device revoked' });
+    t.match((await store.audit.list({ limit: 1 }))[0], { action: 'device.revoke', detail: { certificates: 1, commandsCancelled: 1 } });
+    const fresh = await store.enrollments.recordEnrollment(device({ deviceId: 'DEV-T', principal: 'onprem:mallory', enrolledAt: at(50) }), cert(), claim('onprem:mallory'));
+    t.not(fresh.id, d.id);
+    t.equal(fresh.reenrolled, false);
+    t.equal((await store.devices.getByDeviceId('DEV-T'))?.id, fresh.id);
+    t.match(await store.devices.get(d.id), { deviceId: `released:${d.id}`, releasedDeviceId: 'DEV-T', state: 'unenrolled' });
+    t.same((await store.certificates.listForDevice(fresh.id)).length, 1);
+    t.equal(await store.commands.countQueued(fresh.id), 0);
+  });
+
+  withStore('renewal: of two renewals of one certificate exactly one wins; none after a revocation', async (t, store) => {
+    const d = await enrolled(store);
+    const old = (await store.certificates.listForDevice(d.id))[0];
+    const a = cert({ issuedAt: at(10), replacesSerial: old.serial });
+    const b = cert({ issuedAt: at(10), replacesSerial: old.serial });
+    const won = await Promise.all([
+      store.enrollments.recordRenewal(d.id, a, old.serial, at(10), 'device:x'),
+      store.enrollments.recordRenewal(d.id, b, old.serial, at(10), 'device:x'),
+    ]);
+    t.same(won.slice().sort(), [false, true]);
+    const active = (await store.certificates.listForDevice(d.id)).filter((c) => c.status === 'active');
+    t.equal(active.length, 1, 'one active certificate');
+    t.equal(await store.certificates.getBySerial((won[0] ? b : a).serial), undefined, 'the loser is not recorded');
+    t.match((await store.audit.list({ limit: 1 }))[0], { action: 'device.renew', actor: 'device:x', targetId: d.id, detail: { replaces: old.serial } });
+    await store.enrollments.revoke(d.id, at(20), 'revoked', audit('device.revoke', d.id, 20));
+    t.equal(await store.enrollments.recordRenewal(d.id, cert(), active[0].serial, at(30)), false, 'a revoked device renews nothing');
+  });
+
+  withStore('pending revocations: after the command is answered or at the deadline; devices of a tenant', async (t, store) => {
+    const d = await enrolled(store, { tenantId: 'tn-1' });
+    const e = await enrolled(store, { tenantId: 'tn-1' });
+    await enrolled(store, { tenantId: 'tn-2' });
+    t.same((await store.enrollments.devicesOfTenant('tn-1')).sort(), [d.id, e.id].sort());
+    const wipe = command(d.id, { action: 'wipe' });
+    const retire = command(e.id, { action: 'retire' });
+    for (const c of [wipe, retire]) await store.commands.enqueue(c);
+    t.equal(await store.enrollments.revokeAfter(d.id, wipe.id, at(1000), at(1), audit('device.revoke.pending', d.id, 1)), true);
+    t.equal(await store.enrollments.revokeAfter(e.id, retire.id, at(2000), at(1), audit('device.revoke.pending', e.id, 1)), true);
+    t.match(await store.devices.get(d.id), { revokeCommand: wipe.id, revokeDeadline: at(1000) });
+    t.same(await store.enrollments.revocationsDue(at(5), 10), [], 'nothing answered, no deadline passed');
+    await store.management.commitTurn(turn(d.id, 'S', { sent: [{ commandId: wipe.id, msgId: '1', cmdId: '2' }] }));
+    await store.management.commitTurn(turn(d.id, 'S', { acks: [{ commandId: wipe.id, state: 'acked', status: '200' }] }));
+    t.same(await store.enrollments.revocationsDue(at(6), 10), [d.id], 'the wipe was acknowledged');
+    t.same((await store.enrollments.revocationsDue(at(2000), 10)).sort(), [d.id, e.id].sort(), 'the deadline passed');
+    await store.enrollments.revoke(d.id, at(7), 'revoked', audit('device.revoke', d.id, 7));
+    t.same(await store.enrollments.revocationsDue(at(2000), 10), [e.id], 'done once revoked');
+    t.same(await store.enrollments.devicesOfTenant('tn-1'), [e.id]);
+  });
+
+  withStore('group membership changes are audited with the change', async (t, store) => {
+    const g = { id: uuid(), name: 'G', kind: 'device' as const, createdAt: at(0) };
+    await store.groups.create(g, audit('group.create', g.id));
+    t.equal(await store.groups.addMembers(g.id, ['a', 'b'], audit('group.members.add', g.id, 1)), 2);
+    t.equal(await store.groups.addMembers(g.id, ['a'], audit('group.members.add', g.id, 2)), 0);
+    t.equal(await store.groups.removeMember(g.id, 'a', audit('group.members.remove', g.id, 3, { member: 'a' })), true);
+    t.equal(await store.groups.removeMember(g.id, 'a', audit('group.members.remove', g.id, 4, { member: 'a' })), false);
+    const log = await store.audit.list({ limit: 10 });
+    t.same(log.map((e) => e.action), ['group.members.remove', 'group.members.add', 'group.create'], 'only changes that happened');
+    t.same((log[1].detail?.added as string[]).sort(), ['a', 'b']);
+    t.same(log[0].detail, { member: 'a' });
   });
 }

@@ -2,6 +2,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../service/devices.js';
+import type { DeviceRevocationService, RevokeInput } from '../../service/device-revocation.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { GroupService, ProfileService } from '../../service/profiles.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
@@ -20,6 +21,8 @@ import {
   idParams,
   pageQuery,
   planQuery,
+  revokeBody,
+  tenantDeleteQuery,
   tenantCreateBody,
   tenantIdParams,
   tenantPatchBody,
@@ -33,6 +36,7 @@ export interface AdminDeps {
   accounts: EnrollmentAccountService;
   devices: DeviceService;
   commands: DeviceCommandService;
+  revocation: DeviceRevocationService;
   profiles: ProfileService;
   groups: GroupService;
   profileStatus: ProfileStatusService;
@@ -71,11 +75,14 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       { schema: { tags: ['tenants'], params: tenantIdParams, body: tenantPatchBody, response: { 200: tenantSchema, ...errors } } },
       (request) => deps.tenants.change(request.params.tenantId, request.body, actorOf(request)),
     );
-    api.delete<{ Params: { tenantId: string } }>(
+    // Disconnecting refuses new enrollments and user tokens of the tenant; its enrolled devices
+    // stay managed by certificate unless revokeDevices=true revokes them too.
+    api.delete<{ Params: { tenantId: string }; Querystring: { revokeDevices: boolean } }>(
       '/api/v1/tenants/:tenantId',
-      { schema: { tags: ['tenants'], params: tenantIdParams, response: { ...errors } } },
+      { schema: { tags: ['tenants'], params: tenantIdParams, querystring: tenantDeleteQuery, response: { ...errors } } },
       async (request, reply) => {
         await deps.tenants.disconnect(request.params.tenantId, actorOf(request));
+        if (request.query.revokeDevices) await deps.revocation.revokeTenantDevices(request.params.tenantId.toLowerCase(), actorOf(request));
         return reply.code(204).send();
       },
     );
@@ -113,6 +120,14 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       (request) => deps.profileStatus.plan(request.params.id, request.query.user),
     );
 
+    api.post<{ Params: { id: string }; Body: RevokeInput }>(
+      '/api/v1/devices/:id/revoke',
+      { schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { ...errors } } },
+      async (request, reply) => {
+        const r = await deps.revocation.revoke(request.params.id, request.body ?? {}, actorOf(request));
+        return reply.code(r.state === 'unenrolled' ? 200 : 202).send(r);
+      },
+    );
     api.post<{ Params: { id: string }; Body: QueueInput }>(
       '/api/v1/devices/:id/commands',
       { schema: { tags: ['devices'], params: idParams, body: commandBody, response: { ...errors } } },

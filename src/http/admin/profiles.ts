@@ -54,13 +54,13 @@ export function profileRoutes(api: FastifyInstance, deps: { profiles: ProfileSer
   api.post<{ Params: { id: string }; Body: { members: string[] } }>(
     '/api/v1/groups/:id/members',
     { schema: { tags: ['groups'], params: idParams, body: membersBody, response: { ...errors } } },
-    (request) => groups.addMembers(request.params.id, request.body.members),
+    (request) => groups.addMembers(request.params.id, request.body.members, actorOf(request)),
   );
   api.delete<{ Params: { id: string; member: string } }>(
     '/api/v1/groups/:id/members/:member',
     { schema: { tags: ['groups'], params: memberParams, response: { ...errors } } },
     async (request, reply) => {
-      await groups.removeMember(request.params.id, request.params.member);
+      await groups.removeMember(request.params.id, request.params.member, actorOf(request));
       return reply.code(204).send();
     },
   );

@@ -62,6 +62,23 @@ export const tenantIdParams = {
   properties: { tenantId: { type: 'string', maxLength: 64 } },
 } as const;
 
+export const tenantDeleteQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    revokeDevices: { type: 'boolean', default: false, description: "also revoke every enrolled device of the tenant (else they stay managed by certificate)" },
+  },
+} as const;
+
+export const revokeBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    after: { type: 'string', enum: ['wipe', 'retire'], description: 'queue this action first; revoke once the device answered it, or at the deadline' },
+    deadlineHours: { type: 'number', exclusiveMinimum: 0, maximum: 720, description: 'with after: revoke at the latest after this many hours (default 72)' },
+  },
+} as const;
+
 export const accountCreateBody = {
   type: 'object',
   additionalProperties: false,

@@ -1,7 +1,7 @@
 // PostgreSQL implementation of the store (pg, a pool): the scale-out backend, for several
 // stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
 // write is one transaction, and where two replicas could pick the same row it is locked.
-import type { AuditEntry, Device, IssuedCertificateRecord, Store, Tenant } from '../types.js';
+import { DeviceHeldError, type AuditEntry, type Device, type EnrollmentClaim, type IssuedCertificateRecord, type Store, type Tenant } from '../types.js';
 import { appendAudit } from './audit.js';
 import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';
@@ -9,7 +9,7 @@ import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
 import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
-import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, n, tenantFromRow } from '../rows.js';
+import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 
 /** `fn` changed a row (rowCount > 0) → its audit entry in the same transaction; false otherwise. */
 const audited = (db: Db, a: AuditEntry, fn: (c: Sql) => Promise<number | null>) =>
@@ -141,15 +141,65 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
       },
     },
     enrollments: {
-      recordEnrollment: (d, cert) => db.tx((c) => enroll(c, d, cert)),
-      async recordRenewal(devicePk, cert, oldSerial, at) {
-        await db.tx(async (c) => {
-          await c.query(
-            `UPDATE certificates SET status = 'superseded', revoked_at = $1, revocation_reason = 'renewed' WHERE serial = $2 AND status = 'active'`,
-            [at, oldSerial],
+      recordEnrollment: (d, cert, claim) => db.tx((c) => enroll(c, d, cert, claim)),
+      async recordRenewal(devicePk, cert, oldSerial, at, actor) {
+        return db.tx(async (c) => {
+          // One renewal of a certificate wins: the other waits for the row lock, then finds it
+          // superseded and writes nothing.
+          const won = await c.query(
+            `UPDATE certificates SET status = 'superseded', revoked_at = $1, revocation_reason = 'renewed'
+             WHERE serial = $2 AND device_pk = $3 AND status = 'active' AND EXISTS (SELECT 1 FROM devices WHERE id = $3 AND state = 'enrolled')`,
+            [at, oldSerial, devicePk],
           );
+          if (!won.rowCount) return false;
           await insertCert(c, cert, devicePk);
+          if (actor) await appendAudit(c, renewalAudit(devicePk, cert, oldSerial, actor));
+          return true;
         });
+      },
+      async revoke(devicePk, at, reason, a) {
+        return db.tx(async (c) => {
+          const r = await c.query(
+            `UPDATE devices SET state = 'unenrolled', unenrolled_at = $1, updated_at = $1, revoke_command = NULL, revoke_deadline = NULL
+             WHERE id = $2 AND state = 'enrolled'`,
+            [at, devicePk],
+          );
+          if (!r.rowCount) return false;
+          const certificates = (await c.query(
+            `UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 WHERE device_pk = $3 AND status = 'active'`,
+            [at, reason, devicePk],
+          )).rowCount;
+          const commandsCancelled = (await c.query(
+            `UPDATE commands SET state = 'cancelled', error = 'device revoked', updated_at = $1 WHERE device_pk = $2 AND state IN ('queued', 'held', 'sent')`,
+            [at, devicePk],
+          )).rowCount;
+          await c.query('DELETE FROM dm_sessions WHERE device_pk = $1', [devicePk]);
+          await appendAudit(c, { ...a, detail: { ...a.detail, certificates, commandsCancelled } });
+          return true;
+        });
+      },
+      async revokeAfter(devicePk, commandId, deadline, at, a) {
+        return audited(db, a, async (c) =>
+          (await c.query(`UPDATE devices SET revoke_command = $1, revoke_deadline = $2, updated_at = $3 WHERE id = $4 AND state = 'enrolled'`, [
+            commandId,
+            deadline,
+            at,
+            devicePk,
+          ])).rowCount,
+        );
+      },
+      async revocationsDue(now, limit) {
+        const rows = await db.q(
+          `SELECT d.id FROM devices d LEFT JOIN commands c ON c.id = d.revoke_command
+           WHERE d.revoke_command IS NOT NULL AND d.state = 'enrolled'
+             AND (d.revoke_deadline <= $1 OR c.state IS NULL OR c.state IN ('acked', 'failed', 'cancelled', 'expired'))
+           ORDER BY d.revoke_deadline LIMIT $2`,
+          [now, limit],
+        );
+        return rows.map((r) => String(r.id));
+      },
+      async devicesOfTenant(tenantId) {
+        return (await db.q(`SELECT id FROM devices WHERE tenant_id = $1 AND state = 'enrolled' ORDER BY id`, [tenantId])).map((r) => String(r.id));
       },
     },
     flush,
@@ -165,18 +215,38 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
   };
 
   /**
-   * Upsert by DeviceID. The row of an existing device is locked first, so two replicas enrolling
-   * the same device serialise; a device inserted concurrently shows as a returned id that is not
-   * ours (the conflict branch), and is treated as a re-enrollment.
+   * Enroll by DeviceID (rules: EnrollmentStore.recordEnrollment). The row of an existing device
+   * is locked first, so two replicas enrolling the same device serialise; a device inserted
+   * concurrently (our INSERT does nothing) is looked at again, locked.
    */
-  async function enroll(c: Sql, d: Device, cert: IssuedCertificateRecord): Promise<Device> {
-    await c.query('SELECT id FROM devices WHERE device_id = $1 FOR UPDATE', [d.deviceId]);
-    const r = await c.query(
-      `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
-         device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
-         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
-       ON CONFLICT (device_id) DO UPDATE SET
+  async function enroll(c: Sql, d: Device, cert: IssuedCertificateRecord, claim?: EnrollmentClaim): Promise<Device & { reenrolled: boolean }> {
+    for (let attempt = 0; ; attempt++) {
+      const [ex] = (await c.query('SELECT id, state, principal FROM devices WHERE device_id = $1 FOR UPDATE', [d.deviceId])).rows as Row[];
+      let existing: Row | undefined = ex;
+      if (existing && existing.state !== 'enrolled') {
+        // Released: kept as history; the enrollment gets a fresh record that inherits nothing.
+        await c.query(`UPDATE devices SET released_device_id = device_id, device_id = 'released:' || id WHERE id = $1`, [existing.id]);
+        existing = undefined;
+      }
+      if (existing && (existing.principal ?? null) !== (d.principal ?? null)) {
+        const holds = claim?.certThumbprint
+          ? (await c.query(`SELECT 1 FROM certificates WHERE thumbprint = $1 AND device_pk = $2 AND status = 'active'`, [claim.certThumbprint, existing.id])).rowCount
+          : 0;
+        if (!holds) throw new DeviceHeldError(String(existing.id));
+      }
+      const id = await upsertDevice(c, d, !!existing);
+      if (id === undefined) {
+        if (attempt > 0) throw new Error('the device record changed during enrollment');
+        continue;
+      }
+      const device = { ...d, id, reenrolled: !!existing };
+      if (claim) await appendAudit(c, enrollmentAudit(device, claim));
+      await afterEnroll(c, d, cert, id, !!existing);
+      return device;
+    }
+  }
+
+  const REENROLL_SET = `
          hw_dev_id = excluded.hw_dev_id, entra_device_id = excluded.entra_device_id, enrollment_type = excluded.enrollment_type,
          auth_method = excluded.auth_method, tenant_id = excluded.tenant_id, user_oid = excluded.user_oid, upn = excluded.upn,
          device_name = excluded.device_name, os_version = excluded.os_version, os_edition = excluded.os_edition,
@@ -184,14 +254,25 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
          updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
          dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
          dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
-         unenrolled_at = NULL
+         principal = excluded.principal, unenrolled_at = NULL, revoke_command = NULL, revoke_deadline = NULL`;
+  /** Insert the device (undefined if its DeviceID was inserted concurrently), or update the locked existing row. */
+  async function upsertDevice(c: Sql, d: Device, existing: boolean): Promise<string | undefined> {
+    const r = await c.query(
+      `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
+         device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
+         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce, principal)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
+       ON CONFLICT (device_id) ${existing ? `DO UPDATE SET ${REENROLL_SET}` : 'DO NOTHING'}
        RETURNING id`,
       [d.id, d.deviceId, n(d.hwDevId), n(d.entraDeviceId), d.enrollmentType, d.authMethod, n(d.tenantId), n(d.userOid), n(d.upn),
         n(d.deviceName), n(d.osVersion), n(d.osEdition), n(d.deviceType), d.state, d.enrolledAt, d.updatedAt, n(d.termsAcceptedAt),
-        d.dmUsername, d.dmPasswordDigest, d.dmServerName, d.dmServerDigest, d.dmNonce],
+        d.dmUsername, d.dmPasswordDigest, d.dmServerName, d.dmServerDigest, d.dmNonce, n(d.principal)],
     );
-    const id = String(r.rows[0].id);
-    if (id !== d.id) {
+    return r.rows[0] ? String(r.rows[0].id) : undefined;
+  }
+
+  async function afterEnroll(c: Sql, d: Device, cert: IssuedCertificateRecord, id: string, reenrolled: boolean): Promise<void> {
+    if (reenrolled) {
       // A re-enrolled device starts from a clean management tree: profiles are delivered anew.
       await c.query('DELETE FROM profile_deliveries WHERE device_pk = $1', [id]);
       await c.query(
@@ -206,7 +287,6 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
       [d.enrolledAt, id],
     );
     await insertCert(c, cert, id);
-    return { ...d, id };
   }
 
   return store;

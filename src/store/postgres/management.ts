@@ -289,6 +289,11 @@ export function postgresManagement(db: Db, log?: StoreLog): {
             [at, devicePk],
           );
           await c.query('DELETE FROM dm_sessions WHERE device_pk = $1', [devicePk]);
+          await c.query(
+            `INSERT INTO audit_log (at, actor, action, target_type, target_id, detail)
+             SELECT $1, 'device:' || device_id, 'device.unenroll', 'device', id, $2 FROM devices WHERE id = $3`,
+            [at, JSON.stringify({ reason }), devicePk],
+          );
         });
       },
       async setCommandState(ids, state, heldReason, at) {

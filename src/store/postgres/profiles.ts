@@ -139,22 +139,26 @@ export function postgresProfiles(db: Db): { profiles: ProfileStore; groups: Grou
           return true;
         });
       },
-      async addMembers(id, members) {
+      async addMembers(id, members, a) {
         if (!members.length) return 0;
         return db.tx(async (c) => {
           const r = await c.query(
-            'INSERT INTO group_members (group_id, member) SELECT $1, m FROM unnest($2::text[]) AS m ON CONFLICT DO NOTHING',
+            'INSERT INTO group_members (group_id, member) SELECT $1, m FROM unnest($2::text[]) WITH ORDINALITY AS x (m, i) ORDER BY i ON CONFLICT DO NOTHING RETURNING member',
             [id, [...new Set(members)]],
           );
-          const added = r.rowCount ?? 0;
-          if (added) await bump(c);
-          return added;
+          const added = r.rows.map((x) => String(x.member));
+          if (added.length) {
+            await bump(c);
+            if (a) await appendAudit(c, { ...a, detail: { ...a.detail, added } });
+          }
+          return added.length;
         });
       },
-      async removeMember(id, member) {
+      async removeMember(id, member, a) {
         return db.tx(async (c) => {
           if (!(await changed(c.query('DELETE FROM group_members WHERE group_id = $1 AND member = $2', [id, member])))) return false;
           await bump(c);
+          if (a) await appendAudit(c, a);
           return true;
         });
       },

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
-import { auditFromRow, certFromRow, deviceFromRow, tenantFromRow, type Row } from '../rows.js';
+import { auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { sqliteManagement } from './management.js';
 import { StoreUnavailableError, isStoreUnavailable } from '../errors.js';
 import type { StoreLog } from '../write-behind.js';
@@ -11,9 +11,11 @@ import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { ownerOnlyDatabase } from './files.js';
+import { DeviceHeldError } from '../types.js';
 import type {
   AuditEntry,
   Device,
+  EnrollmentClaim,
   EnrollmentAccount,
   IssuedCertificateRecord,
   Store,
@@ -99,15 +101,36 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     ),
     reenrollPlanMark: db.prepare('UPDATE devices SET plan_mark = NULL WHERE id = ?'),
     devByDeviceId: db.prepare('SELECT * FROM devices WHERE device_id = ?'),
+    devRelease: db.prepare(`UPDATE devices SET released_device_id = device_id, device_id = 'released:' || id WHERE id = ?`),
+    certActiveOf: db.prepare(`SELECT 1 FROM certificates WHERE thumbprint = ? AND device_pk = ? AND status = 'active'`),
+    revokeDev: db.prepare(
+      `UPDATE devices SET state = 'unenrolled', unenrolled_at = ?, updated_at = ?, revoke_command = NULL, revoke_deadline = NULL
+       WHERE id = ? AND state = 'enrolled'`,
+    ),
+    revokeCerts: db.prepare(
+      `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE device_pk = ? AND status = 'active'`,
+    ),
+    revokeCmds: db.prepare(
+      `UPDATE commands SET state = 'cancelled', error = 'device revoked', updated_at = ? WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`,
+    ),
+    revokeSessions: db.prepare('DELETE FROM dm_sessions WHERE device_pk = ?'),
+    revokeMark: db.prepare(`UPDATE devices SET revoke_command = ?, revoke_deadline = ?, updated_at = ? WHERE id = ? AND state = 'enrolled'`),
+    revokeDue: db.prepare(
+      `SELECT d.id FROM devices d LEFT JOIN commands c ON c.id = d.revoke_command
+       WHERE d.revoke_command IS NOT NULL AND d.state = 'enrolled'
+         AND (d.revoke_deadline <= ? OR c.state IS NULL OR c.state IN ('acked', 'failed', 'cancelled', 'expired'))
+       ORDER BY d.revoke_deadline LIMIT ?`,
+    ),
+    devOfTenant: db.prepare(`SELECT id FROM devices WHERE tenant_id = ? AND state = 'enrolled' ORDER BY id`),
     devList: db.prepare('SELECT * FROM devices ORDER BY enrolled_at, id LIMIT ? OFFSET ?'),
     devCount: db.prepare('SELECT COUNT(*) AS n FROM devices'),
     devUpsert: db.prepare(
       `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
          device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
-         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce)
+         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce, principal)
        VALUES (@id, @deviceId, @hwDevId, @entraDeviceId, @enrollmentType, @authMethod, @tenantId, @userOid, @upn,
          @deviceName, @osVersion, @osEdition, @deviceType, @state, @enrolledAt, @updatedAt, @termsAcceptedAt,
-         @dmUsername, @dmPasswordDigest, @dmServerName, @dmServerDigest, @dmNonce)
+         @dmUsername, @dmPasswordDigest, @dmServerName, @dmServerDigest, @dmNonce, @principal)
        ON CONFLICT (device_id) DO UPDATE SET
          hw_dev_id = excluded.hw_dev_id, entra_device_id = excluded.entra_device_id, enrollment_type = excluded.enrollment_type,
          auth_method = excluded.auth_method, tenant_id = excluded.tenant_id, user_oid = excluded.user_oid, upn = excluded.upn,
@@ -116,14 +139,15 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
          updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
          dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
          dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
-         unenrolled_at = NULL`,
+         principal = excluded.principal, unenrolled_at = NULL, revoke_command = NULL, revoke_deadline = NULL`,
     ),
     certRevokeForDevice: db.prepare(
       `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = 'reenrolled'
        WHERE device_pk = ? AND status = 'active'`,
     ),
     certSupersede: db.prepare(
-      `UPDATE certificates SET status = 'superseded', revoked_at = ?, revocation_reason = 'renewed' WHERE serial = ? AND status = 'active'`,
+      `UPDATE certificates SET status = 'superseded', revoked_at = ?, revocation_reason = 'renewed'
+       WHERE serial = ? AND device_pk = ? AND status = 'active' AND EXISTS (SELECT 1 FROM devices WHERE id = ? AND state = 'enrolled')`,
     ),
     certIns: db.prepare(
       `INSERT INTO certificates (serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status,
@@ -151,6 +175,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     nulls({
       hwDevId: undefined, entraDeviceId: undefined, tenantId: undefined, userOid: undefined, upn: undefined,
       deviceName: undefined, osVersion: undefined, osEdition: undefined, deviceType: undefined, termsAcceptedAt: undefined,
+      principal: undefined,
       ...d,
     });
   const appendAudit = (e: AuditEntry) => {
@@ -183,11 +208,21 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     appendAudit(a);
     return true;
   }).immediate;
-  const enroll = db.transaction((d: Device, c: IssuedCertificateRecord): Device => {
-    const existing = s.devByDeviceId.get(d.deviceId) as Row | undefined;
+  const enroll = db.transaction((d: Device, c: IssuedCertificateRecord, claim?: EnrollmentClaim): Enrolled => {
+    let existing = s.devByDeviceId.get(d.deviceId) as Row | undefined;
+    if (existing && existing.state !== 'enrolled') {
+      // Released (unenrolled by the device, or revoked by an admin): kept as history; the
+      // enrollment gets a fresh record that inherits nothing keyed to the old one.
+      s.devRelease.run(existing.id);
+      existing = undefined;
+    }
+    if (existing && (existing.principal ?? null) !== (d.principal ?? null)) {
+      if (!(claim?.certThumbprint && s.certActiveOf.get(claim.certThumbprint, existing.id))) throw new DeviceHeldError(String(existing.id));
+    }
     const id = existing ? String(existing.id) : d.id;
-    const device = { ...d, id };
-    s.devUpsert.run(deviceRow(device));
+    const device = { ...d, id, reenrolled: !!existing };
+    s.devUpsert.run(deviceRow({ ...d, id }));
+    if (claim) appendAudit(enrollmentAudit(device, claim));
     if (existing) {
       // A re-enrolled device starts from a clean management tree: profiles are delivered anew.
       s.reenrollDeliveries.run(id);
@@ -202,12 +237,13 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   // transaction, each in its own savepoint (a failure refuses only its own request), and each is
   // answered once that transaction has committed. A commit writes every page it touched, so
   // under load the devices and certificates pages are written once per group, not once per device.
-  type PendingEnrollment = { d: Device; c: IssuedCertificateRecord; resolve: (d: Device) => void; reject: (e: unknown) => void };
+  type Enrolled = Device & { reenrolled: boolean };
+  type PendingEnrollment = { d: Device; c: IssuedCertificateRecord; claim?: EnrollmentClaim; resolve: (d: Enrolled) => void; reject: (e: unknown) => void };
   let pendingEnrollments: PendingEnrollment[] = [];
   const enrollGroup = durably(db.transaction((group: PendingEnrollment[]) =>
-    group.map((p): { device: Device } | { err: unknown } => {
+    group.map((p): { device: Enrolled } | { err: unknown } => {
       try {
-        return { device: enroll(p.d, p.c) };
+        return { device: enroll(p.d, p.c, p.claim) };
       } catch (err) {
         return { err };
       }
@@ -227,15 +263,31 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     }
     results.forEach((r, i) => ('device' in r ? group[i].resolve(r.device) : group[i].reject(r.err)));
   };
-  const recordEnrollment = (d: Device, c: IssuedCertificateRecord) =>
-    new Promise<Device>((resolve, reject) => {
-      if (pendingEnrollments.push({ d, c, resolve, reject }) === 1) setImmediate(flushEnrollments);
+  const recordEnrollment = (d: Device, c: IssuedCertificateRecord, claim?: EnrollmentClaim) =>
+    new Promise<Enrolled>((resolve, reject) => {
+      if (pendingEnrollments.push({ d, c, claim, resolve, reject }) === 1) setImmediate(flushEnrollments);
     });
 
-  const renew = durably(db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string) => {
-    s.certSupersede.run(at, oldSerial);
+  const renew = durably(db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string, actor?: string) => {
+    // One renewal of a certificate wins: the loser finds it superseded and writes nothing.
+    if (s.certSupersede.run(at, oldSerial, devicePk, devicePk).changes === 0) return false;
     s.certIns.run(certRow({ ...c, devicePk }));
+    if (actor) appendAudit(renewalAudit(devicePk, c, oldSerial, actor));
+    return true;
   }).immediate);
+  const revoke = db.transaction((devicePk: string, at: string, reason: string, a: AuditEntry) => {
+    if (s.revokeDev.run(at, at, devicePk).changes === 0) return false;
+    const certificates = s.revokeCerts.run(at, reason, devicePk).changes;
+    const commandsCancelled = s.revokeCmds.run(at, devicePk).changes;
+    s.revokeSessions.run(devicePk);
+    appendAudit({ ...a, detail: { ...a.detail, certificates, commandsCancelled } });
+    return true;
+  }).immediate;
+  const revokeAfter = db.transaction((devicePk: string, commandId: string, deadline: string, at: string, a: AuditEntry) => {
+    if (s.revokeMark.run(commandId, deadline, at, devicePk).changes === 0) return false;
+    appendAudit(a);
+    return true;
+  }).immediate;
 
   const { flush, writeBehind, ...mgmt } = sqliteManagement(db, opts.log);
   const store: Store = {
@@ -319,13 +371,25 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     },
     enrollments: {
       recordEnrollment,
-      async recordRenewal(devicePk, c, oldSerial, at) {
+      async recordRenewal(devicePk, c, oldSerial, at, actor) {
         try {
-          renew(devicePk, c, oldSerial, at);
+          return renew(devicePk, c, oldSerial, at, actor);
         } catch (err) {
           noteWrite(err);
           throw err;
         }
+      },
+      async revoke(devicePk, at, reason, a) {
+        return revoke(devicePk, at, reason, a);
+      },
+      async revokeAfter(devicePk, commandId, deadline, at, a) {
+        return revokeAfter(devicePk, commandId, deadline, at, a);
+      },
+      async revocationsDue(now, limit) {
+        return (s.revokeDue.all(now, limit) as Row[]).map((r) => String(r.id));
+      },
+      async devicesOfTenant(tenantId) {
+        return (s.devOfTenant.all(tenantId) as Row[]).map((r) => String(r.id));
       },
     },
     async flush() {

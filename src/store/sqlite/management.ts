@@ -120,6 +120,10 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
       `UPDATE commands SET state = 'cancelled', error = 'device unenrolled', updated_at = ? WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`,
     ),
     unenrollSessions: db.prepare('DELETE FROM dm_sessions WHERE device_pk = ?'),
+    unenrollAudit: db.prepare(
+      `INSERT INTO audit_log (at, actor, action, target_type, target_id, detail)
+       SELECT ?, 'device:' || device_id, 'device.unenroll', 'device', id, ? FROM devices WHERE id = ?`,
+    ),
     sessionsPrune: db.prepare('DELETE FROM dm_sessions WHERE updated_at < ?'),
   };
 
@@ -227,6 +231,7 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
     s.unenrollCerts.run(at, reason, devicePk);
     s.unenrollCmds.run(at, devicePk);
     s.unenrollSessions.run(devicePk);
+    s.unenrollAudit.run(at, JSON.stringify({ reason }), devicePk);
   }).immediate;
   const putDelivery = deliveryWriter(db);
   const requeue = db.transaction((devicePk: string, currentSessionId: string | null, at: string) => {

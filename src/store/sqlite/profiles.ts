@@ -85,14 +85,18 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
     appendAudit(a);
     return true;
   });
-  const addMembers = tx((id: string, members: string[]) => {
-    const n = members.reduce((k, m) => k + s.mIns.run(id, m).changes, 0);
-    if (n) s.genBump.run();
-    return n;
+  const addMembers = tx((id: string, members: string[], a?: AuditEntry) => {
+    const added = members.filter((m) => s.mIns.run(id, m).changes > 0);
+    if (added.length) {
+      s.genBump.run();
+      if (a) appendAudit({ ...a, detail: { ...a.detail, added } });
+    }
+    return added.length;
   });
-  const removeMember = tx((id: string, member: string) => {
+  const removeMember = tx((id: string, member: string, a?: AuditEntry) => {
     if (s.mDel.run(id, member).changes === 0) return false;
     s.genBump.run();
+    if (a) appendAudit(a);
     return true;
   });
 
@@ -152,11 +156,11 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
       async delete(id, a) {
         return gDelete(id, a);
       },
-      async addMembers(id, members) {
-        return addMembers(id, members);
+      async addMembers(id, members, a) {
+        return addMembers(id, members, a);
       },
-      async removeMember(id, member) {
-        return removeMember(id, member);
+      async removeMember(id, member, a) {
+        return removeMember(id, member, a);
       },
       async members(id) {
         return (s.mList.all(id) as Row[]).map((r) => String(r.member));
