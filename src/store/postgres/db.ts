@@ -17,6 +17,8 @@ export interface Db {
   run(text: string, params?: unknown[]): Promise<number>;
   /** `fn` in one transaction (READ COMMITTED; row locks where two replicas could race). */
   tx<R>(fn: (c: Sql) => Promise<R>): Promise<R>;
+  /** Rows changed by one maintenance statement (pruning a large table), allowed MAINTENANCE_MS instead of the request timeout. */
+  runLong(text: string, params?: unknown[]): Promise<number>;
   /** SELECT 1, answered or failed within PING_MS. */
   ping(): Promise<void>;
 }
@@ -45,6 +47,7 @@ export interface DbOptions {
 
 /** Readiness asks with this budget: a load balancer's probe must get an answer, not a hang. */
 const PING_MS = 2000;
+const MAINTENANCE_MS = 10 * 60_000;
 
 export function openDb(url: string, opts: DbOptions = {}): Db {
   const timeoutMs = opts.timeoutMs ?? 10_000;
@@ -72,13 +75,20 @@ export function openDb(url: string, opts: DbOptions = {}): Db {
       throw asUnavailable(err);
     }
   };
-  return {
+  const db: Db = {
     pool,
     async q(text, params) {
       return (await query(text, params)).rows as Row[];
     },
     async run(text, params) {
       return (await query(text, params)).rowCount ?? 0;
+    },
+    runLong(text, params) {
+      return db.tx(async (c) => {
+        await c.query(`SET LOCAL statement_timeout = ${MAINTENANCE_MS}`);
+        // query_timeout per query is read by pg's client, though its types do not list it.
+        return (await c.query({ text, values: params, query_timeout: MAINTENANCE_MS + 1000 } as pg.QueryConfig)).rowCount ?? 0;
+      });
     },
     async tx(fn) {
       let c: pg.PoolClient;
@@ -115,6 +125,7 @@ export function openDb(url: string, opts: DbOptions = {}): Db {
       }
     },
   };
+  return db;
 }
 
 // Advisory lock key of fenestra's migrations: (class, schema) so separate schemas of one

@@ -301,7 +301,7 @@ export function postgresManagement(db: Db, log?: StoreLog): {
         await db.run(`UPDATE commands SET state = $1, held_reason = $2, updated_at = $3 WHERE id = ANY($4)`, [state, n(heldReason), at, ids]);
       },
       async pruneSessions(before) {
-        return db.run('DELETE FROM dm_sessions WHERE updated_at < $1', [before]);
+        return db.runLong('DELETE FROM dm_sessions WHERE updated_at < $1', [before]);
       },
       async batchCommands(batches) {
         if (!batches.length) return [];
@@ -353,8 +353,8 @@ export function postgresManagement(db: Db, log?: StoreLog): {
       },
       async prune(before, keepPerDevice) {
         await flush();
-        const age = await db.run('DELETE FROM session_traces WHERE at < $1', [before]);
-        const count = await db.run(
+        const age = await db.runLong('DELETE FROM session_traces WHERE at < $1', [before]);
+        const count = await db.runLong(
           `DELETE FROM session_traces WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY at DESC, id DESC) AS rn FROM session_traces) ranked
              WHERE rn > $1)`,
@@ -363,8 +363,8 @@ export function postgresManagement(db: Db, log?: StoreLog): {
         return age + count;
       },
       async pruneAlerts(before, keepPerDevice) {
-        const age = await db.run('DELETE FROM device_alerts WHERE at < $1', [before]);
-        const count = await db.run(
+        const age = await db.runLong('DELETE FROM device_alerts WHERE at < $1', [before]);
+        const count = await db.runLong(
           `DELETE FROM device_alerts WHERE id IN (
              SELECT id FROM (SELECT id, ROW_NUMBER() OVER (PARTITION BY device_pk ORDER BY id DESC) AS rn FROM device_alerts) ranked
              WHERE rn > $1)`,
