@@ -14,7 +14,7 @@ import { parseAndVerifyCsr, type VerifiedCsr } from '../pki/csr.js';
 import { PkiError } from '../pki/errors.js';
 import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
 import { SoapFault } from '../protocol/soap.js';
-import { DeviceHeldError } from '../store/types.js';
+import { DeviceHeldError } from '../store/errors.js';
 import { DEFAULT_POLL, buildProvisioningDoc } from '../protocol/wap.js';
 import type { Device, EnrollmentType, IssuedCertificateRecord } from '../store/types.js';
 import type { EnrollmentPrincipal } from './enrollment-auth.js';

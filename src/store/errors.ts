@@ -5,6 +5,14 @@ export class StoreConflictError extends Error {
   readonly retryAfterSeconds = 1;
 }
 
+/** The DeviceID is enrolled to another principal (EnrollmentStore.recordEnrollment): nothing was written. */
+export class DeviceHeldError extends Error {
+  constructor(readonly devicePk: string) {
+    super('the device is enrolled to another account');
+    this.name = 'DeviceHeldError';
+  }
+}
+
 /**
  * The database cannot serve right now (connection refused or reset, no answer in time, disk full,
  * I/O error): nothing was written; the client should retry later.

@@ -449,14 +449,6 @@ export interface EnrollmentClaim {
   detail?: Record<string, unknown>;
 }
 
-/** The DeviceID is enrolled to another principal (nothing was written). */
-export class DeviceHeldError extends Error {
-  constructor(readonly devicePk: string) {
-    super('the device is enrolled to another account');
-    this.name = 'DeviceHeldError';
-  }
-}
-
 export interface EnrollmentStore {
   /**
    * A new or repeated enrollment, in one transaction. The DeviceID's enrolled record is enrolled

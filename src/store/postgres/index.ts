@@ -1,7 +1,8 @@
 // PostgreSQL implementation of the store (pg, a pool): the scale-out backend, for several
 // stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
 // write is one transaction, and where two replicas could pick the same row it is locked.
-import { DeviceHeldError, type AuditEntry, type Device, type EnrollmentClaim, type IssuedCertificateRecord, type Store, type Tenant } from '../types.js';
+import { DeviceHeldError } from '../errors.js';
+import type { AuditEntry, Device, EnrollmentClaim, IssuedCertificateRecord, Store, Tenant } from '../types.js';
 import { appendAudit } from './audit.js';
 import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';

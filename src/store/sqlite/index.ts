@@ -5,13 +5,12 @@ import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
 import { auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { sqliteManagement } from './management.js';
-import { StoreUnavailableError, isStoreUnavailable } from '../errors.js';
+import { DeviceHeldError, StoreUnavailableError, isStoreUnavailable } from '../errors.js';
 import type { StoreLog } from '../write-behind.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { ownerOnlyDatabase } from './files.js';
-import { DeviceHeldError } from '../types.js';
 import type {
   AuditEntry,
   Device,
