@@ -595,6 +595,9 @@ export function storeSuite(t: Test, backend: Backend): void {
     t.equal(await store.enrollments.revokeAfter(e.id, retire.id, at(2000), at(1), audit('device.revoke.pending', e.id, 1)), true);
     t.match(await store.devices.get(d.id), { revokeCommand: wipe.id, revokeDeadline: at(1000) });
     t.same(await store.enrollments.revocationsDue(at(5), 10), [], 'nothing answered, no deadline passed');
+    const again = await store.enrollments.recordEnrollment(device({ deviceId: d.deviceId, tenantId: 'tn-1', enrolledAt: at(3) }), cert());
+    t.match(again, { id: d.id, reenrolled: true });
+    t.match(await store.devices.get(d.id), { revokeCommand: wipe.id, revokeDeadline: at(1000) }, 'a re-enrollment does not escape a pending revocation');
     await store.management.commitTurn(turn(d.id, 'S', { sent: [{ commandId: wipe.id, msgId: '1', cmdId: '2' }] }));
     await store.management.commitTurn(turn(d.id, 'S', { acks: [{ commandId: wipe.id, state: 'acked', status: '200' }] }));
     t.same(await store.enrollments.revocationsDue(at(6), 10), [d.id], 'the wipe was acknowledged');

@@ -255,7 +255,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
          updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
          dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
          dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
-         principal = excluded.principal, unenrolled_at = NULL, revoke_command = NULL, revoke_deadline = NULL`;
+         principal = excluded.principal, unenrolled_at = NULL`;
   /** Insert the device (undefined if its DeviceID was inserted concurrently), or update the locked existing row. */
   async function upsertDevice(c: Sql, d: Device, existing: boolean): Promise<string | undefined> {
     const r = await c.query(

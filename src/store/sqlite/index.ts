@@ -138,7 +138,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
          updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
          dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
          dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
-         principal = excluded.principal, unenrolled_at = NULL, revoke_command = NULL, revoke_deadline = NULL`,
+         principal = excluded.principal, unenrolled_at = NULL`,
     ),
     certRevokeForDevice: db.prepare(
       `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = 'reenrolled'
