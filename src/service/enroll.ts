@@ -114,6 +114,26 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
   const subjectCn = subjectFor(principal, type, clientDeviceId);
   const who = principalOf(principal, type);
   const now = deps.now();
+  const at = now.toISOString();
+  const refuse = async (devicePk: string): Promise<never> => {
+    await deps.store.audit.append({
+      at,
+      actor: who.actor,
+      action: 'device.enroll.refused',
+      targetType: 'device',
+      targetId: devicePk,
+      detail: { deviceId: clientDeviceId, principal: who.key, reason: 'enrolled to another principal' },
+    });
+    throw new SoapFault(
+      's:Authorization',
+      'This device is enrolled to another account; an administrator must release it before it can be enrolled again',
+    );
+  };
+  // Refused before anything is signed when the DeviceID is plainly held by another principal;
+  // the store decides again in the enrollment's transaction (a race between two enrollments).
+  const proof = await enrolledCertificate(deps, { certDer: presentedCertDer });
+  const held = await deps.store.devices.getByDeviceId(clientDeviceId);
+  if (held?.state === 'enrolled' && held.principal !== who.key && proof?.devicePk !== held.id) await refuse(held.id);
 
   let issued;
   try {
@@ -128,7 +148,6 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
     throw err;
   }
   const creds = generateDmCredentials(clientDeviceId, s.providerId);
-  const at = now.toISOString();
   const identity = principal.kind === 'entra' ? principal.identity : undefined;
   const device: Device = {
     id: crypto.randomUUID(),
@@ -166,27 +185,12 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
     status: 'active',
     derBase64: issued.der.toString('base64'),
   };
-  const proof = await enrolledCertificate(deps, { certDer: presentedCertDer });
   let saved;
   try {
-    saved = await deps.store.enrollments.recordEnrollment(device, certRecord, {
-      certThumbprint: proof?.thumbprint,
-      actor: who.actor,
-    });
+    saved = await deps.store.enrollments.recordEnrollment(device, certRecord, { certThumbprint: proof?.thumbprint, actor: who.actor });
   } catch (err) {
     if (!(err instanceof DeviceHeldError)) throw err;
-    await deps.store.audit.append({
-      at,
-      actor: who.actor,
-      action: 'device.enroll.refused',
-      targetType: 'device',
-      targetId: err.devicePk,
-      detail: { deviceId: clientDeviceId, principal: who.key, reason: 'enrolled to another principal' },
-    });
-    throw new SoapFault(
-      's:Authorization',
-      'This device is enrolled to another account; an administrator must release it before it can be enrolled again',
-    );
+    return refuse(err.devicePk);
   }
 
   const urls = deviceUrls(s.publicUrl);
