@@ -24,10 +24,18 @@ export const ALERTS_DROPPED_TYPE = 'fenestra/alerts-not-stored';
 
 const clip = (s: string | undefined, max: number) => (s === undefined || s.length <= max ? s : s.slice(0, max));
 
-/** The first `alertsPerMessage` alerts, each field clipped, and one summary alert for the rest. */
+/**
+ * The first `alertsPerMessage` alerts, each field clipped, and one summary alert for the rest.
+ * Our own alerts (type `fenestra/…`: one of each type, at most 4) are kept besides.
+ */
 export function capAlerts(alerts: DeviceAlert[], max: number = DEVICE_INPUT_LIMITS.alertsPerMessage): DeviceAlert[] {
   const f = DEVICE_INPUT_LIMITS.alertFieldChars;
-  const kept: DeviceAlert[] = alerts.slice(0, max).map((a) => ({
+  const ours = alerts.filter((a) => a.type?.startsWith('fenestra/'));
+  const device = alerts.filter((a) => !a.type?.startsWith('fenestra/'));
+  const ownTypes = new Set<string>();
+  // (A device may send such types too: one of each, and a few at most.)
+  const own = ours.filter((a) => !ownTypes.has(a.type!) && ownTypes.add(a.type!)).slice(0, 4);
+  const kept: DeviceAlert[] = [...device.slice(0, max), ...own].map((a) => ({
     code: clip(a.code, f)!,
     type: clip(a.type, f),
     format: clip(a.format, f),
@@ -35,8 +43,8 @@ export function capAlerts(alerts: DeviceAlert[], max: number = DEVICE_INPUT_LIMI
     source: clip(a.source, f),
     data: clip(a.data, DEVICE_INPUT_LIMITS.alertDataChars),
   }));
-  if (alerts.length > max) {
-    kept.push({ code: kept[kept.length - 1]?.code ?? '1224', type: ALERTS_DROPPED_TYPE, data: `${alerts.length - max} more alerts in this message were not stored` });
+  if (device.length > max) {
+    kept.push({ code: device[max].code.slice(0, f), type: ALERTS_DROPPED_TYPE, data: `${device.length - max} more alerts in this message were not stored` });
   }
   return kept;
 }
