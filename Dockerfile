@@ -1,5 +1,5 @@
 # fenestra — multi-stage build on the current Node LTS; runs as the unprivileged "node" user.
-FROM node:24-bookworm-slim AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /app
 # better-sqlite3 compiles from source when no prebuilt binary fits.
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
@@ -10,7 +10,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:24-bookworm-slim
+FROM node:26-bookworm-slim
 ENV NODE_ENV=production \
     FENESTRA_LISTEN=0.0.0.0:8443 \
     FENESTRA_DATA_DIR=/data \

@@ -26,7 +26,7 @@ async function enrollDevice(s: TestServer, tid: string, dev: TestDevice) {
   return { certDer: Buffer.from(prov.client!.base64, 'base64'), prov };
 }
 
-function renewalMessage(s: TestServer, o: { certDer: Buffer; key: crypto.KeyObject; deviceId: string; newKey?: crypto.KeyPairKeyObjectResult; wrapTwice?: boolean }) {
+function renewalMessage(s: TestServer, o: { certDer: Buffer; key: crypto.KeyObject; deviceId: string; newKey?: { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject }; wrapTwice?: boolean }) {
   const nk = o.newKey ?? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const csr = buildCsr({ privateKey: nk.privateKey, publicKey: nk.publicKey, subjectCn: 'renew', windowsQuirks: true });
   let p7 = buildRenewalPkcs7({ csrDer: csr, signerCertDer: o.certDer, signerKey: o.key }).toString('base64');

@@ -12,7 +12,7 @@ const rsa = rsaKeys();
 const REAL_CN = '562A7F9A-6CD8-40B0-9E7E-0DBDD8!B5B954E81FBCB94EB79BD08BE625F4EE';
 
 /** Hand-built CSR with an arbitrary signature algorithm / version, signed natively with `hash`. */
-function customCsr(o: { key: crypto.KeyPairKeyObjectResult; version?: number; sigOid: string; hash: string }): Buffer {
+function customCsr(o: { key: { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject }; version?: number; sigOid: string; hash: string }): Buffer {
   const cri = toDer(seq([int(o.version ?? 0), buildName({ commonName: 'custom' }), embedDer(spkiOf(o.key.publicKey), 'spki'), implicitConstructed(0, [])]));
   const sig = crypto.sign(o.hash, cri, o.key.privateKey);
   return tlv(0x30, Buffer.concat([cri, toDer(algorithmIdentifier(o.sigOid, true)), toDer(bitString(sig))]));

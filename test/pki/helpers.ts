@@ -14,11 +14,14 @@ export function readRealWindowsCsr(): Buffer {
   return Buffer.from(readFileSync(join(FIXTURES, 'windows-real-csr.b64'), 'utf8').trim(), 'base64');
 }
 
-export function rsaKeys(bits = 2048): crypto.KeyPairKeyObjectResult {
+/** A key pair as generateKeyPairSync returns it (the type has no name in every @types/node). */
+export type KeyPair = { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject };
+
+export function rsaKeys(bits = 2048): KeyPair {
   return crypto.generateKeyPairSync('rsa', { modulusLength: bits });
 }
 
-export function ecKeys(namedCurve = 'P-256'): crypto.KeyPairKeyObjectResult {
+export function ecKeys(namedCurve = 'P-256'): KeyPair {
   return crypto.generateKeyPairSync('ec', { namedCurve });
 }
 
