@@ -53,10 +53,11 @@ export class RawHttpsConnection {
     return this.socket.isSessionReused();
   }
 
-  async request(path: string, contentType: string, body: Buffer): Promise<RawResponse> {
+  /** `extraHeaders`: more header lines, each ending in CRLF (e.g. `X-Forwarded-For: …\r\n`). */
+  async request(path: string, contentType: string, body: Buffer, extraHeaders = ''): Promise<RawResponse> {
     await this.ready;
     if (this.pending) throw new Error('one request at a time');
-    const head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const head = `POST ${path} HTTP/1.1\r\nHost: ${this.hostHeader}\r\nContent-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n${extraHeaders}\r\n`;
     return new Promise((resolve, reject) => {
       this.pending = { resolve, reject };
       this.socket.write(Buffer.concat([Buffer.from(head, 'latin1'), body]));

@@ -15,6 +15,7 @@ import { managementRoutes } from './http/management.js';
 import { Metrics, metricsRoute } from './http/metrics.js';
 import { termsOfUseRoutes } from './http/terms-of-use.js';
 import type { EntraValidator } from './identity/entra.js';
+import { LoginThrottle } from './identity/throttle.js';
 import { loggerOptions } from './log.js';
 import type { CertificateAuthority } from './pki/ca.js';
 import { DeviceService } from './service/devices.js';
@@ -114,6 +115,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     entra: ctx.entra,
     blobSecret,
     now,
+    // Password guessing (UsernameToken, digest): per process, see identity/throttle.ts.
+    loginThrottle: new LoginThrottle(),
   };
 
   await app.register(healthRoutes, { store: ctx.store });
@@ -134,6 +137,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       log: logger.child({ component: 'management' }),
       reconciler,
       observe: metrics.observe,
+      loginThrottle: deps.loginThrottle,
     });
     await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
     await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });

@@ -5,6 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import { compileTrustedProxies, extractForwardedCert, type ProxyCertFormat } from '../identity/proxy-cert.js';
 import type { PresentedCredential } from '../service/management/auth.js';
+import { clientAddress } from './client-address.js';
 import { peerCertificateDer } from './tls-peer.js';
 
 export interface TrustedProxies {
@@ -18,11 +19,13 @@ export function clientCredential(trustedProxies?: TrustedProxies): CredentialOf 
   const trusted = trustedProxies ? compileTrustedProxies(trustedProxies.proxies) : undefined;
   const format = trustedProxies?.format;
   return (request) => {
+    // Who is asking (for the login throttle): by the same trusted-proxy rule.
+    const from = clientAddress(request.socket.remoteAddress, request.headers, trusted);
     if (trusted && format && trusted(request.socket.remoteAddress)) {
       const fwd = extractForwardedCert(request.headers, format);
-      if (fwd instanceof Error) return { certError: fwd.message };
-      if (fwd) return { certDer: fwd };
+      if (fwd instanceof Error) return { certError: fwd.message, clientAddress: from };
+      if (fwd) return { certDer: fwd, clientAddress: from };
     }
-    return { certDer: peerCertificateDer(request) };
+    return { certDer: peerCertificateDer(request), clientAddress: from };
   };
 }

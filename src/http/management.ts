@@ -41,6 +41,7 @@ export async function managementRoutes(app: FastifyInstance, opts: ManagementRou
     const cred = { ...credentialOf(request), sessionToken: typeof token === 'string' ? token : undefined };
     const r = await opts.engine.handle({ body: request.body, cred, bearer, mode: request.query.mode });
     reply.header('x-fenestra-outcome', r.outcome);
+    if (r.retryAfterSeconds) reply.header('retry-after', String(r.retryAfterSeconds));
     return sendWhole(reply, r.status, r.contentType, r.body);
   });
 }

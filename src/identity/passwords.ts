@@ -32,16 +32,79 @@ const verifiedKey = crypto.randomBytes(32);
 const verified = new Map<string, number>();
 const verifiedId = (password: string, stored: string) => crypto.createHmac('sha256', verifiedKey).update(stored).update('\0').update(password).digest('base64');
 
-export async function verifyPassword(password: string, stored: string | undefined): Promise<boolean> {
+/** The hashing queue is full: answer "busy, try again" without hashing. */
+export class PasswordHashBusyError extends Error {
+  constructor() {
+    super('password hashing is saturated');
+  }
+}
+
+export type HashLane = 'known' | 'unknown';
+
+/**
+ * Bounded queue for scrypt: at most `concurrency` hashes at once (each holds a libuv thread and
+ * 32 MiB), at most `maxWaiting[lane]` waiting, beyond that PasswordHashBusyError at once. Two
+ * lanes: checks against an existing account go first and may use every slot; the dummy hashes
+ * of unknown usernames (what a guessing flood mostly is) leave one slot free for them and have
+ * a short queue, so such a flood is shed instead of starving real users. Without load both cost
+ * the same; under overload, who is served first tells an attacker which usernames exist — the
+ * price of staying available.
+ */
+export class HashQueue {
+  private readonly running: Record<HashLane, number> = { known: 0, unknown: 0 };
+  private readonly waiting: Record<HashLane, (() => void)[]> = { known: [], unknown: [] };
+
+  constructor(
+    readonly concurrency = 2,
+    readonly maxWaiting: Record<HashLane, number> = { known: 64, unknown: 8 },
+  ) {}
+
+  async run<T>(lane: HashLane, fn: () => Promise<T>): Promise<T> {
+    if (this.mayStart(lane)) {
+      this.running[lane]++;
+    } else {
+      if (this.waiting[lane].length >= this.maxWaiting[lane]) throw new PasswordHashBusyError();
+      // The slot is counted for us by whoever hands it over (release).
+      await new Promise<void>((resolve) => this.waiting[lane].push(resolve));
+    }
+    try {
+      return await fn();
+    } finally {
+      this.release(lane);
+    }
+  }
+
+  private mayStart(lane: HashLane): boolean {
+    const busy = this.running.known + this.running.unknown;
+    if (busy >= this.concurrency) return false;
+    return lane === 'known' || this.running.unknown < Math.max(1, this.concurrency - 1);
+  }
+
+  private release(lane: HashLane): void {
+    this.running[lane]--;
+    for (const next of ['known', 'unknown'] as const) {
+      if (this.waiting[next].length && this.mayStart(next)) {
+        this.running[next]++;
+        this.waiting[next].shift()!();
+        return;
+      }
+    }
+  }
+}
+
+const defaultQueue = new HashQueue();
+
+export async function verifyPassword(password: string, stored: string | undefined, queue: HashQueue = defaultQueue): Promise<boolean> {
   if (!stored) {
     dummy ??= hashPassword('fenestra-dummy-password');
-    await verifyScrypt(password, await dummy);
+    const d = await dummy;
+    await queue.run('unknown', () => verifyScrypt(password, d));
     return false;
   }
   const id = verifiedId(password, stored);
   const until = verified.get(id);
   if (until !== undefined && until > Date.now()) return true;
-  const ok = await verifyScrypt(password, stored);
+  const ok = await queue.run('known', () => verifyScrypt(password, stored));
   if (ok) {
     if (verified.size >= VERIFIED_MAX) verified.clear();
     verified.set(id, Date.now() + VERIFIED_TTL_MS);

@@ -2,7 +2,7 @@
 // Entra access token (Federated slot) or an on-premises UsernameToken. Identity comes from
 // the verified credential only, never from the CSR subject or AdditionalContext.
 import { EntraIdentity, EntraTokenError, decodeBinarySecurityToken, looksLikeEntraJwt } from '../identity/entra.js';
-import { verifyPassword } from '../identity/passwords.js';
+import { PasswordHashBusyError, verifyPassword } from '../identity/passwords.js';
 import { SoapFault, SoapRequest } from '../protocol/soap.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 
@@ -25,7 +25,23 @@ function entraFault(err: EntraTokenError): SoapFault {
   }
 }
 
-export async function authenticateEnrollment(deps: EnrollmentDeps, req: SoapRequest): Promise<EnrollmentPrincipal> {
+/** A refusal to answer later (throttled, busy): sent with its HTTP status and Retry-After. */
+export class RetryLaterFault extends SoapFault {
+  constructor(
+    subcode: SoapFault['subcode'],
+    reason: string,
+    readonly retryAfterSeconds: number,
+    readonly httpStatus: number,
+    readonly outcome: string,
+  ) {
+    super(subcode, reason);
+  }
+}
+
+const BUSY_RETRY_SECONDS = 5;
+
+/** `from`: the client's address (http/client-address.ts), for the login throttle. */
+export async function authenticateEnrollment(deps: EnrollmentDeps, req: SoapRequest, from?: string): Promise<EnrollmentPrincipal> {
   const bst = req.securityToken;
   if (bst) {
     if (bst.valueType !== ENTRA_JWT_VALUE_TYPE && bst.valueType !== FEDERATED_USER_TOKEN_VALUE_TYPE) {
@@ -48,9 +64,25 @@ export async function authenticateEnrollment(deps: EnrollmentDeps, req: SoapRequ
     if (ut.username.length > 256 || ut.password.length > 1024) {
       throw new SoapFault('s:Authentication', 'The username or password is not valid');
     }
+    // Throttled before the account is even looked up: known and unknown usernames alike.
+    const key = `enroll:${ut.username.toLowerCase()}`;
+    const verdict = deps.loginThrottle?.check(key, from) ?? { ok: true };
+    if (!verdict.ok) {
+      throw new RetryLaterFault('s:Authentication', `Too many failed sign-in attempts; try again in ${verdict.retryAfterSeconds} seconds`, verdict.retryAfterSeconds, 500, 'throttled');
+    }
     const account = await deps.store.enrollmentAccounts.get(ut.username);
-    const ok = await verifyPassword(ut.password, account?.passwordHash);
-    if (!ok) throw new SoapFault('s:Authentication', 'The username or password is not valid');
+    let ok: boolean;
+    try {
+      ok = await verifyPassword(ut.password, account?.passwordHash);
+    } catch (err) {
+      if (err instanceof PasswordHashBusyError) throw new RetryLaterFault('s:EnrollmentServer', 'The server is busy; try again in a few seconds', BUSY_RETRY_SECONDS, 503, 'busy');
+      throw err;
+    }
+    if (!ok) {
+      deps.loginThrottle?.failed(key, from);
+      throw new SoapFault('s:Authentication', 'The username or password is not valid');
+    }
+    deps.loginThrottle?.succeeded(key, from);
     return { kind: 'onpremise', username: account!.username };
   }
   throw new SoapFault('a:InvalidSecurity', 'The request carries no credential in its WS-Security header');

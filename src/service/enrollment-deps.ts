@@ -1,6 +1,7 @@
 // What the enrollment services need, passed explicitly.
 import type { CertificateAuthority } from '../pki/ca.js';
 import type { EntraValidator } from '../identity/entra.js';
+import type { LoginThrottle } from '../identity/throttle.js';
 import type { Store } from '../store/types.js';
 
 export interface EnrollmentSettings {
@@ -21,4 +22,6 @@ export interface EnrollmentDeps {
   /** HMAC key for the Terms-of-Use OpaqueBlob. */
   blobSecret: Buffer;
   now: () => Date;
+  /** Throttle of UsernameToken guessing (one per process, shared with OMA-DM digest). */
+  loginThrottle?: LoginThrottle;
 }

@@ -8,7 +8,7 @@ import { GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, buildGetPoliciesResp
 import { RST_ACTION, RSTRC_ACTION, buildRstrResponse, parseRstRequest } from '../protocol/mde2/wstep.js';
 import { SoapFault, SoapRequest, buildSoapFault, parseSoapRequest } from '../protocol/soap.js';
 import { discover } from './discovery.js';
-import { authenticateEnrollment } from './enrollment-auth.js';
+import { authenticateEnrollment, RetryLaterFault } from './enrollment-auth.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 import { enroll } from './enroll.js';
 import type { PresentedCredential } from './management/auth.js';
@@ -62,6 +62,7 @@ export class EnrollmentEndpoints {
         { subcode: fault.subcode, reason: fault.reason, errorType: fault.errorType },
         { action: replyAction, relatesTo: messageId, activityId, traceId: activityId },
       );
+      if (err instanceof RetryLaterFault) return { status: err.httpStatus, body: xml, outcome: err.outcome, retryAfterSeconds: err.retryAfterSeconds };
       if (retryAfterSeconds) return { status: 503, body: xml, outcome: 'unavailable', retryAfterSeconds };
       return { status: 500, body: xml, outcome: fault.subcode };
     }
@@ -81,7 +82,7 @@ export class EnrollmentEndpoints {
       // A renewing device may ask for policies with only its client certificate: an active
       // certificate of an enrolled device, by the same rule as a management session.
       const renewing = !req.securityToken && !req.usernameToken && (await enrolledCertificate(this.deps, cred));
-      if (!renewing) await authenticateEnrollment(this.deps, req);
+      if (!renewing) await authenticateEnrollment(this.deps, req, cred.clientAddress);
       const s = this.deps.settings;
       return buildGetPoliciesResponse(
         { minimalKeyLength: s.minRsaBits, validitySeconds: s.certValidityDays * 86400, renewalSeconds: s.renewPeriodDays * 86400 },
@@ -103,7 +104,7 @@ export class EnrollmentEndpoints {
       if (rst.requestKind === 'recovery') {
         throw new SoapFault('s:Authorization', 'Certificate recovery is not offered by this server', 'NotSupported');
       }
-      const principal = await authenticateEnrollment(this.deps, req);
+      const principal = await authenticateEnrollment(this.deps, req, cred.clientAddress);
       if (rst.tokenKind !== 'pkcs10') throw new SoapFault('s:MessageFormat', 'A new enrollment carries a PKCS#10 request');
       const r = await enroll(this.deps, principal, rst, cred.certDer);
       this.log.info(

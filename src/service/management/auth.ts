@@ -18,6 +18,8 @@ export interface PresentedCredential {
   certDer?: Buffer;
   /** A proxy header that was present but malformed. */
   certError?: string;
+  /** The client's address (throttling of digest guesses): http/client-address.ts. */
+  clientAddress?: string;
   /** The session token of the request URL (our RespURI), if any. */
   sessionToken?: string;
 }

@@ -4,6 +4,7 @@
 import type { Logger } from 'pino';
 import { EntraTokenError, type EntraValidator } from '../../identity/entra.js';
 import { newNonce } from '../../identity/digest.js';
+import type { LoginThrottle } from '../../identity/throttle.js';
 import type { CertificateAuthority } from '../../pki/ca.js';
 import { buildSyncML } from '../../protocol/syncml/build.js';
 import { parseSyncML } from '../../protocol/syncml/parse.js';
@@ -57,6 +58,8 @@ export interface ManagementDeps {
   log: Logger;
   /** Profile delivery per (device, user). */
   reconciler: Reconciler;
+  /** Throttle of digest guessing (shared with enrollment's UsernameToken). */
+  loginThrottle?: LoginThrottle;
   /** Metrics hooks (http/metrics). */
   observe?: { sessionStarted(): void; deviceStatus(code: string): void };
 }
@@ -75,6 +78,8 @@ export interface ManagementReply {
   contentType: string;
   body: string;
   outcome: string;
+  /** Sent as Retry-After (throttled). */
+  retryAfterSeconds?: number;
 }
 
 export const SYNCML_TYPE = 'application/vnd.syncml.dm+xml';
@@ -119,7 +124,18 @@ export class SessionEngine {
       const st = await store.management.getSession(pk, hdr.sessionId);
       return st && Date.parse(st.lastAt ?? st.startedAt) > now.getTime() - SESSION_IDLE_MS ? st : undefined;
     };
+    // Digest guessing is throttled (identity/throttle.ts): checked before, the outcome recorded after.
+    const digestTry = !req.cred.certDer && !req.cred.certError && hdr.cred !== undefined;
+    const guessKey = `dm:${hdr.sourceUri}`;
+    const throttle = digestTry ? this.deps.loginThrottle : undefined;
+    const verdict = throttle?.check(guessKey, req.cred.clientAddress);
+    if (verdict && !verdict.ok) {
+      this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), scope: verdict.scope }, 'management session throttled');
+      return { ...text(429, `too many failed authentication attempts; retry in ${verdict.retryAfterSeconds} seconds`, 'throttled'), retryAfterSeconds: verdict.retryAfterSeconds };
+    }
     const auth = await authenticateSession(store, this.deps.ca, hdr, req.cred, async (pk) => (session = starts ? undefined : await load(pk)), now);
+    if (throttle && auth.ok && auth.digestJustVerified) throttle.succeeded(guessKey, req.cred.clientAddress);
+    else if (throttle && !auth.ok && (auth.kind === 'challenge' ? auth.code === '401' : auth.status === 403)) throttle.failed(guessKey, req.cred.clientAddress);
     if (!auth.ok && auth.kind === 'http') {
       this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
       return text(auth.status, auth.reason, 'refused');
