@@ -6,6 +6,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import Database from 'better-sqlite3';
 import t from 'tap';
+import { freshSchema } from '../helpers/pg.js';
 import { PUBLIC_HOST, startTestServer, type TestServer } from '../helpers/server.js';
 
 /** One TLS 1.2 handshake (optionally offering a ticket): was it resumed, and the session to offer next time. */
@@ -47,6 +48,20 @@ t.test('servers on one store resume each other\'s sessions; the key is random, n
   const day = new Date().toISOString().slice(0, 10);
   const derived = Buffer.from(crypto.hkdfSync('sha256', Buffer.from(SECRET, 'base64'), Buffer.alloc(0), `fenestra:tls-tickets:${day}`, 48));
   t.notSame(ticketKey(a), derived);
+});
+
+t.test('replicas on one PostgreSQL database share the key', async (t) => {
+  const pg = await freshSchema('tickets');
+  const env = { FENESTRA_SECRET_KEY: SECRET, FENESTRA_DATABASE_URL: pg.url };
+  const a = await startTestServer(env, { database: 'postgres' });
+  const b = await startTestServer({ ...env, FENESTRA_CERTS_DIR: path.join(a.dir, 'certs') }, { database: 'postgres' });
+  t.teardown(async () => {
+    await b.close();
+    await a.close();
+    await pg.drop();
+  });
+  t.same(ticketKey(b), ticketKey(a));
+  t.equal((await handshake(b, (await handshake(a)).session)).reused, true, 'a ticket from one replica resumes on the other');
 });
 
 t.test('rotation: a ticket resumes within its period, not after; old keys are deleted from the store', async (t) => {

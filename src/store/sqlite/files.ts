@@ -10,8 +10,8 @@ export function ownerOnlyDatabase(file: string): void {
   for (const f of [file, `${file}-wal`, `${file}-shm`]) {
     try {
       if ((fs.statSync(f).mode & 0o077) !== 0) fs.chmodSync(f, 0o600);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    } catch {
+      // Absent (no WAL yet), or not ours to change (another owner, a read-only mount): open it as it is.
     }
   }
 }
