@@ -38,7 +38,7 @@ t.test('revoke at once', async (t) => {
   t.equal((await s.admin('POST', `/api/v1/devices/${d.dev.deviceId}/revoke`, { after: 'reboot' })).status, 400, 'after is wipe or retire');
   t.equal((await s.admin('POST', `/api/v1/devices/${d.dev.deviceId}/revoke`, { deadlineHours: 2 })).status, 400, 'a deadline needs after');
   t.equal((await s.admin('POST', '/api/v1/devices/nope/revoke', {})).status, 404);
-  const r = await s.admin('POST', `/api/v1/devices/${d.dev.deviceId}/revoke`, {});
+  const r = await s.admin('POST', `/api/v1/devices/${d.dev.deviceId}/revoke`); // no body: revoke now
   t.equal(r.status, 200, JSON.stringify(r.json));
   t.match(r.json, { deviceId: d.dev.deviceId, state: 'unenrolled' });
   t.equal(await checkin(s, d.dev.deviceId, tls), 403, 'management is refused from then on');

@@ -122,9 +122,15 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
     api.post<{ Params: { id: string }; Body: RevokeInput }>(
       '/api/v1/devices/:id/revoke',
-      { schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { ...errors } } },
+      {
+        schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { ...errors } },
+        // No body at all means revoke now, as `{}` does.
+        preValidation: async (request) => {
+          request.body ??= {};
+        },
+      },
       async (request, reply) => {
-        const r = await deps.revocation.revoke(request.params.id, request.body ?? {}, actorOf(request));
+        const r = await deps.revocation.revoke(request.params.id, request.body, actorOf(request));
         return reply.code(r.state === 'unenrolled' ? 200 : 202).send(r);
       },
     );
