@@ -1,6 +1,4 @@
 // SQLite implementation of the store (better-sqlite3, WAL). The embedded default.
-import fs from 'node:fs';
-import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
 import { auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, renewalAudit, tenantFromRow, type Row } from '../rows.js';
