@@ -22,6 +22,7 @@ import {
   pageQuery,
   planQuery,
   revokeBody,
+  revokeResponse,
   tenantDeleteQuery,
   tenantCreateBody,
   tenantIdParams,
@@ -123,7 +124,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     api.post<{ Params: { id: string }; Body: RevokeInput }>(
       '/api/v1/devices/:id/revoke',
       {
-        schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { ...errors } },
+        schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { 200: revokeResponse, 202: revokeResponse, ...errors } },
         // No body at all means revoke now, as `{}` does.
         preValidation: async (request) => {
           request.body ??= {};

@@ -79,6 +79,21 @@ export const revokeBody = {
   },
 } as const;
 
+export const revokeResponse = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    deviceId: { type: 'string' },
+    state: { type: 'string', enum: ['enrolled', 'unenrolled'] },
+    revokedAt: { type: 'string', description: 'revoked now (200)' },
+    revokeAfter: {
+      type: 'object',
+      description: 'revocation pending (202): once the command is answered, or at the deadline',
+      properties: { action: { type: 'string' }, command: { type: 'string' }, deadline: { type: 'string' } },
+    },
+  },
+} as const;
+
 export const accountCreateBody = {
   type: 'object',
   additionalProperties: false,
