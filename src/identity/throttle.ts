@@ -5,6 +5,8 @@
 // Two keyspaces, each a bounded LRU of failure records:
 //   - per client address: a few free failures, then exponential back-off up to 15 minutes. This
 //     is what stops a guesser: it hits the attacker's address, never the account's owner.
+//     One failure is forgiven per minute, so the occasional typo of the many users behind one
+//     NAT never adds up to a back-off, while a guesser is held to about one try a minute.
 //   - per account (username, device): more free failures, then a short back-off (at most a
 //     minute) that ends on the account's next success. A distributed guesser gets about one try
 //     a minute per account; the owner is never locked out for long. Lockout is a DoS vector, so:
@@ -17,20 +19,21 @@ export interface BackoffPolicy {
   freeFailures: number;
   baseMs: number;
   maxMs: number;
-  /** A record with no failure for this long is forgotten. */
-  forgetMs: number;
+  /** One failure is forgiven per this many milliseconds (a record at 0 is dropped). */
+  leakMs: number;
   /** Records kept (least recently used dropped first). */
   maxKeys: number;
 }
 
-export const ADDRESS_POLICY: BackoffPolicy = { freeFailures: 10, baseMs: 1000, maxMs: 15 * 60_000, forgetMs: 60 * 60_000, maxKeys: 100_000 };
-export const ACCOUNT_POLICY: BackoffPolicy = { freeFailures: 5, baseMs: 1000, maxMs: 60_000, forgetMs: 15 * 60_000, maxKeys: 100_000 };
+export const ADDRESS_POLICY: BackoffPolicy = { freeFailures: 10, baseMs: 1000, maxMs: 15 * 60_000, leakMs: 60_000, maxKeys: 100_000 };
+export const ACCOUNT_POLICY: BackoffPolicy = { freeFailures: 5, baseMs: 1000, maxMs: 60_000, leakMs: 60_000, maxKeys: 100_000 };
 /** How long a success exempts its (account, address) pair from the account's back-off. */
 export const TRUSTED_PAIR_MS = 24 * 3600_000;
 
 interface Rec {
   failures: number;
-  lastFailure: number;
+  /** Failures are counted as of this time (advanced by whole leak periods). */
+  at: number;
   until: number;
 }
 
@@ -55,9 +58,8 @@ export class Backoff {
 
   fail(key: string): void {
     const now = this.now();
-    const r = this.live(key) ?? { failures: 0, lastFailure: now, until: 0 };
+    const r = this.live(key) ?? { failures: 0, at: now, until: 0 };
     r.failures++;
-    r.lastFailure = now;
     const over = r.failures - this.policy.freeFailures;
     if (over >= 0) r.until = now + Math.min(this.policy.maxMs, this.policy.baseMs * 2 ** Math.min(over, 30));
     this.recs.delete(key);
@@ -71,10 +73,18 @@ export class Backoff {
 
   private live(key: string): Rec | undefined {
     const r = this.recs.get(key);
-    if (r && this.now() - r.lastFailure > this.policy.forgetMs && this.now() >= r.until) {
+    if (!r) return undefined;
+    const now = this.now();
+    const leaked = Math.floor((now - r.at) / this.policy.leakMs);
+    if (leaked > 0) {
+      r.failures = Math.max(0, r.failures - leaked);
+      r.at += leaked * this.policy.leakMs;
+    }
+    if (r.failures === 0 && now >= r.until) {
       this.recs.delete(key);
       return undefined;
     }
+    if (r.failures === 0) r.at = now;
     return r;
   }
 }
