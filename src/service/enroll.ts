@@ -70,10 +70,10 @@ function subjectFor(principal: EnrollmentPrincipal, type: EnrollmentType, client
       if (!principal.identity.deviceId) {
         throw new SoapFault('s:Authentication', 'A device enrollment needs an Entra token that names the device (deviceid claim)');
       }
-      // The DeviceID is a claim; for an Entra join Entra vouches for the device id.
-      if (guidKey(principal.identity.deviceId) !== guidKey(clientDeviceId)) {
-        throw new SoapFault('s:Authorization', 'The DeviceID differs from the device named by the Entra token (deviceid claim)');
-      }
+      // Entra vouches for the device id (deviceid claim), not for the DeviceID: on desktop Windows
+      // the DeviceID is DevInfo/DevId, a GUID of the MDM client's own (DevInfo CSP), which is not
+      // the Entra device id. The record is bound to (tenant, deviceid) — see principalOf — so
+      // another Entra device cannot take it over whatever DeviceID it names.
       return principal.identity.deviceId;
     }
     return principal.identity.upn ?? principal.identity.objectId;

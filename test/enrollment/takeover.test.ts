@@ -1,5 +1,5 @@
 // A DeviceID belongs to the principal that enrolled it (#10 item 1): another on-premises account,
-// another tenant's user, or an Entra join naming another device is refused with an Authorization
+// another tenant's user, or an Entra join of another device is refused with an Authorization
 // fault and the holder keeps working; the same principal, or whoever presents the record's
 // active certificate, enrolls it again; once an admin revokes (releases) it, the next enrollment
 // gets a fresh record that inherits nothing. Every enroll, re-enroll and refusal is audited.
@@ -58,7 +58,7 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
     ['a user of another connected tenant', () => entraUser(tidB), 'Full', /enrolled to another account/],
     ['another user of the same tenant', () => entraUser(tidA), 'Full', /enrolled to another account/],
     ['an Entra join whose token names this DeviceID, from another tenant', () => entraJoin(tidB, X), 'Device', /enrolled to another account/],
-    ['an Entra join whose token names another device', () => entraJoin(tidA, crypto.randomUUID()), 'Device', /differs from the device named by the Entra token/],
+    ['an Entra join of another device of the holder\'s tenant', () => entraJoin(tidA, crypto.randomUUID()), 'Device', /enrolled to another account/],
   ];
   for (const [name, cred, type, reason] of refusals) {
     const r = await enrollAs(await cred(), type);
@@ -76,7 +76,7 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
   t.equal((await victim.checkin()).outcome, 'complete', 'the holder still checks in');
   const audit = (await s.admin('GET', '/api/v1/audit?limit=100')).json.entries as any[];
   const refused = audit.filter((x) => x.action === 'device.enroll.refused');
-  t.equal(refused.length, 4, 'each refusal by another principal is audited');
+  t.equal(refused.length, 5, 'each refusal by another principal is audited');
   t.ok(refused.some((x) => x.actor === 'onprem:mallory@contoso.com' && x.targetId === rec.id));
   t.ok(refused.some((x) => x.actor.startsWith(`entra:${tidB}/`)));
   t.ok(audit.some((x) => x.action === 'device.enroll' && x.actor === 'onprem:alice@contoso.com' && x.targetId === rec.id), 'the enrollment is audited with its principal');
@@ -107,4 +107,33 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
   t.notOk(plan.profiles.some((p: any) => p.profileId === wifi.json.id), 'no group membership or device-targeted profile inherited');
   t.equal((await s.admin('GET', `/api/v1/devices/${X}`)).json.id, freshId, 'the DeviceID now names the fresh record');
   t.match((await s.admin('GET', `/api/v1/devices/${rec.id}`)).json, { state: 'unenrolled', deviceId: X, released: true }, 'the released record is history');
+});
+
+// Desktop Windows names itself with DevInfo/DevId, a GUID of the MDM client's own, not its Entra
+// device id: an Entra join is keyed by (tenant, deviceid claim) whatever DeviceID it sends.
+t.test('Entra-joined devices are keyed by tenant and Entra device id', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const dev = newTestDevice();
+  const X = dev.deviceId;
+  const entraDeviceId = crypto.randomUUID();
+  const join = async (deviceid: string, tenant = tid) => {
+    const jwt = await s.entra.mintToken({ tid: tenant, aud: AUDIENCE, oid: crypto.randomUUID(), deviceid });
+    return s.soap(E, rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }));
+  };
+  const first = await join(entraDeviceId);
+  t.equal(first.status, 200, 'a DeviceID that is not the Entra device id enrolls');
+  const id = readRstrProvisioning(first.text()).dmClient.EntDMID;
+  t.match((await s.admin('GET', `/api/v1/devices/${X}`)).json, { id, entraDeviceId, tenantId: tid });
+  const again = await join(entraDeviceId.toUpperCase());
+  t.equal(again.status, 200, 'the same Entra device (another user signing in at OOBE) enrolls again');
+  t.equal(readRstrProvisioning(again.text()).dmClient.EntDMID, id, 'into the same record');
+  for (const [name, r] of [
+    ['another Entra device of the same tenant', await join(crypto.randomUUID())],
+    ['the same Entra device id from another tenant', await join(entraDeviceId, await s.connectTenant())],
+  ] as const) {
+    t.equal(r.status, 500, `${name}: refused`);
+    t.match(readFault(r.text()), { subcode: 's:Authorization', reason: /enrolled to another account/ }, name);
+  }
 });
