@@ -256,6 +256,8 @@ export interface SessionTurn {
   alerts: DeviceAlert[];
   /** With alerts: keep only the newest this many alerts of the device once they are written. */
   alertsPerDevice?: number;
+  /** With a new session stored: keep only the device's this many most recent sessions. */
+  sessionsPerDevice?: number;
   traces: TraceEntry[];
   /** Commands to add in the same transaction (inventory refresh). */
   enqueue: CommandRecord[];

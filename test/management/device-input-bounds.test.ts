@@ -56,6 +56,15 @@ t.test('a device flooding alerts and inventory nodes grows the database by a bou
     const r = await post(message(e.dev.deviceId, s.publicUrl + M, String(200 + i), [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }, { kind: 'Replace', cmdId: '2', items }]));
     t.equal(r.status, 200, `DevInfo flood ${i} answered`);
   }
+  // Sessions started and never finished (a package that announces more): state is kept for few.
+  for (let i = 0; i < 10; i++) {
+    const xml = buildSyncML({
+      hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: String(400 + i), msgId: '1', targetUri: s.publicUrl + M, sourceUri: e.dev.deviceId },
+      final: false,
+      body: [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }],
+    });
+    t.equal((await post(xml)).status, 200, `unfinished session ${i}`);
+  }
   const r = await post(message(e.dev.deviceId, s.publicUrl + M, '300', [{ kind: 'Alert', cmdId: '1', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'u'.repeat(100_000) }] }]));
   t.equal(r.status, 200);
   await s.server.store.flush();
@@ -73,6 +82,8 @@ t.test('a device flooding alerts and inventory nodes grows the database by a bou
   t.ok(Object.keys(inv).length <= 64, `inventory keys are bounded (${Object.keys(inv).length})`);
   t.ok(Object.values(inv).every((v) => v.length <= 1024), 'inventory values are clipped');
   t.ok(dev.login_status.length <= 32, `LoginStatus is clipped (${dev.login_status.length})`);
+  const sessions = (db.prepare('SELECT COUNT(*) AS n FROM dm_sessions').get() as { n: number }).n;
+  t.ok(sessions <= 4, `session state rows per device are bounded (${sessions})`);
   const grown = liveBytes(dbFile) - before;
   t.ok(grown < 3 * 1024 * 1024, `database growth is bounded (${(grown / 1048576).toFixed(1)} MB for ~20 MB sent)`);
 

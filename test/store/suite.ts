@@ -404,6 +404,20 @@ export function storeSuite(t: Test, backend: Backend): void {
     t.same((await store.traces.alerts(d.id, 10)).map((a) => a.data), ['a5']);
   });
 
+  withStore('session state: a new session keeps only the device\'s most recent N', async (t, store) => {
+    const d = await enrolled(store);
+    const e = await enrolled(store);
+    const state = (devicePk: string, sessionId: string) => ({ devicePk, sessionId, msgIdOut: 1, cmdIdOut: 1, sent: {}, pending: [], auth: 'certificate' as const, startedAt: at(0) });
+    await store.management.commitTurn(turn(e.id, 'E1', { at: at(1), session: state(e.id, 'E1'), sessionsPerDevice: 2 }));
+    for (let i = 1; i <= 5; i++) {
+      await store.management.commitTurn(turn(d.id, `S${i}`, { at: at(i), session: state(d.id, `S${i}`), sessionsPerDevice: 3 }));
+    }
+    const kept = [];
+    for (let i = 1; i <= 5; i++) if (await store.management.getSession(d.id, `S${i}`)) kept.push(`S${i}`);
+    t.same(kept, ['S3', 'S4', 'S5'], 'the newest 3');
+    t.ok(await store.management.getSession(e.id, 'E1'), 'other devices untouched');
+  });
+
   withStore('profiles: versions, generation, assignments, delete', async (t, store) => {
     const g0 = await store.profiles.generation();
     const p = profile({ context: { cert: 'c1' } });

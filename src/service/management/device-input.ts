@@ -1,7 +1,8 @@
 // Bounds on what a device writes into our tables. Everything a device sends is attacker-controlled
-// input: alerts (device_alerts), DevInfo/inventory values (devices.inventory) and its LoginStatus
-// (devices.login_status) are capped here before the turn is committed, so a device can neither grow
-// the database without bound nor make one row huge. Pure functions.
+// input: alerts (device_alerts), DevInfo/inventory values (devices.inventory), its LoginStatus
+// (devices.login_status) and how many sessions it keeps state for (dm_sessions) are capped here
+// before the turn is committed, so a device can neither grow the database without bound nor make
+// one row huge. Pure functions.
 import type { DeviceAlert } from '../../store/types.js';
 
 export const DEVICE_INPUT_LIMITS = {
@@ -17,6 +18,8 @@ export const DEVICE_INPUT_LIMITS = {
   inventoryKeyChars: 256,
   inventoryValueChars: 1024,
   loginStatusChars: 32,
+  /** Session state rows kept per device (a device runs one session at a time). */
+  sessionsPerDevice: 4,
 } as const;
 
 /** The type of the summary alert standing for the alerts of a message that were not stored. */

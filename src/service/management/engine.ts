@@ -210,6 +210,7 @@ export class SessionEngine {
     turn.acks = [...acks.values()];
     turn.alerts = capAlerts(turn.alerts);
     turn.alertsPerDevice = DEVICE_INPUT_LIMITS.alertsPerDevice;
+    turn.sessionsPerDevice = DEVICE_INPUT_LIMITS.sessionsPerDevice;
 
     let final = true;
     if (ctx.unenroll) {

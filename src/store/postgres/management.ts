@@ -170,6 +170,14 @@ export function postgresManagement(db: Db, log?: StoreLog): {
     } else if (t.session === null && !t.sessionIsNew) {
       await c.query('DELETE FROM dm_sessions WHERE device_pk = $1 AND session_id = $2', [t.devicePk, t.sessionId]);
     }
+    if (t.session && t.sessionIsNew && t.sessionsPerDevice !== undefined) {
+      // A device cannot pile up session state by starting sessions: its most recent N are kept.
+      await c.query(
+        `DELETE FROM dm_sessions WHERE device_pk = $1 AND session_id NOT IN (
+           SELECT session_id FROM dm_sessions WHERE device_pk = $1 ORDER BY updated_at DESC, session_id DESC LIMIT $2)`,
+        [t.devicePk, t.sessionsPerDevice],
+      );
+    }
     const d = t.device;
     if (d) {
       const sets: string[] = [];

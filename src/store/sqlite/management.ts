@@ -29,6 +29,9 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
        ON CONFLICT (device_pk, session_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`,
     ),
     sessionDel: db.prepare('DELETE FROM dm_sessions WHERE device_pk = ? AND session_id = ?'),
+    sessionTrim: db.prepare(
+      'DELETE FROM dm_sessions WHERE device_pk = ? AND session_id NOT IN (SELECT session_id FROM dm_sessions WHERE device_pk = ? ORDER BY updated_at DESC, session_id DESC LIMIT ?)',
+    ),
     deliverable: db.prepare(
       `SELECT * FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT ?`,
     ),
@@ -179,6 +182,8 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
     for (const x of t.sent) s.cmdSent.run(t.sessionId, x.msgId, x.cmdId, t.at, t.at, x.commandId);
     if (t.session) s.sessionPut.run(t.devicePk, t.sessionId, JSON.stringify(t.session), t.at);
     else if (t.session === null && !t.sessionIsNew) s.sessionDel.run(t.devicePk, t.sessionId);
+    // A device cannot pile up session state by starting sessions: its most recent N are kept.
+    if (t.session && t.sessionIsNew && t.sessionsPerDevice !== undefined) s.sessionTrim.run(t.devicePk, t.devicePk, t.sessionsPerDevice);
     if (t.device) {
       if (t.device.currentUser !== undefined) s.devUser.run(t.device.currentUser?.oid ?? null, t.device.currentUser?.upn ?? null, t.devicePk);
       if (t.device.loginStatus !== undefined) s.devLogin.run(t.device.loginStatus, t.devicePk);
