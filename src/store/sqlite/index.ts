@@ -1,4 +1,5 @@
 // SQLite implementation of the store (better-sqlite3, WAL). The embedded default.
+import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
 import { auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, renewalAudit, tenantFromRow, type Row } from '../rows.js';
@@ -38,24 +39,27 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   db.pragma('journal_mode = WAL');
   // NORMAL: a commit is durable against a process crash at once, against power loss or an OS
   // crash once the WAL is synced (at checkpoints). Enrollment and renewal commits are synced
-  // before they are answered (FULL, below): a device must never hold a certificate we lost.
+  // before they are answered (syncWal, below): a device must never hold a certificate we lost.
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
-  const syncFull = db.prepare('PRAGMA synchronous = FULL');
-  const syncNormal = db.prepare('PRAGMA synchronous = NORMAL');
-  /** `tx` committed with FULL: the WAL is synced before it returns (and so before the device is answered). */
-  const durably =
-    <A extends unknown[], R>(tx: (...a: A) => R) =>
-    (...a: A): R => {
-      syncFull.run();
-      try {
-        return tx(...a);
-      } finally {
-        syncNormal.run();
-      }
-    };
+  /**
+   * Makes what has been committed durable against power loss before a device is answered: the
+   * WAL file is synced on libuv's thread pool (same durability as synchronous=FULL for the
+   * commits before it, without holding the event loop for the disk's flush). Enrollment and
+   * renewal commits await it; everything else relies on NORMAL.
+   */
+  const walFile = file === ':memory:' ? undefined : `${file}-wal`;
+  const syncWal = async (): Promise<void> => {
+    if (!walFile) return;
+    const fh = await fs.promises.open(walFile, 'r');
+    try {
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+  };
   // A request write that failed for the disk (full, I/O error): readiness stays false until a
   // write succeeds again (ping tries one).
   let writeFailure: Error | undefined;
@@ -237,7 +241,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   type Enrolled = Device & { reenrolled: boolean };
   type PendingEnrollment = { d: Device; c: IssuedCertificateRecord; claim?: EnrollmentClaim; resolve: (d: Enrolled) => void; reject: (e: unknown) => void };
   let pendingEnrollments: PendingEnrollment[] = [];
-  const enrollGroup = durably(db.transaction((group: PendingEnrollment[]) =>
+  const enrollGroup = db.transaction((group: PendingEnrollment[]) =>
     group.map((p): { device: Enrolled } | { err: unknown } => {
       try {
         return { device: enroll(p.d, p.c, p.claim) };
@@ -245,7 +249,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
         return { err };
       }
     }),
-  ).immediate);
+  ).immediate;
   const flushEnrollments = () => {
     const group = pendingEnrollments;
     pendingEnrollments = [];
@@ -258,20 +262,27 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       for (const p of group) p.reject(err);
       return;
     }
-    results.forEach((r, i) => ('device' in r ? group[i].resolve(r.device) : group[i].reject(r.err)));
+    // Answered only once the commit is on disk (a device must never hold a certificate we lost).
+    syncWal().then(
+      () => results.forEach((r, i) => ('device' in r ? group[i].resolve(r.device) : group[i].reject(r.err))),
+      (err) => {
+        noteWrite(err);
+        for (const p of group) p.reject(err);
+      },
+    );
   };
   const recordEnrollment = (d: Device, c: IssuedCertificateRecord, claim?: EnrollmentClaim) =>
     new Promise<Enrolled>((resolve, reject) => {
       if (pendingEnrollments.push({ d, c, claim, resolve, reject }) === 1) setImmediate(flushEnrollments);
     });
 
-  const renew = durably(db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string, actor?: string) => {
+  const renew = db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string, actor?: string) => {
     // One renewal of a certificate wins: the loser finds it superseded and writes nothing.
     if (s.certSupersede.run(at, oldSerial, devicePk, devicePk).changes === 0) return false;
     s.certIns.run(certRow({ ...c, devicePk }));
     if (actor) appendAudit(renewalAudit(devicePk, c, oldSerial, actor));
     return true;
-  }).immediate);
+  }).immediate;
   const revoke = db.transaction((devicePk: string, at: string, reason: string, a: AuditEntry) => {
     if (s.revokeDev.run(at, at, devicePk).changes === 0) return false;
     const certificates = s.revokeCerts.run(at, reason, devicePk).changes;
@@ -370,7 +381,9 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       recordEnrollment,
       async recordRenewal(devicePk, c, oldSerial, at, actor) {
         try {
-          return renew(devicePk, c, oldSerial, at, actor);
+          const won = renew(devicePk, c, oldSerial, at, actor);
+          if (won) await syncWal();
+          return won;
         } catch (err) {
           noteWrite(err);
           throw err;
