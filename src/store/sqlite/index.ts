@@ -53,7 +53,11 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   const walFile = file === ':memory:' ? undefined : `${file}-wal`;
   const syncWal = async (): Promise<void> => {
     if (!walFile) return;
-    const fh = await fs.promises.open(walFile, 'r');
+    // No WAL file (checkpointed and removed): the commit is in the database file itself.
+    const fh = await fs.promises.open(walFile, 'r').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') return fs.promises.open(file, 'r');
+      throw err;
+    });
     try {
       await fh.datasync();
     } finally {
