@@ -325,7 +325,10 @@ async function main(): Promise<void> {
   const tls = { key: fs.readFileSync(path.join(dir, 'certs', 'tls-key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'certs', 'tls.pem'), 'utf8'), ca: caPem };
   const bare = child({ dir, bare: { body: idleReply, ...tls } });
   const bp = (await started(bare)).port;
-  for (const d of devs) d.agent?.destroy(), (d.agent = undefined);
+  for (const d of devs) {
+    d.agent?.destroy();
+    d.agent = undefined;
+  }
   await run('idle', true, bp, bare, 200);
   const bareKeep = await run('idle', true, bp, bare, sessions);
   const bareNew = await run('idle', false, bp, bare, Math.min(sessions, devs.length));

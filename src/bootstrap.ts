@@ -22,7 +22,7 @@ function readPair(certFile: string, keyFile: string, what: string): { certPem: s
   try {
     return { certPem: fs.readFileSync(certFile, 'utf8'), keyPem: fs.readFileSync(keyFile, 'utf8') };
   } catch (err) {
-    throw new Error(`cannot read the ${what} certificate or key: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read the ${what} certificate or key: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
 }
 

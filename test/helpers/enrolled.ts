@@ -1,5 +1,4 @@
 // An Entra-enrolled test device with its certificate and key, ready for OMA-DM sessions.
-import crypto from 'node:crypto';
 import { derToPem } from '../../src/pki/der.js';
 import { rstMessage } from '../../src/sim/enroll-messages.js';
 import { readRstrProvisioning, type Provisioning } from '../../src/sim/enroll-responses.js';

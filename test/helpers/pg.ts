@@ -22,6 +22,7 @@ async function admin<R>(fn: (c: pg.Client) => Promise<R>): Promise<R> {
     const where = PG_BASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:…@');
     throw new Error(
       `PostgreSQL is not reachable at ${where} (${(err as Error).message}). These tests need it: start PostgreSQL or set FENESTRA_TEST_PG.`,
+      { cause: err },
     );
   }
   try {

@@ -1,7 +1,7 @@
 // Client certificates forwarded by TLS-terminating proxies: trusted proxy addresses and the
 // nginx / Envoy XFCC / Traefik / Azure ARR header formats, built from a certificate our CA issued.
 import t from 'tap';
-const tap = t;
+type Tap = typeof t;
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { CertificateAuthority, generateCa } from '../../src/pki/ca.js';
 import { checkDeviceCertificate } from '../../src/identity/device-credential.js';
@@ -41,7 +41,7 @@ function xfccElement(opts: { cert?: string; hash?: string; by?: string; subject?
 
 const h = (format: ProxyCertFormat, value: string | string[] | undefined) => ({ [PROXY_CERT_HEADERS[format]]: value, host: 'mdm.example' });
 
-function isErr(t: Pick<typeof tap, 'ok' | 'match'>, v: unknown, re: RegExp, msg: string) {
+function isErr(t: Pick<Tap, 'ok' | 'match'>, v: unknown, re: RegExp, msg: string) {
   t.ok(v instanceof Error, `${msg}: is an Error`);
   if (v instanceof Error) t.match(v.message, re, `${msg}: ${v.message}`);
 }

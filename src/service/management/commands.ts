@@ -16,6 +16,7 @@ export function checkLocUri(uri: unknown, pointer: string): string {
   if (segs.some((s) => s === '' || s === '.' || s === '..' || s === '*')) {
     throw new ApiError(400, 'invalid', 'a LocURI has no empty, ".", ".." or "*" segments', pointer);
   }
+  // eslint-disable-next-line no-control-regex
   if (/[\s\u0000-\u001f<>"]/.test(uri)) throw new ApiError(400, 'invalid', 'escape spaces and special characters in a LocURI (URL-encode them)', pointer);
   return uri;
 }
