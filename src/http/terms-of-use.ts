@@ -1,6 +1,7 @@
-// Terms-of-Use routes (protocol.md §4.2). Adapts HTTP <-> src/service/terms-of-use.ts; no protocol
-// logic here. Encapsulated plugin: its own form parser (8 KiB), its own error handler, and the
-// security headers on every answer. Register with app.register(termsOfUseRoutes, { deps }).
+// Terms-of-Use routes (docs/protocol-notes.md "Terms of use"). Adapts HTTP <->
+// src/service/terms-of-use.ts; no protocol logic here. Encapsulated plugin: its own form parser
+// (8 KiB), its own error handler, and the security headers on every answer. Register with
+// app.register(termsOfUseRoutes, { deps }).
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
 import {
   handleTermsDecision,

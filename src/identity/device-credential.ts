@@ -1,5 +1,5 @@
 // Verify a certificate a device presented (TLS peer certificate, or forwarded by a trusted
-// proxy): design.md "Device identity: extract -> verify -> associate", step 2.
+// proxy): docs/architecture.md "Device identity", step 2.
 //
 // Here: issued by our CA (signature), a device certificate (clientAuth EKU, not a CA — so neither
 // our CA certificate nor our TLS server certificate passes), within its validity period.

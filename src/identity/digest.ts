@@ -1,6 +1,7 @@
 // OMA-DM application-level credentials in SyncHdr/Cred (MS-MDM §1.3.1; OMA DM Security):
 // syncml:auth-md5 and syncml:auth-basic. With mutual TLS the engine ignores Cred; these exist
-// for OMA compliance and for the device simulator (protocol.md §8.1).
+// for OMA compliance and for the device simulator (docs/protocol-notes.md "Digest challenges
+// and RespURI").
 //
 // syncml:auth-md5, with H = MD5 and B64 = base64:
 //

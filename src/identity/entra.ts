@@ -1,4 +1,4 @@
-// Entra ID (Azure AD) access-token validation — protocol.md §4.3–§4.5.
+// Entra ID (Azure AD) access-token validation — docs/protocol-notes.md "Entra tokens".
 //
 // Used at enrollment (the BinarySecurityToken of GetPolicies/RST), on the Terms-of-Use page and in
 // every management session (Authorization: Bearer / Alert 1224 AADUserToken), so it is on the hot
@@ -36,7 +36,7 @@ export const ENTRA_AUTHORITIES: Record<EntraCloud, string> = {
   'gcc-high': 'https://login.microsoftonline.us',
 };
 
-/** v1 access tokens carry this issuer in every cloud we serve (protocol.md §4.4). */
+/** v1 access tokens carry this issuer in every cloud we serve (docs/protocol-notes.md "Entra tokens"). */
 const V1_ISSUER_BASE = 'https://sts.windows.net';
 
 export interface EntraTenant {

@@ -1,4 +1,4 @@
-// HMAC-SHA256 sealed values (protocol.md §4.2).
+// HMAC-SHA256 sealed values (docs/protocol-notes.md "Terms of use").
 //
 // The Terms-of-Use OpaqueBlob travels Accept → Windows → our enrollment endpoint (RST
 // AdditionalContext `EnrollmentData`), unchanged. It is a short-lived, signed statement

@@ -1,4 +1,5 @@
-// Client certificates forwarded by a TLS-terminating reverse proxy (protocol.md §8.1 option b).
+// Client certificates forwarded by a TLS-terminating reverse proxy (docs/protocol-notes.md
+// "HTTP and client authentication").
 //
 // Behind a proxy that terminates TLS the device's client certificate never reaches us; the proxy
 // verifies it and forwards it in a request header. Such a header is a claim anyone can send, so

@@ -1,4 +1,4 @@
-// Terms-of-Use endpoint (protocol.md §4.2): Windows opens
+// Terms-of-Use endpoint (docs/protocol-notes.md "Terms of use"): Windows opens
 //   GET {ToU URL}?redirect_uri=ms-appx-web://…&client-request-id=<guid>&api-version=1.0[&mode=azureadjoin]
 // with `Authorization: Bearer <Entra access token>`. We validate the token, render the terms, and
 // the page's Accept/Decline form POSTs back to us; we then 302 to

@@ -1,5 +1,5 @@
 // The OMA-DM client side of one management session, as a Windows device runs it (MS-MDM;
-// protocol.md §8.1–§8.4, §8.10; the real device's packages in fixtures/syncml/07 and 09).
+// docs/protocol-notes.md "OMA-DM sessions"; the real device's packages in fixtures/syncml/07 and 09).
 //
 // Package 1: SyncHdr (VerDTD 1.2, VerProto DM/1.2, SessionID, MsgID 1, Target = management URL,
 // Source = device ID, Meta MaxMsgSize when configured, Cred for digest), Alert 1201 (or 1200),

@@ -1,6 +1,6 @@
 // The device simulator's OMA-DM management tree: an in-memory model of the Windows DM tree and
-// of how Windows answers the commands a server sends into it (MS-MDM; protocol.md §8.5, §8.8,
-// §9.1, §9.9).
+// of how Windows answers the commands a server sends into it (MS-MDM; docs/protocol-notes.md
+// "Commands", "LocURIs and scope", "DMClient", "DevInfo and DevDetail").
 //
 // Semantics (what the DM client of a real Windows device answers):
 // * Add: creates a leaf (Meta/Format, default chr) or an interior node (Format node); missing
@@ -581,7 +581,7 @@ export function windowsTree(inv: DeviceInventory, opts: DmTreeOptions = {}): DmT
   return t;
 }
 
-/** The DMClient provider nodes an enrollment creates (protocol.md §9.1). */
+/** The DMClient provider nodes an enrollment creates (docs/protocol-notes.md "DMClient"). */
 export function addProvider(t: DmTree, p: ProviderInit): void {
   const base = `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(p.providerId)}`;
   const leaf = (name: string, value: string | undefined, format = 'chr') => {

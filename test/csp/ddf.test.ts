@@ -87,7 +87,7 @@ function samples(): CompiledProfile[] {
 
 /** Where we deliberately differ from the DDF's DFFormat. */
 const FORMAT_EXCEPTIONS: Record<string, string> = {
-  // DDF says bin; binary travels as base64 text with Format b64 (protocol.md §9.4).
+  // DDF says bin; binary travels as base64 text with Format b64 (docs/protocol-notes.md "Certificates").
   PFXCertBlob: 'b64',
 };
 

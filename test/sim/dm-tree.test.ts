@@ -1,4 +1,5 @@
-// The simulator's DM tree answers commands the way Windows does (protocol.md §8.5, §8.8, §9.9).
+// The simulator's DM tree answers commands the way Windows does (docs/protocol-notes.md
+// "Commands", "LocURIs and scope", "DevInfo and DevDetail").
 import t from 'tap';
 import type { AlertCommand, ContainerCommand, ItemCommand, Meta } from '../../src/protocol/syncml/types.js';
 import { DmTree, addProvider, defaultInventory, windowsTree } from '../../src/sim/dm-tree.js';

@@ -1,4 +1,4 @@
-// Certificate profiles (protocol.md §9.3, §9.4):
+// Certificate profiles (docs/protocol-notes.md "Certificates"):
 //  * trusted-root / intermediate → RootCATrustedCertificates/{Root|CA}/{SHA-1}/EncodedCertificate;
 //  * pfx  → ClientCertificateInstall/PFXCertInstall/{id}/…, one Atomic, PFXCertBlob last (adding
 //           the blob triggers the install);

@@ -16,7 +16,7 @@ function item(n: CompiledNode): Item {
  * Replace per node (interior `node`-format entries are skipped: they already exist). An atomic
  * unit wraps them in one Atomic. The unit's Exec (SCEP Install/Enroll) follows the nodes — inside
  * that Atomic when there is one, so the enrollment starts only if every leaf was accepted
- * (protocol.md §9.4: Install leaves and the Exec in one Atomic).
+ * (docs/protocol-notes.md "Certificates": Install leaves and the Exec in one Atomic).
  */
 export function unitCommands(unit: CompiledUnit, mode: 'install' | 'update'): CommandPayload[] {
   const kind = mode === 'install' ? 'Add' : 'Replace';

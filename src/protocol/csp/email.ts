@@ -1,4 +1,4 @@
-// Email profile → EMAIL2 (protocol.md §9.7): one IMAP4/POP3 account under
+// Email profile → EMAIL2 (docs/protocol-notes.md "Email"): one IMAP4/POP3 account under
 // ./User/Vendor/MSFT/EMAIL2/{GUID}, every leaf Format chr, all in one Atomic. The account GUID is
 // derived from the caller's stable accountId (UUID v5), so recompiling never creates a second
 // account. User scope only. Pure (SHA-1 is deterministic).

@@ -1,4 +1,4 @@
-// LocURI helpers (protocol.md §8.8). Pure functions.
+// LocURI helpers (docs/protocol-notes.md "LocURIs and scope"). Pure functions.
 import type { Scope } from './types.js';
 
 /** `./User` or `./Device`: the prefix of the scope's tree. */

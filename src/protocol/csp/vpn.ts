@@ -1,4 +1,4 @@
-// VPN profile → VPNv2 ProfileXML (protocol.md §9.5). One chr node holding the <VPNProfile>
+// VPN profile → VPNv2 ProfileXML (docs/protocol-notes.md "VPN"). One chr node holding the <VPNProfile>
 // document (no namespace, children in the order of the XSD's xs:sequence, compact). Pure.
 import { isIP } from 'node:net';
 import { Problems, addRequire, resolveCertRef, resolveServerTrust, type ServerTrustSettings } from './common.js';

@@ -1,6 +1,6 @@
-// Wi-Fi profile → WiFi CSP (protocol.md §9.6): a generated WLANProfile document in WlanXml, plus
-// the optional Proxy, sent together in one Atomic. Element order follows the WLAN_profile schema
-// (and Microsoft's published PEAP sample). Pure.
+// Wi-Fi profile → WiFi CSP (docs/protocol-notes.md "Wi-Fi"): a generated WLANProfile document in
+// WlanXml, plus the optional Proxy, sent together in one Atomic. Element order follows the
+// WLAN_profile schema (and Microsoft's published PEAP sample). Pure.
 import { Problems, addRequire, resolveCertRef, resolveServerTrust, type ServerTrustSettings } from './common.js';
 import { eapTlsConfig, peapMschapv2Config } from './eap.js';
 import type { CompileContext, CompiledNode, CompiledProfile, Scope } from './types.js';

@@ -8,7 +8,7 @@ const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] 
 const FORMATS = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'node', 'null', 'time', 'date', 'float'];
 const MAX_DATA = 512 * 1024;
 
-/** OMA-DM LocURI rules (MS-MDM §2.2.x, protocol.md §8.8): relative, rooted at ".", no empty or dot segments. */
+/** OMA-DM LocURI rules (MS-MDM §2.2.x, docs/protocol-notes.md "LocURIs and scope"): relative, rooted at ".", no empty or dot segments. */
 export function checkLocUri(uri: unknown, pointer: string): string {
   if (typeof uri !== 'string' || uri.length === 0 || uri.length > 1024) throw new ApiError(400, 'invalid', 'must be a LocURI of 1-1024 characters', pointer);
   if (!uri.startsWith('./')) throw new ApiError(400, 'invalid', 'a LocURI starts with "./"', pointer);

@@ -4,7 +4,7 @@
 // compiled versions are looked up through `base`, which answers undefined for a version that
 // is not loaded yet (the caller loads the `missing` ones and plans again).
 //
-// Rules (issue #4, protocol.md §4.5, §8.8):
+// Rules (issue #4; docs/protocol-notes.md "Entra tokens", "LocURIs and scope"):
 // * Device-scope profiles go to the device tree whoever is signed in. User-scope profiles go to
 //   the session's user only; without a user context they are held ("no-user"), never failed.
 // * A row in flight (pending, removing) is left alone until the device answers.
