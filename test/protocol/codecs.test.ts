@@ -18,9 +18,9 @@ import { XmlError, attr, child, childText, esc, parseXml, path as xmlPath, text 
 import { readDiscoverResponse, readFault, readProvisioningDoc } from '../../src/sim/enroll-responses.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-/** The real Windows 10 Discover (fixtures/fleet is a byte-for-byte copy of shared/fixtures/fleet/mdm_ngrok_comm_dump.extracted). */
+/** The real Windows 10 Discover (a device capture; provenance in fixtures/fleet/README.md). */
 const FLEET_DISCOVER = path.join(ROOT, 'fixtures', 'fleet', '01_discovery_request_device.xml');
-/** Microsoft's MS-MDE2 discovery XSD, copied from shared/schemas-ref. */
+/** Microsoft's MS-MDE2 discovery XSD (provenance in fixtures/schemas/README.md). */
 const DISCOVERY_XSD = path.join(ROOT, 'fixtures', 'schemas', 'ms-mde2-discovery.xsd');
 
 function xmlErrorReason(fn: () => unknown): string | undefined {
