@@ -17,12 +17,6 @@ import { isIP } from 'node:net';
 
 export type ProxyCertFormat = 'nginx' | 'envoy' | 'traefik' | 'azure';
 
-export interface TrustedProxyConfig {
-  format: ProxyCertFormat;
-  /** CIDRs or addresses, IPv4/IPv6, e.g. ['10.0.0.0/8','::1','127.0.0.1'] */
-  proxies: string[];
-}
-
 export const PROXY_CERT_FORMATS: readonly ProxyCertFormat[] = ['nginx', 'envoy', 'traefik', 'azure'];
 
 /** The (lower-cased, as Node delivers them) header each format carries the certificate in. */

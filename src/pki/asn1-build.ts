@@ -15,7 +15,6 @@ export const nullNode = (): Node => asn1.create(U, asn1.Type.NULL, false, '');
 export const bool = (v: boolean): Node => asn1.create(U, asn1.Type.BOOLEAN, false, v ? '\xff' : '\x00');
 export const octets = (b: Buffer): Node => asn1.create(U, asn1.Type.OCTETSTRING, false, toForgeBytes(b));
 export const utf8 = (s: string): Node => asn1.create(U, asn1.Type.UTF8, false, toForgeBytes(Buffer.from(s, 'utf8')));
-export const ia5 = (s: string): Node => asn1.create(U, asn1.Type.IA5STRING, false, toForgeBytes(Buffer.from(s, 'latin1')));
 /** PrintableString holding arbitrary latin1 bytes (used to mimic Windows CSRs). */
 export const printable = (s: string): Node =>
   asn1.create(U, asn1.Type.PRINTABLESTRING, false, toForgeBytes(Buffer.from(s, 'latin1')));

@@ -30,7 +30,3 @@ export class PkiError extends Error {
     this.reason = reason;
   }
 }
-
-export function isPkiError(e: unknown): e is PkiError {
-  return e instanceof PkiError;
-}

@@ -14,11 +14,6 @@ export const MAX_BUFFERED_TRACES = 4000;
 /** Delay before a failed flush is tried again (without new traffic to trigger one). */
 export const FLUSH_RETRY_MS = 1000;
 
-export interface Trace<T> {
-  devicePk: string;
-  tr: T;
-}
-
 /** `failed` (taken by a flush that failed) back in front of what arrived since; the newest `max` kept. */
 export function requeueTraces<T>(failed: T[], since: T[], max = MAX_BUFFERED_TRACES): { kept: T[]; dropped: number } {
   const all = failed.length ? failed.concat(since) : since;

@@ -14,15 +14,12 @@ import { compileWifi, type WifiSettings } from './wifi.js';
 
 export * from './types.js';
 export { PROFILE_SCHEMAS } from './schemas.js';
-export { REDACTED, redactProfile, removalCommands, unitCommands } from './commands.js';
-export { profileDelta, readBackDigest, type ProfileDelta } from './delta.js';
+export { redactProfile, removalCommands, unitCommands } from './commands.js';
+export { profileDelta } from './delta.js';
 export { emailAccountGuid, type EmailSettings } from './email.js';
-export { certificateDer, sha1Thumbprint, type CertificateSettings } from './certificate.js';
 export { ssidHex, type WifiSettings } from './wifi.js';
 export type { VpnSettings } from './vpn.js';
 export type { HelloSettings } from './hello.js';
-export type { CustomSettings } from './custom.js';
-export { encodeSegment } from './uri.js';
 
 export function compileProfile(kind: ProfileKind, scope: Scope, settings: unknown, ctx: CompileContext = {}): CompiledProfile {
   const p = new Problems();
