@@ -50,3 +50,42 @@ export class WriteBehindHealth {
     this.failing = undefined;
   }
 }
+
+/**
+ * The write-behind buffer both backends share: traces and last-seen times wait here for the next
+ * flush; a flush takes them all, and hands them back (bounded, in order) when it fails.
+ */
+export class WriteBehindBuffer<T> {
+  traces: T[] = [];
+  seen = new Map<string, string>();
+  readonly health: WriteBehindHealth;
+
+  constructor(log: StoreLog | undefined, what: string) {
+    this.health = new WriteBehindHealth(log, what);
+  }
+
+  get empty(): boolean {
+    return this.traces.length === 0 && this.seen.size === 0;
+  }
+
+  /** Everything buffered, for one flush (the buffer starts again empty). */
+  take(): { traces: T[]; seen: Map<string, string> } {
+    const batch = { traces: this.traces, seen: this.seen };
+    this.traces = [];
+    this.seen = new Map();
+    return batch;
+  }
+
+  /** The flush of `batch` succeeded. */
+  written(): void {
+    this.health.succeeded();
+  }
+
+  /** The flush of `batch` failed: it goes back in front of what arrived since, bounded. */
+  restore(batch: { traces: T[]; seen: Map<string, string> }, err: unknown): void {
+    const { kept, dropped } = requeueTraces(batch.traces, this.traces);
+    this.traces = kept;
+    this.seen = requeueSeen(batch.seen, this.seen);
+    this.health.failed(err, kept.length, dropped);
+  }
+}

@@ -13,7 +13,7 @@ import type { CommandRecord, CommandStore, DmSessionState, ManagementStore, Sess
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';
-import { FLUSH_RETRY_MS, type StoreLog, WriteBehindHealth, requeueSeen, requeueTraces } from '../write-behind.js';
+import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer } from '../write-behind.js';
 import { alertFromRow, commandFromRow, jsonOrNull, loginFromRow, n, opt, traceFromRow } from '../rows.js';
 
 /** Another replica sent (some of) these commands in a concurrent session: the turn is not committed. */
@@ -47,32 +47,24 @@ export function postgresManagement(db: Db, log?: StoreLog): {
   // buffered per process and written in one transaction every FLUSH_MS. A crash loses at most
   // FLUSH_MS of traces. Last-seen only moves forward (replicas flush in any order).
   const FLUSH_MS = 50;
-  let pendingTraces: { devicePk: string; tr: SessionTurn['traces'][number] }[] = [];
-  let pendingSeen = new Map<string, string>();
+  const buffer = new WriteBehindBuffer<{ devicePk: string; tr: SessionTurn['traces'][number] }>(log, 'PostgreSQL');
   let flushTimer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
-  const health = new WriteBehindHealth(log, 'PostgreSQL');
 
   const writeBuffered = async () => {
-    const traces = pendingTraces;
-    const seen = pendingSeen;
-    pendingTraces = [];
-    pendingSeen = new Map();
-    if (!traces.length && !seen.size) return;
+    if (buffer.empty) return;
+    const batch = buffer.take();
     try {
-      await writeBatch(traces, seen);
-      health.succeeded();
+      await writeBatch(batch.traces, batch.seen);
+      buffer.written();
     } catch (err) {
       // Kept for the next flush (bounded), tried again in FLUSH_RETRY_MS without new traffic.
-      const { kept, dropped } = requeueTraces(traces, pendingTraces);
-      pendingTraces = kept;
-      pendingSeen = requeueSeen(seen, pendingSeen);
-      health.failed(err, kept.length, dropped);
+      buffer.restore(batch, err);
       flushTimer ??= setTimeout(() => void flush().catch(() => undefined), FLUSH_RETRY_MS);
       throw err;
     }
   };
-  const writeBatch = async (traces: typeof pendingTraces, seen: typeof pendingSeen) => {
+  const writeBatch = async (traces: typeof buffer.traces, seen: Map<string, string>) => {
     await db.tx(async (c) => {
       if (traces.length) {
         await c.query(
@@ -110,7 +102,7 @@ export function postgresManagement(db: Db, log?: StoreLog): {
   };
   const scheduleFlush = () => {
     // While flushes fail, only the retry timer tries again (no pile of waiting flushes).
-    if (pendingTraces.length >= 1000 && !health.failing) void flush().catch(() => undefined);
+    if (buffer.traces.length >= 1000 && !buffer.health.failing) void flush().catch(() => undefined);
     else flushTimer ??= setTimeout(() => void flush().catch(() => undefined), FLUSH_MS);
   };
 
@@ -282,8 +274,8 @@ export function postgresManagement(db: Db, log?: StoreLog): {
           turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
           turn.session || !turn.sessionIsNew || turn.deliveries?.length || turn.dropDeliveries?.length;
         if (writes) await db.tx((c) => commit(c, turn));
-        if (!turn.unauthenticated) pendingSeen.set(turn.devicePk, turn.at);
-        for (const tr of turn.traces) pendingTraces.push({ devicePk: turn.devicePk, tr });
+        if (!turn.unauthenticated) buffer.seen.set(turn.devicePk, turn.at);
+        for (const tr of turn.traces) buffer.traces.push({ devicePk: turn.devicePk, tr });
         scheduleFlush();
       },
       async unenroll(devicePk, at, reason) {

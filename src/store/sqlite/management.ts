@@ -10,7 +10,7 @@ import type {
 } from '../types.js';
 import { alertFromRow, commandFromRow, json, loginFromRow, opt, traceFromRow, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
-import { FLUSH_RETRY_MS, type StoreLog, WriteBehindHealth, requeueSeen, requeueTraces } from '../write-behind.js';
+import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, type WriteBehindHealth } from '../write-behind.js';
 
 
 export function sqliteManagement(db: Database.Database, log?: StoreLog): {
@@ -136,36 +136,28 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
   const FLUSH_MS = 50;
   // A failed flush (disk full, I/O error) keeps its batch for the next one, bounded, and is
   // tried again in FLUSH_RETRY_MS; the failure shows in writeBehind (readiness).
-  let pendingTraces: { devicePk: string; tr: SessionTurn['traces'][number] }[] = [];
-  let pendingSeen = new Map<string, string>();
+  const buffer = new WriteBehindBuffer<{ devicePk: string; tr: SessionTurn['traces'][number] }>(log, 'SQLite');
   let flushTimer: NodeJS.Timeout | undefined;
-  const health = new WriteBehindHealth(log, 'SQLite');
-  const writeBatch = db.transaction((traces: typeof pendingTraces, seen: typeof pendingSeen) => {
-    for (const { devicePk, tr } of traces) {
+  const writeBatch = db.transaction((batch: ReturnType<typeof buffer.take>) => {
+    for (const { devicePk, tr } of batch.traces) {
       s.traceIns.run(devicePk, tr.sessionId, tr.msgId, tr.direction, tr.at, tr.body, tr.truncated ? 1 : 0);
     }
-    for (const [pk, at] of seen) s.devSeen.run(at, pk);
+    for (const [pk, at] of batch.seen) s.devSeen.run(at, pk);
   }).immediate;
   const flush = () => {
     flushTimer = undefined;
-    if (!db.open || (!pendingTraces.length && !pendingSeen.size)) return;
-    const traces = pendingTraces;
-    const seen = pendingSeen;
-    pendingTraces = [];
-    pendingSeen = new Map();
+    if (!db.open || buffer.empty) return;
+    const batch = buffer.take();
     try {
-      writeBatch(traces, seen);
-      health.succeeded();
+      writeBatch(batch);
+      buffer.written();
     } catch (err) {
-      const { kept, dropped } = requeueTraces(traces, pendingTraces);
-      pendingTraces = kept;
-      pendingSeen = requeueSeen(seen, pendingSeen);
-      health.failed(err, kept.length, dropped);
+      buffer.restore(batch, err);
       flushTimer ??= setTimeout(flush, FLUSH_RETRY_MS);
     }
   };
   const scheduleFlush = () => {
-    if (pendingTraces.length >= 1000 && !health.failing) flush();
+    if (buffer.traces.length >= 1000 && !buffer.health.failing) flush();
     else flushTimer ??= setTimeout(flush, FLUSH_MS);
   };
 
@@ -273,8 +265,8 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
           turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
           turn.session || !turn.sessionIsNew || turn.deliveries?.length || turn.dropDeliveries?.length;
         if (writes) commit(turn);
-        if (!turn.unauthenticated) pendingSeen.set(turn.devicePk, turn.at);
-        for (const tr of turn.traces) pendingTraces.push({ devicePk: turn.devicePk, tr });
+        if (!turn.unauthenticated) buffer.seen.set(turn.devicePk, turn.at);
+        for (const tr of turn.traces) buffer.traces.push({ devicePk: turn.devicePk, tr });
         scheduleFlush();
       },
       async unenroll(devicePk, at, reason) {
@@ -317,7 +309,7 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
       if (flushTimer) clearTimeout(flushTimer);
       flush();
     },
-    writeBehind: health,
+    writeBehind: buffer.health,
     traces: {
       async list(devicePk, { limit, sessionId }) {
         flush();
