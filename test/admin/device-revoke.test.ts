@@ -111,6 +111,9 @@ t.test('disconnecting a tenant: its devices stay managed, unless revokeDevices=t
   const again = await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: a.dev.csrBase64(), context: a.dev.context([['EnrollmentType', 'Device']]) }));
   t.equal(readFault(again.text())?.subcode, 's:Authorization', 'no enrollment (nor re-enrollment) from a disconnected tenant');
 
+  const bad = await s.admin('DELETE', `/api/v1/tenants/${drop}?revokeDevices=maybe`);
+  t.equal(bad.status, 400, 'revokeDevices is true or false');
+  t.match(bad.json, { error: { message: /revokeDevices/ } }, 'the error names the parameter');
   t.equal((await s.admin('DELETE', `/api/v1/tenants/${drop}?revokeDevices=true`)).status, 204);
   t.equal(await checkin(s, b.dev.deviceId, { cert: b.certPem, key: b.keyPem }), 403, 'its devices are revoked');
   t.equal((await s.admin('GET', `/api/v1/devices/${b.dev.deviceId}`)).json.state, 'unenrolled');
