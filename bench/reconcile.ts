@@ -20,7 +20,8 @@ import { ProfileService } from '../src/service/profiles.js';
 import { Reconciler } from '../src/service/reconcile/index.js';
 import { planSession } from '../src/service/reconcile/plan.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
-import type { Device, ProfileDelivery } from '../src/store/types.js';
+import type { Device } from '../src/domain/device.js';
+import type { ProfileDelivery } from '../src/domain/profile.js';
 import { Worker, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { fmt, summarize } from './stats.js';
 

@@ -8,7 +8,8 @@
 // the device has answered it (acknowledged or failed) or at the deadline, whichever comes first
 // — revoking at once would keep the wipe from ever being delivered. Due revocations are carried
 // out by the periodic maintenance (runDueRevocations).
-import type { AuditEntry, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { AuditEntry } from '../domain/audit.js';
 import { ApiError, invalid, notFound } from './errors.js';
 import { actionPayload, newCommand } from './management/commands.js';
 

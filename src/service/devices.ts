@@ -1,5 +1,6 @@
 // Devices as the admin sees them: enrollment, user, current certificate, state.
-import type { Device, IssuedCertificateRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { Device, IssuedCertificateRecord } from '../domain/device.js';
 import { notFound } from './errors.js';
 import type { ProfileStatusService } from './reconcile/status.js';
 

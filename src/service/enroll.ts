@@ -16,7 +16,7 @@ import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
 import { SoapFault } from '../protocol/soap.js';
 import { DeviceHeldError } from '../store/errors.js';
 import { DEFAULT_POLL, buildProvisioningDoc } from '../protocol/wap.js';
-import type { Device, EnrollmentType, IssuedCertificateRecord } from '../store/types.js';
+import type { Device, EnrollmentType, IssuedCertificateRecord } from '../domain/device.js';
 import type { EnrollmentPrincipal } from './enrollment-auth.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 import { enrolledCertificate } from './device-certificate.js';

@@ -5,7 +5,9 @@ import crypto from 'node:crypto';
 import { maskSecrets, mergeMasked, openSecrets, sealSecrets } from '../identity/secret-box.js';
 import { compileProfile } from '../protocol/csp/index.js';
 import { PROFILE_KINDS, ProfileValidationError, type CertificateInfo, type CompiledProfile, type ProfileKind, type Scope } from '../protocol/csp/types.js';
-import type { AssignmentTarget, AuditEntry, ProfileRecord, Store } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { AuditEntry } from '../domain/audit.js';
+import type { AssignmentTarget, ProfileRecord } from '../domain/profile.js';
 import { ApiError, notFound } from './errors.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

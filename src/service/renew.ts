@@ -10,7 +10,7 @@ import { sha1Thumbprint } from '../pki/der.js';
 import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
 import { SoapFault } from '../protocol/soap.js';
 import { buildRenewalProvisioningDoc } from '../protocol/wap.js';
-import type { IssuedCertificateRecord } from '../store/types.js';
+import type { IssuedCertificateRecord } from '../domain/device.js';
 import type { EnrollmentDeps } from './enrollment-deps.js';
 import { decodeBase64Der, verifyCsrOrFault } from './enroll.js';
 import { deviceUrls } from './urls.js';

@@ -1,5 +1,7 @@
 // Entra tenant connections ("Admin > Microsoft Azure"): connect, change, disconnect — each audited.
-import type { AuditEntry, Cloud, Store, Tenant } from '../store/types.js';
+import type { Store } from '../store/types.js';
+import type { AuditEntry } from '../domain/audit.js';
+import type { Cloud, Tenant } from '../domain/tenant.js';
 import { ApiError, invalid, notFound } from './errors.js';
 
 export interface TenantInput {

@@ -1,19 +1,12 @@
 // Rows to records, for both backends: the columns are the same (TEXT timestamps, JSON as TEXT),
 // and PostgreSQL's BIGINT comes back as a number (postgres/db.ts type parser).
-import type {
-  Assignment,
-  AuditEntry,
-  CommandRecord,
-  Device,
-  DeviceAlert,
-  EnrollmentClaim,
-  Group,
-  IssuedCertificateRecord,
-  ProfileDelivery,
-  ProfileRecord,
-  Tenant,
-  TraceEntry,
-} from './types.js';
+import type { EnrollmentClaim } from './types.js';
+import type { AuditEntry } from '../domain/audit.js';
+import type { CommandRecord } from '../domain/command.js';
+import type { Device, IssuedCertificateRecord } from '../domain/device.js';
+import type { Assignment, Group, ProfileDelivery, ProfileRecord } from '../domain/profile.js';
+import type { DeviceAlert, TraceEntry } from '../domain/session.js';
+import type { Tenant } from '../domain/tenant.js';
 
 export type Row = Record<string, unknown>;
 

@@ -4,16 +4,11 @@
 // command queue and session turns, write-behind made visible by flush(), profile generations.
 import crypto from 'node:crypto';
 import type { Test } from 'tap';
-import type {
-  AuditEntry,
-  CommandRecord,
-  Device,
-  IssuedCertificateRecord,
-  ProfileDelivery,
-  ProfileRecord,
-  SessionTurn,
-  Store,
-} from '../../src/store/types.js';
+import type { SessionTurn, Store } from '../../src/store/types.js';
+import type { AuditEntry } from '../../src/domain/audit.js';
+import type { CommandRecord } from '../../src/domain/command.js';
+import type { Device, IssuedCertificateRecord } from '../../src/domain/device.js';
+import type { ProfileDelivery, ProfileRecord } from '../../src/domain/profile.js';
 
 export interface Backend {
   name: string;

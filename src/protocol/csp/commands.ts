@@ -1,5 +1,5 @@
 // Compiled units → OMA-DM command payloads (the reconciler decides which units to send). Pure.
-import type { CommandPayload } from '../../store/types.js';
+import type { CommandPayload } from '../../domain/command.js';
 import type { CompiledNode, CompiledProfile, CompiledUnit } from './types.js';
 
 type Item = NonNullable<CommandPayload['items']>[number];

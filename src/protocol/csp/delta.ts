@@ -13,7 +13,7 @@
 // * An atomic unit's commands go in one Atomic when there is more than one.
 // * `verify`: the sent leaves that can be read back (CompiledNode.readBack), to Get afterwards.
 import { createHash } from 'node:crypto';
-import type { CommandPayload } from '../../store/types.js';
+import type { CommandPayload } from '../../domain/command.js';
 import { unitCommands } from './commands.js';
 import type { CompiledNode, CompiledProfile, CompiledUnit } from './types.js';
 

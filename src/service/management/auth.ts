@@ -6,7 +6,9 @@ import { checkDeviceCertificate } from '../../identity/device-credential.js';
 import { verifyMd5Cred } from '../../identity/digest.js';
 import { sessionTokenMatches } from './session-token.js';
 import type { SyncHdr } from '../../protocol/syncml/types.js';
-import type { Device, DmSessionState, Store } from '../../store/types.js';
+import type { Store } from '../../store/types.js';
+import type { Device } from '../../domain/device.js';
+import type { DmSessionState } from '../../domain/session.js';
 
 export type DeviceAuth =
   | { ok: true; device: Device; method: 'certificate' | 'digest'; digestJustVerified?: boolean }

@@ -1,7 +1,7 @@
 // Commands as the admin and the engine create them: validation of raw SyncML commands,
 // named device actions, and the inventory request.
 import crypto from 'node:crypto';
-import type { CommandOrigin, CommandPayload, CommandRecord } from '../../store/types.js';
+import type { CommandOrigin, CommandPayload, CommandRecord } from '../../domain/command.js';
 import { ApiError } from '../errors.js';
 
 const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] as const;

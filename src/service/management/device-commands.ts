@@ -1,6 +1,7 @@
 // The admin's side of the command queue: queue raw commands and named actions, list them with
 // their state, status and results, cancel what has not been sent; session traces.
-import type { CommandRecord, Store } from '../../store/types.js';
+import type { Store } from '../../store/types.js';
+import type { CommandRecord } from '../../domain/command.js';
 import { redactPayload } from '../reconcile/index.js';
 import { ApiError, notFound } from '../errors.js';
 import { ACTIONS, type ActionName, type RawCommandInput, actionPayload, newCommand, payloadFromInput } from './commands.js';

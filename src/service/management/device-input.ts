@@ -3,7 +3,7 @@
 // (devices.login_status) and how many sessions it keeps state for (dm_sessions) are capped here
 // before the turn is committed, so a device can neither grow the database without bound nor make
 // one row huge. Pure functions.
-import type { DeviceAlert } from '../../store/types.js';
+import type { DeviceAlert } from '../../domain/session.js';
 
 export const DEVICE_INPUT_LIMITS = {
   /** Alerts stored from one message; the rest are counted in one summary alert. */

@@ -19,7 +19,11 @@ import {
   type SyncCommand,
   type SyncMLMessage,
 } from '../../protocol/syncml/types.js';
-import type { CommandAck, CommandRecord, Device, DmSessionState, ProfileDelivery, SessionTurn, Store } from '../../store/types.js';
+import type { SessionTurn, Store } from '../../store/types.js';
+import type { CommandAck, CommandRecord } from '../../domain/command.js';
+import type { Device } from '../../domain/device.js';
+import type { ProfileDelivery } from '../../domain/profile.js';
+import type { DmSessionState } from '../../domain/session.js';
 import { hasSealed, mergeRows, type Reconciler } from '../reconcile/index.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
 import { holdReason, inventoryPayload, newCommand } from './commands.js';

@@ -2,7 +2,7 @@
 // MaxMsgSize: what does not fit waits for the next message of the package (after Alert 1222).
 import { byteLength, commandByteLength } from '../../protocol/syncml/build.js';
 import type { ContainerCommand, ItemCommand, SyncCommand } from '../../protocol/syncml/types.js';
-import type { CommandPayload, CommandRecord } from '../../store/types.js';
+import type { CommandPayload, CommandRecord } from '../../domain/command.js';
 
 export interface OutboundPlan {
   sent: { commandId: string; cmdId: string; child?: number }[];

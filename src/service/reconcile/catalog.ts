@@ -5,7 +5,9 @@
 import { openSecrets } from '../../identity/secret-box.js';
 import { compileProfile } from '../../protocol/csp/index.js';
 import type { CertificateInfo, CompiledProfile, ProfileKind, Scope } from '../../protocol/csp/types.js';
-import type { Device, ProfileRecord, Store } from '../../store/types.js';
+import type { Store } from '../../store/types.js';
+import type { Device } from '../../domain/device.js';
+import type { ProfileRecord } from '../../domain/profile.js';
 
 export interface LiveProfile {
   id: string;

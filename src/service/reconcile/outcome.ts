@@ -3,7 +3,8 @@
 // the SyncML status and LocURI), held (Windows refused ./User settings: no user context on this
 // enrollment — not a failure, tried again when that changes) or removed. Pure.
 import { readBackDigest } from '../../protocol/csp/delta.js';
-import type { CommandAck, CommandRecord, ProfileDelivery } from '../../store/types.js';
+import type { CommandAck, CommandRecord } from '../../domain/command.js';
+import type { ProfileDelivery } from '../../domain/profile.js';
 
 /** What Windows answers to ./User commands where the enrollment has no user context (MS-MDM; issue #4). */
 const NO_USER_CONTEXT = new Set(['405', '500', '216', '507']);

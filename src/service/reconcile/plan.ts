@@ -18,7 +18,9 @@
 import crypto from 'node:crypto';
 import { profileDelta, readBackDigest, type ProfileDelta } from '../../protocol/csp/delta.js';
 import type { CompiledProfile } from '../../protocol/csp/types.js';
-import type { CommandPayload, CommandProfileRef, CommandRecord, Device, DeliveryHold, ProfileDelivery } from '../../store/types.js';
+import type { CommandPayload, CommandProfileRef, CommandRecord } from '../../domain/command.js';
+import type { Device } from '../../domain/device.js';
+import type { DeliveryHold, ProfileDelivery } from '../../domain/profile.js';
 import { newCommand } from '../management/commands.js';
 import { targetsFor, type LiveProfile, type Snapshot } from './catalog.js';
 

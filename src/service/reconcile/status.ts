@@ -3,7 +3,10 @@
 // (device, user) would carry, secrets shown as "(secret)".
 import { buildSyncML } from '../../protocol/syncml/build.js';
 import type { SyncCommand } from '../../protocol/syncml/types.js';
-import type { CommandRecord, Device, ProfileDelivery, Store } from '../../store/types.js';
+import type { Store } from '../../store/types.js';
+import type { CommandRecord } from '../../domain/command.js';
+import type { Device } from '../../domain/device.js';
+import type { ProfileDelivery } from '../../domain/profile.js';
 import { ApiError, notFound } from '../errors.js';
 import { holdReason } from '../management/commands.js';
 import { toSyncCommand } from '../management/outbound.js';

@@ -1,5 +1,5 @@
 // PostgreSQL: the audit log entry every audited change writes in its own transaction.
-import type { AuditEntry } from '../types.js';
+import type { AuditEntry } from '../../domain/audit.js';
 import type { Sql } from './db.js';
 
 export async function appendAudit(c: Sql, e: AuditEntry): Promise<void> {

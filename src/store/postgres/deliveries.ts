@@ -1,5 +1,6 @@
 // PostgreSQL: profile delivery rows, one per (device, user, profile).
-import type { DeliveryStore, ProfileDelivery } from '../types.js';
+import type { DeliveryStore } from '../types.js';
+import type { ProfileDelivery } from '../../domain/profile.js';
 import { type Db, type Sql } from './db.js';
 import { deliveryFromRow, n } from '../rows.js';
 

@@ -2,7 +2,10 @@
 // stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
 // write is one transaction, and where two replicas could pick the same row it is locked.
 import { DeviceHeldError } from '../errors.js';
-import type { AuditEntry, Device, EnrollmentClaim, IssuedCertificateRecord, Store, Tenant } from '../types.js';
+import type { EnrollmentClaim, Store } from '../types.js';
+import type { AuditEntry } from '../../domain/audit.js';
+import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
+import type { Tenant } from '../../domain/tenant.js';
 import { appendAudit } from './audit.js';
 import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';

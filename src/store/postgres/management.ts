@@ -9,7 +9,9 @@
 // - `deliverable` skips rows a concurrent turn holds locked (FOR UPDATE SKIP LOCKED): they are
 //   being claimed right now;
 // - `requeueUnanswered` is one UPDATE; concurrent ones serialise on the row locks.
-import type { CommandRecord, CommandStore, DmSessionState, ManagementStore, SessionTurn, TraceStore } from '../types.js';
+import type { CommandStore, ManagementStore, SessionTurn, TraceStore } from '../types.js';
+import type { CommandRecord } from '../../domain/command.js';
+import type { DmSessionState } from '../../domain/session.js';
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';

@@ -1,7 +1,8 @@
 // PostgreSQL: profiles, groups and assignments. Every change that can alter what some device
 // should have bumps the generation in the same transaction as the change and its audit entry
 // (the generation row is locked by the bump, so concurrent changes serialise on it).
-import type { GroupStore, ProfileRecord, ProfileStore } from '../types.js';
+import type { GroupStore, ProfileStore } from '../types.js';
+import type { ProfileRecord } from '../../domain/profile.js';
 import { type Db, type Sql } from './db.js';
 import { appendAudit } from './audit.js';
 import { assignmentFromRow, groupFromRow, json, jsonOrNull, profileFromRow } from '../rows.js';

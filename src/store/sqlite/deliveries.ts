@@ -1,6 +1,7 @@
 // SQLite: profile delivery rows, one per (device, user, profile).
 import type Database from 'better-sqlite3';
-import type { DeliveryStore, ProfileDelivery } from '../types.js';
+import type { DeliveryStore } from '../types.js';
+import type { ProfileDelivery } from '../../domain/profile.js';
 import { deliveryFromRow, opt, type Row } from '../rows.js';
 
 

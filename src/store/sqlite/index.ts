@@ -10,15 +10,10 @@ import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { ownerOnlyDatabase } from './files.js';
-import type {
-  AuditEntry,
-  Device,
-  EnrollmentClaim,
-  EnrollmentAccount,
-  IssuedCertificateRecord,
-  Store,
-  Tenant,
-} from '../types.js';
+import type { EnrollmentClaim, Store } from '../types.js';
+import type { AuditEntry } from '../../domain/audit.js';
+import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
+import type { EnrollmentAccount, Tenant } from '../../domain/tenant.js';
 
 
 function migrate(db: Database.Database): void {

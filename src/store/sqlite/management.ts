@@ -1,13 +1,8 @@
 // SQLite: OMA-DM command queue, session state, traces, alerts and logins.
 import type Database from 'better-sqlite3';
-import type {
-  CommandRecord,
-  CommandStore,
-  DmSessionState,
-  ManagementStore,
-  SessionTurn,
-  TraceStore,
-} from '../types.js';
+import type { CommandStore, ManagementStore, SessionTurn, TraceStore } from '../types.js';
+import type { CommandRecord } from '../../domain/command.js';
+import type { DmSessionState } from '../../domain/session.js';
 import { alertFromRow, commandFromRow, json, loginFromRow, opt, traceFromRow, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
 import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, type WriteBehindHealth } from '../write-behind.js';

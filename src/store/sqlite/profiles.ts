@@ -1,6 +1,8 @@
 // SQLite: profiles, groups and assignments.
 import type Database from 'better-sqlite3';
-import type { Assignment, AuditEntry, Group, GroupStore, ProfileRecord, ProfileStore } from '../types.js';
+import type { GroupStore, ProfileStore } from '../types.js';
+import type { AuditEntry } from '../../domain/audit.js';
+import type { Assignment, Group, ProfileRecord } from '../../domain/profile.js';
 import { assignmentFromRow, groupFromRow, profileFromRow, type Row } from '../rows.js';
 
 
