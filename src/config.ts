@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { isProxyCertFormat, parseTrustedProxies, PROXY_CERT_FORMATS, type ProxyCertFormat } from './identity/proxy-cert.js';
 import { weakTokenReason } from './identity/token-strength.js';
+import type { DatabaseLocation } from './store/open.js';
 
 export interface Config {
   /** Base URL devices use, e.g. https://mdm.example.com (no path). */
@@ -12,7 +13,7 @@ export interface Config {
   dataDir: string;
   certsDir: string;
   /** sqlite file path or postgres URL. */
-  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
+  database: DatabaseLocation;
   /** PostgreSQL: longest wait for a connection and longest statement, ms. */
   databaseTimeoutMs: number;
   /** A request not answered by then gets 503 + Retry-After, ms. */
