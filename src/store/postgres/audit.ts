@@ -1,14 +1,10 @@
 // PostgreSQL: the audit log entry every audited change writes in its own transaction.
 import type { AuditEntry } from '../../domain/audit.js';
+import { auditInsertSql, auditInsertValues } from '../statements.js';
 import type { Sql } from './db.js';
 
+const AUDIT_INSERT = auditInsertSql('postgres');
+
 export async function appendAudit(c: Sql, e: AuditEntry): Promise<void> {
-  await c.query('INSERT INTO audit_log (at, actor, action, target_type, target_id, detail) VALUES ($1, $2, $3, $4, $5, $6)', [
-    e.at,
-    e.actor,
-    e.action,
-    e.targetType,
-    e.targetId,
-    e.detail ? JSON.stringify(e.detail) : null,
-  ]);
+  await c.query(AUDIT_INSERT, auditInsertValues(e));
 }

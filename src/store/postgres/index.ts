@@ -14,6 +14,11 @@ import { postgresProfiles } from './profiles.js';
 import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
+import { certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
+
+const DEVICE_INSERT = deviceUpsertSql('postgres', 'nothing');
+const DEVICE_REENROLL = deviceUpsertSql('postgres', 'update');
+const CERT_INSERT = certInsertSql('postgres');
 
 /** `fn` changed a row (rowCount > 0) → its audit entry in the same transaction; false otherwise. */
 const audited = (db: Db, a: AuditEntry, fn: (c: Sql) => Promise<number | null>) =>
@@ -35,13 +40,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
   let closed = false;
 
   const tenantParams = (t: Tenant) => [t.tenantId, t.cloud, JSON.stringify(t.audiences), n(t.enrollmentUrl), n(t.remediationUrl), t.createdAt, t.updatedAt];
-  const insertCert = (c: Sql, cert: IssuedCertificateRecord, devicePk: string) =>
-    c.query(
-      `INSERT INTO certificates (serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status,
-         revoked_at, revocation_reason, der_base64, replaces_serial) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [cert.serial, devicePk, cert.thumbprint, cert.subject, cert.notBefore, cert.notAfter, cert.issuedAt, cert.status,
-        n(cert.revokedAt), n(cert.revocationReason), cert.derBase64 ?? '', n(cert.replacesSerial)],
-    );
+  const insertCert = (c: Sql, cert: IssuedCertificateRecord, devicePk: string) => c.query(CERT_INSERT, certInsertValues(cert, devicePk));
 
   const store: Store = {
     kind: 'postgres',
@@ -250,28 +249,9 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     }
   }
 
-  const REENROLL_SET = `
-         hw_dev_id = excluded.hw_dev_id, entra_device_id = excluded.entra_device_id, enrollment_type = excluded.enrollment_type,
-         auth_method = excluded.auth_method, tenant_id = excluded.tenant_id, user_oid = excluded.user_oid, upn = excluded.upn,
-         device_name = excluded.device_name, os_version = excluded.os_version, os_edition = excluded.os_edition,
-         device_type = excluded.device_type, state = excluded.state, enrolled_at = excluded.enrolled_at,
-         updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
-         dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
-         dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
-         principal = excluded.principal, unenrolled_at = NULL`;
   /** Insert the device (undefined if its DeviceID was inserted concurrently), or update the locked existing row. */
   async function upsertDevice(c: Sql, d: Device, existing: boolean): Promise<string | undefined> {
-    const r = await c.query(
-      `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
-         device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
-         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce, principal)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23)
-       ON CONFLICT (device_id) ${existing ? `DO UPDATE SET ${REENROLL_SET}` : 'DO NOTHING'}
-       RETURNING id`,
-      [d.id, d.deviceId, n(d.hwDevId), n(d.entraDeviceId), d.enrollmentType, d.authMethod, n(d.tenantId), n(d.userOid), n(d.upn),
-        n(d.deviceName), n(d.osVersion), n(d.osEdition), n(d.deviceType), d.state, d.enrolledAt, d.updatedAt, n(d.termsAcceptedAt),
-        d.dmUsername, d.dmPasswordDigest, d.dmServerName, d.dmServerDigest, d.dmNonce, n(d.principal)],
-    );
+    const r = await c.query(existing ? DEVICE_REENROLL : DEVICE_INSERT, deviceUpsertValues(d));
     return r.rows[0] ? String(r.rows[0].id) : undefined;
   }
 

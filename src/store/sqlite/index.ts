@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
-import { auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, renewalAudit, tenantFromRow, type Row } from '../rows.js';
+import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { sqliteManagement } from './management.js';
 import { DeviceHeldError, StoreUnavailableError, isStoreUnavailable } from '../errors.js';
 import type { StoreLog } from '../write-behind.js';
@@ -10,6 +10,7 @@ import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { ownerOnlyDatabase } from './files.js';
+import { auditInsertSql, auditInsertValues, certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
 import type { EnrollmentClaim, Store } from '../types.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
@@ -82,9 +83,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
        remediation_url = @remediationUrl, updated_at = @updatedAt WHERE tenant_id = @tenantId`,
     ),
     tenantDel: db.prepare('DELETE FROM tenants WHERE tenant_id = ?'),
-    auditIns: db.prepare(
-      'INSERT INTO audit_log (at, actor, action, target_type, target_id, detail) VALUES (@at, @actor, @action, @targetType, @targetId, @detail)',
-    ),
+    auditIns: db.prepare(auditInsertSql('sqlite')),
     auditList: db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?'),
     acctGet: db.prepare('SELECT * FROM enrollment_accounts WHERE username = ?'),
     acctIns: db.prepare(
@@ -124,23 +123,9 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     devOfTenant: db.prepare(`SELECT id FROM devices WHERE tenant_id = ? AND state = 'enrolled' ORDER BY id`),
     devList: db.prepare('SELECT * FROM devices ORDER BY enrolled_at, id LIMIT ? OFFSET ?'),
     devCount: db.prepare('SELECT COUNT(*) AS n FROM devices'),
-    devUpsert: db.prepare(
-      `INSERT INTO devices (id, device_id, hw_dev_id, entra_device_id, enrollment_type, auth_method, tenant_id, user_oid, upn,
-         device_name, os_version, os_edition, device_type, state, enrolled_at, updated_at, terms_accepted_at,
-         dm_username, dm_password_digest, dm_server_name, dm_server_digest, dm_nonce, principal)
-       VALUES (@id, @deviceId, @hwDevId, @entraDeviceId, @enrollmentType, @authMethod, @tenantId, @userOid, @upn,
-         @deviceName, @osVersion, @osEdition, @deviceType, @state, @enrolledAt, @updatedAt, @termsAcceptedAt,
-         @dmUsername, @dmPasswordDigest, @dmServerName, @dmServerDigest, @dmNonce, @principal)
-       ON CONFLICT (device_id) DO UPDATE SET
-         hw_dev_id = excluded.hw_dev_id, entra_device_id = excluded.entra_device_id, enrollment_type = excluded.enrollment_type,
-         auth_method = excluded.auth_method, tenant_id = excluded.tenant_id, user_oid = excluded.user_oid, upn = excluded.upn,
-         device_name = excluded.device_name, os_version = excluded.os_version, os_edition = excluded.os_edition,
-         device_type = excluded.device_type, state = excluded.state, enrolled_at = excluded.enrolled_at,
-         updated_at = excluded.updated_at, terms_accepted_at = excluded.terms_accepted_at,
-         dm_username = excluded.dm_username, dm_password_digest = excluded.dm_password_digest,
-         dm_server_name = excluded.dm_server_name, dm_server_digest = excluded.dm_server_digest, dm_nonce = excluded.dm_nonce,
-         principal = excluded.principal, unenrolled_at = NULL`,
-    ),
+    // Always an update on conflict: the transaction holds the write lock, so a DeviceID found free
+    // above is still free (PostgreSQL, without that lock, inserts with DO NOTHING and looks again).
+    devUpsert: db.prepare(deviceUpsertSql('sqlite', 'update')),
     certRevokeForDevice: db.prepare(
       `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = 'reenrolled'
        WHERE device_pk = ? AND status = 'active'`,
@@ -149,15 +134,10 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       `UPDATE certificates SET status = 'superseded', revoked_at = ?, revocation_reason = 'renewed'
        WHERE serial = ? AND device_pk = ? AND status = 'active' AND EXISTS (SELECT 1 FROM devices WHERE id = ? AND state = 'enrolled')`,
     ),
-    certIns: db.prepare(
-      `INSERT INTO certificates (serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status,
-         revoked_at, revocation_reason, der_base64, replaces_serial)
-       VALUES (@serial, @devicePk, @thumbprint, @subject, @notBefore, @notAfter, @issuedAt, @status,
-         @revokedAt, @revocationReason, @derBase64, @replacesSerial)`,
-    ),
-    certByThumb: db.prepare('SELECT serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial FROM certificates WHERE thumbprint = ?'),
-    certBySerial: db.prepare('SELECT serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial FROM certificates WHERE serial = ?'),
-    certsForDevice: db.prepare('SELECT serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial FROM certificates WHERE device_pk = ? ORDER BY issued_at DESC'),
+    certIns: db.prepare(certInsertSql('sqlite')),
+    certByThumb: db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates WHERE thumbprint = ?`),
+    certBySerial: db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates WHERE serial = ?`),
+    certsForDevice: db.prepare(`SELECT ${CERT_COLUMNS} FROM certificates WHERE device_pk = ? ORDER BY issued_at DESC`),
   };
 
   const nulls = <T extends object>(o: T): Record<string, unknown> => {
@@ -167,20 +147,8 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   };
   const tenantRow = (t: Tenant) =>
     nulls({ enrollmentUrl: undefined, remediationUrl: undefined, ...t, audiences: JSON.stringify(t.audiences) });
-  // Every named parameter must be bound, so optional fields are listed explicitly.
-  const certRow = (c: IssuedCertificateRecord) =>
-    nulls({ revokedAt: undefined, revocationReason: undefined, replacesSerial: undefined, ...c });
-  // Only the columns of the upsert statement (management columns are kept across re-enrollment).
-  const deviceRow = ({ lastSeenAt: _a, currentUserOid: _b, currentUserUpn: _c, loginStatus: _d, inventory: _e, inventoryAt: _f, unenrolledAt: _g, ...d }: Device) =>
-    nulls({
-      hwDevId: undefined, entraDeviceId: undefined, tenantId: undefined, userOid: undefined, upn: undefined,
-      deviceName: undefined, osVersion: undefined, osEdition: undefined, deviceType: undefined, termsAcceptedAt: undefined,
-      principal: undefined,
-      ...d,
-    });
   const appendAudit = (e: AuditEntry) => {
-    const { id: _id, ...rest } = e;
-    s.auditIns.run(nulls({ ...rest, detail: e.detail ? JSON.stringify(e.detail) : undefined }));
+    s.auditIns.run(auditInsertValues(e));
   };
 
   const tenantCreate = db.transaction((t: Tenant, a: AuditEntry) => {
@@ -221,7 +189,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     }
     const id = existing ? String(existing.id) : d.id;
     const device = { ...d, id, reenrolled: !!existing };
-    s.devUpsert.run(deviceRow({ ...d, id }));
+    s.devUpsert.run(deviceUpsertValues({ ...d, id }));
     if (claim) appendAudit(enrollmentAudit(device, claim));
     if (existing) {
       // A re-enrolled device starts from a clean management tree: profiles are delivered anew.
@@ -230,7 +198,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       s.reenrollPlanMark.run(id);
     }
     s.certRevokeForDevice.run(d.enrolledAt, id);
-    s.certIns.run(certRow({ ...c, devicePk: id }));
+    s.certIns.run(certInsertValues(c, id));
     return device;
   }).immediate;
   // Group commit: the enrollments that finish in one turn of the event loop are written in one
@@ -278,7 +246,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   const renew = db.transaction((devicePk: string, c: IssuedCertificateRecord, oldSerial: string, at: string, actor?: string) => {
     // One renewal of a certificate wins: the loser finds it superseded and writes nothing.
     if (s.certSupersede.run(at, oldSerial, devicePk, devicePk).changes === 0) return false;
-    s.certIns.run(certRow({ ...c, devicePk }));
+    s.certIns.run(certInsertValues(c, devicePk));
     if (actor) appendAudit(renewalAudit(devicePk, c, oldSerial, actor));
     return true;
   }).immediate;
