@@ -30,7 +30,7 @@ import type { SyncCommand, SyncMLMessage } from '../src/protocol/syncml/types.js
 import { startPrimary } from '../src/cluster.js';
 import { cpuWithWorkers, rssWithWorkers } from './server-usage.js';
 import { startServer } from '../src/server.js';
-import { newCommand } from '../src/service/management/commands.js';
+import { newCommand } from '../src/service/commands/queue.js';
 import { httpsRequest } from '../src/sim/https-client.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { OneServerAgent } from './agent.js';

@@ -11,7 +11,8 @@
 import type { Store } from '../store/types.js';
 import type { AuditEntry } from '../domain/audit.js';
 import { ApiError, invalid, notFound } from './errors.js';
-import { actionPayload, newCommand } from './management/commands.js';
+import { newCommand } from './commands/queue.js';
+import { actionPayload } from './management/commands.js';
 
 export interface RevokeInput {
   /** Queue this action first; revoke once it is answered, or at the deadline. */

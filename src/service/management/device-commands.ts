@@ -2,9 +2,10 @@
 // their state, status and results, cancel what has not been sent; session traces.
 import type { Store } from '../../store/types.js';
 import type { CommandRecord } from '../../domain/command.js';
-import { redactPayload } from '../reconcile/index.js';
+import { newCommand } from '../commands/queue.js';
+import { redactPayload } from '../commands/sealed.js';
 import { ApiError, notFound } from '../errors.js';
-import { ACTIONS, type ActionName, type RawCommandInput, actionPayload, newCommand, payloadFromInput } from './commands.js';
+import { ACTIONS, type ActionName, type RawCommandInput, actionPayload, payloadFromInput } from './commands.js';
 
 export interface QueueInput extends Partial<RawCommandInput> {
   action?: string;

@@ -1,35 +1,14 @@
 // Turning queued commands into SyncML commands with session-unique CmdIDs, within the device's
 // MaxMsgSize: what does not fit waits for the next message of the package (after Alert 1222).
 import { byteLength, commandByteLength } from '../../protocol/syncml/build.js';
-import type { ContainerCommand, ItemCommand, SyncCommand } from '../../protocol/syncml/types.js';
-import type { CommandPayload, CommandRecord } from '../../domain/command.js';
+import type { SyncCommand } from '../../protocol/syncml/types.js';
+import type { CommandRecord } from '../../domain/command.js';
+import { toSyncCommand, type CmdIdRef } from '../commands/syncml.js';
 
 export interface OutboundPlan {
   sent: { commandId: string; cmdId: string; child?: number }[];
   pending: string[];
   tooLarge: string[];
-}
-
-type Ref = { cmdId: string; child?: number };
-
-/** SyncML command for a payload; records every CmdID it uses (children of Atomic/Sequence by index). */
-export function toSyncCommand(p: CommandPayload, nextCmdId: () => string, refs: Ref[], childIndex?: number): SyncCommand {
-  const cmdId = nextCmdId();
-  refs.push({ cmdId, child: childIndex });
-  if (p.kind === 'Atomic' || p.kind === 'Sequence') {
-    const commands = (p.commands ?? []).map((c, i) => toSyncCommand(c, nextCmdId, refs, i) as ItemCommand | ContainerCommand);
-    return { kind: p.kind, cmdId, commands };
-  }
-  return {
-    kind: p.kind,
-    cmdId,
-    items: (p.items ?? []).map((it) => ({
-      target: it.target,
-      meta: it.format || it.type ? { format: it.format, type: it.type } : undefined,
-      data: it.data,
-      dataIsXml: it.dataIsXml,
-    })),
-  };
 }
 
 const EMPTY_HDR = { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '', msgId: '', targetUri: '', sourceUri: '' };
@@ -47,7 +26,7 @@ export function buildOutbound(
   let size = sizeOf(out);
   for (let i = 0; i < ready.length; i++) {
     const c = ready[i];
-    const refs: Ref[] = [];
+    const refs: CmdIdRef[] = [];
     // CmdIDs are only consumed for commands that go out in this message.
     let counter = 0;
     const trial = toSyncCommand(c.payload, () => `${++counter}`, []);

@@ -2,7 +2,6 @@
 // settling answered deliveries, planning what a (device, user) pair still needs, and the
 // secrets of queued profile commands (sealed in the store, opened only to send them).
 import { decrypt, encrypt } from '../../identity/secret-box.js';
-import { REDACTED } from '../../protocol/csp/commands.js';
 import type { ProfileDelta } from '../../protocol/csp/delta.js';
 import type { CompiledProfile } from '../../protocol/csp/types.js';
 import type { Store } from '../../store/types.js';
@@ -10,6 +9,7 @@ import type { CommandAck, CommandPayload, CommandRecord } from '../../domain/com
 import type { Device } from '../../domain/device.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import type { DmSessionState } from '../../domain/session.js';
+import { mapSealed } from '../commands/sealed.js';
 import { ProfileCatalog } from './catalog.js';
 import { settleDeliveries } from './outcome.js';
 import { planSession, type Plan } from './plan.js';
@@ -29,15 +29,6 @@ export interface SessionPlan {
   /** `generation:user:presence` to store as the device's plan mark, when the plan is settled. */
   mark: string;
 }
-
-/** Replace every item's data through `fn` where the item is sealed. */
-function mapSealed(p: CommandPayload, fn: (data: string) => string): CommandPayload {
-  if (p.commands) return { ...p, commands: p.commands.map((c) => mapSealed(c, fn)) };
-  if (!p.items?.some((i) => i.sealed)) return p;
-  return { ...p, items: p.items.map((i) => (i.sealed && i.data !== undefined ? { ...i, data: fn(i.data), sealed: undefined } : i)) };
-}
-
-export const hasSealed = (p: CommandPayload): boolean => !!p.items?.some((i) => i.sealed) || !!p.commands?.some(hasSealed);
 
 export class Reconciler {
   readonly catalog: ProfileCatalog;
@@ -120,9 +111,6 @@ export class Reconciler {
     return mapSealed(p, (d) => decrypt(d, this.key));
   }
 }
-
-/** The payload as an admin may see it (sealed secrets shown as "(secret)"). */
-export const redactPayload = (p: CommandPayload): CommandPayload => mapSealed(p, () => REDACTED);
 
 export function mergeRows(rows: ProfileDelivery[], updates: ProfileDelivery[]): ProfileDelivery[] {
   if (!updates.length) return rows;

@@ -21,7 +21,8 @@ import type { CompiledProfile } from '../../protocol/csp/types.js';
 import type { CommandPayload, CommandProfileRef, CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
 import type { DeliveryHold, ProfileDelivery } from '../../domain/profile.js';
-import { newCommand } from '../management/commands.js';
+import { newCommand } from '../commands/queue.js';
+import { sealPayload } from '../commands/sealed.js';
 import { targetsFor, type LiveProfile, type Snapshot } from './catalog.js';
 
 export type BaseLookup = (profileId: string, version: number) => CompiledProfile | null | undefined;
@@ -87,12 +88,6 @@ function secretUris(c: CompiledProfile): Set<string> {
   const s = new Set<string>();
   for (const u of c.units) for (const n of u.nodes) if (n.secret) s.add(n.uri);
   return s;
-}
-
-function sealPayload(p: CommandPayload, secrets: Set<string>, seal: (v: string) => string): CommandPayload {
-  if (p.commands) return { ...p, commands: p.commands.map((c) => sealPayload(c, secrets, seal)) };
-  if (!p.items?.some((i) => secrets.has(i.target) && i.data !== undefined)) return p;
-  return { ...p, items: p.items.map((i) => (secrets.has(i.target) && i.data !== undefined ? { ...i, data: seal(i.data), sealed: true } : i)) };
 }
 
 export function planSession(input: PlanInput): Plan {

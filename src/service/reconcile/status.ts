@@ -8,10 +8,11 @@ import type { CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import { ApiError, notFound } from '../errors.js';
-import { holdReason } from '../management/commands.js';
-import { toSyncCommand } from '../management/outbound.js';
+import { holdReason } from '../commands/queue.js';
+import { redactPayload } from '../commands/sealed.js';
+import { toSyncCommand } from '../commands/syncml.js';
 import { targetsFor } from './catalog.js';
-import { redactPayload, type PlanEntry, type Reconciler, type UserContext } from './index.js';
+import type { PlanEntry, Reconciler, UserContext } from './index.js';
 
 export interface DeliveryView {
   profileId: string;
