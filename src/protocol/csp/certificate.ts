@@ -8,45 +8,11 @@
 import { X509Certificate } from 'node:crypto';
 import { sha1Thumbprint } from '../../pki/der.js';
 import { normThumbprint, type Problems } from './common.js';
+import type { CertificateSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
 
-type KeyStore = 'tpm' | 'tpm-or-software' | 'software' | 'hello';
-
-export type CertificateSettings =
-  | { ref: string; type: 'trusted-root' | 'intermediate'; certificateBase64: string }
-  | {
-      ref: string;
-      type: 'pfx';
-      uniqueId?: string;
-      pfxBase64: string;
-      password?: string;
-      keyLocation?: KeyStore;
-      containerName?: string;
-      exportable?: boolean;
-    }
-  | {
-      ref: string;
-      type: 'scep';
-      uniqueId?: string;
-      serverUrls: string[];
-      challenge: string;
-      subjectName: string;
-      subjectAlternativeNames?: { type: 'upn' | 'email' | 'dns' | 'uri'; value: string }[];
-      ekus: string[];
-      keyUsage: ('digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement')[];
-      keyLength: 1024 | 2048 | 4096;
-      hashAlgorithm: ('SHA-1' | 'SHA-2' | 'SHA-3')[];
-      caThumbprint: string;
-      validPeriod?: 'Days' | 'Months' | 'Years';
-      validPeriodUnits?: number;
-      keyProtection?: KeyStore;
-      containerName?: string;
-      retryCount?: number;
-      retryDelay?: number;
-      templateName?: string;
-      customTextToShowInPrompt?: string;
-    };
+type KeyStore = NonNullable<Extract<CertificateSettings, { type: 'pfx' }>['keyLocation']>;
 
 /** KeyLocation (PFX) / KeyProtection (SCEP) values: 1 TPM, 2 TPM if present else software, 3 software, 4 Windows Hello for Business. */
 const KEY_STORE: Record<KeyStore, number> = { tpm: 1, 'tpm-or-software': 2, software: 3, hello: 4 };

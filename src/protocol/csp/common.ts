@@ -1,6 +1,7 @@
 // Shared pieces of the profile compilers: problem collection, certificate references, server
 // trust resolution. Pure.
 import type { ServerTrust } from './eap.js';
+import type { ServerTrustSettings } from './schemas.js';
 import { pointerToken } from './validate.js';
 import type { CertificateInfo, CompileContext, ProfileError, Scope } from './types.js';
 
@@ -57,12 +58,6 @@ export function resolveCertRef(
     p.add(pointer, `certificate profile "${ref}" has ${info.scope} scope, but ${why ?? `a ${needScope}-scope certificate is needed`}`);
   }
   return info;
-}
-
-export interface ServerTrustSettings {
-  rootThumbprints?: string[];
-  rootCertificateRefs?: string[];
-  serverNames?: string[];
 }
 
 /**

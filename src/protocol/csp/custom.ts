@@ -2,23 +2,12 @@
 // scope prefix, value against its format) and passed through. Each node is its own unit unless
 // the profile asks for one Atomic. Pure.
 import type { Problems } from './common.js';
+import type { CustomSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, CompiledUnit, Scope } from './types.js';
 import { XmlError, parseXml } from '../xml.js';
 import { locUriProblems } from './uri.js';
 
-export interface CustomNode {
-  locUri: string;
-  format: 'chr' | 'int' | 'bool' | 'b64' | 'bin' | 'xml' | 'float' | 'date' | 'time' | 'node';
-  type?: string;
-  value: string;
-  secret?: boolean;
-}
-
-export interface CustomSettings {
-  nodes: CustomNode[];
-  atomic?: boolean;
-  removal?: string[];
-}
+type CustomNode = CustomSettings['nodes'][number];
 
 /** Formats whose Get returns the value as sent. */
 const READ_BACK = new Set(['chr', 'int', 'bool', 'float', 'date', 'time']);

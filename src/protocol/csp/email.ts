@@ -4,29 +4,9 @@
 // account. User scope only. Pure (SHA-1 is deterministic).
 import { createHash } from 'node:crypto';
 import type { Problems } from './common.js';
+import type { EmailSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
-
-export interface MailServer {
-  host: string;
-  port: number;
-  ssl?: boolean;
-}
-
-export interface EmailSettings {
-  accountId: string;
-  accountName: string;
-  displayName?: string;
-  emailAddress: string;
-  serviceType: 'IMAP4' | 'POP3';
-  incoming: MailServer;
-  outgoing: MailServer & { requiresAuthentication?: boolean };
-  userName: string;
-  password?: string;
-  domain?: string;
-  syncIntervalMinutes?: number;
-  downloadDays?: -1 | 7 | 14 | 30 | 90;
-}
 
 /** Namespace of the account GUIDs: uuidv5(URL namespace, "urn:fenestra:csp:email2"). Never change it. */
 export const EMAIL2_GUID_NAMESPACE = 'fc14c307-6101-557b-9e1a-9c204d0f704c';

@@ -3,28 +3,11 @@
 // ./Device/Vendor/MSFT/PassportForWork/Biometrics/UseBiometrics. One unit per node (each an
 // independent policy), in DDF order. Pure.
 import type { Problems } from './common.js';
+import type { HelloSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, CompiledUnit, Scope } from './types.js';
 import { cspRoot } from './uri.js';
 
-type CharRule = 'allowed' | 'required' | 'disallowed';
-
-export interface HelloSettings {
-  tenantId: string;
-  enabled?: boolean;
-  requireSecurityDevice?: boolean;
-  enablePinRecovery?: boolean;
-  pin?: {
-    minimumLength?: number;
-    maximumLength?: number;
-    uppercaseLetters?: CharRule;
-    lowercaseLetters?: CharRule;
-    specialCharacters?: CharRule;
-    digits?: CharRule;
-    history?: number;
-    expirationDays?: number;
-  };
-  useBiometrics?: boolean;
-}
+type CharRule = NonNullable<NonNullable<HelloSettings['pin']>['digits']>;
 
 /** PINComplexity character rules: 0 allowed, 1 required (at least one), 2 not allowed. */
 const CHAR_RULE: Record<CharRule, number> = { allowed: 0, required: 1, disallowed: 2 };

@@ -2,24 +2,23 @@
 // first — the kind's JSON Schema (all errors, JSON pointers), then the semantic rules (scope,
 // cross-field, references to certificate profiles) — and any problem throws a
 // ProfileValidationError listing all of them. Pure: same input, same output, byte for byte.
-import { compileCertificate, type CertificateSettings } from './certificate.js';
+import { compileCertificate } from './certificate.js';
 import { Problems, checkXmlChars } from './common.js';
-import { compileCustom, type CustomSettings } from './custom.js';
-import { compileEmail, emailScopeProblem, type EmailSettings } from './email.js';
-import { compileHello, type HelloSettings } from './hello.js';
+import { compileCustom } from './custom.js';
+import { compileEmail, emailScopeProblem } from './email.js';
+import { compileHello } from './hello.js';
+import type { CertificateSettings, CustomSettings, EmailSettings, HelloSettings, VpnSettings, WifiSettings } from './schemas.js';
 import { PROFILE_KINDS, ProfileValidationError, type CompileContext, type CompiledProfile, type ProfileKind, type Scope } from './types.js';
 import { schemaErrors } from './validate.js';
-import { compileVpn, type VpnSettings } from './vpn.js';
-import { compileWifi, type WifiSettings } from './wifi.js';
+import { compileVpn } from './vpn.js';
+import { compileWifi } from './wifi.js';
 
 export * from './types.js';
-export { PROFILE_SCHEMAS } from './schemas.js';
+export { PROFILE_SCHEMAS, type EmailSettings, type HelloSettings, type VpnSettings, type WifiSettings } from './schemas.js';
 export { redactProfile, removalCommands, unitCommands } from './commands.js';
 export { profileDelta } from './delta.js';
-export { emailAccountGuid, type EmailSettings } from './email.js';
-export { ssidHex, type WifiSettings } from './wifi.js';
-export type { VpnSettings } from './vpn.js';
-export type { HelloSettings } from './hello.js';
+export { emailAccountGuid } from './email.js';
+export { ssidHex } from './wifi.js';
 
 export function compileProfile(kind: ProfileKind, scope: Scope, settings: unknown, ctx: CompileContext = {}): CompiledProfile {
   const p = new Problems();

@@ -1,40 +1,43 @@
 // JSON Schemas (draft-07) of the settings of each profile kind. This module is the source of
 // truth; schemas/profiles/<kind>.schema.json are the published copies (a test keeps them equal).
-// They are plain data so that they ship inside dist/ and need no file reads at runtime.
+// They are plain data so that they ship inside dist/ and need no file reads at runtime, and
+// `as const` so that the settings types the compilers take (VpnSettings, …, at the end) are
+// derived from them (json-schema-to-ts, types only) instead of being written a second time.
 //
 // `discriminator` (OpenAPI keyword, understood by Ajv with `discriminator: true`) only narrows
 // which `oneOf` branch reports errors; the `const` in each branch carries the same meaning for
 // any other draft-07 validator.
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 import type { ProfileKind } from './types.js';
 
 type Schema = Record<string, unknown>;
 
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
 
-const REF: Schema = {
+const REF = {
   type: 'string',
   pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$',
   description: 'Stable id of a certificate profile (its `ref`): letters, digits, ".", "_", "-"; at most 64 characters.',
-};
+} as const;
 
-const THUMBPRINT: Schema = {
+const THUMBPRINT = {
   type: 'string',
   pattern: '^([0-9A-Fa-f]{2}[ :]?){19}[0-9A-Fa-f]{2}$',
   description: 'SHA-1 thumbprint: 40 hex digits, optionally in pairs separated by spaces or colons (as certificate viewers show it).',
-};
+} as const;
 
 /** DNS name or IPv4 address. */
-const HOST: Schema = {
+const HOST = {
   type: 'string',
   minLength: 1,
   maxLength: 253,
   pattern: '^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$',
   description: 'DNS name or IPv4 address.',
-};
+} as const;
 
-const PORT: Schema = { type: 'integer', minimum: 1, maximum: 65535 };
+const PORT = { type: 'integer', minimum: 1, maximum: 65535 } as const;
 
-const SERVER_TRUST: Schema = {
+const SERVER_TRUST = {
   type: 'object',
   additionalProperties: false,
   description:
@@ -54,19 +57,60 @@ const SERVER_TRUST: Schema = {
       description: 'Names the server certificate must carry (e.g. nps.contoso.com). Empty or absent: any name issued under the trusted roots.',
     },
   },
-};
+} as const;
+
+// ---- EAP: the methods VPN authentication and Wi-Fi eap share -------------------------------------
+
+/**
+ * An object chosen by its `method` (discriminator for Ajv, `const` in each branch for any other
+ * validator): the VPN `authentication` and the Wi-Fi `eap`.
+ */
+function byMethod<const Branches extends readonly object[]>(description: string, oneOf: Branches) {
+  return { type: 'object', description, required: ['method'], discriminator: { propertyName: 'method' }, oneOf } as const;
+}
+
+/**
+ * The EAP-TLS and PEAP-MSCHAPv2 branches, written once for VPN and Wi-Fi: they differ only in
+ * what the certificate is called and in `extra` properties (Wi-Fi's authMode), which follow serverTrust.
+ */
+function eapBranches<const Extra extends Record<string, object>>(tls: { method: string; certificateRef: string }, extra: Extra) {
+  return [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['method', 'serverTrust'],
+      properties: {
+        method: { const: 'eap-tls', description: tls.method },
+        certificateRef: { ...REF, description: tls.certificateRef },
+        serverTrust: SERVER_TRUST,
+        ...extra,
+      },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['method', 'serverTrust'],
+      properties: {
+        method: { const: 'peap-mschapv2', description: 'PEAP with user name and password (EAP-MSCHAPv2 inside).' },
+        serverTrust: SERVER_TRUST,
+        ...extra,
+        useWindowsLogonCredentials: { type: 'boolean', description: 'Use the Windows sign-in name and password automatically.' },
+      },
+    },
+  ] as const;
+}
 
 // ---- vpn -------------------------------------------------------------------------------------
 
-const VPN_SERVER_HOST: Schema = {
+const VPN_SERVER_HOST = {
   type: 'string',
   minLength: 1,
   maxLength: 253,
   pattern: '^[A-Za-z0-9:]([A-Za-z0-9._:-]*[A-Za-z0-9])?$',
   description: 'DNS name, IPv4 or IPv6 address of the VPN gateway.',
-};
+} as const;
 
-const vpn: Schema = {
+const vpn = {
   $schema: DRAFT,
   title: 'VPN profile',
   description:
@@ -129,63 +173,44 @@ const vpn: Schema = {
         disableClassBasedDefaultRoute: { type: 'boolean', description: 'Do not add the class-based route of the tunnel address (e.g. 10.0.0.0/8).' },
       },
     },
-    authentication: {
-      type: 'object',
-      description: 'How the user (or, for a device tunnel, the machine) authenticates.',
-      required: ['method'],
-      discriminator: { propertyName: 'method' },
-      oneOf: [
+    authentication: byMethod('How the user (or, for a device tunnel, the machine) authenticates.', [
+      ...eapBranches(
         {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method', 'serverTrust'],
-          properties: {
-            method: { const: 'eap-tls', description: 'EAP-TLS with the user certificate.' },
-            certificateRef: { ...REF, description: 'The certificate profile (SCEP / PFX, user scope) that provides the user certificate; delivered first.' },
-            serverTrust: SERVER_TRUST,
+          method: 'EAP-TLS with the user certificate.',
+          certificateRef: 'The certificate profile (SCEP / PFX, user scope) that provides the user certificate; delivered first.',
+        },
+        {},
+      ),
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['method', 'eapHostConfig'],
+        properties: {
+          method: { const: 'eap', description: 'Any EAP method, configured by an EapHostConfig document you supply.' },
+          eapHostConfig: {
+            type: 'string',
+            minLength: 1,
+            maxLength: 65536,
+            description: 'The <EapHostConfig> XML (e.g. (Get-VpnConnection).EapConfigXmlStream.InnerXml of a template connection).',
           },
         },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method', 'serverTrust'],
-          properties: {
-            method: { const: 'peap-mschapv2', description: 'PEAP with user name and password (EAP-MSCHAPv2 inside).' },
-            serverTrust: SERVER_TRUST,
-            useWindowsLogonCredentials: { type: 'boolean', description: 'Use the Windows sign-in name and password automatically.' },
-          },
+      },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['method'],
+        properties: { method: { const: 'mschapv2', description: 'MS-CHAPv2 user name and password (not with IKEv2).' } },
+      },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['method'],
+        properties: {
+          method: { const: 'machine-certificate', description: 'IKEv2 machine certificate (device tunnel).' },
+          certificateRef: { ...REF, description: 'The certificate profile (device scope) that provides the machine certificate; delivered first.' },
         },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method', 'eapHostConfig'],
-          properties: {
-            method: { const: 'eap', description: 'Any EAP method, configured by an EapHostConfig document you supply.' },
-            eapHostConfig: {
-              type: 'string',
-              minLength: 1,
-              maxLength: 65536,
-              description: 'The <EapHostConfig> XML (e.g. (Get-VpnConnection).EapConfigXmlStream.InnerXml of a template connection).',
-            },
-          },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method'],
-          properties: { method: { const: 'mschapv2', description: 'MS-CHAPv2 user name and password (not with IKEv2).' } },
-        },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method'],
-          properties: {
-            method: { const: 'machine-certificate', description: 'IKEv2 machine certificate (device tunnel).' },
-            certificateRef: { ...REF, description: 'The certificate profile (device scope) that provides the machine certificate; delivered first.' },
-          },
-        },
-      ],
-    },
+      },
+    ]),
     l2tpPsk: { type: 'string', minLength: 1, maxLength: 256, description: 'L2TP/IPsec pre-shared key (secret; L2TP only).' },
     cryptographySuite: {
       type: 'object',
@@ -258,17 +283,17 @@ const vpn: Schema = {
     },
     deviceTunnel: { type: 'boolean', description: 'An IKEv2 device tunnel (device scope only; connects before sign-in with the machine certificate).' },
   },
-};
+} as const;
 
 // ---- wifi ------------------------------------------------------------------------------------
 
-const WIFI_AUTH_MODE: Schema = {
+const WIFI_AUTH_MODE = {
   enum: ['user', 'machine', 'machineOrUser', 'guest'],
   description:
     'Whose credentials 802.1X uses (OneX authMode). Default: user for user-scope profiles, machineOrUser for device-scope ones. machine / machineOrUser need device scope.',
-};
+} as const;
 
-const wifi: Schema = {
+const wifi = {
   $schema: DRAFT,
   title: 'Wi-Fi profile',
   description: 'A Wi-Fi network, delivered as a WLAN profile through the WiFi CSP (per user under ./User, for all users under ./Device).',
@@ -291,60 +316,41 @@ const wifi: Schema = {
       pattern: '^[\\x20-\\x7E]{8,63}$',
       description: 'Pre-shared passphrase for WPA2PSK / WPA3SAE: 8–63 printable ASCII characters (secret).',
     },
-    eap: {
-      type: 'object',
-      description: 'Enterprise (802.1X) authentication, for WPA2 / WPA3ENT / WPA3ENT192.',
-      required: ['method'],
-      discriminator: { propertyName: 'method' },
-      oneOf: [
+    eap: byMethod(
+      'Enterprise (802.1X) authentication, for WPA2 / WPA3ENT / WPA3ENT192.',
+      eapBranches(
         {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method', 'serverTrust'],
-          properties: {
-            method: { const: 'eap-tls', description: 'EAP-TLS with a client certificate.' },
-            certificateRef: { ...REF, description: 'The certificate profile (SCEP / PFX) that provides the client certificate; delivered first.' },
-            serverTrust: SERVER_TRUST,
-            authMode: WIFI_AUTH_MODE,
-          },
+          method: 'EAP-TLS with a client certificate.',
+          certificateRef: 'The certificate profile (SCEP / PFX) that provides the client certificate; delivered first.',
         },
-        {
-          type: 'object',
-          additionalProperties: false,
-          required: ['method', 'serverTrust'],
-          properties: {
-            method: { const: 'peap-mschapv2', description: 'PEAP with user name and password (EAP-MSCHAPv2 inside).' },
-            serverTrust: SERVER_TRUST,
-            authMode: WIFI_AUTH_MODE,
-            useWindowsLogonCredentials: { type: 'boolean', description: 'Use the Windows sign-in name and password automatically.' },
-          },
-        },
-      ],
-    },
+        { authMode: WIFI_AUTH_MODE },
+      ),
+    ),
     proxy: { type: 'string', minLength: 3, maxLength: 260, pattern: '^[^\\s:]+:[0-9]{1,5}$', description: 'Proxy for this network, host:port.' },
   },
   allOf: [
     { if: { properties: { security: { enum: ['WPA2PSK', 'WPA3SAE'] } }, required: ['security'] }, then: { required: ['passphrase'] } },
     { if: { properties: { security: { enum: ['WPA2', 'WPA3ENT', 'WPA3ENT192'] } }, required: ['security'] }, then: { required: ['eap'] } },
   ],
-};
+} as const;
 
 // ---- email -----------------------------------------------------------------------------------
 
-const MAIL_SERVER = (what: string, extra: Schema = {}): Schema => ({
-  type: 'object',
-  additionalProperties: false,
-  required: ['host', 'port'],
-  description: `${what} server.`,
-  properties: {
-    host: HOST,
-    port: PORT,
-    ssl: { type: 'boolean', description: 'The server requires SSL/TLS. Default true.' },
-    ...extra,
-  },
-});
+const MAIL_SERVER = <const Extra extends Record<string, object>>(what: string, extra: Extra) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['host', 'port'],
+    description: `${what} server.`,
+    properties: {
+      host: HOST,
+      port: PORT,
+      ssl: { type: 'boolean', description: 'The server requires SSL/TLS. Default true.' },
+      ...extra,
+    },
+  }) as const;
 
-const email: Schema = {
+const email = {
   $schema: DRAFT,
   title: 'Email account (IMAP / POP3)',
   description: 'An IMAP4 or POP3 account in the Windows Mail app, delivered through EMAIL2 (user scope only; Exchange uses ActiveSync instead).',
@@ -369,7 +375,7 @@ const email: Schema = {
       description: 'Reply address; sending fails without it (REPLYADDR).',
     },
     serviceType: { enum: ['IMAP4', 'POP3'], description: 'Incoming protocol (SERVICETYPE).' },
-    incoming: MAIL_SERVER('Incoming (IMAP4 / POP3)'),
+    incoming: MAIL_SERVER('Incoming (IMAP4 / POP3)', {}),
     outgoing: MAIL_SERVER('Outgoing (SMTP)', {
       requiresAuthentication: { type: 'boolean', description: 'The SMTP server requires authentication (AUTHREQUIRED). Default true.' },
     }),
@@ -384,21 +390,21 @@ const email: Schema = {
     },
     downloadDays: { enum: [-1, 7, 14, 30, 90], description: 'How many days of mail to download; -1 for all (DWNDAY).' },
   },
-};
+} as const;
 
 // ---- certificate -----------------------------------------------------------------------------
 
 const CERT_COMMON = {
   ref: { ...REF, description: 'Stable id other profiles (VPN, Wi-Fi) use to refer to this certificate.' },
-};
+} as const;
 
-const UNIQUE_ID: Schema = { ...REF, description: 'ClientCertificateInstall node name of this install request. Default: the ref.' };
+const UNIQUE_ID = { ...REF, description: 'ClientCertificateInstall node name of this install request. Default: the ref.' } as const;
 
-const BASE64: Schema = { type: 'string', minLength: 4, pattern: '^[A-Za-z0-9+/=\\s]+$' };
+const BASE64 = { type: 'string', minLength: 4, pattern: '^[A-Za-z0-9+/=\\s]+$' } as const;
 
-const KEY_STORE = ['tpm', 'tpm-or-software', 'software', 'hello'];
+const KEY_STORE = ['tpm', 'tpm-or-software', 'software', 'hello'] as const;
 
-const certificate: Schema = {
+const certificate = {
   $schema: DRAFT,
   title: 'Certificate',
   description:
@@ -512,13 +518,13 @@ const certificate: Schema = {
       },
     },
   ],
-};
+} as const;
 
 // ---- hello -----------------------------------------------------------------------------------
 
-const CHAR_RULE: Schema = { enum: ['allowed', 'required', 'disallowed'] };
+const CHAR_RULE = { enum: ['allowed', 'required', 'disallowed'] } as const;
 
-const hello: Schema = {
+const hello = {
   $schema: DRAFT,
   title: 'Windows Hello for Business',
   description: 'Windows Hello for Business policies for an Entra tenant (PassportForWork CSP; device or user scope).',
@@ -551,19 +557,19 @@ const hello: Schema = {
     },
     useBiometrics: { type: 'boolean', description: 'Allow face / fingerprint (Biometrics/UseBiometrics; device scope only).' },
   },
-};
+} as const;
 
 // ---- custom ----------------------------------------------------------------------------------
 
-const LOC_URI: Schema = {
+const LOC_URI = {
   type: 'string',
   minLength: 3,
   maxLength: 1024,
   pattern: '^\\./',
   description: 'LocURI starting with "./" (./User/… for user scope; ./Device/… or ./Vendor/… for device scope); node names URL-encoded.',
-};
+} as const;
 
-const custom: Schema = {
+const custom = {
   $schema: DRAFT,
   title: 'Custom OMA-URI settings',
   description: 'Raw CSP settings for what the typed profiles do not cover.',
@@ -600,6 +606,19 @@ const custom: Schema = {
       description: 'LocURIs to Delete when the profile is removed. Default: every node. [] keeps the settings on the device.',
     },
   },
-};
+} as const;
 
 export const PROFILE_SCHEMAS: Readonly<Record<ProfileKind, Schema>> = { vpn, wifi, email, certificate, hello, custom };
+
+// The settings as the schemas admit them, so that types and validation cannot drift apart.
+// if/then/else is parsed: a VPN server is a host name or an object, and a Wi-Fi profile with a
+// personal security mode has a passphrase.
+type SettingsOf<S extends JSONSchema> = FromSchema<S, { parseIfThenElseKeywords: true }>;
+
+export type ServerTrustSettings = SettingsOf<typeof SERVER_TRUST>;
+export type VpnSettings = SettingsOf<typeof vpn>;
+export type WifiSettings = SettingsOf<typeof wifi>;
+export type EmailSettings = SettingsOf<typeof email>;
+export type CertificateSettings = SettingsOf<typeof certificate>;
+export type HelloSettings = SettingsOf<typeof hello>;
+export type CustomSettings = SettingsOf<typeof custom>;

@@ -1,54 +1,12 @@
 // VPN profile → VPNv2 ProfileXML (docs/protocol-notes.md "VPN"). One chr node holding the <VPNProfile>
 // document (no namespace, children in the order of the XSD's xs:sequence, compact). Pure.
 import { isIP } from 'node:net';
-import { Problems, addRequire, resolveCertRef, resolveServerTrust, type ServerTrustSettings } from './common.js';
+import { Problems, addRequire, resolveCertRef, resolveServerTrust } from './common.js';
 import { eapTlsConfig, normalizeEapHostConfig, peapMschapv2Config } from './eap.js';
+import type { VpnSettings } from './schemas.js';
 import type { CompileContext, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
 import { el, opt, tx } from './xmlw.js';
-
-export type VpnAuthentication =
-  | { method: 'eap-tls'; certificateRef?: string; serverTrust: ServerTrustSettings }
-  | { method: 'peap-mschapv2'; serverTrust: ServerTrustSettings; useWindowsLogonCredentials?: boolean }
-  | { method: 'eap'; eapHostConfig: string }
-  | { method: 'mschapv2' }
-  | { method: 'machine-certificate'; certificateRef?: string };
-
-export interface VpnRoute {
-  address: string;
-  prefixSize: number;
-  exclude?: boolean;
-  metric?: number;
-}
-
-export interface VpnSettings {
-  name: string;
-  servers: (string | { host: string; friendlyName?: string })[];
-  tunnelType: 'IKEv2' | 'SSTP' | 'L2TP' | 'PPTP' | 'Automatic';
-  routing: { mode: 'split' | 'force'; routes?: VpnRoute[]; disableClassBasedDefaultRoute?: boolean };
-  authentication: VpnAuthentication;
-  l2tpPsk?: string;
-  cryptographySuite?: {
-    authenticationTransformConstants?: string;
-    cipherTransformConstants?: string;
-    pfsGroup?: string;
-    dhGroup?: string;
-    integrityCheckMethod?: string;
-    encryptionMethod?: string;
-  };
-  dnsSuffixes?: string[];
-  domainNameInformation?: { domainName: string; dnsServers?: string[]; webProxyServer?: string; autoTrigger?: boolean; persistent?: boolean }[];
-  trustedNetworks?: string[];
-  alwaysOn?: boolean;
-  rememberCredentials?: boolean;
-  registerDns?: boolean;
-  bypassForLocal?: boolean;
-  disableAdvancedOptionsEditButton?: boolean;
-  disableDisconnectButton?: boolean;
-  appTriggers?: string[];
-  proxy?: { autoConfigUrl?: string; server?: string };
-  deviceTunnel?: boolean;
-}
 
 export function compileVpn(scope: Scope, s: VpnSettings, ctx: CompileContext, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {
   const requires: string[] = [];

@@ -1,8 +1,9 @@
 // Wi-Fi profile → WiFi CSP (docs/protocol-notes.md "Wi-Fi"): a generated WLANProfile document in
 // WlanXml, plus the optional Proxy, sent together in one Atomic. Element order follows the
 // WLAN_profile schema (and Microsoft's published PEAP sample). Pure.
-import { Problems, addRequire, resolveCertRef, resolveServerTrust, type ServerTrustSettings } from './common.js';
+import { Problems, addRequire, resolveCertRef, resolveServerTrust } from './common.js';
 import { eapTlsConfig, peapMschapv2Config } from './eap.js';
+import type { WifiSettings } from './schemas.js';
 import type { CompileContext, CompiledNode, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
 import { el, tx } from './xmlw.js';
@@ -10,22 +11,8 @@ import { el, tx } from './xmlw.js';
 export const WLAN_NS = 'http://www.microsoft.com/networking/WLAN/profile/v1';
 export const ONEX_NS = 'http://www.microsoft.com/networking/OneX/v1';
 
-export type WifiSecurity = 'open' | 'WPA2PSK' | 'WPA3SAE' | 'WPA2' | 'WPA3ENT' | 'WPA3ENT192';
-export type WifiAuthMode = 'user' | 'machine' | 'machineOrUser' | 'guest';
-
-export type WifiEap =
-  | { method: 'eap-tls'; certificateRef?: string; serverTrust: ServerTrustSettings; authMode?: WifiAuthMode }
-  | { method: 'peap-mschapv2'; serverTrust: ServerTrustSettings; authMode?: WifiAuthMode; useWindowsLogonCredentials?: boolean };
-
-export interface WifiSettings {
-  ssid: string;
-  hidden?: boolean;
-  autoConnect?: boolean;
-  security: WifiSecurity;
-  passphrase?: string;
-  eap?: WifiEap;
-  proxy?: string;
-}
+type WifiSecurity = WifiSettings['security'];
+type WifiAuthMode = NonNullable<NonNullable<WifiSettings['eap']>['authMode']>;
 
 const PERSONAL: readonly WifiSecurity[] = ['WPA2PSK', 'WPA3SAE'];
 const ENTERPRISE: readonly WifiSecurity[] = ['WPA2', 'WPA3ENT', 'WPA3ENT192'];
