@@ -1,6 +1,6 @@
 /**
  * Signature / digest algorithm tables and native (node:crypto) sign/verify.
- * No signing, verifying or hashing in the PKI code goes through node-forge.
+ * All signing, verifying and hashing in the PKI code goes through here, natively.
  */
 import * as crypto from 'node:crypto';
 import { PkiError } from './errors.js';

@@ -1,18 +1,11 @@
 /**
- * Reading DER (and, for CMS, BER) with byte offsets.
- *
- * node-forge's `asn1.fromDer` decodes the values but does not keep byte
- * offsets, and signatures must be checked over the exact input bytes (never a
- * re-encoding). So we first walk the TLV headers ourselves (strictly: no
- * high tag numbers, no truncation, no trailing bytes, minimal lengths in DER
- * mode), then let forge decode the same bytes and zip both trees together.
- * Each `DerNode` carries the forge node plus `raw`, the exact TLV bytes.
+ * Reading DER (and, for CMS, BER) with byte offsets: signatures must be checked over the exact
+ * input bytes (never a re-encoding), so every node keeps `raw`, its exact TLV bytes. The walk is
+ * strict: no high tag numbers, no truncation, no trailing bytes, minimal definite lengths in DER
+ * mode (BER, for the CMS envelope, adds indefinite and non-minimal lengths). Values are decoded
+ * on demand, from the content octets, by the readers below.
  */
-import forge from 'node-forge';
-import { toForgeBytes } from './der.js';
 import { PkiError } from './errors.js';
-
-const { asn1 } = forge;
 
 export const TAG = {
   BOOLEAN: 0x01,
@@ -48,16 +41,6 @@ export interface DerNode {
   /** Content octets (for indefinite lengths: without the end-of-contents marker). */
   content: Buffer;
   children: DerNode[];
-  asn1: forge.asn1.Asn1;
-}
-
-interface Span {
-  tag: number;
-  start: number;
-  contentStart: number;
-  contentEnd: number;
-  end: number;
-  children?: Span[];
 }
 
 const MAX_DEPTH = 32;
@@ -66,7 +49,17 @@ function malformed(what: string, detail: string): PkiError {
   return new PkiError('malformed', `${what}: ${detail}`);
 }
 
-function walk(buf: Buffer, offset: number, limit: number, depth: number, ber: boolean, what: string): Span {
+function node(buf: Buffer, tag: number, start: number, contentStart: number, contentEnd: number, end: number, children?: DerNode[]): DerNode {
+  return {
+    tag,
+    constructed: children !== undefined,
+    raw: buf.subarray(start, end),
+    content: buf.subarray(contentStart, contentEnd),
+    children: children ?? [],
+  };
+}
+
+function walk(buf: Buffer, offset: number, limit: number, depth: number, ber: boolean, what: string): DerNode {
   if (depth > MAX_DEPTH) throw malformed(what, 'ASN.1 nesting too deep');
   if (limit - offset < 2) throw malformed(what, `truncated at offset ${offset}`);
   const tag = buf[offset];
@@ -96,45 +89,27 @@ function walk(buf: Buffer, offset: number, limit: number, depth: number, ber: bo
     const contentEnd = contentStart + length;
     if (contentEnd > limit) throw malformed(what, `truncated value at offset ${offset}`);
     if (tag === TAG.BMP_STRING && length % 2 !== 0) throw malformed(what, 'odd-length BMPString');
-    if (!constructed) return { tag, start: offset, contentStart, contentEnd, end: contentEnd };
-    const children: Span[] = [];
+    if (!constructed) return node(buf, tag, offset, contentStart, contentEnd, contentEnd);
+    const children: DerNode[] = [];
     let p = contentStart;
     while (p < contentEnd) {
       const child = walk(buf, p, contentEnd, depth + 1, ber, what);
       children.push(child);
-      p = child.end;
+      p += child.raw.length;
     }
-    return { tag, start: offset, contentStart, contentEnd, end: contentEnd, children };
+    return node(buf, tag, offset, contentStart, contentEnd, contentEnd, children);
   }
   // indefinite length: children until end-of-contents (00 00)
-  const children: Span[] = [];
+  const children: DerNode[] = [];
   let p = contentStart;
   for (;;) {
     if (limit - p < 2) throw malformed(what, 'missing end-of-contents');
     if (buf[p] === 0 && buf[p + 1] === 0) break;
     const child = walk(buf, p, limit, depth + 1, ber, what);
     children.push(child);
-    p = child.end;
+    p += child.raw.length;
   }
-  return { tag, start: offset, contentStart, contentEnd: p, end: p + 2, children };
-}
-
-function zip(buf: Buffer, span: Span, node: forge.asn1.Asn1, what: string): DerNode {
-  const kids = span.children ?? [];
-  const value = node.value;
-  if (span.children) {
-    if (!Array.isArray(value) || value.length !== kids.length) throw malformed(what, 'decoder disagreement');
-  } else if (Array.isArray(value)) {
-    throw malformed(what, 'decoder disagreement');
-  }
-  return {
-    tag: span.tag,
-    constructed: span.children !== undefined,
-    raw: buf.subarray(span.start, span.end),
-    content: buf.subarray(span.contentStart, span.contentEnd),
-    children: kids.map((k, i) => zip(buf, k, (value as forge.asn1.Asn1[])[i], what)),
-    asn1: node,
-  };
+  return node(buf, tag, offset, contentStart, p, p + 2, children);
 }
 
 /**
@@ -144,19 +119,9 @@ function zip(buf: Buffer, span: Span, node: forge.asn1.Asn1, what: string): DerN
 export function parseDer(buf: Buffer, opts: { what: string; ber?: boolean }): DerNode {
   const { what } = opts;
   if (buf.length === 0) throw malformed(what, 'empty input');
-  const span = walk(buf, 0, buf.length, 0, opts.ber === true, what);
-  if (span.end !== buf.length) throw malformed(what, `${buf.length - span.end} trailing bytes`);
-  let node: forge.asn1.Asn1;
-  try {
-    const fromDer = asn1.fromDer as unknown as (
-      bytes: string,
-      options: { strict: boolean; parseAllBytes: boolean; decodeBitStrings: boolean },
-    ) => forge.asn1.Asn1;
-    node = fromDer(toForgeBytes(buf), { strict: true, parseAllBytes: true, decodeBitStrings: false });
-  } catch (e) {
-    throw new PkiError('malformed', `${what}: ${(e as Error).message}`, { cause: e });
-  }
-  return zip(buf, span, node, what);
+  const root = walk(buf, 0, buf.length, 0, opts.ber === true, what);
+  if (root.raw.length !== buf.length) throw malformed(what, `${buf.length - root.raw.length} trailing bytes`);
+  return root;
 }
 
 // ---------------------------------------------------------------------------
@@ -176,11 +141,23 @@ export function expectChildren(node: DerNode, min: number, max: number, what: st
   return node.children;
 }
 
+/** OBJECT IDENTIFIER in dotted form; subidentifiers must be minimal (no leading 0x80) and fit in 53 bits. */
 export function readOid(node: DerNode | undefined, what: string): string {
-  const n = expectTag(node, TAG.OID, what);
-  const c = n.content;
+  const c = expectTag(node, TAG.OID, what).content;
   if (c.length === 0 || (c[c.length - 1] & 0x80) !== 0) throw malformed(what, 'invalid OBJECT IDENTIFIER');
-  return asn1.derToOid(toForgeBytes(c));
+  const arcs: number[] = [];
+  let v = 0;
+  for (let i = 0; i < c.length; i++) {
+    if (v === 0 && c[i] === 0x80) throw malformed(what, 'non-minimal OBJECT IDENTIFIER subidentifier');
+    v = v * 128 + (c[i] & 0x7f);
+    if (v > Number.MAX_SAFE_INTEGER) throw malformed(what, 'OBJECT IDENTIFIER subidentifier too large');
+    if ((c[i] & 0x80) === 0) {
+      if (arcs.length === 0) arcs.push(v < 40 ? 0 : v < 80 ? 1 : 2, v < 80 ? v % 40 : v - 80);
+      else arcs.push(v);
+      v = 0;
+    }
+  }
+  return arcs.join('.');
 }
 
 /** INTEGER content octets (two's complement, as encoded). */

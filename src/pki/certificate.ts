@@ -1,21 +1,9 @@
 /**
- * X.509 v3 certificate construction: TBSCertificate built with forge.asn1,
+ * X.509 v3 certificate construction: TBSCertificate built with the DER builder (asn1-build),
  * signed natively with node:crypto.
  */
 import * as crypto from 'node:crypto';
-import type forge from 'node-forge';
-import {
-  algorithmIdentifier,
-  bitString,
-  embedDer,
-  explicit,
-  int,
-  seq,
-  time,
-  tlv,
-  toDer,
-  uintFromBytes,
-} from './asn1-build.js';
+import { algorithmIdentifier, bitString, embedDer, explicit, int, seq, time, uintFromBytes } from './asn1-build.js';
 import { signNative, signatureAlgorithmFor } from './algorithms.js';
 import { derToPem, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
@@ -69,14 +57,18 @@ export function checkDate(d: Date, what: string): void {
   if (y < 1950 || y > 9999) throw new PkiError('invalid-input', `${what} year ${y} out of range`);
 }
 
-function serialNode(serial: Buffer): { node: forge.asn1.Asn1; hex: string } {
+/** The serialNumber INTEGER of an unsigned serial, and its hex as X509Certificate.serialNumber shows it. */
+export function serialInteger(serial: Buffer): { der: Buffer; hex: string } {
   let i = 0;
   while (i < serial.length && serial[i] === 0) i++;
   const magnitude = serial.subarray(i);
   if (magnitude.length === 0) throw new PkiError('invalid-input', 'serial number must be positive');
   if (magnitude.length > 20) throw new PkiError('invalid-input', 'serial number longer than 20 octets');
-  return { node: uintFromBytes(magnitude), hex: magnitude.toString('hex').toUpperCase() };
+  return { der: uintFromBytes(magnitude), hex: magnitude.toString('hex').toUpperCase() };
 }
+
+/** version [0] EXPLICIT INTEGER v3 (2). */
+const V3 = explicit(0, int(2));
 
 export function buildCertificate(
   spec: CertificateSpec,
@@ -92,29 +84,27 @@ export function buildCertificate(
   readSpki(spec.publicKeySpkiDer); // structurally an RSA or EC SubjectPublicKeyInfo
 
   const sigAlg = signatureAlgorithmFor(signerKey, hash);
-  const sigAlgNode = algorithmIdentifier(sigAlg.oid, sigAlg.nullParams);
-  const serial = serialNode(spec.serial ?? randomSerial());
+  const sigAlgId = algorithmIdentifier(sigAlg.oid, sigAlg.nullParams);
+  const serial = serialInteger(spec.serial ?? randomSerial());
   const subject = buildName(spec.subject);
   const issuer = Buffer.isBuffer(spec.issuer)
     ? embedDer(spec.issuer, 'issuer Name')
     : buildName(spec.issuer ?? spec.subject);
   const extensions = buildExtensions(spec.extensions, spec.publicKeySpkiDer);
 
-  const tbsItems: forge.asn1.Asn1[] = [
-    explicit(0, int(2)), // version v3
-    serial.node,
-    sigAlgNode,
+  const tbsDer = seq(
+    V3,
+    serial.der,
+    sigAlgId,
     issuer,
-    seq([time(spec.notBefore), time(spec.notAfter)]),
+    seq(time(spec.notBefore), time(spec.notAfter)),
     subject,
     embedDer(spec.publicKeySpkiDer, 'SubjectPublicKeyInfo'),
-  ];
-  if (extensions) tbsItems.push(explicit(3, extensions));
-  const tbsDer = toDer(seq(tbsItems));
+    ...(extensions ? [explicit(3, extensions)] : []),
+  );
 
   const signature = signNative(hash, tbsDer, signerKey);
   // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
-  // (concatenated, so the signed TBS bytes are exactly the ones in the certificate)
-  const der = tlv(0x30, Buffer.concat([tbsDer, toDer(sigAlgNode), toDer(bitString(signature))]));
+  const der = seq(tbsDer, sigAlgId, bitString(signature));
   return { der, pem: derToPem(der, 'CERTIFICATE'), serialHex: serial.hex, thumbprint: sha1Thumbprint(der) };
 }

@@ -5,19 +5,7 @@
  */
 import type * as crypto from 'node:crypto';
 import { keyTypeOf, signNative, signatureAlgorithmFor } from './algorithms.js';
-import {
-  algorithmIdentifier,
-  bitString,
-  embedDer,
-  implicitConstructed,
-  int,
-  oid,
-  printable,
-  seq,
-  set,
-  tlv,
-  toDer,
-} from './asn1-build.js';
+import { algorithmIdentifier, bitString, embedDer, implicitConstructed, int, oid, printable, seq, setOf } from './asn1-build.js';
 import { PkiError } from './errors.js';
 import { buildName } from './name.js';
 import { OID } from './oids.js';
@@ -37,13 +25,13 @@ export function buildCsr(opts: BuildCsrOptions): Buffer {
   if (quirks && keyType !== 'rsa') throw new PkiError('invalid-input', 'windowsQuirks requires an RSA key');
 
   const subject = quirks
-    ? seq([set([seq([oid(OID.commonName), printable(`${opts.subjectCn}\0`)])])])
+    ? seq(setOf(seq(oid(OID.commonName), printable(`${opts.subjectCn}\0`))))
     : buildName({ commonName: opts.subjectCn });
   const spki = opts.publicKey.export({ type: 'spki', format: 'der' });
-  const criDer = toDer(seq([int(0), subject, embedDer(spki, 'SubjectPublicKeyInfo'), implicitConstructed(0, [])]));
+  const criDer = seq(int(0), subject, embedDer(spki, 'SubjectPublicKeyInfo'), implicitConstructed(0));
 
   const hash = quirks ? 'sha1' : 'sha256';
   const alg = quirks ? { oid: OID.oiwSha1WithRSASignature, nullParams: true } : signatureAlgorithmFor(opts.privateKey, hash);
   const signature = signNative(hash, criDer, opts.privateKey);
-  return tlv(0x30, Buffer.concat([criDer, toDer(algorithmIdentifier(alg.oid, alg.nullParams)), toDer(bitString(signature))]));
+  return seq(criDer, algorithmIdentifier(alg.oid, alg.nullParams), bitString(signature));
 }

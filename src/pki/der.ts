@@ -27,12 +27,3 @@ export function derToPem(der: Buffer, label: string): string {
   for (let i = 0; i < b64.length; i += 64) lines.push(b64.slice(i, i + 64));
   return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
 }
-
-/** node-forge works on "binary strings" (one char per byte). */
-export function toForgeBytes(buf: Buffer): string {
-  return buf.toString('latin1');
-}
-
-export function fromForgeBytes(bytes: string): Buffer {
-  return Buffer.from(bytes, 'latin1');
-}

@@ -1,5 +1,4 @@
 /** X.509 v3 extension encoding (RFC 5280 §4.2). */
-import type forge from 'node-forge';
 import {
   bitStringRaw,
   bool,
@@ -10,7 +9,6 @@ import {
   octets,
   oid,
   seq,
-  toDer,
   utf8,
 } from './asn1-build.js';
 import { PkiError } from './errors.js';
@@ -63,12 +61,13 @@ export interface ExtensionsSpec {
   authorityKeyId?: Buffer;
 }
 
-function extension(id: string, critical: boolean, value: forge.asn1.Asn1): forge.asn1.Asn1 {
-  const items = [oid(id)];
-  if (critical) items.push(bool(true));
-  items.push(octets(toDer(value)));
-  return seq(items);
+/** Extension ::= SEQUENCE { extnID, critical BOOLEAN DEFAULT FALSE, extnValue OCTET STRING (the DER of `value`) } */
+function extension(id: string, critical: boolean, value: Buffer): Buffer {
+  return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
+
+/** The subjectKeyIdentifier extension for `keyId`. */
+export const subjectKeyIdExtension = (keyId: Buffer): Buffer => extension(OID.subjectKeyIdentifier, false, octets(keyId));
 
 /** KeyUsage BIT STRING content with trailing zero bits removed (DER named-bit rule). */
 function keyUsageContent(names: string[]): Buffer {
@@ -90,12 +89,12 @@ function keyUsageContent(names: string[]): Buffer {
   return out;
 }
 
-function generalNames(san: SubjectAltNames): forge.asn1.Asn1[] {
-  const names: forge.asn1.Asn1[] = [];
+function generalNames(san: SubjectAltNames): Buffer[] {
+  const names: Buffer[] = [];
   for (const upn of san.upn ?? []) {
     if (!upn) throw new PkiError('invalid-input', 'empty UPN in subjectAltNames');
     // otherName [0] { type-id, [0] EXPLICIT UTF8String }
-    names.push(implicitConstructed(0, [oid(OID.msUpn), explicit(0, utf8(upn))]));
+    names.push(implicitConstructed(0, oid(OID.msUpn), explicit(0, utf8(upn))));
   }
   for (const dns of san.dns ?? []) {
     if (!/^(\*\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(dns) || dns.length > 253) {
@@ -108,16 +107,16 @@ function generalNames(san: SubjectAltNames): forge.asn1.Asn1[] {
 }
 
 /** Builds the Extensions SEQUENCE (without the [3] wrapper); undefined when there are none. */
-export function buildExtensions(spec: ExtensionsSpec, subjectSpkiDer: Buffer): forge.asn1.Asn1 | undefined {
-  const exts: forge.asn1.Asn1[] = [];
+export function buildExtensions(spec: ExtensionsSpec, subjectSpkiDer: Buffer): Buffer | undefined {
+  const exts: Buffer[] = [];
   if (spec.isCa !== undefined || spec.pathLen !== undefined) {
-    const items: forge.asn1.Asn1[] = [];
+    const items: Buffer[] = [];
     if (spec.isCa) items.push(bool(true)); // cA DEFAULT FALSE is omitted in DER
     if (spec.pathLen !== undefined) {
       if (!spec.isCa) throw new PkiError('invalid-input', 'pathLen is only allowed on CA certificates');
       items.push(int(spec.pathLen));
     }
-    exts.push(extension(OID.basicConstraints, true, seq(items)));
+    exts.push(extension(OID.basicConstraints, true, seq(...items)));
   }
   if (spec.keyUsage && spec.keyUsage.length > 0) {
     exts.push(extension(OID.keyUsage, true, bitStringRaw(keyUsageContent(spec.keyUsage))));
@@ -128,18 +127,18 @@ export function buildExtensions(spec: ExtensionsSpec, subjectSpkiDer: Buffer): f
       if (!o) throw new PkiError('invalid-input', `unknown extKeyUsage "${u}"`);
       return oid(o);
     });
-    exts.push(extension(OID.extKeyUsage, false, seq(oids)));
+    exts.push(extension(OID.extKeyUsage, false, seq(...oids)));
   }
   if (spec.subjectAltNames) {
     const names = generalNames(spec.subjectAltNames);
-    if (names.length > 0) exts.push(extension(OID.subjectAltName, false, seq(names)));
+    if (names.length > 0) exts.push(extension(OID.subjectAltName, false, seq(...names)));
   }
   if (spec.subjectKeyId) {
-    exts.push(extension(OID.subjectKeyIdentifier, false, octets(keyIdentifierFromSpki(subjectSpkiDer))));
+    exts.push(subjectKeyIdExtension(keyIdentifierFromSpki(subjectSpkiDer)));
   }
   const aki = spec.authorityKeyId ?? (spec.authorityKeyIdFrom ? keyIdentifierFromSpki(spec.authorityKeyIdFrom) : undefined);
   if (aki) {
-    exts.push(extension(OID.authorityKeyIdentifier, false, seq([implicitPrimitive(0, aki)])));
+    exts.push(extension(OID.authorityKeyIdentifier, false, seq(implicitPrimitive(0, aki))));
   }
-  return exts.length > 0 ? seq(exts) : undefined;
+  return exts.length > 0 ? seq(...exts) : undefined;
 }

@@ -1,7 +1,6 @@
 /** X.501 Name building and reading. */
-import type forge from 'node-forge';
 import { type DerNode, TAG, expectChildren, expectTag, readDirectoryString, readOid } from './asn1-read.js';
-import { oid, seq, set, utf8 } from './asn1-build.js';
+import { oid, seq, setOf, utf8 } from './asn1-build.js';
 import { PkiError } from './errors.js';
 import { OID } from './oids.js';
 
@@ -11,17 +10,15 @@ export interface NameSpec {
 }
 
 /** Name with O (if given) then CN, both as UTF8String (UPNs, GUIDs, anything). */
-export function buildName(spec: NameSpec): forge.asn1.Asn1 {
+export function buildName(spec: NameSpec): Buffer {
   if (typeof spec.commonName !== 'string' || spec.commonName.length === 0) {
     throw new PkiError('invalid-input', 'commonName must be a non-empty string');
   }
   if (spec.commonName.includes('\0') || (spec.organization ?? '').includes('\0')) {
     throw new PkiError('invalid-input', 'name attributes must not contain NUL');
   }
-  const rdns: forge.asn1.Asn1[] = [];
-  if (spec.organization) rdns.push(set([seq([oid(OID.organizationName), utf8(spec.organization)])]));
-  rdns.push(set([seq([oid(OID.commonName), utf8(spec.commonName)])]));
-  return seq(rdns);
+  const cn = setOf(seq(oid(OID.commonName), utf8(spec.commonName)));
+  return spec.organization ? seq(setOf(seq(oid(OID.organizationName), utf8(spec.organization))), cn) : seq(cn);
 }
 
 /** First commonName in a Name (undefined when there is none). */

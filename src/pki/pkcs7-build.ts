@@ -4,7 +4,6 @@
  * Signed natively.
  */
 import type * as crypto from 'node:crypto';
-import type forge from 'node-forge';
 import { DIGEST_OIDS, digest, keyTypeOf, signNative, signatureAlgorithmFor } from './algorithms.js';
 import {
   algorithmIdentifier,
@@ -17,11 +16,10 @@ import {
   octets,
   oid,
   seq,
-  set,
-  sortSetOf,
+  setOf,
+  sortDer,
   time,
   tlv,
-  toDer,
 } from './asn1-build.js';
 import { readCertificateFields } from './certificate-fields.js';
 import { PkiError } from './errors.js';
@@ -51,50 +49,50 @@ export function buildRenewalPkcs7(opts: BuildRenewalPkcs7Options): Buffer {
   const signer = readCertificateFields(opts.signerCertDer);
   const content = opts.csrDer;
 
-  let sid: forge.asn1.Asn1;
+  let sid: Buffer;
   if (opts.useSubjectKeyId) {
     if (!signer.subjectKeyId) throw new PkiError('invalid-input', 'signer certificate has no subjectKeyIdentifier');
     sid = implicitPrimitive(0, signer.subjectKeyId);
   } else {
-    sid = seq([embedDer(signer.issuerDer, 'issuer Name'), embedDer(tlv(0x02, signer.serial), 'serialNumber')]);
+    sid = seq(embedDer(signer.issuerDer, 'issuer Name'), embedDer(tlv(0x02, signer.serial), 'serialNumber'));
   }
 
   const digestAlg = algorithmIdentifier(DIGEST_OIDS[hash], false);
-  let signedAttrs: forge.asn1.Asn1[] | undefined;
+  let signedAttrs: Buffer[] | undefined;
   let toSign = content;
   if (withAttrs) {
-    signedAttrs = sortSetOf([
-      seq([oid(OID.contentType), set([oid(OID.data)])]),
-      seq([oid(OID.signingTime), set([time(opts.signingTime ?? new Date())])]),
-      seq([oid(OID.messageDigest), set([octets(digest(hash, content))])]),
+    signedAttrs = sortDer([
+      seq(oid(OID.contentType), setOf(oid(OID.data))),
+      seq(oid(OID.signingTime), setOf(time(opts.signingTime ?? new Date()))),
+      seq(oid(OID.messageDigest), setOf(octets(digest(hash, content)))),
     ]);
-    toSign = toDer(set(signedAttrs)); // signed as SET OF, embedded as [0] IMPLICIT
+    toSign = setOf(...signedAttrs); // signed as SET OF, embedded as [0] IMPLICIT
   }
   const signature = signNative(hash, toSign, opts.signerKey);
   // RSA: rsaEncryption (what Windows uses; hash from digestAlgorithm). EC: ecdsa-with-SHA*.
   const ecAlg = keyTypeOf(opts.signerKey) === 'ec' ? signatureAlgorithmFor(opts.signerKey, hash) : undefined;
   const sigAlg = ecAlg ? algorithmIdentifier(ecAlg.oid, false) : algorithmIdentifier(OID.rsaEncryption, true);
 
-  const signerInfo = seq([
+  const signerInfo = seq(
     int(opts.useSubjectKeyId ? 3 : 1),
     sid,
     digestAlg,
-    ...(signedAttrs ? [implicitConstructed(0, signedAttrs)] : []),
+    ...(signedAttrs ? [implicitConstructed(0, ...signedAttrs)] : []),
     sigAlg,
     octets(signature),
-  ]);
+  );
 
   const eContent =
     opts.contentChunkSize && opts.contentChunkSize > 0
       ? constructedOctets(content, opts.contentChunkSize)
       : octets(content);
   const certs = [...(opts.omitSignerCert ? [] : [opts.signerCertDer]), ...(opts.extraCertsDer ?? [])];
-  const signedData = seq([
+  const signedData = seq(
     int(opts.useSubjectKeyId ? 3 : 1),
-    set([digestAlg]),
-    seq([oid(OID.data), explicit(0, eContent)]),
-    ...(certs.length > 0 ? [implicitConstructed(0, certs.map((c) => embedDer(c, 'certificate')))] : []),
-    set([signerInfo]),
-  ]);
-  return toDer(seq([oid(OID.signedData), explicit(0, signedData)]));
+    setOf(digestAlg),
+    seq(oid(OID.data), explicit(0, eContent)),
+    ...(certs.length > 0 ? [implicitConstructed(0, ...certs.map((c) => embedDer(c, 'certificate')))] : []),
+    setOf(signerInfo),
+  );
+  return seq(oid(OID.signedData), explicit(0, signedData));
 }

@@ -2,7 +2,7 @@
  * CMS / PKCS#7 SignedData verification for MS-WSTEP renewal: Windows wraps the
  * new PKCS#10 in a SignedData signed with the device's current certificate.
  *
- * Parsed with forge.asn1 (through asn1-read, which keeps exact bytes); all
+ * Parsed with asn1-read (strict, keeps exact bytes); all
  * hashing and signature checks are native. BER is tolerated for the envelope
  * (indefinite lengths, chunked OCTET STRING content).
  */

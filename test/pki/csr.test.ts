@@ -1,6 +1,6 @@
 import t from 'tap';
 import * as crypto from 'node:crypto';
-import { algorithmIdentifier, bitString, embedDer, implicitConstructed, int, seq, tlv, toDer } from '../../src/pki/asn1-build.js';
+import { algorithmIdentifier, bitString, embedDer, implicitConstructed, int, seq } from '../../src/pki/asn1-build.js';
 import { buildCsr } from '../../src/pki/csr-build.js';
 import { MAX_CSR_BYTES, parseAndVerifyCsr } from '../../src/pki/csr.js';
 import { buildName } from '../../src/pki/name.js';
@@ -13,9 +13,9 @@ const REAL_CN = '562A7F9A-6CD8-40B0-9E7E-0DBDD8!B5B954E81FBCB94EB79BD08BE625F4EE
 
 /** Hand-built CSR with an arbitrary signature algorithm / version, signed natively with `hash`. */
 function customCsr(o: { key: { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject }; version?: number; sigOid: string; hash: string }): Buffer {
-  const cri = toDer(seq([int(o.version ?? 0), buildName({ commonName: 'custom' }), embedDer(spkiOf(o.key.publicKey), 'spki'), implicitConstructed(0, [])]));
+  const cri = seq(int(o.version ?? 0), buildName({ commonName: 'custom' }), embedDer(spkiOf(o.key.publicKey), 'spki'), implicitConstructed(0));
   const sig = crypto.sign(o.hash, cri, o.key.privateKey);
-  return tlv(0x30, Buffer.concat([cri, toDer(algorithmIdentifier(o.sigOid, true)), toDer(bitString(sig))]));
+  return seq(cri, algorithmIdentifier(o.sigOid, true), bitString(sig));
 }
 
 t.test('the real Windows CSR verifies (PrintableString CN with ! and NUL, OIW sha1WithRSA)', async (t) => {
@@ -111,13 +111,10 @@ t.test('wrong version, unknown algorithm, weak keys, mismatched algorithms are r
   const ecWithRsaAlg = customCsr({ key: ecKeys(), sigOid: OID.sha256WithRSAEncryption, hash: 'sha256' });
   t.equal(reasonOf(() => parseAndVerifyCsr(ecWithRsaAlg)), 'algorithm-mismatch');
   const ed = crypto.generateKeyPairSync('ed25519');
-  const edCsr = tlv(
-    0x30,
-    Buffer.concat([
-      toDer(seq([int(0), buildName({ commonName: 'ed' }), embedDer(spkiOf(ed.publicKey), 'spki'), implicitConstructed(0, [])])),
-      toDer(algorithmIdentifier('1.3.101.112', false)),
-      toDer(bitString(Buffer.alloc(64))),
-    ]),
+  const edCsr = seq(
+    seq(int(0), buildName({ commonName: 'ed' }), embedDer(spkiOf(ed.publicKey), 'spki'), implicitConstructed(0)),
+    algorithmIdentifier('1.3.101.112', false),
+    bitString(Buffer.alloc(64)),
   );
   t.equal(reasonOf(() => parseAndVerifyCsr(edCsr)), 'unsupported-algorithm');
 });
