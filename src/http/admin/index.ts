@@ -2,7 +2,7 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../service/devices.js';
-import type { DeviceRevocationService, RevokeInput } from '../../service/device-revocation.js';
+import type { DeviceRevocationService } from '../../service/device-revocation.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { GroupService, ProfileService } from '../../service/profiles.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
@@ -11,6 +11,7 @@ import type { EnrollmentAccountService } from '../../service/enrollment-accounts
 import type { TenantService } from '../../service/tenants.js';
 import type { Store } from '../../store/types.js';
 import { actorOf, adminAuthHook } from './auth.js';
+import type { AdminApi } from './schema-types.js';
 import {
   accountCreateBody,
   auditQuery,
@@ -54,31 +55,33 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   });
   app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
-  await app.register(async (api) => {
+  await app.register(async (plain) => {
+    // Request bodies, parameters and query strings are typed from the route schemas that validate them.
+    const api: AdminApi = plain.withTypeProvider();
     api.addHook('onRequest', adminAuthHook(deps.adminToken));
     const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
     api.get('/api/v1/tenants', { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: tenantSchema } } } }, () =>
       deps.tenants.list(),
     );
-    api.post<{ Body: { tenantId: string; cloud: 'standard' | 'gcc-high'; audiences: string[]; enrollmentUrl?: string; remediationUrl?: string } }>(
+    api.post(
       '/api/v1/tenants',
       { schema: { tags: ['tenants'], body: tenantCreateBody, response: { 201: tenantSchema, ...errors } } },
       async (request, reply) => reply.code(201).send(await deps.tenants.connect(request.body, actorOf(request))),
     );
-    api.get<{ Params: { tenantId: string } }>(
+    api.get(
       '/api/v1/tenants/:tenantId',
       { schema: { tags: ['tenants'], params: tenantIdParams, response: { 200: tenantSchema, ...errors } } },
       (request) => deps.tenants.get(request.params.tenantId),
     );
-    api.patch<{ Params: { tenantId: string }; Body: Record<string, never> }>(
+    api.patch(
       '/api/v1/tenants/:tenantId',
       { schema: { tags: ['tenants'], params: tenantIdParams, body: tenantPatchBody, response: { 200: tenantSchema, ...errors } } },
       (request) => deps.tenants.change(request.params.tenantId, request.body, actorOf(request)),
     );
     // Disconnecting refuses new enrollments and user tokens of the tenant; its enrolled devices
     // stay managed by certificate unless revokeDevices=true revokes them too.
-    api.delete<{ Params: { tenantId: string }; Querystring: { revokeDevices: boolean } }>(
+    api.delete(
       '/api/v1/tenants/:tenantId',
       { schema: { tags: ['tenants'], params: tenantIdParams, querystring: tenantDeleteQuery, response: { ...errors } } },
       async (request, reply) => {
@@ -89,13 +92,13 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     );
 
     api.get('/api/v1/enrollment-accounts', { schema: { tags: ['enrollment accounts'] } }, () => deps.accounts.list());
-    api.post<{ Body: { username: string; password: string } }>(
+    api.post(
       '/api/v1/enrollment-accounts',
       { schema: { tags: ['enrollment accounts'], body: accountCreateBody, response: { ...errors } } },
       async (request, reply) =>
         reply.code(201).send(await deps.accounts.create(request.body.username, request.body.password, actorOf(request))),
     );
-    api.delete<{ Params: { id: string } }>(
+    api.delete(
       '/api/v1/enrollment-accounts/:id',
       { schema: { tags: ['enrollment accounts'], params: idParams, response: { ...errors } } },
       async (request, reply) => {
@@ -104,24 +107,24 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       },
     );
 
-    api.get<{ Querystring: { limit: number; offset: number } }>(
+    api.get(
       '/api/v1/devices',
       { schema: { tags: ['devices'], querystring: pageQuery } },
       (request) => deps.devices.list(request.query.limit, request.query.offset),
     );
-    api.get<{ Params: { id: string } }>(
+    api.get(
       '/api/v1/devices/:id',
       { schema: { tags: ['devices'], params: idParams, response: { ...errors } } },
       (request) => deps.devices.get(request.params.id),
     );
 
-    api.get<{ Params: { id: string }; Querystring: { user?: string } }>(
+    api.get(
       '/api/v1/devices/:id/plan',
       { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } },
       (request) => deps.profileStatus.plan(request.params.id, request.query.user),
     );
 
-    api.post<{ Params: { id: string }; Body: RevokeInput }>(
+    api.post(
       '/api/v1/devices/:id/revoke',
       {
         schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { 200: revokeResponse, 202: revokeResponse, ...errors } },
@@ -135,17 +138,19 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         return reply.code(r.state === 'unenrolled' ? 200 : 202).send(r);
       },
     );
-    api.post<{ Params: { id: string }; Body: QueueInput }>(
+    api.post(
       '/api/v1/devices/:id/commands',
       { schema: { tags: ['devices'], params: idParams, body: commandBody, response: { ...errors } } },
-      async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body, actorOf(request))),
+      // The schema checks two levels of commands; deeper ones are plain objects to it, and
+      // payloadFromInput checks every level, so the body is handed on as a QueueInput.
+      async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body as QueueInput, actorOf(request))),
     );
-    api.get<{ Params: { id: string }; Querystring: { limit: number; offset: number } }>(
+    api.get(
       '/api/v1/devices/:id/commands',
       { schema: { tags: ['devices'], params: idParams, querystring: pageQuery } },
       (request) => deps.commands.list(request.params.id, request.query.limit, request.query.offset),
     );
-    api.delete<{ Params: { id: string; commandId: string } }>(
+    api.delete(
       '/api/v1/devices/:id/commands/:commandId',
       { schema: { tags: ['devices'], params: deviceCommandParams, response: { ...errors } } },
       async (request, reply) => {
@@ -153,7 +158,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         return reply.code(204).send();
       },
     );
-    api.get<{ Params: { id: string }; Querystring: { limit: number; session?: string } }>(
+    api.get(
       '/api/v1/devices/:id/sessions',
       { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } },
       (request) => deps.commands.traces(request.params.id, request.query.limit, request.query.session),
@@ -161,7 +166,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
     profileRoutes(api, deps);
 
-    api.get<{ Querystring: { limit: number; before?: number } }>(
+    api.get(
       '/api/v1/audit',
       { schema: { tags: ['audit'], querystring: auditQuery } },
       async (request) => ({ entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }) }),
