@@ -10,7 +10,7 @@ import { CertificateAuthority, generateCa } from '../src/pki/ca.js';
 import { buildCsr } from '../src/pki/csr-build.js';
 import { parseAndVerifyCsr } from '../src/pki/csr.js';
 import { parseSoapRequest } from '../src/protocol/soap.js';
-import { EnrollmentEndpoints } from '../src/service/enrollment-endpoints.js';
+import { EnrollmentEndpoints } from '../src/service/enrollment/endpoints.js';
 import { discoverMessage, getPoliciesMessage, rstMessage } from '../src/sim/enroll-messages.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { startFakeEntra } from '../test/helpers/entra.js';

@@ -3,7 +3,7 @@
 // (renewal, re-enrollment) is read by the same rule as for management: client-credential.ts.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { MAX_SOAP_BYTES } from '../protocol/soap.js';
-import type { EnrollmentEndpoints, SoapReply } from '../service/enrollment-endpoints.js';
+import type { EnrollmentEndpoints, SoapReply } from '../service/enrollment/endpoints.js';
 import { PATHS } from '../service/urls.js';
 import { clientCredential, type TrustedProxies } from './client-credential.js';
 import { sendWhole } from './send.js';

@@ -1,8 +1,8 @@
 // What the enrollment services need, passed explicitly.
-import type { CertificateAuthority } from '../pki/ca.js';
-import type { EntraValidator } from '../identity/entra.js';
-import type { LoginThrottle } from '../identity/throttle.js';
-import type { Store } from '../store/types.js';
+import type { CertificateAuthority } from '../../pki/ca.js';
+import type { EntraValidator } from '../../identity/entra.js';
+import type { LoginThrottle } from '../../identity/throttle.js';
+import type { Store } from '../../store/types.js';
 
 export interface EnrollmentSettings {
   publicUrl: string;

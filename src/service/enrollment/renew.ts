@@ -3,17 +3,18 @@
 // that are ours, still active, not expired and inside their renewal window, for the device
 // they were issued to — and say NotEligibleToRenew otherwise. Of two renewals of one certificate
 // (a retry racing the original, two replicas) exactly one wins: the other is NotEligibleToRenew
-// and its certificate is never recorded.
-import { parseAndVerifyRenewalPkcs7 } from '../pki/pkcs7.js';
-import { PkiError } from '../pki/errors.js';
-import { sha1Thumbprint } from '../pki/der.js';
-import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
-import { SoapFault } from '../protocol/soap.js';
-import { buildRenewalProvisioningDoc } from '../protocol/wap.js';
-import type { IssuedCertificateRecord } from '../domain/device.js';
-import type { EnrollmentDeps } from './enrollment-deps.js';
-import { decodeBase64Der, verifyCsrOrFault } from './enroll.js';
-import { deviceUrls } from './urls.js';
+// and its certificate is never recorded. A new key the CA refuses (in the CSR or at issuance) is
+// s:CertificateRequest, as at enrollment (certificate-request.ts).
+import { parseAndVerifyRenewalPkcs7 } from '../../pki/pkcs7.js';
+import { PkiError } from '../../pki/errors.js';
+import { sha1Thumbprint } from '../../pki/der.js';
+import { RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
+import { SoapFault } from '../../protocol/soap.js';
+import { buildRenewalProvisioningDoc } from '../../protocol/wap.js';
+import type { IssuedCertificateRecord } from '../../domain/device.js';
+import { decodeBase64Der, issueOrFault, verifyCsrOrFault } from './certificate-request.js';
+import type { EnrollmentDeps } from './deps.js';
+import { deviceUrls } from '../urls.js';
 
 const DAY = 86_400_000;
 
@@ -64,12 +65,7 @@ export async function renew(
   }
   const csr = verifyCsrOrFault(renewal.innerCsrDer, s.minRsaBits);
   const subjectCn = old.subject.replace(/^CN=/, '');
-  const issued = await deps.ca.issueClientCertificateOffThread({
-    subjectCn,
-    publicKeySpkiDer: csr.publicKeySpkiDer,
-    validityDays: s.certValidityDays,
-    now,
-  });
+  const issued = await issueOrFault(deps, subjectCn, csr, now);
   const at = now.toISOString();
   const recorded = await deps.store.enrollments.recordRenewal(
     device.id,

@@ -8,34 +8,18 @@
 // fault and the holder keeps working, until an administrator releases (revokes) the record; the
 // next enrollment then gets a fresh record that inherits nothing.
 import crypto from 'node:crypto';
-import { generateDmCredentials } from '../identity/dm-credentials.js';
-import { verifyOpaqueBlob } from '../identity/opaque-blob.js';
-import { parseAndVerifyCsr, type VerifiedCsr } from '../pki/csr.js';
-import { PkiError } from '../pki/errors.js';
-import { RstRequest, contextValue } from '../protocol/mde2/wstep.js';
-import { SoapFault } from '../protocol/soap.js';
-import { DeviceHeldError } from '../store/errors.js';
-import { DEFAULT_POLL, buildProvisioningDoc } from '../protocol/wap.js';
-import type { Device, EnrollmentType, IssuedCertificateRecord } from '../domain/device.js';
-import type { EnrollmentPrincipal } from './enrollment-auth.js';
-import type { EnrollmentDeps } from './enrollment-deps.js';
+import { generateDmCredentials } from '../../identity/dm-credentials.js';
+import { verifyOpaqueBlob } from '../../identity/opaque-blob.js';
+import { RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
+import { SoapFault } from '../../protocol/soap.js';
+import { DeviceHeldError } from '../../store/errors.js';
+import { DEFAULT_POLL, buildProvisioningDoc } from '../../protocol/wap.js';
+import type { Device, EnrollmentType, IssuedCertificateRecord } from '../../domain/device.js';
+import type { EnrollmentPrincipal } from './auth.js';
+import { decodeBase64Der, issueOrFault, verifyCsrOrFault } from './certificate-request.js';
+import type { EnrollmentDeps } from './deps.js';
 import { enrolledCertificate } from './device-certificate.js';
-import { deviceUrls } from './urls.js';
-
-export function decodeBase64Der(b64: string, what: string): Buffer {
-  const der = Buffer.from(b64, 'base64');
-  if (der.length === 0) throw new SoapFault('s:MessageFormat', `The ${what} is empty`);
-  return der;
-}
-
-export function verifyCsrOrFault(der: Buffer, minRsaBits: number): VerifiedCsr {
-  try {
-    return parseAndVerifyCsr(der, { minRsaBits });
-  } catch (err) {
-    if (err instanceof PkiError) throw new SoapFault('s:CertificateRequest', `The certificate request was refused: ${err.message}`);
-    throw err;
-  }
-}
+import { deviceUrls } from '../urls.js';
 
 const MAX_CONTEXT_VALUE = 1024;
 
@@ -135,18 +119,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
   const held = await deps.store.devices.getByDeviceId(clientDeviceId);
   if (held?.state === 'enrolled' && held.principal !== who.key && proof?.devicePk !== held.id) await refuse(held.id);
 
-  let issued;
-  try {
-    issued = await deps.ca.issueClientCertificateOffThread({
-      subjectCn,
-      publicKeySpkiDer: csr.publicKeySpkiDer,
-      validityDays: s.certValidityDays,
-      now,
-    });
-  } catch (err) {
-    if (err instanceof PkiError) throw new SoapFault('s:CertificateRequest', `The certificate could not be issued: ${err.message}`);
-    throw err;
-  }
+  const issued = await issueOrFault(deps, subjectCn, csr, now);
   const creds = generateDmCredentials(clientDeviceId, s.providerId);
   const identity = principal.kind === 'entra' ? principal.identity : undefined;
   const device: Device = {

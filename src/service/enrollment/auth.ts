@@ -1,10 +1,10 @@
 // Who is enrolling: the credential in the WS-Security header of GetPolicies / RST.
 // Entra access token (Federated slot) or an on-premises UsernameToken. Identity comes from
 // the verified credential only, never from the CSR subject or AdditionalContext.
-import { EntraIdentity, EntraTokenError, decodeBinarySecurityToken, looksLikeEntraJwt } from '../identity/entra.js';
-import { PasswordHashBusyError, verifyPassword } from '../identity/passwords.js';
-import { SoapFault, SoapRequest } from '../protocol/soap.js';
-import type { EnrollmentDeps } from './enrollment-deps.js';
+import { EntraIdentity, EntraTokenError, decodeBinarySecurityToken, looksLikeEntraJwt } from '../../identity/entra.js';
+import { PasswordHashBusyError, verifyPassword } from '../../identity/passwords.js';
+import { SoapFault, SoapRequest } from '../../protocol/soap.js';
+import type { EnrollmentDeps } from './deps.js';
 
 export const ENTRA_JWT_VALUE_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
 export const FEDERATED_USER_TOKEN_VALUE_TYPE =

@@ -3,18 +3,18 @@
 // created for a refused request.
 import crypto from 'node:crypto';
 import type { Logger } from 'pino';
-import { DISCOVER_ACTION, DISCOVER_RESPONSE_ACTION, buildDiscoverResponse, parseDiscoverRequest } from '../protocol/mde2/discover.js';
-import { GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, buildGetPoliciesResponse, parseGetPoliciesRequest } from '../protocol/mde2/xcep.js';
-import { RST_ACTION, RSTRC_ACTION, buildRstrResponse, parseRstRequest } from '../protocol/mde2/wstep.js';
-import { SoapFault, SoapRequest, buildSoapFault, parseSoapRequest } from '../protocol/soap.js';
+import { DISCOVER_ACTION, DISCOVER_RESPONSE_ACTION, buildDiscoverResponse, parseDiscoverRequest } from '../../protocol/mde2/discover.js';
+import { GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, buildGetPoliciesResponse, parseGetPoliciesRequest } from '../../protocol/mde2/xcep.js';
+import { RST_ACTION, RSTRC_ACTION, buildRstrResponse, parseRstRequest } from '../../protocol/mde2/wstep.js';
+import { SoapFault, SoapRequest, buildSoapFault, parseSoapRequest } from '../../protocol/soap.js';
 import { discover } from './discovery.js';
-import { authenticateEnrollment, RetryLaterFault } from './enrollment-auth.js';
-import type { EnrollmentDeps } from './enrollment-deps.js';
+import { authenticateEnrollment, RetryLaterFault } from './auth.js';
+import type { EnrollmentDeps } from './deps.js';
 import { enroll } from './enroll.js';
-import type { PresentedCredential } from './management/auth.js';
+import type { PresentedCredential } from '../management/auth.js';
 import { enrolledCertificate } from './device-certificate.js';
 import { renew } from './renew.js';
-import { isStoreUnavailable } from '../store/errors.js';
+import { isStoreUnavailable } from '../../store/errors.js';
 
 export interface SoapReply {
   status: number;

@@ -1,8 +1,8 @@
 // Discovery (MS-MDE2 §3.1): which authentication policy this device gets, and where to enroll.
-import { AuthPolicy, DiscoverRequest, DiscoverResponse, negotiateEnrollmentVersion } from '../protocol/mde2/discover.js';
-import { SoapFault } from '../protocol/soap.js';
-import type { Store } from '../store/types.js';
-import { deviceUrls } from './urls.js';
+import { AuthPolicy, DiscoverRequest, DiscoverResponse, negotiateEnrollmentVersion } from '../../protocol/mde2/discover.js';
+import { SoapFault } from '../../protocol/soap.js';
+import type { Store } from '../../store/types.js';
+import { deviceUrls } from '../urls.js';
 
 /**
  * Choose one AuthPolicy per request, from what the client offers and what is configured:

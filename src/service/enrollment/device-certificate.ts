@@ -1,7 +1,7 @@
 // The device certificate a request presented to the enrollment endpoints (renewal, policy of a
 // renewing device, re-enrollment by the holder of the record's certificate).
-import { checkDeviceCertificate } from '../identity/device-credential.js';
-import type { EnrollmentDeps } from './enrollment-deps.js';
+import { checkDeviceCertificate } from '../../identity/device-credential.js';
+import type { EnrollmentDeps } from './deps.js';
 
 /**
  * The presented client certificate (TLS or trusted proxy, see http/client-credential) if it is
