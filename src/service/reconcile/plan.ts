@@ -15,6 +15,9 @@
 //   delivered in the right tree; a certificate that is not assigned there holds it.
 // * A row whose profile is no longer assigned is removed with Deletes of its removal roots,
 //   except roots that a still-assigned profile of the same tree writes into.
+//
+// Each profile of a tree is decided by a pure function (`desiredStep`, `removalStep`) that says
+// what to do as a `Step`; `planSession` numbers and queues the commands of the steps in order.
 import crypto from 'node:crypto';
 import { profileDelta, readBackDigest, type ProfileDelta } from '../../protocol/csp/delta.js';
 import type { CompiledProfile } from '../../protocol/csp/types.js';
@@ -72,8 +75,66 @@ export interface Plan {
   missing: { profileId: string; version: number }[];
 }
 
+/** Delivery rows of a device by user key ('' for the device tree), then by profile id. */
+export type RowIndex = Map<string, Map<string, ProfileDelivery>>;
+
+/** One tree of the device: its own ('' key) or the session user's. */
+export interface Tree {
+  key: string;
+  upn?: string;
+  /** The profiles assigned to this tree, in any order. */
+  desired: LiveProfile[];
+  /** The user its commands wait for (an Entra join has several users), if any. */
+  userOid?: string;
+}
+
+/** What a step reads besides the profile and its row. */
+export interface StepContext {
+  snap: Snapshot;
+  /** Profiles assigned to the device tree: a user-scope profile may need a device-scope certificate. */
+  deviceTargets: LiveProfile[];
+  rows: RowIndex;
+  tree: Tree;
+  devicePk: string;
+  at: string;
+  userPresent: boolean;
+  base: BaseLookup;
+  /** The delta from a base version (null: from nothing) to the profile's current version. */
+  delta: (p: LiveProfile, baseVersion: number | undefined, base: CompiledProfile | null) => ProfileDelta;
+}
+
+/** The commands of one delivery, before they are numbered, sealed and queued as one batch. */
+export interface Delivery {
+  profileId: string;
+  version: number;
+  /** LocURIs whose values are sealed in the queue. */
+  secrets: Set<string>;
+  payloads: { payload: CommandPayload; op: CommandProfileRef['op']; expect?: Record<string, string> }[];
+}
+
+/** What the plan does about one profile of one tree. */
+export type Step =
+  /** Nothing: delivered, failed at this version, held for a reason that has not changed, or not ours to remove. */
+  | { do: 'nothing' }
+  /** The device has not answered this profile's commands yet: the plan is not settled. */
+  | { do: 'wait'; entry?: PlanEntry }
+  /** A compiled version `base` did not have: load it and plan again. */
+  | { do: 'load'; profileId: string; version: number }
+  /** A row to write, and no command. `settled`: nothing will change it until an assignment or a version does. */
+  | { do: 'write'; row: ProfileDelivery; settled: boolean; entry?: PlanEntry }
+  /** Commands to send, and the row that says so (its `batch` is set when they are queued). */
+  | { do: 'send'; delivery: Delivery; row: ProfileDelivery; entry: PlanEntry };
+
+/** Why a profile waits for a certificate it refers to. `settled`: only a change of assignment or version ends the wait. */
+export interface Waiting {
+  hold: DeliveryHold;
+  detail: string;
+  settled: boolean;
+}
+
 const under = (uri: string, root: string) => uri === root || uri.startsWith(`${root}/`);
 const DONE = new Set(['delivered', 'verified']);
+const NOTHING: Step = { do: 'nothing' };
 
 function sameRow(a: ProfileDelivery | undefined, b: ProfileDelivery): boolean {
   return !!a && a.status === b.status && a.version === b.version && a.appliedVersion === b.appliedVersion && a.detail === b.detail && a.hold === b.hold && a.batch === b.batch && a.upn === b.upn;
@@ -90,163 +151,190 @@ function secretUris(c: CompiledProfile): Set<string> {
   return s;
 }
 
-export function planSession(input: PlanInput): Plan {
-  const { snap, device, user, rows, at } = input;
-  const planId = input.planId ?? crypto.randomUUID();
-  const plan: Plan = { commands: [], deliveries: [], drop: [], settled: true, entries: [], missing: [] };
-  const targets = targetsFor(snap, device, user ? { oid: user.oid, upn: user.upn } : undefined);
-  const byKey = new Map<string, Map<string, ProfileDelivery>>();
+function indexRows(rows: ProfileDelivery[]): RowIndex {
+  const byKey: RowIndex = new Map();
   for (const r of rows) {
     let m = byKey.get(r.userKey);
     if (!m) byKey.set(r.userKey, (m = new Map()));
     m.set(r.profileId, r);
   }
+  return byKey;
+}
+
+/** The delta, from the shared cache when another pair needed it already. */
+function cachedDelta(deltas: Map<string, ProfileDelta> | undefined, p: LiveProfile, baseVersion: number | undefined, base: CompiledProfile | null): ProfileDelta {
+  const dk = `${p.id}:${baseVersion ?? '-'}:${p.version}`;
+  let delta = deltas?.get(dk);
+  if (!delta) {
+    delta = profileDelta(base, p.compiled);
+    if (deltas) {
+      if (deltas.size >= 4096) deltas.clear();
+      deltas.set(dk, delta);
+    }
+  }
+  return delta;
+}
+
+/** A row at the profile's current version that stays as it is: delivered, failed (waits for a new version), or refused and nothing changed since. */
+function stands(cur: ProfileDelivery, userPresent: boolean): boolean {
+  if (DONE.has(cur.status) || cur.status === 'failed') return true;
+  if (cur.status !== 'held') return false;
+  return cur.hold === 'refused-with-user' || (cur.hold === 'refused-no-user' && !userPresent);
+}
+
+/**
+ * Why `p` must wait for the certificate profiles it refers to (undefined: they are in place): one
+ * that does not exist or is not assigned to the tree it must be in holds it for good (settled);
+ * one not delivered yet holds it until it is, unless it failed at its current version.
+ */
+export function dependencyWait(p: LiveProfile, c: Pick<StepContext, 'snap' | 'deviceTargets' | 'rows' | 'tree'>): Waiting | undefined {
+  for (const ref of p.compiled.requires) {
+    const certId = c.snap.byRef.get(ref);
+    const cert = certId ? c.snap.profiles.get(certId) : undefined;
+    if (!cert) return { hold: 'dependency', detail: `needs certificate profile "${ref}", which does not exist`, settled: true };
+    const certKey = cert.scope === 'device' ? '' : c.tree.key;
+    const assignedThere = (cert.scope === 'device' ? c.deviceTargets : c.tree.desired).some((x) => x.id === cert.id);
+    if (!assignedThere) {
+      return { hold: 'dependency', detail: `needs certificate profile "${cert.name}", which is not assigned to this ${cert.scope === 'device' ? 'device' : 'user'}`, settled: true };
+    }
+    const cr = c.rows.get(certKey)?.get(cert.id);
+    if (!cr || cr.version !== cert.version || !DONE.has(cr.status)) {
+      const failed = cr?.status === 'failed' && cr.version === cert.version;
+      return { hold: 'dependency', detail: `waiting for certificate profile "${cert.name}"${failed ? ' (it failed)' : ''}`, settled: failed };
+    }
+  }
+  return undefined;
+}
+
+/** A profile assigned to the tree, with its row there (if any): in flight, nothing to do, held for a certificate, bumped, or sent. */
+export function desiredStep(p: LiveProfile, cur: ProfileDelivery | undefined, c: StepContext): Step {
+  const entry = (action: PlanAction, detail: string): PlanEntry => ({ profileId: p.id, name: p.name, userKey: c.tree.key, action, detail });
+  const row = (fields: Partial<ProfileDelivery>): ProfileDelivery => ({
+    devicePk: c.devicePk,
+    userKey: c.tree.key,
+    upn: c.tree.upn,
+    profileId: p.id,
+    version: p.version,
+    status: 'pending',
+    updatedAt: c.at,
+    ...fields,
+  });
+  if (cur && (cur.status === 'pending' || cur.status === 'removing')) return { do: 'wait', entry: entry('in-flight', `waiting for the device's answer (${cur.status})`) };
+  if (cur && cur.version === p.version && cur.status !== 'removed' && stands(cur, c.userPresent)) return NOTHING;
+  // Certificates it refers to must be in place first.
+  const waiting = dependencyWait(p, c);
+  if (waiting) {
+    const held = row({ status: 'held', hold: waiting.hold, detail: waiting.detail, appliedVersion: cur?.appliedVersion, batch: cur?.batch });
+    return { do: 'write', row: held, settled: waiting.settled, entry: entry('hold', waiting.detail) };
+  }
+  const baseVersion = cur && cur.status !== 'removed' ? cur.appliedVersion : undefined;
+  const base = baseVersion === undefined ? null : c.base(p.id, baseVersion);
+  if (base === undefined) return { do: 'load', profileId: p.id, version: baseVersion! };
+  const delta = c.delta(p, baseVersion, base);
+  if (delta.commands.length === 0) {
+    // Same nodes (e.g. only the name changed): nothing to send, the row moves to the new version.
+    const bumped = row({ status: cur?.status === 'verified' ? 'verified' : 'delivered', appliedVersion: p.version, batch: cur?.batch });
+    return { do: 'write', row: bumped, settled: true, entry: entry('bump', `version ${p.version}: no node changed`) };
+  }
+  const payloads: Delivery['payloads'] = delta.commands.map((payload) => ({ payload, op: 'apply' }));
+  if (delta.verify.length) {
+    const expect: Record<string, string> = {};
+    for (const n of delta.verify) expect[n.uri] = readBackDigest(n.format, n.value);
+    payloads.push({ payload: { kind: 'Get', items: delta.verify.map((n) => ({ target: n.uri })) }, op: 'verify', expect });
+  }
+  return {
+    do: 'send',
+    delivery: { profileId: p.id, version: p.version, secrets: secretUris(p.compiled), payloads },
+    row: row({ status: 'pending', appliedVersion: baseVersion, batch: undefined, detail: base ? `update from version ${baseVersion}` : 'install' }),
+    entry: entry(base ? 'update' : 'install', `${delta.commands.length} command(s)${delta.verify.length ? `, ${delta.verify.length} node(s) read back` : ''}`),
+  };
+}
+
+/**
+ * A row of the tree whose profile is no longer assigned there: Deletes of its removal roots, except
+ * roots that `desiredUris` (the nodes of the profiles still assigned to the tree) write into.
+ */
+export function removalStep(cur: ProfileDelivery, desiredUris: string[], c: Pick<StepContext, 'snap' | 'tree' | 'at' | 'base'>): Step {
+  const write = (row: ProfileDelivery): Step => ({ do: 'write', row, settled: true });
+  if (cur.status === 'removed') return NOTHING;
+  // Placeholders of user-scope profiles held while nobody is signed in are dropped, not removed (planSession).
+  if (c.tree.key === '' && cur.hold === 'no-user') return NOTHING;
+  if (c.snap.broken.has(cur.profileId)) return NOTHING;
+  if (cur.status === 'pending' || cur.status === 'removing') return { do: 'wait' };
+  if (cur.appliedVersion === undefined && cur.status === 'held') return write({ ...cur, status: 'removed', hold: undefined, detail: 'unassigned before delivery', updatedAt: c.at });
+  const version = cur.appliedVersion ?? cur.version;
+  const compiled = c.base(cur.profileId, version);
+  if (compiled === undefined) return { do: 'load', profileId: cur.profileId, version };
+  if (compiled === null) return write({ ...cur, status: 'failed', hold: undefined, detail: `cannot compute the removal: version ${version} is unreadable`, updatedAt: c.at });
+  const roots = compiled.removal.filter((r) => !desiredUris.some((u) => under(u, r) || under(r, u)));
+  if (roots.length === 0) return write({ ...cur, status: 'removed', hold: undefined, appliedVersion: undefined, detail: 'its nodes are set by another assigned profile', updatedAt: c.at });
+  return {
+    do: 'send',
+    delivery: { profileId: cur.profileId, version: cur.version, secrets: new Set(), payloads: roots.map((r) => ({ payload: { kind: 'Delete', items: [{ target: r }] }, op: 'remove' })) },
+    row: { ...cur, status: 'removing', hold: undefined, batch: undefined, detail: `removing ${roots.join(', ')}`, updatedAt: c.at },
+    entry: { profileId: cur.profileId, name: c.snap.profiles.get(cur.profileId)?.name, userKey: c.tree.key, action: 'remove', detail: roots.join(', ') },
+  };
+}
+
+export function planSession(input: PlanInput): Plan {
+  const { snap, device, user, at } = input;
+  const planId = input.planId ?? crypto.randomUUID();
+  const plan: Plan = { commands: [], deliveries: [], drop: [], settled: true, entries: [], missing: [] };
+  const targets = targetsFor(snap, device, user ? { oid: user.oid, upn: user.upn } : undefined);
+  const rows = indexRows(input.rows);
   let seq = 0;
   let batchNo = 0;
+
+  // Rows are written only when they change.
   const write = (row: ProfileDelivery) => {
-    const cur = byKey.get(row.userKey)?.get(row.profileId);
-    if (!sameRow(cur, row)) plan.deliveries.push(row);
+    if (!sameRow(rows.get(row.userKey)?.get(row.profileId), row)) plan.deliveries.push(row);
   };
-  const lookup = (id: string, version: number): CompiledProfile | null | undefined => {
-    const c = input.base(id, version);
-    if (c === undefined) plan.missing.push({ profileId: id, version });
-    return c;
-  };
-
-  const tree = (key: string, upn: string | undefined, desired: LiveProfile[], userOid: string | undefined) => {
-    const have = byKey.get(key) ?? new Map<string, ProfileDelivery>();
-    const desiredIds = new Set(desired.map((p) => p.id));
-    const desiredUris = desired.flatMap((p) => p.compiled.units.flatMap((u) => u.nodes.map((n) => n.uri)));
-    const row = (p: { id: string }, version: number, fields: Partial<ProfileDelivery>): ProfileDelivery => ({
-      devicePk: device.id,
-      userKey: key,
-      upn,
-      profileId: p.id,
-      version,
-      status: 'pending',
-      updatedAt: at,
-      ...fields,
-    });
-    const send = (profileId: string, version: number, secrets: Set<string>, payloads: { payload: CommandPayload; op: CommandProfileRef['op']; expect?: Record<string, string> }[]) => {
-      const batch = `${planId}.${++batchNo}`;
-      for (const x of payloads) {
-        const c = newCommand(device.id, sealPayload(x.payload, secrets, input.seal), { origin: 'profile', userOid, at, id: `${planId}.${String(++seq).padStart(4, '0')}` });
-        c.batch = batch;
-        c.profile = { profileId, version, userKey: key, op: x.op, ...(x.expect ? { expect: x.expect } : {}) };
-        plan.commands.push(c);
-      }
-      return batch;
-    };
-
-    for (const p of deliveryOrder(desired)) {
-      const cur = have.get(p.id);
-      if (cur && (cur.status === 'pending' || cur.status === 'removing')) {
-        plan.settled = false;
-        plan.entries.push({ profileId: p.id, name: p.name, userKey: key, action: 'in-flight', detail: `waiting for the device's answer (${cur.status})` });
-        continue;
-      }
-      if (cur && cur.version === p.version && cur.status !== 'removed') {
-        if (DONE.has(cur.status) || cur.status === 'failed') continue;
-        if (cur.status === 'held' && cur.hold === 'refused-with-user') continue;
-        if (cur.status === 'held' && cur.hold === 'refused-no-user' && !input.userPresent) continue;
-      }
-      // Certificates it refers to must be in place first.
-      let waiting: { hold: DeliveryHold; detail: string; settled: boolean } | undefined;
-      for (const ref of p.compiled.requires) {
-        const certId = snap.byRef.get(ref);
-        const cert = certId ? snap.profiles.get(certId) : undefined;
-        if (!cert) {
-          waiting = { hold: 'dependency', detail: `needs certificate profile "${ref}", which does not exist`, settled: true };
-          break;
-        }
-        const certKey = cert.scope === 'device' ? '' : key;
-        const assignedThere = (cert.scope === 'device' ? targets.device : desired).some((x) => x.id === cert.id);
-        if (!assignedThere) {
-          waiting = { hold: 'dependency', detail: `needs certificate profile "${cert.name}", which is not assigned to this ${cert.scope === 'device' ? 'device' : 'user'}`, settled: true };
-          break;
-        }
-        const cr = byKey.get(certKey)?.get(cert.id);
-        if (!cr || cr.version !== cert.version || !DONE.has(cr.status)) {
-          const failed = cr?.status === 'failed' && cr.version === cert.version;
-          waiting = { hold: 'dependency', detail: `waiting for certificate profile "${cert.name}"${failed ? ' (it failed)' : ''}`, settled: failed };
-          break;
-        }
-      }
-      if (waiting) {
-        write(row(p, p.version, { status: 'held', hold: waiting.hold, detail: waiting.detail, appliedVersion: cur?.appliedVersion, batch: cur?.batch }));
-        if (!waiting.settled) plan.settled = false;
-        plan.entries.push({ profileId: p.id, name: p.name, userKey: key, action: 'hold', detail: waiting.detail });
-        continue;
-      }
-      const baseVersion = cur && cur.status !== 'removed' ? cur.appliedVersion : undefined;
-      let base: CompiledProfile | null = null;
-      if (baseVersion !== undefined) {
-        const b = lookup(p.id, baseVersion);
-        if (b === undefined) continue;
-        base = b;
-      }
-      const dk = `${p.id}:${baseVersion ?? '-'}:${p.version}`;
-      let delta = input.deltas?.get(dk);
-      if (!delta) {
-        delta = profileDelta(base, p.compiled);
-        if (input.deltas) {
-          if (input.deltas.size >= 4096) input.deltas.clear();
-          input.deltas.set(dk, delta);
-        }
-      }
-      if (delta.commands.length === 0) {
-        // Same nodes (e.g. only the name changed): nothing to send, the row moves to the new version.
-        write(row(p, p.version, { status: cur?.status === 'verified' ? 'verified' : 'delivered', appliedVersion: p.version, batch: cur?.batch }));
-        plan.entries.push({ profileId: p.id, name: p.name, userKey: key, action: 'bump', detail: `version ${p.version}: no node changed` });
-        continue;
-      }
-      const payloads: { payload: CommandPayload; op: CommandProfileRef['op']; expect?: Record<string, string> }[] = delta.commands.map((payload) => ({ payload, op: 'apply' }));
-      if (delta.verify.length) {
-        const expect: Record<string, string> = {};
-        for (const n of delta.verify) expect[n.uri] = readBackDigest(n.format, n.value);
-        payloads.push({ payload: { kind: 'Get', items: delta.verify.map((n) => ({ target: n.uri })) }, op: 'verify', expect });
-      }
-      const batch = send(p.id, p.version, secretUris(p.compiled), payloads);
-      write(row(p, p.version, { status: 'pending', appliedVersion: baseVersion, batch, detail: base ? `update from version ${baseVersion}` : 'install' }));
-      plan.settled = false;
-      plan.entries.push({ profileId: p.id, name: p.name, userKey: key, action: base ? 'update' : 'install', detail: `${delta.commands.length} command(s)${delta.verify.length ? `, ${delta.verify.length} node(s) read back` : ''}` });
+  /** Queue a delivery's commands as one batch; returns the batch. */
+  const send = (d: Delivery, tree: Tree): string => {
+    const batch = `${planId}.${++batchNo}`;
+    for (const x of d.payloads) {
+      const c = newCommand(device.id, sealPayload(x.payload, d.secrets, input.seal), { origin: 'profile', userOid: tree.userOid, at, id: `${planId}.${String(++seq).padStart(4, '0')}` });
+      c.batch = batch;
+      c.profile = { profileId: d.profileId, version: d.version, userKey: tree.key, op: x.op, ...(x.expect ? { expect: x.expect } : {}) };
+      plan.commands.push(c);
     }
-
-    for (const cur of have.values()) {
-      if (desiredIds.has(cur.profileId) || cur.status === 'removed') continue;
-      if (key === '' && cur.hold === 'no-user') continue;
-      if (snap.broken.has(cur.profileId)) continue;
-      if (cur.status === 'pending' || cur.status === 'removing') {
+    return batch;
+  };
+  const apply = (step: Step, tree: Tree) => {
+    switch (step.do) {
+      case 'nothing':
+        return;
+      case 'load':
+        plan.missing.push({ profileId: step.profileId, version: step.version });
+        return;
+      case 'wait':
         plan.settled = false;
-        continue;
-      }
-      if (cur.appliedVersion === undefined && cur.status === 'held') {
-        write({ ...cur, status: 'removed', hold: undefined, detail: 'unassigned before delivery', updatedAt: at });
-        continue;
-      }
-      const c = lookup(cur.profileId, cur.appliedVersion ?? cur.version);
-      if (c === undefined) continue;
-      if (c === null) {
-        write({ ...cur, status: 'failed', hold: undefined, detail: `cannot compute the removal: version ${cur.appliedVersion ?? cur.version} is unreadable`, updatedAt: at });
-        continue;
-      }
-      const roots = c.removal.filter((r) => !desiredUris.some((u) => under(u, r) || under(r, u)));
-      if (roots.length === 0) {
-        write({ ...cur, status: 'removed', hold: undefined, appliedVersion: undefined, detail: 'its nodes are set by another assigned profile', updatedAt: at });
-        continue;
-      }
-      const batch = send(cur.profileId, cur.version, new Set(), roots.map((r) => ({ payload: { kind: 'Delete', items: [{ target: r }] }, op: 'remove' as const })));
-      write({ ...cur, status: 'removing', hold: undefined, batch, detail: `removing ${roots.join(', ')}`, updatedAt: at });
-      plan.settled = false;
-      plan.entries.push({ profileId: cur.profileId, name: snap.profiles.get(cur.profileId)?.name, userKey: key, action: 'remove', detail: roots.join(', ') });
+        break;
+      case 'write':
+        write(step.row);
+        if (!step.settled) plan.settled = false;
+        break;
+      case 'send':
+        write({ ...step.row, batch: send(step.delivery, tree) });
+        plan.settled = false;
+        break;
     }
+    if (step.entry) plan.entries.push(step.entry);
+  };
+  const planTree = (tree: Tree) => {
+    const c: StepContext = { snap, deviceTargets: targets.device, rows, tree, devicePk: device.id, at, userPresent: input.userPresent, base: input.base, delta: (p, v, b) => cachedDelta(input.deltas, p, v, b) };
+    const have = rows.get(tree.key) ?? new Map<string, ProfileDelivery>();
+    for (const p of deliveryOrder(tree.desired)) apply(desiredStep(p, have.get(p.id), c), tree);
+    const desiredIds = new Set(tree.desired.map((p) => p.id));
+    const desiredUris = tree.desired.flatMap((p) => p.compiled.units.flatMap((u) => u.nodes.map((n) => n.uri)));
+    for (const cur of have.values()) if (!desiredIds.has(cur.profileId)) apply(removalStep(cur, desiredUris, c), tree);
   };
 
-  tree('', undefined, targets.device, undefined);
+  planTree({ key: '', desired: targets.device });
   if (user) {
-    tree(user.key, user.upn, targets.user, device.enrollmentType === 'Device' ? user.oid : undefined);
+    planTree({ key: user.key, upn: user.upn, desired: targets.user, userOid: device.enrollmentType === 'Device' ? user.oid : undefined });
     // Placeholders "held: nobody signed in" have served their purpose once someone is.
-    for (const r of byKey.get('')?.values() ?? []) if (r.hold === 'no-user') plan.drop.push({ userKey: '', profileId: r.profileId });
+    for (const r of rows.get('')?.values() ?? []) if (r.hold === 'no-user') plan.drop.push({ userKey: '', profileId: r.profileId });
   } else {
     // No user context: user-scope profiles that would reach any user of this device are held.
     const reason = device.enrollmentType === 'Device' ? 'nobody with an Entra account is signed in' : 'no user context in this session';
@@ -255,7 +343,7 @@ export function planSession(input: PlanInput): Plan {
       plan.entries.push({ profileId: p.id, name: p.name, userKey: '', action: 'hold', detail: reason });
     }
     const still = new Set(targets.user.map((p) => p.id));
-    for (const r of byKey.get('')?.values() ?? []) if (r.hold === 'no-user' && !still.has(r.profileId)) plan.drop.push({ userKey: '', profileId: r.profileId });
+    for (const r of rows.get('')?.values() ?? []) if (r.hold === 'no-user' && !still.has(r.profileId)) plan.drop.push({ userKey: '', profileId: r.profileId });
   }
   if (plan.missing.length) {
     plan.commands = [];
