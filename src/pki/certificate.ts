@@ -68,7 +68,7 @@ export function serialInteger(serial: Buffer): { der: Buffer; hex: string } {
 }
 
 /** version [0] EXPLICIT INTEGER v3 (2). */
-const V3 = explicit(0, int(2));
+export const V3 = explicit(0, int(2));
 
 export function buildCertificate(
   spec: CertificateSpec,

@@ -7,10 +7,10 @@
  * buildCertificate produces for the same spec (test/pki/client-certificate.test.ts).
  */
 import type * as crypto from 'node:crypto';
-import { algorithmIdentifier, bitString, explicit, int, seq, time } from './asn1-build.js';
+import { algorithmIdentifier, bitString, explicit, seq, time } from './asn1-build.js';
 import { type KeyType, digest, signNative, signatureAlgorithmFor } from './algorithms.js';
 import { parseDer } from './asn1-read.js';
-import { type BuiltCertificate, serialInteger } from './certificate.js';
+import { type BuiltCertificate, V3, serialInteger } from './certificate.js';
 import { derToPem, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
 import { buildExtensions, subjectKeyIdExtension } from './extensions.js';
@@ -24,7 +24,6 @@ export const CLIENT_KEY_USAGE: Readonly<Record<KeyType, string[]>> = {
 
 export interface ClientCertificateTemplate {
   readonly signerKey: crypto.KeyObject;
-  readonly version: Buffer;
   readonly signatureAlgorithm: Buffer;
   readonly issuer: Buffer;
   /** Content octets of the extensions before subjectKeyIdentifier, by subject key type. */
@@ -43,7 +42,6 @@ export function clientCertificateTemplate(issuerNameDer: Buffer, authorityKeyId:
     contentOf(buildExtensions({ isCa: false, keyUsage: CLIENT_KEY_USAGE[keyType], extKeyUsage: ['clientAuth'] }, Buffer.alloc(0))!);
   return {
     signerKey,
-    version: explicit(0, int(2)),
     signatureAlgorithm: algorithmIdentifier(sigAlg.oid, sigAlg.nullParams),
     issuer: Buffer.from(issuerNameDer),
     leadingExtensions: { rsa: leading('rsa'), ec: leading('ec') },
@@ -76,7 +74,7 @@ export function clientCertificateTbs(tpl: ClientCertificateTemplate, f: ClientCe
   const serial = serialInteger(f.serial);
   const ski = subjectKeyIdExtension(digest('sha1', f.subjectPublicKey));
   const tbs = seq(
-    tpl.version,
+    V3,
     serial.der,
     tpl.signatureAlgorithm,
     tpl.issuer,
