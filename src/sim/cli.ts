@@ -4,6 +4,7 @@
 //   fenestra sim --url https://enterpriseenrollment.contoso.com --ca ca.pem \
 //     --devices 50 --checkins 3 --entra-token-file tokens.txt --concurrency 8
 import fs from 'node:fs';
+import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
 import { SimDevice, SimError, jwtClaims, type SimCredential } from './device.js';
 
 export const SIM_USAGE = `usage: fenestra sim --url https://HOST [options]
@@ -44,21 +45,25 @@ export interface SimArgs {
   json: boolean;
 }
 
-const FLAGS = new Set(['--json', '--sign-in', '--help', '-h']);
-const VALUED = new Set([
-  '--url',
-  '--connect',
-  '--ca',
-  '--devices',
-  '--checkins',
-  '--concurrency',
-  '--username',
-  '--password',
-  '--entra-token-file',
-  '--enrollment-type',
-  '--auth',
-  '--max-msg-size',
-]);
+// The options of `fenestra sim`, for node:util parseArgs. Every value is a string here; numbers
+// and choices are checked below, with messages that say what was expected.
+const OPTIONS = {
+  url: { type: 'string' },
+  connect: { type: 'string' },
+  ca: { type: 'string' },
+  devices: { type: 'string' },
+  checkins: { type: 'string' },
+  concurrency: { type: 'string' },
+  username: { type: 'string' },
+  password: { type: 'string' },
+  'entra-token-file': { type: 'string' },
+  'enrollment-type': { type: 'string' },
+  auth: { type: 'string' },
+  'max-msg-size': { type: 'string' },
+  json: { type: 'boolean' },
+  'sign-in': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsOptionsConfig;
 
 function int(name: string, v: string, min: number): number {
   if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
@@ -67,32 +72,56 @@ function int(name: string, v: string, min: number): number {
   return Number(v);
 }
 
+/**
+ * parseArgs reads a value starting with "-" as a forgotten value ("--checkins -1"); a negative
+ * number is joined to its option instead, so the operator hears the range it must be in.
+ */
+function joinNegativeNumbers(argv: string[]): string[] {
+  const out: string[] = [];
+  for (const a of argv) {
+    const prev = out.at(-1);
+    const takesValue = prev?.startsWith('--') && !prev.includes('=') && OPTIONS[prev.slice(2) as keyof typeof OPTIONS]?.type === 'string';
+    if (takesValue && /^-\d/.test(a)) out[out.length - 1] = `${prev}=${a}`;
+    else out.push(a);
+  }
+  return out;
+}
+
+/** parseArgs' own error (strict mode) as a message naming the option. */
+function usageError(err: unknown): UsageError | unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  const message = (err as Error).message;
+  const option = /'(-[^' ]*)/.exec(message)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return new UsageError(`unknown option ${JSON.stringify(option)}`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? message)} (options start with --)`);
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
+    if (message.includes('does not take an argument')) return new UsageError(`${option} takes no value`);
+    return new UsageError(`${option} needs a value (one starting with "-" is written ${option}=-VALUE)`);
+  }
+  return err;
+}
+
 /** Parse `fenestra sim` arguments; throws UsageError with a message meant for the operator. */
 export function parseSimArgs(argv: string[]): SimArgs | 'help' {
-  const v = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    if (FLAGS.has(name)) {
-      if (eq > 0) throw new UsageError(`${name} takes no value`);
-      flags.add(name);
-      continue;
-    }
-    if (!VALUED.has(name)) throw new UsageError(`unknown option ${JSON.stringify(a)}`);
-    let value: string | undefined;
-    if (eq > 0 && name !== a) value = a.slice(eq + 1);
-    else {
-      value = argv[++i];
-      if (value === undefined || (value.startsWith('--') && VALUED.has(value.split('=')[0]))) throw new UsageError(`${name} needs a value`);
-    }
-    if (v.has(name)) throw new UsageError(`${name} given twice`);
-    v.set(name, value);
+  let parsed;
+  try {
+    parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, strict: true, allowPositionals: false, tokens: true });
+  } catch (err) {
+    throw usageError(err);
   }
-  if (flags.has('--help') || flags.has('-h')) return 'help';
+  // parseArgs keeps the last of a repeated option; two values for one setting is a mistake here.
+  const given = new Set<string>();
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option' || OPTIONS[t.name as keyof typeof OPTIONS].type !== 'string') continue;
+    if (given.has(t.name)) throw new UsageError(`--${t.name} given twice`);
+    given.add(t.name);
+  }
+  const v = parsed.values;
+  if (v.help) return 'help';
 
-  const url = v.get('--url');
+  const url = v.url;
   if (!url) throw new UsageError('--url is required');
   let u: URL;
   try {
@@ -104,7 +133,7 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
   if (u.pathname !== '/' || u.search || u.hash) throw new UsageError('--url is the server base URL, without a path (e.g. https://enterpriseenrollment.contoso.com)');
 
   let connectTo: SimArgs['connectTo'];
-  const c = v.get('--connect');
+  const c = v.connect;
   if (c !== undefined) {
     const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(c);
     if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--connect must be HOST:PORT, got ${JSON.stringify(c)}`);
@@ -112,7 +141,7 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
   }
 
   let ca: string | undefined;
-  const caFile = v.get('--ca');
+  const caFile = v.ca;
   if (caFile !== undefined) {
     try {
       ca = fs.readFileSync(caFile, 'utf8');
@@ -122,13 +151,12 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
     if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${caFile}: no PEM certificate in the file`);
   }
 
-  const devices = v.has('--devices') ? int('--devices', v.get('--devices')!, 1) : 1;
-  const checkins = v.has('--checkins') ? int('--checkins', v.get('--checkins')!, 0) : 1;
-  const concurrency = v.has('--concurrency') ? int('--concurrency', v.get('--concurrency')!, 1) : Math.min(devices, 8);
+  const devices = v.devices !== undefined ? int('--devices', v.devices, 1) : 1;
+  const checkins = v.checkins !== undefined ? int('--checkins', v.checkins, 0) : 1;
+  const concurrency = v.concurrency !== undefined ? int('--concurrency', v.concurrency, 1) : Math.min(devices, 8);
 
-  const username = v.get('--username');
-  const password = v.get('--password');
-  const tokenFile = v.get('--entra-token-file');
+  const { username, password } = v;
+  const tokenFile = v['entra-token-file'];
   let credential: SimArgs['credential'];
   if (tokenFile !== undefined) {
     if (username !== undefined || password !== undefined) throw new UsageError('use either --entra-token-file or --username/--password, not both');
@@ -154,12 +182,12 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
     throw new UsageError('a credential is required: --entra-token-file FILE, or --username U --password P');
   }
 
-  const et = v.get('--enrollment-type');
+  const et = v['enrollment-type'];
   if (et !== undefined && et !== 'Device' && et !== 'Full') throw new UsageError(`--enrollment-type must be Device or Full, got ${JSON.stringify(et)}`);
-  const auth = v.get('--auth') ?? 'certificate';
+  const auth = v.auth ?? 'certificate';
   if (auth !== 'certificate' && auth !== 'digest') throw new UsageError(`--auth must be certificate or digest, got ${JSON.stringify(auth)}`);
-  if (flags.has('--sign-in') && credential.kind !== 'entra') throw new UsageError('--sign-in needs --entra-token-file');
-  const maxMsgSize = v.has('--max-msg-size') ? int('--max-msg-size', v.get('--max-msg-size')!, 1024) : undefined;
+  if (v['sign-in'] && credential.kind !== 'entra') throw new UsageError('--sign-in needs --entra-token-file');
+  const maxMsgSize = v['max-msg-size'] !== undefined ? int('--max-msg-size', v['max-msg-size'], 1024) : undefined;
 
   return {
     url: u.origin,
@@ -171,9 +199,9 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
     credential,
     enrollmentType: et as SimArgs['enrollmentType'],
     auth,
-    signIn: flags.has('--sign-in'),
+    signIn: v['sign-in'] ?? false,
     maxMsgSize,
-    json: flags.has('--json'),
+    json: v.json ?? false,
   };
 }
 

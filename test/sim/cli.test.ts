@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { runSim, type SimSummary } from '../../src/sim/cli.js';
+import { parseSimArgs, runSim, type SimSummary } from '../../src/sim/cli.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
 
 async function sim(argv: string[]): Promise<{ code: number; out: string }> {
@@ -55,6 +55,16 @@ t.test('bad options are explained, exit code 1', async (t) => {
     [[...url, ...cred, '--frobnicate'], /unknown option "--frobnicate"/],
     [[...url, ...cred, '--url', 'https://y.example'], /--url given twice/],
     [[...url, ...cred, '--json=yes'], /takes no value/],
+    [[...url, ...cred, '--frobnicate=3'], /unknown option "--frobnicate"/],
+    [[...url, ...cred, '-x'], /unknown option "-x"/],
+    [[...url, ...cred, 'extra'], /unexpected argument "extra"/],
+    [[...url, '--password', '--json', '--username', 'u'], /--password needs a value/],
+    [[...url, ...cred, '--devices'], /--devices needs a value/],
+    [[...url, ...cred, '--devices', '-2'], /--devices must be an integer of at least 1, got "-2"/],
+    [[...url, ...cred, '--concurrency=1.5'], /--concurrency must be an integer of at least 1, got "1.5"/],
+    [[...url, ...cred, '--max-msg-size', '1e6'], /--max-msg-size must be an integer of at least 1024/],
+    [[...url, ...cred, '--devices', '9007199254740993'], /--devices must be an integer/],
+    [[...url, ...cred, '--devices', '2', '--devices', '3'], /--devices given twice/],
   ];
   for (const [argv, re] of cases) {
     const r = await sim(argv);
@@ -65,6 +75,31 @@ t.test('bad options are explained, exit code 1', async (t) => {
   const help = await sim(['--help']);
   t.equal(help.code, 0);
   t.match(help.out, /usage: fenestra sim --url/);
+  t.match((await sim(['-h'])).out, /usage: fenestra sim --url/, '-h is --help');
+});
+
+t.test('defaults, and values as separate or joined arguments', async (t) => {
+  const base = ['--url', 'https://enterpriseenrollment.contoso.com/', '--username', 'u', '--password', 'p=q'];
+  t.same(parseSimArgs(base), {
+    url: 'https://enterpriseenrollment.contoso.com',
+    connectTo: undefined,
+    ca: undefined,
+    devices: 1,
+    checkins: 1,
+    concurrency: 1,
+    credential: { kind: 'password', username: 'u', password: 'p=q' },
+    enrollmentType: undefined,
+    auth: 'certificate',
+    signIn: false,
+    maxMsgSize: undefined,
+    json: false,
+  });
+  t.match(parseSimArgs([...base, '--devices=20']), { devices: 20, concurrency: 8 }, 'concurrency defaults to min(devices, 8)');
+  t.match(parseSimArgs([...base.slice(0, 2), '--password=-dash', '--username', 'v']), { credential: { password: '-dash', username: 'v' } }, 'a value starting with - joined by =');
+  t.match(
+    parseSimArgs([...base, '--checkins', '0', '--concurrency', '3', '--connect', '[::1]:8443', '--auth', 'digest', '--enrollment-type', 'Full', '--max-msg-size', '4096', '--json']),
+    { checkins: 0, concurrency: 3, connectTo: { host: '::1', port: 8443 }, auth: 'digest', enrollmentType: 'Full', maxMsgSize: 4096, json: true },
+  );
 });
 
 t.test('a small fleet against a real server', async (t) => {
