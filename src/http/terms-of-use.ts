@@ -1,15 +1,11 @@
 // Terms-of-Use routes (docs/protocol-notes.md "Terms of use"). Adapts HTTP <->
-// src/service/terms-of-use.ts; no protocol logic here. Encapsulated plugin: its own form parser
+// src/service/enrollment/terms-of-use.ts, and renders its outcome (terms-of-use-page.ts); no
+// protocol logic here. Encapsulated plugin: its own form parser
 // (8 KiB), its own error handler, and the security headers on every answer. Register with
 // app.register(termsOfUseRoutes, { deps }).
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
-import {
-  handleTermsDecision,
-  handleTermsOfUse,
-  renderTermsErrorPage,
-  type TermsOfUseDeps,
-  type TermsOfUseOutcome,
-} from '../service/terms-of-use.js';
+import { handleTermsDecision, handleTermsOfUse, type TermsOfUseDeps, type TermsOfUseOutcome } from '../service/enrollment/terms-of-use.js';
+import { renderTermsErrorPage, renderTermsPage } from './terms-of-use-page.js';
 
 export const TERMS_OF_USE_PATH = '/EnrollmentServer/TermsOfUse';
 const FORM_BODY_LIMIT = 8 * 1024;
@@ -48,7 +44,7 @@ function send(reply: FastifyReply, outcome: TermsOfUseOutcome, cxhHost: string |
     case 'redirect':
       return reply.code(302).header('location', outcome.location).send();
     case 'page':
-      return reply.code(outcome.status).type('text/html; charset=utf-8').send(outcome.html);
+      return reply.code(outcome.status).type('text/html; charset=utf-8').send(renderTermsPage(outcome.page, cxhHost));
     case 'error':
       return reply.code(outcome.status).type('text/html; charset=utf-8').send(renderTermsErrorPage(outcome.message, cxhHost));
   }
@@ -87,7 +83,6 @@ export async function termsOfUseRoutes(app: FastifyInstance, opts: { deps: Terms
     const outcome = await handleTermsOfUse(deps, {
       query: flatten(req.query),
       authorization: headerValue(req.headers.authorization),
-      cxhHost,
     });
     return send(reply, outcome, cxhHost);
   });

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { EntraValidator, type EntraTenant } from '../../src/identity/entra.js';
 import { verifyOpaqueBlob, sealHmac } from '../../src/identity/opaque-blob.js';
 import { termsOfUseRoutes } from '../../src/http/terms-of-use.js';
-import { appendQuery, checkRedirectUri, escapeHtml, type TermsOfUseDeps } from '../../src/service/terms-of-use.js';
+import { escapeHtml } from '../../src/http/terms-of-use-page.js';
+import { appendQuery, checkRedirectUri, type TermsOfUseDeps } from '../../src/service/enrollment/terms-of-use.js';
 import { startFakeEntra, type FakeEntra } from '../helpers/entra.js';
 
 const TID = '11111111-1111-4111-8111-111111111111';

@@ -1,20 +1,20 @@
 // Terms-of-Use endpoint (docs/protocol-notes.md "Terms of use"): Windows opens
 //   GET {ToU URL}?redirect_uri=ms-appx-web://…&client-request-id=<guid>&api-version=1.0[&mode=azureadjoin]
-// with `Authorization: Bearer <Entra access token>`. We validate the token, render the terms, and
+// with `Authorization: Bearer <Entra access token>`. We validate the token, show the terms, and
 // the page's Accept/Decline form POSTs back to us; we then 302 to
 //   redirect_uri?IsAccepted=true&OpaqueBlob=<sealed>   or   redirect_uri?IsAccepted=false
 // The POST carries no token (the webview does not resend it), so the identity travels in a
 // short-lived HMAC-sealed `state` field written into the form by the GET.
 //
-// Rules kept here (the HTTP plugin only adapts):
+// Rules kept here (the HTTP plugin adapts, and renders the page: http/terms-of-use-page.ts):
 // * Only ms-appx-web:// and ms-aadj-redir:// targets are ever redirected to; anything else is a 400.
 // * api-version must be 1.0, else error=invalid_request.
 // * Missing/invalid token or unconnected tenant -> error=unauthorized_client; key endpoint or
 //   internal failure -> error=server_error.
 // * Decline is shown, and accepted, only outside Entra join (mode=azureadjoin).
-// * client-request-id is echoed on every redirect. Nothing user-supplied reaches the page unescaped.
-import { EntraTokenError, type EntraValidator, type EntraIdentity } from '../identity/entra.js';
-import { OPAQUE_BLOB_TTL_MS, OpaqueBlobError, openHmac, sealHmac, signOpaqueBlob } from '../identity/opaque-blob.js';
+// * client-request-id is echoed on every redirect.
+import { EntraTokenError, type EntraValidator, type EntraIdentity } from '../../identity/entra.js';
+import { OPAQUE_BLOB_TTL_MS, OpaqueBlobError, openHmac, sealHmac, signOpaqueBlob } from '../../identity/opaque-blob.js';
 
 export interface TermsOfUseDeps {
   validator: EntraValidator;
@@ -25,8 +25,21 @@ export interface TermsOfUseDeps {
   termsText?: { title: string; bodyHtml: string };
 }
 
+/** What the terms page shows and carries; the HTTP layer renders it. */
+export interface TermsPage {
+  /** Plain text (escaped when rendered). */
+  title: string;
+  /** Trusted HTML, as in TermsOfUseDeps.termsText. */
+  bodyHtml: string;
+  upn?: string;
+  /** Sealed state the form posts back. */
+  state: string;
+  /** Decline is offered only outside Entra join. */
+  showDecline: boolean;
+}
+
 export type TermsOfUseOutcome =
-  | { kind: 'page'; status: number; html: string }
+  | { kind: 'page'; status: number; page: TermsPage }
   | { kind: 'redirect'; location: string }
   | { kind: 'error'; status: number; message: string };
 
@@ -97,10 +110,6 @@ export function appendQuery(uri: string, params: ReadonlyArray<readonly [string,
   return `${base}${sep}${query}${fragment}`;
 }
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : c === '"' ? '&quot;' : '&#39;'));
-}
-
 function cleanClientRequestId(value: string | undefined): string | undefined {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CLIENT_REQUEST_ID) return undefined;
   return CLIENT_REQUEST_ID.test(value) ? value : undefined;
@@ -114,11 +123,6 @@ function bearerToken(authorization: string | undefined): string | undefined {
 
 function isJoinMode(mode: string | undefined): boolean {
   return typeof mode === 'string' && mode.toLowerCase() === 'azureadjoin';
-}
-
-type Theme = 'dark' | 'light';
-function themeFor(cxhHost: string | undefined): Theme {
-  return typeof cxhHost === 'string' && cxhHost.trim().toUpperCase() === 'FRX' ? 'dark' : 'light';
 }
 
 function withCrid(params: Array<[string, string]>, crid: string | undefined): Array<[string, string]> {
@@ -152,125 +156,12 @@ function parseState(value: unknown): PageState | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Rendering
-
-const PALETTES: Record<Theme, Record<string, string>> = {
-  // OOBE (CXH-HOST: FRX)
-  dark: {
-    scheme: 'dark',
-    bg: '#202020',
-    fg: '#ffffff',
-    muted: '#d6d6d6',
-    panel: '#2b2b2b',
-    border: '#9a9a9a',
-    primaryBg: '#4cc2ff',
-    primaryFg: '#000000',
-    secondaryBg: '#2d2d2d',
-    secondaryFg: '#ffffff',
-    focus: '#ffffff',
-  },
-  // Settings (CXH-HOST: MOSET) and everything else
-  light: {
-    scheme: 'light',
-    bg: '#ffffff',
-    fg: '#1b1b1b',
-    muted: '#505050',
-    panel: '#f7f7f7',
-    border: '#767676',
-    primaryBg: '#005fb8',
-    primaryFg: '#ffffff',
-    secondaryBg: '#fbfbfb',
-    secondaryFg: '#1b1b1b',
-    focus: '#000000',
-  },
-};
-
-function css(theme: Theme): string {
-  const p = PALETTES[theme];
-  return `
-:root{color-scheme:${p.scheme}}
-*{box-sizing:border-box}
-html,body{margin:0;padding:0;background:${p.bg};color:${p.fg};font-family:"Segoe UI Variable","Segoe UI",system-ui,sans-serif;font-size:15px;line-height:1.5}
-main{max-width:44rem;margin:0 auto;padding:2rem 1.5rem}
-h1{font-size:1.75rem;font-weight:600;margin:0 0 1rem}
-.who{color:${p.muted};margin:0 0 1rem}
-.terms{background:${p.panel};border:1px solid ${p.border};border-radius:6px;padding:1rem 1.25rem;max-height:50vh;overflow:auto}
-.terms:focus-visible{outline:3px solid ${p.focus};outline-offset:2px}
-.actions{display:flex;flex-wrap:wrap;gap:.75rem;justify-content:flex-end;margin-top:1.5rem}
-button{font:inherit;min-width:8rem;min-height:2.5rem;padding:.4rem 1.25rem;border-radius:4px;cursor:pointer}
-button.primary{background:${p.primaryBg};color:${p.primaryFg};border:1px solid ${p.primaryBg}}
-button.secondary{background:${p.secondaryBg};color:${p.secondaryFg};border:1px solid ${p.border}}
-button:focus{outline:3px solid ${p.focus};outline-offset:2px}
-button:focus:not(:focus-visible){outline:none}
-button:focus-visible{outline:3px solid ${p.focus};outline-offset:2px}
-@media (forced-colors:active){button,.terms{border:1px solid CanvasText}}
-`;
-}
-
-function renderPage(opts: { theme: Theme; title: string; bodyHtml: string; upn?: string; state: string; showDecline: boolean }): string {
-  const title = escapeHtml(opts.title);
-  const who = opts.upn ? `<p class="who">Signed in as <strong>${escapeHtml(opts.upn)}</strong></p>` : '';
-  const decline = opts.showDecline
-    ? '<button type="submit" class="secondary" name="decision" value="decline">Decline</button>'
-    : '';
-  return `<!DOCTYPE html>
-<html lang="en" class="theme-${opts.theme}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<title>${title}</title>
-<style>${css(opts.theme)}</style>
-</head>
-<body>
-<main id="main" aria-labelledby="tou-title">
-<h1 id="tou-title">${title}</h1>
-${who}
-<section class="terms" id="tou-text" role="region" aria-labelledby="tou-title" tabindex="0">
-${opts.bodyHtml}
-</section>
-<form method="post" aria-label="Respond to the terms of use">
-<input type="hidden" name="state" value="${escapeHtml(opts.state)}">
-<div class="actions">
-${decline}
-<button type="submit" class="primary" name="decision" value="accept">Accept</button>
-</div>
-</form>
-</main>
-</body>
-</html>
-`;
-}
-
-/** A small accessible HTML page for an `error` outcome (used by the HTTP layer). */
-export function renderTermsErrorPage(message: string, cxhHost?: string): string {
-  const theme = themeFor(cxhHost);
-  return `<!DOCTYPE html>
-<html lang="en" class="theme-${theme}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Terms of use unavailable</title>
-<style>${css(theme)}</style>
-</head>
-<body>
-<main id="main" aria-labelledby="err-title">
-<h1 id="err-title">Something went wrong</h1>
-<p role="alert">${escapeHtml(message)}</p>
-<p>Close this window and start the enrollment again. If the problem continues, contact your IT department.</p>
-</main>
-</body>
-</html>
-`;
-}
-
-// ---------------------------------------------------------------------------------------------
 // Handlers
 
-/** GET: validate the request and the Entra token, render the terms page. */
+/** GET: validate the request and the Entra token, and say what the terms page shows. */
 export async function handleTermsOfUse(
   deps: TermsOfUseDeps,
-  req: { query: Record<string, string | undefined>; authorization?: string; cxhHost?: string },
+  req: { query: Record<string, string | undefined>; authorization?: string },
 ): Promise<TermsOfUseOutcome> {
   const q = req.query ?? {};
   const ru = checkRedirectUri(q.redirect_uri);
@@ -303,15 +194,14 @@ export async function handleTermsOfUse(
   if (identity.upn !== undefined) state.upn = identity.upn;
 
   const terms = deps.termsText ?? DEFAULT_TERMS;
-  const html = renderPage({
-    theme: themeFor(req.cxhHost),
+  const page: TermsPage = {
     title: terms.title,
     bodyHtml: terms.bodyHtml,
     upn: identity.upn,
     state: sealHmac(STATE_PURPOSE, state, deps.blobSecret),
     showDecline: !join,
-  });
-  return { kind: 'page', status: 200, html };
+  };
+  return { kind: 'page', status: 200, page };
 }
 
 /** POST from the page's Accept/Decline buttons. */
