@@ -222,7 +222,7 @@ export class SessionEngine {
     if (ctx.unenroll) {
       await store.management.commitTurn({ ...turn, session: null });
       await store.management.unenroll(device.id, at, 'unenrolled by the user');
-      return this.reply(msg, req.body, msgIdOut, out, true, turn, 'unenrolled', true);
+      return this.reply({ msg, raw: req.body, msgIdOut, body: out, final: true, turn, outcome: 'unenrolled', committed: true });
     }
     if (ctx.abort) {
       turn.session = null;
@@ -243,7 +243,7 @@ export class SessionEngine {
       next = respUri(this.deps.settings.publicUrl + PATHS.management, token, req.mode);
       (ctx.secrets ??= []).push(token);
     }
-    return this.reply(msg, req.body, msgIdOut, out, final, turn, sentSomething ? 'commands' : 'idle', false, ctx.secrets, next);
+    return this.reply({ msg, raw: req.body, msgIdOut, body: out, final, turn, outcome: sentSomething ? 'commands' : 'idle', secrets: ctx.secrets, respUri: next });
   }
 
   /**
@@ -262,15 +262,16 @@ export class SessionEngine {
     }
     this.deps.log.info({ device: device.id, code }, 'management session challenged');
     const turn: SessionTurn = { devicePk: device.id, at, session: null, sessionIsNew: true, sessionId: msg.hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [], device: { nonce }, unauthenticated: true };
-    return this.reply(msg, raw, '1', body, true, turn, `challenge-${code}`);
+    return this.reply({ msg, raw, msgIdOut: '1', body, final: true, turn, outcome: `challenge-${code}` });
   }
 
   private replyHdr(msg: SyncMLMessage, msgId: string, respUri?: string) {
     return { verDTD: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId, targetUri: msg.hdr.sourceUri, sourceUri: msg.hdr.targetUri, respUri };
   }
 
-  /** `secrets`: values sent in this message that must not reach the trace. */
-  private async reply(msg: SyncMLMessage, raw: Buffer, msgIdOut: string, body: SyncCommand[], final: boolean, turn: SessionTurn, outcome: string, committed = false, secrets?: string[], respUri?: string): Promise<ManagementReply> {
+  /** Build the reply, trace both messages and commit the turn (see Reply). */
+  private async reply(r: Reply): Promise<ManagementReply> {
+    const { msg, raw, msgIdOut, body, final, turn, outcome, committed, secrets, respUri } = r;
     const xml = buildSyncML({ hdr: this.replyHdr(msg, msgIdOut, respUri), body, final });
     const max = this.deps.settings.traceMaxBytes;
     const inTrace = traceBody(raw.toString('utf8'), max);
@@ -641,6 +642,26 @@ function sealedValues(sealed: CommandRecord['payload'], open: CommandRecord['pay
   });
   sealed.commands?.forEach((c, i) => out.push(...sealedValues(c, open.commands![i])));
   return out;
+}
+
+/** What `reply()` builds, traces and commits. */
+interface Reply {
+  /** The device's message, and its bytes for the trace. */
+  msg: SyncMLMessage;
+  raw: Buffer;
+  msgIdOut: string;
+  body: SyncCommand[];
+  /** Our package is complete (Final). */
+  final: boolean;
+  turn: SessionTurn;
+  /** How the turn ended (the x-fenestra-outcome header): commands, idle, unenrolled, challenge-401… */
+  outcome: string;
+  /** The turn's writes are committed already (unenrollment): only the traces are written. */
+  committed?: boolean;
+  /** Values sent in this message that must not reach the trace. */
+  secrets?: string[];
+  /** Where a digest session continues (a RespURI with the next session token). */
+  respUri?: string;
 }
 
 interface InboundContext {
