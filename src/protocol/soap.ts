@@ -1,6 +1,7 @@
 // SOAP 1.2 envelopes with WS-Addressing and WS-Security, as used by MS-MDE2, MS-XCEP and
 // MS-WSTEP. Pure functions: parse an inbound envelope, build responses and faults.
-import { XmlElement, XmlError, attr, child, childText, children, esc, parseXml, text } from './xml.js';
+import { XmlElement, XmlError, attr, child, childText, children, parseXml, text } from './xml.js';
+import { esc, escLenient } from './xml-write.js';
 
 export const NS = {
   soap12: 'http://www.w3.org/2003/05/soap-envelope',
@@ -124,9 +125,12 @@ export function parseSoapRequest(xml: string | Buffer): SoapRequest {
 }
 
 
-/** Normalise a MessageID for RelatesTo: the samples carry 'urn:uuid: …' with a space; echo verbatim but trimmed. */
+/**
+ * Normalise a MessageID for RelatesTo: the samples carry 'urn:uuid: …' with a space; echo verbatim but trimmed.
+ * The device's own text, echoed also in faults: lenient, so that no MessageID can make a reply fail.
+ */
 function relatesTo(messageId: string): string {
-  return esc(messageId.trim());
+  return escLenient(messageId.trim());
 }
 
 export interface EnvelopeOptions {
@@ -160,11 +164,14 @@ export function buildSoapFault(
   fault: { subcode: FaultSubcode; reason: string; errorType?: FaultErrorType },
   opts: { action: string; relatesTo?: string; activityId: string; traceId: string },
 ): string {
+  // Reasons quote what the client sent (an action, a certificate error), cut to a length that may
+  // split a surrogate pair; the fault is the last answer we have, so it is written leniently.
+  const reason = escLenient(fault.reason);
   const detail = fault.errorType
-    ? `<s:Detail><DeviceEnrollmentServiceError xmlns="${NS.enrollment}"><ErrorType>${fault.errorType}</ErrorType><Message>${esc(fault.reason)}</Message><TraceId>${esc(opts.traceId)}</TraceId></DeviceEnrollmentServiceError></s:Detail>`
+    ? `<s:Detail><DeviceEnrollmentServiceError xmlns="${NS.enrollment}"><ErrorType>${fault.errorType}</ErrorType><Message>${reason}</Message><TraceId>${esc(opts.traceId)}</TraceId></DeviceEnrollmentServiceError></s:Detail>`
     : '';
   const body =
     `<s:Fault><s:Code><s:Value>s:Receiver</s:Value><s:Subcode><s:Value>${fault.subcode}</s:Value></s:Subcode></s:Code>` +
-    `<s:Reason><s:Text xml:lang="en-US">${esc(fault.reason)}</s:Text></s:Reason>${detail}</s:Fault>`;
+    `<s:Reason><s:Text xml:lang="en-US">${reason}</s:Text></s:Reason>${detail}</s:Fault>`;
   return buildSoapEnvelope({ action: opts.action, relatesTo: opts.relatesTo, activityId: opts.activityId }, body);
 }

@@ -1,6 +1,6 @@
 // The wap-provisioningdoc returned inside the RSTRC (MS-MDE2 §2.2.9.1): certificates,
 // renewal settings, the w7 APPLICATION (OMA-DM account) and the DMClient provider.
-import { esc } from './xml.js';
+import { el, empty } from './xml-write.js';
 
 export interface ProvisioningCert {
   /** SHA-1 thumbprint, 40 hex chars. */
@@ -59,8 +59,11 @@ export interface ProvisioningDoc {
   };
 }
 
-const parm = (name: string, value: string, datatype?: 'string' | 'integer' | 'boolean') =>
-  `<parm name="${name}" value="${esc(value)}"${datatype ? ` datatype="${datatype}"` : ''}/>`;
+// Every value is escaped by the writer: PROVIDER-ID, names and URLs come from the configuration,
+// the UPN and device name from the enrollment. A character XML cannot carry is an XmlCharError
+// (an InternalServiceFault for the device) rather than a document Windows rejects as a whole.
+const parm = (name: string, value: string, datatype?: 'string' | 'integer' | 'boolean') => empty('parm', datatype ? { name, value, datatype } : { name, value });
+const characteristic = (type: string, ...children: (string | false | undefined)[]) => el('characteristic', { type }, ...children);
 
 /** URI-escape a subject DN the way SSLCLIENTCERTSEARCHCRITERIA expects (= , and other reserved chars). */
 export function searchCriteria(subject: string, store: 'User' | 'System'): string {
@@ -69,88 +72,99 @@ export function searchCriteria(subject: string, store: 'User' | 'System'): strin
 
 /** CertificateStore/<store>/<sub>/<thumbprint>, with optional extra characteristics inside <store> (WSTEP). */
 function certStore(store: 'Root' | 'My', sub: string, cert: ProvisioningCert, withKeyContainer: boolean, extra = ''): string {
-  return (
-    `<characteristic type="CertificateStore"><characteristic type="${store}"><characteristic type="${sub}">` +
-    `<characteristic type="${cert.thumbprint}">${parm('EncodedCertificate', cert.base64)}</characteristic>` +
-    (withKeyContainer ? '<characteristic type="PrivateKeyContainer"/>' : '') +
-    `</characteristic>${extra}</characteristic></characteristic>`
+  return characteristic(
+    'CertificateStore',
+    characteristic(
+      store,
+      characteristic(sub, characteristic(cert.thumbprint, parm('EncodedCertificate', cert.base64)), withKeyContainer && empty('characteristic', { type: 'PrivateKeyContainer' })),
+      extra,
+    ),
   );
 }
 
 function renewalBlock(r: NonNullable<ProvisioningDoc['renewal']>): string {
-  return (
-    '<characteristic type="WSTEP"><characteristic type="Renew">' +
-    parm('ROBOSupport', 'true', 'boolean') +
-    parm('RenewPeriod', String(r.renewPeriodDays), 'integer') +
-    parm('RetryInterval', String(r.retryIntervalDays), 'integer') +
-    parm('ServerURL', r.serverUrl, 'string') +
-    '</characteristic></characteristic>'
+  return characteristic(
+    'WSTEP',
+    characteristic(
+      'Renew',
+      parm('ROBOSupport', 'true', 'boolean'),
+      parm('RenewPeriod', String(r.renewPeriodDays), 'integer'),
+      parm('RetryInterval', String(r.retryIntervalDays), 'integer'),
+      parm('ServerURL', r.serverUrl, 'string'),
+    ),
   );
 }
 
 function application(d: ProvisioningDoc): string {
-  return (
-    '<characteristic type="APPLICATION">' +
-    parm('APPID', 'w7') +
-    parm('PROVIDER-ID', d.providerId) +
-    parm('NAME', d.serverName) +
-    parm('ADDR', d.managementUrl) +
-    parm('CONNRETRYFREQ', '6') +
-    parm('INITIALBACKOFFTIME', '30000') +
-    parm('MAXBACKOFFTIME', '120000') +
-    '<parm name="BACKCOMPATRETRYDISABLED"/>' +
-    parm('DEFAULTENCODING', 'application/vnd.syncml.dm+xml') +
-    parm('SSLCLIENTCERTSEARCHCRITERIA', searchCriteria(d.clientSubject, d.clientStore)) +
-    '<characteristic type="APPAUTH">' +
-    parm('AAUTHLEVEL', 'CLIENT') +
-    parm('AAUTHTYPE', 'DIGEST') +
-    parm('AAUTHNAME', d.clientAuth.name) +
-    parm('AAUTHSECRET', d.clientAuth.secret) +
-    parm('AAUTHDATA', d.clientAuth.nonceBase64) +
-    '</characteristic>' +
-    '<characteristic type="APPAUTH">' +
-    parm('AAUTHLEVEL', 'APPSRV') +
-    parm('AAUTHTYPE', 'DIGEST') +
-    parm('AAUTHNAME', d.appSrvAuth.name) +
-    parm('AAUTHSECRET', d.appSrvAuth.secret) +
-    parm('AAUTHDATA', d.clientAuth.nonceBase64) +
-    '</characteristic>' +
-    '</characteristic>'
+  return characteristic(
+    'APPLICATION',
+    parm('APPID', 'w7'),
+    parm('PROVIDER-ID', d.providerId),
+    parm('NAME', d.serverName),
+    parm('ADDR', d.managementUrl),
+    parm('CONNRETRYFREQ', '6'),
+    parm('INITIALBACKOFFTIME', '30000'),
+    parm('MAXBACKOFFTIME', '120000'),
+    empty('parm', { name: 'BACKCOMPATRETRYDISABLED' }),
+    parm('DEFAULTENCODING', 'application/vnd.syncml.dm+xml'),
+    parm('SSLCLIENTCERTSEARCHCRITERIA', searchCriteria(d.clientSubject, d.clientStore)),
+    characteristic(
+      'APPAUTH',
+      parm('AAUTHLEVEL', 'CLIENT'),
+      parm('AAUTHTYPE', 'DIGEST'),
+      parm('AAUTHNAME', d.clientAuth.name),
+      parm('AAUTHSECRET', d.clientAuth.secret),
+      parm('AAUTHDATA', d.clientAuth.nonceBase64),
+    ),
+    characteristic(
+      'APPAUTH',
+      parm('AAUTHLEVEL', 'APPSRV'),
+      parm('AAUTHTYPE', 'DIGEST'),
+      parm('AAUTHNAME', d.appSrvAuth.name),
+      parm('AAUTHSECRET', d.appSrvAuth.secret),
+      parm('AAUTHDATA', d.clientAuth.nonceBase64),
+    ),
   );
 }
 
 function dmClient(d: ProvisioningDoc): string {
   const c = d.dmClient;
   const p = c.poll;
-  return (
-    `<characteristic type="DMClient"><characteristic type="Provider"><characteristic type="${esc(d.providerId)}">` +
-    parm('EntDMID', c.entDmId, 'string') +
-    (c.entDeviceName ? parm('EntDeviceName', c.entDeviceName, 'string') : '') +
-    (c.upn ? parm('UPN', c.upn, 'string') : '') +
-    (c.aadResourceId ? parm('AADResourceID', c.aadResourceId, 'string') : '') +
-    '<characteristic type="Poll">' +
-    parm('IntervalForFirstSetOfRetries', String(p.intervalForFirstSetOfRetries), 'integer') +
-    parm('NumberOfFirstRetries', String(p.numberOfFirstRetries), 'integer') +
-    parm('IntervalForSecondSetOfRetries', String(p.intervalForSecondSetOfRetries), 'integer') +
-    parm('NumberOfSecondRetries', String(p.numberOfSecondRetries), 'integer') +
-    parm('IntervalForRemainingScheduledRetries', String(p.intervalForRemainingScheduledRetries), 'integer') +
-    parm('NumberOfRemainingScheduledRetries', String(p.numberOfRemainingScheduledRetries), 'integer') +
-    parm('PollOnLogin', String(p.pollOnLogin), 'boolean') +
-    parm('AllUsersPollOnFirstLogin', String(p.allUsersPollOnFirstLogin), 'boolean') +
-    '</characteristic>' +
-    '</characteristic></characteristic></characteristic>'
+  return characteristic(
+    'DMClient',
+    characteristic(
+      'Provider',
+      characteristic(
+        d.providerId,
+        parm('EntDMID', c.entDmId, 'string'),
+        c.entDeviceName && parm('EntDeviceName', c.entDeviceName, 'string'),
+        c.upn && parm('UPN', c.upn, 'string'),
+        c.aadResourceId && parm('AADResourceID', c.aadResourceId, 'string'),
+        characteristic(
+          'Poll',
+          parm('IntervalForFirstSetOfRetries', String(p.intervalForFirstSetOfRetries), 'integer'),
+          parm('NumberOfFirstRetries', String(p.numberOfFirstRetries), 'integer'),
+          parm('IntervalForSecondSetOfRetries', String(p.intervalForSecondSetOfRetries), 'integer'),
+          parm('NumberOfSecondRetries', String(p.numberOfSecondRetries), 'integer'),
+          parm('IntervalForRemainingScheduledRetries', String(p.intervalForRemainingScheduledRetries), 'integer'),
+          parm('NumberOfRemainingScheduledRetries', String(p.numberOfRemainingScheduledRetries), 'integer'),
+          parm('PollOnLogin', String(p.pollOnLogin), 'boolean'),
+          parm('AllUsersPollOnFirstLogin', String(p.allUsersPollOnFirstLogin), 'boolean'),
+        ),
+      ),
+    ),
   );
 }
 
 /** The provisioning document for a new enrollment. */
 export function buildProvisioningDoc(d: ProvisioningDoc): string {
-  return (
-    '<wap-provisioningdoc version="1.1">' +
-    certStore('Root', 'System', d.root, false) +
-    certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : '') +
-    application(d) +
-    dmClient(d) +
-    '</wap-provisioningdoc>'
+  return el(
+    'wap-provisioningdoc',
+    { version: '1.1' },
+    certStore('Root', 'System', d.root, false),
+    certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : ''),
+    application(d),
+    dmClient(d),
   );
 }
 
@@ -162,14 +176,11 @@ export function buildRenewalProvisioningDoc(d: {
   providerId: string;
   renewal?: ProvisioningDoc['renewal'];
 }): string {
-  return (
-    '<wap-provisioningdoc version="1.1">' +
-    certStore('Root', 'System', d.root, false) +
-    certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : '') +
-    '<characteristic type="APPLICATION">' +
-    parm('APPID', 'w7') +
-    parm('PROVIDER-ID', d.providerId) +
-    '</characteristic>' +
-    '</wap-provisioningdoc>'
+  return el(
+    'wap-provisioningdoc',
+    { version: '1.1' },
+    certStore('Root', 'System', d.root, false),
+    certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : ''),
+    characteristic('APPLICATION', parm('APPID', 'w7'), parm('PROVIDER-ID', d.providerId)),
   );
 }

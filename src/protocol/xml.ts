@@ -1,4 +1,4 @@
-// Safe XML reading and writing helpers shared by every codec. Pure functions, no I/O.
+// Safe XML reading shared by every codec (writing is xml-write.ts). Pure functions, no I/O.
 //
 // Inbound XML is hostile until proven otherwise: any DOCTYPE (and so any entity
 // declaration, internal or external) is refused before parsing, nesting depth is
@@ -132,13 +132,4 @@ export function childText(el: XmlElement | undefined, name: string): string | un
 export function attr(el: XmlElement | undefined, name: string): string | undefined {
   const v = el?.[`@${name}`];
   return typeof v === 'string' ? v : undefined;
-}
-
-// ---- writing ---------------------------------------------------------------------------------
-
-const ESC: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
-
-/** Escape text or an attribute value for XML output. */
-export function esc(s: string): string {
-  return /[&<>"']/.test(s) ? s.replace(/[&<>"']/g, (c) => ESC[c]) : s;
 }

@@ -1,7 +1,7 @@
 // The enrollment messages a Windows device sends (MS-MDE2 Discover, MS-XCEP GetPolicies,
 // MS-WSTEP RequestSecurityToken), written from the protocol reference for the simulator.
 import crypto from 'node:crypto';
-import { esc } from '../protocol/xml.js';
+import { esc } from '../protocol/xml-write.js';
 
 const NS = {
   s: 'http://www.w3.org/2003/05/soap-envelope',

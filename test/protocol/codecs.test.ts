@@ -14,7 +14,8 @@ import {
 } from '../../src/protocol/mde2/discover.js';
 import { MAX_SOAP_BYTES, NS, SoapFault, buildSoapEnvelope, buildSoapFault, parseSoapRequest } from '../../src/protocol/soap.js';
 import { DEFAULT_POLL, buildProvisioningDoc, buildRenewalProvisioningDoc, searchCriteria, type ProvisioningDoc } from '../../src/protocol/wap.js';
-import { XmlError, attr, child, childText, esc, parseXml, path as xmlPath, text } from '../../src/protocol/xml.js';
+import { XmlError, attr, child, childText, parseXml, path as xmlPath, text } from '../../src/protocol/xml.js';
+import { esc } from '../../src/protocol/xml-write.js';
 import { readDiscoverResponse, readFault, readProvisioningDoc } from '../../src/sim/enroll-responses.js';
 
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -1,6 +1,7 @@
 // MS-MDE2 IDiscoveryService: the Discover request and the DiscoverResponse (§3.1.4.1).
 import { SoapFault, SoapRequest, buildSoapEnvelope } from '../soap.js';
-import { child, childText, children, esc, text } from '../xml.js';
+import { child, childText, children, text } from '../xml.js';
+import { esc } from '../xml-write.js';
 
 export const DISCOVER_ACTION = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment/IDiscoveryService/Discover';
 export const DISCOVER_RESPONSE_ACTION =

@@ -3,10 +3,14 @@
 // without an XML declaration and without whitespace between elements, every Meta child carrying
 // xmlns="syncml:metinf" as in Windows' own messages.
 //
-// Text is escaped (& < >, and CR as &#13; so that it survives the reader's line-end
-// normalisation); Item Data is written raw when `dataIsXml` is set. Characters XML 1.0 cannot
-// carry at all (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF) make buildSyncML throw a
-// RangeError instead of producing a message the device would reject as a whole.
+// Text is escaped by the shared writer's escText (& < >, and CR as &#13; so that it survives the
+// reader's line-end normalisation; quotes as they are); Item Data is written raw when `dataIsXml`
+// is set. Characters XML 1.0 cannot carry at all (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF,
+// unpaired surrogates) make buildSyncML throw an XmlCharError (a RangeError) instead of producing
+// a message the device would reject as a whole. What we echo of a device's message (Status
+// references, LocURIs) was read by parseSyncML, which accepts no such character, so the echo
+// cannot throw; profile values are refused when compiled (csp/common.ts), before they get here.
+import { escText as esc } from '../xml-write.js';
 import type { AlertCommand, ContainerCommand, Item, ItemCommand, Meta, ResultsCommand, StatusCommand, SyncCommand, SyncHdr, SyncMLMessage } from './types.js';
 
 const MI = ' xmlns="syncml:metinf">';
@@ -155,29 +159,4 @@ function buildMeta(m: Meta): string {
 function num(n: number): string {
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`SyncML Meta size must be a non-negative integer, got ${n}`);
   return String(n);
-}
-
-// Characters needing work: the three markup characters, CR, and the ones XML 1.0 forbids.
-// eslint-disable-next-line no-control-regex
-const SPECIAL = /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/;
-// eslint-disable-next-line no-control-regex
-const SPECIAL_G = /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]/g;
-
-function escChar(c: string): string {
-  switch (c) {
-    case '&':
-      return '&amp;';
-    case '<':
-      return '&lt;';
-    case '>':
-      return '&gt;';
-    case '\r':
-      return '&#13;';
-  }
-  throw new RangeError(`U+${c.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')} cannot be carried in XML 1.0 text`);
-}
-
-/** Escape a text value for element content. */
-function esc(s: string): string {
-  return SPECIAL.test(s) ? s.replace(SPECIAL_G, escChar) : s;
 }

@@ -1,5 +1,5 @@
 // Session traces: what the device said and what we answered, without secrets and bounded.
-import { esc } from '../../protocol/xml.js';
+import { escTextLenient } from '../../protocol/xml-write.js';
 
 const JWT_DATA = /(<Data>)\s*eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\s*(<\/Data>)/g;
 const CRED = /(<Cred>[\s\S]*?<Data>)[\s\S]*?(<\/Data>)/g;
@@ -27,7 +27,9 @@ export function redactSyncML(xml: string): string {
  */
 export function traceBody(xml: string, maxBytes: number, secrets: string[] = []): { body: string; truncated: boolean } {
   let red = redactSyncML(xml);
-  for (const v of secrets) if (v.length >= 4) red = red.split(esc(v)).join('[redacted]');
+  // Looked up as the SyncML writer wrote them (quotes as they are, CR as &#13;); lenient, because a
+  // trace must never fail the turn it records.
+  for (const v of secrets) if (v.length >= 4) red = red.split(escTextLenient(v)).join('[redacted]');
   if (Buffer.byteLength(red) <= maxBytes) return { body: red, truncated: false };
   return { body: Buffer.from(red).subarray(0, maxBytes).toString('utf8'), truncated: true };
 }
