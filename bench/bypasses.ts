@@ -1,8 +1,8 @@
 // bench/bypasses: each performance bypass next to the plain path it replaces, measured in one run,
 // A and B alternated `--rounds` times (the machine may be shared: read the ranges, not one figure).
+// docs/performance.md lists the bypasses and these figures. (The RS256 fast path was measured by
+// this bench at commit c16151c and removed: it saved too little.)
 //
-//   rs256         Entra token signature: verifyRs256Jwt (node:crypto) vs jose jwtVerify, same JWKS key.
-//                 Figure: CPU µs per verified token.
 //   group-commit  SQLite enrollments finishing together: written as one group (the store as it is)
 //                 vs one transaction + WAL sync each (each call started in its own event-loop turn,
 //                 so every group holds one). Figure: enrollments/s and CPU µs per enrollment.
@@ -10,13 +10,11 @@
 //                 store as it is) vs written at once (flush() after every turn: one transaction per
 //                 turn), on SQLite and PostgreSQL. Figure: turns/s and CPU µs per turn.
 //
-//   npm run -s bench:build && node dist-bench/bench/bypasses.js [--rounds 3] [--only rs256,group-commit,write-behind] (PostgreSQL: FENESTRA_TEST_PG)
+//   npm run -s bench:build && node dist-bench/bench/bypasses.js [--rounds 3] [--only group-commit,write-behind] (PostgreSQL: FENESTRA_TEST_PG)
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
-import { verifyRs256Jwt } from '../src/identity/jwt-rs256.js';
 import { openSqliteStore } from '../src/store/sqlite/index.js';
 import { openPostgresStore } from '../src/store/postgres/index.js';
 import type { SessionTurn, Store } from '../src/store/types.js';
@@ -29,7 +27,7 @@ const argOf = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const rounds = Number(argOf('--rounds') ?? 3);
-const only = new Set((argOf('--only') ?? 'rs256,group-commit,write-behind').split(','));
+const only = new Set((argOf('--only') ?? 'group-commit,write-behind').split(','));
 
 /** Wall ms and process CPU µs (all threads: the thread pool's syncs count too) of `fn`. */
 async function measure(fn: () => Promise<void>): Promise<{ wallMs: number; cpuUs: number }> {
@@ -57,34 +55,6 @@ async function ab(what: string, ops: number, a: [string, () => Promise<void>], b
   for (const [name, r] of Object.entries(res)) {
     console.log(`    ${name.padEnd(34)} ${range(r.perSec, 0).padStart(13)} /s   CPU ${range(r.cpuUs, 1).padStart(13)} µs each`);
   }
-}
-
-async function rs256(): Promise<void> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { extractable: true });
-  const jwks = createLocalJWKSet({ keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] });
-  const ISS = 'https://login.microsoftonline.com/t/v2.0';
-  const AUD = 'https://enterpriseenrollment.contoso.com';
-  const N = 2000;
-  const now = Math.floor(Date.now() / 1000);
-  const tokens = await Promise.all(
-    Array.from({ length: N }, (_, i) =>
-      new SignJWT({ iss: ISS, aud: AUD, exp: now + 3600, iat: now, oid: crypto.randomUUID(), tid: 't', upn: `u${i}@x.com`, deviceid: crypto.randomUUID() })
-        .setProtectedHeader({ alg: 'RS256', kid: 'k1', typ: 'JWT' })
-        .sign(privateKey),
-    ),
-  );
-  const claims = { issuer: ISS, audience: AUD, clockTolerance: 300, requiredClaims: ['exp'] };
-  // One at a time, as enrollment requests arrive: the figure is the CPU of one verification.
-  await ab(
-    'RS256 Entra token verification',
-    N,
-    ['fast path (verifyRs256Jwt)', async () => {
-      for (const t of tokens) await verifyRs256Jwt(t, jwks, claims);
-    }],
-    ['plain (jose jwtVerify)', async () => {
-      for (const t of tokens) await jwtVerify(t, jwks, { algorithms: ['RS256'], ...claims });
-    }],
-  );
 }
 
 const iso = () => new Date().toISOString();
@@ -203,6 +173,5 @@ async function writeBehind(): Promise<void> {
 }
 
 console.log(`fenestra bench/bypasses (${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => fmt(x, 1)).join(' ')})`);
-if (only.has('rs256')) await rs256();
 if (only.has('group-commit')) await groupCommit();
 if (only.has('write-behind')) await writeBehind();

@@ -309,7 +309,7 @@ export class EntraValidator {
     }
     let payload: JWTPayload;
     try {
-      // jwtVerify's semantics (RS256 only), with the signature checked natively.
+      // jose's jwtVerify, RS256 only.
       payload = await verifyRs256Jwt(compactJwt, this.resolverFor(tenant), {
         issuer: tokenVersion === 'v2' ? issuers.v2 : issuers.v1,
         audience,
