@@ -201,6 +201,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     s.certIns.run(certInsertValues(c, id));
     return device;
   }).immediate;
+  // Bypass (docs/performance.md): ~70–220 µs CPU less per enrollment when they finish together; same result: suite.ts 'enrollments at the same moment'.
   // Group commit: the enrollments that finish in one turn of the event loop are written in one
   // transaction, each in its own savepoint (a failure refuses only its own request), and each is
   // answered once that transaction has committed. A commit writes every page it touched, so
