@@ -2,8 +2,9 @@
 // SQL with `?` placeholders, which forDialect numbers ($1, $2, …) for PostgreSQL. The values go
 // in the same order for both (an array; SQLite binds it positionally).
 import type { AuditEntry } from '../domain/audit.js';
+import type { CommandRecord } from '../domain/command.js';
 import type { Device, IssuedCertificateRecord } from '../domain/device.js';
-import { n } from './rows.js';
+import { jsonOrNull, n } from './rows.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -88,3 +89,17 @@ export const auditInsertSql = (kind: Dialect) =>
   forDialect('INSERT INTO audit_log (at, actor, action, target_type, target_id, detail) VALUES (?, ?, ?, ?, ?, ?)', kind);
 
 export const auditInsertValues = (e: AuditEntry): unknown[] => [e.at, e.actor, e.action, e.targetType, e.targetId, e.detail ? JSON.stringify(e.detail) : null];
+
+const COMMAND_INSERT_COLUMNS = [
+  'id', 'device_pk', 'user_oid', 'origin', 'action', 'payload', 'state', 'held_reason', 'created_at', 'updated_at',
+  'expires_at', 'attempts', 'max_attempts', 'batch', 'profile_ref',
+];
+
+/** Queue a command (values: commandInsertValues; results and delivery columns start empty). */
+export const commandInsertSql = (kind: Dialect) =>
+  forDialect(`INSERT INTO commands (${COMMAND_INSERT_COLUMNS.join(', ')}) VALUES (${marks(COMMAND_INSERT_COLUMNS.length)})`, kind);
+
+export const commandInsertValues = (x: CommandRecord): unknown[] => [
+  x.id, x.devicePk, n(x.userOid), x.origin, n(x.action), JSON.stringify(x.payload), x.state, n(x.heldReason), x.createdAt, x.updatedAt,
+  n(x.expiresAt), x.attempts, x.maxAttempts, n(x.batch), jsonOrNull(x.profile),
+];

@@ -16,6 +16,7 @@ import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';
 import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer } from '../write-behind.js';
+import { commandInsertSql, commandInsertValues } from '../statements.js';
 import { alertFromRow, commandFromRow, jsonOrNull, loginFromRow, n, opt, traceFromRow } from '../rows.js';
 
 /** Another replica sent (some of) these commands in a concurrent session: the turn is not committed. */
@@ -26,14 +27,10 @@ export class CommandClaimConflict extends StoreConflictError {
   }
 }
 
+const COMMAND_INSERT = commandInsertSql('postgres');
+
 async function insertCommand(c: Sql, x: CommandRecord): Promise<void> {
-  await c.query(
-    `INSERT INTO commands (id, device_pk, user_oid, origin, action, payload, state, held_reason, created_at, updated_at,
-       expires_at, attempts, max_attempts, batch, profile_ref)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-    [x.id, x.devicePk, n(x.userOid), x.origin, n(x.action), JSON.stringify(x.payload), x.state, n(x.heldReason), x.createdAt, x.updatedAt,
-      n(x.expiresAt), x.attempts, x.maxAttempts, n(x.batch), jsonOrNull(x.profile)],
-  );
+  await c.query(COMMAND_INSERT, commandInsertValues(x));
 }
 
 export function postgresManagement(db: Db, log?: StoreLog): {

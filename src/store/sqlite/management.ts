@@ -5,6 +5,7 @@ import type { CommandRecord } from '../../domain/command.js';
 import type { DmSessionState } from '../../domain/session.js';
 import { alertFromRow, commandFromRow, json, loginFromRow, opt, traceFromRow, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
+import { commandInsertSql, commandInsertValues } from '../statements.js';
 import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, type WriteBehindHealth } from '../write-behind.js';
 
 
@@ -36,12 +37,7 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
     anySent: db.prepare(`SELECT 1 FROM commands WHERE device_pk = ? AND state = 'sent' LIMIT 1`).pluck(),
     cmdGet: db.prepare('SELECT * FROM commands WHERE id = ?'),
     cmdList: db.prepare('SELECT * FROM commands WHERE device_pk = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?'),
-    cmdIns: db.prepare(
-      `INSERT INTO commands (id, device_pk, user_oid, origin, action, payload, state, held_reason, created_at, updated_at,
-         expires_at, attempts, max_attempts, batch, profile_ref)
-       VALUES (@id, @devicePk, @userOid, @origin, @action, @payload, @state, @heldReason, @createdAt, @updatedAt,
-         @expiresAt, @attempts, @maxAttempts, @batch, @profileRef)`,
-    ),
+    cmdIns: db.prepare(commandInsertSql('sqlite')),
     cmdCancel: db.prepare(
       `UPDATE commands SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'held')`,
     ),
@@ -191,23 +187,7 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
   }).immediate;
 
   function insertCommand(c: CommandRecord): void {
-    s.cmdIns.run({
-      id: c.id,
-      devicePk: c.devicePk,
-      userOid: c.userOid ?? null,
-      origin: c.origin,
-      action: c.action ?? null,
-      payload: JSON.stringify(c.payload),
-      state: c.state,
-      heldReason: c.heldReason ?? null,
-      createdAt: c.createdAt,
-      updatedAt: c.updatedAt,
-      expiresAt: c.expiresAt ?? null,
-      attempts: c.attempts,
-      maxAttempts: c.maxAttempts,
-      batch: c.batch ?? null,
-      profileRef: c.profile ? JSON.stringify(c.profile) : null,
-    });
+    s.cmdIns.run(commandInsertValues(c));
   }
 
   const withResults = (c: CommandRecord): CommandRecord => {
