@@ -21,3 +21,14 @@ export const hasSealed = (p: CommandPayload): boolean => !!p.items?.some((i) => 
 
 /** The payload as an admin may see it (sealed secrets shown as "(secret)"). */
 export const redactPayload = (p: CommandPayload): CommandPayload => mapSealed(p, () => REDACTED);
+
+/** The opened values of the sealed items of a payload (same shape before and after reveal). */
+export function sealedValues(sealed: CommandPayload, open: CommandPayload): string[] {
+  const out: string[] = [];
+  sealed.items?.forEach((it, i) => {
+    const v = open.items?.[i]?.data;
+    if (it.sealed && v) out.push(v);
+  });
+  sealed.commands?.forEach((c, i) => out.push(...sealedValues(c, open.commands![i])));
+  return out;
+}

@@ -1,6 +1,6 @@
 // Payloads as the admin and the engine create them: validation of raw SyncML commands, named
 // device actions, and the inventory request. (Queueing them: service/commands/queue.ts.)
-import type { CommandPayload } from '../../domain/command.js';
+import type { CommandPayload, CommandRecord } from '../../domain/command.js';
 import { ApiError } from '../errors.js';
 
 const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] as const;
@@ -93,6 +93,9 @@ export const INVENTORY_NODES = [
   './DevDetail/Ext/Microsoft/LocalTime',
   './DevDetail/Ext/WLANMACAddress',
 ];
+
+/** The inventory Get: the engine's own, or the admin's `sync` action (the same Get). */
+export const isInventory = (c: Pick<CommandRecord, 'origin' | 'action'>) => c.origin === 'inventory' || c.action === 'sync';
 
 export function inventoryPayload(providerId: string): CommandPayload {
   const dmc = `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(providerId)}`;
