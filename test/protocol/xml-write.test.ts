@@ -131,3 +131,23 @@ t.test('the builders: strict on what we write, lenient on what we echo', async (
   t.equal(childText(xmlPath(parsed, 'Envelope', 'Header')!, 'RelatesTo'), 'urn:uuid:\ufffd');
   t.equal(xmlPath(parsed, 'Envelope', 'Body', 'Fault', 'Reason', 'Text')!['#text'], 'This endpoint does not serve the action x\ufffd\ufffd');
 });
+
+t.test('SyncML echoes of device text are strict yet cannot throw: parseSyncML accepts nothing the writer refuses', async (t) => {
+  const odd = 'x&#13;&#xD7FF;&#xE000;&#xFFFD;&#x10FFFF;😀&lt;"\'';
+  const wrapped = (v: string) =>
+    `<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto><SessionID>${v}</SessionID><MsgID>1</MsgID>` +
+    `<Target><LocURI>${v}</LocURI></Target><Source><LocURI>${v}</LocURI></Source></SyncHdr>` +
+    `<SyncBody><Replace><CmdID>${v}</CmdID><Item><Source><LocURI>${v}</LocURI></Source><Data>${v}</Data></Item></Replace><Final/></SyncBody></SyncML>`;
+  const msg = parseSyncML(wrapped(odd));
+  const cmd = msg.body[0] as { cmdId: string; items: { source?: string }[] };
+  const reply = buildSyncML({
+    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: msg.hdr.sessionId, msgId: '1', targetUri: msg.hdr.sourceUri, sourceUri: msg.hdr.targetUri },
+    body: [{ kind: 'Status', cmdId: '1', msgRef: msg.hdr.msgId, cmdRef: cmd.cmdId, cmd: 'Replace', data: '200', sourceRef: [cmd.items[0].source!], items: [] }],
+    final: true,
+  });
+  const back = parseSyncML(reply);
+  t.equal(back.hdr.sessionId, msg.hdr.sessionId);
+  t.equal((back.body[0] as { cmdRef: string }).cmdRef, 'x\r\ud7ff\ue000\ufffd\u{10ffff}😀<"\'');
+  // What the parser refuses never reaches the writer.
+  for (const bad of ['&#1;', '&#xFFFE;', '&#xD800;', '\u0001', '\uffff']) t.throws(() => parseSyncML(wrapped(bad)), undefined, JSON.stringify(bad));
+});
