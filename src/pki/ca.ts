@@ -1,15 +1,17 @@
 /** The certificate authority: CA generation, client certificate issuance, dev TLS certificates. */
 import * as crypto from 'node:crypto';
-import { keyTypeOf, signNativeOffThread } from './algorithms.js';
-import { type BuiltCertificate, type CertificateSpec, buildCertificate, checkDate, randomSerial, toWholeSeconds } from './certificate.js';
+import { type KeyType, keyTypeOf, signNative, signNativeOffThread } from './algorithms.js';
 import {
-  type ClientCertificateFields,
-  type ClientCertificateTemplate,
-  assembleClientCertificate,
-  buildClientCertificate,
-  clientCertificateTbs,
-  clientCertificateTemplate,
-} from './client-certificate.js';
+  type BuiltCertificate,
+  type CertificateSpec,
+  type UnsignedCertificate,
+  assembleCertificate,
+  buildCertificate,
+  certificateTbs,
+  checkDate,
+  randomSerial,
+  toWholeSeconds,
+} from './certificate.js';
 import { readCertificateFields } from './certificate-fields.js';
 import { pemToDer, sha1Thumbprint } from './der.js';
 import { PkiError } from './errors.js';
@@ -42,6 +44,15 @@ export interface ClientCertificateRequest {
 export type CaSignedSpec = Omit<CertificateSpec, 'issuer'> & {
   extensions: Omit<CertificateSpec['extensions'], 'authorityKeyIdFrom' | 'authorityKeyId'>;
 };
+
+/** Key usages of device certificates, by subject key type. */
+export const CLIENT_KEY_USAGE: Readonly<Record<KeyType, string[]>> = {
+  rsa: ['digitalSignature', 'keyEncipherment'],
+  ec: ['digitalSignature'],
+};
+
+/** A device certificate's spec (the profile of issueClientCertificate), its validity chosen and checked. */
+type ClientSpec = CaSignedSpec & { subject: { commonName: string } };
 
 function positiveNumber(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
@@ -118,7 +129,6 @@ export class CertificateAuthority {
   readonly #key: crypto.KeyObject;
   readonly #subjectDer: Buffer;
   readonly #keyId: Buffer;
-  readonly #clientTemplate: ClientCertificateTemplate;
 
   private constructor(x509: crypto.X509Certificate, key: crypto.KeyObject) {
     this.x509 = x509;
@@ -132,7 +142,6 @@ export class CertificateAuthority {
     // AKI of issued certificates = our SKI (or, if the CA cert has none, the RFC 5280 method-1 id).
     this.#keyId = fields.subjectKeyId ?? keyIdentifierFromSpki(fields.spkiDer);
     this.notAfter = new Date(x509.validTo);
-    this.#clientTemplate = clientCertificateTemplate(this.#subjectDer, this.#keyId, key);
   }
 
   /** Loads CA certificate + private key (any PEM the node:crypto accepts). PkiError if they do not fit. */
@@ -161,11 +170,16 @@ export class CertificateAuthority {
    * notAfter is clamped to the CA's own notAfter.
    */
   signCertificate(spec: CaSignedSpec): BuiltCertificate & { notBefore: Date; notAfter: Date } {
+    const u = this.#unsigned(spec);
+    return { ...assembleCertificate(u, signNative(u.hash, u.tbs, this.#key)), notBefore: u.notBefore, notAfter: u.notAfter };
+  }
+
+  #unsigned(spec: CaSignedSpec): UnsignedCertificate & { notBefore: Date; notAfter: Date } {
     const notAfter = spec.notAfter.getTime() > this.notAfter.getTime() ? this.notAfter : spec.notAfter;
     if (notAfter.getTime() <= spec.notBefore.getTime()) {
       throw new PkiError('ca-expired', `CA certificate expires ${this.notAfter.toISOString()}; cannot issue`);
     }
-    const built = buildCertificate(
+    const u = certificateTbs(
       {
         ...spec,
         notAfter,
@@ -174,7 +188,7 @@ export class CertificateAuthority {
       },
       this.#key,
     );
-    return { ...built, notBefore: spec.notBefore, notAfter };
+    return { ...u, notBefore: spec.notBefore, notAfter };
   }
 
   /**
@@ -183,24 +197,24 @@ export class CertificateAuthority {
    * second, so never further back), notAfter = now + validityDays (clamped to the CA's notAfter).
    */
   issueClientCertificate(req: ClientCertificateRequest): IssuedCertificate {
-    const f = this.#clientFields(req);
-    return this.#issued(buildClientCertificate(this.#clientTemplate, f), f);
+    const spec = this.#clientSpec(req);
+    return this.#issued(this.signCertificate(spec), spec);
   }
 
   /** issueClientCertificate with the signature computed on libuv's thread pool (the request path's form). */
   async issueClientCertificateOffThread(req: ClientCertificateRequest): Promise<IssuedCertificate> {
-    const f = this.#clientFields(req);
-    const u = clientCertificateTbs(this.#clientTemplate, f);
-    const signature = await signNativeOffThread('sha256', u.tbs, this.#key);
-    return this.#issued(assembleClientCertificate(this.#clientTemplate, u, signature), f);
+    const spec = this.#clientSpec(req);
+    const u = this.#unsigned(spec);
+    const signature = await signNativeOffThread(u.hash, u.tbs, this.#key);
+    return this.#issued(assembleCertificate(u, signature), spec);
   }
 
-  #issued(cert: BuiltCertificate, f: ClientCertificateFields): IssuedCertificate {
-    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore: f.notBefore, notAfter: f.notAfter, subjectCn: f.subjectCn };
+  #issued(cert: BuiltCertificate, spec: ClientSpec): IssuedCertificate {
+    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore: spec.notBefore, notAfter: spec.notAfter, subjectCn: spec.subject.commonName };
   }
 
-  /** Checks the request and chooses serial, validity and key fields. */
-  #clientFields(req: ClientCertificateRequest): ClientCertificateFields {
+  /** Checks the request (before anything is built: a refusal names the first problem) and chooses serial and validity. */
+  #clientSpec(req: ClientCertificateRequest): ClientSpec {
     if (typeof req.subjectCn !== 'string' || req.subjectCn.length === 0 || req.subjectCn.length > 1024) {
       throw new PkiError('invalid-input', 'subjectCn must be a non-empty string (at most 1024 chars)');
     }
@@ -211,9 +225,9 @@ export class CertificateAuthority {
     }
     const now = (req.now ?? new Date()).getTime();
     if (Number.isNaN(now)) throw new PkiError('invalid-input', 'now is not a valid date');
-    // One structural read of the SPKI (DER-strict, so it embeds byte-exact): key type and key bits for the SKI.
-    const { keyType, subjectPublicKey } = readSpki(req.publicKeySpkiDer);
-    // The checks of signCertificate + buildCertificate, in their order; then the template (same bytes).
+    const { keyType } = readSpki(req.publicKeySpkiDer);
+    // The checks of signCertificate and buildCertificate, made here first and in this order so that
+    // a refused request gets the reason it always got; building checks them again, harmlessly.
     const notBefore = toWholeSeconds(new Date(now - skew * MINUTE_MS), 'up');
     const wanted = toWholeSeconds(new Date(now + days * DAY_MS));
     const notAfter = wanted.getTime() > this.notAfter.getTime() ? this.notAfter : wanted;
@@ -223,7 +237,14 @@ export class CertificateAuthority {
     checkDate(notBefore, 'notBefore');
     checkDate(notAfter, 'notAfter');
     if (req.subjectCn.includes('\0')) throw new PkiError('invalid-input', 'name attributes must not contain NUL');
-    return { serial: randomSerial(), notBefore, notAfter, subjectCn: req.subjectCn, publicKeySpkiDer: req.publicKeySpkiDer, keyType, subjectPublicKey };
+    return {
+      subject: { commonName: req.subjectCn },
+      serial: randomSerial(),
+      notBefore,
+      notAfter,
+      publicKeySpkiDer: req.publicKeySpkiDer,
+      extensions: { isCa: false, keyUsage: CLIENT_KEY_USAGE[keyType], extKeyUsage: ['clientAuth'], subjectKeyId: true },
+    };
   }
 
   /** True iff `certDer` is a certificate naming us as issuer whose signature verifies with our key. */

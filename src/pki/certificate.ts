@@ -58,7 +58,7 @@ export function checkDate(d: Date, what: string): void {
 }
 
 /** The serialNumber INTEGER of an unsigned serial, and its hex as X509Certificate.serialNumber shows it. */
-export function serialInteger(serial: Buffer): { der: Buffer; hex: string } {
+function serialInteger(serial: Buffer): { der: Buffer; hex: string } {
   let i = 0;
   while (i < serial.length && serial[i] === 0) i++;
   const magnitude = serial.subarray(i);
@@ -68,13 +68,18 @@ export function serialInteger(serial: Buffer): { der: Buffer; hex: string } {
 }
 
 /** version [0] EXPLICIT INTEGER v3 (2). */
-export const V3 = explicit(0, int(2));
+const V3 = explicit(0, int(2));
 
-export function buildCertificate(
-  spec: CertificateSpec,
-  signerKey: crypto.KeyObject,
-  hash: 'sha256' = 'sha256',
-): BuiltCertificate {
+/** A certificate before its signature: the TBSCertificate to sign and what goes around it. */
+export interface UnsignedCertificate {
+  tbs: Buffer;
+  hash: 'sha256';
+  signatureAlgorithm: Buffer;
+  serialHex: string;
+}
+
+/** Checks `spec` and encodes its TBSCertificate, for a signature by `signerKey` with `hash`. */
+export function certificateTbs(spec: CertificateSpec, signerKey: crypto.KeyObject, hash: 'sha256' = 'sha256'): UnsignedCertificate {
   if (signerKey.type !== 'private') throw new PkiError('invalid-input', 'signerKey must be a private key');
   checkDate(spec.notBefore, 'notBefore');
   checkDate(spec.notAfter, 'notAfter');
@@ -92,7 +97,7 @@ export function buildCertificate(
     : buildName(spec.issuer ?? spec.subject);
   const extensions = buildExtensions(spec.extensions, spec.publicKeySpkiDer);
 
-  const tbsDer = seq(
+  const tbs = seq(
     V3,
     serial.der,
     sigAlgId,
@@ -102,9 +107,16 @@ export function buildCertificate(
     embedDer(spec.publicKeySpkiDer, 'SubjectPublicKeyInfo'),
     ...(extensions ? [explicit(3, extensions)] : []),
   );
+  return { tbs, hash, signatureAlgorithm: sigAlgId, serialHex: serial.hex };
+}
 
-  const signature = signNative(hash, tbsDer, signerKey);
-  // Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
-  const der = seq(tbsDer, sigAlgId, bitString(signature));
-  return { der, pem: derToPem(der, 'CERTIFICATE'), serialHex: serial.hex, thumbprint: sha1Thumbprint(der) };
+/** Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }: `signature` is over exactly `u.tbs`. */
+export function assembleCertificate(u: UnsignedCertificate, signature: Buffer): BuiltCertificate {
+  const der = seq(u.tbs, u.signatureAlgorithm, bitString(signature));
+  return { der, pem: derToPem(der, 'CERTIFICATE'), serialHex: u.serialHex, thumbprint: sha1Thumbprint(der) };
+}
+
+export function buildCertificate(spec: CertificateSpec, signerKey: crypto.KeyObject, hash: 'sha256' = 'sha256'): BuiltCertificate {
+  const u = certificateTbs(spec, signerKey, hash);
+  return assembleCertificate(u, signNative(u.hash, u.tbs, signerKey));
 }
