@@ -62,7 +62,8 @@ export interface ProvisioningDoc {
 // Every value is escaped by the writer: PROVIDER-ID, names and URLs come from the configuration,
 // the UPN and device name from the enrollment. A character XML cannot carry is an XmlCharError
 // (an InternalServiceFault for the device) rather than a document Windows rejects as a whole.
-const parm = (name: string, value: string, datatype?: 'string' | 'integer' | 'boolean') => empty('parm', datatype ? { name, value, datatype } : { name, value });
+const parm = (name: string, value: string, datatype?: 'string' | 'integer' | 'boolean') =>
+  empty('parm', datatype ? { name, value, datatype } : { name, value });
 const characteristic = (type: string, ...children: (string | false | undefined)[]) => el('characteristic', { type }, ...children);
 
 /** URI-escape a subject DN the way SSLCLIENTCERTSEARCHCRITERIA expects (= , and other reserved chars). */
@@ -76,7 +77,11 @@ function certStore(store: 'Root' | 'My', sub: string, cert: ProvisioningCert, wi
     'CertificateStore',
     characteristic(
       store,
-      characteristic(sub, characteristic(cert.thumbprint, parm('EncodedCertificate', cert.base64)), withKeyContainer && empty('characteristic', { type: 'PrivateKeyContainer' })),
+      characteristic(
+        sub,
+        characteristic(cert.thumbprint, parm('EncodedCertificate', cert.base64)),
+        withKeyContainer && empty('characteristic', { type: 'PrivateKeyContainer' }),
+      ),
       extra,
     ),
   );

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { XmlCharError, el, empty, esc, escLenient, escText, escTextLenient, opt, tx } from '../../src/protocol/xml-write.js';
 import { buildSoapEnvelope, buildSoapFault } from '../../src/protocol/soap.js';
-import { buildSyncML, parseSyncML } from '../../src/protocol/syncml/index.js';
+import { buildSyncML, parseSyncML, type SyncMLMessage } from '../../src/protocol/syncml/index.js';
 import { childText, parseXml, path as xmlPath } from '../../src/protocol/xml.js';
 import { DEFAULT_POLL, buildProvisioningDoc } from '../../src/protocol/wap.js';
 
@@ -95,15 +95,17 @@ t.test('lenient escapers write U+FFFD where the strict ones refuse, and agree wi
 });
 
 t.test('element writer', async (t) => {
-  t.equal(el('a', { k: `"&'` }, tx('b', 1), false, null, undefined, '', opt('c', undefined), opt('d', true)), '<a k="&quot;&amp;&apos;"><b>1</b><d>true</d></a>');
+  const written = el('a', { k: `"&'` }, tx('b', 1), false, null, undefined, '', opt('c', undefined), opt('d', true));
+  t.equal(written, '<a k="&quot;&amp;&apos;"><b>1</b><d>true</d></a>');
   t.equal(empty('p', { name: 'x', value: '<' }), '<p name="x" value="&lt;"/>');
   t.equal(empty('p'), '<p/>');
 });
 
 t.test('the builders: strict on what we write, lenient on what we echo', async (t) => {
   const hdr = { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: '1', targetUri: 'dev', sourceUri: 'srv' };
-  refuses(t, () => buildSyncML({ hdr, body: [{ kind: 'Replace', cmdId: '2', items: [{ target: './x', data: 'a\ud800' }] }], final: true }), 'SyncML: lone surrogate');
-  const cr = buildSyncML({ hdr, body: [{ kind: 'Replace', cmdId: '2', items: [{ target: './x', data: 'a\rb "q"' }] }], final: true });
+  const replace = (data: string): SyncMLMessage => ({ hdr, body: [{ kind: 'Replace', cmdId: '2', items: [{ target: './x', data }] }], final: true });
+  refuses(t, () => buildSyncML(replace('a\ud800')), 'SyncML: lone surrogate');
+  const cr = buildSyncML(replace('a\rb "q"'));
   t.ok(cr.includes('<Data>a&#13;b "q"</Data>'));
   t.equal((parseSyncML(cr).body[0] as { items: { data?: string }[] }).items[0].data, 'a\rb "q"');
 
@@ -149,5 +151,5 @@ t.test('SyncML echoes of device text are strict yet cannot throw: parseSyncML ac
   t.equal(back.hdr.sessionId, msg.hdr.sessionId);
   t.equal((back.body[0] as { cmdRef: string }).cmdRef, 'x\r\ud7ff\ue000\ufffd\u{10ffff}😀<"\'');
   // What the parser refuses never reaches the writer.
-  for (const bad of ['&#1;', '&#xFFFE;', '&#xD800;', '\u0001', '\uffff']) t.throws(() => parseSyncML(wrapped(bad)), undefined, JSON.stringify(bad));
+  for (const bad of ['&#1;', '&#xFFFE;', '&#xD800;', '\u0001', '\uffff']) t.throws(() => parseSyncML(wrapped(bad)), JSON.stringify(bad));
 });
