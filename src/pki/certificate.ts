@@ -86,7 +86,8 @@ export function certificateTbs(spec: CertificateSpec, signerKey: crypto.KeyObjec
   if (spec.notAfter.getTime() <= spec.notBefore.getTime()) {
     throw new PkiError('invalid-input', 'notAfter must be after notBefore');
   }
-  readSpki(spec.publicKeySpkiDer); // structurally an RSA or EC SubjectPublicKeyInfo
+  // Structurally an RSA or EC SubjectPublicKeyInfo, read in strict DER (so it is embedded as it is).
+  const { subjectPublicKey } = readSpki(spec.publicKeySpkiDer);
 
   const sigAlg = signatureAlgorithmFor(signerKey, hash);
   const sigAlgId = algorithmIdentifier(sigAlg.oid, sigAlg.nullParams);
@@ -95,7 +96,7 @@ export function certificateTbs(spec: CertificateSpec, signerKey: crypto.KeyObjec
   const issuer = Buffer.isBuffer(spec.issuer)
     ? embedDer(spec.issuer, 'issuer Name')
     : buildName(spec.issuer ?? spec.subject);
-  const extensions = buildExtensions(spec.extensions, spec.publicKeySpkiDer);
+  const extensions = buildExtensions(spec.extensions, subjectPublicKey);
 
   const tbs = seq(
     V3,
@@ -104,7 +105,7 @@ export function certificateTbs(spec: CertificateSpec, signerKey: crypto.KeyObjec
     issuer,
     seq(time(spec.notBefore), time(spec.notAfter)),
     subject,
-    embedDer(spec.publicKeySpkiDer, 'SubjectPublicKeyInfo'),
+    spec.publicKeySpkiDer,
     ...(extensions ? [explicit(3, extensions)] : []),
   );
   return { tbs, hash, signatureAlgorithm: sigAlgId, serialHex: serial.hex };

@@ -11,6 +11,7 @@ import {
   seq,
   utf8,
 } from './asn1-build.js';
+import { digest } from './algorithms.js';
 import { PkiError } from './errors.js';
 import { ipToBytes } from './ip.js';
 import { OID } from './oids.js';
@@ -66,9 +67,6 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
   return critical ? seq(oid(id), bool(true), octets(value)) : seq(oid(id), octets(value));
 }
 
-/** The subjectKeyIdentifier extension for `keyId`. */
-export const subjectKeyIdExtension = (keyId: Buffer): Buffer => extension(OID.subjectKeyIdentifier, false, octets(keyId));
-
 /** KeyUsage BIT STRING content with trailing zero bits removed (DER named-bit rule). */
 function keyUsageContent(names: string[]): Buffer {
   let bits = 0;
@@ -106,8 +104,11 @@ function generalNames(san: SubjectAltNames): Buffer[] {
   return names;
 }
 
-/** Builds the Extensions SEQUENCE (without the [3] wrapper); undefined when there are none. */
-export function buildExtensions(spec: ExtensionsSpec, subjectSpkiDer: Buffer): Buffer | undefined {
+/**
+ * Builds the Extensions SEQUENCE (without the [3] wrapper); undefined when there are none.
+ * `subjectPublicKey` is the subject SPKI's subjectPublicKey value, for the subjectKeyIdentifier.
+ */
+export function buildExtensions(spec: ExtensionsSpec, subjectPublicKey: Buffer): Buffer | undefined {
   const exts: Buffer[] = [];
   if (spec.isCa !== undefined || spec.pathLen !== undefined) {
     const items: Buffer[] = [];
@@ -134,7 +135,8 @@ export function buildExtensions(spec: ExtensionsSpec, subjectSpkiDer: Buffer): B
     if (names.length > 0) exts.push(extension(OID.subjectAltName, false, seq(...names)));
   }
   if (spec.subjectKeyId) {
-    exts.push(subjectKeyIdExtension(keyIdentifierFromSpki(subjectSpkiDer)));
+    // RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey value
+    exts.push(extension(OID.subjectKeyIdentifier, false, octets(digest('sha1', subjectPublicKey))));
   }
   const aki = spec.authorityKeyId ?? (spec.authorityKeyIdFrom ? keyIdentifierFromSpki(spec.authorityKeyIdFrom) : undefined);
   if (aki) {
