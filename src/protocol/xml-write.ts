@@ -37,6 +37,14 @@ const TEXT_SPECIAL = /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|\p{Cs}/u;
 // eslint-disable-next-line no-control-regex
 const TEXT_SPECIAL_G = /[&<>\r\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|\p{Cs}/gu;
 
+// eslint-disable-next-line no-control-regex
+const NOT_XML = /[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|\p{Cs}/u;
+
+/** Whether XML 1.0 can carry every character of `s`: what callers check on input, before a writer would throw. */
+export function isXmlText(s: string): boolean {
+  return !NOT_XML.test(s);
+}
+
 const ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#13;' };
 
 function strict(c: string, offset: number): string {

@@ -232,6 +232,12 @@ t.test('command queue', async (t) => {
       [{ verb: 'Atomic', commands: [{ verb: 'Atomic', commands: [{ verb: 'Add', items: [{ target: './A' }] }] }] }, '/commands/0/verb'],
       [{ action: 'explode' }, '/action'],
       [{ verb: 'Frobnicate', items: [] }, '/verb'],
+      // Characters XML 1.0 cannot carry: queued, they would fail every session of the device.
+      [{ verb: 'Replace', items: [{ target: './A', data: 'bell\u0007' }] }, '/items/0/data'],
+      [{ verb: 'Replace', items: [{ target: './A', data: 'half \ud800 pair' }] }, '/items/0/data'],
+      [{ verb: 'Replace', items: [{ target: './A', type: 'text/\uffff', data: 'x' }] }, '/items/0/type'],
+      [{ verb: 'Get', items: [{ target: './A/\udc00' }] }, '/items/0/target'],
+      [{ verb: 'Sequence', commands: [{ verb: 'Add', items: [{ target: './A', data: '\u0000' }] }] }, '/commands/0/items/0/data'],
     ];
     for (const [body, pointer] of cases) {
       const r = await s.admin('POST', `/api/v1/devices/${id}/commands`, body);

@@ -4,6 +4,7 @@ import type { ServerTrust } from './eap.js';
 import type { ServerTrustSettings } from './schemas.js';
 import { pointerToken } from './validate.js';
 import type { CertificateInfo, CompileContext, ProfileError, Scope } from './types.js';
+import { isXmlText } from '../xml-write.js';
 
 export class Problems {
   readonly list: ProfileError[] = [];
@@ -20,15 +21,10 @@ export function normThumbprint(t: string): string {
   return t.replace(/[\s:]/g, '').toUpperCase();
 }
 
-// C0 controls other than tab/LF/CR, U+FFFE/U+FFFF and unpaired surrogates: XML 1.0 (and UTF-8)
-// cannot carry them at all.
-// eslint-disable-next-line no-control-regex
-const NOT_XML = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
 /** Every string in the settings must be representable in XML (SyncML Data, embedded documents). */
 export function checkXmlChars(value: unknown, pointer: string, p: Problems): void {
   if (typeof value === 'string') {
-    if (NOT_XML.test(value)) p.add(pointer, 'contains a character XML cannot carry (control character or unpaired surrogate)');
+    if (!isXmlText(value)) p.add(pointer, 'contains a character XML cannot carry (control character or unpaired surrogate)');
   } else if (Array.isArray(value)) {
     value.forEach((v, i) => checkXmlChars(v, `${pointer}/${i}`, p));
   } else if (value && typeof value === 'object') {

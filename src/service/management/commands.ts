@@ -2,6 +2,7 @@
 // device actions, and the inventory request. (Queueing them: service/commands/queue.ts.)
 import type { CommandPayload, CommandRecord } from '../../domain/command.js';
 import { ApiError } from '../errors.js';
+import { isXmlText } from '../../protocol/xml-write.js';
 
 const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] as const;
 const FORMATS = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'node', 'null', 'time', 'date', 'float'];
@@ -16,9 +17,12 @@ export function checkLocUri(uri: unknown, pointer: string): string {
     throw new ApiError(400, 'invalid', 'a LocURI has no empty, ".", ".." or "*" segments', pointer);
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f<>"]/.test(uri)) throw new ApiError(400, 'invalid', 'escape spaces and special characters in a LocURI (URL-encode them)', pointer);
+  if (/[\s\u0000-\u001f<>"]/.test(uri) || !isXmlText(uri)) throw new ApiError(400, 'invalid', 'escape spaces and special characters in a LocURI (URL-encode them)', pointer);
   return uri;
 }
+
+// A queued value is sent in every session until answered: one XML cannot carry would fail them all.
+const NOT_XML_MESSAGE = 'contains a character XML cannot carry (control character, U+FFFE/U+FFFF or unpaired surrogate)';
 
 export interface RawCommandInput {
   verb: string;
@@ -49,6 +53,8 @@ export function payloadFromInput(input: RawCommandInput, pointer = '', depth = 0
     if (it.data !== undefined && (typeof it.data !== 'string' || it.data.length > MAX_DATA)) {
       throw new ApiError(400, 'invalid', `data must be a string of at most ${MAX_DATA} characters`, `${p}/data`);
     }
+    if (it.data !== undefined && !isXmlText(it.data)) throw new ApiError(400, 'invalid', NOT_XML_MESSAGE, `${p}/data`);
+    if (it.type !== undefined && !isXmlText(String(it.type))) throw new ApiError(400, 'invalid', NOT_XML_MESSAGE, `${p}/type`);
     if (verb === 'Get' && it.data !== undefined) throw new ApiError(400, 'invalid', 'a Get carries no data', `${p}/data`);
     const out: NonNullable<CommandPayload['items']>[number] = { target };
     if (it.format !== undefined) out.format = it.format;
