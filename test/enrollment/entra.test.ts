@@ -176,6 +176,10 @@ t.test('Entra enrollment', async (t) => {
     t.equal(f?.errorType, 'NotSupported');
     const recovery = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }).replace('200512/Issue', '200512/Recovery'));
     t.equal(readFault(recovery.text())?.errorType, 'NotSupported');
+    // A UPN claim the provisioning document could not carry: refused before anything is recorded.
+    const ctlUpn = await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'bell\u0007@contoso.com', oid: crypto.randomUUID() });
+    const ctl = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt: ctlUpn }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Full']]) }));
+    t.equal(readFault(ctl.text())?.subcode, 's:MessageFormat', 'a UPN holding a control character');
     t.equal((await s.admin('GET', '/api/v1/devices')).json.total, before, 'no device was created');
   });
 

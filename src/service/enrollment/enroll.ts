@@ -14,6 +14,7 @@ import { RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
 import { SoapFault } from '../../protocol/soap.js';
 import { DeviceHeldError } from '../../store/errors.js';
 import { DEFAULT_POLL, buildProvisioningDoc } from '../../protocol/wap.js';
+import { isXmlText } from '../../protocol/xml-write.js';
 import type { Device, EnrollmentType, IssuedCertificateRecord } from '../../domain/device.js';
 import type { EnrollmentPrincipal } from './auth.js';
 import { decodeBase64Der, issueOrFault, verifyCsrOrFault } from './certificate-request.js';
@@ -119,9 +120,13 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
   const held = await deps.store.devices.getByDeviceId(clientDeviceId);
   if (held?.state === 'enrolled' && held.principal !== who.key && proof?.devicePk !== held.id) await refuse(held.id);
 
+  const identity = principal.kind === 'entra' ? principal.identity : undefined;
+  const upn = identity ? identity.upn : principal.kind === 'onpremise' ? principal.username : undefined;
+  // The provisioning document carries the UPN and is built after the enrollment is recorded: a
+  // UPN it could not carry (a token claim holding a control character) is refused before that.
+  if (upn !== undefined && !isXmlText(upn)) throw new SoapFault('s:MessageFormat', 'The user principal name holds a character XML cannot carry');
   const issued = await issueOrFault(deps, subjectCn, csr, now);
   const creds = generateDmCredentials(clientDeviceId, s.providerId);
-  const identity = principal.kind === 'entra' ? principal.identity : undefined;
   const device: Device = {
     id: crypto.randomUUID(),
     deviceId: clientDeviceId,
@@ -131,7 +136,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
     authMethod: principal.kind,
     tenantId: identity?.tenantId,
     userOid: identity?.objectId,
-    upn: identity ? identity.upn : principal.kind === 'onpremise' ? principal.username : undefined,
+    upn,
     deviceName: ctx(req, 'DeviceName'),
     osVersion: ctx(req, 'OSVersion') ?? ctx(req, 'ApplicationVersion'),
     osEdition: ctx(req, 'OSEdition'),
