@@ -21,13 +21,13 @@ import {
   createLocalJWKSet,
   customFetch,
   errors as joseErrors,
+  jwtVerify,
   type JWTPayload,
   type JWTVerifyGetKey,
   type JSONWebKeySet,
   type JWSHeaderParameters,
   type FlattenedJWSInput,
 } from 'jose';
-import { verifyRs256Jwt } from './jwt-rs256.js';
 
 export type EntraCloud = 'standard' | 'gcc-high';
 
@@ -310,12 +310,13 @@ export class EntraValidator {
     let payload: JWTPayload;
     try {
       // jose's jwtVerify, RS256 only.
-      payload = await verifyRs256Jwt(compactJwt, this.resolverFor(tenant), {
+      ({ payload } = await jwtVerify(compactJwt, this.resolverFor(tenant), {
+        algorithms: ['RS256'],
         issuer: tokenVersion === 'v2' ? issuers.v2 : issuers.v1,
         audience,
         clockTolerance: this.skew,
         requiredClaims: ['exp'],
-      });
+      }));
     } catch (err) {
       throw mapJoseError(err);
     }

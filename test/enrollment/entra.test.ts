@@ -145,6 +145,7 @@ t.test('Entra enrollment', async (t) => {
       ['alg none', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'none' }), 's:Authentication'],
       ['issuer of another tenant', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', issuer: `https://sts.windows.net/${otherTid}/` }), 's:Authentication'],
       ['unknown signing key', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'RS384' }), 's:Authentication'],
+      ['PS256 (only RS256 is accepted)', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'PS256' }), 's:Authentication'],
       ['device enrollment without deviceid claim', () => s.entra.mintToken({ tid, aud: AUDIENCE }), 's:Authentication'],
       ['garbage token', async () => 'not-a-token', 's:Authentication'],
     ];
