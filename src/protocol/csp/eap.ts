@@ -4,7 +4,7 @@
 // EapTlsConnectionPropertiesV1–V3, MsPeapConnectionPropertiesV1–V2, MsChapV2ConnectionPropertiesV1)
 // and Microsoft's published PEAP Wi-Fi sample. Pure functions.
 import { XmlError, parseXml } from '../xml.js';
-import { el, tx } from './xmlw.js';
+import { el, tx } from '../xml-write.js';
 
 export const EAP_NS = {
   host: 'http://www.microsoft.com/provisioning/EapHostConfig',

@@ -6,7 +6,7 @@ import { eapTlsConfig, normalizeEapHostConfig, peapMschapv2Config } from './eap.
 import type { VpnSettings } from './schemas.js';
 import type { CompileContext, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
-import { el, opt, tx } from './xmlw.js';
+import { el, opt, tx } from '../xml-write.js';
 
 export function compileVpn(scope: Scope, s: VpnSettings, ctx: CompileContext, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {
   const requires: string[] = [];

@@ -6,7 +6,7 @@ import { eapTlsConfig, peapMschapv2Config } from './eap.js';
 import type { WifiSettings } from './schemas.js';
 import type { CompileContext, CompiledNode, CompiledProfile, Scope } from './types.js';
 import { cspRoot, encodeSegment } from './uri.js';
-import { el, tx } from './xmlw.js';
+import { el, tx } from '../xml-write.js';
 
 export const WLAN_NS = 'http://www.microsoft.com/networking/WLAN/profile/v1';
 export const ONEX_NS = 'http://www.microsoft.com/networking/OneX/v1';

@@ -1,1 +1,0 @@
-export { el, tx, opt } from '../xml-write.js';
