@@ -55,6 +55,7 @@ t.test('a key the CA refuses to certify is s:CertificateRequest, at enrollment a
     t.equal(r.status, 500);
     const fault = readFault(r.text());
     t.equal(fault?.subcode, 's:CertificateRequest', fault?.reason ?? 'a fault');
+    t.match(fault?.reason, /could not be issued/, 'refused at issuance, past the request checks');
     const devices = (await s.admin('GET', '/api/v1/devices')).json.devices as { deviceId: string }[];
     t.notOk(devices.some((d) => d.deviceId === dev.deviceId), 'no device recorded');
   });
@@ -72,6 +73,7 @@ t.test('a key the CA refuses to certify is s:CertificateRequest, at enrollment a
     t.equal(r.status, 500);
     const fault = readFault(r.text());
     t.equal(fault?.subcode, 's:CertificateRequest', fault?.reason ?? 'a fault');
+    t.match(fault?.reason, /could not be issued/, 'refused at issuance, past the request checks');
     const detail = (await s.admin('GET', `/api/v1/devices/${d.dev.deviceId}`)).json;
     t.same(
       detail.certificates.map((c: { thumbprint: string; status: string }) => [c.thumbprint, c.status]),
