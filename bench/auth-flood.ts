@@ -127,7 +127,19 @@ async function main(): Promise<void> {
       const steps: [string, string][] = [
         [PATHS.discovery, discoverMessage(url(PATHS.discovery), { email: `${a.username}@contoso.com`, authPolicies: ['OnPremise'] })],
         [PATHS.policy, getPoliciesMessage(url(PATHS.policy), cred)],
-        [PATHS.enrollment, rstMessage(url(PATHS.enrollment), cred, { requestType: 'Issue', tokenBase64: csr, context: [['DeviceID', deviceId], ['EnrollmentType', 'Device'], ['DeviceName', `LEGIT-${i}`], ['OSVersion', '10.0.22631.1']] })],
+        [
+          PATHS.enrollment,
+          rstMessage(url(PATHS.enrollment), cred, {
+            requestType: 'Issue',
+            tokenBase64: csr,
+            context: [
+              ['DeviceID', deviceId],
+              ['EnrollmentType', 'Device'],
+              ['DeviceName', `LEGIT-${i}`],
+              ['OSVersion', '10.0.22631.1'],
+            ],
+          }),
+        ],
       ];
       const conn = connect();
       const t0 = performance.now();
@@ -147,7 +159,9 @@ async function main(): Promise<void> {
 
   /** The flood, in a process of its own (so that its client work does not delay the legitimate one). */
   async function flood(ways: number, spread: boolean) {
-    const child = fork(fileURLToPath(import.meta.url), ['--flood'], { env: { ...process.env, BENCH_FLOOD: JSON.stringify({ port: server.port, ca: server.ca, ways, spread }) } });
+    const child = fork(fileURLToPath(import.meta.url), ['--flood'], {
+      env: { ...process.env, BENCH_FLOOD: JSON.stringify({ port: server.port, ca: server.ca, ways, spread }) },
+    });
     await new Promise((r) => child.once('message', r));
     const ask = <T>(cmd: string) => {
       child.send({ cmd });
@@ -164,7 +178,9 @@ async function main(): Promise<void> {
   }
 
   const report = (name: string, r: { lat: { n: number; p50: number; p99: number; max: number }; failed: number }, cores: number) =>
-    console.log(`${name}: legitimate enrollments n=${r.lat.n} p50 ${fmt(r.lat.p50, 0)} ms  p99 ${fmt(r.lat.p99, 0)} ms  max ${fmt(r.lat.max, 0)} ms  failed ${r.failed}; server ${fmt(cores, 2)} cores`);
+    console.log(
+      `${name}: legitimate enrollments n=${r.lat.n} p50 ${fmt(r.lat.p50, 0)} ms  p99 ${fmt(r.lat.p99, 0)} ms  max ${fmt(r.lat.max, 0)} ms  failed ${r.failed}; server ${fmt(cores, 2)} cores`,
+    );
 
   console.log(`auth-flood: ${enrollments} legitimate on-premises enrollments per phase, flood ${floodWays}-way, ${os.availableParallelism()} cores`);
   let c0 = await server.cpuSeconds();
@@ -185,7 +201,12 @@ async function main(): Promise<void> {
     const kinds = await f.stop();
     report(`during flood (${src === 'spread' ? 'a new address per request' : 'one address'})`, r, cores);
     const total = [...kinds.values()].reduce((a, b) => a + b, 0);
-    console.log(`  flood: ${fmt(rate, 0)} requests/s; answered: ${[...kinds].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${fmt((100 * n) / total, 1)}%`).join(', ')}`);
+    console.log(
+      `  flood: ${fmt(rate, 0)} requests/s; answered: ${[...kinds]
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, n]) => `${k} ${fmt((100 * n) / total, 1)}%`)
+        .join(', ')}`,
+    );
     // Let back-offs and queues drain before the next phase.
     await new Promise((res) => setTimeout(res, 1000));
   }
@@ -211,7 +232,16 @@ async function floodMain(): Promise<void> {
       let conn = connect();
       while (!stop) {
         const cred = { kind: 'password' as const, username: `nobody-${crypto.randomBytes(6).toString('hex')}`, password: 'guess' };
-        const body = Buffer.from(rstMessage(url, cred, { requestType: 'Issue', tokenBase64: csr, context: [['DeviceID', 'FLOOD'], ['EnrollmentType', 'Device']] }));
+        const body = Buffer.from(
+          rstMessage(url, cred, {
+            requestType: 'Issue',
+            tokenBase64: csr,
+            context: [
+              ['DeviceID', 'FLOOD'],
+              ['EnrollmentType', 'Device'],
+            ],
+          }),
+        );
         const from = o.spread ? `X-Forwarded-For: 10.${crypto.randomInt(256)}.${crypto.randomInt(256)}.${crypto.randomInt(256)}\r\n` : '';
         try {
           const r = await conn.request(PATHS.enrollment, SOAP, body, from);

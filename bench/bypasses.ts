@@ -64,16 +64,36 @@ const der = crypto.randomBytes(1300).toString('base64');
 function device(): Device {
   const deviceId = hex(16).toUpperCase();
   return {
-    id: crypto.randomUUID(), deviceId, enrollmentType: 'Device', authMethod: 'entra', tenantId: 't', userOid: crypto.randomUUID(),
-    upn: 'user@contoso.com', state: 'enrolled', enrolledAt: iso(), updatedAt: iso(), dmUsername: deviceId, dmPasswordDigest: hex(16),
-    dmServerName: 'fenestra', dmServerDigest: hex(16), dmNonce: hex(16), principal: `entra-device:t/${crypto.randomUUID()}`,
+    id: crypto.randomUUID(),
+    deviceId,
+    enrollmentType: 'Device',
+    authMethod: 'entra',
+    tenantId: 't',
+    userOid: crypto.randomUUID(),
+    upn: 'user@contoso.com',
+    state: 'enrolled',
+    enrolledAt: iso(),
+    updatedAt: iso(),
+    dmUsername: deviceId,
+    dmPasswordDigest: hex(16),
+    dmServerName: 'fenestra',
+    dmServerDigest: hex(16),
+    dmNonce: hex(16),
+    principal: `entra-device:t/${crypto.randomUUID()}`,
   };
 }
 
 function cert(): IssuedCertificateRecord {
   return {
-    serial: hex(16), devicePk: '', thumbprint: hex(20).toUpperCase(), subject: 'CN=device', notBefore: iso(), notAfter: iso(), issuedAt: iso(),
-    status: 'active', derBase64: der,
+    serial: hex(16),
+    devicePk: '',
+    thumbprint: hex(20).toUpperCase(),
+    subject: 'CN=device',
+    notBefore: iso(),
+    notAfter: iso(),
+    issuedAt: iso(),
+    status: 'active',
+    derBase64: der,
   };
 }
 
@@ -109,9 +129,12 @@ async function groupCommit(): Promise<void> {
     };
     await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
   };
-  await ab(`SQLite enrollments, ${IN_FLIGHT} in flight`, N,
+  await ab(
+    `SQLite enrollments, ${IN_FLIGHT} in flight`,
+    N,
     ['group commit (as shipped)', () => wave(false)],
-    ['one commit + sync each (plain)', () => wave(true)]);
+    ['one commit + sync each (plain)', () => wave(true)],
+  );
   // One device at a time: groups of one either way (what group commit does at a low rate).
   const lone = async () => {
     for (let i = 0; i < 100; i++) await store.enrollments.recordEnrollment(device(), cert());
@@ -133,7 +156,15 @@ function idleTurn(devicePk: string, body: string): SessionTurn {
   const at = iso();
   const sessionId = String(Math.floor(Math.random() * 1e6));
   return {
-    devicePk, at, sessionId, sessionIsNew: true, session: null, acks: [], sent: [], alerts: [], enqueue: [],
+    devicePk,
+    at,
+    sessionId,
+    sessionIsNew: true,
+    session: null,
+    acks: [],
+    sent: [],
+    alerts: [],
+    enqueue: [],
     traces: [
       { sessionId, msgId: '1', direction: 'in', at, body, truncated: false },
       { sessionId, msgId: '1', direction: 'out', at, body, truncated: false },
@@ -152,9 +183,12 @@ async function writeBehind(): Promise<void> {
       }
       await store.flush();
     };
-    await ab(`${label}: idle check-in turns, one at a time`, N,
+    await ab(
+      `${label}: idle check-in turns, one at a time`,
+      N,
       ['write-behind (as shipped)', () => turns(false)],
-      ['written in the turn (plain)', () => turns(true)]);
+      ['written in the turn (plain)', () => turns(true)],
+    );
   };
   const db = sqliteDir('fenestra-bypass-wb-');
   const sqlite = openSqliteStore(db.file);
@@ -172,6 +206,11 @@ async function writeBehind(): Promise<void> {
   }
 }
 
-console.log(`fenestra bench/bypasses (${os.cpus().length} CPUs, load average ${os.loadavg().map((x) => fmt(x, 1)).join(' ')})`);
+console.log(
+  `fenestra bench/bypasses (${os.cpus().length} CPUs, load average ${os
+    .loadavg()
+    .map((x) => fmt(x, 1))
+    .join(' ')})`,
+);
 if (only.has('group-commit')) await groupCommit();
 if (only.has('write-behind')) await writeBehind();

@@ -24,11 +24,47 @@ async function main() {
   const now = new Date().toISOString();
   const deviceId = 'BENCHDEVICE';
   await store.enrollments.recordEnrollment(
-    { id: crypto.randomUUID(), deviceId, enrollmentType: 'Full', authMethod: 'onpremise', state: 'enrolled', enrolledAt: now, updatedAt: now, dmUsername: deviceId, dmPasswordDigest: 'x', dmServerName: 'f', dmServerDigest: 'x', dmNonce: 'AA==', inventoryAt: now },
-    { serial: c.serialHex, devicePk: '', thumbprint: c.thumbprint, subject: 'CN=dev', notBefore: now, notAfter: c.notAfter.toISOString(), issuedAt: now, status: 'active', derBase64: c.der.toString('base64') },
+    {
+      id: crypto.randomUUID(),
+      deviceId,
+      enrollmentType: 'Full',
+      authMethod: 'onpremise',
+      state: 'enrolled',
+      enrolledAt: now,
+      updatedAt: now,
+      dmUsername: deviceId,
+      dmPasswordDigest: 'x',
+      dmServerName: 'f',
+      dmServerDigest: 'x',
+      dmNonce: 'AA==',
+      inventoryAt: now,
+    },
+    {
+      serial: c.serialHex,
+      devicePk: '',
+      thumbprint: c.thumbprint,
+      subject: 'CN=dev',
+      notBefore: now,
+      notAfter: c.notAfter.toISOString(),
+      issuedAt: now,
+      status: 'active',
+      derBase64: c.der.toString('base64'),
+    },
   );
   const dev = (await store.devices.getByDeviceId(deviceId))!;
-  await store.management.commitTurn({ devicePk: dev.id, at: now, session: null, sessionIsNew: true, sessionId: '0', acks: [], sent: [], alerts: [], traces: [], enqueue: [], device: { inventory: {}, inventoryAt: now } });
+  await store.management.commitTurn({
+    devicePk: dev.id,
+    at: now,
+    session: null,
+    sessionIsNew: true,
+    sessionId: '0',
+    acks: [],
+    sent: [],
+    alerts: [],
+    traces: [],
+    enqueue: [],
+    device: { inventory: {}, inventoryAt: now },
+  });
   const engine = new SessionEngine({
     settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: 'https://h', providerId: 'fenestra' },
     store,
@@ -47,7 +83,11 @@ async function main() {
         body: [
           { kind: 'Alert', cmdId: '2', data: '1201', items: [] },
           { kind: 'Alert', cmdId: '3', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'user' }] },
-          { kind: 'Replace', cmdId: '4', items: ['DevId', 'Man', 'Mod', 'DmV', 'Lang'].map((n) => ({ source: `./DevInfo/${n}`, data: n === 'DevId' ? deviceId : 'x' })) },
+          {
+            kind: 'Replace',
+            cmdId: '4',
+            items: ['DevId', 'Man', 'Mod', 'DmV', 'Lang'].map((n) => ({ source: `./DevInfo/${n}`, data: n === 'DevId' ? deviceId : 'x' })),
+          },
         ],
       }),
     );

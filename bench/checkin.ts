@@ -46,7 +46,12 @@ const arg = (name: string, def: number) => {
 // ---- child processes: the fenestra server, and the bare Fastify baseline ----------------------
 let workerPids: () => number[] = () => [];
 async function serverMain(): Promise<void> {
-  const o = JSON.parse(process.env.BENCH_SERVER!) as { dir: string; workers?: number; port?: number; bare?: { body: string; key: string; cert: string; ca: string } };
+  const o = JSON.parse(process.env.BENCH_SERVER!) as {
+    dir: string;
+    workers?: number;
+    port?: number;
+    bare?: { body: string; key: string; cert: string; ca: string };
+  };
   let port: number;
   if (o.bare) {
     const body = Buffer.from(o.bare.body);
@@ -127,7 +132,16 @@ function seed(dir: string, totalDevices: number, real: number): Dev[] {
       insDev.run(pk, deviceId, now, now, deviceId, now, `user${i}@contoso.com`);
       if (i < real) {
         const c = ca.issueClientCertificate({ subjectCn: `user${i}@contoso.com`, publicKeySpkiDer: spki, validityDays: 365 });
-        insCert.run(c.serialHex, pk, c.thumbprint, `CN=user${i}@contoso.com`, c.notBefore.toISOString(), c.notAfter.toISOString(), now, c.der.toString('base64'));
+        insCert.run(
+          c.serialHex,
+          pk,
+          c.thumbprint,
+          `CN=user${i}@contoso.com`,
+          c.notBefore.toISOString(),
+          c.notAfter.toISOString(),
+          now,
+          c.der.toString('base64'),
+        );
         devs.push({ deviceId, pk, cert: derToPem(c.der, 'CERTIFICATE'), key: keyPem, session: 0 });
       } else {
         const serial = crypto.randomBytes(16).toString('hex');
@@ -169,7 +183,11 @@ function pkg3(d: Dev, reply: SyncMLMessage): string {
     if (c.kind === 'Status') continue;
     body.push({ kind: 'Status', cmdId: String(id++), msgRef: reply.hdr.msgId, cmdRef: c.cmdId, cmd: c.kind, data: '200', items: [] });
   }
-  return buildSyncML({ hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: String(d.session), msgId: '2', targetUri: `https://${HOST}${M}`, sourceUri: d.deviceId }, final: true, body });
+  return buildSyncML({
+    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: String(d.session), msgId: '2', targetUri: `https://${HOST}${M}`, sourceUri: d.deviceId },
+    final: true,
+    body,
+  });
 }
 
 async function main(): Promise<void> {
@@ -200,7 +218,9 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const devs = seed(dir, totalDevices, real);
   const seedSecs = (performance.now() - t0) / 1000;
-  const dbBytes = fs.statSync(path.join(dir, 'data', 'fenestra.db')).size + (fs.existsSync(path.join(dir, 'data', 'fenestra.db-wal')) ? fs.statSync(path.join(dir, 'data', 'fenestra.db-wal')).size : 0);
+  const dbBytes =
+    fs.statSync(path.join(dir, 'data', 'fenestra.db')).size +
+    (fs.existsSync(path.join(dir, 'data', 'fenestra.db-wal')) ? fs.statSync(path.join(dir, 'data', 'fenestra.db-wal')).size : 0);
 
   const freePort = await new Promise<number>((r) => {
     const x = net.createServer().listen(0, '127.0.0.1', () => {
@@ -237,7 +257,11 @@ async function main(): Promise<void> {
     db.transaction(() => {
       for (const d of targets) {
         for (let i = 0; i < 5; i++) {
-          const c = newCommand(d.pk, { kind: 'Replace', items: [{ target: `./Device/Vendor/MSFT/Policy/Config/Bench/Setting${i}`, format: 'int', data: String(i) }] }, { origin: 'admin', at: new Date().toISOString() });
+          const c = newCommand(
+            d.pk,
+            { kind: 'Replace', items: [{ target: `./Device/Vendor/MSFT/Policy/Config/Bench/Setting${i}`, format: 'int', data: String(i) }] },
+            { origin: 'admin', at: new Date().toISOString() },
+          );
           ins.run(c.id, d.pk, JSON.stringify(c.payload), c.createdAt, c.createdAt);
         }
       }
@@ -280,7 +304,17 @@ async function main(): Promise<void> {
     const cc = process.cpuUsage(c0);
     const after = await usage(proc);
     const scpu = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
-    return { rate: n / secs, lat: summarize(lat), latRaw: lat, errors, commands, serverMsPerSession: (scpu * 1000) / n, serverCore: scpu / secs, clientCore: (cc.user + cc.system) / 1e6 / secs, rss: after.rss };
+    return {
+      rate: n / secs,
+      lat: summarize(lat),
+      latRaw: lat,
+      errors,
+      commands,
+      serverMsPerSession: (scpu * 1000) / n,
+      serverCore: scpu / secs,
+      clientCore: (cc.user + cc.system) / 1e6 / secs,
+      rss: after.rss,
+    };
   }
 
   // Warm-up, then the four fenestra runs.
@@ -320,9 +354,21 @@ async function main(): Promise<void> {
   const idleReply = buildSyncML({
     hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: '1', targetUri: probe.deviceId, sourceUri: `https://${HOST}${M}` },
     final: true,
-    body: ['0', '2', '3', '4'].map((ref, i) => ({ kind: 'Status', cmdId: String(i + 1), msgRef: '1', cmdRef: ref, cmd: ref === '0' ? 'SyncHdr' : ref === '4' ? 'Replace' : 'Alert', data: '200', items: [] })),
+    body: ['0', '2', '3', '4'].map((ref, i) => ({
+      kind: 'Status',
+      cmdId: String(i + 1),
+      msgRef: '1',
+      cmdRef: ref,
+      cmd: ref === '0' ? 'SyncHdr' : ref === '4' ? 'Replace' : 'Alert',
+      data: '200',
+      items: [],
+    })),
   });
-  const tls = { key: fs.readFileSync(path.join(dir, 'certs', 'tls-key.pem'), 'utf8'), cert: fs.readFileSync(path.join(dir, 'certs', 'tls.pem'), 'utf8'), ca: caPem };
+  const tls = {
+    key: fs.readFileSync(path.join(dir, 'certs', 'tls-key.pem'), 'utf8'),
+    cert: fs.readFileSync(path.join(dir, 'certs', 'tls.pem'), 'utf8'),
+    ca: caPem,
+  };
   const bare = child({ dir, bare: { body: idleReply, ...tls } });
   const bp = (await started(bare)).port;
   for (const d of devs) {
@@ -335,19 +381,29 @@ async function main(): Promise<void> {
   bare.send({ cmd: 'stop' });
 
   console.log('fenestra bench/checkin');
-  console.log(`  machine: ${os.cpus().length} cores, node ${process.version}; server in a child process${workers > 1 ? ` with ${workers} workers (FENESTRA_WORKERS)` : ''}, this process is the fleet (concurrency ${concurrency})`);
-  console.log(`  store: ${totalDevices} devices in SQLite (${real} with real certificates), seeded in ${fmt(seedSecs, 1)} s; ${fmt(dbBytes / 1048576, 1)} MiB = ${fmt(dbBytes / totalDevices, 0)} bytes/device`);
+  console.log(
+    `  machine: ${os.cpus().length} cores, node ${process.version}; server in a child process${workers > 1 ? ` with ${workers} workers (FENESTRA_WORKERS)` : ''}, this process is the fleet (concurrency ${concurrency})`,
+  );
+  console.log(
+    `  store: ${totalDevices} devices in SQLite (${real} with real certificates), seeded in ${fmt(seedSecs, 1)} s; ${fmt(dbBytes / 1048576, 1)} MiB = ${fmt(dbBytes / totalDevices, 0)} bytes/device`,
+  );
   for (const [name, r] of results) {
     console.log(
       `  ${name}: ${fmt(r.rate, 0)} sessions/s, p50 ${fmt(r.lat.p50, 2)} ms, p99 ${fmt(r.lat.p99, 2)} ms, errors ${r.errors}` +
         `${r.commands ? `, ${r.commands} commands delivered` : ''}; server ${fmt(r.serverMsPerSession, 2)} ms CPU/session (${fmt(r.serverCore * 100, 0)}% core), client ${fmt(r.clientCore * 100, 0)}% core`,
     );
   }
-  console.log(`  bare Fastify, same TLS, same bytes: kept-alive ${fmt(bareKeep.rate, 0)} req/s (${fmt(bareKeep.serverMsPerSession, 2)} ms CPU), new mTLS ${fmt(bareNew.rate, 0)} req/s (${fmt(bareNew.serverMsPerSession, 2)} ms CPU)`);
-  console.log(`  engine cost vs bare (idle): kept-alive ${fmt(results[0][1].serverMsPerSession / bareKeep.serverMsPerSession, 2)}x CPU, ${fmt(bareKeep.rate / results[0][1].rate, 2)}x rate; new mTLS ${fmt(results[1][1].serverMsPerSession / bareNew.serverMsPerSession, 2)}x CPU`);
+  console.log(
+    `  bare Fastify, same TLS, same bytes: kept-alive ${fmt(bareKeep.rate, 0)} req/s (${fmt(bareKeep.serverMsPerSession, 2)} ms CPU), new mTLS ${fmt(bareNew.rate, 0)} req/s (${fmt(bareNew.serverMsPerSession, 2)} ms CPU)`,
+  );
+  console.log(
+    `  engine cost vs bare (idle): kept-alive ${fmt(results[0][1].serverMsPerSession / bareKeep.serverMsPerSession, 2)}x CPU, ${fmt(bareKeep.rate / results[0][1].rate, 2)}x rate; new mTLS ${fmt(results[1][1].serverMsPerSession / bareNew.serverMsPerSession, 2)}x CPU`,
+  );
   console.log(`  server RSS: ${fmt(results[results.length - 1][1].rss / 1048576, 0)} MiB`);
   const perSec = results[0][1].rate;
-  console.log(`  at ${fmt(perSec, 0)} idle sessions/s one server serves ${fmt(perSec * 60, 0)} devices polling every minute, ${fmt(perSec * 8 * 3600, 0)} every 8 hours`);
+  console.log(
+    `  at ${fmt(perSec, 0)} idle sessions/s one server serves ${fmt(perSec * 60, 0)} devices polling every minute, ${fmt(perSec * 8 * 3600, 0)} every 8 hours`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

@@ -31,7 +31,15 @@ async function main() {
   const validator = new EntraValidator({ authorityOverride: entra.authority, lookupTenant: (t) => store.tenants.get(t) });
   const ep = new EnrollmentEndpoints(
     {
-      settings: { publicUrl: 'https://h', providerId: 'fenestra', serverName: 'fenestra', certValidityDays: 365, renewPeriodDays: 42, retryIntervalDays: 7, minRsaBits: 2048 },
+      settings: {
+        publicUrl: 'https://h',
+        providerId: 'fenestra',
+        serverName: 'fenestra',
+        certValidityDays: 365,
+        renewPeriodDays: 42,
+        retryIntervalDays: 7,
+        minRsaBits: 2048,
+      },
       store,
       ca,
       entra: validator,
@@ -52,7 +60,20 @@ async function main() {
   const msgs = jobs.map((j) => ({
     d: Buffer.from(discoverMessage('https://h/d', { email: 'a@b.c', authPolicies: ['Federated'] })),
     p: Buffer.from(getPoliciesMessage('https://h/p', { kind: 'entra', jwt: j.jwt })),
-    e: Buffer.from(rstMessage('https://h/e', { kind: 'entra', jwt: j.jwt }, { requestType: 'Issue', tokenBase64: csr.toString('base64'), context: [['DeviceID', j.id], ['EnrollmentType', 'Device']] })),
+    e: Buffer.from(
+      rstMessage(
+        'https://h/e',
+        { kind: 'entra', jwt: j.jwt },
+        {
+          requestType: 'Issue',
+          tokenBase64: csr.toString('base64'),
+          context: [
+            ['DeviceID', j.id],
+            ['EnrollmentType', 'Device'],
+          ],
+        },
+      ),
+    ),
   }));
   const time = async (name: string, fn: (i: number) => unknown, n = N) => {
     for (let i = 0; i < 20; i++) await fn(i);

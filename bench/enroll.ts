@@ -157,8 +157,7 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-bench-'));
   const entra = await startFakeEntra();
   const tid = crypto.randomUUID();
-  const mint = (deviceId: string) =>
-    entra.mintToken({ tid, aud: AUD, upn: 'bench@contoso.com', deviceid: deviceId, version: 'v2' });
+  const mint = (deviceId: string) => entra.mintToken({ tid, aud: AUD, upn: 'bench@contoso.com', deviceid: deviceId, version: 'v2' });
 
   const c = await ceiling();
 
@@ -194,7 +193,12 @@ async function main(): Promise<void> {
             rstMessage(url(PATHS.enrollment), cred, {
               requestType: 'Issue',
               tokenBase64: pool[i % pool.length],
-              context: [['DeviceID', deviceId], ['EnrollmentType', 'Device'], ['DeviceName', `BENCH-${i}`], ['OSVersion', '10.0.22631.1']],
+              context: [
+                ['DeviceID', deviceId],
+                ['EnrollmentType', 'Device'],
+                ['DeviceName', `BENCH-${i}`],
+                ['OSVersion', '10.0.22631.1'],
+              ],
             }),
           ),
         };
@@ -208,8 +212,7 @@ async function main(): Promise<void> {
   /** The last reply fenestra gave per path: the transport floor answers with these bytes. */
   const lastReply: Record<string, Buffer> = {};
   async function measure(target: Child, mode: Mode, jobs: Job[]) {
-    const connect = (session?: Buffer) =>
-      new RawHttpsConnection({ host: '127.0.0.1', port: target.port, servername: HOST, secureContext, session }, HOST);
+    const connect = (session?: Buffer) => new RawHttpsConnection({ host: '127.0.0.1', port: target.port, servername: HOST, secureContext, session }, HOST);
     let errors = 0;
     let resumed = 0;
     const latencies: number[] = [];
@@ -218,7 +221,11 @@ async function main(): Promise<void> {
       let conn = kept ?? connect();
       let session: Buffer | undefined;
       const statuses: number[] = [];
-      const steps: [string, Buffer][] = [[PATHS.discovery, j.discover], [PATHS.policy, j.policies], [PATHS.enrollment, j.rst]];
+      const steps: [string, Buffer][] = [
+        [PATHS.discovery, j.discover],
+        [PATHS.policy, j.policies],
+        [PATHS.enrollment, j.rst],
+      ];
       for (const [i, [p, body]] of steps.entries()) {
         if (mode === 'per-request' && i > 0) {
           // The device's next request: a new connection that resumes its last TLS session.
@@ -251,8 +258,17 @@ async function main(): Promise<void> {
     for (const k of kept) k.close();
     const sCpu = (after.cpu.user + after.cpu.system - before.cpu.user - before.cpu.system) / 1e6;
     return {
-      mode, n: jobs.length, secs, rate: jobs.length / secs, errors, resumed, lat: summarize(latencies),
-      serverCpuMs: (sCpu * 1000) / jobs.length, serverCore: sCpu / secs, clientCpuMs: ((cc.user + cc.system) / 1000) / jobs.length, rss: after.rss,
+      mode,
+      n: jobs.length,
+      secs,
+      rate: jobs.length / secs,
+      errors,
+      resumed,
+      lat: summarize(latencies),
+      serverCpuMs: (sCpu * 1000) / jobs.length,
+      serverCore: sCpu / secs,
+      clientCpuMs: (cc.user + cc.system) / 1000 / jobs.length,
+      rss: after.rss,
     };
   }
 
@@ -271,9 +287,15 @@ async function main(): Promise<void> {
   await bare.stop();
 
   console.log('fenestra bench/enroll');
-  console.log(`  machine: ${os.cpus().length} cores, node ${process.version}; server in a child process${workers > 1 ? ` with ${workers} workers (FENESTRA_WORKERS)` : ''}, this process is the client (raw TLS)`);
-  console.log(`  raw crypto, one core: Entra JWT verify ${fmt(c.jwtPerSec, 0)}/s, CSR verify ${fmt(c.csrPerSec, 0)}/s, certificate signature ${fmt(c.signPerSec, 0)}/s`);
-  console.log(`  crypto ceiling (1 JWT verify + 1 CSR verify + 1 signature per enrollment): ${fmt(c.ceilingPerSec, 0)} enrollments/s (${fmt(1000 / c.ceilingPerSec, 2)} ms)`);
+  console.log(
+    `  machine: ${os.cpus().length} cores, node ${process.version}; server in a child process${workers > 1 ? ` with ${workers} workers (FENESTRA_WORKERS)` : ''}, this process is the client (raw TLS)`,
+  );
+  console.log(
+    `  raw crypto, one core: Entra JWT verify ${fmt(c.jwtPerSec, 0)}/s, CSR verify ${fmt(c.csrPerSec, 0)}/s, certificate signature ${fmt(c.signPerSec, 0)}/s`,
+  );
+  console.log(
+    `  crypto ceiling (1 JWT verify + 1 CSR verify + 1 signature per enrollment): ${fmt(c.ceilingPerSec, 0)} enrollments/s (${fmt(1000 / c.ceilingPerSec, 2)} ms)`,
+  );
   console.log(`  full Entra enrollment = Discover + GetPolicies + RST; ${total} enrollments per mode, concurrency ${concurrency}:`);
   const label: Record<Mode, string> = {
     keepalive: 'kept-alive connections              ',

@@ -141,7 +141,15 @@ async function phase<T>(items: T[], fn: (x: T, i: number) => Promise<number>): P
   });
   const s = summarize(lat);
   const n = Math.max(1, lat.length);
-  return { rate: lat.length / ((performance.now() - t0) / 1000), p50: s.p50, p99: s.p99, errors, n: lat.length, serverCpuMs: (sum(serverPids) - s0) / n, dbCpuMs: (sum(dbPids) - d0) / n };
+  return {
+    rate: lat.length / ((performance.now() - t0) / 1000),
+    p50: s.p50,
+    p99: s.p99,
+    errors,
+    n: lat.length,
+    serverCpuMs: (sum(serverPids) - s0) / n,
+    dbCpuMs: (sum(dbPids) - d0) / n,
+  };
 }
 
 interface ModeResult {
@@ -196,22 +204,18 @@ async function runMode(mode: string, keys: { privateKey: crypto.KeyObject; publi
     });
     if (tenant.status !== 201) throw new Error(`tenant: ${tenant.status}`);
     // Entra-joined devices spread over the replicas, as a load balancer would.
-    const devices = Array.from(
-      { length: DEVICES },
-      (_, i) =>
-      {
-        // An Entra join's DeviceID is the device its token names.
-        const entraDeviceId = crypto.randomUUID();
-        return new SimDevice({
-          url: `https://${HOST}`,
-          ca,
-          connectTo: { host: '127.0.0.1', port: servers[i % servers.length].port },
-          credential: { kind: 'entra', token: () => entra.mintToken({ tid, aud: AUDIENCE, deviceid: entraDeviceId, upn: `user${i}@contoso.com` }) },
-          keyPair: keys[i % keys.length],
-          deviceId: entraDeviceId.replace(/-/g, '').toUpperCase(),
-        });
-      },
-    );
+    const devices = Array.from({ length: DEVICES }, (_, i) => {
+      // An Entra join's DeviceID is the device its token names.
+      const entraDeviceId = crypto.randomUUID();
+      return new SimDevice({
+        url: `https://${HOST}`,
+        ca,
+        connectTo: { host: '127.0.0.1', port: servers[i % servers.length].port },
+        credential: { kind: 'entra', token: () => entra.mintToken({ tid, aud: AUDIENCE, deviceid: entraDeviceId, upn: `user${i}@contoso.com` }) },
+        keyPair: keys[i % keys.length],
+        deviceId: entraDeviceId.replace(/-/g, '').toUpperCase(),
+      });
+    });
     const enroll = await phase(devices, async (d) => {
       const e = await d.enroll();
       return e.timings.discovery + e.timings.policy + e.timings.enrollment;
@@ -245,7 +249,13 @@ async function runMode(mode: string, keys: { privateKey: crypto.KeyObject; publi
 
 console.log(`bench/fleet — ${DEVICES} devices, concurrency ${CONCURRENCY}, ${os.cpus().length} CPUs, Node ${process.version}`);
 const keys = await Promise.all(
-  Array.from({ length: 8 }, () => new Promise<{ privateKey: crypto.KeyObject; publicKey: crypto.KeyObject }>((resolve, reject) => crypto.generateKeyPair('rsa', { modulusLength: 2048 }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))))),
+  Array.from(
+    { length: 8 },
+    () =>
+      new Promise<{ privateKey: crypto.KeyObject; publicKey: crypto.KeyObject }>((resolve, reject) =>
+        crypto.generateKeyPair('rsa', { modulusLength: 2048 }, (e, publicKey, privateKey) => (e ? reject(e) : resolve({ publicKey, privateKey }))),
+      ),
+  ),
 );
 const entra = await startFakeEntra();
 process.env.FENESTRA_ENTRA_AUTHORITY = entra.authority;
@@ -261,7 +271,9 @@ for (const m of MODES) {
   line('enrollment (Discover + GetPolicies + RST)', r.enroll, 'enrollments');
   line('first check-in (inventory)', r.first, 'sessions');
   line('idle check-in', r.idle, 'sessions');
-  console.log(`  server RSS ${r.rssMiB.map((x) => `${fmt(x, 0)} MiB`).join(' + ')}; database ${fmt(r.dbBytes / 1048576, 1)} MiB = ${fmt(r.dbBytes / DEVICES, 0)} bytes/device`);
+  console.log(
+    `  server RSS ${r.rssMiB.map((x) => `${fmt(x, 0)} MiB`).join(' + ')}; database ${fmt(r.dbBytes / 1048576, 1)} MiB = ${fmt(r.dbBytes / DEVICES, 0)} bytes/device`,
+  );
   const perReplica = r.idle.rate / r.replicas;
   console.log(`  measured here (the simulator shares the 2 cores): ${fmt(perReplica, 0)} idle sessions/s per replica`);
   // Capacity of one replica process on one core of its own: CPU per idle session (its database

@@ -26,7 +26,9 @@ const arg = (name: string, def: number) => {
 const N = arg('--n', 2000);
 
 // The fixture sits at the repository root; the compiled file runs from dist-bench/bench.
-const root = [1, 2, 3].map((up) => path.resolve(path.dirname(fileURLToPath(import.meta.url)), ...Array<string>(up).fill('..'))).find((d) => fs.existsSync(path.join(d, 'fixtures/pki')));
+const root = [1, 2, 3]
+  .map((up) => path.resolve(path.dirname(fileURLToPath(import.meta.url)), ...Array<string>(up).fill('..')))
+  .find((d) => fs.existsSync(path.join(d, 'fixtures/pki')));
 if (!root) throw new Error('fixtures/pki not found');
 const windowsCsr = Buffer.from(fs.readFileSync(path.join(root, 'fixtures/pki/windows-real-csr.b64'), 'utf8').trim(), 'base64');
 
@@ -35,7 +37,11 @@ const ca = CertificateAuthority.fromPem(caPem.certPem, caPem.keyPem);
 const device = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const spki = device.publicKey.export({ type: 'spki', format: 'der' });
 const deviceCert = ca.issueClientCertificate({ subjectCn: 'bench-device', publicKeySpkiDer: spki, validityDays: 365 });
-const renewal = buildRenewalPkcs7({ csrDer: buildCsr({ ...device, subjectCn: 'bench-device', windowsQuirks: true }), signerCertDer: deviceCert.der, signerKey: device.privateKey });
+const renewal = buildRenewalPkcs7({
+  csrDer: buildCsr({ ...device, subjectCn: 'bench-device', windowsQuirks: true }),
+  signerCertDer: deviceCert.der,
+  signerKey: device.privateKey,
+});
 const subjectCn = '562A7F9A-6CD8-40B0-9E7E-0DBDD8B5B954';
 
 const cases: [string, () => unknown][] = [

@@ -91,7 +91,9 @@ async function fleet(dir: string) {
   raw.pragma('wal_checkpoint(TRUNCATE)');
   raw.close();
   const seedS = ms(t0) / 1000;
-  const dbMiB = (fs.statSync(path.join(dir, 'fleet.db')).size + (fs.existsSync(path.join(dir, 'fleet.db-wal')) ? fs.statSync(path.join(dir, 'fleet.db-wal')).size : 0)) / 1048576;
+  const dbMiB =
+    (fs.statSync(path.join(dir, 'fleet.db')).size + (fs.existsSync(path.join(dir, 'fleet.db-wal')) ? fs.statSync(path.join(dir, 'fleet.db-wal')).size : 0)) /
+    1048576;
 
   // The change, as the admin API makes it.
   const reconciler = new Reconciler(store, key);
@@ -113,15 +115,22 @@ async function sweepWith(n: number, file: string, key: Buffer) {
   const t0 = performance.now();
   const per = Math.ceil(DEVICES / n);
   const parts = await Promise.all(
-    Array.from({ length: n }, (_, w) =>
-      new Promise<SweepResult>((resolve, reject) => {
-        const worker = new Worker(new URL(import.meta.url), { workerData: { file, key, from: w * per, to: Math.min(DEVICES, (w + 1) * per), users: USERS } });
-        worker.once('message', resolve);
-        worker.once('error', reject);
-      }),
+    Array.from(
+      { length: n },
+      (_, w) =>
+        new Promise<SweepResult>((resolve, reject) => {
+          const worker = new Worker(new URL(import.meta.url), { workerData: { file, key, from: w * per, to: Math.min(DEVICES, (w + 1) * per), users: USERS } });
+          worker.once('message', resolve);
+          worker.once('error', reject);
+        }),
     ),
   );
-  return { ms: ms(t0), pairs: parts.reduce((a, p) => a + p.pairs, 0), wrong: parts.reduce((a, p) => a + p.wrong, 0), cpuMs: parts.reduce((a, p) => a + p.cpuMs, 0) };
+  return {
+    ms: ms(t0),
+    pairs: parts.reduce((a, p) => a + p.pairs, 0),
+    wrong: parts.reduce((a, p) => a + p.wrong, 0),
+    cpuMs: parts.reduce((a, p) => a + p.cpuMs, 0),
+  };
 }
 
 interface SweepResult {
@@ -143,15 +152,21 @@ async function sweep(o: { file: string; key: Uint8Array; from: number; to: numbe
   const page = 1000;
   for (let off = o.from; off < o.to; off += page) {
     for (const d of await store.devices.list({ limit: Math.min(page, o.to - off), offset: off })) {
-    const i = Number(d.id.slice(4));
-    const rows = await store.deliveries.forDevice(d.id);
-    for (const u of usersOf(i, o.users)) {
-      const sp = await reconciler.plan(d, { key: u, oid: u }, { userPresent: true, at, rows, force: true });
-      const cmds = sp!.plan.commands;
-      pairs++;
-      // Exactly: the new Proxy leaf for this user, and its read-back.
-      if (cmds.length !== 2 || cmds[0].payload.kind !== 'Add' || !cmds[0].payload.items?.[0].target.endsWith('/WiFi/Profile/Office/Proxy') || cmds[1].payload.kind !== 'Get') wrong++;
-    }
+      const i = Number(d.id.slice(4));
+      const rows = await store.deliveries.forDevice(d.id);
+      for (const u of usersOf(i, o.users)) {
+        const sp = await reconciler.plan(d, { key: u, oid: u }, { userPresent: true, at, rows, force: true });
+        const cmds = sp!.plan.commands;
+        pairs++;
+        // Exactly: the new Proxy leaf for this user, and its read-back.
+        if (
+          cmds.length !== 2 ||
+          cmds[0].payload.kind !== 'Add' ||
+          !cmds[0].payload.items?.[0].target.endsWith('/WiFi/Profile/Office/Proxy') ||
+          cmds[1].payload.kind !== 'Get'
+        )
+          wrong++;
+      }
     }
   }
   await store.close();
@@ -172,7 +187,14 @@ async function perSession(dir: string) {
   };
   await add('Root', 'certificate', 'device', { ref: 'corp-root', type: 'trusted-root', certificateBase64: ROOT_PEM });
   await add('User cert', 'certificate', 'user', { ref: 'user-cert', type: 'pfx', pfxBase64: PFX, password: 'Pfx-Passw0rd' });
-  for (let n = 0; n < 4; n++) await add(`VPN ${n}`, 'vpn', 'user', { name: `VPN ${n}`, servers: [`vpn${n}.contoso.com`], tunnelType: 'IKEv2', routing: { mode: 'split', routes: [{ address: '10.0.0.0', prefixSize: 8 }] }, authentication: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: { rootCertificateRefs: ['corp-root'] } } });
+  for (let n = 0; n < 4; n++)
+    await add(`VPN ${n}`, 'vpn', 'user', {
+      name: `VPN ${n}`,
+      servers: [`vpn${n}.contoso.com`],
+      tunnelType: 'IKEv2',
+      routing: { mode: 'split', routes: [{ address: '10.0.0.0', prefixSize: 8 }] },
+      authentication: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: { rootCertificateRefs: ['corp-root'] } },
+    });
   for (let n = 0; n < 4; n++) await add(`Wi-Fi ${n}`, 'wifi', 'user', wifi(`Office ${n}`));
   for (let n = 0; n < 3; n++) await add(`Mail ${n}`, 'email', 'user', mail(n));
   await add('Hello', 'hello', 'device', { tenantId: crypto.randomUUID(), enabled: true, pin: { minimumLength: 6 } });
@@ -195,7 +217,15 @@ async function perSession(dir: string) {
     return { ...summarize(lat), commands };
   };
   const all = [...snap.profiles.values()];
-  const delivered = all.map((p): ProfileDelivery => ({ devicePk: 'dev', userKey: p.scope === 'device' ? '' : 'u1', profileId: p.id, version: p.version, appliedVersion: p.version, status: 'verified', updatedAt: at }));
+  const delivered = all.map((p): ProfileDelivery => ({
+    devicePk: 'dev',
+    userKey: p.scope === 'device' ? '' : 'u1',
+    profileId: p.id,
+    version: p.version,
+    appliedVersion: p.version,
+    status: 'verified',
+    updatedAt: at,
+  }));
   const first = time([], () => null);
   const idle = time(delivered, () => null);
   // One profile (a Wi-Fi) changed: its row is one version behind; the old version is the base.
@@ -203,12 +233,23 @@ async function perSession(dir: string) {
   const before = snap.profiles.get(wifiId)!.compiled;
   await profiles.change(wifiId, { settings: { ...wifi('Office 0', 'proxy.contoso.com:8080'), passphrase: '********' } }, 'bench');
   const snap2 = await reconciler.catalog.snapshot();
-  const behind = delivered.map((r) => (r.profileId === wifiId ? r : { ...r, version: snap2.profiles.get(r.profileId)!.version, appliedVersion: snap2.profiles.get(r.profileId)!.version }));
+  const behind = delivered.map((r) =>
+    r.profileId === wifiId ? r : { ...r, version: snap2.profiles.get(r.profileId)!.version, appliedVersion: snap2.profiles.get(r.profileId)!.version },
+  );
   const lat: number[] = [];
   let commands = 0;
   for (let i = 0; i < ITER; i++) {
     const t0 = performance.now();
-    const p = planSession({ snap: snap2, device, user, userPresent: true, rows: behind, base: (id, v) => (id === wifiId && v === 1 ? before : null), at, seal });
+    const p = planSession({
+      snap: snap2,
+      device,
+      user,
+      userPresent: true,
+      rows: behind,
+      base: (id, v) => (id === wifiId && v === 1 ? before : null),
+      at,
+      seal,
+    });
     lat.push(ms(t0));
     commands = p.commands.length;
   }
@@ -216,10 +257,12 @@ async function perSession(dir: string) {
   // Through the reconciler with the store read of the rows, as a session does it.
   const Database = (await import('better-sqlite3')).default;
   const raw = new Database(path.join(dir, 'session.db'));
-  raw.prepare(
-    `INSERT INTO devices (id, device_id, enrollment_type, auth_method, state, enrolled_at, updated_at, dm_username, dm_password_digest,
+  raw
+    .prepare(
+      `INSERT INTO devices (id, device_id, enrollment_type, auth_method, state, enrolled_at, updated_at, dm_username, dm_password_digest,
        dm_server_name, dm_server_digest, dm_nonce) VALUES ('dev', 'DEV', 'Device', 'entra', 'enrolled', ?, ?, 'DEV', 'x', 'fenestra', 'x', 'bm9uY2U=')`,
-  ).run(at, at);
+    )
+    .run(at, at);
   raw.close();
   await store.deliveries.put(behind);
   const full: number[] = [];
@@ -235,26 +278,36 @@ async function perSession(dir: string) {
 if (!isMainThread) {
   parentPort!.postMessage(await sweep(workerData));
 } else {
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-bench-reconcile-'));
-try {
-  console.log(`bench/reconcile — ${os.cpus().length} CPUs, Node ${process.version}`);
-  const s = await perSession(dir);
-  console.log(`per session, one (device, user) with ${s.profiles} assigned profiles (plan only, ${ITER} runs):`);
-  const line = (name: string, r: { p50: number; p99: number; commands?: number }) => console.log(`  ${name}: p50 ${fmt(r.p50 * 1000, 0)} µs, p99 ${fmt(r.p99 * 1000, 0)} µs${r.commands !== undefined ? `, ${r.commands} commands` : ''}`);
-  line('first delivery (all 20)', s.first);
-  line('one profile changed', s.changed);
-  line('nothing changed (full comparison; sessions normally skip it by the plan mark)', s.idle);
-  line('one changed, through the reconciler incl. the store read of the rows', s.withStore);
-  const f = await fleet(dir);
-  console.log(`fleet: ${DEVICES} devices × ${USERS} users, 4 profiles assigned to all (seeded in ${fmt(f.seedS, 1)} s, ${fmt(f.dbMiB, 0)} MiB)`);
-  console.log(`  change of one profile (validate, compile, store version, bump generation, recompile catalog): ${fmt(f.changeMs, 1)} ms — from here every session computes its delta`);
-  for (const [label, r] of [['1 thread', f.one], [`${WORKERS} threads`, f.many]] as const) {
-    console.log(`  sweep computing every delta, ${label}: ${r.pairs} (device, user) pairs in ${fmt(r.ms / 1000, 2)} s (${fmt(r.pairs / (r.ms / 1000), 0)} pairs/s, CPU ${fmt(r.cpuMs / 1000, 2)} s, ${fmt((r.cpuMs * 1000) / r.pairs, 0)} µs CPU per pair), wrong deltas: ${r.wrong}`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-bench-reconcile-'));
+  try {
+    console.log(`bench/reconcile — ${os.cpus().length} CPUs, Node ${process.version}`);
+    const s = await perSession(dir);
+    console.log(`per session, one (device, user) with ${s.profiles} assigned profiles (plan only, ${ITER} runs):`);
+    const line = (name: string, r: { p50: number; p99: number; commands?: number }) =>
+      console.log(`  ${name}: p50 ${fmt(r.p50 * 1000, 0)} µs, p99 ${fmt(r.p99 * 1000, 0)} µs${r.commands !== undefined ? `, ${r.commands} commands` : ''}`);
+    line('first delivery (all 20)', s.first);
+    line('one profile changed', s.changed);
+    line('nothing changed (full comparison; sessions normally skip it by the plan mark)', s.idle);
+    line('one changed, through the reconciler incl. the store read of the rows', s.withStore);
+    const f = await fleet(dir);
+    console.log(`fleet: ${DEVICES} devices × ${USERS} users, 4 profiles assigned to all (seeded in ${fmt(f.seedS, 1)} s, ${fmt(f.dbMiB, 0)} MiB)`);
+    console.log(
+      `  change of one profile (validate, compile, store version, bump generation, recompile catalog): ${fmt(f.changeMs, 1)} ms — from here every session computes its delta`,
+    );
+    for (const [label, r] of [
+      ['1 thread', f.one],
+      [`${WORKERS} threads`, f.many],
+    ] as const) {
+      console.log(
+        `  sweep computing every delta, ${label}: ${r.pairs} (device, user) pairs in ${fmt(r.ms / 1000, 2)} s (${fmt(r.pairs / (r.ms / 1000), 0)} pairs/s, CPU ${fmt(r.cpuMs / 1000, 2)} s, ${fmt((r.cpuMs * 1000) / r.pairs, 0)} µs CPU per pair), wrong deltas: ${r.wrong}`,
+      );
+    }
+    const best = Math.min(f.one.ms, f.many.ms);
+    console.log(
+      `  target: every delta computed in under 10 s → ${best < 10_000 && f.one.wrong + f.many.wrong === 0 ? 'met' : 'NOT met'} (${fmt(best / 1000, 2)} s); RSS ${fmt(rss(), 0)} MiB`,
+    );
+  } finally {
+    if (process.env.BENCH_KEEP) console.log(`  kept ${dir}`);
+    else fs.rmSync(dir, { recursive: true, force: true });
   }
-  const best = Math.min(f.one.ms, f.many.ms);
-  console.log(`  target: every delta computed in under 10 s → ${best < 10_000 && f.one.wrong + f.many.wrong === 0 ? 'met' : 'NOT met'} (${fmt(best / 1000, 2)} s); RSS ${fmt(rss(), 0)} MiB`);
-} finally {
-  if (process.env.BENCH_KEEP) console.log(`  kept ${dir}`);
-  else fs.rmSync(dir, { recursive: true, force: true });
-}
 }

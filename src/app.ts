@@ -84,7 +84,13 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     metrics.request(request, reply);
     if (accessLog) {
       request.log.info(
-        { method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10, outcome: reply.getHeader('x-fenestra-outcome') },
+        {
+          method: request.method,
+          url: request.url.split('?')[0],
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime * 10) / 10,
+          outcome: reply.getHeader('x-fenestra-outcome'),
+        },
         'request',
       );
     }

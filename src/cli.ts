@@ -41,7 +41,10 @@ async function serve(): Promise<void> {
     if (primary.adminTokenGenerated) {
       process.stdout.write(`\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${primary.adminToken}\n\n`);
     }
-    log.info({ workers: cfg.workers, listen: `${cfg.listenHost}:${cfg.listenPort}`, publicUrl: cfg.publicUrl, database: describeDatabase(cfg.database) }, 'fenestra listening');
+    log.info(
+      { workers: cfg.workers, listen: `${cfg.listenHost}:${cfg.listenPort}`, publicUrl: cfg.publicUrl, database: describeDatabase(cfg.database) },
+      'fenestra listening',
+    );
     const stop = () => void primary.stop().then(() => process.exit(0));
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -50,11 +53,18 @@ async function serve(): Promise<void> {
   const index = workerIndex();
   const server = await startServer(cfg, undefined, { maintenance: index === undefined || index === 0 });
   if (server.adminTokenGenerated) {
-    process.stdout.write(
-      `\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${server.adminToken}\n\n`,
-    );
+    process.stdout.write(`\nfenestra: generated an admin API token (shown once, kept in ${cfg.dataDir}/admin-token):\n  ${server.adminToken}\n\n`);
   }
-  server.app.log.info({ address: server.address, adminAddress: server.adminAddress, publicUrl: cfg.publicUrl, store: server.store.kind, database: describeDatabase(cfg.database) }, 'fenestra listening');
+  server.app.log.info(
+    {
+      address: server.address,
+      adminAddress: server.adminAddress,
+      publicUrl: cfg.publicUrl,
+      store: server.store.kind,
+      database: describeDatabase(cfg.database),
+    },
+    'fenestra listening',
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -100,7 +110,8 @@ if (cmd === 'serve') {
     const dir = process.argv[3];
     if (!dir) throw new Error('usage: fenestra backup <new directory>');
     const cfg = loadConfig();
-    if (cfg.database.kind === 'postgres') process.stderr.write('fenestra backup: the database is PostgreSQL: back it up with pg_dump; copying the key files only\n');
+    if (cfg.database.kind === 'postgres')
+      process.stderr.write('fenestra backup: the database is PostgreSQL: back it up with pg_dump; copying the key files only\n');
     const r = backup(cfg, dir);
     process.stdout.write(`fenestra backup: ${r.files.join(', ')} → ${r.dir}${r.databaseBytes !== undefined ? ` (database ${r.databaseBytes} bytes)` : ''}\n`);
   } catch (err) {

@@ -184,7 +184,8 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   const adminListen = env.FENESTRA_ADMIN_LISTEN ? parseListen(env.FENESTRA_ADMIN_LISTEN, problems, 'FENESTRA_ADMIN_LISTEN', '127.0.0.1:9443') : undefined;
-  if (adminListen && adminListen.port === listen.port && adminListen.port !== 0) problems.push('FENESTRA_ADMIN_LISTEN must use another port than FENESTRA_LISTEN');
+  if (adminListen && adminListen.port === listen.port && adminListen.port !== 0)
+    problems.push('FENESTRA_ADMIN_LISTEN must use another port than FENESTRA_LISTEN');
   const metricsToken = env.FENESTRA_METRICS_TOKEN || undefined;
   if (metricsToken !== undefined && (metricsToken.length < 24 || /\s/.test(metricsToken))) {
     problems.push('FENESTRA_METRICS_TOKEN must be at least 24 characters without spaces (it travels as a Bearer token)');
@@ -200,7 +201,9 @@ export function loadConfig(env: Env = process.env): Config {
   // the public certificate, and the generated one secures only the hop to it (the proxy checks it
   // against the device CA).
   if (production && !env.FENESTRA_TLS_CERT && !env.FENESTRA_TLS_KEY && !trustedProxies) {
-    problems.push('FENESTRA_TLS_CERT and FENESTRA_TLS_KEY are required in production (a generated certificate is for development), unless a proxy terminates TLS (FENESTRA_TRUSTED_PROXIES)');
+    problems.push(
+      'FENESTRA_TLS_CERT and FENESTRA_TLS_KEY are required in production (a generated certificate is for development), unless a proxy terminates TLS (FENESTRA_TRUSTED_PROXIES)',
+    );
   }
   const cfg: Config = {
     maxConnections,

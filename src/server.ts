@@ -64,24 +64,28 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   // A client that connects and never finishes its handshake holds a socket: closed after this (Node's default is 120 s).
   const handshakeTimeout = cfg.tlsHandshakeTimeoutMs;
   const app = await buildApp(ctx, {
-      metrics,
-      surfaces: { device: true, admin: !split },
-      https: {
-        key: materials.tls.keyPem,
-        cert: materials.tls.certPem,
-        requestCert: true,
-        rejectUnauthorized: false,
-        // Acceptable client-certificate issuers: only our CA, so Windows offers the MDM certificate and nothing else.
-        ca: [materials.ca.certPem],
-        minVersion: 'TLSv1.2',
-        ...ticketOptions,
-        handshakeTimeout,
-      },
+    metrics,
+    surfaces: { device: true, admin: !split },
+    https: {
+      key: materials.tls.keyPem,
+      cert: materials.tls.certPem,
+      requestCert: true,
+      rejectUnauthorized: false,
+      // Acceptable client-certificate issuers: only our CA, so Windows offers the MDM certificate and nothing else.
+      ca: [materials.ca.certPem],
+      minVersion: 'TLSv1.2',
+      ...ticketOptions,
+      handshakeTimeout,
+    },
   });
   // The admin API and /metrics on their own listener: no client-certificate request, so a
   // browser or Prometheus never sees a certificate prompt, and the port can stay internal.
   const adminApp = split
-    ? await buildApp(ctx, { metrics, surfaces: { device: false, admin: true }, https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2', ...ticketOptions, handshakeTimeout } })
+    ? await buildApp(ctx, {
+        metrics,
+        surfaces: { device: false, admin: true },
+        https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2', ...ticketOptions, handshakeTimeout },
+      })
     : undefined;
   for (const a of [app, adminApp]) {
     if (!a) continue;

@@ -35,7 +35,12 @@ function sourceFiles(dir: string): string[] {
 /** Relative imports of a file (static, re-exports and dynamic), resolved to paths under src/. */
 function importsOf(file: string, text: string): string[] {
   const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g)].map((m) => m[1] ?? m[2]);
-  return specs.map((s) => path.relative(SRC, path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts'))).split(path.sep).join('/'));
+  return specs.map((s) =>
+    path
+      .relative(SRC, path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')))
+      .split(path.sep)
+      .join('/'),
+  );
 }
 
 function graph(): Map<string, string[]> {

@@ -74,7 +74,11 @@ t.test('defaults', async (t) => {
   t.equal(loadConfig({ FENESTRA_LISTEN: '127.0.0.1:9443' }).publicUrl, 'https://localhost:9443', 'default public URL follows the port');
   t.equal(loadConfig({ FENESTRA_DATA_DIR: '/srv/fenestra' }).database.kind, 'sqlite');
   t.same(loadConfig({ FENESTRA_DATA_DIR: '/srv/fenestra' }).database, { kind: 'sqlite', file: '/srv/fenestra/fenestra.db' }, 'database follows the data dir');
-  t.same(loadConfig({ FENESTRA_CERT_VALIDITY_DAYS: '', FENESTRA_ADMIN_TOKEN: '', FENESTRA_SECRET_KEY: '' }), loadConfig({}), 'empty numbers and secrets mean unset');
+  t.same(
+    loadConfig({ FENESTRA_CERT_VALIDITY_DAYS: '', FENESTRA_ADMIN_TOKEN: '', FENESTRA_SECRET_KEY: '' }),
+    loadConfig({}),
+    'empty numbers and secrets mean unset',
+  );
 });
 
 t.test('accepted values', async (t) => {
@@ -204,10 +208,16 @@ t.test('a database password never appears in a problem', async (t) => {
     }
     t.type(err, ConfigError, `${JSON.stringify(url)}: refused`);
     t.notOk(err!.message.includes(secret), `${JSON.stringify(url)}: not in the message`);
-    t.notOk(err!.problems.some((p) => p.includes(secret) || p.includes(encodeURIComponent(secret))), 'not in any problem');
+    t.notOk(
+      err!.problems.some((p) => p.includes(secret) || p.includes(encodeURIComponent(secret))),
+      'not in any problem',
+    );
     t.notOk(JSON.stringify(err).includes(secret), 'not in the serialised error');
   }
-  t.ok(problemsOf({ FENESTRA_DATABASE_URL: urls[2] }).some((p) => p.startsWith('FENESTRA_DATABASE_URL')), 'a misspelt scheme is reported, without the URL');
+  t.ok(
+    problemsOf({ FENESTRA_DATABASE_URL: urls[2] }).some((p) => p.startsWith('FENESTRA_DATABASE_URL')),
+    'a misspelt scheme is reported, without the URL',
+  );
 });
 
 t.test('the database as logged at start-up: without its password', async (t) => {
@@ -220,7 +230,10 @@ t.test('the database as logged at start-up: without its password', async (t) => 
 });
 
 t.test('production mode', async (t) => {
-  for (const mode of [{ NODE_ENV: 'production', ...PROD }, { FENESTRA_ENV: 'production', ...PROD }]) {
+  for (const mode of [
+    { NODE_ENV: 'production', ...PROD },
+    { FENESTRA_ENV: 'production', ...PROD },
+  ]) {
     const name = Object.keys(mode)[0];
     const problems = problemsOf(mode);
     t.equal(problems.length, 2, `${name}: two problems`);
@@ -228,7 +241,11 @@ t.test('production mode', async (t) => {
     t.ok(problems.includes('FENESTRA_ADMIN_TOKEN is required in production'), `${name}: admin token required`);
     t.match(problemsOf({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com' }), ['FENESTRA_ADMIN_TOKEN is required in production']);
     t.match(problemsOf({ ...mode, FENESTRA_ADMIN_TOKEN: STRONG_TOKEN }), ['FENESTRA_PUBLIC_URL is required in production']);
-    t.match(problemsOf({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: '' }), ['FENESTRA_ADMIN_TOKEN is required in production'], 'empty token is no token');
+    t.match(
+      problemsOf({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: '' }),
+      ['FENESTRA_ADMIN_TOKEN is required in production'],
+      'empty token is no token',
+    );
     const c = loadConfig({ ...mode, FENESTRA_PUBLIC_URL: 'https://mdm.contoso.com', FENESTRA_ADMIN_TOKEN: STRONG_TOKEN });
     t.equal(c.production, true);
     t.equal(c.publicUrl, 'https://mdm.contoso.com');
@@ -242,14 +259,22 @@ t.test('production refuses an http:// Entra authority, a generated TLS certifica
   t.same(problemsOf(base), [], 'the base is accepted');
   t.same(problemsOf({ ...base, FENESTRA_ENTRA_AUTHORITY: 'https://login.microsoftonline.us' }), []);
   t.same(problemsOf({ ...base, FENESTRA_ENTRA_AUTHORITY: 'http://login.microsoftonline.com' }), ['FENESTRA_ENTRA_AUTHORITY must use https:// in production']);
-  t.equal(loadConfig({ FENESTRA_ENTRA_AUTHORITY: 'http://127.0.0.1:1234' }).entraAuthority, 'http://127.0.0.1:1234', 'outside production http:// is allowed (a local fake Entra)');
+  t.equal(
+    loadConfig({ FENESTRA_ENTRA_AUTHORITY: 'http://127.0.0.1:1234' }).entraAuthority,
+    'http://127.0.0.1:1234',
+    'outside production http:// is allowed (a local fake Entra)',
+  );
 
   const noTls = { ...base, FENESTRA_TLS_CERT: undefined, FENESTRA_TLS_KEY: undefined };
   const tlsProblems = problemsOf(noTls);
   t.equal(tlsProblems.length, 1);
   t.match(tlsProblems[0], /^FENESTRA_TLS_CERT and FENESTRA_TLS_KEY are required in production/);
   t.same(problemsOf({ ...noTls, FENESTRA_TRUSTED_PROXIES: '10.0.0.5', FENESTRA_PROXY_CERT_FORMAT: 'nginx' }), [], 'unless a proxy terminates TLS');
-  t.same(problemsOf({ ...noTls, FENESTRA_TLS_CERT: '/x/cert.pem' }), ['FENESTRA_TLS_CERT and FENESTRA_TLS_KEY must be set together (got only FENESTRA_TLS_CERT)'], 'a half pair: one problem');
+  t.same(
+    problemsOf({ ...noTls, FENESTRA_TLS_CERT: '/x/cert.pem' }),
+    ['FENESTRA_TLS_CERT and FENESTRA_TLS_KEY must be set together (got only FENESTRA_TLS_CERT)'],
+    'a half pair: one problem',
+  );
   t.same(problemsOf({ ...noTls, NODE_ENV: 'development' }), [], 'development generates one');
 
   const weak: [string, RegExp][] = [
@@ -269,10 +294,19 @@ t.test('production refuses an http:// Entra authority, a generated TLS certifica
     t.ok(p.length >= 1 && p.every((x) => x.startsWith('FENESTRA_ADMIN_TOKEN')), `${token}: refused, naming the variable (${p.join('; ')})`);
     t.match(p.join('; '), why, `${token}: says why`);
   }
-  for (const token of [crypto.randomBytes(32).toString('base64'), crypto.randomBytes(32).toString('hex'), crypto.randomBytes(16).toString('hex'), crypto.randomBytes(24).toString('base64url')]) {
+  for (const token of [
+    crypto.randomBytes(32).toString('base64'),
+    crypto.randomBytes(32).toString('hex'),
+    crypto.randomBytes(16).toString('hex'),
+    crypto.randomBytes(24).toString('base64url'),
+  ]) {
     t.same(problemsOf({ ...base, FENESTRA_ADMIN_TOKEN: token }), [], `${token.length}-character random token accepted`);
   }
-  t.same(problemsOf({ ...base, FENESTRA_ADMIN_TOKEN: 'changeme-changeme-changeme-1234', NODE_ENV: 'development' }), [], 'outside production only length and spaces are checked');
+  t.same(
+    problemsOf({ ...base, FENESTRA_ADMIN_TOKEN: 'changeme-changeme-changeme-1234', NODE_ENV: 'development' }),
+    [],
+    'outside production only length and spaces are checked',
+  );
 });
 
 t.test('several problems are reported together', async (t) => {
@@ -310,7 +344,11 @@ t.test('several problems are reported together', async (t) => {
     'FENESTRA_TLS_KEY',
     'FENESTRA_CA_CERT',
   ];
-  for (const e of expected) t.ok(err!.problems.some((p) => p.includes(e)), `reports ${e}`);
+  for (const e of expected)
+    t.ok(
+      err!.problems.some((p) => p.includes(e)),
+      `reports ${e}`,
+    );
   t.equal(err!.problems.length, expected.length, 'one problem per mistake, nothing else');
   t.equal(err!.message.split('\n  - ').length - 1, expected.length, 'all of them in the message');
   t.notOk(err!.message.includes('s3cret'), 'no database secret');

@@ -20,8 +20,22 @@ t.test('no secret reaches a log line', async (t) => {
   const dev = newTestDevice();
   await s.soap('/EnrollmentServer/Discovery.svc', discoverMessage(s.publicUrl, { email: 'a@contoso.com', authPolicies: ['Federated'] }));
   await s.soap('/EnrollmentServer/Policy.svc', getPoliciesMessage(s.publicUrl, { kind: 'entra', jwt }));
-  await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'password', username: 'log@contoso.com', password }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }));
-  await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'password', username: 'log@contoso.com', password: 'wrong-one' }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }));
+  await s.soap(
+    E,
+    rstMessage(
+      s.publicUrl + E,
+      { kind: 'password', username: 'log@contoso.com', password },
+      { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() },
+    ),
+  );
+  await s.soap(
+    E,
+    rstMessage(
+      s.publicUrl + E,
+      { kind: 'password', username: 'log@contoso.com', password: 'wrong-one' },
+      { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() },
+    ),
+  );
   const e = await enrollEntraDevice(s, tid);
   const userToken = await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'u@contoso.com' });
   const M = '/ManagementServer/MDM.svc';
@@ -40,7 +54,10 @@ t.test('no secret reaches a log line', async (t) => {
   const log = lines.join('');
   t.ok(lines.length > 10, `${lines.length} log lines`);
   for (const line of lines) t.doesNotThrow(() => JSON.parse(line), 'JSON');
-  t.ok(lines.some((l) => JSON.parse(l).reqId), 'lines carry the request id');
+  t.ok(
+    lines.some((l) => JSON.parse(l).reqId),
+    'lines carry the request id',
+  );
   const appsrv = e.prov.appAuth.find((a) => a.AAUTHLEVEL === 'APPSRV')!.AAUTHSECRET;
   for (const [name, secret] of [
     ['Entra token', jwt],

@@ -64,7 +64,13 @@ export interface CommandRecord {
    * Per-child statuses for Atomic/Sequence, per-item statuses of a multi-item command (when the
    * device answered item by item), the nodes an inventory Get found missing, and other details.
    */
-  detail?: { children?: { index: number; status: string }[]; items?: { index: number; status: string }[]; missing?: string[]; retriedAs?: string; note?: string };
+  detail?: {
+    children?: { index: number; status: string }[];
+    items?: { index: number; status: string }[];
+    missing?: string[];
+    retriedAs?: string;
+    note?: string;
+  };
   ackedAt?: string;
   error?: string;
   results?: CommandResult[];

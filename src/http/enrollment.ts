@@ -22,10 +22,8 @@ export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: 
   const { endpoints } = opts;
   const credentialOf = clientCredential(opts.trustedProxies);
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(
-    ['application/soap+xml', 'text/xml', 'application/xml'],
-    { parseAs: 'buffer', bodyLimit: MAX_SOAP_BYTES },
-    (_req, body, done) => done(null, body),
+  app.addContentTypeParser(['application/soap+xml', 'text/xml', 'application/xml'], { parseAs: 'buffer', bodyLimit: MAX_SOAP_BYTES }, (_req, body, done) =>
+    done(null, body),
   );
 
   const answer = (reply: FastifyReply, r: SoapReply) => {

@@ -48,14 +48,28 @@ export class Metrics {
       labelNames: ['step', 'outcome'],
       registers: [r],
     });
-    this.dmMessages = new client.Counter({ name: 'fenestra_dm_messages_total', help: 'OMA-DM messages answered, by outcome', labelNames: ['outcome'], registers: [r] });
+    this.dmMessages = new client.Counter({
+      name: 'fenestra_dm_messages_total',
+      help: 'OMA-DM messages answered, by outcome',
+      labelNames: ['outcome'],
+      registers: [r],
+    });
     this.dmSessions = new client.Counter({ name: 'fenestra_dm_sessions_total', help: 'OMA-DM sessions started (authenticated package 1)', registers: [r] });
-    this.syncmlStatus = new client.Counter({ name: 'fenestra_syncml_status_total', help: 'SyncML status codes devices answered to our commands', labelNames: ['code'], registers: [r] });
+    this.syncmlStatus = new client.Counter({
+      name: 'fenestra_syncml_status_total',
+      help: 'SyncML status codes devices answered to our commands',
+      labelNames: ['code'],
+      registers: [r],
+    });
 
     let cache: { at: number; queue: Record<string, number>; deliveries: Record<string, number>; devices: number } | undefined;
     const storeFigures = async () => {
       if (!cache || Date.now() - cache.at > STORE_CACHE_MS) {
-        const [queue, deliveries, devices] = await Promise.all([deps.store.commands.stateCounts(), deps.store.deliveries.statusCounts(), deps.store.devices.count()]);
+        const [queue, deliveries, devices] = await Promise.all([
+          deps.store.commands.stateCounts(),
+          deps.store.deliveries.statusCounts(),
+          deps.store.devices.count(),
+        ]);
         cache = { at: Date.now(), queue, deliveries, devices };
       }
       return cache;
@@ -206,9 +220,16 @@ export function reportToPrimary(registry: client.Registry): void {
 export async function metricsRoute(app: FastifyInstance, opts: { metrics: Metrics; token: string }): Promise<void> {
   const expected = crypto.createHash('sha256').update(`Bearer ${opts.token}`).digest();
   app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
-    const got = crypto.createHash('sha256').update(request.headers.authorization ?? '').digest();
+    const got = crypto
+      .createHash('sha256')
+      .update(request.headers.authorization ?? '')
+      .digest();
     if (!crypto.timingSafeEqual(got, expected)) {
-      return reply.code(401).header('www-authenticate', 'Bearer').type('text/plain; charset=utf-8').send('a bearer token is required (FENESTRA_METRICS_TOKEN, else the admin token)\n');
+      return reply
+        .code(401)
+        .header('www-authenticate', 'Bearer')
+        .type('text/plain; charset=utf-8')
+        .send('a bearer token is required (FENESTRA_METRICS_TOKEN, else the admin token)\n');
     }
     const text = await opts.metrics.text();
     return reply.type(client.register.contentType).send(text);

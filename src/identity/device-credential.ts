@@ -15,9 +15,7 @@ import type { CertificateAuthority } from '../pki/ca.js';
 import { sha1Thumbprint } from '../pki/der.js';
 import { OID } from '../pki/oids.js';
 
-export type CertCheck =
-  | { ok: true; thumbprint: string }
-  | { ok: false; reason: 'not_ours' | 'expired' | 'not_yet_valid' | 'malformed' };
+export type CertCheck = { ok: true; thumbprint: string } | { ok: false; reason: 'not_ours' | 'expired' | 'not_yet_valid' | 'malformed' };
 
 /** Default bound of the per-CA verdict cache. */
 export const DEVICE_CERT_CACHE_MAX_ENTRIES = 50_000;

@@ -9,7 +9,10 @@ export function digestOf(name: string, secret: string): string {
 
 /** b64(md5(H + ":" + nonceBytes)): what a peer sends in Cred/Data for syncml:auth-md5. */
 export function md5Response(h: string, nonce: Buffer): string {
-  return crypto.createHash('md5').update(Buffer.concat([Buffer.from(`${h}:`), nonce])).digest('base64');
+  return crypto
+    .createHash('md5')
+    .update(Buffer.concat([Buffer.from(`${h}:`), nonce]))
+    .digest('base64');
 }
 
 export interface DmCredentials {

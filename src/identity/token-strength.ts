@@ -3,7 +3,23 @@
 // pattern, a well-known word) and what is too short for 128 bits, and accepts what
 // `openssl rand -base64 32` or `-hex 32` prints.
 
-const WORDS = ['changeme', 'change-me', 'change_me', 'password', 'passw0rd', 'admin', 'secret', 'token', 'fenestra', 'example', 'default', 'letmein', 'qwerty', '123456', 'abcdef'];
+const WORDS = [
+  'changeme',
+  'change-me',
+  'change_me',
+  'password',
+  'passw0rd',
+  'admin',
+  'secret',
+  'token',
+  'fenestra',
+  'example',
+  'default',
+  'letmein',
+  'qwerty',
+  '123456',
+  'abcdef',
+];
 const CLASSES: [RegExp, number][] = [
   [/[a-z]/, 26],
   [/[A-Z]/, 26],

@@ -65,9 +65,7 @@ export function keyTypeOf(key: crypto.KeyObject): KeyType {
  * (parameters NULL), EC => ecdsa-with-SHA* (parameters absent, RFC 5758).
  */
 export function signatureAlgorithmFor(key: crypto.KeyObject, hash: HashName): { oid: string; nullParams: boolean } {
-  return keyTypeOf(key) === 'rsa'
-    ? { oid: RSA_SIGNATURE_OIDS[hash], nullParams: true }
-    : { oid: ECDSA_SIGNATURE_OIDS[hash], nullParams: false };
+  return keyTypeOf(key) === 'rsa' ? { oid: RSA_SIGNATURE_OIDS[hash], nullParams: true } : { oid: ECDSA_SIGNATURE_OIDS[hash], nullParams: false };
 }
 
 /** Native signature (PKCS#1 v1.5 for RSA, DER-encoded ECDSA). */
@@ -171,9 +169,7 @@ export function publicKeyFromSpki(spkiDer: Buffer): crypto.KeyObject {
   let key: crypto.KeyObject;
   try {
     const rsa = rsaPublicKeyOf(spkiDer);
-    key = rsa
-      ? crypto.createPublicKey({ key: rsa, format: 'der', type: 'pkcs1' })
-      : crypto.createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
+    key = rsa ? crypto.createPublicKey({ key: rsa, format: 'der', type: 'pkcs1' }) : crypto.createPublicKey({ key: spkiDer, format: 'der', type: 'spki' });
   } catch (e) {
     throw new PkiError('malformed', `cannot parse public key: ${(e as Error).message}`, { cause: e });
   }

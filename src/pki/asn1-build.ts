@@ -54,7 +54,7 @@ function oidContent(dotted: string): Buffer {
   const out: number[] = [];
   for (const v of [arcs[0] * 40 + arcs[1], ...arcs.slice(2)]) {
     const septets = [v % 128];
-    for (let r = Math.floor(v / 128); r > 0; r = Math.floor(r / 128)) septets.unshift(0x80 | r % 128);
+    for (let r = Math.floor(v / 128); r > 0; r = Math.floor(r / 128)) septets.unshift(0x80 | (r % 128));
     out.push(...septets);
   }
   return Buffer.from(out);
@@ -101,8 +101,7 @@ export const implicitConstructed = (n: number, ...items: Buffer[]): Buffer => tl
 /** [n] IMPLICIT primitive. */
 export const implicitPrimitive = (n: number, content: Buffer): Buffer => tlv(0x80 | n, content);
 
-export const algorithmIdentifier = (dotted: string, nullParams: boolean): Buffer =>
-  nullParams ? seq(oid(dotted), NULL_DER) : seq(oid(dotted));
+export const algorithmIdentifier = (dotted: string, nullParams: boolean): Buffer => (nullParams ? seq(oid(dotted), NULL_DER) : seq(oid(dotted)));
 
 const two = (n: number): string => (n < 10 ? '0' : '') + n;
 

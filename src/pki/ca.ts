@@ -91,10 +91,7 @@ export function generateCa(opts: { commonName: string; validityDays?: number }):
 }
 
 /** ECDSA P-256 TLS server certificate signed by `ca` (dev TLS). IP literals go to SAN iPAddress. */
-export function generateServerCertificate(
-  ca: CertificateAuthority,
-  opts: { hostnames: string[]; validityDays?: number },
-): { certPem: string; keyPem: string } {
+export function generateServerCertificate(ca: CertificateAuthority, opts: { hostnames: string[]; validityDays?: number }): { certPem: string; keyPem: string } {
   const hostnames = opts.hostnames ?? [];
   if (hostnames.length === 0) throw new PkiError('invalid-input', 'at least one hostname is required');
   const days = positiveNumber(opts.validityDays ?? 365, 'validityDays');
@@ -210,7 +207,15 @@ export class CertificateAuthority {
   }
 
   #issued(cert: BuiltCertificate, spec: ClientSpec): IssuedCertificate {
-    return { der: cert.der, pem: cert.pem, serialHex: cert.serialHex, thumbprint: cert.thumbprint, notBefore: spec.notBefore, notAfter: spec.notAfter, subjectCn: spec.subject.commonName };
+    return {
+      der: cert.der,
+      pem: cert.pem,
+      serialHex: cert.serialHex,
+      thumbprint: cert.thumbprint,
+      notBefore: spec.notBefore,
+      notAfter: spec.notAfter,
+      subjectCn: spec.subject.commonName,
+    };
   }
 
   /** Checks the request (before anything is built: a refusal names the first problem) and chooses serial and validity. */

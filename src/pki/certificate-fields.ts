@@ -1,15 +1,5 @@
 /** Reads the few certificate fields node:crypto's X509Certificate does not expose as raw bytes. */
-import {
-  type DerNode,
-  TAG,
-  ctxTag,
-  expectChildren,
-  expectTag,
-  parseDer,
-  readIntegerBytes,
-  readOctetString,
-  readOid,
-} from './asn1-read.js';
+import { type DerNode, TAG, ctxTag, expectChildren, expectTag, parseDer, readIntegerBytes, readOctetString, readOid } from './asn1-read.js';
 import { readCommonName } from './name.js';
 import { OID } from './oids.js';
 

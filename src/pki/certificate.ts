@@ -93,9 +93,7 @@ export function certificateTbs(spec: CertificateSpec, signerKey: crypto.KeyObjec
   const sigAlgId = algorithmIdentifier(sigAlg.oid, sigAlg.nullParams);
   const serial = serialInteger(spec.serial ?? randomSerial());
   const subject = buildName(spec.subject);
-  const issuer = Buffer.isBuffer(spec.issuer)
-    ? embedDer(spec.issuer, 'issuer Name')
-    : buildName(spec.issuer ?? spec.subject);
+  const issuer = Buffer.isBuffer(spec.issuer) ? embedDer(spec.issuer, 'issuer Name') : buildName(spec.issuer ?? spec.subject);
   const extensions = buildExtensions(spec.extensions, subjectPublicKey);
 
   const tbs = seq(

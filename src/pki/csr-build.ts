@@ -24,9 +24,7 @@ export function buildCsr(opts: BuildCsrOptions): Buffer {
   const quirks = opts.windowsQuirks === true;
   if (quirks && keyType !== 'rsa') throw new PkiError('invalid-input', 'windowsQuirks requires an RSA key');
 
-  const subject = quirks
-    ? seq(setOf(seq(oid(OID.commonName), printable(`${opts.subjectCn}\0`))))
-    : buildName({ commonName: opts.subjectCn });
+  const subject = quirks ? seq(setOf(seq(oid(OID.commonName), printable(`${opts.subjectCn}\0`)))) : buildName({ commonName: opts.subjectCn });
   const spki = opts.publicKey.export({ type: 'spki', format: 'der' });
   const criDer = seq(int(0), subject, embedDer(spki, 'SubjectPublicKeyInfo'), implicitConstructed(0));
 

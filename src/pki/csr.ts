@@ -8,16 +8,7 @@
  */
 import type * as crypto from 'node:crypto';
 import { type KeyType, SIGNATURE_ALGORITHMS, keyBitsOf, keyTypeOf, publicKeyFromSpki, verifyNative } from './algorithms.js';
-import {
-  TAG,
-  ctxTag,
-  expectChildren,
-  expectTag,
-  parseDer,
-  readAlgorithmIdentifier,
-  readBitStringBytes,
-  readSmallInt,
-} from './asn1-read.js';
+import { TAG, ctxTag, expectChildren, expectTag, parseDer, readAlgorithmIdentifier, readBitStringBytes, readSmallInt } from './asn1-read.js';
 import { PkiError } from './errors.js';
 import { readCommonName } from './name.js';
 

@@ -1,16 +1,5 @@
 /** X.509 v3 extension encoding (RFC 5280 §4.2). */
-import {
-  bitStringRaw,
-  bool,
-  explicit,
-  implicitConstructed,
-  implicitPrimitive,
-  int,
-  octets,
-  oid,
-  seq,
-  utf8,
-} from './asn1-build.js';
+import { bitStringRaw, bool, explicit, implicitConstructed, implicitPrimitive, int, octets, oid, seq, utf8 } from './asn1-build.js';
 import { digest } from './algorithms.js';
 import { PkiError } from './errors.js';
 import { ipToBytes } from './ip.js';
@@ -18,15 +7,7 @@ import { OID } from './oids.js';
 import { keyIdentifierFromSpki } from './spki.js';
 
 export type KeyUsageName =
-  | 'digitalSignature'
-  | 'nonRepudiation'
-  | 'keyEncipherment'
-  | 'dataEncipherment'
-  | 'keyAgreement'
-  | 'keyCertSign'
-  | 'cRLSign'
-  | 'encipherOnly'
-  | 'decipherOnly';
+  'digitalSignature' | 'nonRepudiation' | 'keyEncipherment' | 'dataEncipherment' | 'keyAgreement' | 'keyCertSign' | 'cRLSign' | 'encipherOnly' | 'decipherOnly';
 
 const KEY_USAGE_BITS: Readonly<Record<KeyUsageName, number>> = {
   digitalSignature: 0,

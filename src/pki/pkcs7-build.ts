@@ -82,10 +82,7 @@ export function buildRenewalPkcs7(opts: BuildRenewalPkcs7Options): Buffer {
     octets(signature),
   );
 
-  const eContent =
-    opts.contentChunkSize && opts.contentChunkSize > 0
-      ? constructedOctets(content, opts.contentChunkSize)
-      : octets(content);
+  const eContent = opts.contentChunkSize && opts.contentChunkSize > 0 ? constructedOctets(content, opts.contentChunkSize) : octets(content);
   const certs = [...(opts.omitSignerCert ? [] : [opts.signerCertDer]), ...(opts.extraCertsDer ?? [])];
   const signedData = seq(
     int(opts.useSubjectKeyId ? 3 : 1),

@@ -175,10 +175,7 @@ export function parseAndVerifyRenewalPkcs7(der: Buffer): VerifiedRenewal {
   }
   const signerKey = signerCert.publicKey;
   if (signerKey.asymmetricKeyType !== sigKeyType) {
-    throw new PkiError(
-      'algorithm-mismatch',
-      `${WHAT}: signer key is ${signerKey.asymmetricKeyType ?? '?'} but the signature algorithm is ${sigKeyType}`,
-    );
+    throw new PkiError('algorithm-mismatch', `${WHAT}: signer key is ${signerKey.asymmetricKeyType ?? '?'} but the signature algorithm is ${sigKeyType}`);
   }
 
   let signedBytes: Buffer;

@@ -14,13 +14,7 @@ export const NS = {
 
 /** MS-MDE2 §2.2.10 fault subcodes (namespace prefix included as sent on the wire). */
 export type FaultSubcode =
-  | 's:MessageFormat'
-  | 's:Authentication'
-  | 's:Authorization'
-  | 's:CertificateRequest'
-  | 's:EnrollmentServer'
-  | 'a:InternalServiceFault'
-  | 'a:InvalidSecurity';
+  's:MessageFormat' | 's:Authentication' | 's:Authorization' | 's:CertificateRequest' | 's:EnrollmentServer' | 'a:InternalServiceFault' | 'a:InvalidSecurity';
 
 /** deviceenrollmentserviceerror/errortype values (MS-MDE2 §2.2.10). */
 export type FaultErrorType =
@@ -123,7 +117,6 @@ export function parseSoapRequest(xml: string | Buffer): SoapRequest {
   }
   return req;
 }
-
 
 /**
  * Normalise a MessageID for RelatesTo: the samples carry 'urn:uuid: …' with a space; echo verbatim but trimmed.

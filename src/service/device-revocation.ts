@@ -65,7 +65,8 @@ export class DeviceRevocationService {
     }
     if (input.after !== 'wipe' && input.after !== 'retire') throw invalid('/after', 'after must be wipe or retire');
     const hours = input.deadlineHours ?? DEFAULT_REVOKE_DEADLINE_HOURS;
-    if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_DEADLINE_HOURS) throw invalid('/deadlineHours', `must be more than 0 and at most ${MAX_DEADLINE_HOURS}`);
+    if (!Number.isFinite(hours) || hours <= 0 || hours > MAX_DEADLINE_HOURS)
+      throw invalid('/deadlineHours', `must be more than 0 and at most ${MAX_DEADLINE_HOURS}`);
     const deadline = new Date(now.getTime() + hours * 3_600_000).toISOString();
     const cmd = newCommand(d.id, actionPayload(input.after, this.providerId), { origin: 'admin', action: input.after, at, expiresAt: deadline });
     await this.store.commands.enqueue(cmd);

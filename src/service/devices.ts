@@ -135,7 +135,10 @@ export class DeviceService {
       this.profileStatus?.forDevice(d),
     ]);
     return {
-      ...deviceView(d, certs.find((c) => c.status === 'active')),
+      ...deviceView(
+        d,
+        certs.find((c) => c.status === 'active'),
+      ),
       certificates: certs.map(certView),
       loginHistory: logins,
       recentAlerts: alerts,

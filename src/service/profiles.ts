@@ -67,7 +67,12 @@ export class ProfileService {
   }
 
   /** Compile (validating) with the certificate profiles visible now; `context` is what it used of them, kept with the version. */
-  private async compile(kind: string, scope: string, settings: unknown, exceptId?: string): Promise<{ compiled: CompiledProfile; context?: Record<string, CertificateInfo> }> {
+  private async compile(
+    kind: string,
+    scope: string,
+    settings: unknown,
+    exceptId?: string,
+  ): Promise<{ compiled: CompiledProfile; context?: Record<string, CertificateInfo> }> {
     if (!PROFILE_KINDS.includes(kind as ProfileKind)) throw new ApiError(400, 'invalid', `kind must be one of ${PROFILE_KINDS.join(', ')}`, '/kind');
     if (scope !== 'user' && scope !== 'device') throw new ApiError(400, 'invalid', 'scope must be user or device', '/scope');
     try {
@@ -131,7 +136,12 @@ export class ProfileService {
       settings = sealSecrets(plain, this.key);
     }
     const next: ProfileRecord = { ...cur, name: patch.name ?? cur.name, settings, context, version: cur.version + 1, updatedAt: new Date().toISOString() };
-    if (!(await this.store.profiles.update(next, audit(actor, 'profile.change', 'profile', id, { version: next.version, settings: !!patch.settings, name: patch.name })))) {
+    if (
+      !(await this.store.profiles.update(
+        next,
+        audit(actor, 'profile.change', 'profile', id, { version: next.version, settings: !!patch.settings, name: patch.name }),
+      ))
+    ) {
       throw notFound('profile');
     }
     if (compiled?.provides) await this.recompileDependents(compiled.provides.ref, actor);
@@ -144,7 +154,8 @@ export class ProfileService {
     if (!ref) return;
     for (const p of await this.store.profiles.list()) {
       if (p.id === selfId || p.kind !== 'certificate') continue;
-      if (openSecrets(p.settings, this.key).ref === ref) throw new ApiError(409, 'conflict', `certificate profile "${p.name}" already uses ref "${ref}"`, '/settings/ref');
+      if (openSecrets(p.settings, this.key).ref === ref)
+        throw new ApiError(409, 'conflict', `certificate profile "${p.name}" already uses ref "${ref}"`, '/settings/ref');
     }
   }
 

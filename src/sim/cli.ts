@@ -130,7 +130,8 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
     throw new UsageError(`--url ${JSON.stringify(url)} is not a URL`);
   }
   if (u.protocol !== 'https:') throw new UsageError('--url must be an https:// URL');
-  if (u.pathname !== '/' || u.search || u.hash) throw new UsageError('--url is the server base URL, without a path (e.g. https://enterpriseenrollment.contoso.com)');
+  if (u.pathname !== '/' || u.search || u.hash)
+    throw new UsageError('--url is the server base URL, without a path (e.g. https://enterpriseenrollment.contoso.com)');
 
   let connectTo: SimArgs['connectTo'];
   const c = v.connect;
@@ -261,7 +262,16 @@ export async function simulate(a: SimArgs, progress?: (line: string) => void): P
     } else {
       credential = a.credential;
     }
-    const dev = await SimDevice.create({ url: a.url, connectTo: a.connectTo, ca: a.ca, credential, enrollmentType: a.enrollmentType, auth: a.auth, maxMsgSize: a.maxMsgSize, deviceId });
+    const dev = await SimDevice.create({
+      url: a.url,
+      connectTo: a.connectTo,
+      ca: a.ca,
+      credential,
+      enrollmentType: a.enrollmentType,
+      auth: a.auth,
+      maxMsgSize: a.maxMsgSize,
+      deviceId,
+    });
     const t0 = performance.now();
     try {
       await dev.enroll();
@@ -324,7 +334,10 @@ export async function simulate(a: SimArgs, progress?: (line: string) => void): P
     enrollmentMs: pct(enrollMs),
     roundTripMs: pct(rtt),
     sessionMs: pct(sessionMs),
-    errors: [...errors.entries()].sort((x, y) => y[1] - x[1]).slice(0, 10).map(([message, count]) => ({ message, count })),
+    errors: [...errors.entries()]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 10)
+      .map(([message, count]) => ({ message, count })),
     wallMs: round(performance.now() - started),
   };
 }

@@ -267,10 +267,16 @@ export class SimDevice {
       throw new SimError('enrollment', (err as Error).message, e.status);
     }
     const enrollmentMs = performance.now() - t0;
-    const enrollment = this.accept(prov, type, disc.authPolicy, { discovery: discoveryMs, policy: policyMs, enrollment: enrollmentMs }, {
-      upn,
-      aadDeviceId: str(claims.deviceid),
-    });
+    const enrollment = this.accept(
+      prov,
+      type,
+      disc.authPolicy,
+      { discovery: discoveryMs, policy: policyMs, enrollment: enrollmentMs },
+      {
+        upn,
+        aadDeviceId: str(claims.deviceid),
+      },
+    );
     return enrollment;
   }
 
@@ -292,9 +298,10 @@ export class SimDevice {
     if (!managementUrl) throw new SimError('enrollment', 'the provisioning document has no APPLICATION ADDR');
     const appsrv = prov.appAuth.find((a) => a.AAUTHLEVEL === 'APPSRV');
     const client = prov.appAuth.find((a) => a.AAUTHLEVEL === 'CLIENT');
-    const digest = appsrv?.AAUTHNAME && appsrv.AAUTHSECRET
-      ? { name: appsrv.AAUTHNAME, secret: appsrv.AAUTHSECRET, nonce: appsrv.AAUTHDATA || client?.AAUTHDATA || '' }
-      : undefined;
+    const digest =
+      appsrv?.AAUTHNAME && appsrv.AAUTHSECRET
+        ? { name: appsrv.AAUTHNAME, secret: appsrv.AAUTHSECRET, nonce: appsrv.AAUTHDATA || client?.AAUTHDATA || '' }
+        : undefined;
     const enrollment: Enrollment = {
       enrollmentType: type,
       authPolicy,
@@ -331,7 +338,8 @@ export class SimDevice {
     this.tree.set(`${store}/EncodedCertificate`, { format: 'b64', value: prov.client.base64 });
     this.tree.set(`${store}/IssuedTo`, { value: cert.subject.replace(/^CN=/, ''), readOnly: true });
     this.tree.set(`${store}/ValidTo`, { value: new Date(cert.validTo).toISOString(), readOnly: true });
-    if (prov.root) this.tree.set(`./Vendor/MSFT/CertificateStore/Root/System/${prov.root.thumbprint}/EncodedCertificate`, { format: 'b64', value: prov.root.base64 });
+    if (prov.root)
+      this.tree.set(`./Vendor/MSFT/CertificateStore/Root/System/${prov.root.thumbprint}/EncodedCertificate`, { format: 'b64', value: prov.root.base64 });
     for (const [k, v] of Object.entries(prov.renew ?? {})) this.tree.set(`./Vendor/MSFT/CertificateStore/My/WSTEP/Renew/${k}`, { value: v });
     this.enrollment = enrollment;
     this.state = 'enrolled';
@@ -379,12 +387,20 @@ export class SimDevice {
     }
     this.tree.setUser(userCtx);
     const execStart = this.tree.execs.length;
-    const t = await this.session({ loginStatus, mode, userToken: s?.kind === 'entra' ? s.token : undefined, initiator: o.initiator, genericAlerts: o.genericAlerts });
+    const t = await this.session({
+      loginStatus,
+      mode,
+      userToken: s?.kind === 'entra' ? s.token : undefined,
+      initiator: o.initiator,
+      genericAlerts: o.genericAlerts,
+    });
     const execs = this.tree.execs.slice(execStart).map((x) => ({ target: x.target, data: x.data }));
     const result: CheckinResult = { ...t, execs };
     if (execs.some((x) => /\/RemoteWipe\/doWipe/.test(x.target))) this.wiped = true;
     const enc = encodeURIComponent(e.providerId);
-    const unenrolled = execs.some((x) => x.target.replace(/^\.\/Device\//, './') === `./Vendor/MSFT/DMClient/Provider/${enc}/Unenroll` || x.target.endsWith('/DMClient/Unenroll'));
+    const unenrolled = execs.some(
+      (x) => x.target.replace(/^\.\/Device\//, './') === `./Vendor/MSFT/DMClient/Provider/${enc}/Unenroll` || x.target.endsWith('/DMClient/Unenroll'),
+    );
     if (unenrolled && (this.o.followUnenroll ?? true)) result.unenrollSession = await this.unenroll();
     return result;
   }
@@ -394,14 +410,20 @@ export class SimDevice {
     const e = this.requireEnrolled();
     const s = this.signedIn;
     const loginStatus: LoginStatus = s?.kind === 'entra' || e.enrollmentType === 'Full' ? 'user' : s?.kind === 'other' ? 'others' : 'none';
-    const t = await this.session({ loginStatus, mode: loginStatus === 'none' ? 'Machine' : 'Maintenance', unenroll: true, userToken: s?.kind === 'entra' ? s.token : undefined });
+    const t = await this.session({
+      loginStatus,
+      mode: loginStatus === 'none' ? 'Machine' : 'Maintenance',
+      unenroll: true,
+      userToken: s?.kind === 'entra' ? s.token : undefined,
+    });
     this.state = 'unenrolled';
     this.tree.remove(`./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(e.providerId)}`);
     return t;
   }
 
   private requireEnrolled(): Enrollment {
-    if (!this.enrollment || this.state !== 'enrolled') throw new SimError('management', this.state === 'unenrolled' ? 'the device is unenrolled' : 'the device is not enrolled');
+    if (!this.enrollment || this.state !== 'enrolled')
+      throw new SimError('management', this.state === 'unenrolled' ? 'the device is unenrolled' : 'the device is not enrolled');
     return this.enrollment;
   }
 
@@ -450,7 +472,12 @@ export class SimDevice {
             agent: this.o.connectionPerMessage ? undefined : agent,
             connectTo: this.o.connectTo,
             timeoutMs: this.o.timeoutMs,
-            ...(resume ? { session: this.tlsSession?.cert === e.certificatePem ? this.tlsSession.session : undefined, onSession: (s: Buffer) => (this.tlsSession = { cert: e.certificatePem, session: s }) } : {}),
+            ...(resume
+              ? {
+                  session: this.tlsSession?.cert === e.certificatePem ? this.tlsSession.session : undefined,
+                  onSession: (s: Buffer) => (this.tlsSession = { cert: e.certificatePem, session: s }),
+                }
+              : {}),
           });
           this.tlsStats.requests++;
           if (r.tlsResumed) this.tlsStats.resumed++;

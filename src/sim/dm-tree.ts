@@ -122,9 +122,7 @@ const EXECUTABLE: { re: RegExp; mustExist?: (m: RegExpExecArray) => string }[] =
   { re: /^Vendor\/MSFT\/EnterpriseModernAppManagement\/AppLicenses\/StoreLicenses\/[^/]+\/(AddLicense|GetLicenseFromStore)$/ },
 ];
 
-type Resolved =
-  | { ok: true; scope: 'device' | 'user'; root: DmNode; segs: string[] }
-  | { ok: false; status: string };
+type Resolved = { ok: true; scope: 'device' | 'user'; root: DmNode; segs: string[] } | { ok: false; status: string };
 
 const newInterior = (): DmNode => ({ format: 'node', children: new Map() });
 
@@ -503,8 +501,14 @@ export function defaultInventory(deviceId: string, over: Partial<DeviceInventory
     dmVersion: '1.3',
     osVersion: '10.0.22631.4460',
     osPlatform: 'Windows 11 Enterprise',
-    deviceName: `DESKTOP-${deviceId.replace(/[^0-9A-Za-z]/g, '').slice(0, 7).toUpperCase()}`,
-    serialNumber: `0F${deviceId.replace(/[^0-9A-Za-z]/g, '').slice(-10).toUpperCase()}`,
+    deviceName: `DESKTOP-${deviceId
+      .replace(/[^0-9A-Za-z]/g, '')
+      .slice(0, 7)
+      .toUpperCase()}`,
+    serialNumber: `0F${deviceId
+      .replace(/[^0-9A-Za-z]/g, '')
+      .slice(-10)
+      .toUpperCase()}`,
     oem: 'Microsoft Corporation',
     hardwareVersion: '124I:00036T:000M:0200000B:11',
     firmwareVersion: '9.104.140',

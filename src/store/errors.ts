@@ -31,7 +31,8 @@ const SQLITE_UNAVAILABLE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|READONLY|CANTOPEN|PR
 // 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown,
 // statement_timeout 57014), 58 system error; and Node's socket errors.
 const PG_UNAVAILABLE = /^(08|53|57|58)...$|^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|ENOTFOUND|EAI_AGAIN)$/;
-const PG_CLIENT_MESSAGES = /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed)/;
+const PG_CLIENT_MESSAGES =
+  /^(Connection terminated|Query read timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed)/;
 
 /** Whether `err` says the database is unavailable (the request may succeed later), whatever the backend. */
 export function isStoreUnavailable(err: unknown): boolean {

@@ -85,8 +85,7 @@ export const renewalAudit = (devicePk: string, c: IssuedCertificateRecord, oldSe
 });
 
 /** Certificate columns reads return (the DER is written at issue and never read back). */
-export const CERT_COLUMNS =
-  'serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial';
+export const CERT_COLUMNS = 'serial, device_pk, thumbprint, subject, not_before, not_after, issued_at, status, revoked_at, revocation_reason, replaces_serial';
 
 export const certFromRow = (r: Row): IssuedCertificateRecord => ({
   serial: String(r.serial),

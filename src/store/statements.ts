@@ -70,8 +70,18 @@ export function deviceUpsertSql(kind: Dialect, onConflict: 'update' | 'nothing')
 export const deviceUpsertValues = (d: Device): unknown[] => DEVICE_COLUMNS.map(([, field]) => n(d[field]));
 
 const CERT_INSERT_COLUMNS = [
-  'serial', 'device_pk', 'thumbprint', 'subject', 'not_before', 'not_after', 'issued_at', 'status',
-  'revoked_at', 'revocation_reason', 'der_base64', 'replaces_serial',
+  'serial',
+  'device_pk',
+  'thumbprint',
+  'subject',
+  'not_before',
+  'not_after',
+  'issued_at',
+  'status',
+  'revoked_at',
+  'revocation_reason',
+  'der_base64',
+  'replaces_serial',
 ];
 
 /** Insert an issued certificate (values: certInsertValues). */
@@ -80,8 +90,18 @@ export const certInsertSql = (kind: Dialect) =>
 
 /** The values of certInsertSql for a certificate of `devicePk` (the DER is always written; absent → empty). */
 export const certInsertValues = (c: IssuedCertificateRecord, devicePk: string): unknown[] => [
-  c.serial, devicePk, c.thumbprint, c.subject, c.notBefore, c.notAfter, c.issuedAt, c.status,
-  n(c.revokedAt), n(c.revocationReason), c.derBase64 ?? '', n(c.replacesSerial),
+  c.serial,
+  devicePk,
+  c.thumbprint,
+  c.subject,
+  c.notBefore,
+  c.notAfter,
+  c.issuedAt,
+  c.status,
+  n(c.revokedAt),
+  n(c.revocationReason),
+  c.derBase64 ?? '',
+  n(c.replacesSerial),
 ];
 
 /** Append an audit entry (values: auditInsertValues). */
@@ -91,8 +111,21 @@ export const auditInsertSql = (kind: Dialect) =>
 export const auditInsertValues = (e: AuditEntry): unknown[] => [e.at, e.actor, e.action, e.targetType, e.targetId, e.detail ? JSON.stringify(e.detail) : null];
 
 const COMMAND_INSERT_COLUMNS = [
-  'id', 'device_pk', 'user_oid', 'origin', 'action', 'payload', 'state', 'held_reason', 'created_at', 'updated_at',
-  'expires_at', 'attempts', 'max_attempts', 'batch', 'profile_ref',
+  'id',
+  'device_pk',
+  'user_oid',
+  'origin',
+  'action',
+  'payload',
+  'state',
+  'held_reason',
+  'created_at',
+  'updated_at',
+  'expires_at',
+  'attempts',
+  'max_attempts',
+  'batch',
+  'profile_ref',
 ];
 
 /** Queue a command (values: commandInsertValues; results and delivery columns start empty). */
@@ -100,6 +133,19 @@ export const commandInsertSql = (kind: Dialect) =>
   forDialect(`INSERT INTO commands (${COMMAND_INSERT_COLUMNS.join(', ')}) VALUES (${marks(COMMAND_INSERT_COLUMNS.length)})`, kind);
 
 export const commandInsertValues = (x: CommandRecord): unknown[] => [
-  x.id, x.devicePk, n(x.userOid), x.origin, n(x.action), JSON.stringify(x.payload), x.state, n(x.heldReason), x.createdAt, x.updatedAt,
-  n(x.expiresAt), x.attempts, x.maxAttempts, n(x.batch), jsonOrNull(x.profile),
+  x.id,
+  x.devicePk,
+  n(x.userOid),
+  x.origin,
+  n(x.action),
+  JSON.stringify(x.payload),
+  x.state,
+  n(x.heldReason),
+  x.createdAt,
+  x.updatedAt,
+  n(x.expiresAt),
+  x.attempts,
+  x.maxAttempts,
+  n(x.batch),
+  jsonOrNull(x.profile),
 ];

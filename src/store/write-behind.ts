@@ -35,7 +35,10 @@ export function requeueSeen(failed: Map<string, string>, since: Map<string, stri
 export class WriteBehindHealth {
   failing: Error | undefined;
   dropped = 0;
-  constructor(private readonly log: StoreLog | undefined, private readonly what: string) {}
+  constructor(
+    private readonly log: StoreLog | undefined,
+    private readonly what: string,
+  ) {}
 
   failed(err: unknown, buffered: number, dropped: number): void {
     this.dropped += dropped;

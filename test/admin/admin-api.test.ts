@@ -35,7 +35,11 @@ t.test('admin API', async (t) => {
     const dup = await s.admin('POST', '/api/v1/tenants', { tenantId: tid, cloud: 'gcc-high', audiences: ['https://x.example'] });
     t.equal(dup.status, 409, 'duplicate: 409');
     t.same(dup.json, { error: { code: 'conflict', message: 'this tenant is already connected' } });
-    t.equal((await s.admin('POST', '/api/v1/tenants', { tenantId: tid.toUpperCase(), cloud: 'standard', audiences: ['https://x.example'] })).status, 409, 'duplicate in upper case: 409');
+    t.equal(
+      (await s.admin('POST', '/api/v1/tenants', { tenantId: tid.toUpperCase(), cloud: 'standard', audiences: ['https://x.example'] })).status,
+      409,
+      'duplicate in upper case: 409',
+    );
 
     const good = { tenantId: crypto.randomUUID(), cloud: 'standard', audiences: ['https://mdm.contoso.com'] };
     const invalid: [string, Record<string, unknown>, string, RegExp][] = [
@@ -61,7 +65,11 @@ t.test('admin API', async (t) => {
 
     const list = await s.admin('GET', '/api/v1/tenants');
     t.equal(list.status, 200);
-    t.same(list.json.map((x: { tenantId: string }) => x.tenantId), [tid], 'only the connected tenant is listed');
+    t.same(
+      list.json.map((x: { tenantId: string }) => x.tenantId),
+      [tid],
+      'only the connected tenant is listed',
+    );
     const one = await s.admin('GET', `/api/v1/tenants/${tid}`);
     t.equal(one.status, 200);
     t.same(one.json, created.json, 'GET one returns what POST returned');
@@ -118,15 +126,26 @@ t.test('admin API', async (t) => {
       t.equal(e.targetType, 'tenant');
       t.match(e.at, ISO);
     }
-    t.ok(mine.every((e: { id: number }, i: number) => i === 0 || e.id < mine[i - 1].id), 'ids descending');
+    t.ok(
+      mine.every((e: { id: number }, i: number) => i === 0 || e.id < mine[i - 1].id),
+      'ids descending',
+    );
     t.same(mine[3].detail, { cloud: 'standard', audiences: ['https://mdm.contoso.com', '11111111-2222-3333-4444-555555555555'] }, 'connect detail');
-    t.same(mine[2].detail, {
-      audiences: { from: ['https://mdm.contoso.com', '11111111-2222-3333-4444-555555555555'], to: ['https://mdm2.contoso.com'] },
-    }, 'change detail: audiences from/to');
+    t.same(
+      mine[2].detail,
+      {
+        audiences: { from: ['https://mdm.contoso.com', '11111111-2222-3333-4444-555555555555'], to: ['https://mdm2.contoso.com'] },
+      },
+      'change detail: audiences from/to',
+    );
     t.same(mine[1].detail, { enrollmentUrl: { from: 'https://portal.contoso.com/enroll', to: null } }, 'change detail: enrollmentUrl cleared');
     t.same(mine[0].detail, { cloud: 'standard' }, 'disconnect detail');
     const page = await s.admin('GET', `/api/v1/audit?limit=2&before=${mine[1].id}`);
-    t.same(page.json.entries.map((e: { id: number }) => e.id), [mine[2].id, mine[3].id], 'paging with before and limit');
+    t.same(
+      page.json.entries.map((e: { id: number }) => e.id),
+      [mine[2].id, mine[3].id],
+      'paging with before and limit',
+    );
     t.equal((await s.admin('GET', '/api/v1/audit?limit=0')).status, 400, 'limit 0: 400');
   });
 
@@ -163,7 +182,10 @@ t.test('admin API', async (t) => {
 
     t.equal((await s.admin('DELETE', '/api/v1/enrollment-accounts/bob')).status, 204, 'delete: 204');
     t.equal((await s.admin('DELETE', '/api/v1/enrollment-accounts/bob')).status, 404, 'delete again: 404');
-    t.same((await s.admin('GET', '/api/v1/enrollment-accounts')).json.map((a: { username: string }) => a.username), ['alice@contoso.com']);
+    t.same(
+      (await s.admin('GET', '/api/v1/enrollment-accounts')).json.map((a: { username: string }) => a.username),
+      ['alice@contoso.com'],
+    );
     const audit = (await s.admin('GET', '/api/v1/audit?limit=3')).json.entries;
     t.same(
       audit.map((e: { action: string; targetId: string }) => [e.action, e.targetId]),

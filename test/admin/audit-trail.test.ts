@@ -35,11 +35,17 @@ t.test('group membership changes, enrollment and unenrollment are audited with t
   });
   await dev.enroll();
   const pk = (await s.admin('GET', `/api/v1/devices/${dev.deviceId}`)).json.id;
-  t.match((await entries()).find((e) => e.targetId === pk), {
-    action: 'device.enroll',
-    actor: `entra:${tid}/0b8e4a3c-5d8b-4d2e-9a51-2f4f1c7a9e10`,
-    detail: { deviceId: dev.deviceId, enrollmentType: 'Device' },
-  });
+  t.match(
+    (await entries()).find((e) => e.targetId === pk),
+    {
+      action: 'device.enroll',
+      actor: `entra:${tid}/0b8e4a3c-5d8b-4d2e-9a51-2f4f1c7a9e10`,
+      detail: { deviceId: dev.deviceId, enrollmentType: 'Device' },
+    },
+  );
   await dev.unenroll();
-  t.match((await entries()).find((e) => e.targetId === pk), { action: 'device.unenroll', actor: `device:${dev.deviceId}`, detail: { reason: /user/ } });
+  t.match(
+    (await entries()).find((e) => e.targetId === pk),
+    { action: 'device.unenroll', actor: `device:${dev.deviceId}`, detail: { reason: /user/ } },
+  );
 });

@@ -44,7 +44,10 @@ t.test('revoke at once', async (t) => {
   t.equal(await checkin(s, d.dev.deviceId, tls), 403, 'management is refused from then on');
   const detail = (await s.admin('GET', `/api/v1/devices/${d.dev.deviceId}`)).json;
   t.equal(detail.state, 'unenrolled');
-  t.same(detail.certificates.map((c: any) => c.status), ['revoked']);
+  t.same(
+    detail.certificates.map((c: any) => c.status),
+    ['revoked'],
+  );
 
   // Renewal is refused too.
   const nk = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -53,12 +56,19 @@ t.test('revoke at once', async (t) => {
     signerCertDer: new crypto.X509Certificate(d.certPem).raw,
     signerKey: crypto.createPrivateKey(d.keyPem),
   }).toString('base64');
-  const renewal = await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: p7, context: [['DeviceID', d.dev.deviceId]] }), tls);
+  const renewal = await s.soap(
+    E,
+    rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: p7, context: [['DeviceID', d.dev.deviceId]] }),
+    tls,
+  );
   t.equal(readFault(renewal.text())?.errorType, 'NotEligibleToRenew', 'renewal is refused');
 
   t.equal((await s.admin('POST', `/api/v1/devices/${d.dev.deviceId}/revoke`, {})).status, 409, 'only an enrolled device');
   const audit = (await s.admin('GET', '/api/v1/audit?limit=10')).json.entries as any[];
-  t.match(audit.find((e) => e.action === 'device.revoke'), { actor: /^admin-token@/, targetId: detail.id, detail: { certificates: 1 } });
+  t.match(
+    audit.find((e) => e.action === 'device.revoke'),
+    { actor: /^admin-token@/, targetId: detail.id, detail: { certificates: 1 } },
+  );
 });
 
 t.test('revoke after a wipe, or at the deadline', async (t) => {
@@ -66,7 +76,10 @@ t.test('revoke after a wipe, or at the deadline', async (t) => {
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const base = { url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port } };
-  const dev: SimDevice = new SimDevice({ ...base, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) } });
+  const dev: SimDevice = new SimDevice({
+    ...base,
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) },
+  });
   await dev.enroll();
   const tls = { cert: dev.enrollment!.certificatePem, key: dev.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
 
@@ -108,7 +121,14 @@ t.test('disconnecting a tenant: its devices stay managed, unless revokeDevices=t
   t.equal((await s.admin('DELETE', `/api/v1/tenants/${keep}`)).status, 204);
   t.equal(await checkin(s, a.dev.deviceId, { cert: a.certPem, key: a.keyPem }), 200, 'an enrolled device stays managed by certificate');
   const jwt = await s.entra.mintToken({ tid: keep, aud: AUDIENCE, deviceid: a.dev.entraDeviceId });
-  const again = await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: a.dev.csrBase64(), context: a.dev.context([['EnrollmentType', 'Device']]) }));
+  const again = await s.soap(
+    E,
+    rstMessage(
+      s.publicUrl + E,
+      { kind: 'entra', jwt },
+      { requestType: 'Issue', tokenBase64: a.dev.csrBase64(), context: a.dev.context([['EnrollmentType', 'Device']]) },
+    ),
+  );
   t.equal(readFault(again.text())?.subcode, 's:Authorization', 'no enrollment (nor re-enrollment) from a disconnected tenant');
 
   const bad = await s.admin('DELETE', `/api/v1/tenants/${drop}?revokeDevices=maybe`);
@@ -117,7 +137,7 @@ t.test('disconnecting a tenant: its devices stay managed, unless revokeDevices=t
   t.equal((await s.admin('DELETE', `/api/v1/tenants/${drop}?revokeDevices=true`)).status, 204);
   t.equal(await checkin(s, b.dev.deviceId, { cert: b.certPem, key: b.keyPem }), 403, 'its devices are revoked');
   t.equal((await s.admin('GET', `/api/v1/devices/${b.dev.deviceId}`)).json.state, 'unenrolled');
-  t.equal((await s.admin('GET', `/api/v1/devices/${a.dev.deviceId}`)).json.state, 'enrolled', 'other tenants\' devices untouched');
+  t.equal((await s.admin('GET', `/api/v1/devices/${a.dev.deviceId}`)).json.state, 'enrolled', "other tenants' devices untouched");
   const audit = (await s.admin('GET', '/api/v1/audit?limit=20')).json.entries as any[];
   t.ok(audit.some((x) => x.action === 'device.revoke' && x.detail?.tenantDisconnected === drop));
 });

@@ -21,19 +21,34 @@ t.test('pinned: trusted root (device)', async (t) => {
   t.same(p, {
     kind: 'certificate',
     scope: 'device',
-    units: [{ id: 'certificate:EncodedCertificate', nodes: [{ uri: `${node}/EncodedCertificate`, format: 'b64', value: der64(ROOT_PEM), readBack: true }], atomic: false }],
+    units: [
+      {
+        id: 'certificate:EncodedCertificate',
+        nodes: [{ uri: `${node}/EncodedCertificate`, format: 'b64', value: der64(ROOT_PEM), readBack: true }],
+        atomic: false,
+      },
+    ],
     removal: [node],
     requires: [],
     provides: { ref: 'corp-root', scope: 'device', thumbprint: TEST_ROOT_THUMBPRINT, issuerThumbprint: TEST_ROOT_THUMBPRINT, certificateType: 'trusted-root' },
   });
-  const fromDer = compileProfile('certificate', 'device', { ref: 'corp-root', type: 'trusted-root', certificateBase64: der64(ROOT_PEM).replace(/(.{64})/g, '$1\r\n') });
+  const fromDer = compileProfile('certificate', 'device', {
+    ref: 'corp-root',
+    type: 'trusted-root',
+    certificateBase64: der64(ROOT_PEM).replace(/(.{64})/g, '$1\r\n'),
+  });
   t.same(fromDer, p, 'base64 DER with line breaks gives the same output as PEM');
 });
 
 t.test('intermediate CA: CA store, user scope allowed', async (t) => {
   const p = compileProfile('certificate', 'user', { ref: 'issuing', type: 'intermediate', certificateBase64: ISSUING_PEM });
   t.same(p.units[0].nodes, [
-    { uri: `./User/Vendor/MSFT/RootCATrustedCertificates/CA/${ISSUING_THUMBPRINT}/EncodedCertificate`, format: 'b64', value: der64(ISSUING_PEM), readBack: true },
+    {
+      uri: `./User/Vendor/MSFT/RootCATrustedCertificates/CA/${ISSUING_THUMBPRINT}/EncodedCertificate`,
+      format: 'b64',
+      value: der64(ISSUING_PEM),
+      readBack: true,
+    },
   ]);
   t.same(p.removal, [`./User/Vendor/MSFT/RootCATrustedCertificates/CA/${ISSUING_THUMBPRINT}`]);
   t.same(p.provides, { ref: 'issuing', scope: 'user', thumbprint: ISSUING_THUMBPRINT, certificateType: 'intermediate' });
@@ -43,12 +58,19 @@ t.test('trusted root rules', async (t) => {
   const errs = (scope: 'user' | 'device', certificateBase64: string, type = 'trusted-root') =>
     errorsOf(() => compileProfile('certificate', scope, { ref: 'r', type, certificateBase64 }));
   t.same(errs('user', ROOT_PEM), [
-    { pointer: '/scope', message: 'the user certificate stores have no Root (RootCATrustedCertificates ./User has CA only): assign trusted roots with device scope' },
+    {
+      pointer: '/scope',
+      message: 'the user certificate stores have no Root (RootCATrustedCertificates ./User has CA only): assign trusted roots with device scope',
+    },
   ]);
-  t.same(errs('device', ISSUING_PEM), [{ pointer: '/certificateBase64', message: 'is not self-issued (issuer ≠ subject), so it is not a root: use type "intermediate"' }]);
+  t.same(errs('device', ISSUING_PEM), [
+    { pointer: '/certificateBase64', message: 'is not self-issued (issuer ≠ subject), so it is not a root: use type "intermediate"' },
+  ]);
   t.same(errs('device', 'bm90IGEgY2VydA=='), [{ pointer: '/certificateBase64', message: 'is not an X.509 certificate' }]);
   t.same(errs('device', 'not base64!'), [{ pointer: '/certificateBase64', message: 'is not valid base64' }]);
-  t.same(errs('device', ROOT_PEM + ISSUING_PEM, 'intermediate'), [{ pointer: '/certificateBase64', message: 'holds more than one certificate: give one per profile' }]);
+  t.same(errs('device', ROOT_PEM + ISSUING_PEM, 'intermediate'), [
+    { pointer: '/certificateBase64', message: 'holds more than one certificate: give one per profile' },
+  ]);
 });
 
 t.test('pinned: PFX in one Atomic, blob last', async (t) => {
@@ -83,7 +105,15 @@ t.test('pinned: PFX in one Atomic, blob last', async (t) => {
     ['Add KeyLocation', 'Add PFXKeyExportable', 'Add PFXCertPassword', 'Add PFXCertPasswordEncryptionType', 'Add PFXCertBlob'],
   );
 
-  const hello = compileProfile('certificate', 'device', { ref: 'h', uniqueId: 'hello-1', type: 'pfx', pfxBase64: PFX_B64, keyLocation: 'hello', containerName: 'NGC', exportable: true });
+  const hello = compileProfile('certificate', 'device', {
+    ref: 'h',
+    uniqueId: 'hello-1',
+    type: 'pfx',
+    pfxBase64: PFX_B64,
+    keyLocation: 'hello',
+    containerName: 'NGC',
+    exportable: true,
+  });
   t.same(
     hello.units[0].nodes.map((n) => `${n.uri.split('/').slice(-2).join('/')}=${n.value}`),
     ['hello-1/KeyLocation=4', 'hello-1/ContainerName=NGC', 'hello-1/PFXKeyExportable=true', `hello-1/PFXCertBlob=${PFX_B64}`],
@@ -116,34 +146,41 @@ t.test('pinned: SCEP Install leaves in one Atomic, then Exec Enroll', async (t) 
     templateName: 'ContosoUser',
   });
   const i = './User/Vendor/MSFT/ClientCertificateInstall/SCEP/user-cert/Install';
-  t.same(
-    p.units,
-    [
-      {
-        id: 'certificate:SCEP',
-        nodes: [
-          { uri: `${i}/ServerURL`, format: 'chr', value: 'https://ndes1.contoso.com/certsrv/mscep/mscep.dll;https://ndes2.contoso.com/certsrv/mscep/mscep.dll', readBack: true },
-          { uri: `${i}/Challenge`, format: 'chr', value: 'C4ALL3NG3', secret: true, readBack: false },
-          { uri: `${i}/EKUMapping`, format: 'chr', value: '1.3.6.1.5.5.7.3.2+1.3.6.1.4.1.311.20.2.2', readBack: true },
-          { uri: `${i}/KeyUsage`, format: 'int', value: '160', readBack: true },
-          { uri: `${i}/SubjectName`, format: 'chr', value: 'CN=alice@contoso.com', readBack: true },
-          { uri: `${i}/KeyProtection`, format: 'int', value: '2', readBack: true },
-          { uri: `${i}/RetryDelay`, format: 'int', value: '10', readBack: true },
-          { uri: `${i}/RetryCount`, format: 'int', value: '5', readBack: true },
-          { uri: `${i}/TemplateName`, format: 'chr', value: 'ContosoUser', readBack: true },
-          { uri: `${i}/KeyLength`, format: 'int', value: '2048', readBack: true },
-          { uri: `${i}/HashAlgorithm`, format: 'chr', value: 'SHA-2+SHA-3', readBack: true },
-          { uri: `${i}/CAThumbprint`, format: 'chr', value: TEST_ROOT_THUMBPRINT, readBack: true },
-          { uri: `${i}/SubjectAlternativeNames`, format: 'chr', value: '11+alice@contoso.com;2+alice@contoso.com;3+alice-pc.contoso.com;7+urn:contoso:alice', readBack: true },
-          { uri: `${i}/ValidPeriod`, format: 'chr', value: 'Years', readBack: true },
-          { uri: `${i}/ValidPeriodUnits`, format: 'int', value: '1', readBack: true },
-        ],
-        atomic: true,
-        exec: { uri: `${i}/Enroll` },
-        reinstallOnChange: true,
-      },
-    ],
-  );
+  t.same(p.units, [
+    {
+      id: 'certificate:SCEP',
+      nodes: [
+        {
+          uri: `${i}/ServerURL`,
+          format: 'chr',
+          value: 'https://ndes1.contoso.com/certsrv/mscep/mscep.dll;https://ndes2.contoso.com/certsrv/mscep/mscep.dll',
+          readBack: true,
+        },
+        { uri: `${i}/Challenge`, format: 'chr', value: 'C4ALL3NG3', secret: true, readBack: false },
+        { uri: `${i}/EKUMapping`, format: 'chr', value: '1.3.6.1.5.5.7.3.2+1.3.6.1.4.1.311.20.2.2', readBack: true },
+        { uri: `${i}/KeyUsage`, format: 'int', value: '160', readBack: true },
+        { uri: `${i}/SubjectName`, format: 'chr', value: 'CN=alice@contoso.com', readBack: true },
+        { uri: `${i}/KeyProtection`, format: 'int', value: '2', readBack: true },
+        { uri: `${i}/RetryDelay`, format: 'int', value: '10', readBack: true },
+        { uri: `${i}/RetryCount`, format: 'int', value: '5', readBack: true },
+        { uri: `${i}/TemplateName`, format: 'chr', value: 'ContosoUser', readBack: true },
+        { uri: `${i}/KeyLength`, format: 'int', value: '2048', readBack: true },
+        { uri: `${i}/HashAlgorithm`, format: 'chr', value: 'SHA-2+SHA-3', readBack: true },
+        { uri: `${i}/CAThumbprint`, format: 'chr', value: TEST_ROOT_THUMBPRINT, readBack: true },
+        {
+          uri: `${i}/SubjectAlternativeNames`,
+          format: 'chr',
+          value: '11+alice@contoso.com;2+alice@contoso.com;3+alice-pc.contoso.com;7+urn:contoso:alice',
+          readBack: true,
+        },
+        { uri: `${i}/ValidPeriod`, format: 'chr', value: 'Years', readBack: true },
+        { uri: `${i}/ValidPeriodUnits`, format: 'int', value: '1', readBack: true },
+      ],
+      atomic: true,
+      exec: { uri: `${i}/Enroll` },
+      reinstallOnChange: true,
+    },
+  ]);
   t.same(p.removal, ['./User/Vendor/MSFT/ClientCertificateInstall/SCEP/user-cert']);
   t.same(p.provides, { ref: 'user-cert', scope: 'user', issuerThumbprint: TEST_ROOT_THUMBPRINT, certificateType: 'scep' });
 
@@ -160,9 +197,14 @@ t.test('pinned: SCEP Install leaves in one Atomic, then Exec Enroll', async (t) 
 });
 
 t.test('SCEP rules', async (t) => {
-  const errs = (s: object, scope: 'user' | 'device' = 'user') => errorsOf(() => compileProfile('certificate', scope, { ...SCEP_USER_CERT, ...s })).map((e) => e.pointer);
+  const errs = (s: object, scope: 'user' | 'device' = 'user') =>
+    errorsOf(() => compileProfile('certificate', scope, { ...SCEP_USER_CERT, ...s })).map((e) => e.pointer);
   t.same(errs({ keyUsage: ['keyAgreement'] }), ['/keyUsage'], 'needs digitalSignature or keyEncipherment');
-  t.same(errs({ keyProtection: 'hello', keyLength: 4096, hashAlgorithm: ['SHA-1'] }), ['/containerName', '/keyLength', '/hashAlgorithm'], 'Windows Hello constraints');
+  t.same(
+    errs({ keyProtection: 'hello', keyLength: 4096, hashAlgorithm: ['SHA-1'] }),
+    ['/containerName', '/keyLength', '/hashAlgorithm'],
+    'Windows Hello constraints',
+  );
   t.same(errs({ keyProtection: 'hello', containerName: 'NGC', customTextToShowInPrompt: 'Enter your PIN' }), [], 'valid Windows Hello request');
   t.same(errs({ containerName: 'NGC', customTextToShowInPrompt: 'x' }), ['/containerName', '/customTextToShowInPrompt'], 'Hello-only settings');
   t.same(errs({ caThumbprint: 'BEFF' }), ['/caThumbprint'], 'thumbprint syntax');
@@ -172,7 +214,11 @@ t.test('SCEP rules', async (t) => {
   t.same(errs({ subjectAlternativeNames: [{ type: 'ip', value: '10.0.0.1' }] }), ['/subjectAlternativeNames/0/type'], 'SAN types');
   t.same(errs({ uniqueId: 'Machine Cert' }), ['/uniqueId'], 'unique ids are plain node names');
   const dev = compileProfile('certificate', 'device', { ...SCEP_USER_CERT, uniqueId: 'Machine.Cert_1' });
-  t.equal(dev.units[0].exec!.uri, './Device/Vendor/MSFT/ClientCertificateInstall/SCEP/Machine.Cert_1/Install/Enroll', 'device tree, the unique id as node name');
+  t.equal(
+    dev.units[0].exec!.uri,
+    './Device/Vendor/MSFT/ClientCertificateInstall/SCEP/Machine.Cert_1/Install/Enroll',
+    'device tree, the unique id as node name',
+  );
   t.same(dev.provides, { ref: 'user-cert', scope: 'device', issuerThumbprint: TEST_ROOT_THUMBPRINT, certificateType: 'scep' });
 });
 
@@ -188,7 +234,11 @@ t.test('schema errors are JSON pointers', async (t) => {
   t.same(errs({ ...SCEP_USER_CERT, keyLength: '2048' }), [{ pointer: '/keyLength', message: 'must be one of: 1024, 2048, 4096' }], 'enum');
   t.same(errs({ ...SCEP_USER_CERT, retryDelay: 1.5 }), [{ pointer: '/retryDelay', message: 'must be integer' }], 'wrong type');
   t.same(errs({ type: 'trusted-root', certificateBase64: ROOT_PEM }), [{ pointer: '/ref', message: 'is required' }], 'ref required');
-  t.same(errs({ ref: 'a b', type: 'trusted-root', certificateBase64: ROOT_PEM }).map((e) => e.pointer), ['/ref'], 'ref syntax');
+  t.same(
+    errs({ ref: 'a b', type: 'trusted-root', certificateBase64: ROOT_PEM }).map((e) => e.pointer),
+    ['/ref'],
+    'ref syntax',
+  );
 });
 
 const FLEET_SCEP = path.join(ROOT, 'fixtures', 'fleet', 'windows-user-scep.xml');
@@ -198,7 +248,7 @@ t.test("SCEP leaves use the same formats as Fleet's production profile", async (
   for (const cmd of [...((doc.r as XmlElement[])[0].Add as XmlElement[])]) {
     const item = (cmd.Item as XmlElement[])[0];
     const uri = String(((item.Target as XmlElement[])[0].LocURI as XmlElement[])[0]['#text']).trim();
-    const fmt = String((((item.Meta as XmlElement[])[0].Format as XmlElement[])[0]['#text'] ?? '')).trim();
+    const fmt = String(((item.Meta as XmlElement[])[0].Format as XmlElement[])[0]['#text'] ?? '').trim();
     fleet.set(uri.slice(uri.lastIndexOf('/') + 1), fmt);
   }
   const ours = compileProfile('certificate', 'user', { ...SCEP_USER_CERT, retryCount: 3, retryDelay: 10 }).units[0].nodes;

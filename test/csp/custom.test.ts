@@ -22,11 +22,26 @@ t.test('pinned: each node its own unit; removal = every node', async (t) => {
     kind: 'custom',
     scope: 'device',
     units: [
-      { id: 'custom:./Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera', nodes: [{ uri: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera', format: 'int', value: '0', readBack: true }], atomic: false },
-      { id: 'custom:./Vendor/MSFT/Policy/Config/Update/ActiveHoursStart', nodes: [{ uri: './Vendor/MSFT/Policy/Config/Update/ActiveHoursStart', format: 'int', value: '8', readBack: true }], atomic: false },
+      {
+        id: 'custom:./Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera',
+        nodes: [{ uri: './Device/Vendor/MSFT/Policy/Config/Camera/AllowCamera', format: 'int', value: '0', readBack: true }],
+        atomic: false,
+      },
+      {
+        id: 'custom:./Vendor/MSFT/Policy/Config/Update/ActiveHoursStart',
+        nodes: [{ uri: './Vendor/MSFT/Policy/Config/Update/ActiveHoursStart', format: 'int', value: '8', readBack: true }],
+        atomic: false,
+      },
       {
         id: 'custom:./Device/Vendor/MSFT/Policy/Config/ADMX_Fenestra/Setting',
-        nodes: [{ uri: './Device/Vendor/MSFT/Policy/Config/ADMX_Fenestra/Setting', format: 'chr', value: '<enabled/><data id="Text" value="a&amp;b"/>', readBack: true }],
+        nodes: [
+          {
+            uri: './Device/Vendor/MSFT/Policy/Config/ADMX_Fenestra/Setting',
+            format: 'chr',
+            value: '<enabled/><data id="Text" value="a&amp;b"/>',
+            readBack: true,
+          },
+        ],
         atomic: false,
       },
       {
@@ -38,8 +53,14 @@ t.test('pinned: each node its own unit; removal = every node', async (t) => {
     removal: DEVICE.nodes.map((n) => n.locUri),
     requires: [],
   });
-  t.same(unitCommands(p.units[3], 'install'), [{ kind: 'Add', items: [{ target: './Device/Vendor/MSFT/Custom/Secret', format: 'chr', type: 'text/plain', data: 'hunter2' }] }]);
-  t.same(itemData(syncRoundTrip(p.units.flatMap((u) => unitCommands(u, 'install'))).body), DEVICE.nodes.map((n) => n.value), 'values survive SyncML');
+  t.same(unitCommands(p.units[3], 'install'), [
+    { kind: 'Add', items: [{ target: './Device/Vendor/MSFT/Custom/Secret', format: 'chr', type: 'text/plain', data: 'hunter2' }] },
+  ]);
+  t.same(
+    itemData(syncRoundTrip(p.units.flatMap((u) => unitCommands(u, 'install'))).body),
+    DEVICE.nodes.map((n) => n.value),
+    'values survive SyncML',
+  );
 });
 
 t.test('atomic and explicit removal', async (t) => {
@@ -87,7 +108,9 @@ t.test('LocURI rules', async (t) => {
   t.same(errs('device', './Vendor/MSFT/DMClient/Provider/fenestra/Unenroll'), ['DMClient (the management channel) cannot be changed by a custom profile']);
   t.same(errs('user', './User/Vendor/MSFT/dmclient/Provider/x/FirstSyncStatus'), ['DMClient (the management channel) cannot be changed by a custom profile']);
   t.same(
-    errorsOf(() => compileProfile('custom', 'device', { nodes: DEVICE.nodes.slice(0, 1), removal: ['./Device/Vendor/MSFT/DMClient', './User/X'] })).map((e) => e.pointer),
+    errorsOf(() => compileProfile('custom', 'device', { nodes: DEVICE.nodes.slice(0, 1), removal: ['./Device/Vendor/MSFT/DMClient', './User/X'] })).map(
+      (e) => e.pointer,
+    ),
     ['/removal/0', '/removal/1'],
     'removal LocURIs follow the same rules',
   );
@@ -98,7 +121,8 @@ t.test('LocURI rules', async (t) => {
 });
 
 t.test('values match their format', async (t) => {
-  const errs = (format: string, value: string) => errorsOf(() => compileProfile('custom', 'device', { nodes: [{ locUri: './Vendor/MSFT/X', format, value }] })).map((e) => e.pointer);
+  const errs = (format: string, value: string) =>
+    errorsOf(() => compileProfile('custom', 'device', { nodes: [{ locUri: './Vendor/MSFT/X', format, value }] })).map((e) => e.pointer);
   for (const [format, good, bad] of [
     ['int', '-2147483648', '2147483648'],
     ['int', '42', '4.2'],
@@ -124,6 +148,10 @@ t.test('schema errors are JSON pointers', async (t) => {
     [{ pointer: '/nodes/0/format', message: 'must be one of: "chr", "int", "bool", "b64", "bin", "xml", "float", "date", "time", "node"' }],
     'enum',
   );
-  t.same(errs({ nodes: [{ locUri: './Vendor/MSFT/X', format: 'chr', value: '1', data: 'x' }] }), [{ pointer: '/nodes/0/data', message: 'is not a known setting here' }], 'additionalProperties');
+  t.same(
+    errs({ nodes: [{ locUri: './Vendor/MSFT/X', format: 'chr', value: '1', data: 'x' }] }),
+    [{ pointer: '/nodes/0/data', message: 'is not a known setting here' }],
+    'additionalProperties',
+  );
   t.same(errs(null), [{ pointer: '', message: 'must be object' }], 'not an object');
 });

@@ -38,8 +38,24 @@ function samples(): CompiledProfile[] {
   const ctx = certContext();
   const trust = { rootThumbprints: [TEST_ROOT_THUMBPRINT] };
   return [
-    compileProfile('vpn', 'user', { name: 'V 1', servers: ['v'], tunnelType: 'IKEv2', routing: { mode: 'split' }, authentication: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: trust } }, ctx),
-    compileProfile('vpn', 'device', { name: 'DT', servers: ['v'], tunnelType: 'IKEv2', deviceTunnel: true, routing: { mode: 'split' }, authentication: { method: 'machine-certificate' } }, ctx),
+    compileProfile(
+      'vpn',
+      'user',
+      {
+        name: 'V 1',
+        servers: ['v'],
+        tunnelType: 'IKEv2',
+        routing: { mode: 'split' },
+        authentication: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: trust },
+      },
+      ctx,
+    ),
+    compileProfile(
+      'vpn',
+      'device',
+      { name: 'DT', servers: ['v'], tunnelType: 'IKEv2', deviceTunnel: true, routing: { mode: 'split' }, authentication: { method: 'machine-certificate' } },
+      ctx,
+    ),
     compileProfile('wifi', 'user', { ssid: 'W 1', security: 'WPA2PSK', passphrase: '12345678', proxy: 'p:8080' }, ctx),
     compileProfile('wifi', 'device', { ssid: 'W2', security: 'WPA2', eap: { method: 'peap-mschapv2', serverTrust: trust } }, ctx),
     compileProfile('email', 'user', {
@@ -59,7 +75,14 @@ function samples(): CompiledProfile[] {
     compileProfile('certificate', 'device', { ref: 'r', type: 'trusted-root', certificateBase64: fixture('test-root-ca.pem') }),
     compileProfile('certificate', 'device', { ref: 'i', type: 'intermediate', certificateBase64: fixture('test-issuing-ca.pem') }),
     compileProfile('certificate', 'user', { ref: 'i', type: 'intermediate', certificateBase64: fixture('test-issuing-ca.pem') }),
-    compileProfile('certificate', 'user', { ref: 'p', type: 'pfx', pfxBase64: fixture('test-user.pfx.b64'), password: 'x', keyLocation: 'hello', containerName: 'c' }),
+    compileProfile('certificate', 'user', {
+      ref: 'p',
+      type: 'pfx',
+      pfxBase64: fixture('test-user.pfx.b64'),
+      password: 'x',
+      keyLocation: 'hello',
+      containerName: 'c',
+    }),
     compileProfile('certificate', 'device', { ref: 'p', type: 'pfx', pfxBase64: fixture('test-user.pfx.b64') }),
     ...(['user', 'device'] as const).map((scope) =>
       compileProfile('certificate', scope, {
@@ -78,7 +101,16 @@ function samples(): CompiledProfile[] {
       tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
       requireSecurityDevice: true,
       enablePinRecovery: true,
-      pin: { minimumLength: 6, maximumLength: 8, uppercaseLetters: 'required', lowercaseLetters: 'required', specialCharacters: 'required', digits: 'required', history: 1, expirationDays: 1 },
+      pin: {
+        minimumLength: 6,
+        maximumLength: 8,
+        uppercaseLetters: 'required',
+        lowercaseLetters: 'required',
+        specialCharacters: 'required',
+        digits: 'required',
+        history: 1,
+        expirationDays: 1,
+      },
       useBiometrics: true,
     }),
     compileProfile('hello', 'user', { tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47', requireSecurityDevice: true, pin: { maximumLength: 8 } }),

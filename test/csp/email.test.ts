@@ -31,7 +31,13 @@ t.test('account GUID: uuid v5 of the accountId, uppercase, braces', async (t) =>
 
 t.test('pinned: IMAP account', async (t) => {
   const p = compileProfile('email', 'user', IMAP);
-  const leaf = (name: string, value: string, secret = false) => ({ uri: `${ROOT}/${name}`, format: 'chr', value, ...(secret ? { secret: true } : {}), readBack: !secret });
+  const leaf = (name: string, value: string, secret = false) => ({
+    uri: `${ROOT}/${name}`,
+    format: 'chr',
+    value,
+    ...(secret ? { secret: true } : {}),
+    readBack: !secret,
+  });
   t.same(p, {
     kind: 'email',
     scope: 'user',
@@ -65,7 +71,11 @@ t.test('pinned: IMAP account', async (t) => {
   const cmds = unitCommands(p.units[0], 'install');
   t.equal(cmds.length, 1);
   t.equal(cmds[0].kind, 'Atomic', 'one Atomic');
-  t.same(itemData(syncRoundTrip(cmds).body), p.units[0].nodes.map((n) => n.value), 'values survive SyncML');
+  t.same(
+    itemData(syncRoundTrip(cmds).body),
+    p.units[0].nodes.map((n) => n.value),
+    'values survive SyncML',
+  );
 });
 
 t.test('minimal POP3 account without SSL and password', async (t) => {
@@ -95,9 +105,10 @@ t.test('minimal POP3 account without SSL and password', async (t) => {
 });
 
 t.test('user scope only', async (t) => {
-  t.same(errorsOf(() => compileProfile('email', 'device', IMAP)), [
-    { pointer: '/scope', message: 'EMAIL2 accounts exist only in the user tree: assign email profiles with user scope' },
-  ]);
+  t.same(
+    errorsOf(() => compileProfile('email', 'device', IMAP)),
+    [{ pointer: '/scope', message: 'EMAIL2 accounts exist only in the user tree: assign email profiles with user scope' }],
+  );
   t.same(
     errorsOf(() => compileProfile('email', 'device', { ...IMAP, extra: 1 })).map((e) => e.pointer),
     ['/scope', '/extra'],
@@ -112,8 +123,16 @@ t.test('schema and semantic errors', async (t) => {
   t.same(errs({ ...IMAP, incoming: { host: 'imap.contoso.com', port: '993' } }), [{ pointer: '/incoming/port', message: 'must be integer' }], 'wrong type');
   t.same(errs({ ...IMAP, serviceType: 'EAS' }), [{ pointer: '/serviceType', message: 'must be one of: "IMAP4", "POP3"' }], 'enum');
   t.same(errs({ ...IMAP, downloadDays: 3 }), [{ pointer: '/downloadDays', message: 'must be one of: -1, 7, 14, 30, 90' }], 'numeric enum');
-  t.same(errs({ ...IMAP, outgoing: { ...IMAP.outgoing, tls: true } }), [{ pointer: '/outgoing/tls', message: 'is not a known setting here' }], 'additionalProperties');
-  t.same(errs({ ...IMAP, accountName: 'x'.repeat(33) }).map((e) => e.pointer), ['/accountName'], 'SERVICENAME ≤ 32');
+  t.same(
+    errs({ ...IMAP, outgoing: { ...IMAP.outgoing, tls: true } }),
+    [{ pointer: '/outgoing/tls', message: 'is not a known setting here' }],
+    'additionalProperties',
+  );
+  t.same(
+    errs({ ...IMAP, accountName: 'x'.repeat(33) }).map((e) => e.pointer),
+    ['/accountName'],
+    'SERVICENAME ≤ 32',
+  );
   t.same(
     errs({ ...IMAP, outgoing: { host: `${'a'.repeat(60)}.com`, port: 587 } }),
     [{ pointer: '/outgoing/host', message: 'host:port of the outgoing server must be at most 62 characters (OUTSERVER)' }],

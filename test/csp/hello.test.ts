@@ -23,7 +23,11 @@ const HELLO: HelloSettings = {
 t.test('pinned: device scope', async (t) => {
   const p = compileProfile('hello', 'device', HELLO);
   const T = './Device/Vendor/MSFT/PassportForWork/72f988bf-86f1-41af-91ab-2d7cd011db47';
-  const unit = (rel: string, uri: string, format: string, value: string) => ({ id: `hello:${rel}`, nodes: [{ uri, format, value, readBack: true }], atomic: false });
+  const unit = (rel: string, uri: string, format: string, value: string) => ({
+    id: `hello:${rel}`,
+    nodes: [{ uri, format, value, readBack: true }],
+    atomic: false,
+  });
   const pol = (rel: string, format: string, value: string) => unit(`Policies/${rel}`, `${T}/Policies/${rel}`, format, value);
   t.same(p, {
     kind: 'hello',
@@ -45,9 +49,7 @@ t.test('pinned: device scope', async (t) => {
     removal: [T, './Device/Vendor/MSFT/PassportForWork/Biometrics/UseBiometrics'],
     requires: [],
   });
-  t.same(unitCommands(p.units[3], 'install'), [
-    { kind: 'Add', items: [{ target: `${T}/Policies/PINComplexity/MinimumPINLength`, format: 'int', data: '6' }] },
-  ]);
+  t.same(unitCommands(p.units[3], 'install'), [{ kind: 'Add', items: [{ target: `${T}/Policies/PINComplexity/MinimumPINLength`, format: 'int', data: '6' }] }]);
 });
 
 t.test('user scope: ./User tree, no biometrics', async (t) => {
@@ -73,11 +75,27 @@ t.test('user scope: ./User tree, no biometrics', async (t) => {
 t.test('rules and schema errors', async (t) => {
   const errs = (scope: 'user' | 'device', s: unknown) => errorsOf(() => compileProfile('hello', scope, s));
   t.same(errs('user', HELLO), [{ pointer: '/useBiometrics', message: 'Biometrics/UseBiometrics exists in the device tree only: use device scope' }]);
-  t.same(errs('device', { ...HELLO, pin: { minimumLength: 10, maximumLength: 8 } }).map((e) => e.pointer), ['/pin/minimumLength'], 'min ≤ max');
+  t.same(
+    errs('device', { ...HELLO, pin: { minimumLength: 10, maximumLength: 8 } }).map((e) => e.pointer),
+    ['/pin/minimumLength'],
+    'min ≤ max',
+  );
   t.same(errs('device', { ...HELLO, pin: { minimumLength: 3 } }), [{ pointer: '/pin/minimumLength', message: 'must be >= 4' }], 'DDF range 4–127');
-  t.same(errs('device', { ...HELLO, pin: { history: 51, expirationDays: 731 } }).map((e) => e.pointer), ['/pin/history', '/pin/expirationDays'], 'DDF ranges');
-  t.same(errs('device', { ...HELLO, pin: { digits: 1 } }), [{ pointer: '/pin/digits', message: 'must be one of: "allowed", "required", "disallowed"' }], 'enum');
-  t.same(errs('device', { ...HELLO, tenantId: '{72F988BF-86F1-41AF-91AB-2D7CD011DB47}' }).map((e) => e.pointer), ['/tenantId'], 'GUID without braces');
+  t.same(
+    errs('device', { ...HELLO, pin: { history: 51, expirationDays: 731 } }).map((e) => e.pointer),
+    ['/pin/history', '/pin/expirationDays'],
+    'DDF ranges',
+  );
+  t.same(
+    errs('device', { ...HELLO, pin: { digits: 1 } }),
+    [{ pointer: '/pin/digits', message: 'must be one of: "allowed", "required", "disallowed"' }],
+    'enum',
+  );
+  t.same(
+    errs('device', { ...HELLO, tenantId: '{72F988BF-86F1-41AF-91AB-2D7CD011DB47}' }).map((e) => e.pointer),
+    ['/tenantId'],
+    'GUID without braces',
+  );
   t.same(errs('device', { useBiometrics: true }), [{ pointer: '/tenantId', message: 'is required' }], 'missing field');
   t.same(errs('device', { ...HELLO, enabled: 'true' }), [{ pointer: '/enabled', message: 'must be boolean' }], 'wrong type');
   t.same(errs('device', { ...HELLO, pinLength: 6 }), [{ pointer: '/pinLength', message: 'is not a known setting here' }], 'additionalProperties');

@@ -23,7 +23,11 @@ if (process.env.FENESTRA_WRITE_SCHEMAS === '1') {
 t.test('schemas/profiles/*.schema.json are the compiler schemas, byte for byte', async (t) => {
   for (const kind of PROFILE_KINDS) {
     t.ok(fs.existsSync(file(kind)), `${kind}.schema.json exists`);
-    t.equal(fs.readFileSync(file(kind), 'utf8'), serialise(kind), `${kind}.schema.json is current (regenerate: FENESTRA_WRITE_SCHEMAS=1 npx tap test/csp/schemas.test.ts)`);
+    t.equal(
+      fs.readFileSync(file(kind), 'utf8'),
+      serialise(kind),
+      `${kind}.schema.json is current (regenerate: FENESTRA_WRITE_SCHEMAS=1 npx tap test/csp/schemas.test.ts)`,
+    );
   }
   t.same(fs.readdirSync(DIR).sort(), PROFILE_KINDS.map((k) => `${k}.schema.json`).sort(), 'no stray schema files');
 });

@@ -128,7 +128,10 @@ function variants(): Record<string, { scope: 'user' | 'device'; settings: VpnSet
         },
       },
     },
-    'pptp minimal': { scope: 'user', settings: { name: 'P', servers: ['p.contoso.com'], tunnelType: 'PPTP', routing: { mode: 'force' }, authentication: { method: 'mschapv2' } } },
+    'pptp minimal': {
+      scope: 'user',
+      settings: { name: 'P', servers: ['p.contoso.com'], tunnelType: 'PPTP', routing: { mode: 'force' }, authentication: { method: 'mschapv2' } },
+    },
   };
 }
 
@@ -152,8 +155,12 @@ t.test('pinned: user-scope IKEv2 EAP-TLS profile', async (t) => {
   // Settings key order does not matter.
   const reordered = Object.fromEntries(Object.entries(USER_VPN).reverse());
   t.equal(profileXml(compileProfile('vpn', 'user', reordered, ctx)), USER_VPN_XML, 'independent of settings key order');
-  t.same(unitCommands(p.units[0], 'install'), [{ kind: 'Add', items: [{ target: './User/Vendor/MSFT/VPNv2/Contoso%20VPN/ProfileXML', format: 'chr', data: USER_VPN_XML }] }]);
-  t.same(unitCommands(p.units[0], 'update'), [{ kind: 'Replace', items: [{ target: './User/Vendor/MSFT/VPNv2/Contoso%20VPN/ProfileXML', format: 'chr', data: USER_VPN_XML }] }]);
+  t.same(unitCommands(p.units[0], 'install'), [
+    { kind: 'Add', items: [{ target: './User/Vendor/MSFT/VPNv2/Contoso%20VPN/ProfileXML', format: 'chr', data: USER_VPN_XML }] },
+  ]);
+  t.same(unitCommands(p.units[0], 'update'), [
+    { kind: 'Replace', items: [{ target: './User/Vendor/MSFT/VPNv2/Contoso%20VPN/ProfileXML', format: 'chr', data: USER_VPN_XML }] },
+  ]);
 });
 
 t.test('pinned: device tunnel', async (t) => {
@@ -188,7 +195,10 @@ t.test('ProfileXML validates against the VPNv2 DDF XSD (xmllint)', async (t) => 
   const docs = Object.fromEntries(Object.entries(variants()).map(([n, v]) => [n, profileXml(compileProfile('vpn', v.scope, v.settings, ctx))]));
   const results = await validateAgainstProfileXsd({
     ...docs,
-    'out of order (must fail)': USER_VPN_XML.replace('<RememberCredentials>true</RememberCredentials>', '').replace('</VPNProfile>', '<RememberCredentials>true</RememberCredentials></VPNProfile>'),
+    'out of order (must fail)': USER_VPN_XML.replace('<RememberCredentials>true</RememberCredentials>', '').replace(
+      '</VPNProfile>',
+      '<RememberCredentials>true</RememberCredentials></VPNProfile>',
+    ),
   });
   for (const name of Object.keys(docs)) t.equal(results[name], '', `${name}: valid`);
   t.not(results['out of order (must fail)'], '', 'the check can fail: an element out of sequence order is rejected');
@@ -211,7 +221,11 @@ t.test('custom EapHostConfig is embedded as markup without its declaration', asy
   t.same(bad('<EapHostConfig xmlns="http://www.microsoft.com/provisioning/EapHostConfig">'), ['/authentication/eapHostConfig'], 'not well-formed');
   t.same(bad('<EapHostConfig/>'), ['/authentication/eapHostConfig'], 'wrong namespace');
   t.same(bad('<a/><b/>'), ['/authentication/eapHostConfig'], 'not one element');
-  t.same(bad('<!DOCTYPE x [<!ENTITY e "x">]><EapHostConfig xmlns="http://www.microsoft.com/provisioning/EapHostConfig"/>'), ['/authentication/eapHostConfig'], 'DOCTYPE refused');
+  t.same(
+    bad('<!DOCTYPE x [<!ENTITY e "x">]><EapHostConfig xmlns="http://www.microsoft.com/provisioning/EapHostConfig"/>'),
+    ['/authentication/eapHostConfig'],
+    'DOCTYPE refused',
+  );
 });
 
 t.test('scope rules', async (t) => {
@@ -238,7 +252,12 @@ t.test('scope rules', async (t) => {
   );
   t.same(
     errs('device', { ...DEVICE_TUNNEL, authentication: { method: 'machine-certificate', certificateRef: 'user-cert' } }),
-    [{ pointer: '/authentication/certificateRef', message: 'certificate profile "user-cert" has user scope, but a device tunnel authenticates with a device (machine) certificate' }],
+    [
+      {
+        pointer: '/authentication/certificateRef',
+        message: 'certificate profile "user-cert" has user scope, but a device tunnel authenticates with a device (machine) certificate',
+      },
+    ],
     'machine certificate must come from a device-scope certificate profile',
   );
   t.same(
@@ -250,16 +269,37 @@ t.test('scope rules', async (t) => {
 
 t.test('semantic rules', async (t) => {
   const errs = (s: unknown, c = ctx) => errorsOf(() => compileProfile('vpn', 'user', s, c));
-  t.same(errs({ ...USER_VPN, authentication: { method: 'mschapv2' } }).map((e) => e.pointer), ['/authentication/method'], 'MSChapv2 not with IKEv2');
-  t.same(errs({ ...USER_VPN, l2tpPsk: 'x' }).map((e) => e.pointer), ['/l2tpPsk'], 'PSK only for L2TP');
-  t.same(errs({ ...USER_VPN, tunnelType: 'SSTP' }).map((e) => e.pointer), ['/cryptographySuite'], 'crypto suite only for IKEv2');
+  t.same(
+    errs({ ...USER_VPN, authentication: { method: 'mschapv2' } }).map((e) => e.pointer),
+    ['/authentication/method'],
+    'MSChapv2 not with IKEv2',
+  );
+  t.same(
+    errs({ ...USER_VPN, l2tpPsk: 'x' }).map((e) => e.pointer),
+    ['/l2tpPsk'],
+    'PSK only for L2TP',
+  );
+  t.same(
+    errs({ ...USER_VPN, tunnelType: 'SSTP' }).map((e) => e.pointer),
+    ['/cryptographySuite'],
+    'crypto suite only for IKEv2',
+  );
   t.same(
     errs({ ...USER_VPN, routing: { mode: 'force', routes: USER_VPN.routing.routes } }).map((e) => e.pointer),
     ['/routing/routes/0/exclude'],
     'force tunnel takes exclusion routes only',
   );
   t.same(
-    errs({ ...USER_VPN, routing: { mode: 'split', routes: [{ address: '10.0.0.0', prefixSize: 33 }, { address: '10..1', prefixSize: 8 }] } }).map((e) => e.pointer),
+    errs({
+      ...USER_VPN,
+      routing: {
+        mode: 'split',
+        routes: [
+          { address: '10.0.0.0', prefixSize: 33 },
+          { address: '10..1', prefixSize: 8 },
+        ],
+      },
+    }).map((e) => e.pointer),
     ['/routing/routes/0/prefixSize', '/routing/routes/1/address'],
     'route addresses and IPv4 prefix sizes',
   );
@@ -278,7 +318,14 @@ t.test('semantic rules', async (t) => {
     'a trusted root is required',
   );
   // Without certificate profiles in the context references are not resolved; thumbprints still work.
-  const noCtx = compileProfile('vpn', 'user', { ...USER_VPN, authentication: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: { rootThumbprints: ['BEFF3621332D10273C2A02FD4DA175CB09FD3072'], serverNames: ['nps.contoso.com'] } } });
+  const noCtx = compileProfile('vpn', 'user', {
+    ...USER_VPN,
+    authentication: {
+      method: 'eap-tls',
+      certificateRef: 'user-cert',
+      serverTrust: { rootThumbprints: ['BEFF3621332D10273C2A02FD4DA175CB09FD3072'], serverNames: ['nps.contoso.com'] },
+    },
+  });
   t.same(noCtx.requires, ['user-cert']);
   t.notMatch(profileXml(noCtx), 'CAHashList', 'no issuer filter when the certificate profile is unknown');
   t.same(
@@ -293,7 +340,11 @@ t.test('schema errors are JSON pointers', async (t) => {
   const { servers: _s, ...noServers } = USER_VPN;
   t.same(errs(noServers), [{ pointer: '/servers', message: 'is required' }], 'missing field');
   t.same(errs({ ...USER_VPN, alwaysOn: 'yes' }), [{ pointer: '/alwaysOn', message: 'must be boolean' }], 'wrong type');
-  t.same(errs({ ...USER_VPN, tunnelType: 'WireGuard' }), [{ pointer: '/tunnelType', message: 'must be one of: "IKEv2", "SSTP", "L2TP", "PPTP", "Automatic"' }], 'enum');
+  t.same(
+    errs({ ...USER_VPN, tunnelType: 'WireGuard' }),
+    [{ pointer: '/tunnelType', message: 'must be one of: "IKEv2", "SSTP", "L2TP", "PPTP", "Automatic"' }],
+    'enum',
+  );
   t.same(errs({ ...USER_VPN, splitTunnel: true }), [{ pointer: '/splitTunnel', message: 'is not a known setting here' }], 'additionalProperties');
   t.same(
     errs({ ...USER_VPN, authentication: { method: 'radius' } }),
@@ -305,9 +356,25 @@ t.test('schema errors are JSON pointers', async (t) => {
     [{ pointer: '/authentication/serverTrust', message: 'is not a known setting here' }],
     'errors come from the chosen method only',
   );
-  t.same(errs({ ...USER_VPN, name: 'a/b' }).map((e) => e.pointer), ['/name'], 'no "/" in the profile name');
-  t.same(errs({ ...USER_VPN, servers: [{ host: 'a', friendlyName: 'x;y' }, 'b c'] }).map((e) => e.pointer), ['/servers/0/friendlyName', '/servers/1'], 'server syntax');
-  t.same(errs({ ...USER_VPN, name: 'bell\u0007' }).map((e) => e.pointer), ['/name'], 'control characters XML cannot carry');
-  t.same(errs({ ...USER_VPN, dnsSuffixes: ['a.com'], appTriggers: ['x\ud800'] }), [{ pointer: '/appTriggers/0', message: 'contains a character XML cannot carry (control character or unpaired surrogate)' }], 'unpaired surrogate');
+  t.same(
+    errs({ ...USER_VPN, name: 'a/b' }).map((e) => e.pointer),
+    ['/name'],
+    'no "/" in the profile name',
+  );
+  t.same(
+    errs({ ...USER_VPN, servers: [{ host: 'a', friendlyName: 'x;y' }, 'b c'] }).map((e) => e.pointer),
+    ['/servers/0/friendlyName', '/servers/1'],
+    'server syntax',
+  );
+  t.same(
+    errs({ ...USER_VPN, name: 'bell\u0007' }).map((e) => e.pointer),
+    ['/name'],
+    'control characters XML cannot carry',
+  );
+  t.same(
+    errs({ ...USER_VPN, dnsSuffixes: ['a.com'], appTriggers: ['x\ud800'] }),
+    [{ pointer: '/appTriggers/0', message: 'contains a character XML cannot carry (control character or unpaired surrogate)' }],
+    'unpaired surrogate',
+  );
   t.same(errs({ ...USER_VPN, name: 'Emoji \u{1F600} VPN' }), [], 'paired surrogates are fine');
 });

@@ -30,7 +30,12 @@ const EAP_TLS: WifiSettings = {
   ssid: 'Contoso Corp',
   hidden: true,
   security: 'WPA3ENT192',
-  eap: { method: 'eap-tls', certificateRef: 'machine-cert', authMode: 'machine', serverTrust: { rootCertificateRefs: ['corp-root'], serverNames: ['radius1.contoso.com', 'radius2.contoso.com'] } },
+  eap: {
+    method: 'eap-tls',
+    certificateRef: 'machine-cert',
+    authMode: 'machine',
+    serverTrust: { rootCertificateRefs: ['corp-root'], serverNames: ['radius1.contoso.com', 'radius2.contoso.com'] },
+  },
 };
 
 t.test('pinned: WPA2-Personal with proxy (user scope)', async (t) => {
@@ -119,7 +124,10 @@ t.test('SSID: UTF-8 hex and URL-encoded node name', async (t) => {
   t.equal(ssidHex('Café ☕'), '436166C3A920E29895');
   const p = compileProfile('wifi', 'user', { ssid: 'Café ☕', security: 'open' }, ctx);
   t.equal(p.units[0].nodes[0].uri, './User/Vendor/MSFT/WiFi/Profile/Caf%C3%A9%20%E2%98%95/WlanXml');
-  t.match(p.units[0].nodes[0].value, '<authEncryption><authentication>open</authentication><encryption>none</encryption><useOneX>false</useOneX></authEncryption></security>');
+  t.match(
+    p.units[0].nodes[0].value,
+    '<authEncryption><authentication>open</authentication><encryption>none</encryption><useOneX>false</useOneX></authEncryption></security>',
+  );
   t.same(
     errorsOf(() => compileProfile('wifi', 'user', { ssid: 'ééééééééééééééééé', security: 'open' }, ctx)),
     [{ pointer: '/ssid', message: 'must be at most 32 bytes in UTF-8' }],
@@ -133,31 +141,73 @@ t.test('WlanXml is well-formed and survives SyncML byte for byte', async (t) => 
     ['peap', 'device', PEAP_LIKE_SAMPLE],
     ['eap-tls', 'device', EAP_TLS],
     ['sae', 'user', { ssid: 'a<b>&"c\'', security: 'WPA3SAE', passphrase: `<&>"' \\ passphrase` }],
-    ['wpa3ent peap user', 'user', { ssid: 'X', security: 'WPA3ENT', eap: { method: 'peap-mschapv2', useWindowsLogonCredentials: true, serverTrust: { rootCertificateRefs: ['corp-root'] } } }],
+    [
+      'wpa3ent peap user',
+      'user',
+      {
+        ssid: 'X',
+        security: 'WPA3ENT',
+        eap: { method: 'peap-mschapv2', useWindowsLogonCredentials: true, serverTrust: { rootCertificateRefs: ['corp-root'] } },
+      },
+    ],
   ] as const) {
     const p = compileProfile('wifi', scope, s, ctx);
     const xml = p.units[0].nodes[0].value;
     t.ok(Array.isArray(parseXml(xml).WLANProfile), `${name}: well-formed, root WLANProfile`);
-    t.same(itemData(syncRoundTrip(unitCommands(p.units[0], 'update')).body), p.units[0].nodes.map((n) => n.value), `${name}: round trip`);
+    t.same(
+      itemData(syncRoundTrip(unitCommands(p.units[0], 'update')).body),
+      p.units[0].nodes.map((n) => n.value),
+      `${name}: round trip`,
+    );
   }
 });
 
 t.test('rules', async (t) => {
   const errs = (scope: 'user' | 'device', s: unknown) => errorsOf(() => compileProfile('wifi', scope, s, ctx));
-  t.same(errs('user', { ...PSK, security: 'open' }).map((e) => e.pointer), ['/passphrase'], 'no passphrase on an open network');
-  t.same(errs('user', { ...EAP_TLS, security: 'WPA2PSK', passphrase: '12345678' }).map((e) => e.pointer), ['/eap'], 'no EAP on a personal network');
-  t.same(errs('device', { ...EAP_TLS, eap: PEAP_LIKE_SAMPLE.eap }).map((e) => e.pointer), ['/eap/method'], 'WPA3ENT192 needs EAP-TLS');
-  t.same(errs('user', EAP_TLS).map((e) => e.pointer), ['/eap/authMode'], 'machine authentication needs device scope');
+  t.same(
+    errs('user', { ...PSK, security: 'open' }).map((e) => e.pointer),
+    ['/passphrase'],
+    'no passphrase on an open network',
+  );
+  t.same(
+    errs('user', { ...EAP_TLS, security: 'WPA2PSK', passphrase: '12345678' }).map((e) => e.pointer),
+    ['/eap'],
+    'no EAP on a personal network',
+  );
+  t.same(
+    errs('device', { ...EAP_TLS, eap: PEAP_LIKE_SAMPLE.eap }).map((e) => e.pointer),
+    ['/eap/method'],
+    'WPA3ENT192 needs EAP-TLS',
+  );
+  t.same(
+    errs('user', EAP_TLS).map((e) => e.pointer),
+    ['/eap/authMode'],
+    'machine authentication needs device scope',
+  );
   t.same(
     errs('device', { ...EAP_TLS, eap: { ...EAP_TLS.eap, authMode: 'machine', certificateRef: 'user-cert' } }),
     [{ pointer: '/eap/certificateRef', message: 'certificate profile "user-cert" has user scope, but authMode "machine" uses a device certificate' }],
     'machine authentication needs a device certificate',
   );
   t.same(errs('device', { ...EAP_TLS, eap: { ...EAP_TLS.eap, authMode: 'machineOrUser', certificateRef: 'user-cert' } }), [], 'machineOrUser takes either');
-  t.same(errs('user', { ...PSK, proxy: 'proxy:99999' }).map((e) => e.pointer), ['/proxy'], 'proxy port range');
-  const user = compileProfile('wifi', 'user', { ...EAP_TLS, security: 'WPA2', eap: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: { rootCertificateRefs: ['corp-root'] } } }, ctx);
+  t.same(
+    errs('user', { ...PSK, proxy: 'proxy:99999' }).map((e) => e.pointer),
+    ['/proxy'],
+    'proxy port range',
+  );
+  const user = compileProfile(
+    'wifi',
+    'user',
+    { ...EAP_TLS, security: 'WPA2', eap: { method: 'eap-tls', certificateRef: 'user-cert', serverTrust: { rootCertificateRefs: ['corp-root'] } } },
+    ctx,
+  );
   t.match(user.units[0].nodes[0].value, '<authMode>user</authMode>', 'user scope defaults to user authentication');
-  const dev = compileProfile('wifi', 'device', { ...PEAP_LIKE_SAMPLE, eap: { method: 'peap-mschapv2', serverTrust: { rootThumbprints: [TEST_ROOT_THUMBPRINT] } } }, ctx);
+  const dev = compileProfile(
+    'wifi',
+    'device',
+    { ...PEAP_LIKE_SAMPLE, eap: { method: 'peap-mschapv2', serverTrust: { rootThumbprints: [TEST_ROOT_THUMBPRINT] } } },
+    ctx,
+  );
   t.match(dev.units[0].nodes[0].value, '<authMode>machineOrUser</authMode>', 'device scope defaults to machineOrUser');
 });
 
@@ -167,9 +217,17 @@ t.test('schema errors are JSON pointers', async (t) => {
   t.same(errs({ ssid: 'x', security: 'WPA2' }), [{ pointer: '/eap', message: 'is required' }], 'eap required for enterprise');
   t.same(errs({ security: 'open' }), [{ pointer: '/ssid', message: 'is required' }], 'missing field');
   t.same(errs({ ...PSK, hidden: 1 }), [{ pointer: '/hidden', message: 'must be boolean' }], 'wrong type');
-  t.same(errs({ ...PSK, security: 'WEP' }), [{ pointer: '/security', message: 'must be one of: "open", "WPA2PSK", "WPA3SAE", "WPA2", "WPA3ENT", "WPA3ENT192"' }], 'enum');
+  t.same(
+    errs({ ...PSK, security: 'WEP' }),
+    [{ pointer: '/security', message: 'must be one of: "open", "WPA2PSK", "WPA3SAE", "WPA2", "WPA3ENT", "WPA3ENT192"' }],
+    'enum',
+  );
   t.same(errs({ ...PSK, password: 'x' }), [{ pointer: '/password', message: 'is not a known setting here' }], 'additionalProperties');
-  t.same(errs({ ...PSK, passphrase: 'short' }).map((e) => e.pointer), ['/passphrase', '/passphrase'], 'passphrase length and pattern');
+  t.same(
+    errs({ ...PSK, passphrase: 'short' }).map((e) => e.pointer),
+    ['/passphrase', '/passphrase'],
+    'passphrase length and pattern',
+  );
   t.same(
     errs({ ...EAP_TLS, eap: { method: 'eap-tls', serverTrust: { rootThumbprints: ['xyz'], extra: 1 } } }),
     [

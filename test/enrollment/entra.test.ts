@@ -109,7 +109,11 @@ t.test('Entra enrollment', async (t) => {
     const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, version: 'v2', preferred_username: 'bob@contoso.com' });
     const r = await s.soap(
       E,
-      rstMessage(url(E), { kind: 'entra', jwt, alphabet: 'base64url' }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Full']]) }),
+      rstMessage(
+        url(E),
+        { kind: 'entra', jwt, alphabet: 'base64url' },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Full']]) },
+      ),
     );
     t.equal(r.status, 200, 'RST answered');
     const prov = readRstrProvisioning(r.text());
@@ -122,7 +126,14 @@ t.test('Entra enrollment', async (t) => {
     const dev = newTestDevice();
     const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.entraDeviceId });
     const send = () =>
-      s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }));
+      s.soap(
+        E,
+        rstMessage(
+          url(E),
+          { kind: 'entra', jwt },
+          { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) },
+        ),
+      );
     t.equal((await send()).status, 200);
     t.equal((await send()).status, 200);
     const list = await s.admin('GET', '/api/v1/devices?limit=1000');
@@ -143,7 +154,11 @@ t.test('Entra enrollment', async (t) => {
       ['not yet valid', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', nbfOffsetSec: 3600 }), 's:Authentication'],
       ['HS256', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'HS256' }), 's:Authentication'],
       ['alg none', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'none' }), 's:Authentication'],
-      ['issuer of another tenant', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', issuer: `https://sts.windows.net/${otherTid}/` }), 's:Authentication'],
+      [
+        'issuer of another tenant',
+        () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', issuer: `https://sts.windows.net/${otherTid}/` }),
+        's:Authentication',
+      ],
       ['unknown signing key', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'RS384' }), 's:Authentication'],
       ['PS256 (only RS256 is accepted)', () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: 'x', alg: 'PS256' }), 's:Authentication'],
       ['device enrollment without deviceid claim', () => s.entra.mintToken({ tid, aud: AUDIENCE }), 's:Authentication'],
@@ -151,7 +166,11 @@ t.test('Entra enrollment', async (t) => {
     ];
     for (const [name, mint, subcode] of cases) {
       const jwt = await mint();
-      const rst = rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) });
+      const rst = rstMessage(
+        url(E),
+        { kind: 'entra', jwt },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) },
+      );
       const r = await s.soap(E, rst);
       const f = readFault(r.text());
       t.equal(r.status, 500, `${name}: HTTP 500 fault`);
@@ -163,23 +182,49 @@ t.test('Entra enrollment', async (t) => {
     const noCred = await s.soap(E, rstMessage(url(E), { kind: 'none' }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }));
     t.equal(readFault(noCred.text())?.subcode, 'a:InvalidSecurity');
     const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() });
-    const badCsr = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: Buffer.from('nonsense').toString('base64'), context: dev.context() }));
+    const badCsr = await s.soap(
+      E,
+      rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: Buffer.from('nonsense').toString('base64'), context: dev.context() }),
+    );
     t.equal(readFault(badCsr.text())?.subcode, 's:CertificateRequest');
     const weak = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 });
     const { buildCsr } = await import('../../src/pki/csr-build.js');
     const weakCsr = buildCsr({ ...weak, subjectCn: 'x' }).toString('base64');
     const weakR = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: weakCsr, context: dev.context() }));
     t.equal(readFault(weakR.text())?.subcode, 's:CertificateRequest', '1024-bit key refused');
-    const noDeviceId = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: [['EnrollmentType', 'Device']] }));
+    const noDeviceId = await s.soap(
+      E,
+      rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: [['EnrollmentType', 'Device']] }),
+    );
     t.equal(readFault(noDeviceId.text())?.subcode, 's:MessageFormat');
-    const appMgmt = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'AppManagement']]) }));
+    const appMgmt = await s.soap(
+      E,
+      rstMessage(
+        url(E),
+        { kind: 'entra', jwt },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'AppManagement']]) },
+      ),
+    );
     const f = readFault(appMgmt.text());
     t.equal(f?.errorType, 'NotSupported');
-    const recovery = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }).replace('200512/Issue', '200512/Recovery'));
+    const recovery = await s.soap(
+      E,
+      rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }).replace(
+        '200512/Issue',
+        '200512/Recovery',
+      ),
+    );
     t.equal(readFault(recovery.text())?.errorType, 'NotSupported');
     // A UPN claim the provisioning document could not carry: refused before anything is recorded.
     const ctlUpn = await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'bell\u0007@contoso.com', oid: crypto.randomUUID() });
-    const ctl = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt: ctlUpn }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Full']]) }));
+    const ctl = await s.soap(
+      E,
+      rstMessage(
+        url(E),
+        { kind: 'entra', jwt: ctlUpn },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Full']]) },
+      ),
+    );
     t.equal(readFault(ctl.text())?.subcode, 's:MessageFormat', 'a UPN holding a control character');
     t.equal((await s.admin('GET', '/api/v1/devices')).json.total, before, 'no device was created');
   });
@@ -188,7 +233,8 @@ t.test('Entra enrollment', async (t) => {
     const tid2 = await s.connectTenant();
     const dev = newTestDevice();
     const jwt = await s.entra.mintToken({ tid: tid2, aud: AUDIENCE, deviceid: dev.entraDeviceId });
-    const rst = () => rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) });
+    const rst = () =>
+      rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) });
     t.equal((await s.soap(E, rst())).status, 200);
     t.equal((await s.admin('DELETE', `/api/v1/tenants/${tid2}`)).status, 204);
     const f = readFault((await s.soap(E, rst())).text());
@@ -212,9 +258,18 @@ t.test('GCC High tenant', async (t) => {
   const dev = newTestDevice();
   const url = (p: string) => s.publicUrl + p;
   const jwt = await s.entra.mintToken({ tid, aud: '11111111-2222-3333-4444-555555555555', version: 'v2', deviceid: dev.entraDeviceId });
-  const r = await s.soap(E, rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }));
+  const r = await s.soap(
+    E,
+    rstMessage(url(E), { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }),
+  );
   t.equal(r.status, 200, 'client-ID audience accepted');
-  const std = await s.entra.mintToken({ tid, aud: AUDIENCE, version: 'v2', deviceid: crypto.randomUUID(), issuer: `https://login.microsoftonline.com/${tid}/v2.0` });
+  const std = await s.entra.mintToken({
+    tid,
+    aud: AUDIENCE,
+    version: 'v2',
+    deviceid: crypto.randomUUID(),
+    issuer: `https://login.microsoftonline.com/${tid}/v2.0`,
+  });
   const f = readFault((await s.soap(P, getPoliciesMessage(url(P), { kind: 'entra', jwt: std }))).text());
   t.equal(f?.subcode, 's:Authentication', 'a standard-cloud issuer is refused for a GCC High tenant');
 });

@@ -60,8 +60,7 @@ t.test('hostile input', async (t) => {
     },
   ];
 
-  const soapRaw = (p: string, body: Buffer) =>
-    s.request(p, { method: 'POST', body, headers: { 'content-type': 'application/soap+xml; charset=utf-8' } });
+  const soapRaw = (p: string, body: Buffer) => s.request(p, { method: 'POST', body, headers: { 'content-type': 'application/soap+xml; charset=utf-8' } });
 
   async function timed(p: Promise<HttpsResponse>): Promise<HttpsResponse & { ms: number }> {
     const t0 = Date.now();
@@ -87,12 +86,7 @@ t.test('hostile input', async (t) => {
   t.equal(devicesBefore, 1, 'the control enrollment recorded one device');
 
   await t.test('SOAP endpoints', async (t) => {
-    const expectFault = (
-      r: HttpsResponse,
-      replyAction: string,
-      name: string,
-      want: { subcode: string; reason: RegExp; relatesTo?: string },
-    ) => {
+    const expectFault = (r: HttpsResponse, replyAction: string, name: string, want: { subcode: string; reason: RegExp; relatesTo?: string }) => {
       t.equal(r.status, 500, `${name}: HTTP 500`);
       t.match(r.headers['content-type'], /^application\/soap\+xml; charset=utf-8$/, `${name}: SOAP content type`);
       t.equal(r.headers['x-fenestra-outcome'], want.subcode, `${name}: outcome header`);
@@ -273,35 +267,90 @@ t.test('hostile input', async (t) => {
       t.notMatch(r.text(), /root:|lollol/, `${name}: nothing expanded`);
     };
     // GET: the body is never read; the query is what counts.
-    check(await s.request(TOU, { method: 'GET', body: xxe, headers: { 'content-type': 'application/xml' } }), 400, /The redirect_uri parameter is missing/, 'GET with an XXE body');
+    check(
+      await s.request(TOU, { method: 'GET', body: xxe, headers: { 'content-type': 'application/xml' } }),
+      400,
+      /The redirect_uri parameter is missing/,
+      'GET with an XXE body',
+    );
     check(
       await s.request(TOU, { method: 'GET', body: billionLaughs() + '<a>&lol9;</a>', headers: { 'content-type': 'application/soap+xml' } }),
       400,
       /The redirect_uri parameter is missing/,
       'GET with a billion-laughs body',
     );
-    check(await s.request(`${TOU}?redirect_uri=${encodeURIComponent('javascript:alert(1)')}`), 400, /not an allowed Windows redirect target/, 'GET with a javascript: redirect_uri');
+    check(
+      await s.request(`${TOU}?redirect_uri=${encodeURIComponent('javascript:alert(1)')}`),
+      400,
+      /not an allowed Windows redirect target/,
+      'GET with a javascript: redirect_uri',
+    );
     const longQuery = await s.request(`${TOU}?redirect_uri=${'x'.repeat(20_000)}`);
     t.equal(longQuery.status, 431, 'GET with a 20 kB query: 431 Request Header Fields Too Large');
 
     // POST: form bodies only, 8 KiB.
     const form = 'application/x-www-form-urlencoded';
-    check(await s.request(TOU, { method: 'POST', body: xxe, headers: { 'content-type': 'application/xml' } }), 415, /Unsupported content type: send application\/x-www-form-urlencoded/, 'POST XXE as XML');
-    check(await s.request(TOU, { method: 'POST', body: billionLaughs(), headers: { 'content-type': 'application/soap+xml' } }), 415, /Unsupported content type/, 'POST billion laughs');
-    check(await s.request(TOU, { method: 'POST', body: '{"state":"x"}', headers: { 'content-type': 'application/json' } }), 415, /Unsupported content type/, 'POST JSON');
-    check(await s.request(TOU, { method: 'POST', body: 'state=x', headers: { 'content-type': 'text/plain' } }), 415, /Unsupported content type/, 'POST text/plain');
-    check(await s.request(TOU, { method: 'POST', body: `state=${'x'.repeat(8 * 1024)}`, headers: { 'content-type': form } }), 413, /The request body is too large/, 'POST 8 KiB form');
-    check(await s.request(TOU, { method: 'POST', body: `state=${'x'.repeat(300 * 1024)}`, headers: { 'content-type': form } }), 413, /too large/, 'POST 300 KiB form');
+    check(
+      await s.request(TOU, { method: 'POST', body: xxe, headers: { 'content-type': 'application/xml' } }),
+      415,
+      /Unsupported content type: send application\/x-www-form-urlencoded/,
+      'POST XXE as XML',
+    );
+    check(
+      await s.request(TOU, { method: 'POST', body: billionLaughs(), headers: { 'content-type': 'application/soap+xml' } }),
+      415,
+      /Unsupported content type/,
+      'POST billion laughs',
+    );
+    check(
+      await s.request(TOU, { method: 'POST', body: '{"state":"x"}', headers: { 'content-type': 'application/json' } }),
+      415,
+      /Unsupported content type/,
+      'POST JSON',
+    );
+    check(
+      await s.request(TOU, { method: 'POST', body: 'state=x', headers: { 'content-type': 'text/plain' } }),
+      415,
+      /Unsupported content type/,
+      'POST text/plain',
+    );
+    check(
+      await s.request(TOU, { method: 'POST', body: `state=${'x'.repeat(8 * 1024)}`, headers: { 'content-type': form } }),
+      413,
+      /The request body is too large/,
+      'POST 8 KiB form',
+    );
+    check(
+      await s.request(TOU, { method: 'POST', body: `state=${'x'.repeat(300 * 1024)}`, headers: { 'content-type': form } }),
+      413,
+      /too large/,
+      'POST 300 KiB form',
+    );
     check(await s.request(TOU, { method: 'POST', body: '', headers: { 'content-type': form } }), 400, /The form is missing its state/, 'POST empty');
-    check(await s.request(TOU, { method: 'POST', body: `state=${encodeURIComponent(xxe)}`, headers: { 'content-type': form } }), 400, /The form state is invalid/, 'POST XXE as the state');
+    check(
+      await s.request(TOU, { method: 'POST', body: `state=${encodeURIComponent(xxe)}`, headers: { 'content-type': form } }),
+      400,
+      /The form state is invalid/,
+      'POST XXE as the state',
+    );
     check(
       await s.request(TOU, { method: 'POST', body: `state=${encodeURIComponent('['.repeat(2500))}&decision=accept`, headers: { 'content-type': form } }),
       400,
       /The form state is invalid/,
       'POST deeply nested state',
     );
-    check(await s.request(TOU, { method: 'POST', body: Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x3d, 0x26]), headers: { 'content-type': form } }), 400, /The form is missing its state/, 'POST garbage bytes');
-    check(await s.request(TOU, { method: 'POST', body: 'state=a&state=b', headers: { 'content-type': form } }), 400, /The form is missing its state/, 'POST repeated state');
+    check(
+      await s.request(TOU, { method: 'POST', body: Buffer.from([0xff, 0xfe, 0xc3, 0x28, 0x3d, 0x26]), headers: { 'content-type': form } }),
+      400,
+      /The form is missing its state/,
+      'POST garbage bytes',
+    );
+    check(
+      await s.request(TOU, { method: 'POST', body: 'state=a&state=b', headers: { 'content-type': form } }),
+      400,
+      /The form is missing its state/,
+      'POST repeated state',
+    );
   });
 
   await t.test('admin API', async (t) => {
@@ -414,9 +463,19 @@ t.test('hostile input', async (t) => {
     });
     t.equal(unauthBig.status, 401, 'an unauthenticated 2 MB body is refused for the token first');
     const accounts = (await s.admin('GET', '/api/v1/enrollment-accounts')).json;
-    t.notOk(accounts.some((a: { username: string }) => a.username === 'intruder'), 'no account created without the token');
-    t.notOk(accounts.some((a: { username: string }) => a.username === 'x1'), 'no account created with an unknown field');
-    t.equal((await s.admin('GET', '/api/v1/tenants')).json.filter((x: { tenantId: string }) => x.tenantId === guid).length, 0, 'no tenant created by a refused request');
+    t.notOk(
+      accounts.some((a: { username: string }) => a.username === 'intruder'),
+      'no account created without the token',
+    );
+    t.notOk(
+      accounts.some((a: { username: string }) => a.username === 'x1'),
+      'no account created with an unknown field',
+    );
+    t.equal(
+      (await s.admin('GET', '/api/v1/tenants')).json.filter((x: { tenantId: string }) => x.tenantId === guid).length,
+      0,
+      'no tenant created by a refused request',
+    );
   });
 
   await t.test('after the barrage', async (t) => {

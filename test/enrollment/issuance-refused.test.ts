@@ -46,29 +46,43 @@ t.test('a key the CA refuses to certify is s:CertificateRequest, at enrollment a
   t.test('enrollment', async (t) => {
     const dev = newTestDevice();
     const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.entraDeviceId });
-    const xml = rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, {
-      requestType: 'Issue',
-      tokenBase64: csrWithX500RsaKey().toString('base64'),
-      context: dev.context([['EnrollmentType', 'Device']]),
-    });
+    const xml = rstMessage(
+      s.publicUrl + E,
+      { kind: 'entra', jwt },
+      {
+        requestType: 'Issue',
+        tokenBase64: csrWithX500RsaKey().toString('base64'),
+        context: dev.context([['EnrollmentType', 'Device']]),
+      },
+    );
     const r = await s.soap(E, xml);
     t.equal(r.status, 500);
     const fault = readFault(r.text());
     t.equal(fault?.subcode, 's:CertificateRequest', fault?.reason ?? 'a fault');
     t.match(fault?.reason, /could not be issued/, 'refused at issuance, past the request checks');
     const devices = (await s.admin('GET', '/api/v1/devices')).json.devices as { deviceId: string }[];
-    t.notOk(devices.some((d) => d.deviceId === dev.deviceId), 'no device recorded');
+    t.notOk(
+      devices.some((d) => d.deviceId === dev.deviceId),
+      'no device recorded',
+    );
   });
 
   t.test('renewal', async (t) => {
     const d = await enrollEntraDevice(s, tid);
     const signerCertDer = new crypto.X509Certificate(d.certPem).raw;
     const p7 = buildRenewalPkcs7({ csrDer: csrWithX500RsaKey(), signerCertDer, signerKey: crypto.createPrivateKey(d.keyPem) });
-    const xml = rstMessage(s.publicUrl + E, { kind: 'none' }, {
-      requestType: 'Renew',
-      tokenBase64: p7.toString('base64'),
-      context: [['DeviceID', d.dev.deviceId], ['EnrollmentType', 'Device']],
-    });
+    const xml = rstMessage(
+      s.publicUrl + E,
+      { kind: 'none' },
+      {
+        requestType: 'Renew',
+        tokenBase64: p7.toString('base64'),
+        context: [
+          ['DeviceID', d.dev.deviceId],
+          ['EnrollmentType', 'Device'],
+        ],
+      },
+    );
     const r = await s.soap(E, xml, { cert: d.certPem, key: d.keyPem });
     t.equal(r.status, 500);
     const fault = readFault(r.text());

@@ -15,7 +15,11 @@ const P = '/EnrollmentServer/Policy.svc';
 const M = '/ManagementServer/MDM.svc';
 
 async function policy(s: TestServer, username: string, password: string, from?: string) {
-  const r = await s.soap(P, getPoliciesMessage(s.publicUrl + P, { kind: 'password', username, password }), from ? { headers: { 'content-type': 'application/soap+xml; charset=utf-8', 'x-forwarded-for': `203.0.113.9, ${from}` } } : {});
+  const r = await s.soap(
+    P,
+    getPoliciesMessage(s.publicUrl + P, { kind: 'password', username, password }),
+    from ? { headers: { 'content-type': 'application/soap+xml; charset=utf-8', 'x-forwarded-for': `203.0.113.9, ${from}` } } : {},
+  );
   return { status: r.status, outcome: String(r.headers['x-fenestra-outcome']), retryAfter: r.headers['retry-after'], fault: readFault(r.text()) };
 }
 
@@ -63,7 +67,15 @@ t.test('OMA-DM digest: wrong responses back off the device with HTTP 429 and Ret
       method: 'POST',
       headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
       body: buildSyncML({
-        hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId: '1', targetUri: target, sourceUri: e.dev.deviceId, cred: { type: 'syncml:auth-md5', format: 'b64', data } },
+        hdr: {
+          verDTD: '1.2',
+          verProto: 'DM/1.2',
+          sessionId,
+          msgId: '1',
+          targetUri: target,
+          sourceUri: e.dev.deviceId,
+          cred: { type: 'syncml:auth-md5', format: 'b64', data },
+        },
         final: true,
         body: [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }],
       }),
@@ -82,7 +94,11 @@ t.test('OMA-DM digest: wrong responses back off the device with HTTP 429 and Ret
     headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
     cert: e.certPem,
     key: e.keyPem,
-    body: buildSyncML({ hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '12', msgId: '1', targetUri: target, sourceUri: e.dev.deviceId }, final: true, body: [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }] }),
+    body: buildSyncML({
+      hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '12', msgId: '1', targetUri: target, sourceUri: e.dev.deviceId },
+      final: true,
+      body: [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }],
+    }),
   });
   t.equal(ok.status, 200);
 });

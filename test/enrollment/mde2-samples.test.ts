@@ -60,13 +60,17 @@ t.test('published request samples against a real server', async (t) => {
       if (c.policy) {
         t.equal(r.status, 200, `${c.file}: answered`);
         t.match(r.headers['content-type'], /^application\/soap\+xml/);
-        t.match(r.text(), /<a:Action s:mustUnderstand="1">http:\/\/schemas\.microsoft\.com\/windows\/management\/2012\/01\/enrollment\/IDiscoveryService\/DiscoverResponse<\/a:Action>/);
+        t.match(
+          r.text(),
+          /<a:Action s:mustUnderstand="1">http:\/\/schemas\.microsoft\.com\/windows\/management\/2012\/01\/enrollment\/IDiscoveryService\/DiscoverResponse<\/a:Action>/,
+        );
         const d = readDiscoverResponse(r.text());
         t.equal(d.authPolicy, c.policy, `${c.file}: AuthPolicy ${c.policy}`);
         t.equal(d.enrollmentVersion, c.version, `${c.file}: EnrollmentVersion follows the RequestVersion`);
         t.equal(d.policyUrl, s.publicUrl + P);
         t.equal(d.enrollmentUrl, s.publicUrl + E);
-        if (c.policy === 'Federated') t.equal(d.authenticationUrl, `${s.publicUrl}/EnrollmentServer/Authenticate`, 'Federated names an AuthenticationServiceUrl');
+        if (c.policy === 'Federated')
+          t.equal(d.authenticationUrl, `${s.publicUrl}/EnrollmentServer/Authenticate`, 'Federated names an AuthenticationServiceUrl');
         else t.equal(d.authenticationUrl, undefined, 'no AuthenticationServiceUrl for OnPremise');
       } else {
         t.equal(r.status, 500, `${c.file}: a fault`);
@@ -218,11 +222,7 @@ t.test('published provisioning documents through readProvisioningDoc', async (t)
     t.equal(p.application.ADDR, 'https://DM.contoso.com:443/omadm/Windows.ashx');
     t.equal(p.application.DEFAULTENCODING, 'application/vnd.syncml.dm+wbxml');
     t.equal(p.application.BACKCOMPATRETRYDISABLED, '', 'valueless parm');
-    t.equal(
-      p.application.SSLCLIENTCERTSEARCHCRITERIA,
-      'Subject=DC%3dcom%2cDC%3dmicrosoft%2cCN%3dUsers%2cCN%3dAdministrator&Stores=My%5CUser',
-      '&amp; decoded',
-    );
+    t.equal(p.application.SSLCLIENTCERTSEARCHCRITERIA, 'Subject=DC%3dcom%2cDC%3dmicrosoft%2cCN%3dUsers%2cCN%3dAdministrator&Stores=My%5CUser', '&amp; decoded');
     t.same(
       p.appAuth.map((a) => [a.AAUTHLEVEL, a.AAUTHTYPE, a.AAUTHSECRET]),
       [

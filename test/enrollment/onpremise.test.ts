@@ -67,7 +67,11 @@ t.test('on-premises enrollment', async (t) => {
     const dev = newTestDevice();
     const unknown = await s.soap(
       E,
-      rstMessage(s.publicUrl + E, { kind: 'password', username: 'nobody', password }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() }),
+      rstMessage(
+        s.publicUrl + E,
+        { kind: 'password', username: 'nobody', password },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() },
+      ),
     );
     t.equal(readFault(unknown.text())?.subcode, 's:Authentication');
     const pol = await s.soap(P, getPoliciesMessage(s.publicUrl + P, { kind: 'password', username: 'demio', password: 'nope-nope' }));
@@ -77,7 +81,9 @@ t.test('on-premises enrollment', async (t) => {
 
   t.test('with both a tenant and accounts, each client gets what it can use', async (t) => {
     await s.connectTenant();
-    const both = readDiscoverResponse((await s.soap(D, discoverMessage(s.publicUrl + D, { email: 'a@contoso.com', authPolicies: ['OnPremise', 'Federated'] }))).text());
+    const both = readDiscoverResponse(
+      (await s.soap(D, discoverMessage(s.publicUrl + D, { email: 'a@contoso.com', authPolicies: ['OnPremise', 'Federated'] }))).text(),
+    );
     t.equal(both.authPolicy, 'OnPremise');
     const fed = readDiscoverResponse((await s.soap(D, discoverMessage(s.publicUrl + D, { email: 'a@contoso.com', authPolicies: ['Federated'] }))).text());
     t.equal(fed.authPolicy, 'Federated');
@@ -89,7 +95,12 @@ t.test('on-premises enrollment', async (t) => {
   t.test('a deleted account can no longer enroll', async (t) => {
     t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'temp', password: 'temporary-pw' })).status, 201);
     const dev = newTestDevice();
-    const rst = () => rstMessage(s.publicUrl + E, { kind: 'password', username: 'temp', password: 'temporary-pw' }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() });
+    const rst = () =>
+      rstMessage(
+        s.publicUrl + E,
+        { kind: 'password', username: 'temp', password: 'temporary-pw' },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context() },
+      );
     t.equal((await s.soap(E, rst())).status, 200);
     t.equal((await s.admin('DELETE', '/api/v1/enrollment-accounts/temp')).status, 204);
     t.equal(readFault((await s.soap(E, rst())).text())?.subcode, 's:Authentication');

@@ -19,7 +19,9 @@ function forwarded(format: 'nginx' | 'envoy' | 'traefik' | 'azure', certPem: str
     case 'nginx':
       return { 'ssl-client-cert': encodeURIComponent(certPem) };
     case 'envoy':
-      return { 'x-forwarded-client-cert': `Hash=${crypto.createHash('sha256').update(der).digest('hex')};Cert="${encodeURIComponent(certPem)}";Subject="CN=x"` };
+      return {
+        'x-forwarded-client-cert': `Hash=${crypto.createHash('sha256').update(der).digest('hex')};Cert="${encodeURIComponent(certPem)}";Subject="CN=x"`,
+      };
     case 'traefik':
       return { 'x-forwarded-tls-client-cert': der.toString('base64') };
     case 'azure':
@@ -29,12 +31,25 @@ function forwarded(format: 'nginx' | 'envoy' | 'traefik' | 'azure', certPem: str
 
 /** What Windows sends to renew: GetPolicies with no token, then the signed PKCS#7 (no TLS certificate here: the proxy has it). */
 async function renewThrough(s: TestServer, d: EnrolledDevice, headers: Record<string, string>) {
-  const policy = await s.soap(P, getPoliciesMessage(s.publicUrl + P, { kind: 'none' }), { headers: { 'content-type': 'application/soap+xml; charset=utf-8', ...headers } });
+  const policy = await s.soap(P, getPoliciesMessage(s.publicUrl + P, { kind: 'none' }), {
+    headers: { 'content-type': 'application/soap+xml; charset=utf-8', ...headers },
+  });
   const nk = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const csr = buildCsr({ privateKey: nk.privateKey, publicKey: nk.publicKey, subjectCn: 'renew', windowsQuirks: true });
   const signer = new crypto.X509Certificate(d.certPem).raw;
   const p7 = buildRenewalPkcs7({ csrDer: csr, signerCertDer: signer, signerKey: crypto.createPrivateKey(d.keyPem) }).toString('base64');
-  const rst = rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: p7, context: [['DeviceID', d.dev.deviceId], ['EnrollmentType', 'Device']] });
+  const rst = rstMessage(
+    s.publicUrl + E,
+    { kind: 'none' },
+    {
+      requestType: 'Renew',
+      tokenBase64: p7,
+      context: [
+        ['DeviceID', d.dev.deviceId],
+        ['EnrollmentType', 'Device'],
+      ],
+    },
+  );
   const renewal = await s.soap(E, rst, { headers: { 'content-type': 'application/soap+xml; charset=utf-8', ...headers } });
   return { policy, renewal };
 }

@@ -25,7 +25,18 @@ for (const database of ['sqlite', 'postgres'] as const) {
       const nk = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
       const csr = buildCsr({ privateKey: nk.privateKey, publicKey: nk.publicKey, subjectCn: 'renew', windowsQuirks: true });
       const p7 = buildRenewalPkcs7({ csrDer: csr, signerCertDer: signer, signerKey }).toString('base64');
-      return rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: p7, context: [['DeviceID', d.dev.deviceId], ['EnrollmentType', 'Device']] });
+      return rstMessage(
+        s.publicUrl + E,
+        { kind: 'none' },
+        {
+          requestType: 'Renew',
+          tokenBase64: p7,
+          context: [
+            ['DeviceID', d.dev.deviceId],
+            ['EnrollmentType', 'Device'],
+          ],
+        },
+      );
     });
     // Each on its own TLS connection, all in flight together.
     const replies = await Promise.all(requests.map((xml) => s.soap(E, xml, { cert: d.certPem, key: d.keyPem })));
@@ -35,8 +46,8 @@ for (const database of ['sqlite', 'postgres'] as const) {
     const detail = (await s.admin('GET', `/api/v1/devices/${d.dev.deviceId}`)).json;
     const active = detail.certificates.filter((c: any) => c.status === 'active');
     t.equal(active.length, 1, 'one active certificate');
-    t.equal(active[0].thumbprint, readRstrProvisioning(won[0].text()).client!.thumbprint, 'the winner\'s');
-    t.equal(detail.certificates.length, 2, 'the losers\' certificates are not recorded');
+    t.equal(active[0].thumbprint, readRstrProvisioning(won[0].text()).client!.thumbprint, "the winner's");
+    t.equal(detail.certificates.length, 2, "the losers' certificates are not recorded");
     const audit = (await s.admin('GET', '/api/v1/audit?limit=20')).json.entries as any[];
     t.equal(audit.filter((e) => e.action === 'device.renew' && e.actor === `device:${d.dev.deviceId}`).length, 1, 'the renewal is audited');
   });

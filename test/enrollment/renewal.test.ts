@@ -19,20 +19,38 @@ async function enrollDevice(s: TestServer, tid: string, dev: TestDevice) {
   const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.entraDeviceId });
   const r = await s.soap(
     E,
-    rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }),
+    rstMessage(
+      s.publicUrl + E,
+      { kind: 'entra', jwt },
+      { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) },
+    ),
   );
   if (r.status !== 200) throw new Error('enrollment failed');
   const prov = readRstrProvisioning(r.text());
   return { certDer: Buffer.from(prov.client!.base64, 'base64'), prov };
 }
 
-function renewalMessage(s: TestServer, o: { certDer: Buffer; key: crypto.KeyObject; deviceId: string; newKey?: { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject }; wrapTwice?: boolean }) {
+function renewalMessage(
+  s: TestServer,
+  o: { certDer: Buffer; key: crypto.KeyObject; deviceId: string; newKey?: { publicKey: crypto.KeyObject; privateKey: crypto.KeyObject }; wrapTwice?: boolean },
+) {
   const nk = o.newKey ?? crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
   const csr = buildCsr({ privateKey: nk.privateKey, publicKey: nk.publicKey, subjectCn: 'renew', windowsQuirks: true });
   let p7 = buildRenewalPkcs7({ csrDer: csr, signerCertDer: o.certDer, signerKey: o.key }).toString('base64');
   if (o.wrapTwice) p7 = Buffer.from(p7).toString('base64');
   return {
-    xml: rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: p7, context: [['DeviceID', o.deviceId], ['EnrollmentType', 'Device']] }),
+    xml: rstMessage(
+      s.publicUrl + E,
+      { kind: 'none' },
+      {
+        requestType: 'Renew',
+        tokenBase64: p7,
+        context: [
+          ['DeviceID', o.deviceId],
+          ['EnrollmentType', 'Device'],
+        ],
+      },
+    ),
     newKey: nk,
   };
 }
@@ -90,14 +108,23 @@ t.test('renewal inside the window', async (t) => {
     const cases: [string, () => Promise<{ subcode?: string; errorType?: string }>, string, string?][] = [
       [
         'renewal that names another device',
-        async () => readFault((await s.soap(E, renewalMessage(s, { certDer: e2.certDer, key: dev2.privateKey, deviceId: dev.deviceId }).xml, mtls(e2.certDer, dev2.privateKey))).text())!,
+        async () =>
+          readFault(
+            (
+              await s.soap(E, renewalMessage(s, { certDer: e2.certDer, key: dev2.privateKey, deviceId: dev.deviceId }).xml, mtls(e2.certDer, dev2.privateKey))
+            ).text(),
+          )!,
         's:Authorization',
       ],
       [
         'TLS client certificate differs from the signer',
         async () => {
           const cur = Buffer.from(renewed.client!.base64, 'base64');
-          return readFault((await s.soap(E, renewalMessage(s, { certDer: e2.certDer, key: dev2.privateKey, deviceId: dev2.deviceId }).xml, mtls(cur, newKey.privateKey))).text())!;
+          return readFault(
+            (
+              await s.soap(E, renewalMessage(s, { certDer: e2.certDer, key: dev2.privateKey, deviceId: dev2.deviceId }).xml, mtls(cur, newKey.privateKey))
+            ).text(),
+          )!;
         },
         's:Authentication',
       ],
@@ -106,7 +133,11 @@ t.test('renewal inside the window', async (t) => {
         async () => {
           const other = CertificateAuthority.fromPem(...(Object.values(generateCa({ commonName: 'evil' })) as [string, string]));
           const k = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
-          const forged = other.issueClientCertificate({ subjectCn: 'x', publicKeySpkiDer: k.publicKey.export({ type: 'spki', format: 'der' }), validityDays: 10 });
+          const forged = other.issueClientCertificate({
+            subjectCn: 'x',
+            publicKeySpkiDer: k.publicKey.export({ type: 'spki', format: 'der' }),
+            validityDays: 10,
+          });
           return readFault((await s.soap(E, renewalMessage(s, { certDer: forged.der, key: k.privateKey, deviceId: dev2.deviceId }).xml)).text())!;
         },
         's:Authentication',
@@ -123,11 +154,23 @@ t.test('renewal inside the window', async (t) => {
         'PKCS#10 where a PKCS#7 belongs',
         async () =>
           readFault(
-            (await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: dev2.csrBase64(), context: [] }).replace('#PKCS7', '#PKCS7').replace(/ValueType="[^"]*#PKCS7"/, 'ValueType="http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10"'))).text(),
+            (
+              await s.soap(
+                E,
+                rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: dev2.csrBase64(), context: [] })
+                  .replace('#PKCS7', '#PKCS7')
+                  .replace(/ValueType="[^"]*#PKCS7"/, 'ValueType="http://schemas.microsoft.com/windows/pki/2009/01/enrollment#PKCS10"'),
+              )
+            ).text(),
           )!,
         's:MessageFormat',
       ],
-      ['garbage PKCS#7', async () => readFault((await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: 'AAAA', context: [] }))).text())!, 's:Authentication'],
+      [
+        'garbage PKCS#7',
+        async () =>
+          readFault((await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'none' }, { requestType: 'Renew', tokenBase64: 'AAAA', context: [] }))).text())!,
+        's:Authentication',
+      ],
     ];
     for (const [name, run, subcode] of cases) {
       const f = await run();

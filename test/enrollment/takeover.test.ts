@@ -30,7 +30,12 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
   // What a takeover would inherit: a group membership, a device-targeted profile, a queued command.
   const group = await s.admin('POST', '/api/v1/groups', { name: 'Finance PCs', kind: 'device', members: [rec.id] });
   t.equal(group.status, 201);
-  const wifi = await s.admin('POST', '/api/v1/profiles', { name: 'Wi-Fi', kind: 'wifi', scope: 'device', settings: { ssid: 'Finance', security: 'WPA2PSK', passphrase: 'secret-passphrase-1' } });
+  const wifi = await s.admin('POST', '/api/v1/profiles', {
+    name: 'Wi-Fi',
+    kind: 'wifi',
+    scope: 'device',
+    settings: { ssid: 'Finance', security: 'WPA2PSK', passphrase: 'secret-passphrase-1' },
+  });
   t.equal(wifi.status, 201, JSON.stringify(wifi.json));
   t.equal((await s.admin('POST', `/api/v1/profiles/${wifi.json.id}/assignments`, { targetType: 'group', targetId: group.json.id })).status, 201);
   t.equal((await s.admin('POST', `/api/v1/devices/${rec.id}/commands`, { action: 'reboot' })).status, 201);
@@ -50,15 +55,21 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
       tls,
     );
   const mallory: Credential = { kind: 'password', username: 'mallory@contoso.com', password: 'pw-mallory@contoso.com-123456' };
-  const entraUser = async (tid: string) => ({ kind: 'entra' as const, jwt: await s.entra.mintToken({ tid, aud: AUDIENCE, oid: crypto.randomUUID(), upn: 'eve@fabrikam.com' }) });
-  const entraJoin = async (tid: string, deviceid: string) => ({ kind: 'entra' as const, jwt: await s.entra.mintToken({ tid, aud: AUDIENCE, oid: crypto.randomUUID(), deviceid }) });
+  const entraUser = async (tid: string) => ({
+    kind: 'entra' as const,
+    jwt: await s.entra.mintToken({ tid, aud: AUDIENCE, oid: crypto.randomUUID(), upn: 'eve@fabrikam.com' }),
+  });
+  const entraJoin = async (tid: string, deviceid: string) => ({
+    kind: 'entra' as const,
+    jwt: await s.entra.mintToken({ tid, aud: AUDIENCE, oid: crypto.randomUUID(), deviceid }),
+  });
 
   const refusals: [string, () => Promise<Credential>, 'Full' | 'Device', RegExp][] = [
     ['another on-premises account', async () => mallory, 'Full', /enrolled to another account.*administrator must release/],
     ['a user of another connected tenant', () => entraUser(tidB), 'Full', /enrolled to another account/],
     ['another user of the same tenant', () => entraUser(tidA), 'Full', /enrolled to another account/],
     ['an Entra join whose token names this DeviceID, from another tenant', () => entraJoin(tidB, X), 'Device', /enrolled to another account/],
-    ['an Entra join of another device of the holder\'s tenant', () => entraJoin(tidA, crypto.randomUUID()), 'Device', /enrolled to another account/],
+    ["an Entra join of another device of the holder's tenant", () => entraJoin(tidA, crypto.randomUUID()), 'Device', /enrolled to another account/],
   ];
   for (const [name, cred, type, reason] of refusals) {
     const r = await enrollAs(await cred(), type);
@@ -79,7 +90,10 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
   t.equal(refused.length, 5, 'each refusal by another principal is audited');
   t.ok(refused.some((x) => x.actor === 'onprem:mallory@contoso.com' && x.targetId === rec.id));
   t.ok(refused.some((x) => x.actor.startsWith(`entra:${tidB}/`)));
-  t.ok(audit.some((x) => x.action === 'device.enroll' && x.actor === 'onprem:alice@contoso.com' && x.targetId === rec.id), 'the enrollment is audited with its principal');
+  t.ok(
+    audit.some((x) => x.action === 'device.enroll' && x.actor === 'onprem:alice@contoso.com' && x.targetId === rec.id),
+    'the enrollment is audited with its principal',
+  );
 
   // The same principal enrolls it again: same record, its old certificate revoked.
   const again = await enrollAs({ kind: 'password', username: 'alice@contoso.com', password: 'pw-alice@contoso.com-123456' }, 'Full');
@@ -93,7 +107,10 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
   t.equal(holder.status, 200, 'the certificate holder re-enrolls');
   t.equal(readRstrProvisioning(holder.text()).dmClient.EntDMID, rec.id);
   const log = (await s.admin('GET', '/api/v1/audit?limit=5')).json.entries as any[];
-  t.match(log.filter((x) => x.action === 'device.reenroll').map((x) => x.actor), ['onprem:mallory@contoso.com', 'onprem:alice@contoso.com']);
+  t.match(
+    log.filter((x) => x.action === 'device.reenroll').map((x) => x.actor),
+    ['onprem:mallory@contoso.com', 'onprem:alice@contoso.com'],
+  );
 
   // Released by an admin: the next enrollment by anyone gets a fresh record that inherits nothing.
   const revoked = await s.admin('POST', `/api/v1/devices/${rec.id}/revoke`, {});
@@ -104,7 +121,10 @@ t.test('no device takeover by DeviceID reuse', async (t) => {
   t.not(freshId, rec.id, 'a fresh record');
   const plan = await planOf(freshId);
   t.equal(plan.queued, 0, 'no queued command inherited');
-  t.notOk(plan.profiles.some((p: any) => p.profileId === wifi.json.id), 'no group membership or device-targeted profile inherited');
+  t.notOk(
+    plan.profiles.some((p: any) => p.profileId === wifi.json.id),
+    'no group membership or device-targeted profile inherited',
+  );
   t.equal((await s.admin('GET', `/api/v1/devices/${X}`)).json.id, freshId, 'the DeviceID now names the fresh record');
   t.match((await s.admin('GET', `/api/v1/devices/${rec.id}`)).json, { state: 'unenrolled', deviceId: X, released: true }, 'the released record is history');
 });
@@ -120,7 +140,14 @@ t.test('Entra-joined devices are keyed by tenant and Entra device id', async (t)
   const entraDeviceId = crypto.randomUUID();
   const join = async (deviceid: string, tenant = tid) => {
     const jwt = await s.entra.mintToken({ tid: tenant, aud: AUDIENCE, oid: crypto.randomUUID(), deviceid });
-    return s.soap(E, rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) }));
+    return s.soap(
+      E,
+      rstMessage(
+        s.publicUrl + E,
+        { kind: 'entra', jwt },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', 'Device']]) },
+      ),
+    );
   };
   const first = await join(entraDeviceId);
   t.equal(first.status, 200, 'a DeviceID that is not the Entra device id enrolls');

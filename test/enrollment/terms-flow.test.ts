@@ -42,11 +42,18 @@ t.test('terms of use to enrollment', async (t) => {
     const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, oid: o.oid, upn: 'carol@contoso.com', deviceid: dev.entraDeviceId });
     const r = await s.soap(
       E,
-      rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, {
-        requestType: 'Issue',
-        tokenBase64: dev.csrBase64(),
-        context: dev.context([['EnrollmentType', 'Device'], ['EnrollmentData', o.blob]]),
-      }),
+      rstMessage(
+        s.publicUrl + E,
+        { kind: 'entra', jwt },
+        {
+          requestType: 'Issue',
+          tokenBase64: dev.csrBase64(),
+          context: dev.context([
+            ['EnrollmentType', 'Device'],
+            ['EnrollmentData', o.blob],
+          ]),
+        },
+      ),
     );
     return { r, dev };
   };

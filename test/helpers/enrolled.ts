@@ -18,7 +18,14 @@ export async function enrollEntraDevice(s: TestServer, tid: string, type: 'Devic
   const entraDeviceId = dev.entraDeviceId;
   const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: entraDeviceId, upn: 'owner@contoso.com' });
   const E = '/EnrollmentServer/Enrollment.svc';
-  const r = await s.soap(E, rstMessage(s.publicUrl + E, { kind: 'entra', jwt }, { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', type]]) }));
+  const r = await s.soap(
+    E,
+    rstMessage(
+      s.publicUrl + E,
+      { kind: 'entra', jwt },
+      { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', type]]) },
+    ),
+  );
   if (r.status !== 200) throw new Error(`enrollment failed: ${r.status}`);
   const prov = readRstrProvisioning(r.text());
   return {

@@ -20,10 +20,9 @@ async function admin<R>(fn: (c: pg.Client) => Promise<R>): Promise<R> {
     await c.connect();
   } catch (err) {
     const where = PG_BASE_URL.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:…@');
-    throw new Error(
-      `PostgreSQL is not reachable at ${where} (${(err as Error).message}). These tests need it: start PostgreSQL or set FENESTRA_TEST_PG.`,
-      { cause: err },
-    );
+    throw new Error(`PostgreSQL is not reachable at ${where} (${(err as Error).message}). These tests need it: start PostgreSQL or set FENESTRA_TEST_PG.`, {
+      cause: err,
+    });
   }
   try {
     return await fn(c);
@@ -39,7 +38,10 @@ export function withSearchPath(base: string, schema: string): string {
 }
 
 export async function freshSchema(label = 't'): Promise<PgSchema> {
-  const schema = `fenestra_${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 20)}_${crypto.randomBytes(6).toString('hex')}`;
+  const schema = `fenestra_${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 20)}_${crypto.randomBytes(6).toString('hex')}`;
   await admin((c) => c.query(`CREATE SCHEMA "${schema}"`));
   let dropped = false;
   return {

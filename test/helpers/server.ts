@@ -46,24 +46,22 @@ export async function startTestServer(
   let cfg;
   try {
     cfg = loadConfig({
-    ...(pgSchema ? { FENESTRA_DATABASE_URL: pgSchema.url } : {}),
-    FENESTRA_PUBLIC_URL: PUBLIC_URL,
-    FENESTRA_LISTEN: '127.0.0.1:0',
-    FENESTRA_DATA_DIR: path.join(dir, 'data'),
-    FENESTRA_CERTS_DIR: path.join(dir, 'certs'),
-    FENESTRA_ADMIN_TOKEN: crypto.randomBytes(24).toString('base64url'),
-    FENESTRA_ENTRA_AUTHORITY: entra.authority,
-    FENESTRA_LOG_LEVEL: 'warn',
-    ...env,
+      ...(pgSchema ? { FENESTRA_DATABASE_URL: pgSchema.url } : {}),
+      FENESTRA_PUBLIC_URL: PUBLIC_URL,
+      FENESTRA_LISTEN: '127.0.0.1:0',
+      FENESTRA_DATA_DIR: path.join(dir, 'data'),
+      FENESTRA_CERTS_DIR: path.join(dir, 'certs'),
+      FENESTRA_ADMIN_TOKEN: crypto.randomBytes(24).toString('base64url'),
+      FENESTRA_ENTRA_AUTHORITY: entra.authority,
+      FENESTRA_LOG_LEVEL: 'warn',
+      ...env,
     });
   } catch (err) {
     await entra.close();
     await pgSchema?.drop();
     throw err;
   }
-  const logger = opts.logSink
-    ? pino({ ...loggerOptions('debug') }, opts.logSink)
-    : pino({ level: opts.logs ? 'info' : 'warn' });
+  const logger = opts.logSink ? pino({ ...loggerOptions('debug') }, opts.logSink) : pino({ level: opts.logs ? 'info' : 'warn' });
   let server: RunningServer;
   try {
     server = await startServer(cfg, logger, opts.start);
@@ -87,8 +85,7 @@ export async function startTestServer(
     caPem,
     adminToken: server.adminToken,
     request,
-    soap: (p, xml, o = {}) =>
-      request(p, { method: 'POST', body: xml, headers: { 'content-type': 'application/soap+xml; charset=utf-8' }, ...o }),
+    soap: (p, xml, o = {}) => request(p, { method: 'POST', body: xml, headers: { 'content-type': 'application/soap+xml; charset=utf-8' }, ...o }),
     async admin(method, p, body) {
       const res = await request(p, {
         // With FENESTRA_ADMIN_LISTEN the admin API has its own listener.

@@ -4,7 +4,11 @@
 import { validateXML } from 'xmllint-wasm';
 
 /** '' when `xml` is valid against `schema` (with `preload`: schemas it imports), else libxml2's complaint. */
-export async function xsdErrors(xml: string, schema: { fileName: string; contents: string }, preload: { fileName: string; contents: string }[] = []): Promise<string> {
+export async function xsdErrors(
+  xml: string,
+  schema: { fileName: string; contents: string },
+  preload: { fileName: string; contents: string }[] = [],
+): Promise<string> {
   const r = await validateXML({ xml: [{ fileName: 'doc.xml', contents: xml }], schema: [schema], preload });
   return r.valid ? '' : r.errors.map((e) => e.message).join('; ') || r.rawOutput.trim() || 'invalid';
 }

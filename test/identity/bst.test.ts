@@ -36,7 +36,21 @@ t.test('decodeBinarySecurityToken', async (t) => {
   const framed = Buffer.concat([Buffer.from(tailJwt), Buffer.from(' \n')]);
   t.equal(decodeBinarySecurityToken(framed.toString('base64')), tailJwt);
 
-  const garbage = ['', '   ', '!!!!', 'not base64 at all', 'abc=def', 'a', 'YQ===', Buffer.from('hello world').toString('base64'), Buffer.from([0xff, 0xfe, 0x00, 0x80]).toString('base64'), std.slice(0, 10) + '*' + std.slice(10), 'a.b', '.b.c', 'x'.repeat(70_000)];
+  const garbage = [
+    '',
+    '   ',
+    '!!!!',
+    'not base64 at all',
+    'abc=def',
+    'a',
+    'YQ===',
+    Buffer.from('hello world').toString('base64'),
+    Buffer.from([0xff, 0xfe, 0x00, 0x80]).toString('base64'),
+    std.slice(0, 10) + '*' + std.slice(10),
+    'a.b',
+    '.b.c',
+    'x'.repeat(70_000),
+  ];
   for (const g of garbage) {
     t.throws(() => decodeBinarySecurityToken(g), { name: 'EntraTokenError', code: 'malformed' }, `garbage ${JSON.stringify(g.slice(0, 20))}`);
   }

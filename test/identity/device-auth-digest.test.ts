@@ -18,16 +18,7 @@
 // 3. UTF-8 credentials: name "Gerät", secret "pässwörd" → H = +iO2BU+evzTN8NvQbk3iSA==;
 //    Basic Data b64("Gerät:pässwörd") = R2Vyw6R0OnDDpHNzd8O2cmQ=
 import t from 'tap';
-import {
-  AUTH_BASIC,
-  AUTH_MD5,
-  basicCredUser,
-  computeMd5Cred,
-  expectedMd5Cred,
-  newNonce,
-  verifyBasicCred,
-  verifyMd5Cred,
-} from '../../src/identity/digest.js';
+import { AUTH_BASIC, AUTH_MD5, basicCredUser, computeMd5Cred, expectedMd5Cred, newNonce, verifyBasicCred, verifyMd5Cred } from '../../src/identity/digest.js';
 import { digestOf, generateDmCredentials, md5Response } from '../../src/identity/dm-credentials.js';
 
 const md5 = (data: string) => ({ type: AUTH_MD5, format: 'b64', data });

@@ -62,7 +62,17 @@ t.test('format names and headers', async (t) => {
 
 t.test('nginx: $ssl_client_escaped_cert and legacy $ssl_client_cert', async (t) => {
   t.same(extractForwardedCert(h('nginx', nginxEscaped), 'nginx'), leaf.der, 'escaped PEM');
-  t.same(extractForwardedCert(h('nginx', nginxEscaped.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())), 'nginx'), leaf.der, 'lower-case hex escapes');
+  t.same(
+    extractForwardedCert(
+      h(
+        'nginx',
+        nginxEscaped.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()),
+      ),
+      'nginx',
+    ),
+    leaf.der,
+    'lower-case hex escapes',
+  );
   t.same(extractForwardedCert(h('nginx', nginxLegacy), 'nginx'), leaf.der, 'legacy tab-continued PEM');
   t.same(extractForwardedCert(h('nginx', leaf.pem.trimEnd().split('\n').join(' ')), 'nginx'), leaf.der, 'PEM with spaces for newlines');
   t.same(extractForwardedCert(h('nginx', leaf.pem.trimEnd().split('\n').join('\r\n ')), 'nginx'), leaf.der, 'folded with CRLF');
@@ -106,9 +116,20 @@ t.test('Envoy XFCC: first element, quoting, multi-hop, Hash', async (t) => {
   t.ok(Array.isArray(parsed));
   if (Array.isArray(parsed)) {
     t.equal(parsed.length, 2, 'two elements');
-    t.same(parsed[0].find(([k]) => k === 'subject'), ['subject', 'CN=dev;O="Contoso, Inc";OU=a=b'], 'unescaped Subject');
-    t.same(parsed[0].find(([k]) => k === 'uri'), ['uri', ''], 'empty URI');
-    t.same(parsed[1].filter(([k]) => k === 'dns'), [['dns', 'edge.internal']]);
+    t.same(
+      parsed[0].find(([k]) => k === 'subject'),
+      ['subject', 'CN=dev;O="Contoso, Inc";OU=a=b'],
+      'unescaped Subject',
+    );
+    t.same(
+      parsed[0].find(([k]) => k === 'uri'),
+      ['uri', ''],
+      'empty URI',
+    );
+    t.same(
+      parsed[1].filter(([k]) => k === 'dns'),
+      [['dns', 'edge.internal']],
+    );
   }
   // Key order and case do not matter; Hash is optional; Cert may be unquoted (it is URL-encoded).
   const reordered = `uri=spiffe://x;CERT=${encodeURIComponent(leaf.pem)};subject="CN=x"`;
@@ -127,7 +148,12 @@ t.test('Envoy XFCC: first element, quoting, multi-hop, Hash', async (t) => {
   isErr(t, extractForwardedCert(h('envoy', 'By=x;;Cert=abc'), 'envoy'), /Key=Value/, 'empty pair');
   isErr(t, extractForwardedCert(h('envoy', ',By=x'), 'envoy'), /Key=Value/, 'empty first element');
   isErr(t, extractForwardedCert(h('envoy', 'just garbage'), 'envoy'), /Key=Value/, 'garbage');
-  isErr(t, extractForwardedCert(h('envoy', `Cert="${encodeURIComponent('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')}"`), 'envoy'), /DER/, 'not a certificate');
+  isErr(
+    t,
+    extractForwardedCert(h('envoy', `Cert="${encodeURIComponent('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----')}"`), 'envoy'),
+    /DER/,
+    'not a certificate',
+  );
   isErr(t, extractForwardedCert(h('envoy', 'Cert="%E0%A4%A"'), 'envoy'), /percent-encoding/, 'bad escape');
 });
 
@@ -204,7 +230,20 @@ t.test('parseTrustedProxies', async (t) => {
     '::/0',
     '192.168.1.7/32',
   ]);
-  for (const bad of ['localhost', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/-1', '10.0.0.0/+8', '10.0.0.0/8/8', '1.2.3', '10.0.0.256', 'fe80::1%eth0', '::1/abc', '2001:db8:::1']) {
+  for (const bad of [
+    'localhost',
+    '10.0.0.0/33',
+    '::/129',
+    '10.0.0.0/',
+    '10.0.0.0/-1',
+    '10.0.0.0/+8',
+    '10.0.0.0/8/8',
+    '1.2.3',
+    '10.0.0.256',
+    'fe80::1%eth0',
+    '::1/abc',
+    '2001:db8:::1',
+  ]) {
     const r = parseTrustedProxies(`127.0.0.1, ${bad}, ::1`);
     t.ok(r instanceof Error, `${bad} refused`);
     if (r instanceof Error) t.ok(r.message.includes(`"${bad}"`), `error names the entry: ${r.message}`);

@@ -87,7 +87,15 @@ t.test('valid v2 token', async (t) => {
 
 t.test('valid v1 token (sts.windows.net issuer, upn claim, deviceid)', async (t) => {
   const v = validator();
-  const token = await entra.mintToken({ tid: TID_A, aud: APP_URI, oid: 'oid-v1', upn: 'bob@contoso.com', preferred_username: 'other@x', deviceid: 'dev-1', version: 'v1' });
+  const token = await entra.mintToken({
+    tid: TID_A,
+    aud: APP_URI,
+    oid: 'oid-v1',
+    upn: 'bob@contoso.com',
+    preferred_username: 'other@x',
+    deviceid: 'dev-1',
+    version: 'v1',
+  });
   const id = await v.validate(token, { requireDeviceId: true });
   t.equal(id.tokenVersion, 'v1');
   t.equal(id.audience, APP_URI);
@@ -109,9 +117,17 @@ t.test('GCC High tenant', async (t) => {
   t.equal(ok.cloud, 'gcc-high');
   t.equal(ok.tokenVersion, 'v2');
   // A GCC High tenant refuses the commercial-cloud v2 issuer ...
-  await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_GOV, aud: CLIENT_ID, issuer: `https://login.microsoftonline.com/${TID_GOV}/v2.0` })), 'bad_issuer');
+  await rejectsWith(
+    t,
+    v.validate(await entra.mintToken({ tid: TID_GOV, aud: CLIENT_ID, issuer: `https://login.microsoftonline.com/${TID_GOV}/v2.0` })),
+    'bad_issuer',
+  );
   // ... and a commercial tenant refuses the US Gov issuer.
-  await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, issuer: `https://login.microsoftonline.us/${TID_A}/v2.0` })), 'bad_issuer');
+  await rejectsWith(
+    t,
+    v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, issuer: `https://login.microsoftonline.us/${TID_A}/v2.0` })),
+    'bad_issuer',
+  );
 });
 
 t.test('without the override the cloud authority decides the issuer (no network needed to refuse)', async (t) => {
@@ -145,8 +161,17 @@ t.test('lookupTenant returning another tenant is refused', async (t) => {
 t.test('tid of tenant A with the issuer of tenant B', async (t) => {
   const v = validator();
   await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, issuer: `${entra.authority}/${TID_B}/v2.0` })), 'bad_issuer');
-  await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, version: 'v1', issuer: `https://sts.windows.net/${TID_B}/` })), 'bad_issuer');
-  await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, issuer: `${entra.authority}/${TID_A}/v2.0/` })), 'bad_issuer', 'trailing slash');
+  await rejectsWith(
+    t,
+    v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, version: 'v1', issuer: `https://sts.windows.net/${TID_B}/` })),
+    'bad_issuer',
+  );
+  await rejectsWith(
+    t,
+    v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, issuer: `${entra.authority}/${TID_A}/v2.0/` })),
+    'bad_issuer',
+    'trailing slash',
+  );
   await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID, omit: ['iss'] })), 'bad_issuer', 'no iss');
 });
 
@@ -157,7 +182,10 @@ t.test('audience', async (t) => {
   await rejectsWith(t, v.validate(await entra.mintToken({ tid: TID_A, aud: ['x', 'y'] })), 'bad_audience', 'array without a match');
   const id = await v.validate(await entra.mintToken({ tid: TID_A, aud: ['https://graph.microsoft.com', CLIENT_ID] }));
   t.equal(id.audience, CLIENT_ID, 'array aud: the matching value is reported');
-  const noAud = new EntraValidator({ lookupTenant: async (tid) => (tid === TID_A ? { ...TENANTS[TID_A], audiences: [] } : undefined), authorityOverride: entra.authority });
+  const noAud = new EntraValidator({
+    lookupTenant: async (tid) => (tid === TID_A ? { ...TENANTS[TID_A], audiences: [] } : undefined),
+    authorityOverride: entra.authority,
+  });
   await rejectsWith(t, noAud.validate(await entra.mintToken({ tid: TID_A, aud: CLIENT_ID })), 'bad_audience', 'tenant with no audiences accepts nothing');
 });
 
@@ -196,7 +224,12 @@ t.test('algorithms: RS256 only', async (t) => {
   // Hand-crafted tokens.
   await rejectsWith(t, v.validate(`${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`), 'unsupported_alg', 'alg none, empty signature');
   await rejectsWith(t, v.validate(`${b64({ alg: 'none', kid: entra.currentKid })}.${b64(claims)}.c2ln`), 'unsupported_alg', 'alg none with a signature');
-  await rejectsWith(t, v.validate(`${b64({ alg: 'HS256', kid: entra.currentKid })}.${b64(claims)}.${Buffer.alloc(32, 1).toString('base64url')}`), 'unsupported_alg', 'HS256');
+  await rejectsWith(
+    t,
+    v.validate(`${b64({ alg: 'HS256', kid: entra.currentKid })}.${b64(claims)}.${Buffer.alloc(32, 1).toString('base64url')}`),
+    'unsupported_alg',
+    'HS256',
+  );
   await rejectsWith(t, v.validate(`${b64({ alg: 'rs256', kid: entra.currentKid })}.${b64(claims)}.AAAA`), 'unsupported_alg', 'case matters');
   await rejectsWith(t, v.validate(`${b64({ kid: entra.currentKid })}.${b64(claims)}.AAAA`), 'unsupported_alg', 'no alg');
   // Really signed with other algorithms.
@@ -208,7 +241,16 @@ t.test('algorithms: RS256 only', async (t) => {
 
 t.test('malformed input', async (t) => {
   const v = validator();
-  for (const bad of ['', 'abc', 'a.b', 'a.b.c.d', '!!!.e30.AAAA', `${b64({ alg: 'RS256', kid: 'k' })}.bm90IGpzb24.AAAA`, `${b64([1, 2])}.${b64({})}.AAAA`, 'x'.repeat(40_000)]) {
+  for (const bad of [
+    '',
+    'abc',
+    'a.b',
+    'a.b.c.d',
+    '!!!.e30.AAAA',
+    `${b64({ alg: 'RS256', kid: 'k' })}.bm90IGpzb24.AAAA`,
+    `${b64([1, 2])}.${b64({})}.AAAA`,
+    'x'.repeat(40_000),
+  ]) {
     await rejectsWith(t, v.validate(bad), 'malformed', JSON.stringify(bad.slice(0, 30)));
   }
   await rejectsWith(t, v.validate(undefined as unknown as string), 'malformed', 'undefined');
@@ -336,7 +378,12 @@ t.test('refresh failure with recent keys: keep validating with the last good set
   t.equal(v.stats().jwksFailures, 1, 'refresh attempted and failed');
   await v.validate(await mint());
   t.equal(v.stats().jwksFetches, 2, 'backoff: no new attempt right after a failure');
-  await rejectsWith(t, v.validate(await fake.mintToken({ tid: TID_A, aud: CLIENT_ID, kid: 'new-kid' })), 'jwks_unavailable', 'unknown kid while the endpoint is down');
+  await rejectsWith(
+    t,
+    v.validate(await fake.mintToken({ tid: TID_A, aud: CLIENT_ID, kid: 'new-kid' })),
+    'jwks_unavailable',
+    'unknown kid while the endpoint is down',
+  );
   await rejectsWith(t, strict.validate(await mint()), 'jwks_unavailable', 'stale fallback disabled');
 });
 
@@ -345,7 +392,14 @@ t.test('a verified token is remembered until it expires, but tenant and audience
   t.teardown(() => fake.close());
   const tenants: Record<string, EntraTenant | undefined> = { ...TENANTS };
   // No key cache and no stale fallback: only the verified-token memory can answer once Entra is down.
-  const v = new EntraValidator({ lookupTenant: async (tid: string) => tenants[tid], authorityOverride: fake.authority, clockSkewSeconds: 0, jwksCacheMaxAgeMs: 0, jwksCooldownMs: 0, jwksMaxStaleMs: 0 });
+  const v = new EntraValidator({
+    lookupTenant: async (tid: string) => tenants[tid],
+    authorityOverride: fake.authority,
+    clockSkewSeconds: 0,
+    jwksCacheMaxAgeMs: 0,
+    jwksCooldownMs: 0,
+    jwksMaxStaleMs: 0,
+  });
   const token = await fake.mintToken({ tid: TID_A, aud: CLIENT_ID, expiresInSec: 2 });
   const first = await v.validate(token);
   fake.setAvailable(false);

@@ -34,7 +34,10 @@ t.test('Backoff: free failures, then doubling up to the cap; one forgiven per pe
 t.test('LoginThrottle: address and account scopes; success resets the account and exempts its address', async (t) => {
   let now = 0;
   const th = new LoginThrottle(
-    { address: { freeFailures: 4, baseMs: 1000, maxMs: 900_000, leakMs: 60_000, maxKeys: 100 }, account: { freeFailures: 2, baseMs: 1000, maxMs: 60_000, leakMs: 60_000, maxKeys: 100 } },
+    {
+      address: { freeFailures: 4, baseMs: 1000, maxMs: 900_000, leakMs: 60_000, maxKeys: 100 },
+      account: { freeFailures: 2, baseMs: 1000, maxMs: 60_000, leakMs: 60_000, maxKeys: 100 },
+    },
     () => now,
   );
   t.same(th.check('alice', '10.0.0.1'), { ok: true });

@@ -45,7 +45,12 @@ t.test('a device flooding alerts and inventory nodes grows the database by a bou
   for (let i = 0; i < 20; i++) {
     const alerts: SyncCommand[] = [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }];
     for (let j = 0; j < 190; j++) {
-      alerts.push({ kind: 'Alert', cmdId: String(j + 2), data: '1226', items: [{ source: `./Vendor/X/${j}`, meta: { type: 'x'.repeat(j === 0 ? 600 : 10), format: 'chr' }, data }] });
+      alerts.push({
+        kind: 'Alert',
+        cmdId: String(j + 2),
+        data: '1226',
+        items: [{ source: `./Vendor/X/${j}`, meta: { type: 'x'.repeat(j === 0 ? 600 : 10), format: 'chr' }, data }],
+      });
     }
     const r = await post(message(e.dev.deviceId, s.publicUrl + M, String(100 + i), alerts));
     t.equal(r.status, 200, `message ${i} answered`);
@@ -53,7 +58,12 @@ t.test('a device flooding alerts and inventory nodes grows the database by a bou
   // DevInfo flood: 2000 nodes of 2 KB in Replace commands, over two sessions.
   for (let i = 0; i < 2; i++) {
     const items = Array.from({ length: 1000 }, (_, j) => ({ source: `./DevInfo/Flood${i}_${j}`, data: 'v'.repeat(j === 0 ? 2000 : 8) }));
-    const r = await post(message(e.dev.deviceId, s.publicUrl + M, String(200 + i), [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }, { kind: 'Replace', cmdId: '2', items }]));
+    const r = await post(
+      message(e.dev.deviceId, s.publicUrl + M, String(200 + i), [
+        { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
+        { kind: 'Replace', cmdId: '2', items },
+      ]),
+    );
     t.equal(r.status, 200, `DevInfo flood ${i} answered`);
   }
   // Sessions started and never finished (a package that announces more): state is kept for few.
@@ -65,7 +75,11 @@ t.test('a device flooding alerts and inventory nodes grows the database by a bou
     });
     t.equal((await post(xml)).status, 200, `unfinished session ${i}`);
   }
-  const r = await post(message(e.dev.deviceId, s.publicUrl + M, '300', [{ kind: 'Alert', cmdId: '1', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'u'.repeat(100_000) }] }]));
+  const r = await post(
+    message(e.dev.deviceId, s.publicUrl + M, '300', [
+      { kind: 'Alert', cmdId: '1', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'u'.repeat(100_000) }] },
+    ]),
+  );
   t.equal(r.status, 200);
   await s.server.store.flush();
 
@@ -80,7 +94,10 @@ t.test('a device flooding alerts and inventory nodes grows the database by a bou
   const dev = db.prepare('SELECT inventory, login_status FROM devices WHERE device_id = ?').get(e.dev.deviceId) as { inventory: string; login_status: string };
   const inv = JSON.parse(dev.inventory) as Record<string, string>;
   t.ok(Object.keys(inv).length <= 64, `inventory keys are bounded (${Object.keys(inv).length})`);
-  t.ok(Object.values(inv).every((v) => v.length <= 1024), 'inventory values are clipped');
+  t.ok(
+    Object.values(inv).every((v) => v.length <= 1024),
+    'inventory values are clipped',
+  );
   t.ok(dev.login_status.length <= 32, `LoginStatus is clipped (${dev.login_status.length})`);
   const sessions = (db.prepare('SELECT COUNT(*) AS n FROM dm_sessions').get() as { n: number }).n;
   t.ok(sessions <= 4, `session state rows per device are bounded (${sessions})`);

@@ -7,8 +7,15 @@ t.test('capAlerts: the first N device alerts, clipped, one summary for the rest;
   const ours = { code: '1224', type: 'fenestra/devinfo-devid-mismatch', data: 'x' };
   const out = capAlerts([...many, ours, ours]);
   t.equal(out.length, DEVICE_INPUT_LIMITS.alertsPerMessage + 2);
-  t.same(out.slice(0, 10).map((a) => a.type), many.slice(0, 10).map((a) => a.type), 'the first ones');
-  t.ok(out.every((a) => (a.source ?? '').length <= 256 && (a.data ?? '').length <= 4096), 'clipped');
+  t.same(
+    out.slice(0, 10).map((a) => a.type),
+    many.slice(0, 10).map((a) => a.type),
+    'the first ones',
+  );
+  t.ok(
+    out.every((a) => (a.source ?? '').length <= 256 && (a.data ?? '').length <= 4096),
+    'clipped',
+  );
   t.equal(out[10].type, 'fenestra/devinfo-devid-mismatch', 'our own alert kept, once');
   t.match(out[11], { type: ALERTS_DROPPED_TYPE, data: '15 more alerts in this message were not stored' });
   t.same(capAlerts([ours]), [{ ...ours, format: undefined, mark: undefined, source: undefined }], 'few alerts: unchanged');

@@ -32,7 +32,15 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
     body: [
       { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
       { kind: 'Alert', cmdId: '2', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus', format: 'chr' }, data: 'none' }] },
-      { kind: 'Replace', cmdId: '3', items: [{ source: './DevInfo/DevId', data: deviceId }, { source: './DevInfo/Man', data: 'Contoso' }, { source: './DevInfo/Mod', data: 'Laptop 9' }] },
+      {
+        kind: 'Replace',
+        cmdId: '3',
+        items: [
+          { source: './DevInfo/DevId', data: deviceId },
+          { source: './DevInfo/Man', data: 'Contoso' },
+          { source: './DevInfo/Mod', data: 'Laptop 9' },
+        ],
+      },
     ],
   };
   const r1 = await post(pkg1);
@@ -45,7 +53,15 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   t.equal(m2.hdr.targetUri, deviceId);
   t.equal(m2.hdr.sourceUri, s.publicUrl + M);
   const statuses = m2.body.filter((c) => c.kind === 'Status');
-  t.same(statuses.map((c: any) => [c.cmdRef, c.cmd, c.data]), [['0', 'SyncHdr', '200'], ['1', 'Alert', '200'], ['2', 'Alert', '200'], ['3', 'Replace', '200']]);
+  t.same(
+    statuses.map((c: any) => [c.cmdRef, c.cmd, c.data]),
+    [
+      ['0', 'SyncHdr', '200'],
+      ['1', 'Alert', '200'],
+      ['2', 'Alert', '200'],
+      ['3', 'Replace', '200'],
+    ],
+  );
   const get = m2.body.find((c) => c.kind === 'Get') as ItemCommand;
   t.ok(get, 'first session asks for inventory');
   t.ok(get.items.some((i) => i.target === './DevDetail/SwV'));
@@ -75,7 +91,11 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   const r3 = await post(pkg3);
   t.equal(r3.status, 200);
   const m4 = parseSyncML(r3.body);
-  t.same(m4.body.map((c) => c.kind), ['Status'], 'only the SyncHdr status: the session is over');
+  t.same(
+    m4.body.map((c) => c.kind),
+    ['Status'],
+    'only the SyncHdr status: the session is over',
+  );
   t.ok(m4.final);
   t.equal(m4.hdr.msgId, '2');
 
@@ -98,7 +118,11 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   // A second session the same day: no inventory, nothing queued → idle.
   const again = await post({ ...pkg1, hdr: { ...hdr('1'), sessionId: '8' } });
   const idle = parseSyncML(again.body);
-  t.same(idle.body.map((c) => c.kind), ['Status', 'Status', 'Status', 'Status'], 'idle check-in: statuses only');
+  t.same(
+    idle.body.map((c) => c.kind),
+    ['Status', 'Status', 'Status', 'Status'],
+    'idle check-in: statuses only',
+  );
   // DevInfo is repeated in every package 1; only a changed value is written.
   const newModel = pkg1.body.map((c) =>
     c.kind === 'Replace' ? { ...c, items: (c as ItemCommand).items.map((i) => (i.source === './DevInfo/Mod' ? { ...i, data: 'Laptop 10' } : i)) } : c,

@@ -14,9 +14,22 @@ import { startTestServer } from '../helpers/server.js';
 const M = '/ManagementServer/MDM.svc';
 const CT = { 'content-type': 'application/vnd.syncml.dm+xml' };
 
-function pkg1(deviceId: string, target: string, o: { sessionId?: string; msgId?: string; cred?: SyncMLMessage['hdr']['cred']; sourceName?: string } = {}): string {
+function pkg1(
+  deviceId: string,
+  target: string,
+  o: { sessionId?: string; msgId?: string; cred?: SyncMLMessage['hdr']['cred']; sourceName?: string } = {},
+): string {
   return buildSyncML({
-    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: o.sessionId ?? '1', msgId: o.msgId ?? '1', targetUri: target, sourceUri: deviceId, sourceName: o.sourceName, cred: o.cred },
+    hdr: {
+      verDTD: '1.2',
+      verProto: 'DM/1.2',
+      sessionId: o.sessionId ?? '1',
+      msgId: o.msgId ?? '1',
+      targetUri: target,
+      sourceUri: deviceId,
+      sourceName: o.sourceName,
+      cred: o.cred,
+    },
     final: true,
     body: [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }],
   });
@@ -29,7 +42,8 @@ t.test('hostile SyncML is refused with a clear status and the server stays healt
   const e = await enrollEntraDevice(s, tid);
   const mtls = { cert: e.certPem, key: e.keyPem };
   const post = (body: string | Buffer, headers: Record<string, string> = CT) => s.request(M, { method: 'POST', body, headers, ...mtls });
-  const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><SyncML xmlns="SYNCML:SYNCML1.2">&lol2;</SyncML>';
+  const bomb =
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]><SyncML xmlns="SYNCML:SYNCML1.2">&lol2;</SyncML>';
   const cases: [string, string | Buffer, Record<string, string>, number][] = [
     ['DOCTYPE / entity expansion', bomb, CT, 400],
     ['external entity', '<!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><SyncML xmlns="SYNCML:SYNCML1.2">&e;</SyncML>', CT, 400],
@@ -60,7 +74,7 @@ t.test('credentials', async (t) => {
   const b = await enrollEntraDevice(s, tid);
   const target = s.publicUrl + M;
 
-  t.test('a device presenting another device\'s certificate gets nothing', async (t) => {
+  t.test("a device presenting another device's certificate gets nothing", async (t) => {
     const r = await s.request(M, { method: 'POST', body: pkg1(b.dev.deviceId, target), headers: CT, cert: a.certPem, key: a.keyPem });
     t.equal(r.status, 403);
     t.match(r.text(), /another device/);
@@ -81,16 +95,28 @@ t.test('credentials', async (t) => {
     const wrong = computeMd5Cred(srv.AAUTHNAME, 'not-the-secret', nonce);
     const r1 = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '20', cred: { type: 'syncml:auth-md5', format: 'b64', data: wrong } }))).body);
     t.equal((r1.body[0] as any).data, '401');
-    t.same(r1.body.map((c: any) => [c.cmd, c.cmdRef, c.data]), [['SyncHdr', '0', '401'], ['Alert', '1', '401']], 'nothing but the challenge, for each command');
+    t.same(
+      r1.body.map((c: any) => [c.cmd, c.cmdRef, c.data]),
+      [
+        ['SyncHdr', '0', '401'],
+        ['Alert', '1', '401'],
+      ],
+      'nothing but the challenge, for each command',
+    );
     const chal1 = (r1.body[0] as any).chal.meta.nextNonce;
     t.ok(chal1 && chal1 !== nonce, 'the challenge carries a fresh nonce');
     const good = computeMd5Cred(srv.AAUTHNAME, srv.AAUTHSECRET, chal1);
-    const r2 = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '21', cred: { type: 'syncml:auth-md5', format: 'b64', data: good }, sourceName: srv.AAUTHNAME }))).body);
+    const r2 = parseSyncML(
+      (await post(pkg1(a.dev.deviceId, target, { sessionId: '21', cred: { type: 'syncml:auth-md5', format: 'b64', data: good }, sourceName: srv.AAUTHNAME })))
+        .body,
+    );
     const hdrStatus = r2.body[0] as any;
     t.equal(hdrStatus.data, '212');
     const next = hdrStatus.chal.meta.nextNonce;
     t.ok(next && next !== nonce, 'a fresh nonce for the next session');
-    const replay = parseSyncML((await post(pkg1(a.dev.deviceId, target, { sessionId: '22', cred: { type: 'syncml:auth-md5', format: 'b64', data: good } }))).body);
+    const replay = parseSyncML(
+      (await post(pkg1(a.dev.deviceId, target, { sessionId: '22', cred: { type: 'syncml:auth-md5', format: 'b64', data: good } }))).body,
+    );
     t.equal((replay.body[0] as any).data, '401', 'the old response does not work with the new nonce');
     const chal2 = (replay.body[0] as any).chal.meta.nextNonce;
     t.not(chal2, next, 'every challenge a fresh nonce');
@@ -110,7 +136,13 @@ t.test('credentials', async (t) => {
     const r = await s.request(M, { method: 'POST', body: unenroll, headers: CT, cert: b.certPem, key: b.keyPem });
     t.equal(r.status, 200);
     const reply = parseSyncML(r.body);
-    t.same(reply.body.map((c: any) => [c.cmd, c.data]), [['SyncHdr', '200'], ['Alert', '200']]);
+    t.same(
+      reply.body.map((c: any) => [c.cmd, c.data]),
+      [
+        ['SyncHdr', '200'],
+        ['Alert', '200'],
+      ],
+    );
     const dev = (await s.admin('GET', `/api/v1/devices/${b.dev.deviceId}`)).json;
     t.equal(dev.state, 'unenrolled');
     t.equal(dev.certificate, undefined, 'no active certificate');

@@ -20,11 +20,24 @@ class Session {
   ) {}
   async send(body: SyncCommand[]): Promise<SyncMLMessage> {
     const m: SyncMLMessage = {
-      hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: this.sessionId, msgId: String(++this.msgId), targetUri: this.s.publicUrl + M, sourceUri: this.d.dev.deviceId },
+      hdr: {
+        verDTD: '1.2',
+        verProto: 'DM/1.2',
+        sessionId: this.sessionId,
+        msgId: String(++this.msgId),
+        targetUri: this.s.publicUrl + M,
+        sourceUri: this.d.dev.deviceId,
+      },
       final: true,
       body,
     };
-    const r = await this.s.request(M, { method: 'POST', body: buildSyncML(m), headers: { 'content-type': 'application/vnd.syncml.dm+xml' }, cert: this.d.certPem, key: this.d.keyPem });
+    const r = await this.s.request(M, {
+      method: 'POST',
+      body: buildSyncML(m),
+      headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
+      cert: this.d.certPem,
+      key: this.d.keyPem,
+    });
     if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text()}`);
     return parseSyncML(r.body);
   }
@@ -97,9 +110,18 @@ t.test('delivery outcomes', async (t) => {
     t.equal(c.state, 'failed', 'TargetRef: a 404 on the second item fails the command (whatever the order)');
     t.equal(c.status, '404');
     t.match(c.error, /404 for \.\/Vendor\/X\/Missing$/);
-    t.same(c.detail.items, [{ index: 0, status: '200' }, { index: 1, status: '404' }]);
+    t.same(c.detail.items, [
+      { index: 0, status: '200' },
+      { index: 1, status: '404' },
+    ]);
 
-    const inOrder = await queue({ verb: 'Replace', items: [{ target: './Vendor/X/A', format: 'int', data: '1' }, { target: './Vendor/X/B', format: 'int', data: '2' }] });
+    const inOrder = await queue({
+      verb: 'Replace',
+      items: [
+        { target: './Vendor/X/A', format: 'int', data: '1' },
+        { target: './Vendor/X/B', format: 'int', data: '2' },
+      ],
+    });
     const y = new Session(s, d, String(sid++));
     const r2 = await y.start();
     await y.answer(r2, (c, m) => [st(m, c, '200'), st(m, c, '405')]);
@@ -130,7 +152,10 @@ t.test('delivery outcomes', async (t) => {
     t.equal((await s.admin('POST', `/api/v1/profiles/${p.json.id}/assignments`, { targetType: 'device', targetId: id })).status, 201);
     const x = new Session(s, d, String(sid++));
     const r = await x.start();
-    t.ok(commands(r).some((c) => c.kind === 'Atomic'), 'the profile goes out in an Atomic');
+    t.ok(
+      commands(r).some((c) => c.kind === 'Atomic'),
+      'the profile goes out in an Atomic',
+    );
     await x.answer(r, (c, m) => (c.kind === 'Atomic' ? [] : [st(m, c, '425')]));
     const status = (await s.admin('GET', `/api/v1/profiles/${p.json.id}/status`)).json;
     t.equal(status.counts?.delivered ?? status.delivered ?? 0, 0, 'not delivered');
@@ -138,7 +163,13 @@ t.test('delivery outcomes', async (t) => {
   });
 
   t.test('an Atomic counts one attempt per delivery; a dropped session is resent at any package 1', async (t) => {
-    const atomic = await queue({ verb: 'Atomic', commands: [{ verb: 'Replace', items: [{ target: './Vendor/X/P', format: 'int', data: '1' }] }, { verb: 'Replace', items: [{ target: './Vendor/X/Q', format: 'int', data: '1' }] }] });
+    const atomic = await queue({
+      verb: 'Atomic',
+      commands: [
+        { verb: 'Replace', items: [{ target: './Vendor/X/P', format: 'int', data: '1' }] },
+        { verb: 'Replace', items: [{ target: './Vendor/X/Q', format: 'int', data: '1' }] },
+      ],
+    });
     const same = String(sid++);
     const x = new Session(s, d, same);
     t.equal(commands(await x.start())[0].kind, 'Atomic');
@@ -146,7 +177,11 @@ t.test('delivery outcomes', async (t) => {
     t.equal((await state(atomic)).attempts, 1, 'one delivery, one attempt');
     const again = new Session(s, d, same);
     const r = await again.start();
-    t.same(commands(r).map((c) => c.kind), ['Atomic'], 'sent again at the package 1 of a session with the same SessionID');
+    t.same(
+      commands(r).map((c) => c.kind),
+      ['Atomic'],
+      'sent again at the package 1 of a session with the same SessionID',
+    );
     const c = await state(atomic);
     t.equal(c.state, 'sent');
     t.equal(c.attempts, 2);
@@ -157,13 +192,34 @@ t.test('delivery outcomes', async (t) => {
   t.test('a DevInfo/DevId that is not the authenticated device is refused and flagged', async (t) => {
     const x = new Session(s, d, String(sid++));
     const forged = 'SOME-OTHER-DEVICE';
-    const r = await x.start([{ kind: 'Replace', cmdId: '5', items: [{ source: './DevInfo/DevId', data: forged }, { source: './DevInfo/Man', data: 'Evil Corp' }] }]);
+    const r = await x.start([
+      {
+        kind: 'Replace',
+        cmdId: '5',
+        items: [
+          { source: './DevInfo/DevId', data: forged },
+          { source: './DevInfo/Man', data: 'Evil Corp' },
+        ],
+      },
+    ]);
     t.equal((r.body.find((c: any) => c.cmdRef === '5') as any).data, '403', 'the Replace is refused');
     const dev = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
     t.notMatch(JSON.stringify(dev.inventory ?? {}), /SOME-OTHER-DEVICE|Evil Corp/, 'nothing of it stored');
-    t.ok(dev.recentAlerts.some((a: any) => a.type === 'fenestra/devinfo-devid-mismatch' && a.data === forged), 'an alert for the admin');
+    t.ok(
+      dev.recentAlerts.some((a: any) => a.type === 'fenestra/devinfo-devid-mismatch' && a.data === forged),
+      'an alert for the admin',
+    );
     const ok = new Session(s, d, String(sid++));
-    const r2 = await ok.start([{ kind: 'Replace', cmdId: '5', items: [{ source: './DevInfo/DevId', data: id }, { source: './DevInfo/Man', data: 'Contoso' }] }]);
+    const r2 = await ok.start([
+      {
+        kind: 'Replace',
+        cmdId: '5',
+        items: [
+          { source: './DevInfo/DevId', data: id },
+          { source: './DevInfo/Man', data: 'Contoso' },
+        ],
+      },
+    ]);
     t.equal((r2.body.find((c: any) => c.cmdRef === '5') as any).data, '200');
     t.equal((await s.admin('GET', `/api/v1/devices/${id}`)).json.inventory.manufacturer, 'Contoso');
   });

@@ -34,7 +34,13 @@ class Session {
       final: o.final ?? true,
       body,
     };
-    const r = await this.s.request(M, { method: 'POST', body: buildSyncML(m), headers: { 'content-type': 'application/vnd.syncml.dm+xml', ...this.headers }, cert: this.d.certPem, key: this.d.keyPem });
+    const r = await this.s.request(M, {
+      method: 'POST',
+      body: buildSyncML(m),
+      headers: { 'content-type': 'application/vnd.syncml.dm+xml', ...this.headers },
+      cert: this.d.certPem,
+      key: this.d.keyPem,
+    });
     if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text()}`);
     return parseSyncML(r.body);
   }
@@ -98,7 +104,10 @@ t.test('command queue', async (t) => {
     t.equal(rep.items[0].target, './Device/Vendor/MSFT/Policy/Config/Browser/AllowCookies');
     t.not(rep.cmdId, add.cmdId, 'a new CmdID within the session');
     const r3 = await x.answer(r2);
-    t.same(r3.body.map((c) => c.kind), ['Status']);
+    t.same(
+      r3.body.map((c) => c.kind),
+      ['Status'],
+    );
     const c = await state(cid);
     t.equal(c.state, 'acked');
     t.equal(c.status, '200');
@@ -117,21 +126,31 @@ t.test('command queue', async (t) => {
     const x = new Session(s, d, String(sid++));
     const r1 = await x.start();
     const cmds = commands(r1) as any[];
-    t.same(cmds.map((c) => c.kind), ['Atomic', 'Replace']);
+    t.same(
+      cmds.map((c) => c.kind),
+      ['Atomic', 'Replace'],
+    );
     const [c1, c2] = cmds[0].commands;
     const r2 = await x.answer(r1, { [cmds[0].cmdId]: '507', [c1.cmdId]: '216', [c2.cmdId]: '500' });
-    t.same(r2.body.map((c) => c.kind), ['Status']);
+    t.same(
+      r2.body.map((c) => c.kind),
+      ['Status'],
+    );
     const a = await state(atomic);
     t.equal(a.state, 'failed');
     t.equal(a.status, '507');
-    t.same(a.detail.children, [{ index: 0, status: '216' }, { index: 1, status: '500' }]);
+    t.same(a.detail.children, [
+      { index: 0, status: '216' },
+      { index: 1, status: '500' },
+    ]);
     t.equal((await state(after)).state, 'acked');
   });
 
   t.test('a package larger than MaxMsgSize is split; Alert 1222 pulls the rest', async (t) => {
     const big = 'x'.repeat(1500);
     const ids: string[] = [];
-    for (let i = 0; i < 6; i++) ids.push(await queue({ verb: 'Replace', items: [{ target: `./Device/Vendor/MSFT/Policy/Config/Big/N${i}`, format: 'chr', data: big }] }));
+    for (let i = 0; i < 6; i++)
+      ids.push(await queue({ verb: 'Replace', items: [{ target: `./Device/Vendor/MSFT/Policy/Config/Big/N${i}`, format: 'chr', data: big }] }));
     const x = new Session(s, d, String(sid++));
     const r1 = await x.start([], { maxMsgSize: 4096 });
     t.ok(Buffer.byteLength(buildSyncML(r1)) <= 4096, 'message within MaxMsgSize');
@@ -159,11 +178,29 @@ t.test('command queue', async (t) => {
     const x = new Session(s, d, String(sid++));
     const r1 = await x.start();
     const get = commands(r1)[0];
-    const part1 = await x.send([{ kind: 'Status', cmdId: '1', msgRef: r1.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] }, { kind: 'Status', cmdId: '2', msgRef: r1.hdr.msgId, cmdRef: get.cmdId, cmd: 'Get', data: '200', items: [] }], { final: false });
-    t.same(part1.body.map((c) => c.kind), ['Status', 'Alert']);
+    const part1 = await x.send(
+      [
+        { kind: 'Status', cmdId: '1', msgRef: r1.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] },
+        { kind: 'Status', cmdId: '2', msgRef: r1.hdr.msgId, cmdRef: get.cmdId, cmd: 'Get', data: '200', items: [] },
+      ],
+      { final: false },
+    );
+    t.same(
+      part1.body.map((c) => c.kind),
+      ['Status', 'Alert'],
+    );
     t.equal((part1.body[1] as any).data, '1222');
     t.notOk(part1.final);
-    const part2 = await x.send([{ kind: 'Status', cmdId: '3', msgRef: part1.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] }, { kind: 'Results', cmdId: '4', msgRef: r1.hdr.msgId, cmdRef: get.cmdId, items: [{ source: './DevDetail/Ext/Microsoft/LocalTime', meta: { format: 'chr' }, data: '2026-11-23T14:00:00Z' }] }]);
+    const part2 = await x.send([
+      { kind: 'Status', cmdId: '3', msgRef: part1.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] },
+      {
+        kind: 'Results',
+        cmdId: '4',
+        msgRef: r1.hdr.msgId,
+        cmdRef: get.cmdId,
+        items: [{ source: './DevDetail/Ext/Microsoft/LocalTime', meta: { format: 'chr' }, data: '2026-11-23T14:00:00Z' }],
+      },
+    ]);
     t.ok(part2.final);
     const c = await state(cid);
     t.equal(c.state, 'acked');
@@ -192,7 +229,10 @@ t.test('command queue', async (t) => {
     t.ok(dev.loginHistory.some((l: any) => l.oid === oid && l.upn === 'dana@contoso.com'));
     const traces = (await s.admin('GET', `/api/v1/devices/${id}/sessions?session=${y.sessionId}`)).json.messages;
     t.ok(traces.length >= 2);
-    t.notOk(traces.some((m: any) => m.body.includes(token)), 'the user token never reaches the trace');
+    t.notOk(
+      traces.some((m: any) => m.body.includes(token)),
+      'the user token never reaches the trace',
+    );
 
     const other = crypto.randomUUID();
     const forOther = await queue({ verb: 'Replace', userOid: other, items: [{ target: './User/Vendor/MSFT/Policy/Config/X/Y', format: 'int', data: '1' }] });

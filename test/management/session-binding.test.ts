@@ -14,7 +14,12 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const M = '/ManagementServer/MDM.svc';
 const CT = { 'content-type': 'application/vnd.syncml.dm+xml' };
-const UNENROLL: SyncCommand = { kind: 'Alert', cmdId: '9', data: '1226', items: [{ meta: { type: 'com.microsoft:mdm.unenrollment.userrequest', format: 'int' }, data: '1' }] };
+const UNENROLL: SyncCommand = {
+  kind: 'Alert',
+  cmdId: '9',
+  data: '1226',
+  items: [{ meta: { type: 'com.microsoft:mdm.unenrollment.userrequest', format: 'int' }, data: '1' }],
+};
 
 /** A device speaking digest (no client certificate); `nonce` follows every NextNonce we are given. */
 class DigestDevice {
@@ -39,7 +44,9 @@ class DigestDevice {
         msgId: String(msgId),
         targetUri: this.s.publicUrl + M,
         sourceUri: o.source ?? this.d.dev.deviceId,
-        ...(o.cred ? { sourceName: this.name, cred: { type: 'syncml:auth-md5', format: 'b64', data: computeMd5Cred(this.name, this.secret, this.nonce) } } : {}),
+        ...(o.cred
+          ? { sourceName: this.name, cred: { type: 'syncml:auth-md5', format: 'b64', data: computeMd5Cred(this.name, this.secret, this.nonce) } }
+          : {}),
       },
       final: true,
       body,
@@ -59,7 +66,8 @@ const commands = (m: SyncMLMessage) => m.body.filter((c) => c.kind !== 'Status')
 /** Statuses 200 for the SyncHdr and every command of `reply`. */
 function answer(reply: SyncMLMessage): SyncCommand[] {
   const out: SyncCommand[] = [{ kind: 'Status', cmdId: '1', msgRef: reply.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] }];
-  for (const c of commands(reply)) out.push({ kind: 'Status', cmdId: String(out.length + 1), msgRef: reply.hdr.msgId, cmdRef: c.cmdId, cmd: c.kind, data: '200', items: [] });
+  for (const c of commands(reply))
+    out.push({ kind: 'Status', cmdId: String(out.length + 1), msgRef: reply.hdr.msgId, cmdRef: c.cmdId, cmd: c.kind, data: '200', items: [] });
   return out;
 }
 
@@ -94,7 +102,11 @@ t.test('a stored digest session does not authenticate anyone without its token',
     const r = await a.post(url, '7', msgId, body);
     t.equal(hdrCode(r), '407', `${name}: challenged`);
     t.same(commands(r), [], `${name}: no commands`);
-    t.same(r.body.slice(1).map((c: any) => [c.cmdRef, c.data]), body.filter((c) => c.kind !== 'Status').map((c) => [c.cmdId, '407']), `${name}: each command (not the statuses) answered 407`);
+    t.same(
+      r.body.slice(1).map((c: any) => [c.cmdRef, c.data]),
+      body.filter((c) => c.kind !== 'Status').map((c) => [c.cmdId, '407']),
+      `${name}: each command (not the statuses) answered 407`,
+    );
   }
   const dev = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
   t.equal(dev.state, 'enrolled', 'not unenrolled');
@@ -106,7 +118,11 @@ t.test('a stored digest session does not authenticate anyone without its token',
   // The device itself continues at the RespURI; each reply gives a new token.
   const r2 = await a.post(r1.hdr.respUri!, '7', 2, answer(r1));
   t.equal(hdrCode(r2), '200');
-  t.same(commands(r2).map((c) => c.kind), ['Exec'], 'the wipe goes to the device');
+  t.same(
+    commands(r2).map((c) => c.kind),
+    ['Exec'],
+    'the wipe goes to the device',
+  );
   t.ok(r2.hdr.respUri && r2.hdr.respUri !== r1.hdr.respUri, 'a new token');
   const replay = await a.post(r1.hdr.respUri!, '7', 3, answer(r2));
   t.equal(hdrCode(replay), '407', 'the token of an earlier reply is spent');
@@ -118,7 +134,10 @@ t.test('a stored digest session does not authenticate anyone without its token',
   t.equal(hdrCode(after), '407', 'a token does not outlive its session');
   t.equal((await s.admin('GET', `/api/v1/devices/${id}/commands`)).json.commands.find((c: any) => c.id === wipe).state, 'acked');
   const traces = (await s.admin('GET', `/api/v1/devices/${id}/sessions?session=7&limit=100`)).json.messages;
-  t.notOk(traces.some((m: any) => /\?s=[A-Za-z0-9_-]{8}/.test(m.body)), 'tokens never reach the trace');
+  t.notOk(
+    traces.some((m: any) => /\?s=[A-Za-z0-9_-]{8}/.test(m.body)),
+    'tokens never reach the trace',
+  );
 });
 
 t.test('a new session reusing a SessionID starts clean; idle sessions expire in minutes', async (t) => {
@@ -137,7 +156,11 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
   const again = await a.post(M, '3', 2, pkg1, { cred: true });
   t.equal(hdrCode(again), '212');
   t.equal(again.hdr.msgId, '1', 'our first message of the new session');
-  t.same(commands(again).map((c) => c.kind), ['Get'], 'the unanswered Get is sent again in the new session');
+  t.same(
+    commands(again).map((c) => c.kind),
+    ['Get'],
+    'the unanswered Get is sent again in the new session',
+  );
   t.equal(hdrCode(await a.post(r1.hdr.respUri!, '3', 2, answer(r1))), '407', "the earlier session's token does not continue the new one");
 
   // Idle for longer than the session timeout: its token no longer works, maintenance forgets it.
@@ -145,7 +168,17 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
   t.ok(st.tokenHash, 'only a hash of the token is stored');
   t.notOk(JSON.stringify(st).includes(again.hdr.respUri!.split('?s=')[1]), 'not the token itself');
   const old = new Date(Date.now() - 16 * 60_000).toISOString();
-  await s.server.store.management.commitTurn({ devicePk: pk, at: old, session: { ...st, lastAt: old }, sessionId: '3', acks: [], sent: [], alerts: [], traces: [], enqueue: [] });
+  await s.server.store.management.commitTurn({
+    devicePk: pk,
+    at: old,
+    session: { ...st, lastAt: old },
+    sessionId: '3',
+    acks: [],
+    sent: [],
+    alerts: [],
+    traces: [],
+    enqueue: [],
+  });
   t.equal(hdrCode(await a.post(again.hdr.respUri!, '3', 2, answer(again))), '407', 'an idle session has expired');
   const n = await runMaintenance(s.server.store, DEFAULT_RETENTION, new Date());
   t.equal(n.sessions, 1, 'maintenance prunes it');
@@ -158,19 +191,34 @@ t.test('challenges: a fresh nonce each time, a status per command, in the trace'
   const tid = await s.connectTenant();
   const a = new DigestDevice(s, await enrollEntraDevice(s, tid));
   const id = a.d.dev.deviceId;
-  const body: SyncCommand[] = [...pkg1, { kind: 'Alert', cmdId: '3', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'user' }] }, { kind: 'Replace', cmdId: '4', items: [{ source: './DevInfo/DevId', data: id }] }];
+  const body: SyncCommand[] = [
+    ...pkg1,
+    { kind: 'Alert', cmdId: '3', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'user' }] },
+    { kind: 'Replace', cmdId: '4', items: [{ source: './DevInfo/DevId', data: id }] },
+  ];
   const c1 = await a.post(M, '11', 1, body);
   const n1 = a.nonce;
   const c2 = await a.post(M, '11', 2, body);
   const n2 = a.nonce;
   t.equal(hdrCode(c1), '407');
   t.not(n2, n1, 'a fresh nonce every challenge');
-  t.same(c2.body.map((c: any) => [c.cmdRef, c.cmd, c.data]), [['0', 'SyncHdr', '407'], ['2', 'Alert', '407'], ['3', 'Alert', '407'], ['4', 'Replace', '407']]);
+  t.same(
+    c2.body.map((c: any) => [c.cmdRef, c.cmd, c.data]),
+    [
+      ['0', 'SyncHdr', '407'],
+      ['2', 'Alert', '407'],
+      ['3', 'Alert', '407'],
+      ['4', 'Replace', '407'],
+    ],
+  );
   const r = await a.post(M, '11', 3, body, { cred: true });
   t.equal(hdrCode(r), '212', 'the credential computed with the last challenge nonce is accepted');
   const traces = (await s.admin('GET', `/api/v1/devices/${id}/sessions?session=11&limit=100`)).json.messages;
   const challenges = traces.filter((m: any) => m.direction === 'out' && m.body.includes('<Data>407</Data>'));
   t.equal(challenges.length, 2, 'both challenges traced');
   t.equal(traces.filter((m: any) => m.direction === 'in').length, 3, 'and the messages they answered');
-  t.notOk(traces.some((m: any) => m.body.includes(n1) || m.body.includes(n2)), 'nonces redacted');
+  t.notOk(
+    traces.some((m: any) => m.body.includes(n1) || m.body.includes(n2)),
+    'nonces redacted',
+  );
 });

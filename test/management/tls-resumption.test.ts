@@ -9,7 +9,12 @@ t.test('resumed TLS sessions: accepted while the certificate is active, refused 
   const s = await startTestServer();
   t.teardown(() => s.close());
   t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'resume@contoso.com', password: 'resume-password-1' })).status, 201);
-  const dev = await SimDevice.create({ url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port }, credential: { kind: 'password', username: 'resume@contoso.com', password: 'resume-password-1' } });
+  const dev = await SimDevice.create({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    credential: { kind: 'password', username: 'resume@contoso.com', password: 'resume-password-1' },
+  });
   await dev.enroll();
   t.equal((await dev.checkin()).outcome, 'complete');
   const before = dev.tlsStats.resumed;

@@ -26,7 +26,7 @@ async function handshake(s: TestServer, session?: Buffer): Promise<{ reused: boo
 const ticketKey = (s: TestServer) => (s.server.app.server as unknown as { getTicketKeys(): Buffer }).getTicketKeys();
 const SECRET = crypto.randomBytes(32).toString('base64');
 
-t.test('servers on one store resume each other\'s sessions; the key is random, not derived from the secret and the date', async (t) => {
+t.test("servers on one store resume each other's sessions; the key is random, not derived from the secret and the date", async (t) => {
   const a = await startTestServer({ FENESTRA_SECRET_KEY: SECRET }, { database: 'sqlite' });
   t.teardown(() => a.close());
   const b = await startTestServer(
@@ -92,5 +92,9 @@ t.test('rotation: a ticket resumes within its period, not after; old keys are de
   await s.server.refreshTicketKeys();
   t.equal((await handshake(s, old.session)).reused, false, 'nor two periods later');
   t.equal((await handshake(s, fresh.session)).reused, false);
-  t.same(rows().map((r) => r.period), [Math.floor(now / periodMs)], 'only the current key is kept');
+  t.same(
+    rows().map((r) => r.period),
+    [Math.floor(now / periodMs)],
+    'only the current key is kept',
+  );
 });

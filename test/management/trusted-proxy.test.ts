@@ -21,7 +21,10 @@ for (const format of ['nginx', 'envoy', 'traefik', 'azure'] as const) {
     const b64 = der.toString('base64');
     const header: Record<string, [string, string]> = {
       nginx: ['ssl-client-cert', encodeURIComponent(d.certPem)],
-      envoy: ['x-forwarded-client-cert', `Hash=${crypto.createHash('sha256').update(der).digest('hex')};Cert="${encodeURIComponent(d.certPem)}";Subject="CN=x"`],
+      envoy: [
+        'x-forwarded-client-cert',
+        `Hash=${crypto.createHash('sha256').update(der).digest('hex')};Cert="${encodeURIComponent(d.certPem)}";Subject="CN=x"`,
+      ],
       traefik: ['x-forwarded-tls-client-cert', b64],
       azure: ['x-arr-clientcert', b64],
     };

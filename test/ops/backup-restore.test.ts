@@ -13,7 +13,13 @@ const CRED = { kind: 'password' as const, username: 'backup@contoso.com', passwo
 
 function runBackup(s: ChildServer, dir: string, dest: string): Promise<{ code: number | null; out: string }> {
   const child = spawn(process.execPath, [...process.execArgv, path.resolve('src/cli.ts'), 'backup', dest], {
-    env: { ...process.env, FENESTRA_PUBLIC_URL: s.url, FENESTRA_DATA_DIR: path.join(dir, 'data'), FENESTRA_CERTS_DIR: path.join(dir, 'certs'), FENESTRA_ADMIN_TOKEN: s.token },
+    env: {
+      ...process.env,
+      FENESTRA_PUBLIC_URL: s.url,
+      FENESTRA_DATA_DIR: path.join(dir, 'data'),
+      FENESTRA_CERTS_DIR: path.join(dir, 'certs'),
+      FENESTRA_ADMIN_TOKEN: s.token,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -35,23 +41,33 @@ t.test('backup while serving, restore elsewhere', async (t) => {
     fs.rmSync(root, { recursive: true, force: true });
   });
   t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: CRED.username, password: CRED.password })).status, 201);
-  const wifi = await s.admin('POST', '/api/v1/profiles', { name: 'Office', kind: 'wifi', scope: 'device', settings: { ssid: 'Office', security: 'WPA2PSK', passphrase: 'backup horse battery' } });
+  const wifi = await s.admin('POST', '/api/v1/profiles', {
+    name: 'Office',
+    kind: 'wifi',
+    scope: 'device',
+    settings: { ssid: 'Office', security: 'WPA2PSK', passphrase: 'backup horse battery' },
+  });
   t.equal(wifi.status, 201);
   const devs = await Promise.all(Array.from({ length: 3 }, () => SimDevice.create({ url: s.url, ca: s.ca(), connectTo: s.connectTo, credential: CRED })));
   for (const d of devs) await d.enroll();
-  const cmd = await s.admin('POST', `/api/v1/devices/${devs[0].deviceId}/commands`, { verb: 'Add', items: [{ target: './Device/Vendor/MSFT/Policy/Config/Backup/Queued', format: 'int', data: '1' }] });
+  const cmd = await s.admin('POST', `/api/v1/devices/${devs[0].deviceId}/commands`, {
+    verb: 'Add',
+    items: [{ target: './Device/Vendor/MSFT/Policy/Config/Backup/Queued', format: 'int', data: '1' }],
+  });
   t.equal(cmd.status, 201);
 
   // Check-ins keep writing while the backup runs.
   let stop = false;
-  const storm = Promise.all(devs.slice(1).map(async (d) => {
-    let n = 0;
-    while (!stop) {
-      await d.checkin();
-      n++;
-    }
-    return n;
-  }));
+  const storm = Promise.all(
+    devs.slice(1).map(async (d) => {
+      let n = 0;
+      while (!stop) {
+        await d.checkin();
+        n++;
+      }
+      return n;
+    }),
+  );
   const dest = path.join(root, 'backup');
   const b = await runBackup(s, dir, dest);
   stop = true;
@@ -83,6 +99,13 @@ t.test('backup while serving, restore elsewhere', async (t) => {
   t.equal((await restored.admin('POST', `/api/v1/profiles/${wifi.json.id}/assignments`, { targetType: 'all' })).status, 201);
   const r = await devs[0].checkin();
   t.equal(r.outcome, 'complete', r.error ?? 'session complete');
-  t.ok(r.commands.some((c) => c.targets.includes('./Device/Vendor/MSFT/Policy/Config/Backup/Queued')), 'the queued command is delivered');
-  t.match(devs[0].tree.read('./Device/Vendor/MSFT/WiFi/Profile/Office/WlanXml')?.data ?? '', /backup horse battery/, 'the sealed passphrase opens with the restored key');
+  t.ok(
+    r.commands.some((c) => c.targets.includes('./Device/Vendor/MSFT/Policy/Config/Backup/Queued')),
+    'the queued command is delivered',
+  );
+  t.match(
+    devs[0].tree.read('./Device/Vendor/MSFT/WiFi/Profile/Office/WlanXml')?.data ?? '',
+    /backup horse battery/,
+    'the sealed passphrase opens with the restored key',
+  );
 });

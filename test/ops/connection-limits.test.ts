@@ -69,7 +69,10 @@ t.test('beyond the connection cap a new connection is closed; the open ones keep
   const s = await startTestServer({ FENESTRA_MAX_CONNECTIONS: '3' });
   t.teardown(() => s.close());
   const open = await Promise.all([connect(s), connect(s), connect(s)]);
-  t.ok(open.every((x) => !(x instanceof Error)), 'three connections up to the cap');
+  t.ok(
+    open.every((x) => !(x instanceof Error)),
+    'three connections up to the cap',
+  );
   const socks = open as tls.TLSSocket[];
   t.teardown(() => socks.forEach((x) => x.destroy()));
   const fourth = await connect(s);

@@ -84,7 +84,11 @@ t.test('SIGKILL during an enrollment and session storm', async (t) => {
   for (const d of managed) {
     const after = d.tree.log.slice(logMark.get(d)!);
     const again = after.filter((e) => e.targets.some((x) => ackedBefore.has(x)));
-    t.same(again.map((e) => e.targets[0]), [], `${d.deviceId}: no acknowledged command sent again`);
+    t.same(
+      again.map((e) => e.targets[0]),
+      [],
+      `${d.deviceId}: no acknowledged command sent again`,
+    );
   }
   let lost = 0;
   for (const [id, { dev, target }] of queued) {

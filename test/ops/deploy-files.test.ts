@@ -24,7 +24,9 @@ const subst = (v: string) => v.replace(/\$\{(\w+)\}/g, (_, k: string) => DOTENV[
 t.test('docker-compose.yml: two replicas on PostgreSQL behind nginx', async (t) => {
   const services = compose.services as Record<string, any>;
   t.same(Object.keys(services).sort(), ['fenestra-1', 'fenestra-2', 'nginx', 'postgres']);
-  const envs = ['fenestra-1', 'fenestra-2'].map((n) => Object.fromEntries(Object.entries(services[n].environment as Record<string, string>).map(([k, v]) => [k, subst(String(v))])));
+  const envs = ['fenestra-1', 'fenestra-2'].map((n) =>
+    Object.fromEntries(Object.entries(services[n].environment as Record<string, string>).map(([k, v]) => [k, subst(String(v))])),
+  );
   for (const [i, env] of envs.entries()) {
     const cfg = loadConfig(env);
     t.equal(cfg.production, true, `replica ${i + 1}: production mode`);
@@ -38,9 +40,20 @@ t.test('docker-compose.yml: two replicas on PostgreSQL behind nginx', async (t) 
   t.same(services['fenestra-2'].depends_on, { 'fenestra-1': { condition: 'service_healthy' } }, 'the second replica starts after the first created the CA');
   t.same(services['fenestra-1'].volumes, ['keys:/keys'], 'the CA lives in a shared volume');
   t.same(services['fenestra-2'].volumes, ['keys:/keys']);
-  t.ok((services.nginx.volumes as string[]).includes('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro') && fs.existsSync(path.join(ROOT, 'deploy', 'nginx.conf')), 'nginx gets deploy/nginx.conf');
-  t.throws(() => loadConfig({ ...envs[0], FENESTRA_ADMIN_TOKEN: '' }), /FENESTRA_ADMIN_TOKEN is required in production/, 'a missing .env value is caught at start-up');
-  t.throws(() => loadConfig({ ...envs[0], FENESTRA_ADMIN_TOKEN: 'changeme-changeme-changeme' }), /FENESTRA_ADMIN_TOKEN contains the well-known word/, 'so is a placeholder');
+  t.ok(
+    (services.nginx.volumes as string[]).includes('./deploy/nginx.conf:/etc/nginx/nginx.conf:ro') && fs.existsSync(path.join(ROOT, 'deploy', 'nginx.conf')),
+    'nginx gets deploy/nginx.conf',
+  );
+  t.throws(
+    () => loadConfig({ ...envs[0], FENESTRA_ADMIN_TOKEN: '' }),
+    /FENESTRA_ADMIN_TOKEN is required in production/,
+    'a missing .env value is caught at start-up',
+  );
+  t.throws(
+    () => loadConfig({ ...envs[0], FENESTRA_ADMIN_TOKEN: 'changeme-changeme-changeme' }),
+    /FENESTRA_ADMIN_TOKEN contains the well-known word/,
+    'so is a placeholder',
+  );
 });
 
 const nginx = spawnSync('nginx', ['-v'], { encoding: 'utf8' });
@@ -53,7 +66,10 @@ t.test('deploy/nginx.conf passes nginx -t', { skip: nginx.error ? 'nginx is not 
   fs.writeFileSync(path.join(dir, 'tls.pem'), tls.certPem);
   fs.writeFileSync(path.join(dir, 'tls-key.pem'), tls.keyPem);
   // Upstream host names resolve only inside Compose: point them at loopback for the syntax check.
-  const conf = fs.readFileSync(path.join(ROOT, 'deploy', 'nginx.conf'), 'utf8').replaceAll('/etc/nginx/tls', dir).replace(/fenestra-[12]:8443/g, '127.0.0.1:8443');
+  const conf = fs
+    .readFileSync(path.join(ROOT, 'deploy', 'nginx.conf'), 'utf8')
+    .replaceAll('/etc/nginx/tls', dir)
+    .replace(/fenestra-[12]:8443/g, '127.0.0.1:8443');
   fs.writeFileSync(path.join(dir, 'nginx.conf'), `pid ${dir}/nginx.pid;\nerror_log ${dir}/error.log;\n${conf}`);
   const r = spawnSync('nginx', ['-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')], { encoding: 'utf8' });
   t.equal(r.status, 0, r.stderr);

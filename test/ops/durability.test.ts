@@ -18,7 +18,9 @@ const skip = probe.error || probe.status !== 0 ? 'strace is not available or may
 /** Sync calls made by `pid` (all threads) while `fn` runs, with the path of each file synced. */
 async function syncsDuring(pid: number, fn: () => Promise<void>): Promise<string[]> {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-strace-')), 'log');
-  const st = spawn('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,sync_file_range', '-o', out, '-p', String(pid)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const st = spawn('strace', ['-f', '-y', '-e', 'trace=fsync,fdatasync,sync_file_range', '-o', out, '-p', String(pid)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   // strace says on stderr when it has attached to the threads.
   await new Promise<void>((resolve, reject) => {
     st.once('exit', (code) => reject(new Error(`strace exited (${code})`)));
@@ -51,5 +53,8 @@ t.test('an acknowledged enrollment was synced to disk', { skip }, async (t) => {
   const syncs = await syncsDuring(s.child.pid!, async () => {
     await d.enroll();
   });
-  t.ok(syncs.some((l) => /fenestra\.db-wal>/.test(l)), `the WAL was synced during the enrollment:\n${syncs.join('\n')}`);
+  t.ok(
+    syncs.some((l) => /fenestra\.db-wal>/.test(l)),
+    `the WAL was synced during the enrollment:\n${syncs.join('\n')}`,
+  );
 });

@@ -22,7 +22,12 @@ t.test('metrics after enrollments and sessions', async (t) => {
   t.equal((await get()).status, 401, 'a token is required');
   t.equal((await get('not-the-token-but-long-enough')).status, 401);
 
-  const dev: SimDevice = new SimDevice({ url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port }, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) } });
+  const dev: SimDevice = new SimDevice({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) },
+  });
   await dev.enroll();
   const bad = await s.soap('/EnrollmentServer/Enrollment.svc', '<not-soap/>');
   t.equal(bad.status, 500);
@@ -47,7 +52,10 @@ t.test('metrics after enrollments and sessions', async (t) => {
   const age = value(text, 'fenestra_entra_jwks_refresh_age_seconds');
   t.ok(age !== undefined && age >= 0 && age < 600, `JWKS refreshed ${age} s ago`);
   t.equal(value(text, 'fenestra_entra_jwks_failures'), 0);
-  t.ok((value(text, 'fenestra_http_request_duration_seconds_count{route="/ManagementServer/MDM.svc",method="POST",status="200"}') ?? 0) >= 2, 'latency histogram per route');
+  t.ok(
+    (value(text, 'fenestra_http_request_duration_seconds_count{route="/ManagementServer/MDM.svc",method="POST",status="200"}') ?? 0) >= 2,
+    'latency histogram per route',
+  );
   t.ok(value(text, 'fenestra_process_resident_memory_bytes'), 'process figures');
   t.notOk(text.includes(s.adminToken), 'no secret in the output');
 });

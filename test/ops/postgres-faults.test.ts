@@ -54,7 +54,10 @@ t.test('PostgreSQL killed and black-holed under load', async (t) => {
     ...Array.from({ length: 3 }, async () => {
       let d = await device();
       while (!stop) {
-        const ok = await d.enroll().then(() => true, () => false);
+        const ok = await d.enroll().then(
+          () => true,
+          () => false,
+        );
         if (!ok) await backoff();
         else {
           acknowledged.push(d.deviceId);
@@ -71,7 +74,8 @@ t.test('PostgreSQL killed and black-holed under load', async (t) => {
     await load;
   });
   // A request the server could not answer (it died) is status 0, for the assertions below.
-  const get = (p: string, o?: Parameters<typeof s.request>[1]) => s.request(p, o).catch((err: Error) => ({ status: 0, headers: {} as Record<string, unknown>, err }));
+  const get = (p: string, o?: Parameters<typeof s.request>[1]) =>
+    s.request(p, o).catch((err: Error) => ({ status: 0, headers: {} as Record<string, unknown>, err }));
   const ready = async () => (await get('/readyz')).status === 200;
   const waitReady = async () => {
     for (let i = 0; i < 150 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 100));
@@ -89,7 +93,12 @@ t.test('PostgreSQL killed and black-holed under load', async (t) => {
     const [rz, api, en, ci] = await Promise.all([
       timed(() => get('/readyz')),
       timed(() => get('/api/v1/devices?limit=10', { headers: { authorization: `Bearer ${s.token}` } })),
-      timed(() => fresh.enroll().then(() => undefined, (err: unknown) => err)),
+      timed(() =>
+        fresh.enroll().then(
+          () => undefined,
+          (err: unknown) => err,
+        ),
+      ),
       timed(() => probe.checkin()),
     ]);
     t.equal(rz.r.status, 503, `${label}: /readyz 503`);

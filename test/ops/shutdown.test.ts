@@ -32,7 +32,16 @@ t.test('SIGTERM lets in-flight requests finish', async (t) => {
   );
   const inflight = new Promise<{ status: number; text: string }>((resolve, reject) => {
     const req = https.request(
-      { host: '127.0.0.1', port: s.port, servername: new URL(s.url).hostname, ca: s.ca(), method: 'POST', path: '/EnrollmentServer/Discovery.svc', headers: { 'content-type': 'application/soap+xml; charset=utf-8', 'content-length': body.length }, agent: false },
+      {
+        host: '127.0.0.1',
+        port: s.port,
+        servername: new URL(s.url).hostname,
+        ca: s.ca(),
+        method: 'POST',
+        path: '/EnrollmentServer/Discovery.svc',
+        headers: { 'content-type': 'application/soap+xml; charset=utf-8', 'content-length': body.length },
+        agent: false,
+      },
       (res) => {
         let text = '';
         res.on('data', (c) => (text += c));
@@ -55,7 +64,10 @@ t.test('SIGTERM lets in-flight requests finish', async (t) => {
 
   s = await startChildServer({ dir, port: s.port, token: s.token });
   const traces = (await s.admin('GET', `/api/v1/devices/${d.deviceId}/sessions?limit=50`)).json.messages;
-  t.ok(traces.some((m: any) => m.sessionId === last.sessionId), 'the last session before the stop is in the trace (write-behind flushed)');
+  t.ok(
+    traces.some((m: any) => m.sessionId === last.sessionId),
+    'the last session before the stop is in the trace (write-behind flushed)',
+  );
   const dev = (await s.admin('GET', `/api/v1/devices/${d.deviceId}`)).json;
   t.ok(dev.lastSeenAt, 'last-seen time kept');
 });

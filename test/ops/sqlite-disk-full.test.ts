@@ -34,7 +34,8 @@ t.test('database on a full disk', { skip }, async (t) => {
     execFileSync('umount', [mnt]);
     fs.rmSync(dir, { recursive: true, force: true });
   });
-  const get = (p: string, o?: Parameters<typeof s.request>[1]) => s.request(p, o).catch((err: Error) => ({ status: 0, headers: {} as Record<string, unknown>, err }));
+  const get = (p: string, o?: Parameters<typeof s.request>[1]) =>
+    s.request(p, o).catch((err: Error) => ({ status: 0, headers: {} as Record<string, unknown>, err }));
   t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: CRED.username, password: CRED.password })).status, 201);
   const device = () => SimDevice.create({ url: s.url, ca: s.ca(), connectTo: s.connectTo, connectionPerMessage: true, credential: CRED });
   const devices = await Promise.all(Array.from({ length: 4 }, device));
@@ -66,9 +67,16 @@ t.test('database on a full disk', { skip }, async (t) => {
   t.equal(exited, undefined, 'the process is still running on a full disk', { output: s.output().slice(-3000) });
   t.equal(rz.status, 503, '/readyz 503 while writes fail');
   t.ok(Number(rz.headers['retry-after']) > 0, '/readyz Retry-After');
-  t.same([...answered].filter((x) => x !== 'complete' && x !== 'HTTP 503'), [], `check-ins complete or are refused with 503 (${[...answered]})`);
+  t.same(
+    [...answered].filter((x) => x !== 'complete' && x !== 'HTTP 503'),
+    [],
+    `check-ins complete or are refused with 503 (${[...answered]})`,
+  );
   const fresh = await device();
-  const err = await fresh.enroll().then(() => undefined, (e: unknown) => e);
+  const err = await fresh.enroll().then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.ok(err instanceof SimError && err.httpStatus === 503, `an enrollment is refused with 503 (${(err as Error)?.message})`);
   t.equal((err as SimError | undefined)?.fault?.errorType, 'InMaintenance', 'the SOAP fault says try later');
 
@@ -78,6 +86,9 @@ t.test('database on a full disk', { skip }, async (t) => {
   for (const d of devices) t.equal((await d.checkin()).outcome, 'complete', 'check-in after space is back');
   await fresh.enroll();
   const list = (await s.admin('GET', '/api/v1/devices?limit=100')).json;
-  t.ok(list.devices.some((d: { deviceId: string }) => d.deviceId === fresh.deviceId), 'the enrollment after recovery is stored');
+  t.ok(
+    list.devices.some((d: { deviceId: string }) => d.deviceId === fresh.deviceId),
+    'the enrollment after recovery is stored',
+  );
   t.equal(exited, undefined, 'the process never exited');
 });

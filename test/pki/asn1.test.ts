@@ -1,18 +1,6 @@
 // The DER builder writes the encodings X.690 prescribes, and the reader refuses what is not strict DER (BER only when asked).
 import t from 'tap';
-import {
-  bitString,
-  bool,
-  embedDer,
-  int,
-  oid,
-  seq,
-  setOf,
-  time,
-  tlv,
-  uintFromBytes,
-  utf8,
-} from '../../src/pki/asn1-build.js';
+import { bitString, bool, embedDer, int, oid, seq, setOf, time, tlv, uintFromBytes, utf8 } from '../../src/pki/asn1-build.js';
 import { parseDer, readOid, readSmallInt } from '../../src/pki/asn1-read.js';
 import { reasonOf } from './helpers.js';
 
@@ -42,13 +30,21 @@ t.test('primitive encodings', async (t) => {
   t.equal(hex(oid('2.5.29.14')), '0603551d0e');
   t.equal(hex(oid('2.999.3')), '0603883703', 'X.690 8.19.5 example: first subidentifier over 127');
   t.equal(hex(oid('1.3.6.1.4.1.311.20.2.3')), '060a2b0601040182371402' + '03');
-  for (const bad of ['1', '3.1', '1.40', '1.2.x', '1..2', '1.02']) t.equal(reasonOf(() => oid(bad)), 'invalid-input', bad);
+  for (const bad of ['1', '3.1', '1.40', '1.2.x', '1..2', '1.02'])
+    t.equal(
+      reasonOf(() => oid(bad)),
+      'invalid-input',
+      bad,
+    );
 
   t.equal(hex(int(0)), '020100');
   t.equal(hex(int(127)), '02017f');
   t.equal(hex(int(128)), '02020080', 'a 0x00 keeps it positive');
   t.equal(hex(int(65536)), '0203010000');
-  t.equal(reasonOf(() => int(-1)), 'invalid-input');
+  t.equal(
+    reasonOf(() => int(-1)),
+    'invalid-input',
+  );
   t.equal(hex(uintFromBytes(h('000080'))), '02020080', 'leading zeros dropped, sign octet added');
   t.equal(hex(uintFromBytes(h('00000001'))), '020101');
   t.equal(hex(uintFromBytes(Buffer.alloc(0))), '020100');
@@ -76,9 +72,21 @@ t.test('SET OF is sorted by encoding', async (t) => {
 t.test('embedDer keeps the bytes of strict DER and refuses the rest', async (t) => {
   const der = seq(int(1), utf8('x'));
   t.equal(embedDer(der, 'x'), der);
-  t.equal(reasonOf(() => embedDer(h('3081030201 01'), 'x')), 'malformed', 'non-minimal length');
-  t.equal(reasonOf(() => embedDer(h('3080020101 0000'), 'x')), 'malformed', 'indefinite length');
-  t.equal(reasonOf(() => embedDer(Buffer.concat([der, h('00')]), 'x')), 'malformed', 'trailing byte');
+  t.equal(
+    reasonOf(() => embedDer(h('3081030201 01'), 'x')),
+    'malformed',
+    'non-minimal length',
+  );
+  t.equal(
+    reasonOf(() => embedDer(h('3080020101 0000'), 'x')),
+    'malformed',
+    'indefinite length',
+  );
+  t.equal(
+    reasonOf(() => embedDer(Buffer.concat([der, h('00')]), 'x')),
+    'malformed',
+    'trailing byte',
+  );
 });
 
 t.test('the reader: strict DER, BER only when asked', async (t) => {
@@ -118,7 +126,16 @@ t.test('the reader: strict DER, BER only when asked', async (t) => {
 
 t.test('readOid decodes what oid encodes and refuses non-minimal or oversized subidentifiers', async (t) => {
   const read = (b: Buffer) => readOid(parseDer(b, { what: 'x' }), 'x');
-  for (const o of ['0.9.2342.19200300.100.1.1', '1.2.840.113549.1.1.11', '1.39.1', '2.5.4.3', '2.999.3', '2.40.1', '1.3.6.1.4.1.311.20.2.3', '1.2.9007199254740991']) {
+  for (const o of [
+    '0.9.2342.19200300.100.1.1',
+    '1.2.840.113549.1.1.11',
+    '1.39.1',
+    '2.5.4.3',
+    '2.999.3',
+    '2.40.1',
+    '1.3.6.1.4.1.311.20.2.3',
+    '1.2.9007199254740991',
+  ]) {
     t.equal(read(oid(o)), o);
   }
   const bad = (b: string) => reasonOf(() => read(h(b)));
@@ -127,5 +144,9 @@ t.test('readOid decodes what oid encodes and refuses non-minimal or oversized su
   t.equal(bad('06032a8001'), 'malformed', 'subidentifier with a leading 0x80');
   t.equal(bad('0603802a01'), 'malformed', 'first subidentifier with a leading 0x80');
   t.equal(bad('060a2a9080808080808080 00'.replace(/ /g, '')), 'malformed', 'subidentifier beyond 2^53');
-  t.equal(reasonOf(() => readOid(parseDer(h('020101'), { what: 'x' }), 'x')), 'malformed', 'not an OID');
+  t.equal(
+    reasonOf(() => readOid(parseDer(h('020101'), { what: 'x' }), 'x')),
+    'malformed',
+    'not an OID',
+  );
 });

@@ -29,12 +29,24 @@ t.test('generateCa: self-signed RSA-2048 CA with keyCertSign/cRLSign and SKI', a
 
 t.test('fromPem rejects a mismatched key, a non-CA certificate and garbage', async (t) => {
   const other = generateCa({ commonName: 'Other CA' });
-  t.equal(reasonOf(() => CertificateAuthority.fromPem(certPem, other.keyPem)), 'key-mismatch');
+  t.equal(
+    reasonOf(() => CertificateAuthority.fromPem(certPem, other.keyPem)),
+    'key-mismatch',
+  );
   const leaf = ca.issueClientCertificate({ subjectCn: 'leaf', publicKeySpkiDer: spkiOf(device.publicKey), validityDays: 1 });
   const devicePem = device.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  t.equal(reasonOf(() => CertificateAuthority.fromPem(leaf.pem, devicePem)), 'not-a-ca');
-  t.equal(reasonOf(() => CertificateAuthority.fromPem('nope', keyPem)), 'invalid-pem');
-  t.equal(reasonOf(() => CertificateAuthority.fromPem(certPem, 'nope')), 'invalid-pem');
+  t.equal(
+    reasonOf(() => CertificateAuthority.fromPem(leaf.pem, devicePem)),
+    'not-a-ca',
+  );
+  t.equal(
+    reasonOf(() => CertificateAuthority.fromPem('nope', keyPem)),
+    'invalid-pem',
+  );
+  t.equal(
+    reasonOf(() => CertificateAuthority.fromPem(certPem, 'nope')),
+    'invalid-pem',
+  );
   t.equal(
     reasonOf(() => CertificateAuthority.fromPem('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n', keyPem)),
     'malformed',
@@ -107,7 +119,12 @@ t.test('issueClientCertificate: EC device keys get digitalSignature only; validi
   t.equal(issued.notAfter.getTime(), ca.notAfter.getTime(), 'never outlives the CA');
   t.equal(
     reasonOf(() =>
-      ca.issueClientCertificate({ subjectCn: 'late', publicKeySpkiDer: spkiOf(ec.publicKey), validityDays: 1, now: new Date(ca.notAfter.getTime() + 86_400_000) }),
+      ca.issueClientCertificate({
+        subjectCn: 'late',
+        publicKeySpkiDer: spkiOf(ec.publicKey),
+        validityDays: 1,
+        now: new Date(ca.notAfter.getTime() + 86_400_000),
+      }),
     ),
     'ca-expired',
   );
@@ -115,15 +132,30 @@ t.test('issueClientCertificate: EC device keys get digitalSignature only; validi
 
 t.test('issueClientCertificate: bad requests are refused', async (t) => {
   const spki = spkiOf(device.publicKey);
-  t.equal(reasonOf(() => ca.issueClientCertificate({ subjectCn: '', publicKeySpkiDer: spki, validityDays: 1 })), 'invalid-input');
-  t.equal(reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a\0b', publicKeySpkiDer: spki, validityDays: 1 })), 'invalid-input');
-  t.equal(reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: spki, validityDays: 0 })), 'invalid-input');
-  t.equal(reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: spki, validityDays: NaN })), 'invalid-input');
+  t.equal(
+    reasonOf(() => ca.issueClientCertificate({ subjectCn: '', publicKeySpkiDer: spki, validityDays: 1 })),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a\0b', publicKeySpkiDer: spki, validityDays: 1 })),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: spki, validityDays: 0 })),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: spki, validityDays: NaN })),
+    'invalid-input',
+  );
   t.equal(
     reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: spki, validityDays: 1, notBeforeSkewMinutes: -1 })),
     'invalid-input',
   );
-  t.equal(reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: Buffer.from('garbage'), validityDays: 1 })), 'malformed');
+  t.equal(
+    reasonOf(() => ca.issueClientCertificate({ subjectCn: 'a', publicKeySpkiDer: Buffer.from('garbage'), validityDays: 1 })),
+    'malformed',
+  );
 });
 
 t.test('issueClientCertificateOffThread: the same certificate, signed on the thread pool', async (t) => {
@@ -140,7 +172,10 @@ t.test('issueClientCertificateOffThread: the same certificate, signed on the thr
     t.equal(issued.thumbprint, x.fingerprint.replace(/:/g, ''));
   }
   t.equal(new Set(many.map((c) => c.serialHex)).size, many.length, 'each has its own serial');
-  const refused = await ca.issueClientCertificateOffThread({ ...req, subjectCn: '' }).then(() => undefined, (e: unknown) => e);
+  const refused = await ca.issueClientCertificateOffThread({ ...req, subjectCn: '' }).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   t.equal(refused instanceof PkiError && refused.reason, 'invalid-input', 'bad requests are refused as before');
 });
 
@@ -169,7 +204,10 @@ t.test('generateServerCertificate: EC P-256 server cert with DNS and IP SANs', a
   t.ok(x.checkHost('localhost'));
   t.ok(x.checkIP('127.0.0.1'));
   t.ok(x.checkPrivateKey(crypto.createPrivateKey(server.keyPem)));
-  t.equal(reasonOf(() => generateServerCertificate(ca, { hostnames: [] })), 'invalid-input');
+  t.equal(
+    reasonOf(() => generateServerCertificate(ca, { hostnames: [] })),
+    'invalid-input',
+  );
 });
 
 t.test('openssl verify accepts the issued certificates', { skip: !hasOpenssl && 'openssl not installed' }, async (t) => {
@@ -200,8 +238,21 @@ t.test('a CA created by openssl can be loaded and issues verifiable certificates
   const key = tmp.write('key.pem', ecKeys('P-384').privateKey.export({ type: 'pkcs8', format: 'pem' }));
   const cert = `${tmp.dir}/ca.pem`;
   const r = openssl([
-    'req', '-x509', '-new', '-key', key, '-out', cert, '-days', '30', '-subj', '/C=NL/O=Acme Printable/CN=Acme Root',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    'req',
+    '-x509',
+    '-new',
+    '-key',
+    key,
+    '-out',
+    cert,
+    '-days',
+    '30',
+    '-subj',
+    '/C=NL/O=Acme Printable/CN=Acme Root',
+    '-addext',
+    'basicConstraints=critical,CA:TRUE',
+    '-addext',
+    'keyUsage=critical,keyCertSign,cRLSign',
   ]);
   t.equal(r.status, 0, r.stderr);
   const { readFileSync } = await import('node:fs');

@@ -84,8 +84,14 @@ t.test('serial numbers: DER sign handling, leading zeros, default randomness', a
   t.ok(padded.der.includes(Buffer.from('02017f', 'hex')), 'redundant leading zeros stripped');
   t.equal(padded.serialHex, '7F');
 
-  t.equal(reasonOf(() => buildCertificate({ ...spec, serial: Buffer.from([0, 0]) }, caKeys.privateKey)), 'invalid-input');
-  t.equal(reasonOf(() => buildCertificate({ ...spec, serial: Buffer.alloc(21, 1) }, caKeys.privateKey)), 'invalid-input');
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, serial: Buffer.from([0, 0]) }, caKeys.privateKey)),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, serial: Buffer.alloc(21, 1) }, caKeys.privateKey)),
+    'invalid-input',
+  );
 
   const serials = new Set<string>();
   for (let i = 0; i < 20; i++) {
@@ -129,22 +135,46 @@ t.test('dates from 2050 use GeneralizedTime; sub-second parts are dropped', asyn
 
 t.test('invalid specs are refused with PkiError', async (t) => {
   const spec = caSpec();
-  t.equal(reasonOf(() => buildCertificate({ ...spec, notAfter: now }, caKeys.privateKey)), 'invalid-input');
-  t.equal(reasonOf(() => buildCertificate({ ...spec, notBefore: new Date('x') }, caKeys.privateKey)), 'invalid-input');
-  t.equal(reasonOf(() => buildCertificate({ ...spec, publicKeySpkiDer: Buffer.from('3000', 'hex') }, caKeys.privateKey)), 'malformed');
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, notAfter: now }, caKeys.privateKey)),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, notBefore: new Date('x') }, caKeys.privateKey)),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, publicKeySpkiDer: Buffer.from('3000', 'hex') }, caKeys.privateKey)),
+    'malformed',
+  );
   t.equal(
     reasonOf(() => buildCertificate({ ...spec, publicKeySpkiDer: spkiOf(crypto.generateKeyPairSync('ed25519').publicKey) }, caKeys.privateKey)),
     'unsupported-key',
   );
-  t.equal(reasonOf(() => buildCertificate({ ...spec, subject: { commonName: '' } }, caKeys.privateKey)), 'invalid-input');
-  t.equal(reasonOf(() => buildCertificate({ ...spec, extensions: { keyUsage: ['bogus'] } }, caKeys.privateKey)), 'invalid-input');
-  t.equal(reasonOf(() => buildCertificate({ ...spec, extensions: { isCa: false, pathLen: 1 } }, caKeys.privateKey)), 'invalid-input');
-  t.equal(reasonOf(() => buildCertificate(spec, caKeys.publicKey)), 'invalid-input');
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, subject: { commonName: '' } }, caKeys.privateKey)),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, extensions: { keyUsage: ['bogus'] } }, caKeys.privateKey)),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, extensions: { isCa: false, pathLen: 1 } }, caKeys.privateKey)),
+    'invalid-input',
+  );
+  t.equal(
+    reasonOf(() => buildCertificate(spec, caKeys.publicKey)),
+    'invalid-input',
+  );
   t.equal(
     reasonOf(() => buildCertificate({ ...spec, extensions: { subjectAltNames: { dns: ['bad name'] } } }, caKeys.privateKey)),
     'invalid-input',
   );
-  t.equal(reasonOf(() => buildCertificate({ ...spec, extensions: { subjectAltNames: { ip: ['1.2.3'] } } }, caKeys.privateKey)), 'invalid-input');
+  t.equal(
+    reasonOf(() => buildCertificate({ ...spec, extensions: { subjectAltNames: { ip: ['1.2.3'] } } }, caKeys.privateKey)),
+    'invalid-input',
+  );
 });
 
 t.test('openssl x509 -text parses the extensions', { skip: !hasOpenssl && 'openssl not installed' }, async (t) => {

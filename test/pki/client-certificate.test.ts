@@ -42,7 +42,11 @@ function expected(ca: { fields: ReturnType<typeof readCertificateFields>; key: c
 }
 
 function caFrom(pem: { certPem: string; keyPem: string }) {
-  return { ca: CertificateAuthority.fromPem(pem.certPem, pem.keyPem), fields: readCertificateFields(pemToDer(pem.certPem)), key: crypto.createPrivateKey(pem.keyPem) };
+  return {
+    ca: CertificateAuthority.fromPem(pem.certPem, pem.keyPem),
+    fields: readCertificateFields(pemToDer(pem.certPem)),
+    key: crypto.createPrivateKey(pem.keyPem),
+  };
 }
 
 // Valid until about 2057, so that the 2050 case is not clamped to the CA's notAfter.

@@ -30,10 +30,19 @@ t.test('the real Windows CSR verifies (PrintableString CN with ! and NUL, OIW sh
 });
 
 t.test('the real CSR with one flipped signature byte is refused', async (t) => {
-  t.equal(reasonOf(() => parseAndVerifyCsr(flipByte(real, -1))), 'bad-signature');
-  t.equal(reasonOf(() => parseAndVerifyCsr(flipByte(real, -128))), 'bad-signature');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(flipByte(real, -1))),
+    'bad-signature',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(flipByte(real, -128))),
+    'bad-signature',
+  );
   // a flipped byte inside the subject (CertificationRequestInfo) breaks the signature too
-  t.equal(reasonOf(() => parseAndVerifyCsr(flipByte(real, 30))), 'bad-signature');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(flipByte(real, 30))),
+    'bad-signature',
+  );
 });
 
 t.test('built CSRs round-trip: normal RSA, Windows quirks, EC P-256/P-384', async (t) => {
@@ -55,7 +64,10 @@ t.test('built CSRs round-trip: normal RSA, Windows quirks, EC P-256/P-384', asyn
     t.equal(v.keyBits, curve === 'P-256' ? 256 : 384);
     t.equal(v.signatureAlgorithmOid, OID.ecdsaWithSHA256);
   }
-  t.equal(reasonOf(() => buildCsr({ ...ecKeys(), subjectCn: 'x', windowsQuirks: true })), 'invalid-input');
+  t.equal(
+    reasonOf(() => buildCsr({ ...ecKeys(), subjectCn: 'x', windowsQuirks: true })),
+    'invalid-input',
+  );
 });
 
 t.test('other RSA signature algorithms are accepted', async (t) => {
@@ -67,56 +79,120 @@ t.test('other RSA signature algorithms are accepted', async (t) => {
   ] as const) {
     t.equal(parseAndVerifyCsr(customCsr({ key: rsa, sigOid: oid, hash })).signatureAlgorithmOid, oid, hash);
   }
-  t.equal(reasonOf(() => parseAndVerifyCsr(customCsr({ key: rsa, sigOid: OID.sha256WithRSAEncryption, hash: 'sha384' }))), 'bad-signature');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(customCsr({ key: rsa, sigOid: OID.sha256WithRSAEncryption, hash: 'sha384' }))),
+    'bad-signature',
+  );
 });
 
 t.test('garbage, truncated, trailing bytes, non-DER and oversized input are refused', async (t) => {
-  t.equal(reasonOf(() => parseAndVerifyCsr(Buffer.alloc(0))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(Buffer.from('hello, this is not a CSR'))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(crypto.randomBytes(300))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(real.subarray(0, real.length - 1))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(real.subarray(0, 100))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(Buffer.concat([real, Buffer.from([0])]))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(Buffer.concat([real, real]))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(Buffer.from('3003020100', 'hex'))), 'malformed', 'wrong shape');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(Buffer.alloc(0))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(Buffer.from('hello, this is not a CSR'))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(crypto.randomBytes(300))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(real.subarray(0, real.length - 1))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(real.subarray(0, 100))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(Buffer.concat([real, Buffer.from([0])]))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(Buffer.concat([real, real]))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(Buffer.from('3003020100', 'hex'))),
+    'malformed',
+    'wrong shape',
+  );
   // indefinite length outer SEQUENCE (BER) is not DER
   const indefinite = Buffer.concat([Buffer.from([0x30, 0x80]), real.subarray(4), Buffer.from([0, 0])]);
-  t.equal(reasonOf(() => parseAndVerifyCsr(indefinite)), 'malformed');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(indefinite)),
+    'malformed',
+  );
   // non-minimal length: 30 82 02 ce -> 30 83 00 02 ce
   const nonMinimal = Buffer.concat([Buffer.from([0x30, 0x83, 0x00]), real.subarray(2)]);
-  t.equal(reasonOf(() => parseAndVerifyCsr(nonMinimal)), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyCsr(Buffer.alloc(MAX_CSR_BYTES + 1, 0x30))), 'too-large');
-  t.equal(reasonOf(() => parseAndVerifyCsr('MIIC' as unknown as Buffer)), 'invalid-input');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(nonMinimal)),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(Buffer.alloc(MAX_CSR_BYTES + 1, 0x30))),
+    'too-large',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr('MIIC' as unknown as Buffer)),
+    'invalid-input',
+  );
 });
 
 t.test('wrong version, unknown algorithm, weak keys, mismatched algorithms are refused', async (t) => {
   const v2 = Buffer.from(real);
   t.equal(v2.subarray(8, 11).toString('hex'), '020100');
   v2[10] = 1;
-  t.equal(reasonOf(() => parseAndVerifyCsr(v2)), 'unsupported-version');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(v2)),
+    'unsupported-version',
+  );
 
   const unknown = Buffer.from(real);
   const at = unknown.indexOf(Buffer.from('06052b0e03021d', 'hex'));
   t.ok(at > 0);
   unknown[at + 6] = 0x1e; // 1.3.14.3.2.30
-  t.equal(reasonOf(() => parseAndVerifyCsr(unknown)), 'unsupported-algorithm');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(unknown)),
+    'unsupported-algorithm',
+  );
   const pss = customCsr({ key: rsa, sigOid: '1.2.840.113549.1.1.10', hash: 'sha256' });
-  t.equal(reasonOf(() => parseAndVerifyCsr(pss)), 'unsupported-algorithm');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(pss)),
+    'unsupported-algorithm',
+  );
 
-  t.equal(reasonOf(() => parseAndVerifyCsr(buildCsr({ ...rsaKeys(1024), subjectCn: 'weak' }))), 'weak-key');
-  t.equal(reasonOf(() => parseAndVerifyCsr(real, { minRsaBits: 3072 })), 'weak-key');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(buildCsr({ ...rsaKeys(1024), subjectCn: 'weak' }))),
+    'weak-key',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(real, { minRsaBits: 3072 })),
+    'weak-key',
+  );
   t.equal(parseAndVerifyCsr(buildCsr({ ...rsaKeys(1024), subjectCn: 'weak' }), { minRsaBits: 1024 }).keyBits, 1024);
-  t.equal(reasonOf(() => parseAndVerifyCsr(real, { allowSha1: false })), 'unsupported-algorithm');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(real, { allowSha1: false })),
+    'unsupported-algorithm',
+  );
 
   const ecWithRsaAlg = customCsr({ key: ecKeys(), sigOid: OID.sha256WithRSAEncryption, hash: 'sha256' });
-  t.equal(reasonOf(() => parseAndVerifyCsr(ecWithRsaAlg)), 'algorithm-mismatch');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(ecWithRsaAlg)),
+    'algorithm-mismatch',
+  );
   const ed = crypto.generateKeyPairSync('ed25519');
   const edCsr = seq(
     seq(int(0), buildName({ commonName: 'ed' }), embedDer(spkiOf(ed.publicKey), 'spki'), implicitConstructed(0)),
     algorithmIdentifier('1.3.101.112', false),
     bitString(Buffer.alloc(64)),
   );
-  t.equal(reasonOf(() => parseAndVerifyCsr(edCsr)), 'unsupported-algorithm');
+  t.equal(
+    reasonOf(() => parseAndVerifyCsr(edCsr)),
+    'unsupported-algorithm',
+  );
 });
 
 t.test('interop with openssl req', { skip: !hasOpenssl && 'openssl not installed' }, async (t) => {

@@ -21,8 +21,20 @@ t.test('PEM round trip with 64-char lines', async (t) => {
 });
 
 t.test('invalid PEM is refused', async (t) => {
-  t.equal(reasonOf(() => pemToDer('not pem')), 'invalid-pem');
-  t.equal(reasonOf(() => pemToDer('-----BEGIN X-----\n!!!!\n-----END X-----\n')), 'invalid-pem');
-  t.equal(reasonOf(() => pemToDer('-----BEGIN X-----\n-----END X-----\n')), 'invalid-pem');
-  t.equal(reasonOf(() => pemToDer('-----BEGIN X-----\nAAAA\n-----END Y-----\n')), 'invalid-pem');
+  t.equal(
+    reasonOf(() => pemToDer('not pem')),
+    'invalid-pem',
+  );
+  t.equal(
+    reasonOf(() => pemToDer('-----BEGIN X-----\n!!!!\n-----END X-----\n')),
+    'invalid-pem',
+  );
+  t.equal(
+    reasonOf(() => pemToDer('-----BEGIN X-----\n-----END X-----\n')),
+    'invalid-pem',
+  );
+  t.equal(
+    reasonOf(() => pemToDer('-----BEGIN X-----\nAAAA\n-----END Y-----\n')),
+    'invalid-pem',
+  );
 });

@@ -59,15 +59,13 @@ t.test('BER with indefinite lengths is accepted', async (t) => {
   const p7 = renewal();
   const ci = parseDer(p7, { what: 'test' });
   const signedData = ci.children[1].children[0].raw;
-  const ber = Buffer.concat([
-    Buffer.from([0x30, 0x80]),
-    ci.children[0].raw,
-    Buffer.from([0xa0, 0x80]),
-    signedData,
-    Buffer.from([0, 0, 0, 0]),
-  ]);
+  const ber = Buffer.concat([Buffer.from([0x30, 0x80]), ci.children[0].raw, Buffer.from([0xa0, 0x80]), signedData, Buffer.from([0, 0, 0, 0])]);
   t.same(parseAndVerifyRenewalPkcs7(ber).innerCsrDer, csr);
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(ber.subarray(0, ber.length - 2))), 'malformed', 'missing end-of-contents');
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(ber.subarray(0, ber.length - 2))),
+    'malformed',
+    'missing end-of-contents',
+  );
 });
 
 t.test('tampered content, signature, signed attributes or messageDigest are refused', async (t) => {
@@ -80,18 +78,30 @@ t.test('tampered content, signature, signed attributes or messageDigest are refu
       withSignedAttrs ? 'message-digest-mismatch' : 'bad-signature',
       `content tampered (attrs=${withSignedAttrs})`,
     );
-    t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(flipByte(p7, -5))), 'bad-signature', `signature tampered (attrs=${withSignedAttrs})`);
+    t.equal(
+      reasonOf(() => parseAndVerifyRenewalPkcs7(flipByte(p7, -5))),
+      'bad-signature',
+      `signature tampered (attrs=${withSignedAttrs})`,
+    );
   }
   const p7 = renewal();
   const md = p7.indexOf(crypto.createHash('sha256').update(csr).digest());
   t.ok(md > 0);
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(flipByte(p7, md + 10))), 'message-digest-mismatch', 'wrong messageDigest');
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(flipByte(p7, md + 10))),
+    'message-digest-mismatch',
+    'wrong messageDigest',
+  );
 
   const when = new Date('2030-01-02T03:04:05Z');
   const timed = renewal({ signingTime: when });
   const st = timed.indexOf(Buffer.from('300102030405Z', 'latin1'));
   t.ok(st > 0);
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(flipByte(timed, st + 2))), 'bad-signature', 'signed attribute tampered');
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(flipByte(timed, st + 2))),
+    'bad-signature',
+    'signed attribute tampered',
+  );
 
   t.equal(
     reasonOf(() => parseAndVerifyRenewalPkcs7(renewal({ signerKey: otherKeys.privateKey }))),
@@ -101,7 +111,11 @@ t.test('tampered content, signature, signed attributes or messageDigest are refu
 });
 
 t.test('signer not in the certificate set is refused', async (t) => {
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(renewal({ omitSignerCert: true }))), 'signer-not-found', 'no certificates');
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(renewal({ omitSignerCert: true }))),
+    'signer-not-found',
+    'no certificates',
+  );
   t.equal(
     reasonOf(() => parseAndVerifyRenewalPkcs7(renewal({ omitSignerCert: true, extraCertsDer: [otherCert.der, ca.certDer] }))),
     'signer-not-found',
@@ -116,17 +130,43 @@ t.test('signer not in the certificate set is refused', async (t) => {
 
 t.test('garbage, truncation, trailing bytes, wrong content type and oversized input are refused', async (t) => {
   const p7 = renewal();
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.from('garbage'))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.alloc(0))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(p7.subarray(0, p7.length - 1))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.concat([p7, Buffer.from([0])]))), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(csr)), 'malformed', 'a bare PKCS#10 is not a PKCS#7');
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(deviceCert.der)), 'malformed', 'a certificate is not a PKCS#7');
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.from('garbage'))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.alloc(0))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(p7.subarray(0, p7.length - 1))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.concat([p7, Buffer.from([0])]))),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(csr)),
+    'malformed',
+    'a bare PKCS#10 is not a PKCS#7',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(deviceCert.der)),
+    'malformed',
+    'a certificate is not a PKCS#7',
+  );
   const data = Buffer.from(p7);
   const oid = data.indexOf(Buffer.from('06092a864886f70d010702', 'hex'));
   data[oid + 10] = 0x01; // contentType id-data instead of signedData
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(data)), 'malformed');
-  t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.alloc(MAX_PKCS7_BYTES + 1))), 'too-large');
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(data)),
+    'malformed',
+  );
+  t.equal(
+    reasonOf(() => parseAndVerifyRenewalPkcs7(Buffer.alloc(MAX_PKCS7_BYTES + 1))),
+    'too-large',
+  );
 });
 
 t.test('interop with openssl cms', { skip: !hasOpenssl && 'openssl not installed' }, async (t) => {
@@ -143,7 +183,21 @@ t.test('interop with openssl cms', { skip: !hasOpenssl && 'openssl not installed
       t.match(r.stderr, /Verification successful/);
       t.same(readFileSync(out), csr, 'openssl extracts the same content');
     }
-    const chained = openssl(['cms', '-verify', '-CAfile', caFile, '-purpose', 'any', '-inform', 'DER', '-in', tmp.write('c.der', renewal()), '-binary', '-out', `${tmp.dir}/c.out`]);
+    const chained = openssl([
+      'cms',
+      '-verify',
+      '-CAfile',
+      caFile,
+      '-purpose',
+      'any',
+      '-inform',
+      'DER',
+      '-in',
+      tmp.write('c.der', renewal()),
+      '-binary',
+      '-out',
+      `${tmp.dir}/c.out`,
+    ]);
     t.equal(chained.status, 0, `full chain verification: ${chained.stderr}`);
   });
 
@@ -171,6 +225,10 @@ t.test('interop with openssl cms', { skip: !hasOpenssl && 'openssl not installed
     const detached = `${tmp.dir}/detached.p7`;
     const r = openssl(['cms', '-sign', '-binary', '-in', csrFile, '-signer', cert, '-inkey', key, '-outform', 'DER', '-out', detached]);
     t.equal(r.status, 0, r.stderr);
-    t.equal(reasonOf(() => parseAndVerifyRenewalPkcs7(readFileSync(detached))), 'content-missing', 'detached signature');
+    t.equal(
+      reasonOf(() => parseAndVerifyRenewalPkcs7(readFileSync(detached))),
+      'content-missing',
+      'detached signature',
+    );
   });
 });

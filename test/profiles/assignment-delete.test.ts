@@ -33,6 +33,6 @@ t.test('the body that assigned removes the assignment', async (t) => {
   t.equal((await s.admin('DELETE', A, { targetType: 'device', targetId: 'nope' })).status, 404);
   t.equal((await s.admin('DELETE', A, { targetType: 'fax', targetId: 'x' })).status, 400);
   const audit = (await s.admin('GET', '/api/v1/audit')).json;
-  const un = (Array.isArray(audit) ? audit : audit.items ?? audit.entries ?? []).filter((e: any) => e.action === 'profile.unassign');
+  const un = (Array.isArray(audit) ? audit : (audit.items ?? audit.entries ?? [])).filter((e: any) => e.action === 'profile.unassign');
   t.equal(un.length, bodies.length, 'each removal audited');
 });

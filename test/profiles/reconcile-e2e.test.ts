@@ -45,24 +45,71 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
   };
   const sales = (await s.admin('POST', '/api/v1/groups', { name: 'Sales', kind: 'user', members: ['alice@contoso.com'] })).json.id;
 
-  const root = await create({ name: 'Corp root', kind: 'certificate', scope: 'device', settings: { ref: 'corp-root', type: 'trusted-root', certificateBase64: ROOT_PEM } });
+  const root = await create({
+    name: 'Corp root',
+    kind: 'certificate',
+    scope: 'device',
+    settings: { ref: 'corp-root', type: 'trusted-root', certificateBase64: ROOT_PEM },
+  });
   await assign(root, { targetType: 'all' });
   const hello = await create({ name: 'Hello', kind: 'hello', scope: 'device', settings: { tenantId: tid, enabled: true, pin: { minimumLength: 6 } } });
   await assign(hello, { targetType: 'device', targetId: deviceId });
-  const aCert = await create({ name: 'Alice cert', kind: 'certificate', scope: 'user', settings: { ref: 'alice-cert', type: 'pfx', pfxBase64: PFX_B64, password: 'Pfx-Passw0rd' } });
+  const aCert = await create({
+    name: 'Alice cert',
+    kind: 'certificate',
+    scope: 'user',
+    settings: { ref: 'alice-cert', type: 'pfx', pfxBase64: PFX_B64, password: 'Pfx-Passw0rd' },
+  });
   await assign(aCert, { targetType: 'user', targetId: 'alice@contoso.com' });
-  const vpnSettings = (name: string, auth: unknown) => ({ name, servers: ['vpn.contoso.com'], tunnelType: 'IKEv2', routing: { mode: 'split', routes: [{ address: '10.0.0.0', prefixSize: 8 }] }, authentication: auth });
-  const aVpn = await create({ name: 'Alice VPN', kind: 'vpn', scope: 'user', settings: vpnSettings('Contoso VPN', { method: 'eap-tls', certificateRef: 'alice-cert', serverTrust: { rootCertificateRefs: ['corp-root'] } }) });
+  const vpnSettings = (name: string, auth: unknown) => ({
+    name,
+    servers: ['vpn.contoso.com'],
+    tunnelType: 'IKEv2',
+    routing: { mode: 'split', routes: [{ address: '10.0.0.0', prefixSize: 8 }] },
+    authentication: auth,
+  });
+  const aVpn = await create({
+    name: 'Alice VPN',
+    kind: 'vpn',
+    scope: 'user',
+    settings: vpnSettings('Contoso VPN', { method: 'eap-tls', certificateRef: 'alice-cert', serverTrust: { rootCertificateRefs: ['corp-root'] } }),
+  });
   await assign(aVpn, { targetType: 'user', targetId: aOid });
-  const aWifi = await create({ name: 'Sales Wi-Fi', kind: 'wifi', scope: 'user', settings: { ssid: 'Contoso Sales', security: 'WPA2PSK', passphrase: 'correct horse battery' } });
+  const aWifi = await create({
+    name: 'Sales Wi-Fi',
+    kind: 'wifi',
+    scope: 'user',
+    settings: { ssid: 'Contoso Sales', security: 'WPA2PSK', passphrase: 'correct horse battery' },
+  });
   await assign(aWifi, { targetType: 'group', targetId: sales });
-  const mailSettings = { accountId: 'contoso-imap', accountName: 'Contoso Mail', displayName: 'Alice', emailAddress: 'alice@contoso.com', serviceType: 'IMAP4', incoming: { host: 'imap.contoso.com', port: 993 }, outgoing: { host: 'smtp.contoso.com', port: 587, ssl: true }, userName: 'alice@contoso.com', password: 'M@il-secret', syncIntervalMinutes: 15 };
+  const mailSettings = {
+    accountId: 'contoso-imap',
+    accountName: 'Contoso Mail',
+    displayName: 'Alice',
+    emailAddress: 'alice@contoso.com',
+    serviceType: 'IMAP4',
+    incoming: { host: 'imap.contoso.com', port: 993 },
+    outgoing: { host: 'smtp.contoso.com', port: 587, ssl: true },
+    userName: 'alice@contoso.com',
+    password: 'M@il-secret',
+    syncIntervalMinutes: 15,
+  };
   const aMail = await create({ name: 'Alice mail', kind: 'email', scope: 'user', settings: mailSettings });
   await assign(aMail, { targetType: 'user', targetId: 'alice@contoso.com' });
-  const bVpn = await create({ name: 'Bob VPN', kind: 'vpn', scope: 'user', settings: vpnSettings('Bob VPN', { method: 'peap-mschapv2', serverTrust: { rootCertificateRefs: ['corp-root'] } }) });
+  const bVpn = await create({
+    name: 'Bob VPN',
+    kind: 'vpn',
+    scope: 'user',
+    settings: vpnSettings('Bob VPN', { method: 'peap-mschapv2', serverTrust: { rootCertificateRefs: ['corp-root'] } }),
+  });
   await assign(bVpn, { targetType: 'user', targetId: bOid });
   // A user-scope profile for everyone on this device: held while nobody is signed in.
-  const everyone = await create({ name: 'Everyone setting', kind: 'custom', scope: 'user', settings: { nodes: [{ locUri: './User/Vendor/MSFT/Policy/Config/Start/HideSleep', format: 'int', value: '1' }] } });
+  const everyone = await create({
+    name: 'Everyone setting',
+    kind: 'custom',
+    scope: 'user',
+    settings: { nodes: [{ locUri: './User/Vendor/MSFT/Policy/Config/Start/HideSleep', format: 'int', value: '1' }] },
+  });
   await assign(everyone, { targetType: 'device', targetId: deviceId });
 
   const U = './User/Vendor/MSFT';
@@ -78,7 +125,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.notOk(r.json.syncml.includes('M@il-secret'), 'mail password not shown');
     t.notOk(r.json.syncml.includes('Pfx-Passw0rd'), 'PFX password not shown');
     t.ok(r.json.profiles.some((e: any) => e.profileId === root && e.action === 'install'));
-    t.ok(r.json.profiles.some((e: any) => e.profileId === aVpn && e.action === 'hold'), 'the VPN waits for its certificates');
+    t.ok(
+      r.json.profiles.some((e: any) => e.profileId === aVpn && e.action === 'hold'),
+      'the VPN waits for its certificates',
+    );
     t.equal((await s.admin('GET', `/api/v1/devices/${deviceId}/plan?user=nobody`)).status, 400);
     t.equal((await s.admin('GET', `/api/v1/devices/nope/plan`)).status, 404);
     const again = await s.admin('GET', `/api/v1/devices/${deviceId}/plan?user=${aOid}`);
@@ -89,7 +139,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     const r = await dev.checkin({ user: null });
     t.equal(r.outcome, 'complete', r.error ?? 'session complete');
     const cmds = profileCommands(r.commands);
-    t.notOk(targetsOf(cmds).some((x) => x.startsWith('./User/')), 'nothing under ./User');
+    t.notOk(
+      targetsOf(cmds).some((x) => x.startsWith('./User/')),
+      'nothing under ./User',
+    );
     t.equal(dev.tree.read(rootUri)?.data, new crypto.X509Certificate(ROOT_PEM).raw.toString('base64'), 'trusted root installed');
     const view = (await s.admin('GET', `/api/v1/devices/${deviceId}`)).json;
     const deviceTree = view.profiles.find((g: any) => g.user === null);
@@ -108,20 +161,47 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.equal(r.outcome, 'complete', r.error ?? 'session complete');
     const cmds = profileCommands(r.commands);
     const targets = targetsOf(cmds);
-    t.ok(targets.some((x) => x.startsWith(`${U}/ClientCertificateInstall/PFXCertInstall/alice-cert/`)), 'PFX');
+    t.ok(
+      targets.some((x) => x.startsWith(`${U}/ClientCertificateInstall/PFXCertInstall/alice-cert/`)),
+      'PFX',
+    );
     t.ok(targets.includes(`${U}/VPNv2/Contoso%20VPN/ProfileXML`), 'VPN');
-    t.ok(targets.some((x) => x.startsWith(`${U}/WiFi/Profile/Contoso%20Sales/`)), 'Wi-Fi');
-    t.ok(targets.some((x) => x.startsWith(`${U}/EMAIL2/`)), 'mail');
+    t.ok(
+      targets.some((x) => x.startsWith(`${U}/WiFi/Profile/Contoso%20Sales/`)),
+      'Wi-Fi',
+    );
+    t.ok(
+      targets.some((x) => x.startsWith(`${U}/EMAIL2/`)),
+      'mail',
+    );
     t.ok(targets.includes('./User/Vendor/MSFT/Policy/Config/Start/HideSleep'), 'the device-wide user setting');
-    t.notOk(targets.some((x) => x.includes('Bob%20VPN')), "not Bob's VPN");
-    t.notOk(targets.some((x) => x.startsWith('./Device/Vendor/MSFT/RootCATrustedCertificates')), 'the root is not sent again');
+    t.notOk(
+      targets.some((x) => x.includes('Bob%20VPN')),
+      "not Bob's VPN",
+    );
+    t.notOk(
+      targets.some((x) => x.startsWith('./Device/Vendor/MSFT/RootCATrustedCertificates')),
+      'the root is not sent again',
+    );
     const pfx = cmds.find((c) => c.targets.some((x) => x.endsWith('/PFXCertBlob')))!;
     const vpn = cmds.find((c) => c.targets.some((x) => x.endsWith('/ProfileXML')))!;
     t.ok(Number(pfx.msgId) < Number(vpn.msgId), `the certificate (message ${pfx.msgId}) before the VPN that uses it (message ${vpn.msgId})`);
-    const wifiAtomics = cmds.filter((c) => c.kind === 'Atomic' && cmds.some((x) => x.parents.includes(c.cmdId) && x.msgId === c.msgId && x.targets[0]?.endsWith('/WlanXml')));
-    t.same(wifiAtomics.map((c) => c.status), ['507', '200'], 'Wi-Fi: 418 inside the Atomic, then the Replace');
-    t.same(cmds.filter((c) => c.targets[0]?.endsWith('/WlanXml')).map((c) => `${c.kind} ${c.status}`), ['Add 418', 'Replace 200']);
-    t.ok(cmds.filter((c) => !c.targets[0]?.endsWith('/WlanXml') && !wifiAtomics.includes(c)).every((c) => c.status[0] === '2'), 'every other command succeeded');
+    const wifiAtomics = cmds.filter(
+      (c) => c.kind === 'Atomic' && cmds.some((x) => x.parents.includes(c.cmdId) && x.msgId === c.msgId && x.targets[0]?.endsWith('/WlanXml')),
+    );
+    t.same(
+      wifiAtomics.map((c) => c.status),
+      ['507', '200'],
+      'Wi-Fi: 418 inside the Atomic, then the Replace',
+    );
+    t.same(
+      cmds.filter((c) => c.targets[0]?.endsWith('/WlanXml')).map((c) => `${c.kind} ${c.status}`),
+      ['Add 418', 'Replace 200'],
+    );
+    t.ok(
+      cmds.filter((c) => !c.targets[0]?.endsWith('/WlanXml') && !wifiAtomics.includes(c)).every((c) => c.status[0] === '2'),
+      'every other command succeeded',
+    );
     t.ok(dev.tree.has(`${U}/VPNv2/Contoso%20VPN/ProfileXML`), "in Alice's tree");
     t.equal(dev.tree.read(`${U}/WiFi/Profile/Contoso%20Sales/WlanXml`)?.data.includes('correct horse battery'), true, 'the device got the real passphrase');
     const view = (await s.admin('GET', `/api/v1/devices/${deviceId}`)).json;
@@ -130,12 +210,16 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.ok(alice, 'a status group for Alice');
     for (const id of [aCert, aVpn, aWifi, aMail, everyone]) t.match(alice.profiles.find((p: any) => p.profileId === id)?.status, /^(delivered|verified)$/, id);
     t.equal(alice.profiles.find((p: any) => p.profileId === aMail)?.status, 'verified', 'mail leaves read back');
-    t.notOk(view.profiles.find((g: any) => g.user === null).profiles.some((p: any) => p.profileId === everyone), 'the "held: nobody" placeholder is gone');
+    t.notOk(
+      view.profiles.find((g: any) => g.user === null).profiles.some((p: any) => p.profileId === everyone),
+      'the "held: nobody" placeholder is gone',
+    );
     const commands = (await s.admin('GET', `/api/v1/devices/${deviceId}/commands?limit=1000`)).json.commands;
     t.notOk(JSON.stringify(commands).includes('correct horse battery'), 'the command list shows no secret');
     const traces = JSON.stringify((await s.admin('GET', `/api/v1/devices/${deviceId}/sessions?limit=200`)).json);
     t.ok(traces.includes('PFXCertBlob'), 'the trace has the session');
-    for (const secret of ['correct horse battery', 'M@il-secret', 'Pfx-Passw0rd', PFX_B64.slice(0, 64)]) t.notOk(traces.includes(secret), `no secret in the session trace (${secret.slice(0, 6)}…)`);
+    for (const secret of ['correct horse battery', 'M@il-secret', 'Pfx-Passw0rd', PFX_B64.slice(0, 64)])
+      t.notOk(traces.includes(secret), `no secret in the session trace (${secret.slice(0, 6)}…)`);
   });
 
   await t.test('nobody signed in again: nothing for the user tree, nothing resent', async (t) => {
@@ -150,7 +234,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     const targets = targetsOf(profileCommands(r.commands));
     t.ok(targets.includes(`${U}/VPNv2/Bob%20VPN/ProfileXML`), "Bob's VPN");
     t.ok(targets.includes('./User/Vendor/MSFT/Policy/Config/Start/HideSleep'), 'the device-wide user setting, for Bob too');
-    t.notOk(targets.some((x) => x.includes('Contoso%20VPN') || x.includes('WiFi') || x.includes('EMAIL2') || x.includes('PFXCertInstall')), "none of Alice's");
+    t.notOk(
+      targets.some((x) => x.includes('Contoso%20VPN') || x.includes('WiFi') || x.includes('EMAIL2') || x.includes('PFXCertInstall')),
+      "none of Alice's",
+    );
     t.notOk(dev.tree.has(`${U}/WiFi/Profile/Contoso%20Sales/WlanXml`), "Bob's tree has no Alice Wi-Fi");
   });
 
@@ -166,7 +253,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.same(targetsOf(profileCommands(b.commands)), [], 'Bob gets nothing');
     const a = await dev.checkin({ user: { token: await userToken(aOid, 'alice@contoso.com') } });
     const cmds = profileCommands(a.commands);
-    t.same(cmds.map((c) => [c.kind, c.targets]), [['Delete', [`${U}/VPNv2/Contoso%20VPN`]]]);
+    t.same(
+      cmds.map((c) => [c.kind, c.targets]),
+      [['Delete', [`${U}/VPNv2/Contoso%20VPN`]]],
+    );
     t.notOk(dev.tree.has(`${U}/VPNv2/Contoso%20VPN/ProfileXML`), 'gone from the device');
     const st = (await s.admin('GET', `/api/v1/profiles/${aVpn}/status`)).json;
     t.equal(st.counts.removed, 1);
@@ -178,7 +268,10 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
     t.equal(r0.status, 200, JSON.stringify(r0.json));
     const a = await dev.checkin();
     const cmds = profileCommands(a.commands).filter((c) => c.kind !== 'Get');
-    t.same(cmds.map((c) => c.kind), ['Replace']);
+    t.same(
+      cmds.map((c) => c.kind),
+      ['Replace'],
+    );
     t.equal(cmds[0].targets.length, 1);
     t.match(cmds[0].targets[0], /\/EMAIL2\/.*\/LINGER$/);
     t.equal(cmds[0].data[0], '30');
@@ -216,10 +309,20 @@ t.test('single-user (Full) enrollment: the enrolled user gets user profiles; a r
   const s = await startTestServer();
   t.teardown(() => s.close());
   t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'carol', password: 'carol-password-1' })).status, 201);
-  const dev = new SimDevice({ url: s.publicUrl, ca: s.caPem, connectTo: { host: '127.0.0.1', port: s.server.port }, credential: { kind: 'password', username: 'carol', password: 'carol-password-1' } });
+  const dev = new SimDevice({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    credential: { kind: 'password', username: 'carol', password: 'carol-password-1' },
+  });
   const e = await dev.enroll();
   t.equal(e.enrollmentType, 'Full');
-  const created = await s.admin('POST', '/api/v1/profiles', { name: 'Carol setting', kind: 'custom', scope: 'user', settings: { nodes: [{ locUri: './User/Vendor/MSFT/Policy/Config/Start/HideSleep', format: 'int', value: '1' }] } });
+  const created = await s.admin('POST', '/api/v1/profiles', {
+    name: 'Carol setting',
+    kind: 'custom',
+    scope: 'user',
+    settings: { nodes: [{ locUri: './User/Vendor/MSFT/Policy/Config/Start/HideSleep', format: 'int', value: '1' }] },
+  });
   t.equal(created.status, 201);
   t.equal((await s.admin('POST', `/api/v1/profiles/${created.json.id}/assignments`, { targetType: 'all' })).status, 201);
   const status = async () => (await s.admin('GET', `/api/v1/profiles/${created.json.id}/status`)).json;
@@ -235,13 +338,23 @@ t.test('single-user (Full) enrollment: the enrolled user gets user profiles; a r
   t.match(st.held[0].detail, /no user context/);
 
   const again = await dev.checkin({ loginStatus: 'none', mode: 'Maintenance' });
-  t.notOk(again.commands.some((c) => c.targets.some((x) => x.startsWith('./User/'))), 'not retried while still nobody');
+  t.notOk(
+    again.commands.some((c) => c.targets.some((x) => x.startsWith('./User/'))),
+    'not retried while still nobody',
+  );
   const user = await dev.checkin();
   t.equal(user.outcome, 'complete', user.error ?? 'session complete');
-  t.equal(user.commands.find((c) => c.kind === 'Add' && c.targets[0] === './User/Vendor/MSFT/Policy/Config/Start/HideSleep')?.status, '200', 'retried once the user is there');
+  t.equal(
+    user.commands.find((c) => c.kind === 'Add' && c.targets[0] === './User/Vendor/MSFT/Policy/Config/Start/HideSleep')?.status,
+    '200',
+    'retried once the user is there',
+  );
   st = await status();
   t.equal(st.counts.verified, 1, JSON.stringify(st));
   t.equal(st.counts.held, 0);
   const machine = await dev.checkin({ mode: 'Machine' });
-  t.notOk(machine.commands.some((c) => c.targets.some((x) => x.startsWith('./User/'))), 'nothing for ./User in a Machine session');
+  t.notOk(
+    machine.commands.some((c) => c.targets.some((x) => x.startsWith('./User/'))),
+    'nothing for ./User in a Machine session',
+  );
 });

@@ -65,7 +65,11 @@ t.test('parseXml', async (t) => {
       ['external DTD', '<!DOCTYPE a SYSTEM "http://127.0.0.1/a.dtd"><a/>'],
       ['ENTITY without DOCTYPE', '<a><!ENTITY x "y"></a>'],
     ] as const) {
-      t.equal(xmlErrorReason(() => parseXml(xml)), 'doctype', name);
+      t.equal(
+        xmlErrorReason(() => parseXml(xml)),
+        'doctype',
+        name,
+      );
     }
     let lol = '<!ENTITY l0 "lol">';
     for (let i = 1; i <= 9; i++) lol += `<!ENTITY l${i} "${`&l${i - 1};`.repeat(10)}">`;
@@ -77,18 +81,38 @@ t.test('parseXml', async (t) => {
   t.test('depth limit', async (t) => {
     const nest = (n: number) => '<a>'.repeat(n) + '</a>'.repeat(n);
     t.doesNotThrow(() => parseXml(nest(32)), '32 levels: the default limit');
-    t.equal(xmlErrorReason(() => parseXml(nest(33))), 'too_deep', '33 levels refused');
+    t.equal(
+      xmlErrorReason(() => parseXml(nest(33))),
+      'too_deep',
+      '33 levels refused',
+    );
     t.throws(() => parseXml(nest(33)), { message: 'XML nesting deeper than 32 levels' });
     t.doesNotThrow(() => parseXml(nest(5), { maxDepth: 5 }));
-    t.equal(xmlErrorReason(() => parseXml(nest(6), { maxDepth: 5 })), 'too_deep', 'maxDepth option');
-    t.equal(xmlErrorReason(() => parseXml('<a>'.repeat(100_000))), 'too_deep', '100 000 unclosed levels: depth, not a stack overflow');
-    t.equal(xmlErrorReason(() => parseXml(nest(5000))), 'too_deep', '5000 levels');
+    t.equal(
+      xmlErrorReason(() => parseXml(nest(6), { maxDepth: 5 })),
+      'too_deep',
+      'maxDepth option',
+    );
+    t.equal(
+      xmlErrorReason(() => parseXml('<a>'.repeat(100_000))),
+      'too_deep',
+      '100 000 unclosed levels: depth, not a stack overflow',
+    );
+    t.equal(
+      xmlErrorReason(() => parseXml(nest(5000))),
+      'too_deep',
+      '5000 levels',
+    );
     t.doesNotThrow(() => parseXml(`<a>${'<b/>'.repeat(1000)}</a>`), 'self-closing siblings do not add depth');
     t.doesNotThrow(() => parseXml(`<a>${'<b></b>'.repeat(1000)}</a>`), 'closed siblings do not add depth');
     // Markup-looking text in comments, CDATA, attribute values and processing instructions is not nesting.
     const tricky = `<?pi <x><y><z>?><a><!-- <b><c><d> --><e x=">" y='>' z="/>"><![CDATA[<f><g><h>]]></e>1 &gt; 0 > -1</a>`;
     t.doesNotThrow(() => parseXml(tricky, { maxDepth: 2 }), 'comments, CDATA, quoted > and PIs do not count');
-    t.equal(xmlErrorReason(() => parseXml(tricky, { maxDepth: 1 })), 'too_deep', 'but the two real levels do');
+    t.equal(
+      xmlErrorReason(() => parseXml(tricky, { maxDepth: 1 })),
+      'too_deep',
+      'but the two real levels do',
+    );
     const e = xmlPath(parseXml(tricky, { maxDepth: 2 }), 'a', 'e');
     t.equal(attr(e, 'x'), '>', "quoted '>' kept in the attribute");
     t.equal(attr(e, 'z'), '/>', "quoted '/>' does not close the tag");
@@ -109,9 +133,18 @@ t.test('parseXml', async (t) => {
       ['raw & in text', '<a>x & y</a>', 'malformed'],
       ['JSON', '{"a":1}', 'malformed'],
     ];
-    for (const [name, input, reason] of cases) t.equal(xmlErrorReason(() => parseXml(input)), reason, name);
+    for (const [name, input, reason] of cases)
+      t.equal(
+        xmlErrorReason(() => parseXml(input)),
+        reason,
+        name,
+      );
     t.throws(() => parseXml('<a><b>'), { message: /^malformed XML/ }, 'the message says malformed');
-    t.equal(xmlErrorReason(() => parseXml('<a/>'.padEnd(2000, ' '), { maxBytes: 1000 })), 'too_large', 'maxBytes');
+    t.equal(
+      xmlErrorReason(() => parseXml('<a/>'.padEnd(2000, ' '), { maxBytes: 1000 })),
+      'too_large',
+      'maxBytes',
+    );
     t.throws(() => parseXml(Buffer.alloc(2000, 0x20), { maxBytes: 1000 }), { message: 'XML body of 2000 bytes exceeds the 1000-byte limit' });
 
     const notWellFormed: [string, string][] = [
@@ -123,10 +156,18 @@ t.test('parseXml', async (t) => {
       ['two root elements', '<a/><b/>'],
     ];
     for (const [name, xml] of notWellFormed) {
-      t.equal(xmlErrorReason(() => parseXml(xml)), 'malformed', `${name} is not well-formed`);
+      t.equal(
+        xmlErrorReason(() => parseXml(xml)),
+        'malformed',
+        `${name} is not well-formed`,
+      );
     }
     const badUtf8 = Buffer.concat([Buffer.from('<a>'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('</a>')]);
-    t.equal(xmlErrorReason(() => parseXml(badUtf8)), 'malformed', 'invalid UTF-8 is not well-formed');
+    t.equal(
+      xmlErrorReason(() => parseXml(badUtf8)),
+      'malformed',
+      'invalid UTF-8 is not well-formed',
+    );
   });
 
   t.test('BOM, entities, namespaces, CDATA', async (t) => {
@@ -181,7 +222,9 @@ t.test('parseSoapRequest', async (t) => {
       password: 'p&ss<word',
       passwordType: 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordText',
     });
-    const digest = soapFaultOf(() => parseSoapRequest(envelope({ header: ut('x', 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest') })));
+    const digest = soapFaultOf(() =>
+      parseSoapRequest(envelope({ header: ut('x', 'http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest') })),
+    );
     t.equal(digest?.subcode, 'a:InvalidSecurity', 'PasswordDigest refused');
     const noPw = soapFaultOf(() =>
       parseSoapRequest(envelope({ header: '<wsse:Security><wsse:UsernameToken><wsse:Username>alice</wsse:Username></wsse:UsernameToken></wsse:Security>' })),
@@ -239,7 +282,11 @@ t.test('buildSoapFault and buildSoapEnvelope', async (t) => {
   t.doesNotThrow(() => parseXml(plain));
   t.notMatch(plain, /Detail|RelatesTo/, 'no detail without an errortype; no RelatesTo without a MessageID');
   t.same(readFault(plain), { subcode: 's:MessageFormat', reason: 'bad', errorType: undefined, relatesTo: undefined });
-  t.match(buildSoapEnvelope({ action: 'x', relatesTo: '  urn:uuid: 1  ', activityId: 'a' }, '<b/>'), /<a:RelatesTo>urn:uuid: 1<\/a:RelatesTo>/, 'RelatesTo trimmed, verbatim');
+  t.match(
+    buildSoapEnvelope({ action: 'x', relatesTo: '  urn:uuid: 1  ', activityId: 'a' }, '<b/>'),
+    /<a:RelatesTo>urn:uuid: 1<\/a:RelatesTo>/,
+    'RelatesTo trimmed, verbatim',
+  );
   const ts = buildSoapEnvelope({ action: 'x', activityId: 'a', timestamp: { created: new Date(0), expires: new Date(300_000) } }, '<b/>');
   t.match(ts, /<u:Created>1970-01-01T00:00:00\.000Z<\/u:Created><u:Expires>1970-01-01T00:05:00\.000Z<\/u:Expires>/);
   t.doesNotThrow(() => parseXml(ts));
@@ -290,14 +337,27 @@ t.test('MS-MDE2 Discover', async (t) => {
 
   t.test('parseDiscoverRequest variants and refusals', async (t) => {
     const disco = (inner: string) =>
-      parseSoapRequest(envelope({ body: `<Discover xmlns="http://schemas.microsoft.com/windows/management/2012/01/enrollment/"><request>${inner}</request></Discover>` }));
+      parseSoapRequest(
+        envelope({ body: `<Discover xmlns="http://schemas.microsoft.com/windows/management/2012/01/enrollment/"><request>${inner}</request></Discover>` }),
+      );
     t.same(parseDiscoverRequest(disco('<AuthPolicies>Federated</AuthPolicies>')).authPolicies, ['Federated'], 'published single-value variant');
     t.same(
-      parseDiscoverRequest(disco('<AuthPolicies><AuthPolicy>federated</AuthPolicy><AuthPolicy>Kerberos</AuthPolicy><AuthPolicy>FEDERATED</AuthPolicy><AuthPolicy> Certificate </AuthPolicy></AuthPolicies>')).authPolicies,
+      parseDiscoverRequest(
+        disco(
+          '<AuthPolicies><AuthPolicy>federated</AuthPolicy><AuthPolicy>Kerberos</AuthPolicy><AuthPolicy>FEDERATED</AuthPolicy><AuthPolicy> Certificate </AuthPolicy></AuthPolicies>',
+        ),
+      ).authPolicies,
       ['Federated', 'Certificate'],
       'case-insensitive, unknown dropped, duplicates removed',
     );
-    t.same(parseDiscoverRequest(disco('')), { emailAddress: undefined, requestVersion: undefined, deviceType: undefined, applicationVersion: undefined, osEdition: undefined, authPolicies: [] });
+    t.same(parseDiscoverRequest(disco('')), {
+      emailAddress: undefined,
+      requestVersion: undefined,
+      deviceType: undefined,
+      applicationVersion: undefined,
+      osEdition: undefined,
+      authPolicies: [],
+    });
     const bad = soapFaultOf(() => parseDiscoverRequest(disco('<RequestVersion>5.0; DROP TABLE</RequestVersion>')));
     t.equal(bad?.subcode, 's:MessageFormat', 'RequestVersion must be a version number');
     t.match(bad?.reason, /is not a version number/);
@@ -371,7 +431,10 @@ t.test('wap-provisioningdoc', async (t) => {
     t.doesNotThrow(() => parseXml(xml), 'well-formed (parseXml)');
     const crit = searchCriteria(doc.clientSubject, 'User');
     t.equal(crit, `Subject=CN%3Do'brien%26co%20%3Ctest%3E%40contoso.com&Stores=My%5CUser`);
-    t.ok(xml.includes(`value="Subject=CN%3Do&apos;brien%26co%20%3Ctest%3E%40contoso.com&amp;Stores=My%5CUser"`), "'&' and quote escaped in SSLCLIENTCERTSEARCHCRITERIA");
+    t.ok(
+      xml.includes(`value="Subject=CN%3Do&apos;brien%26co%20%3Ctest%3E%40contoso.com&amp;Stores=My%5CUser"`),
+      "'&' and quote escaped in SSLCLIENTCERTSEARCHCRITERIA",
+    );
     t.notMatch(xml, /&Stores/, 'no raw & before Stores');
     t.notMatch(xml.replace(/&(amp|lt|gt|quot|apos);/g, ''), /&/, 'no raw & anywhere');
 

@@ -44,7 +44,6 @@ function roundTrip(msg: SyncMLMessage): SyncMLMessage {
   return parseSyncML(buildSyncML(msg));
 }
 
-
 t.test('round trip: every command kind', async (t) => {
   const body: SyncCommand[] = [
     { kind: 'Status', cmdId: '1', msgRef: '1', cmdRef: '0', cmd: 'SyncHdr', data: '212', items: [] },
@@ -86,7 +85,11 @@ t.test('round trip: every command kind', async (t) => {
     { kind: 'Add', cmdId: '7', meta: { format: 'node' }, items: [{ target: './User/Vendor/MSFT/EMAIL2/{A1B2}' }] },
     { kind: 'Replace', cmdId: '8', items: [{ target: './Vendor/MSFT/Policy/Config/Camera/AllowCamera', meta: { format: 'int' }, data: '0' }] },
     { kind: 'Delete', cmdId: '9', items: [{ target: './Vendor/MSFT/WiFi/Profile/Old' }] },
-    { kind: 'Exec', cmdId: '10', items: [{ target: './Vendor/MSFT/DMClient/Provider/fenestra/Unenroll', meta: { format: 'chr', type: 'text/plain' }, data: 'fenestra' }] },
+    {
+      kind: 'Exec',
+      cmdId: '10',
+      items: [{ target: './Vendor/MSFT/DMClient/Provider/fenestra/Unenroll', meta: { format: 'chr', type: 'text/plain' }, data: 'fenestra' }],
+    },
     {
       kind: 'Atomic',
       cmdId: '11',
@@ -197,7 +200,26 @@ t.test('build: DTD element order', async (t) => {
     final: false,
   });
   t.equal(
-    order(hdr, ['SyncHdr', 'VerDTD', 'VerProto', 'SessionID', 'MsgID', 'Target', 'LocURI', 'Source', 'LocURI', 'LocName', 'Cred', 'Meta', 'Format', 'Type', 'Data', 'Meta', 'MaxMsgSize', 'MaxObjSize']),
+    order(hdr, [
+      'SyncHdr',
+      'VerDTD',
+      'VerProto',
+      'SessionID',
+      'MsgID',
+      'Target',
+      'LocURI',
+      'Source',
+      'LocURI',
+      'LocName',
+      'Cred',
+      'Meta',
+      'Format',
+      'Type',
+      'Data',
+      'Meta',
+      'MaxMsgSize',
+      'MaxObjSize',
+    ]),
     'ok',
     'SyncHdr: VerDTD, VerProto, SessionID, MsgID, Target, Source, Cred, Meta',
   );
@@ -214,7 +236,23 @@ t.test('build: DTD element order', async (t) => {
     items: [{ data: 'x' }],
   });
   t.equal(
-    order(status, ['Status', 'CmdID', 'MsgRef', 'CmdRef', 'Cmd>', 'TargetRef', 'TargetRef', 'SourceRef', 'Chal', 'Meta', 'Format', 'Type', 'NextNonce', 'Data', 'Item']),
+    order(status, [
+      'Status',
+      'CmdID',
+      'MsgRef',
+      'CmdRef',
+      'Cmd>',
+      'TargetRef',
+      'TargetRef',
+      'SourceRef',
+      'Chal',
+      'Meta',
+      'Format',
+      'Type',
+      'NextNonce',
+      'Data',
+      'Item',
+    ]),
     'ok',
     'Status: CmdID, MsgRef, CmdRef, Cmd, TargetRef*, SourceRef*, Chal, Data, Item*',
   );
@@ -229,7 +267,25 @@ t.test('build: DTD element order', async (t) => {
     items: [{ target: 'a', source: 'b', meta: { size: 3, format: 'b64', type: 'x', mark: 'm' }, data: 'QUJD', moreData: true }],
   });
   t.equal(
-    order(results, ['Results', 'CmdID', 'MsgRef', 'CmdRef', 'Meta', 'TargetRef', 'SourceRef', 'Item', 'Target', 'Source', 'Meta', 'Format', 'Type', 'Mark', 'Size', 'Data', 'MoreData']),
+    order(results, [
+      'Results',
+      'CmdID',
+      'MsgRef',
+      'CmdRef',
+      'Meta',
+      'TargetRef',
+      'SourceRef',
+      'Item',
+      'Target',
+      'Source',
+      'Meta',
+      'Format',
+      'Type',
+      'Mark',
+      'Size',
+      'Data',
+      'MoreData',
+    ]),
     'ok',
     'Results: CmdID, MsgRef, CmdRef, Meta, TargetRef, SourceRef, Item; Item: Target, Source, Meta, Data, MoreData',
   );
@@ -249,7 +305,11 @@ t.test('build: escaping', async (t) => {
   const back = roundTrip({ hdr: { ...HDR, sessionId: 'a&b' }, body: [{ kind: 'Replace', cmdId: '1', items: [item] }], final: true });
   t.equal(back.hdr.sessionId, 'a&b');
   t.strictSame((back.body[0] as { items: unknown[] }).items[0], item);
-  t.throws(() => buildSyncML({ hdr: HDR, body: [{ kind: 'Replace', cmdId: '1', items: [{ data: 'bell\u0007' }] }], final: true }), RangeError, 'C0 control refused');
+  t.throws(
+    () => buildSyncML({ hdr: HDR, body: [{ kind: 'Replace', cmdId: '1', items: [{ data: 'bell\u0007' }] }], final: true }),
+    RangeError,
+    'C0 control refused',
+  );
   t.throws(() => buildSyncML({ hdr: HDR, body: [{ kind: 'Replace', cmdId: '1', items: [{ data: '\uffff' }] }], final: true }), RangeError, 'U+FFFF refused');
   t.throws(() => buildSyncML({ hdr: { ...HDR, meta: { maxMsgSize: -1 } }, body: [], final: true }), RangeError, 'negative size refused');
 });
@@ -270,7 +330,11 @@ t.test('Item Data exactness', async (t) => {
   t.test('WLAN profile XML (escaped in Data) survives parse → build → parse byte for byte', async (t) => {
     const fragment = fixture('docs-wifi-csp-add-peap-trustedrootca-fragment.xml');
     const escaped = /<Data>([\s\S]*?)<\/Data>/.exec(fragment)![1];
-    const expected = escaped.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+    const expected = escaped
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&');
     t.ok(expected.startsWith('<?xml version="1.0"?><WLANProfile xmlns="http://www.microsoft.com/networking/WLAN/profile/v1">'));
     t.ok(expected.endsWith('</WLANProfile> '), 'the trailing space before </Data> is data');
 
@@ -332,8 +396,7 @@ t.test('Item Data exactness', async (t) => {
 
     // Verbatim: entity references, comments, CDATA, odd spacing, whitespace around, nested names
     // that mean something in SyncML (they are not read as SyncML), non-ASCII.
-    const tricky =
-      '\n  <p:a xmlns:p="urn:x" b = \'1\'>x &amp; &#233; <!-- c --><![CDATA[<y>]]><Data><Item/></Data><b/></p:a >\n  text é中 <Meta/>\n';
+    const tricky = '\n  <p:a xmlns:p="urn:x" b = \'1\'>x &amp; &#233; <!-- c --><![CDATA[<y>]]><Data><Item/></Data><b/></p:a >\n  text é中 <Meta/>\n';
     const p2 = parseSyncML(wrap(`<Exec><CmdID>2</CmdID><Item><Data >${tricky}</Data  ></Item></Exec><Final/>`));
     t.equal((p2.body[0] as { items: { data?: string }[] }).items[0].data, tricky);
     t.equal(p2.final, true, 'parsing resumes after the raw Data');

@@ -42,14 +42,24 @@ t.test('DOCTYPE and entities', async (t) => {
     wrap('<Alert><CmdID>1</CmdID><Data>&lol9;</Data></Alert>');
   refused(t, laughs, 400, /DOCTYPE/, 'billion laughs');
   refused(t, `<!DOCTYPE SyncML SYSTEM "file:///etc/passwd">${wrap('')}`, 400, /DOCTYPE/, 'external DTD');
-  refused(t, `<!DOCTYPE SyncML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${wrap('<Alert><CmdID>1</CmdID><Data>&xxe;</Data></Alert>')}`, 400, /DOCTYPE/, 'XXE');
+  refused(
+    t,
+    `<!DOCTYPE SyncML [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>${wrap('<Alert><CmdID>1</CmdID><Data>&xxe;</Data></Alert>')}`,
+    400,
+    /DOCTYPE/,
+    'XXE',
+  );
   refused(t, wrap('<Alert><CmdID>1</CmdID><Data>&xxe;</Data></Alert>'), 400, /malformed/, 'undeclared entity reference');
   refused(t, wrap('<Alert><CmdID>1</CmdID><Data>&#0;</Data></Alert>'), 400, /malformed/, 'character reference to NUL');
   refused(t, `${wrap('')}<!DOCTYPE SyncML>`, 400, /malformed/, 'DOCTYPE after the root');
   refused(t, wrap('<Alert><CmdID>1</CmdID><Data><!DOCTYPE x></Data></Alert>'), 400, /malformed/, 'DOCTYPE inside an element');
   // Only a real declaration is refused: the same characters as data are data.
   const cdata = parseSyncML(wrap('<Replace><CmdID>1</CmdID><Item><Data><![CDATA[<!DOCTYPE html><!ENTITY x "y">]]></Data></Item></Replace><!-- <!DOCTYPE -->'));
-  t.equal((cdata.body[0] as { items: { data?: string }[] }).items[0].data, '<!DOCTYPE html><!ENTITY x "y">', '"<!DOCTYPE" inside CDATA or a comment is not a declaration');
+  t.equal(
+    (cdata.body[0] as { items: { data?: string }[] }).items[0].data,
+    '<!DOCTYPE html><!ENTITY x "y">',
+    '"<!DOCTYPE" inside CDATA or a comment is not a declaration',
+  );
 });
 
 t.test('size and depth', async (t) => {
@@ -62,19 +72,28 @@ t.test('size and depth', async (t) => {
 
   const deep = wrap(`<Add><CmdID>1</CmdID><Item>${'<Meta>'.repeat(5000)}${'</Meta>'.repeat(5000)}</Item></Add>`);
   refused(t, deep, 400, /nesting deeper than 24 levels/, '5000-deep nesting');
-  refused(t, wrap(`<Add><CmdID>1</CmdID><Item><Data>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</Data></Item></Add>`), 400, /deeper/, 'deep raw markup in Data');
+  refused(
+    t,
+    wrap(`<Add><CmdID>1</CmdID><Item><Data>${'<a>'.repeat(5000)}${'</a>'.repeat(5000)}</Data></Item></Add>`),
+    400,
+    /deeper/,
+    'deep raw markup in Data',
+  );
   refused(t, `<SyncML xmlns="SYNCML:SYNCML1.2">${'<x>'.repeat(5000)}`, 400, /deeper/, 'deep and unclosed');
   t.equal(parseSyncML(S07, { maxDepth: 6 }).body.length, 3, 'fleet 07 fits in 6 levels (SyncML/SyncBody/Alert/Item/Meta/Type)');
   refused(t, S07, 400, /deeper than 5/, 'custom maxDepth', { maxDepth: 5 });
 
-  const many = (n: number) => Array.from({ length: n }, (_, i) => `<Get><CmdID>${i + 1}</CmdID><Item><Target><LocURI>./a</LocURI></Target></Item></Get>`).join('');
+  const many = (n: number) =>
+    Array.from({ length: n }, (_, i) => `<Get><CmdID>${i + 1}</CmdID><Item><Target><LocURI>./a</LocURI></Target></Item></Get>`).join('');
   t.equal(parseSyncML(wrap(many(2000))).body.length, 2000, '2000 commands accepted');
   refused(t, wrap(many(2001)), 413, /more than 2000 commands/, '2001 commands');
   refused(t, wrap(`<Atomic><CmdID>1</CmdID>${many(3)}</Atomic>`), 413, /more than 3 commands/, 'nested commands count', { maxCommands: 3 });
   const items = (n: number) => `<Replace><CmdID>1</CmdID>${'<Item><Data>x</Data></Item>'.repeat(n)}</Replace>`;
   t.equal(parseSyncML(wrap(items(2000))).body.length, 1, '2000 items accepted');
   refused(t, wrap(items(2001)), 413, /more than 2000 items/, '2001 items');
-  refused(t, wrap(`<Status><CmdID>1</CmdID><Data>200</Data>${'<Item/>'.repeat(6)}</Status>`), 413, /Status command has more than 5 items/, 'custom maxItems', { maxItems: 5 });
+  refused(t, wrap(`<Status><CmdID>1</CmdID><Data>200</Data>${'<Item/>'.repeat(6)}</Status>`), 413, /Status command has more than 5 items/, 'custom maxItems', {
+    maxItems: 5,
+  });
 });
 
 t.test('not XML, not well-formed, truncated', async (t) => {
@@ -92,7 +111,11 @@ t.test('not XML, not well-formed, truncated', async (t) => {
   refused(t, wrap('<Alert><CmdID>1</CmdID><Data>a & b</Data></Alert>'), 400, /malformed/, 'raw &');
   refused(t, wrap('<Alert><CmdID>1</CmdID><Data>\u0001</Data></Alert>'), 400, /malformed/, 'C0 control character');
 
-  const bad = Buffer.concat([Buffer.from(wrap('<Alert><CmdID>1</CmdID><Data>').replace(/<Final\/>.*$/, '')), Buffer.from([0xc3, 0x28]), Buffer.from('</Data></Alert></SyncBody></SyncML>')]);
+  const bad = Buffer.concat([
+    Buffer.from(wrap('<Alert><CmdID>1</CmdID><Data>').replace(/<Final\/>.*$/, '')),
+    Buffer.from([0xc3, 0x28]),
+    Buffer.from('</Data></Alert></SyncBody></SyncML>'),
+  ]);
   refused(t, bad, 400, /not valid UTF-8/, 'invalid UTF-8');
   refused(t, Buffer.from([0xef, 0xbb, 0xbf, 0xff, 0xfe]), 400, /not valid UTF-8/, 'BOM then invalid bytes');
   refused(t, Buffer.from(wrap('').replace('1.2</VerDTD>', '1.2\xed\xa0\x80</VerDTD>'), 'latin1'), 400, /not valid UTF-8/, 'encoded surrogate');
@@ -125,7 +148,11 @@ t.test('wrong root or namespace → 415; lax namespace spelling accepted', async
   t.equal(prefixed.final, true);
 
   const metaInSyncmlNs = parseSyncML(wrap('<Alert><CmdID>1</CmdID><Data>1224</Data><Item><Meta><Type>t</Type><Format>chr</Format></Meta></Item></Alert>'));
-  t.strictSame((metaInSyncmlNs.body[0] as { items: unknown[] }).items, [{ meta: { type: 't', format: 'chr' } }], 'Meta children in the SyncML namespace tolerated');
+  t.strictSame(
+    (metaInSyncmlNs.body[0] as { items: unknown[] }).items,
+    [{ meta: { type: 't', format: 'chr' } }],
+    'Meta children in the SyncML namespace tolerated',
+  );
   const metaOnMeta = parseSyncML(wrap('<Alert><CmdID>1</CmdID><Data>1224</Data><Item><Meta xmlns="syncml:metinf"><Type>t</Type></Meta></Item></Alert>'));
   t.strictSame((metaOnMeta.body[0] as { items: unknown[] }).items, [{ meta: { type: 't' } }], 'xmlns="syncml:metinf" on Meta itself');
   const foreignMeta = parseSyncML(wrap('<Alert><CmdID>1</CmdID><Data>1224</Data><Item><Meta><Type xmlns="urn:other">t</Type></Meta></Item></Alert>'));
@@ -174,7 +201,9 @@ t.test('tolerated oddities: unknown elements, missing CmdID, attributes, stray t
   t.strictSame(blanks.body, [{ kind: 'Status', cmdId: '', msgRef: '', cmdRef: '', cmd: '', data: '', items: [] }], 'an empty Status reads as blanks');
 
   const meta = parseSyncML(
-    wrap('<Add><CmdID>1</CmdID><Item><Meta><Size xmlns="syncml:metinf">12x</Size><MaxObjSize xmlns="syncml:metinf"> 77 </MaxObjSize><EMI xmlns="syncml:metinf">e</EMI></Meta></Item></Add>'),
+    wrap(
+      '<Add><CmdID>1</CmdID><Item><Meta><Size xmlns="syncml:metinf">12x</Size><MaxObjSize xmlns="syncml:metinf"> 77 </MaxObjSize><EMI xmlns="syncml:metinf">e</EMI></Meta></Item></Add>',
+    ),
   );
   t.strictSame((meta.body[0] as { items: unknown[] }).items, [{ meta: { maxObjSize: 77 } }], 'non-numeric Size ignored; unknown Meta children ignored');
 });

@@ -26,7 +26,8 @@ t.test('parse and build timings (printed, not asserted)', async (t) => {
   const pkg1 = fs.readFileSync(path.join(FIXTURES, '07_management_session1_msg1_request_device.xml'));
   const m1 = parseSyncML(pkg1);
   const body: SyncCommand[] = [{ kind: 'Status', cmdId: '1', msgRef: '1', cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] }];
-  for (let i = 2; i <= 4; i++) body.push({ kind: 'Status', cmdId: String(i), msgRef: '1', cmdRef: String(i), cmd: i === 4 ? 'Replace' : 'Alert', data: '200', items: [] });
+  for (let i = 2; i <= 4; i++)
+    body.push({ kind: 'Status', cmdId: String(i), msgRef: '1', cmdRef: String(i), cmd: i === 4 ? 'Replace' : 'Alert', data: '200', items: [] });
   for (let i = 5; i <= 30; i++) {
     body.push(
       i % 3 === 0

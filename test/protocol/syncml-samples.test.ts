@@ -148,11 +148,15 @@ t.test('MS-MDM §4 packages 1–3', async (t) => {
   t.equal(p1.final, true);
 
   const p2 = parseSyncML(fixture('mdm-4-syncml-pkg2-server-status-get.xml'));
-  t.strictSame(p2.body, [
-    { kind: 'Status', cmdId: '1', msgRef: '1', cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] },
-    { kind: 'Get', cmdId: '4', items: [{ target: './DevDetail/SwV' }] },
-    { kind: 'Get', cmdId: '5', items: [{ target: './ DevDetail/HwV' }] },
-  ] satisfies SyncCommand[], 'comments skipped; the published stray space inside ./ DevDetail/HwV is kept');
+  t.strictSame(
+    p2.body,
+    [
+      { kind: 'Status', cmdId: '1', msgRef: '1', cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] },
+      { kind: 'Get', cmdId: '4', items: [{ target: './DevDetail/SwV' }] },
+      { kind: 'Get', cmdId: '5', items: [{ target: './ DevDetail/HwV' }] },
+    ] satisfies SyncCommand[],
+    'comments skipped; the published stray space inside ./ DevDetail/HwV is kept',
+  );
   t.equal(p2.final, true);
 
   const p3 = parseSyncML(fixture('mdm-4-syncml-pkg3-client-status-results.xml'));
@@ -161,13 +165,17 @@ t.test('MS-MDM §4 packages 1–3', async (t) => {
     p3.body.map((c) => c.kind),
     ['Status', 'Status', 'Status', 'Results', 'Results'],
   );
-  t.strictSame(p3.body[3], {
-    kind: 'Results',
-    cmdId: '4',
-    msgRef: '1',
-    cmdRef: '4',
-    items: [{ source: './DevDetail/SwV', meta: { format: 'chr' }, data: '[software version returned here]' }],
-  } satisfies ResultsCommand, 'Results: the <Cmd>Get</Cmd> Windows adds is tolerated (not in the model)');
+  t.strictSame(
+    p3.body[3],
+    {
+      kind: 'Results',
+      cmdId: '4',
+      msgRef: '1',
+      cmdRef: '4',
+      items: [{ source: './DevDetail/SwV', meta: { format: 'chr' }, data: '[software version returned here]' }],
+    } satisfies ResultsCommand,
+    'Results: the <Cmd>Get</Cmd> Windows adds is tolerated (not in the model)',
+  );
   t.strictSame(as(p3.body[4], 'Results').items, [{ source: './DevDetail/HwV', data: '[hardware version returned here]' }]);
 });
 
@@ -191,7 +199,11 @@ t.test('other complete published messages', async (t) => {
   // The MS-MDE2 LinkedEnrollment samples are SYNCML1.1 bodies published without a SyncHdr.
   for (const name of ['mde2-2.2.9.3-syncml-linkedenrollment-exec-enroll.xml', 'mde2-2.2.9.3-syncml-linkedenrollment-set-discoveryendpoint.xml']) {
     const xml = fixture(name);
-    t.equal(statusOf(() => parseSyncML(xml)), 400, `${name}: no SyncHdr → 400`);
+    t.equal(
+      statusOf(() => parseSyncML(xml)),
+      400,
+      `${name}: no SyncHdr → 400`,
+    );
     const withHdr = xml.replace(
       '<SyncBody>',
       '<SyncHdr><VerDTD>1.1</VerDTD><VerProto>DM/1.1</VerProto><SessionID>1</SessionID><MsgID>1</MsgID><Target><LocURI>d</LocURI></Target><Source><LocURI>s</LocURI></Source></SyncHdr><SyncBody>',
@@ -220,7 +232,11 @@ t.test('published fragments wrapped into a minimal message', async (t) => {
     return m.body[0];
   };
 
-  t.strictSame(only('mdm-3.1.5.1.2-syncbody-alert-1201-fragment.xml'), { kind: 'Alert', cmdId: '1', data: '1201', items: [] }, 'Alert 1201 (comment after Data)');
+  t.strictSame(
+    only('mdm-3.1.5.1.2-syncbody-alert-1201-fragment.xml'),
+    { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
+    'Alert 1201 (comment after Data)',
+  );
   t.strictSame(
     only('mdm-3.1.5.1.1-syncbody-add-fragment.xml'),
     {
@@ -240,7 +256,9 @@ t.test('published fragments wrapped into a minimal message', async (t) => {
       ['Replace', '9'],
     ],
   );
-  t.strictSame((atomic.commands[1] as ItemCommand).items, [{ target: './cimv2/MDM_Restrictions/MDM_Restrictions.\nKey=%221%22/DataRoamingEnabled', data: 'true' }]);
+  t.strictSame((atomic.commands[1] as ItemCommand).items, [
+    { target: './cimv2/MDM_Restrictions/MDM_Restrictions.\nKey=%221%22/DataRoamingEnabled', data: 'true' },
+  ]);
 
   t.strictSame(only('mdm-3.1.5.1.4-syncbody-delete-fragment.xml'), {
     kind: 'Delete',
@@ -264,7 +282,15 @@ t.test('published fragments wrapped into a minimal message', async (t) => {
   );
   t.strictSame(only('mdm-3.1.5.1.6-syncbody-get-fragment.xml'), { kind: 'Get', cmdId: '1', items: [{ target: './DevDetail/SwV' }] });
   t.equal(as(only('mdm-3.1.5.1.7-syncbody-replace-fragment.xml'), 'Replace').items[0].data, 'test:8080');
-  t.strictSame(only('mdm-3.1.5.2.1-syncbody-status-fragment.xml'), { kind: 'Status', cmdId: '1', msgRef: '1', cmdRef: '5', cmd: 'Get', data: '200', items: [] });
+  t.strictSame(only('mdm-3.1.5.2.1-syncbody-status-fragment.xml'), {
+    kind: 'Status',
+    cmdId: '1',
+    msgRef: '1',
+    cmdRef: '5',
+    cmd: 'Get',
+    data: '200',
+    items: [],
+  });
   t.strictSame(only('mdm-3.1.5.2.2-syncbody-results-fragment.xml'), {
     kind: 'Results',
     cmdId: '1',
@@ -275,9 +301,7 @@ t.test('published fragments wrapped into a minimal message', async (t) => {
 
   // Published with <Meta></Meta> and Type (syncml:metinf) directly under Item: the stray Type is
   // read as the Item's Meta Type, so the engine sees the alert type either way.
-  t.strictSame(as(only('mdm-3.2.5.1.5-syncbody-synctype-alert-fragment.xml'), 'Alert').items, [
-    { meta: { type: 'com.microsoft.mdm.synctype' }, data: 'user' },
-  ]);
+  t.strictSame(as(only('mdm-3.2.5.1.5-syncbody-synctype-alert-fragment.xml'), 'Alert').items, [{ meta: { type: 'com.microsoft.mdm.synctype' }, data: 'user' }]);
   t.strictSame(as(only('mdm-3.2.5.1.6-syncbody-deviceprepsync-alert-fragment.xml'), 'Alert').items, [
     { meta: { type: 'com.microsoft/MDM/DevicePrepSync' }, data: 'PendingProvisioning' },
   ]);
@@ -300,13 +324,17 @@ t.test('published fragments wrapped into a minimal message', async (t) => {
   ]);
 
   t.strictSame(only('docs-wifi-csp-get-profiles-fragment.xml'), { kind: 'Get', cmdId: '301', items: [{ target: './Vendor/MSFT/WiFi/Profile' }] });
-  t.strictSame(only('docs-wifi-csp-get-profiles-results-fragment.xml'), {
-    kind: 'Results',
-    cmdId: '3',
-    msgRef: '1',
-    cmdRef: '301',
-    items: [{ source: './Vendor/MSFT/WiFi/Profile', meta: { format: 'node' }, data: 'TestWLAN1/TestWLAN2' }],
-  }, 'Results of an interior node: Format node');
+  t.strictSame(
+    only('docs-wifi-csp-get-profiles-results-fragment.xml'),
+    {
+      kind: 'Results',
+      cmdId: '3',
+      msgRef: '1',
+      cmdRef: '301',
+      items: [{ source: './Vendor/MSFT/WiFi/Profile', meta: { format: 'node' }, data: 'TestWLAN1/TestWLAN2' }],
+    },
+    'Results of an interior node: Format node',
+  );
   const del = as(only('docs-wifi-csp-delete-profile-fragment.xml'), 'Atomic');
   t.strictSame(del.commands, [{ kind: 'Delete', cmdId: '301', items: [{ target: './Vendor/MSFT/WiFi/Profile/MyNetwork/WlanXml' }] }]);
   const wifi = as(only('docs-wifi-csp-add-peap-trustedrootca-fragment.xml'), 'Atomic');

@@ -99,8 +99,20 @@ t.test('defaults, and values as separate or joined arguments', async (t) => {
   t.match(dashed, { credential: { password: '-dash', username: 'v' } }, 'a value starting with - joined by =');
   t.match(
     parseSimArgs([
-      ...base, '--checkins', '0', '--concurrency', '3', '--connect', '[::1]:8443', '--auth', 'digest', '--enrollment-type', 'Full',
-      '--max-msg-size', '4096', '--json',
+      ...base,
+      '--checkins',
+      '0',
+      '--concurrency',
+      '3',
+      '--connect',
+      '[::1]:8443',
+      '--auth',
+      'digest',
+      '--enrollment-type',
+      'Full',
+      '--max-msg-size',
+      '4096',
+      '--json',
     ]),
     { checkins: 0, concurrency: 3, connectTo: { host: '::1', port: 8443 }, auth: 'digest', enrollmentType: 'Full', maxMsgSize: 4096, json: true },
   );
@@ -112,12 +124,26 @@ t.test('a small fleet against a real server', async (t) => {
   const tid = await s.connectTenant();
   const ca = file('server-ca.pem', s.caPem);
   const connect = `127.0.0.1:${s.server.port}`;
-  const tokens = await Promise.all(
-    [0, 1, 2].map((i) => s.entra.mintToken({ tid, aud: AUDIENCE, upn: `user${i}@contoso.com`, deviceid: crypto.randomUUID() })),
-  );
+  const tokens = await Promise.all([0, 1, 2].map((i) => s.entra.mintToken({ tid, aud: AUDIENCE, upn: `user${i}@contoso.com`, deviceid: crypto.randomUUID() })));
   const tokenFile = file('tokens.txt', `# three users, one device each\n${tokens.join('\n')}\n`);
 
-  const r = await sim(['--url', s.publicUrl, '--connect', connect, '--ca', ca, '--devices', '3', '--checkins', '2', '--entra-token-file', tokenFile, '--concurrency', '2', '--json']);
+  const r = await sim([
+    '--url',
+    s.publicUrl,
+    '--connect',
+    connect,
+    '--ca',
+    ca,
+    '--devices',
+    '3',
+    '--checkins',
+    '2',
+    '--entra-token-file',
+    tokenFile,
+    '--concurrency',
+    '2',
+    '--json',
+  ]);
   const summary = JSON.parse(r.out) as SimSummary;
   t.equal(summary.enrolled, 3);
   t.equal(summary.enrollFailed, 0);
@@ -126,11 +152,29 @@ t.test('a small fleet against a real server', async (t) => {
   t.ok(summary.enrollmentMs && summary.enrollmentMs.p50 > 0 && summary.enrollmentMs.p99 >= summary.enrollmentMs.p50);
   if (summary.sessionsFailed === 0) {
     t.ok(summary.messages >= 6);
-    t.ok(Object.keys(summary.commands).some((k) => k.startsWith('Get ')), 'inventory Gets counted by verb and status');
+    t.ok(
+      Object.keys(summary.commands).some((k) => k.startsWith('Get ')),
+      'inventory Gets counted by verb and status',
+    );
   }
 
   t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'carol', password: 'carol-password-1' })).status, 201);
-  const text = await sim(['--url', s.publicUrl, '--connect', connect, '--ca', ca, '--username', 'carol', '--password', 'carol-password-1', '--checkins', '1', '--auth', 'digest']);
+  const text = await sim([
+    '--url',
+    s.publicUrl,
+    '--connect',
+    connect,
+    '--ca',
+    ca,
+    '--username',
+    'carol',
+    '--password',
+    'carol-password-1',
+    '--checkins',
+    '1',
+    '--auth',
+    'digest',
+  ]);
   t.match(text.out, /enrolled\s+1\/1, 0 failed; enrollment p50 [\d.]+ ms, p99 [\d.]+ ms/);
   t.match(text.out, /sessions\s+1: /);
   t.match(text.out, /commands\s+/);

@@ -25,7 +25,15 @@ function opts(over: Partial<DmClientOptions> = {}): DmClientOptions {
 function server(msgId: string, body: SyncCommand[], final = true, sessionId = '1'): SyncMLMessage {
   return { hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId, msgId, targetUri: DEV, sourceUri: URL_ }, body, final };
 }
-const hdrStatus = (msgRef: string, code = '200', cmdId = '1'): StatusCommand => ({ kind: 'Status', cmdId, msgRef, cmdRef: '0', cmd: 'SyncHdr', data: code, items: [] });
+const hdrStatus = (msgRef: string, code = '200', cmdId = '1'): StatusCommand => ({
+  kind: 'Status',
+  cmdId,
+  msgRef,
+  cmdRef: '0',
+  cmd: 'SyncHdr',
+  data: code,
+  items: [],
+});
 /** Through the wire format and back, as the server would read it. */
 const wire = (m: SyncMLMessage) => parseSyncML(buildSyncML(m));
 const statuses = (m: SyncMLMessage) => m.body.filter((c): c is StatusCommand => c.kind === 'Status');
@@ -54,14 +62,26 @@ t.test('package 1 of the unenrollment is fixture 09', async (t) => {
 });
 
 t.test('package 1 with a user token, MaxMsgSize and 1200', async (t) => {
-  const s = new DmClientSession(opts({ userToken: 'eyJ.tok.en', maxMsgSize: 65536, initiator: '1200', genericAlerts: [{ type: 'com.example/x', format: 'chr', mark: 'warning', source: './Vendor/MSFT/X', data: 'hi' }] }));
+  const s = new DmClientSession(
+    opts({
+      userToken: 'eyJ.tok.en',
+      maxMsgSize: 65536,
+      initiator: '1200',
+      genericAlerts: [{ type: 'com.example/x', format: 'chr', mark: 'warning', source: './Vendor/MSFT/X', data: 'hi' }],
+    }),
+  );
   const p1 = wire(s.start());
   t.same(p1.hdr.meta, { maxMsgSize: 65536 });
   t.match(p1.body, [
     { kind: 'Alert', cmdId: '2', data: '1200' },
     { kind: 'Alert', cmdId: '3', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: 'user' }] },
     { kind: 'Alert', cmdId: '4', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/AADUserToken' }, data: 'eyJ.tok.en' }] },
-    { kind: 'Alert', cmdId: '5', data: '1226', items: [{ meta: { type: 'com.example/x', format: 'chr', mark: 'warning' }, source: './Vendor/MSFT/X', data: 'hi' }] },
+    {
+      kind: 'Alert',
+      cmdId: '5',
+      data: '1226',
+      items: [{ meta: { type: 'com.example/x', format: 'chr', mark: 'warning' }, source: './Vendor/MSFT/X', data: 'hi' }],
+    },
     { kind: 'Replace', cmdId: '6' },
   ]);
   t.equal(s.headers().authorization, 'Bearer eyJ.tok.en');
@@ -113,8 +133,15 @@ t.test('answers: SyncHdr Status first, one Status per command in order, members 
       ['11', 'Delete', '405', null],
     ],
   );
-  t.ok(statuses(reply).every((x) => x.msgRef === '1'), 'MsgRef = the server MsgID');
-  t.same(reply.body.findIndex((c) => c.kind === 'Results'), statuses(reply).length, 'Results after all Statuses');
+  t.ok(
+    statuses(reply).every((x) => x.msgRef === '1'),
+    'MsgRef = the server MsgID',
+  );
+  t.same(
+    reply.body.findIndex((c) => c.kind === 'Results'),
+    statuses(reply).length,
+    'Results after all Statuses',
+  );
   t.same(results(reply), [
     {
       kind: 'Results',
@@ -126,7 +153,13 @@ t.test('answers: SyncHdr Status first, one Status per command in order, members 
         { source: './DevInfo/Man', meta: { format: 'chr' }, data: 'VMware, Inc.' },
       ],
     },
-    { kind: 'Results', cmdId: '14', msgRef: '1', cmdRef: '9', items: [{ source: './Vendor/MSFT/Policy/Config/Camera', meta: { format: 'node' }, data: 'AllowCamera' }] },
+    {
+      kind: 'Results',
+      cmdId: '14',
+      msgRef: '1',
+      cmdRef: '9',
+      items: [{ source: './Vendor/MSFT/Policy/Config/Camera', meta: { format: 'node' }, data: 'AllowCamera' }],
+    },
   ]);
   t.same(
     s.transcript.commands.map((c) => [c.kind, c.cmdId, c.status]),
@@ -142,7 +175,10 @@ t.test('answers: SyncHdr Status first, one Status per command in order, members 
       ['Delete', '11', '405'],
     ],
   );
-  t.same(s.transcript.serverStatuses.map((x) => x.cmd), ['SyncHdr', 'Alert']);
+  t.same(
+    s.transcript.serverStatuses.map((x) => x.cmd),
+    ['SyncHdr', 'Alert'],
+  );
   // Server closes the session: only statuses + Final.
   t.equal(s.receive(server('2', [hdrStatus('2'), { kind: 'Status', cmdId: '2', msgRef: '2', cmdRef: '2', cmd: 'Get', data: '200', items: [] }])), undefined);
   t.equal(s.transcript.outcome, 'complete');
@@ -169,7 +205,11 @@ t.test("a server message without Final: Statuses + Alert 1222, then the rest of 
   t.match(r2!.body.at(-1), { kind: 'Alert', data: '1222' });
   const part3 = server('3', [hdrStatus('3'), { kind: 'Get', cmdId: '2', items: [{ target: './Vendor/MSFT/A/One' }] }], true);
   const r3 = wire(s.receive(part3)!);
-  t.same(r3.body.map((c) => c.kind), ['Status', 'Status', 'Results'], 'no 1222 once the server package is final');
+  t.same(
+    r3.body.map((c) => c.kind),
+    ['Status', 'Status', 'Results'],
+    'no 1222 once the server package is final',
+  );
   t.equal(r3.hdr.msgId, '4');
   t.equal(s.receive(server('4', [hdrStatus('4')])), undefined);
   t.equal(s.transcript.outcome, 'complete');
@@ -178,12 +218,33 @@ t.test("a server message without Final: Statuses + Alert 1222, then the rest of 
 t.test('splitResultsOver: our Results in two messages, the second after the server asks (1222)', async (t) => {
   const s = new DmClientSession(opts({ splitResultsOver: 1500 }));
   s.start();
-  const targets = ['SwV', 'OEM', 'HwV', 'FwV', 'Ext/Microsoft/OSPlatform', 'Ext/Microsoft/DeviceName', 'Ext/Microsoft/SMBIOSSerialNumber', 'Ext/Microsoft/TotalRAM', 'Ext/Microsoft/TotalStorage', 'Ext/Microsoft/FreeStorage', 'Ext/WLANMACAddress', 'Ext/Microsoft/DNSComputerName'];
-  const msg = server('1', [hdrStatus('1'), { kind: 'Get', cmdId: '2', items: targets.map((x) => ({ target: `./DevDetail/${x}` })) }, { kind: 'Get', cmdId: '3', items: [{ target: './DevInfo/Lang' }] }]);
+  const targets = [
+    'SwV',
+    'OEM',
+    'HwV',
+    'FwV',
+    'Ext/Microsoft/OSPlatform',
+    'Ext/Microsoft/DeviceName',
+    'Ext/Microsoft/SMBIOSSerialNumber',
+    'Ext/Microsoft/TotalRAM',
+    'Ext/Microsoft/TotalStorage',
+    'Ext/Microsoft/FreeStorage',
+    'Ext/WLANMACAddress',
+    'Ext/Microsoft/DNSComputerName',
+  ];
+  const msg = server('1', [
+    hdrStatus('1'),
+    { kind: 'Get', cmdId: '2', items: targets.map((x) => ({ target: `./DevDetail/${x}` })) },
+    { kind: 'Get', cmdId: '3', items: [{ target: './DevInfo/Lang' }] },
+  ]);
   const first = wire(s.receive(msg)!);
   t.equal(first.final, false, 'first message of our package: no Final');
   t.ok(Buffer.byteLength(buildSyncML(first)) <= 1500 + 200, 'about the limit');
-  t.same(statuses(first).map((x) => x.cmdRef), ['0', '2', '3'], 'all statuses go first');
+  t.same(
+    statuses(first).map((x) => x.cmdRef),
+    ['0', '2', '3'],
+    'all statuses go first',
+  );
   const got1 = results(first).flatMap((r) => r.items.map((i) => i.source));
   t.ok(got1.length < targets.length + 1, 'only part of the results');
 
@@ -194,13 +255,22 @@ t.test('splitResultsOver: our Results in two messages, the second after the serv
   while (!last.final) {
     msgId++;
     const next = wire(s.receive(server(String(msgId), [hdrStatus(String(msgId)), { kind: 'Alert', cmdId: '2', data: '1222', items: [] }], false))!);
-    t.same(statuses(next).map((x) => [x.msgRef, x.cmdRef, x.cmd, x.data]), [
-      [String(msgId), '0', 'SyncHdr', '200'],
-      [String(msgId), '2', 'Alert', '200'],
-    ]);
-    t.notOk(next.body.some((c) => c.kind === 'Alert'), 'no 1222 of our own: the server asked for the rest of ours');
+    t.same(
+      statuses(next).map((x) => [x.msgRef, x.cmdRef, x.cmd, x.data]),
+      [
+        [String(msgId), '0', 'SyncHdr', '200'],
+        [String(msgId), '2', 'Alert', '200'],
+      ],
+    );
+    t.notOk(
+      next.body.some((c) => c.kind === 'Alert'),
+      'no 1222 of our own: the server asked for the rest of ours',
+    );
     t.ok(results(next).length > 0);
-    t.ok(results(next).every((r) => r.msgRef === '1' && (r.cmdRef === '2' || r.cmdRef === '3')), 'Results still refer to the Gets of message 1');
+    t.ok(
+      results(next).every((r) => r.msgRef === '1' && (r.cmdRef === '2' || r.cmdRef === '3')),
+      'Results still refer to the Gets of message 1',
+    );
     got.push(...results(next).flatMap((r) => r.items.map((i) => i.source)));
     last = next;
   }
@@ -230,7 +300,10 @@ t.test('digest: Cred from AAUTHDATA, retry once on 401/407 with the NextNonce, n
   const p1 = wire(s.start());
   t.same(p1.hdr.cred, { format: 'b64', type: 'syncml:auth-md5', data: computeMd5Cred(DEV, 's3cret', nonce0) });
   t.equal(p1.hdr.sourceName, DEV, 'LocName = AAUTHNAME');
-  const chal = (code: string, nonce: string, msgRef: string): StatusCommand => ({ ...hdrStatus(msgRef, code), chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } } });
+  const chal = (code: string, nonce: string, msgRef: string): StatusCommand => ({
+    ...hdrStatus(msgRef, code),
+    chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } },
+  });
   const retry = wire(s.receive(server('1', [chal('407', nonce1, '1')]))!);
   t.equal(retry.hdr.msgId, '2', 'next MsgID');
   t.same(retry.hdr.cred?.data, computeMd5Cred(DEV, 's3cret', nonce1), 'with the new nonce');
@@ -258,13 +331,20 @@ t.test("the next message goes to the server's RespURI, as Windows does", async (
   const seen: DmRequest[] = [];
   const resp = `${URL_}?s=token-1`;
   const first = server('1', [hdrStatus('1'), { kind: 'Get', cmdId: '2', items: [{ target: './DevInfo/Lang' }] }]);
-  const replies: DmResponse[] = [{ status: 200, body: buildSyncML({ ...first, hdr: { ...first.hdr, respUri: resp } }) }, { status: 200, body: buildSyncML(server('2', [hdrStatus('2')])) }];
+  const replies: DmResponse[] = [
+    { status: 200, body: buildSyncML({ ...first, hdr: { ...first.hdr, respUri: resp } }) },
+    { status: 200, body: buildSyncML(server('2', [hdrStatus('2')])) },
+  ];
   const tr = await runDmSession(opts(), async (req) => {
     seen.push(req);
     return replies.shift()!;
   });
   t.equal(tr.outcome, 'complete');
-  t.same(seen.map((r) => r.url), [undefined, resp], 'package 1 to the management URL, then to RespURI');
+  t.same(
+    seen.map((r) => r.url),
+    [undefined, resp],
+    'package 1 to the management URL, then to RespURI',
+  );
 });
 
 t.test('Alert 1223 from the server aborts the session', async (t) => {
@@ -287,13 +367,19 @@ t.test('runDmSession over a scripted transport: headers, transcript, HTTP failur
   t.equal(tr.outcome, 'complete');
   t.same(tr.httpStatuses, [200, 200]);
   t.equal(tr.latenciesMs.length, 2);
-  t.same(tr.messages.map((m) => m.direction), ['out', 'in', 'out', 'in']);
+  t.same(
+    tr.messages.map((m) => m.direction),
+    ['out', 'in', 'out', 'in'],
+  );
   t.equal(seen[0].headers['content-type'], 'application/vnd.syncml.dm+xml');
   t.equal(seen[0].headers.authorization, 'Bearer tok');
   t.equal(seen[0].headers['client-request-id'], 'ent-1');
   t.equal(seen[1].headers.authorization, 'Bearer tok', 'on every POST');
   t.equal(parseSyncML(seen[1].xml).hdr.msgId, '2');
-  t.same(tr.commands.map((c) => [c.kind, c.status]), [['Get', '200']]);
+  t.same(
+    tr.commands.map((c) => [c.kind, c.status]),
+    [['Get', '200']],
+  );
 
   const refused = await runDmSession(opts(), async () => ({ status: 403, body: 'client certificate refused (expired)\n' }));
   t.equal(refused.outcome, 'error');
@@ -303,7 +389,10 @@ t.test('runDmSession over a scripted transport: headers, transcript, HTTP failur
   // A challenge carried by HTTP 401 with a SyncML body is answered like a SyncHdr 401.
   const nonce = Buffer.from('0123456789abcdef').toString('base64');
   const http401: DmResponse[] = [
-    { status: 401, body: buildSyncML(server('1', [{ ...hdrStatus('1', '401'), chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } } }])) },
+    {
+      status: 401,
+      body: buildSyncML(server('1', [{ ...hdrStatus('1', '401'), chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } } }])),
+    },
     { status: 200, body: buildSyncML(server('2', [hdrStatus('2', '212')])) },
   ];
   const sent401: DmRequest[] = [];

@@ -73,13 +73,19 @@ t.test('Get: leaf, interior node, missing, several items', async (t) => {
   t.same(node.items[0].result, { source: './Vendor/MSFT/WiFi/Profile', meta: { format: 'node' }, data: 'TestWLAN1/TestWLAN2' });
   t.equal(tr.execute(get('7', './DevDetail/Ext/Microsoft/MobileID')).status, '404', 'absent on a desktop');
   const many = tr.execute(get('8', './DevInfo/Man', './DevInfo/Ext/ICCID', './DevDetail/Ext/Microsoft/LocalTime'));
-  t.same(many.items.map((i) => i.status), ['200', '404', '200']);
+  t.same(
+    many.items.map((i) => i.status),
+    ['200', '404', '200'],
+  );
   t.equal(many.status, '404', 'overall: the first failing code');
   t.match(many.items[2].result?.data, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d$/, 'LocalTime computed at Get');
   t.equal(tr.execute(get('9', '.')).items[0].result?.meta?.format, 'node');
   t.equal(tr.execute(get('10', './Vendor//MSFT')).status, '400', 'malformed URI');
   const dmc = tr.execute(get('11', './Vendor/MSFT/DMClient/Provider/fenestra/AADDeviceID', './Vendor/MSFT/DMClient/Provider/fenestra/EnrollmentType'));
-  t.same(dmc.items.map((i) => i.result?.data), ['aad-1', 'Device']);
+  t.same(
+    dmc.items.map((i) => i.result?.data),
+    ['aad-1', 'Device'],
+  );
 });
 
 t.test('read-only nodes: 405 for Add/Replace/Delete', async (t) => {
@@ -133,18 +139,37 @@ t.test('Atomic: all or nothing, 507 with 216 for the rolled-back members', async
   const tr = tree();
   tr.execute(add('1', './Vendor/MSFT/Existing', 'v'));
   const a = tr.execute(
-    atomic('10', add('11', './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', '<x/>'), exec('12', './Vendor/MSFT/Reboot/RebootNow'), add('13', './Vendor/MSFT/Existing', 'w'), del('14', './Vendor/MSFT/Existing')),
+    atomic(
+      '10',
+      add('11', './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', '<x/>'),
+      exec('12', './Vendor/MSFT/Reboot/RebootNow'),
+      add('13', './Vendor/MSFT/Existing', 'w'),
+      del('14', './Vendor/MSFT/Existing'),
+    ),
   );
   t.equal(a.status, '507');
-  t.same(a.children!.map((c) => c.status), ['216', '216', '418', '216'], 'the failing member keeps its code');
+  t.same(
+    a.children!.map((c) => c.status),
+    ['216', '216', '418', '216'],
+    'the failing member keeps its code',
+  );
   t.notOk(tr.has('./Vendor/MSFT/WiFi'), 'rolled back: implicit parents gone too');
   t.equal(tr.read('./Vendor/MSFT/Existing')?.data, 'v', 'deleted node restored');
   t.equal(tr.execs.length, 0, 'the Exec of a rolled-back Atomic is not recorded');
-  t.same(tr.log.filter((e) => e.parents.includes('10')).map((e) => e.status), ['216', '216', '418', '216'], 'log keeps the final statuses');
+  t.same(
+    tr.log.filter((e) => e.parents.includes('10')).map((e) => e.status),
+    ['216', '216', '418', '216'],
+    'log keeps the final statuses',
+  );
 
-  const ok = tr.execute(atomic('20', add('21', './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', '<x/>'), add('22', './Vendor/MSFT/WiFi/Profile/Corp/Proxy', 'p:8080')));
+  const ok = tr.execute(
+    atomic('20', add('21', './Vendor/MSFT/WiFi/Profile/Corp/WlanXml', '<x/>'), add('22', './Vendor/MSFT/WiFi/Profile/Corp/Proxy', 'p:8080')),
+  );
   t.equal(ok.status, '200');
-  t.same(ok.children!.map((c) => c.status), ['200', '200']);
+  t.same(
+    ok.children!.map((c) => c.status),
+    ['200', '200'],
+  );
   t.ok(tr.has('./Vendor/MSFT/WiFi/Profile/Corp/Proxy'));
 });
 
@@ -152,26 +177,50 @@ t.test('Atomic: nested Atomic → 500 inner, 507 outer; Get inside → 500', asy
   const tr = tree();
   const a = tr.execute(atomic('1', add('2', './Vendor/MSFT/N/A', 'a'), atomic('3', add('4', './Vendor/MSFT/N/B', 'b')), add('5', './Vendor/MSFT/N/C', 'c')));
   t.equal(a.status, '507');
-  t.same(a.children!.map((c) => c.status), ['216', '500', '216']);
-  t.same(a.children![1].children!.map((c) => c.status), ['215'], 'members of the refused inner Atomic are not executed');
+  t.same(
+    a.children!.map((c) => c.status),
+    ['216', '500', '216'],
+  );
+  t.same(
+    a.children![1].children!.map((c) => c.status),
+    ['215'],
+    'members of the refused inner Atomic are not executed',
+  );
   t.notOk(tr.has('./Vendor/MSFT/N'));
 
   const g = tr.execute(atomic('6', add('7', './Vendor/MSFT/G/A', 'a'), get('8', './DevDetail/SwV')));
   t.equal(g.status, '507');
-  t.same(g.children!.map((c) => c.status), ['216', '500']);
+  t.same(
+    g.children!.map((c) => c.status),
+    ['216', '500'],
+  );
   t.notOk(g.children![1].items[0].result, 'no Results from a Get inside Atomic');
   t.notOk(tr.has('./Vendor/MSFT/G'));
 
   const seq = tr.execute(atomic('9', sequence('10', add('11', './Vendor/MSFT/S/A', 'a'), get('12', './DevInfo/Man'))));
   t.equal(seq.status, '507', 'Get inside a Sequence inside an Atomic fails it too');
-  t.same(seq.children![0].children!.map((c) => c.status), ['216', '500']);
+  t.same(
+    seq.children![0].children!.map((c) => c.status),
+    ['216', '500'],
+  );
 });
 
 t.test('Sequence: in order, each its own status', async (t) => {
   const tr = tree();
-  const s = tr.execute(sequence('1', add('2', './Vendor/MSFT/Q/A', '1'), replace('3', './Vendor/MSFT/Q/Missing', 'x'), get('4', './Vendor/MSFT/Q/A'), del('5', './Vendor/MSFT/Q/A')));
+  const s = tr.execute(
+    sequence(
+      '1',
+      add('2', './Vendor/MSFT/Q/A', '1'),
+      replace('3', './Vendor/MSFT/Q/Missing', 'x'),
+      get('4', './Vendor/MSFT/Q/A'),
+      del('5', './Vendor/MSFT/Q/A'),
+    ),
+  );
   t.equal(s.status, '200');
-  t.same(s.children!.map((c) => c.status), ['200', '404', '200', '200']);
+  t.same(
+    s.children!.map((c) => c.status),
+    ['200', '404', '200', '200'],
+  );
   t.equal(s.children![2].items[0].result?.data, '1', 'the Get saw the Add before it');
   t.notOk(tr.has('./Vendor/MSFT/Q/A'), 'and the Delete after it ran');
 });

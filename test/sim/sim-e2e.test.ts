@@ -17,7 +17,11 @@ t.test('SimDevice against a real server', async (t) => {
   const mint = () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid, deviceid: aadDeviceId });
 
   // Is the OMA-DM endpoint served yet? (The session engine is being wired in parallel.)
-  const probe = await s.request('/ManagementServer/MDM.svc', { method: 'POST', body: '<SyncML/>', headers: { 'content-type': 'application/vnd.syncml.dm+xml' } });
+  const probe = await s.request('/ManagementServer/MDM.svc', {
+    method: 'POST',
+    body: '<SyncML/>',
+    headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
+  });
   const managementReady = probe.status !== 404;
   const todo = managementReady ? false : 'the management endpoint is not served yet';
 
@@ -41,7 +45,10 @@ t.test('SimDevice against a real server', async (t) => {
     t.equal(dev.tree.read(`${dmc}/EntDMID`)?.data, e.entDmId);
     t.ok(dev.tree.has(`./Vendor/MSFT/CertificateStore/My/System/${e.certificateThumbprint}/EncodedCertificate`));
     const list = await s.admin('GET', '/api/v1/devices?limit=1000');
-    t.ok(list.json.devices.find((d: any) => d.deviceId === dev.deviceId), 'the server knows the device');
+    t.ok(
+      list.json.devices.find((d: any) => d.deviceId === dev.deviceId),
+      'the server knows the device',
+    );
   });
 
   t.test('on-premises Full enrollment', async (t) => {
@@ -74,7 +81,11 @@ t.test('SimDevice against a real server', async (t) => {
     const userToken = await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid });
     const r = await dev.checkin({ user: { token: userToken } });
     t.equal(r.outcome, 'complete', r.error ?? 'session complete');
-    const digestDev: SimDevice = new SimDevice({ ...base, auth: 'digest', credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: digestDev.deviceId }) } });
+    const digestDev: SimDevice = new SimDevice({
+      ...base,
+      auth: 'digest',
+      credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: digestDev.deviceId }) },
+    });
     const de = await digestDev.enroll();
     const nonce0 = de.digest!.nonce;
     const d = await digestDev.checkin();
@@ -85,14 +96,21 @@ t.test('SimDevice against a real server', async (t) => {
   });
 
   t.test('queued commands: Atomic rollback, split Results, server-initiated unenroll', { todo }, async (t) => {
-    const d2: SimDevice = new SimDevice({ ...base, splitResultsOver: 1200, credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: d2.deviceId }) } });
+    const d2: SimDevice = new SimDevice({
+      ...base,
+      splitResultsOver: 1200,
+      credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: d2.deviceId }) },
+    });
     await d2.enroll();
     const first = await d2.checkin();
     t.equal(first.outcome, 'complete', first.error ?? 'first session (inventory, Results split over messages)');
     const outs = first.messages.filter((m) => m.direction === 'out').map((m) => m.msg!);
     t.ok(outs.length >= 3, 'package 1, then the Results in at least two messages');
     t.equal(outs[1].final, false, 'first part without Final');
-    t.ok(first.messages.some((m) => m.direction === 'in' && m.msg?.body.some((c) => c.kind === 'Alert' && c.data === '1222')), 'the server asked for the rest (1222)');
+    t.ok(
+      first.messages.some((m) => m.direction === 'in' && m.msg?.body.some((c) => c.kind === 'Alert' && c.data === '1222')),
+      'the server asked for the rest (1222)',
+    );
     const list = await s.admin('GET', '/api/v1/devices?limit=1000');
     const id = list.json.devices.find((x: any) => x.deviceId === d2.deviceId).id;
     const q = await s.admin('POST', `/api/v1/devices/${id}/commands`, {
@@ -107,12 +125,18 @@ t.test('SimDevice against a real server', async (t) => {
     t.equal(r.outcome, 'complete', r.error ?? 'complete');
     const atomicEntry = r.commands.find((c) => c.kind === 'Atomic');
     t.equal(atomicEntry?.status, '507');
-    t.same(r.commands.filter((c) => c.parents.length).map((c) => c.status), ['216', '404']);
+    t.same(
+      r.commands.filter((c) => c.parents.length).map((c) => c.status),
+      ['216', '404'],
+    );
     t.notOk(d2.tree.has('./Vendor/MSFT/WiFi/Profile/Corp'), 'rolled back on the device');
 
     t.equal((await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'retire' })).status, 201, 'retire queued');
     const u = await d2.checkin();
-    t.ok(u.execs.some((x) => x.target.endsWith('/Unenroll')), 'the server Exec-ed Unenroll');
+    t.ok(
+      u.execs.some((x) => x.target.endsWith('/Unenroll')),
+      'the server Exec-ed Unenroll',
+    );
     t.equal(u.unenrollSession?.outcome, 'complete', 'followed by the 1226 session');
     t.equal(d2.state, 'unenrolled');
     const after = await s.admin('GET', `/api/v1/devices/${id}`);

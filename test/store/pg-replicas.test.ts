@@ -179,21 +179,36 @@ t.test('two server processes on one PostgreSQL serve the packages of one session
   for (const [i, r] of sessions.entries()) {
     const d = devices[i];
     t.equal(r.outcome, 'complete', `session of ${d.deviceId} complete ${r.error ?? ''}`);
-    t.ok(r.httpStatuses.every((s) => s === 200), 'every package answered');
+    t.ok(
+      r.httpStatuses.every((s) => s === 200),
+      'every package answered',
+    );
     if (i % 2) t.ok(r.digestAccepted, 'digest-authenticated session');
     t.ok(r.messages.length >= 4, `several packages (${r.messages.length}), alternating between the replicas`);
-    const adds = r.commands.filter((c) => c.kind === 'Add').flatMap((c) => c.targets).filter((x) => x.includes('/Replicas/'));
+    const adds = r.commands
+      .filter((c) => c.kind === 'Add')
+      .flatMap((c) => c.targets)
+      .filter((x) => x.includes('/Replicas/'));
     t.equal(adds.length, COMMANDS, 'each queued command delivered once');
     t.same([...new Set(adds)].sort(), [...queued.get(d.deviceId)!.keys()].sort(), 'all of them, none twice');
   }
-  t.ok(proxy.served.every((n) => n > DEVICES), `both replicas served connections (${proxy.served.join(', ')})`);
+  t.ok(
+    proxy.served.every((n) => n > DEVICES),
+    `both replicas served connections (${proxy.served.join(', ')})`,
+  );
 
   for (const d of devices) {
     const r = await api('GET', `/api/v1/devices/${d.deviceId}/commands?limit=200`);
     const admin = r.json.commands.filter((c: any) => c.origin === 'admin');
     t.equal(admin.length, COMMANDS);
-    t.ok(admin.every((c: any) => c.state === 'acked' && c.status === '200'), 'every command acknowledged with 200');
-    t.ok(admin.every((c: any) => c.attempts === 1), 'sent once');
+    t.ok(
+      admin.every((c: any) => c.state === 'acked' && c.status === '200'),
+      'every command acknowledged with 200',
+    );
+    t.ok(
+      admin.every((c: any) => c.attempts === 1),
+      'sent once',
+    );
   }
 
   // The next sessions find nothing of ours to send again.
@@ -204,7 +219,10 @@ t.test('two server processes on one PostgreSQL serve the packages of one session
     t.equal(r.commands.filter((c) => c.targets.some((x) => x.includes('/Replicas/'))).length, 0, 'nothing delivered twice');
   }
   const seen = await api('GET', '/api/v1/devices?limit=100');
-  t.ok(seen.json.devices.every((d: any) => d.lastSeenAt), 'every device seen');
+  t.ok(
+    seen.json.devices.every((d: any) => d.lastSeenAt),
+    'every device seen',
+  );
   t.ok(dbUrl.includes(password) && out.includes('"database":"postgres://'), 'the start-up logs name the database');
   t.notOk(out.includes(password), 'without the password of its URL');
   t.notOk(out.includes('replicas-password'), 'nor the enrollment password');

@@ -52,13 +52,19 @@ t.test('postgres: replicas starting at once apply the migrations once', async (t
     await s.drop();
   });
   const { rows } = await pool.query('SELECT version, name FROM schema_migrations ORDER BY version');
-  t.same(rows, MIGRATIONS.map((m) => ({ version: m.version, name: m.name })));
+  t.same(
+    rows,
+    MIGRATIONS.map((m) => ({ version: m.version, name: m.name })),
+  );
   // A later start finds everything applied.
   const again = await openStore({ kind: 'postgres', url: s.url });
   await again.close();
   t.equal((await pool.query('SELECT COUNT(*)::int AS n FROM schema_migrations')).rows[0].n, MIGRATIONS.length);
   const { rows: tables } = await pool.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`, [s.schema]);
-  t.ok(tables.some((r) => r.table_name === 'profile_deliveries'), 'tables created in the schema of the URL');
+  t.ok(
+    tables.some((r) => r.table_name === 'profile_deliveries'),
+    'tables created in the schema of the URL',
+  );
 });
 
 t.test('postgres: two sessions on two replicas race for one command: one claims it, the other turn is rolled back', async (t) => {
@@ -69,9 +75,24 @@ t.test('postgres: two sessions on two replicas race for one command: one claims 
   await a.commands.enqueue(cmd);
   await a.commands.enqueue(other);
   // Both replicas chose the command for their session (a device that gave up on S1 and started S2).
-  t.same((await a.management.deliverable(d.id, 5)).map((x) => x.id), [cmd.id, other.id]);
-  t.same((await b.management.deliverable(d.id, 5)).map((x) => x.id), [cmd.id, other.id]);
-  const state = (sid: string) => ({ devicePk: d.id, sessionId: sid, msgIdOut: 1, cmdIdOut: 3, sent: {}, pending: [], auth: 'certificate' as const, startedAt: at(10) });
+  t.same(
+    (await a.management.deliverable(d.id, 5)).map((x) => x.id),
+    [cmd.id, other.id],
+  );
+  t.same(
+    (await b.management.deliverable(d.id, 5)).map((x) => x.id),
+    [cmd.id, other.id],
+  );
+  const state = (sid: string) => ({
+    devicePk: d.id,
+    sessionId: sid,
+    msgIdOut: 1,
+    cmdIdOut: 3,
+    sent: {},
+    pending: [],
+    auth: 'certificate' as const,
+    startedAt: at(10),
+  });
   const results = await Promise.allSettled([
     a.management.commitTurn(turn(d.id, 'S1', { session: state('S1'), sent: [{ commandId: cmd.id, msgId: '1', cmdId: '2' }] })),
     b.management.commitTurn(
@@ -100,7 +121,10 @@ t.test('postgres: two sessions on two replicas race for one command: one claims 
   }
   // The same session may send its own command again (a Replace after 418), another may not.
   const loser = winner === 'S1' ? b : a;
-  await t.rejects(loser.management.commitTurn(turn(d.id, winner === 'S1' ? 'S2' : 'S1', { sent: [{ commandId: cmd.id, msgId: '2', cmdId: '2' }] })), /already claimed/);
+  await t.rejects(
+    loser.management.commitTurn(turn(d.id, winner === 'S1' ? 'S2' : 'S1', { sent: [{ commandId: cmd.id, msgId: '2', cmdId: '2' }] })),
+    /already claimed/,
+  );
 });
 
 t.test('postgres: many concurrent turns claiming overlapping commands never send one twice', async (t) => {
@@ -111,9 +135,10 @@ t.test('postgres: many concurrent turns claiming overlapping commands never send
   // 9 sessions each try to send 4 of the 12 (overlapping windows), spread over 3 replicas.
   const attempts = Array.from({ length: 9 }, (_, i) => {
     const mine = [0, 1, 2, 3].map((k) => cmds[(i + k * 3) % 12]);
-    return stores[i % 3].management
-      .commitTurn(turn(d.id, `S${i}`, { sent: mine.map((c, k) => ({ commandId: c.id, msgId: '1', cmdId: String(k + 2) })) }))
-      .then(() => mine.map((c) => c.id), () => [] as string[]);
+    return stores[i % 3].management.commitTurn(turn(d.id, `S${i}`, { sent: mine.map((c, k) => ({ commandId: c.id, msgId: '1', cmdId: String(k + 2) })) })).then(
+      () => mine.map((c) => c.id),
+      () => [] as string[],
+    );
   });
   const claimed = (await Promise.all(attempts)).flat();
   t.equal(new Set(claimed).size, claimed.length, 'no command claimed by two turns');
@@ -125,13 +150,23 @@ t.test('postgres: many concurrent turns claiming overlapping commands never send
 t.test('postgres: last-seen only moves forward when replicas flush out of order; close() flushes', async (t) => {
   const [a, b] = await replicas(t, 2);
   const d = await a.enrollments.recordEnrollment(device(), cert());
-  await b.management.commitTurn(turn(d.id, 'S2', { at: at(20), traces: [{ sessionId: 'S2', msgId: '1', direction: 'in', at: at(20), body: '<b/>', truncated: false }] }));
-  await a.management.commitTurn(turn(d.id, 'S1', { at: at(10), traces: [{ sessionId: 'S1', msgId: '1', direction: 'in', at: at(10), body: '<a/>', truncated: false }] }));
+  await b.management.commitTurn(
+    turn(d.id, 'S2', { at: at(20), traces: [{ sessionId: 'S2', msgId: '1', direction: 'in', at: at(20), body: '<b/>', truncated: false }] }),
+  );
+  await a.management.commitTurn(
+    turn(d.id, 'S1', { at: at(10), traces: [{ sessionId: 'S1', msgId: '1', direction: 'in', at: at(10), body: '<a/>', truncated: false }] }),
+  );
   await b.flush();
   await a.flush();
   t.equal((await a.devices.get(d.id))?.lastSeenAt, at(20));
-  t.same((await a.traces.list(d.id, { limit: 5 })).map((x) => x.body), ['<b/>', '<a/>'], 'by the time of the turn, whoever flushed first');
-  await a.management.commitTurn(turn(d.id, 'S3', { at: at(30), traces: [{ sessionId: 'S3', msgId: '1', direction: 'in', at: at(30), body: '<c/>', truncated: false }] }));
+  t.same(
+    (await a.traces.list(d.id, { limit: 5 })).map((x) => x.body),
+    ['<b/>', '<a/>'],
+    'by the time of the turn, whoever flushed first',
+  );
+  await a.management.commitTurn(
+    turn(d.id, 'S3', { at: at(30), traces: [{ sessionId: 'S3', msgId: '1', direction: 'in', at: at(30), body: '<c/>', truncated: false }] }),
+  );
   await a.close();
   t.equal((await b.devices.get(d.id))?.lastSeenAt, at(30), 'written at close');
   t.equal((await b.traces.list(d.id, { limit: 5 }))[0].body, '<c/>');
@@ -154,9 +189,17 @@ t.test('postgres: deliverable skips commands a concurrent turn holds locked (bei
   // Another replica's turn, in flight: it has locked `a` to mark it sent.
   await other.query('BEGIN');
   await other.query(`UPDATE commands SET updated_at = updated_at WHERE id = $1`, [a.id]);
-  t.same((await store.management.deliverable(d.id, 5)).map((x) => x.id), [b.id], 'not offered while being claimed');
+  t.same(
+    (await store.management.deliverable(d.id, 5)).map((x) => x.id),
+    [b.id],
+    'not offered while being claimed',
+  );
   await other.query('ROLLBACK');
-  t.same((await store.management.deliverable(d.id, 5)).map((x) => x.id), [a.id, b.id], 'offered again once the turn is gone');
+  t.same(
+    (await store.management.deliverable(d.id, 5)).map((x) => x.id),
+    [a.id, b.id],
+    'offered again once the turn is gone',
+  );
 });
 
 t.test('postgres: an unreachable database fails the start with where it is, never the password', async (t) => {
@@ -175,5 +218,8 @@ t.test('postgres: a trace body with NUL (which PostgreSQL text cannot hold) does
   const tr = (msgId: string, body: string) => ({ sessionId: 'S', msgId, direction: 'in' as const, at: at(Number(msgId)), body, truncated: false });
   await store.management.commitTurn(turn(d.id, 'S', { traces: [tr('1', 'a\u0000b'), tr('2', '<ok/>')] }));
   await store.flush();
-  t.same((await store.traces.list(d.id, { limit: 5 })).map((x) => x.body), ['<ok/>', 'a\uFFFDb']);
+  t.same(
+    (await store.traces.list(d.id, { limit: 5 })).map((x) => x.body),
+    ['<ok/>', 'a\uFFFDb'],
+  );
 });

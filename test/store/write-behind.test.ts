@@ -13,8 +13,14 @@ t.test('a failed batch goes back in front, the newest kept within the bound', as
 
 t.test('last-seen times merged: the later of the two wins', async (t) => {
   const merged = requeueSeen(
-    new Map([['a', '2026-01-02'], ['b', '2026-01-05']]),
-    new Map([['a', '2026-01-03'], ['c', '2026-01-01']]),
+    new Map([
+      ['a', '2026-01-02'],
+      ['b', '2026-01-05'],
+    ]),
+    new Map([
+      ['a', '2026-01-03'],
+      ['c', '2026-01-01'],
+    ]),
   );
   t.same(Object.fromEntries(merged), { a: '2026-01-03', b: '2026-01-05', c: '2026-01-01' });
 });

@@ -7,7 +7,10 @@ export function adminAuthHook(adminToken: string) {
   return async (request: FastifyRequest, reply: FastifyReply) => {
     const h = request.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-    const got = crypto.createHash('sha256').update(m ? m[1] : '').digest();
+    const got = crypto
+      .createHash('sha256')
+      .update(m ? m[1] : '')
+      .digest();
     if (!m || !crypto.timingSafeEqual(got, expected)) {
       reply
         .code(401)

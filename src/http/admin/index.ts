@@ -61,18 +61,12 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     api.addHook('onRequest', adminAuthHook(deps.adminToken));
     const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
-    api.get('/api/v1/tenants', { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: tenantSchema } } } }, () =>
-      deps.tenants.list(),
+    api.get('/api/v1/tenants', { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: tenantSchema } } } }, () => deps.tenants.list());
+    api.post('/api/v1/tenants', { schema: { tags: ['tenants'], body: tenantCreateBody, response: { 201: tenantSchema, ...errors } } }, async (request, reply) =>
+      reply.code(201).send(await deps.tenants.connect(request.body, actorOf(request))),
     );
-    api.post(
-      '/api/v1/tenants',
-      { schema: { tags: ['tenants'], body: tenantCreateBody, response: { 201: tenantSchema, ...errors } } },
-      async (request, reply) => reply.code(201).send(await deps.tenants.connect(request.body, actorOf(request))),
-    );
-    api.get(
-      '/api/v1/tenants/:tenantId',
-      { schema: { tags: ['tenants'], params: tenantIdParams, response: { 200: tenantSchema, ...errors } } },
-      (request) => deps.tenants.get(request.params.tenantId),
+    api.get('/api/v1/tenants/:tenantId', { schema: { tags: ['tenants'], params: tenantIdParams, response: { 200: tenantSchema, ...errors } } }, (request) =>
+      deps.tenants.get(request.params.tenantId),
     );
     api.patch(
       '/api/v1/tenants/:tenantId',
@@ -95,8 +89,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     api.post(
       '/api/v1/enrollment-accounts',
       { schema: { tags: ['enrollment accounts'], body: accountCreateBody, response: { ...errors } } },
-      async (request, reply) =>
-        reply.code(201).send(await deps.accounts.create(request.body.username, request.body.password, actorOf(request))),
+      async (request, reply) => reply.code(201).send(await deps.accounts.create(request.body.username, request.body.password, actorOf(request))),
     );
     api.delete(
       '/api/v1/enrollment-accounts/:id',
@@ -107,21 +100,15 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       },
     );
 
-    api.get(
-      '/api/v1/devices',
-      { schema: { tags: ['devices'], querystring: pageQuery } },
-      (request) => deps.devices.list(request.query.limit, request.query.offset),
+    api.get('/api/v1/devices', { schema: { tags: ['devices'], querystring: pageQuery } }, (request) =>
+      deps.devices.list(request.query.limit, request.query.offset),
     );
-    api.get(
-      '/api/v1/devices/:id',
-      { schema: { tags: ['devices'], params: idParams, response: { ...errors } } },
-      (request) => deps.devices.get(request.params.id),
+    api.get('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParams, response: { ...errors } } }, (request) =>
+      deps.devices.get(request.params.id),
     );
 
-    api.get(
-      '/api/v1/devices/:id/plan',
-      { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } },
-      (request) => deps.profileStatus.plan(request.params.id, request.query.user),
+    api.get('/api/v1/devices/:id/plan', { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } }, (request) =>
+      deps.profileStatus.plan(request.params.id, request.query.user),
     );
 
     api.post(
@@ -145,10 +132,8 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       // payloadFromInput checks every level, so the body is handed on as a QueueInput.
       async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body as QueueInput, actorOf(request))),
     );
-    api.get(
-      '/api/v1/devices/:id/commands',
-      { schema: { tags: ['devices'], params: idParams, querystring: pageQuery } },
-      (request) => deps.commands.list(request.params.id, request.query.limit, request.query.offset),
+    api.get('/api/v1/devices/:id/commands', { schema: { tags: ['devices'], params: idParams, querystring: pageQuery } }, (request) =>
+      deps.commands.list(request.params.id, request.query.limit, request.query.offset),
     );
     api.delete(
       '/api/v1/devices/:id/commands/:commandId',
@@ -158,18 +143,14 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
         return reply.code(204).send();
       },
     );
-    api.get(
-      '/api/v1/devices/:id/sessions',
-      { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } },
-      (request) => deps.commands.traces(request.params.id, request.query.limit, request.query.session),
+    api.get('/api/v1/devices/:id/sessions', { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } }, (request) =>
+      deps.commands.traces(request.params.id, request.query.limit, request.query.session),
     );
 
     profileRoutes(api, deps);
 
-    api.get(
-      '/api/v1/audit',
-      { schema: { tags: ['audit'], querystring: auditQuery } },
-      async (request) => ({ entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }) }),
-    );
+    api.get('/api/v1/audit', { schema: { tags: ['audit'], querystring: auditQuery } }, async (request) => ({
+      entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }),
+    }));
   });
 }

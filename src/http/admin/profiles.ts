@@ -16,13 +16,9 @@ export function profileRoutes(api: AdminApi, deps: { profiles: ProfileService; g
   api.post('/api/v1/profiles', { schema: { tags: ['profiles'], body: profileCreateBody, response: { ...errors } } }, async (request, reply) =>
     reply.code(201).send(await profiles.create(request.body, actorOf(request))),
   );
-  api.get('/api/v1/profiles/:id', { schema: { tags: ['profiles'], params: idParams, response: { ...errors } } }, (request) =>
-    profiles.get(request.params.id),
-  );
-  api.patch(
-    '/api/v1/profiles/:id',
-    { schema: { tags: ['profiles'], params: idParams, body: profilePatchBody, response: { ...errors } } },
-    (request) => profiles.change(request.params.id, request.body, actorOf(request)),
+  api.get('/api/v1/profiles/:id', { schema: { tags: ['profiles'], params: idParams, response: { ...errors } } }, (request) => profiles.get(request.params.id));
+  api.patch('/api/v1/profiles/:id', { schema: { tags: ['profiles'], params: idParams, body: profilePatchBody, response: { ...errors } } }, (request) =>
+    profiles.change(request.params.id, request.body, actorOf(request)),
   );
   api.delete('/api/v1/profiles/:id', { schema: { tags: ['profiles'], params: idParams, response: { ...errors } } }, async (request, reply) => {
     await profiles.remove(request.params.id, actorOf(request));
@@ -51,17 +47,11 @@ export function profileRoutes(api: AdminApi, deps: { profiles: ProfileService; g
     await groups.remove(request.params.id, actorOf(request));
     return reply.code(204).send();
   });
-  api.post(
-    '/api/v1/groups/:id/members',
-    { schema: { tags: ['groups'], params: idParams, body: membersBody, response: { ...errors } } },
-    (request) => groups.addMembers(request.params.id, request.body.members, actorOf(request)),
+  api.post('/api/v1/groups/:id/members', { schema: { tags: ['groups'], params: idParams, body: membersBody, response: { ...errors } } }, (request) =>
+    groups.addMembers(request.params.id, request.body.members, actorOf(request)),
   );
-  api.delete(
-    '/api/v1/groups/:id/members/:member',
-    { schema: { tags: ['groups'], params: memberParams, response: { ...errors } } },
-    async (request, reply) => {
-      await groups.removeMember(request.params.id, request.params.member, actorOf(request));
-      return reply.code(204).send();
-    },
-  );
+  api.delete('/api/v1/groups/:id/members/:member', { schema: { tags: ['groups'], params: memberParams, response: { ...errors } } }, async (request, reply) => {
+    await groups.removeMember(request.params.id, request.params.member, actorOf(request));
+    return reply.code(204).send();
+  });
 }

@@ -6,7 +6,14 @@
 // the OpenAPI document) and the services return domain records, so replies stay untyped here, as
 // they were before. (This is why @fastify/type-provider-json-schema-to-ts is not used: it types
 // replies from the response schemas as well.)
-import type { FastifyBaseLogger, FastifyInstance, FastifyTypeProvider, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  FastifyTypeProvider,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
 
 interface RequestSchemaTypes extends FastifyTypeProvider {

@@ -66,7 +66,7 @@ export const tenantDeleteQuery = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    revokeDevices: { type: 'boolean', default: false, description: "also revoke every enrolled device of the tenant (else they stay managed by certificate)" },
+    revokeDevices: { type: 'boolean', default: false, description: 'also revoke every enrolled device of the tenant (else they stay managed by certificate)' },
   },
 } as const;
 

@@ -152,7 +152,11 @@ function scep(scope: Scope, s: Extract<CertificateSettings, { type: 'scep' }>, p
   leaf('ServerURL', 'chr', s.serverUrls.join(';'));
   leaf('Challenge', 'chr', s.challenge, true);
   leaf('EKUMapping', 'chr', s.ekus.join('+'));
-  leaf('KeyUsage', 'int', s.keyUsage.reduce((bits, u) => bits | KEY_USAGE_BITS[u], 0));
+  leaf(
+    'KeyUsage',
+    'int',
+    s.keyUsage.reduce((bits, u) => bits | KEY_USAGE_BITS[u], 0),
+  );
   leaf('SubjectName', 'chr', s.subjectName);
   leaf('KeyProtection', 'int', s.keyProtection && KEY_STORE[s.keyProtection]);
   leaf('RetryDelay', 'int', s.retryDelay);
@@ -161,7 +165,11 @@ function scep(scope: Scope, s: Extract<CertificateSettings, { type: 'scep' }>, p
   leaf('KeyLength', 'int', s.keyLength);
   leaf('HashAlgorithm', 'chr', s.hashAlgorithm.join('+'));
   leaf('CAThumbprint', 'chr', caThumbprint);
-  leaf('SubjectAlternativeNames', 'chr', s.subjectAlternativeNames?.length ? s.subjectAlternativeNames.map((n) => `${SAN_TYPE[n.type]}+${n.value}`).join(';') : undefined);
+  leaf(
+    'SubjectAlternativeNames',
+    'chr',
+    s.subjectAlternativeNames?.length ? s.subjectAlternativeNames.map((n) => `${SAN_TYPE[n.type]}+${n.value}`).join(';') : undefined,
+  );
   leaf('ValidPeriod', 'chr', s.validPeriod);
   leaf('ValidPeriodUnits', 'int', s.validPeriodUnits);
   leaf('ContainerName', 'chr', s.containerName);

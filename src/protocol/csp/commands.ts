@@ -20,9 +20,7 @@ function item(n: CompiledNode): Item {
  */
 export function unitCommands(unit: CompiledUnit, mode: 'install' | 'update'): CommandPayload[] {
   const kind = mode === 'install' ? 'Add' : 'Replace';
-  const cmds: CommandPayload[] = unit.nodes
-    .filter((n) => mode === 'install' || n.format !== 'node')
-    .map((n) => ({ kind, items: [item(n)] }));
+  const cmds: CommandPayload[] = unit.nodes.filter((n) => mode === 'install' || n.format !== 'node').map((n) => ({ kind, items: [item(n)] }));
   if (unit.exec) {
     const ex: Item = { target: unit.exec.uri };
     if (unit.exec.format !== undefined) ex.format = unit.exec.format;

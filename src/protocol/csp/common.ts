@@ -36,14 +36,7 @@ export function checkXmlChars(value: unknown, pointer: string, p: Problems): voi
  * Resolve a reference to a certificate profile. With a context, an unknown ref is a problem, and
  * so is a certificate in the wrong scope when `needScope` is given. Returns the info when known.
  */
-export function resolveCertRef(
-  ref: string,
-  pointer: string,
-  ctx: CompileContext,
-  p: Problems,
-  needScope?: Scope,
-  why?: string,
-): CertificateInfo | undefined {
+export function resolveCertRef(ref: string, pointer: string, ctx: CompileContext, p: Problems, needScope?: Scope, why?: string): CertificateInfo | undefined {
   if (!ctx.certificates) return undefined;
   const info = Object.prototype.hasOwnProperty.call(ctx.certificates, ref) ? ctx.certificates[ref] : undefined;
   if (!info) {
@@ -60,13 +53,7 @@ export function resolveCertRef(
  * Server trust with referenced trusted-root profiles resolved to thumbprints (thumbprints given
  * directly first, then the referenced ones, duplicates dropped). Adds the refs to `requires`.
  */
-export function resolveServerTrust(
-  st: ServerTrustSettings,
-  pointer: string,
-  ctx: CompileContext,
-  p: Problems,
-  requires: string[],
-): ServerTrust {
+export function resolveServerTrust(st: ServerTrustSettings, pointer: string, ctx: CompileContext, p: Problems, requires: string[]): ServerTrust {
   const roots: string[] = [];
   const push = (t: string) => {
     if (!roots.includes(t)) roots.push(t);

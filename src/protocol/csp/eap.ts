@@ -72,11 +72,7 @@ export function eapTlsConfig(trust: ServerTrust, issuerThumbprints: string[] = [
     el(
       'TLSExtensions',
       v2,
-      el(
-        'FilteringInfo',
-        { xmlns: EAP_NS.tlsV3 },
-        el('CAHashList', { Enabled: 'true' }, ...issuerThumbprints.map((t) => tx('IssuerHash', spacedHex(t)))),
-      ),
+      el('FilteringInfo', { xmlns: EAP_NS.tlsV3 }, el('CAHashList', { Enabled: 'true' }, ...issuerThumbprints.map((t) => tx('IssuerHash', spacedHex(t))))),
     );
   return hostConfig(
     EAP_TYPE.TLS,

@@ -362,8 +362,7 @@ const email = {
       type: 'string',
       minLength: 1,
       maxLength: 128,
-      description:
-        'Stable id of this account. The EMAIL2 account GUID is derived from it (UUID v5), so it must never change; a GUID given here is used as is.',
+      description: 'Stable id of this account. The EMAIL2 account GUID is derived from it (UUID v5), so it must never change; a GUID given here is used as is.',
     },
     accountName: { type: 'string', minLength: 1, maxLength: 32, description: 'Account name shown in Mail (SERVICENAME, at most 32 characters).' },
     displayName: { type: 'string', minLength: 1, maxLength: 255, description: 'Sender name on sent mail (NAME).' },
@@ -445,7 +444,8 @@ const certificate = {
         password: { type: 'string', maxLength: 1024, description: 'PFX password (secret).' },
         keyLocation: {
           enum: KEY_STORE,
-          description: 'Where the private key goes: tpm (fail without one), tpm-or-software (default), software, hello (Windows Hello for Business; needs containerName).',
+          description:
+            'Where the private key goes: tpm (fail without one), tpm-or-software (default), software, hello (Windows Hello for Business; needs containerName).',
         },
         containerName: { type: 'string', minLength: 1, maxLength: 256, description: 'Windows Hello for Business container (keyLocation hello).' },
         exportable: { type: 'boolean', description: 'The private key can be exported later. Default false.' },

@@ -37,10 +37,12 @@ export function locUriProblems(uri: string, scope: Scope): string[] {
   const problems: string[] = [];
   if (!uri.startsWith('./')) return ['must start with "./"'];
   // eslint-disable-next-line no-control-regex
-  if (/[\s?#<>"\\]/.test(uri) || /[\u0000-\u001f\u007f]/.test(uri)) problems.push('must not contain whitespace, control characters or any of ? # < > " \\ (URL-encode node names)');
+  if (/[\s?#<>"\\]/.test(uri) || /[\u0000-\u001f\u007f]/.test(uri))
+    problems.push('must not contain whitespace, control characters or any of ? # < > " \\ (URL-encode node names)');
   if (/%(?![0-9A-Fa-f]{2})/.test(uri)) problems.push('has a "%" that does not start a %XX escape');
   const segs = uri.slice(2).split('/');
-  if (segs.some((s) => s === '' || s === '.' || s === '..' || s === '*')) problems.push('must not have empty, ".", ".." or "*" node names (nor a trailing "/")');
+  if (segs.some((s) => s === '' || s === '.' || s === '..' || s === '*'))
+    problems.push('must not have empty, ".", ".." or "*" node names (nor a trailing "/")');
   const first = segs[0];
   if (scope === 'user') {
     if (first !== 'User' || segs.length < 2) problems.push('a user-scope setting must be under ./User/');

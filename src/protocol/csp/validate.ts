@@ -4,7 +4,16 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { PROFILE_SCHEMAS } from './schemas.js';
 import type { ProfileError, ProfileKind } from './types.js';
 
-const ajv = new Ajv({ allErrors: true, discriminator: true, strict: true, strictTypes: false, strictRequired: false, useDefaults: false, coerceTypes: false, verbose: true });
+const ajv = new Ajv({
+  allErrors: true,
+  discriminator: true,
+  strict: true,
+  strictTypes: false,
+  strictRequired: false,
+  useDefaults: false,
+  coerceTypes: false,
+  verbose: true,
+});
 const compiled = new Map<ProfileKind, ValidateFunction>();
 
 function validatorFor(kind: ProfileKind): ValidateFunction {
@@ -29,7 +38,9 @@ export function schemaErrors(kind: ProfileKind, settings: unknown): ProfileError
   const seen = new Set<string>();
   const errs = validate.errors ?? [];
   // Pointers that already have a "required" error: a discriminator complaint there adds nothing.
-  const requiredAt = new Set(errs.filter((e) => e.keyword === 'required').map((e) => `${e.instancePath}/${pointerToken((e.params as { missingProperty: string }).missingProperty)}`));
+  const requiredAt = new Set(
+    errs.filter((e) => e.keyword === 'required').map((e) => `${e.instancePath}/${pointerToken((e.params as { missingProperty: string }).missingProperty)}`),
+  );
   for (const e of errs) {
     const mapped = mapError(e, requiredAt);
     if (!mapped) continue;

@@ -14,9 +14,11 @@ export function compileVpn(scope: Scope, s: VpnSettings, ctx: CompileContext, p:
 
   // Scope: ./Device is for the IKEv2 device tunnel (machine certificate); per-user VPN is ./User.
   if (scope === 'device') {
-    if (s.deviceTunnel !== true) p.add('/deviceTunnel', 'a device-scope VPN profile is a device tunnel: set deviceTunnel to true (per-user VPN profiles have user scope)');
+    if (s.deviceTunnel !== true)
+      p.add('/deviceTunnel', 'a device-scope VPN profile is a device tunnel: set deviceTunnel to true (per-user VPN profiles have user scope)');
     if (s.tunnelType !== 'IKEv2') p.add('/tunnelType', 'a device tunnel must use IKEv2');
-    if (auth.method !== 'machine-certificate') p.add('/authentication/method', 'a device tunnel authenticates with the machine certificate ("machine-certificate")');
+    if (auth.method !== 'machine-certificate')
+      p.add('/authentication/method', 'a device tunnel authenticates with the machine certificate ("machine-certificate")');
   } else {
     if (s.deviceTunnel === true) p.add('/deviceTunnel', 'a device tunnel needs device scope');
     if (auth.method === 'machine-certificate') p.add('/authentication/method', 'machine certificate authentication is for device tunnels (device scope)');
@@ -47,7 +49,14 @@ export function compileVpn(scope: Scope, s: VpnSettings, ctx: CompileContext, p:
       const issuers: string[] = [];
       if (auth.certificateRef !== undefined) {
         addRequire(requires, auth.certificateRef);
-        const info = resolveCertRef(auth.certificateRef, '/authentication/certificateRef', ctx, p, scope, `this ${scope}-scope VPN profile authenticates with a ${scope} certificate`);
+        const info = resolveCertRef(
+          auth.certificateRef,
+          '/authentication/certificateRef',
+          ctx,
+          p,
+          scope,
+          `this ${scope}-scope VPN profile authenticates with a ${scope} certificate`,
+        );
         if (info?.issuerThumbprint) issuers.push(info.issuerThumbprint.toUpperCase());
       }
       const trust = resolveServerTrust(auth.serverTrust, '/authentication/serverTrust', ctx, p, requires);
@@ -75,7 +84,14 @@ export function compileVpn(scope: Scope, s: VpnSettings, ctx: CompileContext, p:
     case 'machine-certificate':
       if (auth.certificateRef !== undefined) {
         addRequire(requires, auth.certificateRef);
-        resolveCertRef(auth.certificateRef, '/authentication/certificateRef', ctx, p, 'device', 'a device tunnel authenticates with a device (machine) certificate');
+        resolveCertRef(
+          auth.certificateRef,
+          '/authentication/certificateRef',
+          ctx,
+          p,
+          'device',
+          'a device tunnel authenticates with a device (machine) certificate',
+        );
       }
       authXml = el('Authentication', null, tx('MachineMethod', 'Certificate'));
       break;

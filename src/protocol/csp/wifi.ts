@@ -75,9 +75,7 @@ export function compileWifi(scope: Scope, s: WifiSettings, ctx: CompileContext, 
           'security',
           null,
           el('authEncryption', null, tx('authentication', s.security), tx('encryption', encryption), tx('useOneX', enterprise)),
-          personal &&
-            s.passphrase !== undefined &&
-            el('sharedKey', null, tx('keyType', 'passPhrase'), tx('protected', false), tx('keyMaterial', s.passphrase)),
+          personal && s.passphrase !== undefined && el('sharedKey', null, tx('keyType', 'passPhrase'), tx('protected', false), tx('keyMaterial', s.passphrase)),
           oneX,
         ),
       ),

@@ -4,8 +4,7 @@ import { child, childText, children, text } from '../xml.js';
 import { esc } from '../xml-write.js';
 
 export const DISCOVER_ACTION = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment/IDiscoveryService/Discover';
-export const DISCOVER_RESPONSE_ACTION =
-  'http://schemas.microsoft.com/windows/management/2012/01/enrollment/IDiscoveryService/DiscoverResponse';
+export const DISCOVER_RESPONSE_ACTION = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment/IDiscoveryService/DiscoverResponse';
 const DISCOVERY_NS = 'http://schemas.microsoft.com/windows/management/2012/01/enrollment';
 
 export type AuthPolicy = 'OnPremise' | 'Federated' | 'Certificate';

@@ -73,10 +73,7 @@ export function parseRstRequest(req: SoapRequest): RstRequest {
   return { requestKind, tokenKind, tokenBase64, context };
 }
 
-export function buildRstrResponse(
-  provisioningDoc: string,
-  env: { relatesTo: string; activityId: string; now: Date },
-): string {
+export function buildRstrResponse(provisioningDoc: string, env: { relatesTo: string; activityId: string; now: Date }): string {
   const b64 = Buffer.from(provisioningDoc, 'utf8').toString('base64');
   const body =
     `<RequestSecurityTokenResponseCollection xmlns="${WST_NS}"><RequestSecurityTokenResponse>` +
@@ -95,4 +92,3 @@ export function buildRstrResponse(
     body,
   );
 }
-

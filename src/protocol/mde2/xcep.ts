@@ -4,8 +4,7 @@ import { SoapFault, SoapRequest, buildSoapEnvelope } from '../soap.js';
 import { child } from '../xml.js';
 
 export const GET_POLICIES_ACTION = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPolicies';
-export const GET_POLICIES_RESPONSE_ACTION =
-  'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPoliciesResponse';
+export const GET_POLICIES_RESPONSE_ACTION = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPoliciesResponse';
 const XCEP_NS = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 

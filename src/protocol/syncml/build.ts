@@ -105,15 +105,7 @@ function buildContainer(c: ContainerCommand): string {
 
 function buildStatus(c: StatusCommand): string {
   let s =
-    '<Status><CmdID>' +
-    esc(c.cmdId) +
-    '</CmdID><MsgRef>' +
-    esc(c.msgRef) +
-    '</MsgRef><CmdRef>' +
-    esc(c.cmdRef) +
-    '</CmdRef><Cmd>' +
-    esc(c.cmd) +
-    '</Cmd>';
+    '<Status><CmdID>' + esc(c.cmdId) + '</CmdID><MsgRef>' + esc(c.msgRef) + '</MsgRef><CmdRef>' + esc(c.cmdRef) + '</CmdRef><Cmd>' + esc(c.cmd) + '</Cmd>';
   if (c.targetRef) for (const r of c.targetRef) s += '<TargetRef>' + esc(r) + '</TargetRef>';
   if (c.sourceRef) for (const r of c.sourceRef) s += '<SourceRef>' + esc(r) + '</SourceRef>';
   if (c.chal) s += '<Chal>' + buildMeta(c.chal.meta) + '</Chal>';

@@ -365,11 +365,7 @@ function readCommand(el: El, budget: Budget, nested: boolean): SyncCommand | und
   const name = el.name;
   const known =
     el.ns === NS_SYNCML &&
-    (ITEM_COMMANDS.has(name) ||
-      name === 'Alert' ||
-      name === 'Atomic' ||
-      name === 'Sequence' ||
-      (!nested && (name === 'Status' || name === 'Results')));
+    (ITEM_COMMANDS.has(name) || name === 'Alert' || name === 'Atomic' || name === 'Sequence' || (!nested && (name === 'Status' || name === 'Results')));
   if (!known) {
     budget.unknown.push(name);
     return undefined;

@@ -4,7 +4,11 @@
 import crypto from 'node:crypto';
 import type { CommandOrigin, CommandPayload, CommandRecord } from '../../domain/command.js';
 
-export function newCommand(devicePk: string, payload: CommandPayload, o: { origin: CommandOrigin; action?: string; userOid?: string; at: string; expiresAt?: string; id?: string }): CommandRecord {
+export function newCommand(
+  devicePk: string,
+  payload: CommandPayload,
+  o: { origin: CommandOrigin; action?: string; userOid?: string; at: string; expiresAt?: string; id?: string },
+): CommandRecord {
   return {
     id: o.id ?? crypto.randomUUID(),
     devicePk,
@@ -31,7 +35,10 @@ function isUserScoped(p: CommandPayload): boolean {
  * or it addresses ./User on a multi-user (Entra join) enrollment while no Entra user is signed
  * in or the session is a Machine one. The session engine and the admin's dry run both ask this.
  */
-export function holdReason(c: Pick<CommandRecord, 'userOid' | 'payload'>, s: { enrollmentType: string; userOid?: string; machine: boolean }): string | undefined {
+export function holdReason(
+  c: Pick<CommandRecord, 'userOid' | 'payload'>,
+  s: { enrollmentType: string; userOid?: string; machine: boolean },
+): string | undefined {
   if (c.userOid && s.userOid !== c.userOid) return `waiting for user ${c.userOid} to sign in`;
   if (s.enrollmentType === 'Device' && isUserScoped(c.payload) && (!s.userOid || s.machine)) return 'user-scoped: no Entra user signed in';
   return undefined;

@@ -7,12 +7,9 @@ import { SoapFault, SoapRequest } from '../../protocol/soap.js';
 import type { EnrollmentDeps } from './deps.js';
 
 export const ENTRA_JWT_VALUE_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
-export const FEDERATED_USER_TOKEN_VALUE_TYPE =
-  'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken';
+export const FEDERATED_USER_TOKEN_VALUE_TYPE = 'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken';
 
-export type EnrollmentPrincipal =
-  | { kind: 'entra'; identity: EntraIdentity }
-  | { kind: 'onpremise'; username: string };
+export type EnrollmentPrincipal = { kind: 'entra'; identity: EntraIdentity } | { kind: 'onpremise'; username: string };
 
 function entraFault(err: EntraTokenError): SoapFault {
   switch (err.code) {
@@ -68,14 +65,21 @@ export async function authenticateEnrollment(deps: EnrollmentDeps, req: SoapRequ
     const key = `enroll:${ut.username.toLowerCase()}`;
     const verdict = deps.loginThrottle?.check(key, from) ?? { ok: true };
     if (!verdict.ok) {
-      throw new RetryLaterFault('s:Authentication', `Too many failed sign-in attempts; try again in ${verdict.retryAfterSeconds} seconds`, verdict.retryAfterSeconds, 500, 'throttled');
+      throw new RetryLaterFault(
+        's:Authentication',
+        `Too many failed sign-in attempts; try again in ${verdict.retryAfterSeconds} seconds`,
+        verdict.retryAfterSeconds,
+        500,
+        'throttled',
+      );
     }
     const account = await deps.store.enrollmentAccounts.get(ut.username);
     let ok: boolean;
     try {
       ok = await verifyPassword(ut.password, account?.passwordHash);
     } catch (err) {
-      if (err instanceof PasswordHashBusyError) throw new RetryLaterFault('s:EnrollmentServer', 'The server is busy; try again in a few seconds', BUSY_RETRY_SECONDS, 503, 'busy');
+      if (err instanceof PasswordHashBusyError)
+        throw new RetryLaterFault('s:EnrollmentServer', 'The server is busy; try again in a few seconds', BUSY_RETRY_SECONDS, 503, 'busy');
       throw err;
     }
     if (!ok) {

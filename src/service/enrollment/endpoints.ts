@@ -52,7 +52,11 @@ export class EnrollmentEndpoints {
       } else if (isStoreUnavailable(err)) {
         // Nothing was stored: 503 + Retry-After, with the fault Windows reads from the body.
         this.log.warn({ traceId: activityId, reason: (err as Error).message }, 'enrollment request refused: database unavailable');
-        fault = new SoapFault('s:EnrollmentServer', `The enrollment service is temporarily unavailable; try again later (trace id ${activityId})`, 'InMaintenance');
+        fault = new SoapFault(
+          's:EnrollmentServer',
+          `The enrollment service is temporarily unavailable; try again later (trace id ${activityId})`,
+          'InMaintenance',
+        );
         retryAfterSeconds = 5;
       } else {
         this.log.error({ traceId: activityId, err }, 'enrollment request failed');
@@ -107,10 +111,7 @@ export class EnrollmentEndpoints {
       const principal = await authenticateEnrollment(this.deps, req, cred.clientAddress);
       if (rst.tokenKind !== 'pkcs10') throw new SoapFault('s:MessageFormat', 'A new enrollment carries a PKCS#10 request');
       const r = await enroll(this.deps, principal, rst, cred.certDer);
-      this.log.info(
-        { traceId: activityId, device: r.device.id, enrollmentType: r.device.enrollmentType, auth: r.device.authMethod },
-        'device enrolled',
-      );
+      this.log.info({ traceId: activityId, device: r.device.id, enrollmentType: r.device.enrollmentType, auth: r.device.authMethod }, 'device enrolled');
       return buildRstrResponse(r.provisioningDoc, { relatesTo: req.messageId, activityId, now });
     });
   }

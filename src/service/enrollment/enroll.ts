@@ -109,10 +109,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
       targetId: devicePk,
       detail: { deviceId: clientDeviceId, principal: who.key, reason: 'enrolled to another principal' },
     });
-    throw new SoapFault(
-      's:Authorization',
-      'This device is enrolled to another account; an administrator must release it before it can be enrolled again',
-    );
+    throw new SoapFault('s:Authorization', 'This device is enrolled to another account; an administrator must release it before it can be enrolled again');
   };
   // Refused before anything is signed when the DeviceID is plainly held by another principal;
   // the store decides again in the enrollment's transaction (a race between two enrollments).

@@ -39,9 +39,7 @@ export interface TermsPage {
 }
 
 export type TermsOfUseOutcome =
-  | { kind: 'page'; status: number; page: TermsPage }
-  | { kind: 'redirect'; location: string }
-  | { kind: 'error'; status: number; message: string };
+  { kind: 'page'; status: number; page: TermsPage } | { kind: 'redirect'; location: string } | { kind: 'error'; status: number; message: string };
 
 /** How long the rendered page (its sealed state) stays usable. */
 export const TOU_STATE_TTL_MS = 30 * 60 * 1000;
@@ -133,7 +131,16 @@ function withCrid(params: Array<[string, string]>, crid: string | undefined): Ar
 function errorRedirect(ru: string, crid: string | undefined, error: string, description: string): TermsOfUseOutcome {
   return {
     kind: 'redirect',
-    location: appendQuery(ru, withCrid([['error', error], ['error_description', description]], crid)),
+    location: appendQuery(
+      ru,
+      withCrid(
+        [
+          ['error', error],
+          ['error_description', description],
+        ],
+        crid,
+      ),
+    ),
   };
 }
 
@@ -234,7 +241,19 @@ export async function handleTermsDecision(deps: TermsOfUseDeps, req: { form: Rec
     };
     if (state.upn !== undefined) payload.upn = state.upn;
     const blob = signOpaqueBlob(payload, deps.blobSecret);
-    return { kind: 'redirect', location: appendQuery(state.ru, withCrid([['IsAccepted', 'true'], ['OpaqueBlob', blob]], crid)) };
+    return {
+      kind: 'redirect',
+      location: appendQuery(
+        state.ru,
+        withCrid(
+          [
+            ['IsAccepted', 'true'],
+            ['OpaqueBlob', blob],
+          ],
+          crid,
+        ),
+      ),
+    };
   }
   if (decision === 'decline') {
     if (state.mode === 'azureadjoin') return badRequest('These terms cannot be declined during organization enrollment.');

@@ -77,7 +77,11 @@ export function deriveOutcomes(ctx: AnswerContext): void {
       if (isInventory(cmd) && code === STATUS.NOT_FOUND) missing.push(items[i].target);
       else bad ??= i;
     });
-    a.detail = { ...a.detail, ...(whole ? {} : { items: per.flatMap((status, index) => (status === undefined ? [] : [{ index, status }])) }), ...(missing.length ? { missing } : {}) };
+    a.detail = {
+      ...a.detail,
+      ...(whole ? {} : { items: per.flatMap((status, index) => (status === undefined ? [] : [{ index, status }])) }),
+      ...(missing.length ? { missing } : {}),
+    };
     if (bad !== undefined) {
       a.state = 'failed';
       a.status = per[bad];

@@ -17,7 +17,8 @@ export function checkLocUri(uri: unknown, pointer: string): string {
     throw new ApiError(400, 'invalid', 'a LocURI has no empty, ".", ".." or "*" segments', pointer);
   }
   // eslint-disable-next-line no-control-regex
-  if (/[\s\u0000-\u001f<>"]/.test(uri) || !isXmlText(uri)) throw new ApiError(400, 'invalid', 'escape spaces and special characters in a LocURI (URL-encode them)', pointer);
+  if (/[\s\u0000-\u001f<>"]/.test(uri) || !isXmlText(uri))
+    throw new ApiError(400, 'invalid', 'escape spaces and special characters in a LocURI (URL-encode them)', pointer);
   return uri;
 }
 
@@ -49,7 +50,8 @@ export function payloadFromInput(input: RawCommandInput, pointer = '', depth = 0
   const items = input.items.map((it, i) => {
     const p = `${pointer}/items/${i}`;
     const target = checkLocUri(it?.target, `${p}/target`);
-    if (it.format !== undefined && !FORMATS.includes(it.format)) throw new ApiError(400, 'invalid', `format must be one of ${FORMATS.join(', ')}`, `${p}/format`);
+    if (it.format !== undefined && !FORMATS.includes(it.format))
+      throw new ApiError(400, 'invalid', `format must be one of ${FORMATS.join(', ')}`, `${p}/format`);
     if (it.data !== undefined && (typeof it.data !== 'string' || it.data.length > MAX_DATA)) {
       throw new ApiError(400, 'invalid', `data must be a string of at most ${MAX_DATA} characters`, `${p}/data`);
     }
@@ -78,7 +80,10 @@ export function actionPayload(action: ActionName, providerId: string): CommandPa
     case 'wipe':
       return { kind: 'Exec', items: [{ target: './Device/Vendor/MSFT/RemoteWipe/doWipe', format: 'chr', data: '' }] };
     case 'retire':
-      return { kind: 'Exec', items: [{ target: `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(providerId)}/Unenroll`, format: 'chr', data: providerId }] };
+      return {
+        kind: 'Exec',
+        items: [{ target: `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(providerId)}/Unenroll`, format: 'chr', data: providerId }],
+      };
   }
 }
 

@@ -8,15 +8,7 @@ import type { LoginThrottle } from '../../identity/throttle.js';
 import type { CertificateAuthority } from '../../pki/ca.js';
 import { buildSyncML } from '../../protocol/syncml/build.js';
 import { parseSyncML } from '../../protocol/syncml/parse.js';
-import {
-  ALERT,
-  STATUS,
-  SyncMLError,
-  type AlertCommand,
-  type StatusCommand,
-  type SyncCommand,
-  type SyncMLMessage,
-} from '../../protocol/syncml/types.js';
+import { ALERT, STATUS, SyncMLError, type AlertCommand, type StatusCommand, type SyncCommand, type SyncMLMessage } from '../../protocol/syncml/types.js';
 import type { SessionTurn, Store } from '../../store/types.js';
 import type { CommandAck, CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
@@ -101,7 +93,6 @@ const text = (status: number, message: string, outcome: string): ManagementReply
   outcome,
 });
 
-
 export class SessionEngine {
   constructor(private readonly deps: ManagementDeps) {}
 
@@ -133,7 +124,10 @@ export class SessionEngine {
     const verdict = throttle?.check(guessKey, req.cred.clientAddress);
     if (verdict && !verdict.ok) {
       this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), scope: verdict.scope }, 'management session throttled');
-      return { ...text(429, `too many failed authentication attempts; retry in ${verdict.retryAfterSeconds} seconds`, 'throttled'), retryAfterSeconds: verdict.retryAfterSeconds };
+      return {
+        ...text(429, `too many failed authentication attempts; retry in ${verdict.retryAfterSeconds} seconds`, 'throttled'),
+        retryAfterSeconds: verdict.retryAfterSeconds,
+      };
     }
     const auth = await authenticateSession(store, this.deps.ca, hdr, req.cred, async (pk) => (session = starts ? undefined : await load(pk)), now);
     if (throttle && auth.ok && auth.digestJustVerified) throttle.succeeded(guessKey, req.cred.clientAddress);
@@ -171,7 +165,18 @@ export class SessionEngine {
     const maxMsgSize = hdr.meta?.maxMsgSize;
     if (maxMsgSize && maxMsgSize >= 1024) state.maxMsgSize = maxMsgSize;
 
-    const turn: SessionTurn = { devicePk: device.id, at, session: state, sessionIsNew: !stored, sessionId: hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [] };
+    const turn: SessionTurn = {
+      devicePk: device.id,
+      at,
+      session: state,
+      sessionIsNew: !stored,
+      sessionId: hdr.sessionId,
+      acks: [],
+      sent: [],
+      alerts: [],
+      traces: [],
+      enqueue: [],
+    };
     const lastOut = state.msgIdOut;
     const msgIdOut = String(++state.msgIdOut);
     const nextCmdId = () => String(++state.cmdIdOut);
@@ -239,7 +244,17 @@ export class SessionEngine {
       next = respUri(this.deps.settings.publicUrl + PATHS.management, token, req.mode);
       (ctx.secrets ??= []).push(token);
     }
-    return this.reply({ msg, raw: req.body, msgIdOut, body: out, final, turn, outcome: sentSomething ? 'commands' : 'idle', secrets: ctx.secrets, respUri: next });
+    return this.reply({
+      msg,
+      raw: req.body,
+      msgIdOut,
+      body: out,
+      final,
+      turn,
+      outcome: sentSomething ? 'commands' : 'idle',
+      secrets: ctx.secrets,
+      respUri: next,
+    });
   }
 
   /**
@@ -251,13 +266,36 @@ export class SessionEngine {
     const nonce = newNonce();
     const msgRef = msg.hdr.msgId;
     const body: SyncCommand[] = [
-      { kind: 'Status', cmdId: '1', msgRef, cmdRef: '0', cmd: 'SyncHdr', data: code, chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } }, items: [] },
+      {
+        kind: 'Status',
+        cmdId: '1',
+        msgRef,
+        cmdRef: '0',
+        cmd: 'SyncHdr',
+        data: code,
+        chal: { meta: { type: 'syncml:auth-md5', format: 'b64', nextNonce: nonce } },
+        items: [],
+      },
     ];
     for (const c of msg.body) {
-      if (c.kind !== 'Status' && c.kind !== 'Results') body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
+      if (c.kind !== 'Status' && c.kind !== 'Results')
+        body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
     }
     this.deps.log.info({ device: device.id, code }, 'management session challenged');
-    const turn: SessionTurn = { devicePk: device.id, at, session: null, sessionIsNew: true, sessionId: msg.hdr.sessionId, acks: [], sent: [], alerts: [], traces: [], enqueue: [], device: { nonce }, unauthenticated: true };
+    const turn: SessionTurn = {
+      devicePk: device.id,
+      at,
+      session: null,
+      sessionIsNew: true,
+      sessionId: msg.hdr.sessionId,
+      acks: [],
+      sent: [],
+      alerts: [],
+      traces: [],
+      enqueue: [],
+      device: { nonce },
+      unauthenticated: true,
+    };
     return this.reply({ msg, raw, msgIdOut: '1', body, final: true, turn, outcome: `challenge-${code}` });
   }
 
@@ -295,7 +333,14 @@ export class SessionEngine {
     return new Map(list.map((c) => [c.id, c]));
   }
 
-  private inbound(cmd: SyncCommand, ctx: InboundContext, out: SyncCommand[], nextCmdId: () => string, msgRef: string, commands: Map<string, CommandRecord>): void {
+  private inbound(
+    cmd: SyncCommand,
+    ctx: InboundContext,
+    out: SyncCommand[],
+    nextCmdId: () => string,
+    msgRef: string,
+    commands: Map<string, CommandRecord>,
+  ): void {
     const status = (code: string) => out.push({ kind: 'Status', cmdId: nextCmdId(), msgRef, cmdRef: cmd.cmdId, cmd: cmd.kind, data: code, items: [] });
     switch (cmd.kind) {
       case 'Status':
@@ -393,7 +438,14 @@ export class SessionEngine {
   }
 
   /** Choose and serialise our commands for this message. Returns whether the package is complete (Final). */
-  private async outbound(ctx: InboundContext, mode: string | undefined, msgIdOut: string, out: SyncCommand[], nextCmdId: () => string, isNew: boolean): Promise<boolean> {
+  private async outbound(
+    ctx: InboundContext,
+    mode: string | undefined,
+    msgIdOut: string,
+    out: SyncCommand[],
+    nextCmdId: () => string,
+    isNew: boolean,
+  ): Promise<boolean> {
     const { device, state, turn } = ctx;
     const s = this.deps.settings;
     let candidates: CommandRecord[];
@@ -474,8 +526,6 @@ export class SessionEngine {
   }
 }
 
-
-
 /** What `reply()` builds, traces and commits. */
 interface Reply {
   /** The device's message, and its bytes for the trace. */
@@ -509,4 +559,3 @@ interface InboundContext extends AnswerContext {
   loginStatus?: string;
   userToken?: string;
 }
-

@@ -36,7 +36,12 @@ export function buildOutbound(
       continue;
     }
     if (size + bytes > budget && plan.sent.length > 0) {
-      plan.pending.push(...ready.slice(i).map((x) => x.id).filter((id) => !plan.tooLarge.includes(id)));
+      plan.pending.push(
+        ...ready
+          .slice(i)
+          .map((x) => x.id)
+          .filter((id) => !plan.tooLarge.includes(id)),
+      );
       break;
     }
     out.push(toSyncCommand(c.payload, o.nextCmdId, refs));

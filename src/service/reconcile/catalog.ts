@@ -128,7 +128,11 @@ function push<T>(m: Map<string, T[]>, k: string, v: T): void {
 }
 
 /** Profiles that target a device (itself, its groups, all) and a user (oid, UPN, their groups). */
-export function targetsFor(s: Snapshot, device: Pick<Device, 'id' | 'deviceId' | 'entraDeviceId' | 'userOid' | 'upn'>, user?: { oid: string; upn?: string }): Targets {
+export function targetsFor(
+  s: Snapshot,
+  device: Pick<Device, 'id' | 'deviceId' | 'entraDeviceId' | 'userOid' | 'upn'>,
+  user?: { oid: string; upn?: string },
+): Targets {
   const seen = new Set<string>();
   const device_: LiveProfile[] = [];
   const user_: LiveProfile[] = [];

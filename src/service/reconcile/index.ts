@@ -46,7 +46,11 @@ export class Reconciler {
    * this session, if any. A work-account (Full) enrollment is single-user: its enrolled user,
    * except in a Machine session.
    */
-  userContext(device: Pick<Device, 'enrollmentType' | 'userOid' | 'upn'>, state: Pick<DmSessionState, 'user'>, mode: string | undefined): UserContext | undefined {
+  userContext(
+    device: Pick<Device, 'enrollmentType' | 'userOid' | 'upn'>,
+    state: Pick<DmSessionState, 'user'>,
+    mode: string | undefined,
+  ): UserContext | undefined {
     if (mode === 'Machine') return undefined;
     if (device.enrollmentType === 'Device') return state.user ? { key: state.user.oid.toLowerCase(), oid: state.user.oid, upn: state.user.upn } : undefined;
     const id = device.userOid ?? device.upn;
@@ -64,7 +68,13 @@ export class Reconciler {
   }
 
   /** Rows completed by this turn's answers (only commands that belong to a profile delivery). */
-  async settle(devicePk: string, acks: Map<string, CommandAck>, answered: Map<string, CommandRecord>, at: string, userPresent: boolean): Promise<{ rows: ProfileDelivery[]; updates: ProfileDelivery[] } | undefined> {
+  async settle(
+    devicePk: string,
+    acks: Map<string, CommandAck>,
+    answered: Map<string, CommandRecord>,
+    at: string,
+    userPresent: boolean,
+  ): Promise<{ rows: ProfileDelivery[]; updates: ProfileDelivery[] } | undefined> {
     const batches = new Set<string>();
     for (const a of acks.values()) {
       const b = answered.get(a.commandId)?.batch;
@@ -80,7 +90,11 @@ export class Reconciler {
    * What the pair (device, user) needs now. Undefined when the device's plan mark says nothing
    * changed since its last settled plan (and no answers arrived: `rows` not given).
    */
-  async plan(device: PlanDevice, user: UserContext | undefined, o: { userPresent: boolean; at: string; rows?: ProfileDelivery[]; planId?: string; force?: boolean }): Promise<SessionPlan | undefined> {
+  async plan(
+    device: PlanDevice,
+    user: UserContext | undefined,
+    o: { userPresent: boolean; at: string; rows?: ProfileDelivery[]; planId?: string; force?: boolean },
+  ): Promise<SessionPlan | undefined> {
     const snap = await this.catalog.snapshot();
     // What a settled plan depended on: the profiles (generation), the user tree, and whether a user
     // is reported (a refused ./User delivery is retried when one is).

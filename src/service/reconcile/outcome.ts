@@ -76,7 +76,11 @@ export function settleDeliveries(input: SettleInput): ProfileDelivery[] {
     }
     const done = { ...row, hold: undefined, updatedAt: input.at };
     if (row.status === 'removing') {
-      out.push(failures.length ? { ...done, status: 'failed', detail: `removal failed: ${failures.map(describe).join('; ')}` } : { ...done, status: 'removed', appliedVersion: undefined, detail: undefined });
+      out.push(
+        failures.length
+          ? { ...done, status: 'failed', detail: `removal failed: ${failures.map(describe).join('; ')}` }
+          : { ...done, status: 'removed', appliedVersion: undefined, detail: undefined },
+      );
       continue;
     }
     if (failures.length) {

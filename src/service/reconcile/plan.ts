@@ -137,12 +137,23 @@ const DONE = new Set(['delivered', 'verified']);
 const NOTHING: Step = { do: 'nothing' };
 
 function sameRow(a: ProfileDelivery | undefined, b: ProfileDelivery): boolean {
-  return !!a && a.status === b.status && a.version === b.version && a.appliedVersion === b.appliedVersion && a.detail === b.detail && a.hold === b.hold && a.batch === b.batch && a.upn === b.upn;
+  return (
+    !!a &&
+    a.status === b.status &&
+    a.version === b.version &&
+    a.appliedVersion === b.appliedVersion &&
+    a.detail === b.detail &&
+    a.hold === b.hold &&
+    a.batch === b.batch &&
+    a.upn === b.upn
+  );
 }
 
 /** Certificates first (others may refer to them), then by id: the same input gives the same plan. */
 function deliveryOrder(list: LiveProfile[]): LiveProfile[] {
-  return [...list].sort((a, b) => (a.kind === 'certificate') === (b.kind === 'certificate') ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.kind === 'certificate' ? -1 : 1);
+  return [...list].sort((a, b) =>
+    (a.kind === 'certificate') === (b.kind === 'certificate') ? (a.id < b.id ? -1 : a.id > b.id ? 1 : 0) : a.kind === 'certificate' ? -1 : 1,
+  );
 }
 
 function secretUris(c: CompiledProfile): Set<string> {
@@ -162,7 +173,12 @@ function indexRows(rows: ProfileDelivery[]): RowIndex {
 }
 
 /** The delta, from the shared cache when another pair needed it already. */
-function cachedDelta(deltas: Map<string, ProfileDelta> | undefined, p: LiveProfile, baseVersion: number | undefined, base: CompiledProfile | null): ProfileDelta {
+function cachedDelta(
+  deltas: Map<string, ProfileDelta> | undefined,
+  p: LiveProfile,
+  baseVersion: number | undefined,
+  base: CompiledProfile | null,
+): ProfileDelta {
   const dk = `${p.id}:${baseVersion ?? '-'}:${p.version}`;
   let delta = deltas?.get(dk);
   if (!delta) {
@@ -195,7 +211,11 @@ export function dependencyWait(p: LiveProfile, c: Pick<StepContext, 'snap' | 'de
     const certKey = cert.scope === 'device' ? '' : c.tree.key;
     const assignedThere = (cert.scope === 'device' ? c.deviceTargets : c.tree.desired).some((x) => x.id === cert.id);
     if (!assignedThere) {
-      return { hold: 'dependency', detail: `needs certificate profile "${cert.name}", which is not assigned to this ${cert.scope === 'device' ? 'device' : 'user'}`, settled: true };
+      return {
+        hold: 'dependency',
+        detail: `needs certificate profile "${cert.name}", which is not assigned to this ${cert.scope === 'device' ? 'device' : 'user'}`,
+        settled: true,
+      };
     }
     const cr = c.rows.get(certKey)?.get(cert.id);
     if (!cr || cr.version !== cert.version || !DONE.has(cr.status)) {
@@ -219,7 +239,8 @@ export function desiredStep(p: LiveProfile, cur: ProfileDelivery | undefined, c:
     updatedAt: c.at,
     ...fields,
   });
-  if (cur && (cur.status === 'pending' || cur.status === 'removing')) return { do: 'wait', entry: entry('in-flight', `waiting for the device's answer (${cur.status})`) };
+  if (cur && (cur.status === 'pending' || cur.status === 'removing'))
+    return { do: 'wait', entry: entry('in-flight', `waiting for the device's answer (${cur.status})`) };
   if (cur && cur.version === p.version && cur.status !== 'removed' && stands(cur, c.userPresent)) return NOTHING;
   // Certificates it refers to must be in place first.
   const waiting = dependencyWait(p, c);
@@ -261,16 +282,31 @@ export function removalStep(cur: ProfileDelivery, desiredUris: string[], c: Pick
   if (c.tree.key === '' && cur.hold === 'no-user') return NOTHING;
   if (c.snap.broken.has(cur.profileId)) return NOTHING;
   if (cur.status === 'pending' || cur.status === 'removing') return { do: 'wait' };
-  if (cur.appliedVersion === undefined && cur.status === 'held') return write({ ...cur, status: 'removed', hold: undefined, detail: 'unassigned before delivery', updatedAt: c.at });
+  if (cur.appliedVersion === undefined && cur.status === 'held')
+    return write({ ...cur, status: 'removed', hold: undefined, detail: 'unassigned before delivery', updatedAt: c.at });
   const version = cur.appliedVersion ?? cur.version;
   const compiled = c.base(cur.profileId, version);
   if (compiled === undefined) return { do: 'load', profileId: cur.profileId, version };
-  if (compiled === null) return write({ ...cur, status: 'failed', hold: undefined, detail: `cannot compute the removal: version ${version} is unreadable`, updatedAt: c.at });
+  if (compiled === null)
+    return write({ ...cur, status: 'failed', hold: undefined, detail: `cannot compute the removal: version ${version} is unreadable`, updatedAt: c.at });
   const roots = compiled.removal.filter((r) => !desiredUris.some((u) => under(u, r) || under(r, u)));
-  if (roots.length === 0) return write({ ...cur, status: 'removed', hold: undefined, appliedVersion: undefined, detail: 'its nodes are set by another assigned profile', updatedAt: c.at });
+  if (roots.length === 0)
+    return write({
+      ...cur,
+      status: 'removed',
+      hold: undefined,
+      appliedVersion: undefined,
+      detail: 'its nodes are set by another assigned profile',
+      updatedAt: c.at,
+    });
   return {
     do: 'send',
-    delivery: { profileId: cur.profileId, version: cur.version, secrets: new Set(), payloads: roots.map((r) => ({ payload: { kind: 'Delete', items: [{ target: r }] }, op: 'remove' })) },
+    delivery: {
+      profileId: cur.profileId,
+      version: cur.version,
+      secrets: new Set(),
+      payloads: roots.map((r) => ({ payload: { kind: 'Delete', items: [{ target: r }] }, op: 'remove' })),
+    },
     row: { ...cur, status: 'removing', hold: undefined, batch: undefined, detail: `removing ${roots.join(', ')}`, updatedAt: c.at },
     entry: { profileId: cur.profileId, name: c.snap.profiles.get(cur.profileId)?.name, userKey: c.tree.key, action: 'remove', detail: roots.join(', ') },
   };
@@ -293,7 +329,12 @@ export function planSession(input: PlanInput): Plan {
   const send = (d: Delivery, tree: Tree): string => {
     const batch = `${planId}.${++batchNo}`;
     for (const x of d.payloads) {
-      const c = newCommand(device.id, sealPayload(x.payload, d.secrets, input.seal), { origin: 'profile', userOid: tree.userOid, at, id: `${planId}.${String(++seq).padStart(4, '0')}` });
+      const c = newCommand(device.id, sealPayload(x.payload, d.secrets, input.seal), {
+        origin: 'profile',
+        userOid: tree.userOid,
+        at,
+        id: `${planId}.${String(++seq).padStart(4, '0')}`,
+      });
       c.batch = batch;
       c.profile = { profileId: d.profileId, version: d.version, userKey: tree.key, op: x.op, ...(x.expect ? { expect: x.expect } : {}) };
       plan.commands.push(c);
@@ -322,7 +363,17 @@ export function planSession(input: PlanInput): Plan {
     if (step.entry) plan.entries.push(step.entry);
   };
   const planTree = (tree: Tree) => {
-    const c: StepContext = { snap, deviceTargets: targets.device, rows, tree, devicePk: device.id, at, userPresent: input.userPresent, base: input.base, delta: (p, v, b) => cachedDelta(input.deltas, p, v, b) };
+    const c: StepContext = {
+      snap,
+      deviceTargets: targets.device,
+      rows,
+      tree,
+      devicePk: device.id,
+      at,
+      userPresent: input.userPresent,
+      base: input.base,
+      delta: (p, v, b) => cachedDelta(input.deltas, p, v, b),
+    };
     const have = rows.get(tree.key) ?? new Map<string, ProfileDelivery>();
     for (const p of deliveryOrder(tree.desired)) apply(desiredStep(p, have.get(p.id), c), tree);
     const desiredIds = new Set(tree.desired.map((p) => p.id));

@@ -54,7 +54,17 @@ export class ProfileStatusService {
     };
     const describe = (r: Pick<ProfileDelivery, 'profileId' | 'status' | 'detail' | 'version'> & { updatedAt?: string }): DeliveryView => {
       const p = snap.profiles.get(r.profileId);
-      return { profileId: r.profileId, name: p?.name, kind: p?.kind, scope: p?.scope, status: r.status, detail: r.detail, version: r.version, currentVersion: p?.version, updatedAt: r.updatedAt };
+      return {
+        profileId: r.profileId,
+        name: p?.name,
+        kind: p?.kind,
+        scope: p?.scope,
+        status: r.status,
+        detail: r.detail,
+        version: r.version,
+        currentVersion: p?.version,
+        updatedAt: r.updatedAt,
+      };
     };
     view('');
     for (const r of rows) view(r.userKey, r.upn).profiles.push(describe(r));
@@ -63,10 +73,12 @@ export class ProfileStatusService {
     const userKey = d.enrollmentType === 'Device' ? signedIn?.oid.toLowerCase() : (d.userOid ?? d.upn)?.toLowerCase();
     const t = targetsFor(snap, d, d.enrollmentType === 'Device' ? signedIn : { oid: d.userOid ?? d.upn ?? '', upn: d.upn });
     const have = new Set(rows.map((r) => `${r.userKey}\u0000${r.profileId}`));
-    for (const p of t.device) if (!have.has(`\u0000${p.id}`)) view('').profiles.push(describe({ profileId: p.id, status: 'pending', detail: 'not sent yet', version: p.version }));
+    for (const p of t.device)
+      if (!have.has(`\u0000${p.id}`)) view('').profiles.push(describe({ profileId: p.id, status: 'pending', detail: 'not sent yet', version: p.version }));
     if (userKey) {
       for (const p of t.user) {
-        if (!have.has(`${userKey}\u0000${p.id}`)) view(userKey, signedIn?.upn ?? d.upn).profiles.push(describe({ profileId: p.id, status: 'pending', detail: 'not sent yet', version: p.version }));
+        if (!have.has(`${userKey}\u0000${p.id}`))
+          view(userKey, signedIn?.upn ?? d.upn).profiles.push(describe({ profileId: p.id, status: 'pending', detail: 'not sent yet', version: p.version }));
       }
     }
     return [...groups.values()];
@@ -82,7 +94,13 @@ export class ProfileStatusService {
       this.store.deliveries.list(id, { status: 'held', limit: 50, offset: 0 }),
     ]);
     const counts: Record<string, number> = { pending: 0, held: 0, delivered: 0, verified: 0, failed: 0, removing: 0, removed: 0, ...sum.counts };
-    const brief = (r: ProfileDelivery) => ({ deviceId: r.devicePk, user: r.userKey ? { key: r.userKey, upn: r.upn } : null, version: r.version, detail: r.detail, updatedAt: r.updatedAt });
+    const brief = (r: ProfileDelivery) => ({
+      deviceId: r.devicePk,
+      user: r.userKey ? { key: r.userKey, upn: r.upn } : null,
+      version: r.version,
+      detail: r.detail,
+      updatedAt: r.updatedAt,
+    });
     return { profileId: id, name: p.name, version: p.version, counts, outdated: sum.outdated, failures: failed.map(brief), held: held.map(brief) };
   }
 

@@ -21,8 +21,16 @@ export async function writeDeliveries(c: Sql, all: ProfileDelivery[]): Promise<v
          applied_version = excluded.applied_version, status = excluded.status, detail = excluded.detail, hold = excluded.hold,
          batch = excluded.batch, updated_at = excluded.updated_at`,
       [
-        col((d) => d.devicePk), col((d) => d.userKey), col((d) => d.profileId), col((d) => n(d.upn)), col((d) => d.version),
-        col((d) => n(d.appliedVersion)), col((d) => d.status), col((d) => n(d.detail)), col((d) => n(d.hold)), col((d) => n(d.batch)),
+        col((d) => d.devicePk),
+        col((d) => d.userKey),
+        col((d) => d.profileId),
+        col((d) => n(d.upn)),
+        col((d) => d.version),
+        col((d) => n(d.appliedVersion)),
+        col((d) => d.status),
+        col((d) => n(d.detail)),
+        col((d) => n(d.hold)),
+        col((d) => n(d.batch)),
         col((d) => d.updatedAt),
       ],
     );
@@ -45,10 +53,10 @@ export function postgresDeliveries(db: Db): DeliveryStore {
       for (const r of await db.q('SELECT status, COUNT(*) AS n FROM profile_deliveries WHERE profile_id = $1 GROUP BY status', [profileId])) {
         counts[String(r.status)] = Number(r.n);
       }
-      const [o] = await db.q(
-        `SELECT COUNT(*) AS n FROM profile_deliveries WHERE profile_id = $1 AND version < $2 AND status NOT IN ('removed', 'removing')`,
-        [profileId, currentVersion],
-      );
+      const [o] = await db.q(`SELECT COUNT(*) AS n FROM profile_deliveries WHERE profile_id = $1 AND version < $2 AND status NOT IN ('removed', 'removing')`, [
+        profileId,
+        currentVersion,
+      ]);
       return { counts, outdated: Number(o.n) };
     },
     async list(profileId, { status, limit, offset }) {

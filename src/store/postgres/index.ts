@@ -57,21 +57,35 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
         return r ? tenantFromRow(r) : undefined;
       },
       async create(t, a) {
-        return audited(db, a, async (c) =>
-          (await c.query(
-            `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, created_at, updated_at)
+        return audited(
+          db,
+          a,
+          async (c) =>
+            (
+              await c.query(
+                `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-            tenantParams(t),
-          )).rowCount,
+                tenantParams(t),
+              )
+            ).rowCount,
         );
       },
       async update(t, a) {
         const [id, cloud, aud, eu, ru, , updatedAt] = tenantParams(t);
-        return audited(db, a, async (c) =>
-          (await c.query(
-            `UPDATE tenants SET cloud = $2, audiences = $3, enrollment_url = $4, remediation_url = $5, updated_at = $6 WHERE tenant_id = $1`,
-            [id, cloud, aud, eu, ru, updatedAt],
-          )).rowCount,
+        return audited(
+          db,
+          a,
+          async (c) =>
+            (
+              await c.query(`UPDATE tenants SET cloud = $2, audiences = $3, enrollment_url = $4, remediation_url = $5, updated_at = $6 WHERE tenant_id = $1`, [
+                id,
+                cloud,
+                aud,
+                eu,
+                ru,
+                updatedAt,
+              ])
+            ).rowCount,
         );
       },
       async delete(id, a) {
@@ -92,12 +106,17 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
         return r ? { username: String(r.username), passwordHash: String(r.password_hash), createdAt: String(r.created_at) } : undefined;
       },
       async create(acct, a) {
-        return audited(db, a, async (c) =>
-          (await c.query('INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
-            acct.username,
-            acct.passwordHash,
-            acct.createdAt,
-          ])).rowCount,
+        return audited(
+          db,
+          a,
+          async (c) =>
+            (
+              await c.query('INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+                acct.username,
+                acct.passwordHash,
+                acct.createdAt,
+              ])
+            ).rowCount,
         );
       },
       async delete(username, a) {
@@ -168,27 +187,37 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
             [at, devicePk],
           );
           if (!r.rowCount) return false;
-          const certificates = (await c.query(
-            `UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 WHERE device_pk = $3 AND status = 'active'`,
-            [at, reason, devicePk],
-          )).rowCount;
-          const commandsCancelled = (await c.query(
-            `UPDATE commands SET state = 'cancelled', error = 'device revoked', updated_at = $1 WHERE device_pk = $2 AND state IN ('queued', 'held', 'sent')`,
-            [at, devicePk],
-          )).rowCount;
+          const certificates = (
+            await c.query(`UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 WHERE device_pk = $3 AND status = 'active'`, [
+              at,
+              reason,
+              devicePk,
+            ])
+          ).rowCount;
+          const commandsCancelled = (
+            await c.query(
+              `UPDATE commands SET state = 'cancelled', error = 'device revoked', updated_at = $1 WHERE device_pk = $2 AND state IN ('queued', 'held', 'sent')`,
+              [at, devicePk],
+            )
+          ).rowCount;
           await c.query('DELETE FROM dm_sessions WHERE device_pk = $1', [devicePk]);
           await appendAudit(c, { ...a, detail: { ...a.detail, certificates, commandsCancelled } });
           return true;
         });
       },
       async revokeAfter(devicePk, commandId, deadline, at, a) {
-        return audited(db, a, async (c) =>
-          (await c.query(`UPDATE devices SET revoke_command = $1, revoke_deadline = $2, updated_at = $3 WHERE id = $4 AND state = 'enrolled'`, [
-            commandId,
-            deadline,
-            at,
-            devicePk,
-          ])).rowCount,
+        return audited(
+          db,
+          a,
+          async (c) =>
+            (
+              await c.query(`UPDATE devices SET revoke_command = $1, revoke_deadline = $2, updated_at = $3 WHERE id = $4 AND state = 'enrolled'`, [
+                commandId,
+                deadline,
+                at,
+                devicePk,
+              ])
+            ).rowCount,
         );
       },
       async revocationsDue(now, limit) {
@@ -233,7 +262,8 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
       }
       if (existing && (existing.principal ?? null) !== (d.principal ?? null)) {
         const holds = claim?.certThumbprint
-          ? (await c.query(`SELECT 1 FROM certificates WHERE thumbprint = $1 AND device_pk = $2 AND status = 'active'`, [claim.certThumbprint, existing.id])).rowCount
+          ? (await c.query(`SELECT 1 FROM certificates WHERE thumbprint = $1 AND device_pk = $2 AND status = 'active'`, [claim.certThumbprint, existing.id]))
+              .rowCount
           : 0;
         if (!holds) throw new DeviceHeldError(String(existing.id));
       }
@@ -266,10 +296,10 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
       );
       await c.query('UPDATE devices SET plan_mark = NULL WHERE id = $1', [id]);
     }
-    await c.query(
-      `UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = 'reenrolled' WHERE device_pk = $2 AND status = 'active'`,
-      [d.enrolledAt, id],
-    );
+    await c.query(`UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = 'reenrolled' WHERE device_pk = $2 AND status = 'active'`, [
+      d.enrolledAt,
+      id,
+    ]);
     await insertCert(c, cert, id);
   }
 

@@ -33,7 +33,10 @@ async function insertCommand(c: Sql, x: CommandRecord): Promise<void> {
   await c.query(COMMAND_INSERT, commandInsertValues(x));
 }
 
-export function postgresManagement(db: Db, log?: StoreLog): {
+export function postgresManagement(
+  db: Db,
+  log?: StoreLog,
+): {
   management: ManagementStore;
   commands: CommandStore;
   traces: TraceStore;
@@ -120,12 +123,22 @@ export function postgresManagement(db: Db, log?: StoreLog): {
     for (const a of t.acks) {
       if (a.requeueAs) {
         await c.query(`UPDATE commands SET state = 'queued', payload = $1, status = $2, detail = $3, updated_at = $4 WHERE id = $5`, [
-          JSON.stringify(a.requeueAs), n(a.status), jsonOrNull(a.detail), t.at, a.commandId,
+          JSON.stringify(a.requeueAs),
+          n(a.status),
+          jsonOrNull(a.detail),
+          t.at,
+          a.commandId,
         ]);
         continue;
       }
       await c.query(`UPDATE commands SET state = $1, status = $2, detail = $3, acked_at = $4, error = $5, updated_at = $6 WHERE id = $7`, [
-        a.state, n(a.status), jsonOrNull(a.detail), t.at, n(a.error), t.at, a.commandId,
+        a.state,
+        n(a.status),
+        jsonOrNull(a.detail),
+        t.at,
+        n(a.error),
+        t.at,
+        a.commandId,
       ]);
       if (a.results?.length) {
         await c.query(
@@ -205,7 +218,14 @@ export function postgresManagement(db: Db, log?: StoreLog): {
     }
     for (const a of t.alerts) {
       await c.query('INSERT INTO device_alerts (device_pk, at, code, type, format, mark, source, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)', [
-        t.devicePk, t.at, a.code, n(a.type), n(a.format), n(a.mark), n(a.source), n(a.data),
+        t.devicePk,
+        t.at,
+        a.code,
+        n(a.type),
+        n(a.format),
+        n(a.mark),
+        n(a.source),
+        n(a.data),
       ]);
     }
     if (t.alerts.length && t.alertsPerDevice !== undefined) {
@@ -270,8 +290,16 @@ export function postgresManagement(db: Db, log?: StoreLog): {
         // An idle check-in changes nothing but the last-seen time and the trace (write-behind):
         // no write transaction at all then.
         const writes =
-          turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
-          turn.session || !turn.sessionIsNew || turn.deliveries?.length || turn.dropDeliveries?.length;
+          turn.enqueue.length ||
+          turn.acks.length ||
+          turn.sent.length ||
+          turn.alerts.length ||
+          turn.login ||
+          turn.device ||
+          turn.session ||
+          !turn.sessionIsNew ||
+          turn.deliveries?.length ||
+          turn.dropDeliveries?.length;
         if (writes) await db.tx((c) => commit(c, turn));
         if (!turn.unauthenticated) buffer.seen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) buffer.traces.push({ devicePk: turn.devicePk, tr });
@@ -281,7 +309,9 @@ export function postgresManagement(db: Db, log?: StoreLog): {
         await db.tx(async (c) => {
           await c.query(`UPDATE devices SET state = 'unenrolled', unenrolled_at = $1, updated_at = $1 WHERE id = $2`, [at, devicePk]);
           await c.query(`UPDATE certificates SET status = 'revoked', revoked_at = $1, revocation_reason = $2 WHERE device_pk = $3 AND status = 'active'`, [
-            at, reason, devicePk,
+            at,
+            reason,
+            devicePk,
           ]);
           await c.query(
             `UPDATE commands SET state = 'cancelled', error = 'device unenrolled', updated_at = $1 WHERE device_pk = $2 AND state IN ('queued', 'held', 'sent')`,
@@ -328,7 +358,8 @@ export function postgresManagement(db: Db, log?: StoreLog): {
       },
       async stateCounts() {
         const out: Record<string, number> = { queued: 0, held: 0, sent: 0 };
-        for (const r of await db.q(`SELECT state, COUNT(*) AS n FROM commands WHERE state IN ('queued', 'held', 'sent') GROUP BY state`, [])) out[String(r.state)] = Number(r.n);
+        for (const r of await db.q(`SELECT state, COUNT(*) AS n FROM commands WHERE state IN ('queued', 'held', 'sent') GROUP BY state`, []))
+          out[String(r.state)] = Number(r.n);
         return out;
       },
     },

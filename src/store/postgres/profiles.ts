@@ -88,7 +88,8 @@ export function postgresProfiles(db: Db): { profiles: ProfileStore; groups: Grou
       },
       async unassign(pid, type, tid, a) {
         return db.tx(async (c) => {
-          if (!(await changed(c.query('DELETE FROM assignments WHERE profile_id = $1 AND target_type = $2 AND target_id = $3', [pid, type, tid])))) return false;
+          if (!(await changed(c.query('DELETE FROM assignments WHERE profile_id = $1 AND target_type = $2 AND target_id = $3', [pid, type, tid]))))
+            return false;
           await bump(c);
           await appendAudit(c, a);
           return true;
@@ -116,7 +117,11 @@ export function postgresProfiles(db: Db): { profiles: ProfileStore; groups: Grou
     groups: {
       async create(g, a) {
         return db.tx(async (c) => {
-          if (!(await changed(c.query('INSERT INTO groups (id, name, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [g.id, g.name, g.kind, g.createdAt])))) {
+          if (
+            !(await changed(
+              c.query('INSERT INTO groups (id, name, kind, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING', [g.id, g.name, g.kind, g.createdAt]),
+            ))
+          ) {
             return false;
           }
           await appendAudit(c, a);

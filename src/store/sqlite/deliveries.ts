@@ -4,7 +4,6 @@ import type { DeliveryStore } from '../types.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import { deliveryFromRow, opt, type Row } from '../rows.js';
 
-
 /** The upsert every writer of delivery rows uses (session turns, failures after retries, seeding). */
 export function deliveryWriter(db: Database.Database): (d: ProfileDelivery) => void {
   const put = db.prepare(
@@ -15,7 +14,19 @@ export function deliveryWriter(db: Database.Database): (d: ProfileDelivery) => v
        batch = excluded.batch, updated_at = excluded.updated_at`,
   );
   return (d) =>
-    put.run(d.devicePk, d.userKey, d.profileId, d.upn ?? null, d.version, d.appliedVersion ?? null, d.status, d.detail ?? null, d.hold ?? null, d.batch ?? null, d.updatedAt);
+    put.run(
+      d.devicePk,
+      d.userKey,
+      d.profileId,
+      d.upn ?? null,
+      d.version,
+      d.appliedVersion ?? null,
+      d.status,
+      d.detail ?? null,
+      d.hold ?? null,
+      d.batch ?? null,
+      d.updatedAt,
+    );
 }
 
 export function sqliteDeliveries(db: Database.Database): DeliveryStore {
@@ -29,9 +40,7 @@ export function sqliteDeliveries(db: Database.Database): DeliveryStore {
       .raw(),
     allCounts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries GROUP BY status'),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries WHERE profile_id = ? GROUP BY status'),
-    outdated: db
-      .prepare(`SELECT COUNT(*) FROM profile_deliveries WHERE profile_id = ? AND version < ? AND status NOT IN ('removed', 'removing')`)
-      .pluck(),
+    outdated: db.prepare(`SELECT COUNT(*) FROM profile_deliveries WHERE profile_id = ? AND version < ? AND status NOT IN ('removed', 'removing')`).pluck(),
     list: db.prepare('SELECT * FROM profile_deliveries WHERE profile_id = ? ORDER BY updated_at DESC, device_pk, user_key LIMIT ? OFFSET ?'),
     listStatus: db.prepare(
       'SELECT * FROM profile_deliveries WHERE profile_id = ? AND status = ? ORDER BY updated_at DESC, device_pk, user_key LIMIT ? OFFSET ?',

@@ -16,7 +16,6 @@ import type { AuditEntry } from '../../domain/audit.js';
 import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
 import type { EnrollmentAccount, Tenant } from '../../domain/tenant.js';
 
-
 function migrate(db: Database.Database): void {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
@@ -86,9 +85,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     auditIns: db.prepare(auditInsertSql('sqlite')),
     auditList: db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?'),
     acctGet: db.prepare('SELECT * FROM enrollment_accounts WHERE username = ?'),
-    acctIns: db.prepare(
-      'INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
-    ),
+    acctIns: db.prepare('INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     acctDel: db.prepare('DELETE FROM enrollment_accounts WHERE username = ?'),
     acctList: db.prepare('SELECT username, created_at FROM enrollment_accounts ORDER BY username'),
     acctCount: db.prepare('SELECT COUNT(*) AS n FROM enrollment_accounts'),
@@ -106,9 +103,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       `UPDATE devices SET state = 'unenrolled', unenrolled_at = ?, updated_at = ?, revoke_command = NULL, revoke_deadline = NULL
        WHERE id = ? AND state = 'enrolled'`,
     ),
-    revokeCerts: db.prepare(
-      `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE device_pk = ? AND status = 'active'`,
-    ),
+    revokeCerts: db.prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE device_pk = ? AND status = 'active'`),
     revokeCmds: db.prepare(
       `UPDATE commands SET state = 'cancelled', error = 'device revoked', updated_at = ? WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`,
     ),
@@ -145,8 +140,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     for (const [k, v] of Object.entries(o)) out[k] = v === undefined ? null : v;
     return out;
   };
-  const tenantRow = (t: Tenant) =>
-    nulls({ enrollmentUrl: undefined, remediationUrl: undefined, ...t, audiences: JSON.stringify(t.audiences) });
+  const tenantRow = (t: Tenant) => nulls({ enrollmentUrl: undefined, remediationUrl: undefined, ...t, audiences: JSON.stringify(t.audiences) });
   const appendAudit = (e: AuditEntry) => {
     s.auditIns.run(auditInsertValues(e));
   };

@@ -8,8 +8,10 @@ import { deliveryWriter } from './deliveries.js';
 import { commandInsertSql, commandInsertValues } from '../statements.js';
 import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, type WriteBehindHealth } from '../write-behind.js';
 
-
-export function sqliteManagement(db: Database.Database, log?: StoreLog): {
+export function sqliteManagement(
+  db: Database.Database,
+  log?: StoreLog,
+): {
   management: ManagementStore;
   commands: CommandStore;
   traces: TraceStore;
@@ -28,31 +30,21 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
     sessionTrim: db.prepare(
       'DELETE FROM dm_sessions WHERE device_pk = ? AND session_id NOT IN (SELECT session_id FROM dm_sessions WHERE device_pk = ? ORDER BY updated_at DESC, session_id DESC LIMIT ?)',
     ),
-    deliverable: db.prepare(
-      `SELECT * FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT ?`,
-    ),
-    deliverableAny: db
-      .prepare(`SELECT id FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT 1`)
-      .pluck(),
+    deliverable: db.prepare(`SELECT * FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT ?`),
+    deliverableAny: db.prepare(`SELECT id FROM commands WHERE device_pk = ? AND state IN ('queued', 'held') ORDER BY created_at, id LIMIT 1`).pluck(),
     anySent: db.prepare(`SELECT 1 FROM commands WHERE device_pk = ? AND state = 'sent' LIMIT 1`).pluck(),
     cmdGet: db.prepare('SELECT * FROM commands WHERE id = ?'),
     cmdList: db.prepare('SELECT * FROM commands WHERE device_pk = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?'),
     cmdIns: db.prepare(commandInsertSql('sqlite')),
-    cmdCancel: db.prepare(
-      `UPDATE commands SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'held')`,
-    ),
+    cmdCancel: db.prepare(`UPDATE commands SET state = 'cancelled', updated_at = ? WHERE id = ? AND state IN ('queued', 'held')`),
     cmdStateCounts: db.prepare(`SELECT state, COUNT(*) AS n FROM commands WHERE state IN ('queued', 'held', 'sent') GROUP BY state`),
     cmdCountQueued: db.prepare(`SELECT COUNT(*) AS n FROM commands WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`),
     cmdSent: db.prepare(
       `UPDATE commands SET state = 'sent', held_reason = NULL, sent_session = ?, sent_msg_id = ?, sent_cmd_id = ?, sent_at = ?,
          attempts = attempts + 1, updated_at = ? WHERE id = ?`,
     ),
-    cmdAck: db.prepare(
-      `UPDATE commands SET state = ?, status = ?, detail = ?, acked_at = ?, error = ?, updated_at = ? WHERE id = ?`,
-    ),
-    cmdRequeueAs: db.prepare(
-      `UPDATE commands SET state = 'queued', payload = ?, status = ?, detail = ?, updated_at = ? WHERE id = ?`,
-    ),
+    cmdAck: db.prepare(`UPDATE commands SET state = ?, status = ?, detail = ?, acked_at = ?, error = ?, updated_at = ? WHERE id = ?`),
+    cmdRequeueAs: db.prepare(`UPDATE commands SET state = 'queued', payload = ?, status = ?, detail = ?, updated_at = ? WHERE id = ?`),
     cmdState: db.prepare(`UPDATE commands SET state = ?, held_reason = ?, updated_at = ? WHERE id = ?`),
     requeue: db.prepare(
       `UPDATE commands SET state = CASE WHEN attempts >= max_attempts THEN 'failed' ELSE 'queued' END,
@@ -82,12 +74,8 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
       `INSERT INTO device_logins (device_pk, user_oid, upn, first_seen, last_seen, sessions) VALUES (?, ?, ?, ?, ?, 1)
        ON CONFLICT (device_pk, user_oid) DO UPDATE SET upn = COALESCE(excluded.upn, upn), last_seen = excluded.last_seen, sessions = sessions + 1`,
     ),
-    alertIns: db.prepare(
-      'INSERT INTO device_alerts (device_pk, at, code, type, format, mark, source, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
-    traceIns: db.prepare(
-      'INSERT INTO session_traces (device_pk, session_id, msg_id, direction, at, body, truncated) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ),
+    alertIns: db.prepare('INSERT INTO device_alerts (device_pk, at, code, type, format, mark, source, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    traceIns: db.prepare('INSERT INTO session_traces (device_pk, session_id, msg_id, direction, at, body, truncated) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     traceList: db.prepare('SELECT * FROM session_traces WHERE device_pk = ? ORDER BY id DESC LIMIT ?'),
     traceListSession: db.prepare('SELECT * FROM session_traces WHERE device_pk = ? AND session_id = ? ORDER BY id DESC LIMIT ?'),
     tracePruneAge: db.prepare('DELETE FROM session_traces WHERE at < ?'),
@@ -107,9 +95,7 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
     ),
     loginList: db.prepare('SELECT * FROM device_logins WHERE device_pk = ? ORDER BY last_seen DESC'),
     unenrollDev: db.prepare(`UPDATE devices SET state = 'unenrolled', unenrolled_at = ?, updated_at = ? WHERE id = ?`),
-    unenrollCerts: db.prepare(
-      `UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE device_pk = ? AND status = 'active'`,
-    ),
+    unenrollCerts: db.prepare(`UPDATE certificates SET status = 'revoked', revoked_at = ?, revocation_reason = ? WHERE device_pk = ? AND status = 'active'`),
     unenrollCmds: db.prepare(
       `UPDATE commands SET state = 'cancelled', error = 'device unenrolled', updated_at = ? WHERE device_pk = ? AND state IN ('queued', 'held', 'sent')`,
     ),
@@ -227,7 +213,10 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
         return (s.deliverable.all(devicePk, limit) as Row[]).map(commandFromRow);
       },
       async getCommands(ids) {
-        return ids.map((id) => s.cmdGet.get(id) as Row | undefined).filter((r): r is Row => !!r).map(commandFromRow);
+        return ids
+          .map((id) => s.cmdGet.get(id) as Row | undefined)
+          .filter((r): r is Row => !!r)
+          .map(commandFromRow);
       },
       async requeueUnanswered(devicePk, currentSessionId, at) {
         if (!s.anySent.get(devicePk)) return 0;
@@ -237,8 +226,16 @@ export function sqliteManagement(db: Database.Database, log?: StoreLog): {
         // An idle check-in changes nothing but the last-seen time and the trace (write-behind):
         // no write transaction at all then.
         const writes =
-          turn.enqueue.length || turn.acks.length || turn.sent.length || turn.alerts.length || turn.login || turn.device ||
-          turn.session || !turn.sessionIsNew || turn.deliveries?.length || turn.dropDeliveries?.length;
+          turn.enqueue.length ||
+          turn.acks.length ||
+          turn.sent.length ||
+          turn.alerts.length ||
+          turn.login ||
+          turn.device ||
+          turn.session ||
+          !turn.sessionIsNew ||
+          turn.deliveries?.length ||
+          turn.dropDeliveries?.length;
         if (writes) commit(turn);
         if (!turn.unauthenticated) buffer.seen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) buffer.traces.push({ devicePk: turn.devicePk, tr });

@@ -5,12 +5,9 @@ import type { AuditEntry } from '../../domain/audit.js';
 import type { Assignment, Group, ProfileRecord } from '../../domain/profile.js';
 import { assignmentFromRow, groupFromRow, profileFromRow, type Row } from '../rows.js';
 
-
 export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntry) => void): { profiles: ProfileStore; groups: GroupStore } {
   const s = {
-    pIns: db.prepare(
-      'INSERT INTO profiles (id, name, kind, scope, settings, context, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    ),
+    pIns: db.prepare('INSERT INTO profiles (id, name, kind, scope, settings, context, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     vIns: db.prepare('INSERT INTO profile_versions (profile_id, version, settings, context, created_at) VALUES (?, ?, ?, ?, ?)'),
     vGet: db.prepare('SELECT settings, context FROM profile_versions WHERE profile_id = ? AND version = ?'),
     gen: db.prepare('SELECT gen FROM profile_generation WHERE id = 1').pluck(),
@@ -36,7 +33,6 @@ export function sqliteProfiles(db: Database.Database, appendAudit: (e: AuditEntr
     mDel: db.prepare('DELETE FROM group_members WHERE group_id = ? AND member = ?'),
     mList: db.prepare('SELECT member FROM group_members WHERE group_id = ? ORDER BY member'),
   };
-
 
   const tx = <A extends unknown[], R>(fn: (...a: A) => R) => db.transaction(fn).immediate as (...a: A) => R;
   const ctxJson = (p: ProfileRecord) => (p.context ? JSON.stringify(p.context) : null);
