@@ -3,6 +3,26 @@
 // database is down or the disk is full. The buffer is kept for the next attempt, bounded: past
 // MAX_BUFFERED_TRACES the oldest traces are dropped (counted and logged), never the process.
 import { isStoreUnavailable } from './errors.js';
+import type { SessionTurn } from './types.js';
+
+/**
+ * Whether a session turn changes anything besides its trace and the device's last-seen time
+ * (both written behind): an idle check-in does not, and both backends then open no transaction.
+ */
+export function turnWrites(turn: SessionTurn): boolean {
+  return !!(
+    turn.enqueue.length ||
+    turn.acks.length ||
+    turn.sent.length ||
+    turn.alerts.length ||
+    turn.login ||
+    turn.device ||
+    turn.session ||
+    !turn.sessionIsNew ||
+    turn.deliveries?.length ||
+    turn.dropDeliveries?.length
+  );
+}
 
 /** Where a store reports what it cannot tell a caller (a pino logger fits). */
 export interface StoreLog {

@@ -15,7 +15,7 @@ import type { DmSessionState } from '../../domain/session.js';
 import { type Db, type Sql } from './db.js';
 import { writeDeliveries } from './deliveries.js';
 import { StoreConflictError } from '../errors.js';
-import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer } from '../write-behind.js';
+import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, turnWrites } from '../write-behind.js';
 import { commandInsertSql, commandInsertValues } from '../statements.js';
 import { alertFromRow, commandFromRow, jsonOrNull, loginFromRow, n, opt, traceFromRow } from '../rows.js';
 
@@ -287,20 +287,7 @@ export function postgresManagement(
         });
       },
       async commitTurn(turn) {
-        // An idle check-in changes nothing but the last-seen time and the trace (write-behind):
-        // no write transaction at all then.
-        const writes =
-          turn.enqueue.length ||
-          turn.acks.length ||
-          turn.sent.length ||
-          turn.alerts.length ||
-          turn.login ||
-          turn.device ||
-          turn.session ||
-          !turn.sessionIsNew ||
-          turn.deliveries?.length ||
-          turn.dropDeliveries?.length;
-        if (writes) await db.tx((c) => commit(c, turn));
+        if (turnWrites(turn)) await db.tx((c) => commit(c, turn));
         if (!turn.unauthenticated) buffer.seen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) buffer.traces.push({ devicePk: turn.devicePk, tr });
         scheduleFlush();

@@ -6,7 +6,7 @@ import type { DmSessionState } from '../../domain/session.js';
 import { alertFromRow, commandFromRow, json, loginFromRow, opt, traceFromRow, type Row } from '../rows.js';
 import { deliveryWriter } from './deliveries.js';
 import { commandInsertSql, commandInsertValues } from '../statements.js';
-import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, type WriteBehindHealth } from '../write-behind.js';
+import { FLUSH_RETRY_MS, type StoreLog, WriteBehindBuffer, type WriteBehindHealth, turnWrites } from '../write-behind.js';
 
 export function sqliteManagement(
   db: Database.Database,
@@ -223,20 +223,7 @@ export function sqliteManagement(
         return requeue(devicePk, currentSessionId, at);
       },
       async commitTurn(turn) {
-        // An idle check-in changes nothing but the last-seen time and the trace (write-behind):
-        // no write transaction at all then.
-        const writes =
-          turn.enqueue.length ||
-          turn.acks.length ||
-          turn.sent.length ||
-          turn.alerts.length ||
-          turn.login ||
-          turn.device ||
-          turn.session ||
-          !turn.sessionIsNew ||
-          turn.deliveries?.length ||
-          turn.dropDeliveries?.length;
-        if (writes) commit(turn);
+        if (turnWrites(turn)) commit(turn);
         if (!turn.unauthenticated) buffer.seen.set(turn.devicePk, turn.at);
         for (const tr of turn.traces) buffer.traces.push({ devicePk: turn.devicePk, tr });
         scheduleFlush();
