@@ -44,6 +44,8 @@ export interface Config {
   maxConnections: number;
   /** A connection whose TLS handshake is not done by then is closed, ms. */
   tlsHandshakeTimeoutMs: number;
+  /** Push through WNS (off when unset): package family name set on devices, package SID + secret, token endpoint, channel host suffixes allowed. */
+  wns?: WnsConfig;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +130,52 @@ export function describeDatabase(d: Config['database']): string {
   }
 }
 
+export interface WnsConfig {
+  pfn: string;
+  clientId: string;
+  clientSecret: string;
+  tokenUrl: string;
+  /** Host suffixes a device's ChannelURI may point at (SSRF guard); a suffix starting with '.' matches subdomains, else the exact host. */
+  channelHosts: string[];
+}
+
+const WNS_TOKEN_URL = 'https://login.live.com/accesstoken.srf';
+
+function parseWns(env: Env, production: boolean, problems: string[]): WnsConfig | undefined {
+  const names = ['FENESTRA_WNS_PFN', 'FENESTRA_WNS_CLIENT_ID', 'FENESTRA_WNS_CLIENT_SECRET'] as const;
+  const set = names.filter((n) => env[n]);
+  if (set.length === 0) return undefined;
+  // The secret's value is never echoed: problems only name the variables.
+  if (set.length !== names.length) {
+    problems.push(`${names.join(', ')} must be set together (got only ${set.join(', ')})`);
+    return undefined;
+  }
+  const pfn = env.FENESTRA_WNS_PFN!.trim();
+  if (!/^[A-Za-z0-9.-]{3,50}_[a-z0-9]{13}$/.test(pfn)) problems.push('FENESTRA_WNS_PFN must be a package family name, <name>_<13-character publisher id>');
+  const clientId = env.FENESTRA_WNS_CLIENT_ID!.trim();
+  if (!/^\S{1,256}$/.test(clientId)) problems.push('FENESTRA_WNS_CLIENT_ID must be the package SID (ms-app://s-1-15-2-...), without spaces');
+  let tokenUrl = WNS_TOKEN_URL;
+  if (env.FENESTRA_WNS_TOKEN_URL) {
+    try {
+      const u = new URL(env.FENESTRA_WNS_TOKEN_URL);
+      if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new Error('scheme');
+      // The client secret travels to it: plain HTTP is for a local fake in tests.
+      if (production && u.protocol === 'http:') problems.push('FENESTRA_WNS_TOKEN_URL must use https:// in production');
+      tokenUrl = u.toString();
+    } catch {
+      problems.push(`FENESTRA_WNS_TOKEN_URL=${JSON.stringify(env.FENESTRA_WNS_TOKEN_URL)} is not an http(s) URL`);
+    }
+  }
+  const channelHosts = (env.FENESTRA_WNS_CHANNEL_HOSTS ?? '.notify.windows.com')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  if (channelHosts.length === 0 || channelHosts.some((h) => !/^\.?[a-z0-9.:[\]-]+$/.test(h))) {
+    problems.push('FENESTRA_WNS_CHANNEL_HOSTS must be a comma-separated list of host names or .suffixes, e.g. .notify.windows.com');
+  }
+  return { pfn, clientId, clientSecret: env.FENESTRA_WNS_CLIENT_SECRET!, tokenUrl, channelHosts };
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
   const production = env.NODE_ENV === 'production' || env.FENESTRA_ENV === 'production';
@@ -205,7 +253,9 @@ export function loadConfig(env: Env = process.env): Config {
       'FENESTRA_TLS_CERT and FENESTRA_TLS_KEY are required in production (a generated certificate is for development), unless a proxy terminates TLS (FENESTRA_TRUSTED_PROXIES)',
     );
   }
+  const wns = parseWns(env, production, problems);
   const cfg: Config = {
+    wns,
     maxConnections,
     tlsHandshakeTimeoutMs,
     workers,
