@@ -1,0 +1,62 @@
+// Admin API: devices — list, detail, plan, sessions, revocation and commands.
+import type { DeviceService } from '../../service/devices.js';
+import type { DeviceRevocationService } from '../../service/device-revocation.js';
+import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
+import type { ProfileStatusService } from '../../service/reconcile/status.js';
+import { actorOf } from './auth.js';
+import type { AdminApi } from './schema-types.js';
+import { commandBody, deviceCommandParams, errorSchema, idParams, pageQuery, planQuery, revokeBody, revokeResponse, traceQuery } from './schemas.js';
+
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+
+export function deviceRoutes(
+  api: AdminApi,
+  deps: { devices: DeviceService; commands: DeviceCommandService; revocation: DeviceRevocationService; profileStatus: ProfileStatusService },
+): void {
+  api.get('/api/v1/devices', { schema: { tags: ['devices'], querystring: pageQuery } }, (request) =>
+    deps.devices.list(request.query.limit, request.query.offset),
+  );
+  api.get('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParams, response: { ...errors } } }, (request) =>
+    deps.devices.get(request.params.id),
+  );
+
+  api.get('/api/v1/devices/:id/plan', { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } }, (request) =>
+    deps.profileStatus.plan(request.params.id, request.query.user),
+  );
+
+  api.post(
+    '/api/v1/devices/:id/revoke',
+    {
+      schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { 200: revokeResponse, 202: revokeResponse, ...errors } },
+      // No body at all means revoke now, as `{}` does.
+      preValidation: async (request) => {
+        request.body ??= {};
+      },
+    },
+    async (request, reply) => {
+      const r = await deps.revocation.revoke(request.params.id, request.body, actorOf(request));
+      return reply.code(r.state === 'unenrolled' ? 200 : 202).send(r);
+    },
+  );
+  api.post(
+    '/api/v1/devices/:id/commands',
+    { schema: { tags: ['devices'], params: idParams, body: commandBody, response: { ...errors } } },
+    // The schema checks two levels of commands; deeper ones are plain objects to it, and
+    // payloadFromInput checks every level, so the body is handed on as a QueueInput.
+    async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body as QueueInput, actorOf(request))),
+  );
+  api.get('/api/v1/devices/:id/commands', { schema: { tags: ['devices'], params: idParams, querystring: pageQuery } }, (request) =>
+    deps.commands.list(request.params.id, request.query.limit, request.query.offset),
+  );
+  api.delete(
+    '/api/v1/devices/:id/commands/:commandId',
+    { schema: { tags: ['devices'], params: deviceCommandParams, response: { ...errors } } },
+    async (request, reply) => {
+      await deps.commands.cancel(request.params.id, request.params.commandId, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
+  api.get('/api/v1/devices/:id/sessions', { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } }, (request) =>
+    deps.commands.traces(request.params.id, request.query.limit, request.query.session),
+  );
+}
