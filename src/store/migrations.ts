@@ -319,4 +319,28 @@ CREATE TABLE tls_ticket_keys (
 );
 `,
   },
+  {
+    version: 10,
+    name: 'push-channels',
+    // WNS push per device: the PFN we set, the ChannelURI it reported (sealed: whoever holds it
+    // and a WNS token can wake the device), its Push/Status, and how our pushes went (health,
+    // back-off). No foreign key: device records are renamed and deleted by other code paths.
+    sql: `
+CREATE TABLE push_channels (
+  device_pk      TEXT PRIMARY KEY,
+  pfn            TEXT,
+  sealed_channel TEXT,
+  channel_host   TEXT,
+  device_status  INTEGER,
+  channel_state  TEXT NOT NULL,
+  reported_at    TEXT,
+  expires_at     TEXT,
+  last_push_at   TEXT,
+  last_result    TEXT,
+  failures       INTEGER NOT NULL DEFAULT 0,
+  backoff_until  TEXT,
+  updated_at     TEXT NOT NULL
+);
+`,
+  },
 ];
