@@ -58,7 +58,7 @@ export interface ManagementDeps {
   /** Throttle of digest guessing (shared with enrollment's UsernameToken). */
   loginThrottle?: LoginThrottle;
   /** Metrics hooks (http/metrics). */
-  observe?: { sessionStarted(): void; deviceStatus(code: string): void };
+  observe?: { sessionStarted(): void; deviceStatus(code: string): void; commands?(sent: number, acks: readonly CommandAck[]): void };
 }
 
 export interface ManagementRequest {
@@ -68,6 +68,9 @@ export interface ManagementRequest {
   bearer?: string;
   /** ?mode=Maintenance|Machine */
   mode?: string;
+  /** The request's logger; bindDevice re-binds it (and the HTTP layer's) to the device once it is known. */
+  log?: Logger;
+  bindDevice?: (bindings: { device: string; deviceId: string }) => Logger;
 }
 
 export interface ManagementReply {
@@ -123,7 +126,7 @@ export class SessionEngine {
     const throttle = digestTry ? this.deps.loginThrottle : undefined;
     const verdict = throttle?.check(guessKey, req.cred.clientAddress);
     if (verdict && !verdict.ok) {
-      this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), scope: verdict.scope }, 'management session throttled');
+      (req.log ?? this.deps.log).info({ source: hdr.sourceUri.slice(0, 80), scope: verdict.scope }, 'management session throttled');
       return {
         ...text(429, `too many failed authentication attempts; retry in ${verdict.retryAfterSeconds} seconds`, 'throttled'),
         retryAfterSeconds: verdict.retryAfterSeconds,
@@ -133,11 +136,12 @@ export class SessionEngine {
     if (throttle && auth.ok && auth.digestJustVerified) throttle.succeeded(guessKey, req.cred.clientAddress);
     else if (throttle && !auth.ok && (auth.kind === 'challenge' ? auth.code === '401' : auth.status === 403)) throttle.failed(guessKey, req.cred.clientAddress);
     if (!auth.ok && auth.kind === 'http') {
-      this.deps.log.info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
+      (req.log ?? this.deps.log).info({ source: hdr.sourceUri.slice(0, 80), reason: auth.reason }, 'management session refused');
       return text(auth.status, auth.reason, 'refused');
     }
-    if (!auth.ok) return this.challenge(msg, req.body, auth.device, auth.code, at);
+    if (!auth.ok) return this.challenge(msg, req.body, auth.device, auth.code, at, this.deviceLog(req, auth.device));
     const device = auth.device;
+    const log = this.deviceLog(req, device);
     // Any stored state of the SessionID a package 1 starts is stale, so it is not even read (it is
     // overwritten if this session needs state, else pruned by maintenance; a digest session
     // deletes it, its token must not outlive it).
@@ -193,7 +197,7 @@ export class SessionEngine {
     out.push(hdrStatus);
 
     const acks = new Map<string, CommandAck>();
-    const ctx: InboundContext = { device, state, turn, acks, lastOut, unenroll: false, abort: false, userToken: req.bearer, inventory: {} };
+    const ctx: InboundContext = { log, device, state, turn, acks, lastOut, unenroll: false, abort: false, userToken: req.bearer, inventory: {} };
     const commandsById = await this.loadSentCommands(state, msg);
     ctx.answered = commandsById;
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
@@ -262,7 +266,7 @@ export class SessionEngine {
    * and the same status for each command of the message (clients retry per command). Nothing of
    * the message is acted on; the exchange goes to the session trace.
    */
-  private async challenge(msg: SyncMLMessage, raw: Buffer, device: Device, code: '401' | '407', at: string): Promise<ManagementReply> {
+  private async challenge(msg: SyncMLMessage, raw: Buffer, device: Device, code: '401' | '407', at: string, log: Logger): Promise<ManagementReply> {
     const nonce = newNonce();
     const msgRef = msg.hdr.msgId;
     const body: SyncCommand[] = [
@@ -281,7 +285,7 @@ export class SessionEngine {
       if (c.kind !== 'Status' && c.kind !== 'Results')
         body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
     }
-    this.deps.log.info({ device: device.id, code }, 'management session challenged');
+    log.info({ code }, 'management session challenged');
     const turn: SessionTurn = {
       devicePk: device.id,
       at,
@@ -297,6 +301,12 @@ export class SessionEngine {
       unauthenticated: true,
     };
     return this.reply({ msg, raw, msgIdOut: '1', body, final: true, turn, outcome: `challenge-${code}` });
+  }
+
+  /** Every log line of the device's session names it: our id and its DeviceID. */
+  private deviceLog(req: ManagementRequest, device: Device): Logger {
+    const bindings = { device: device.id, deviceId: device.deviceId };
+    return req.bindDevice?.(bindings) ?? (req.log ?? this.deps.log).child(bindings);
   }
 
   private replyHdr(msg: SyncMLMessage, msgId: string, respUri?: string) {
@@ -319,6 +329,7 @@ export class SessionEngine {
     } else {
       await this.deps.store.management.commitTurn({ ...turn, traces });
     }
+    this.deps.observe?.commands?.(committed ? 0 : turn.sent.length, turn.acks);
     return { status: 200, contentType: SYNCML_TYPE, body: xml, outcome };
   }
 
@@ -357,7 +368,7 @@ export class SessionEngine {
         // and the admin sees an alert (the session goes on: the device can still be managed).
         const devId = cmd.items.find((it) => (it.source ?? it.target) === './DevInfo/DevId' && it.data !== undefined);
         if (devId && devId.data!.trim() !== ctx.device.deviceId) {
-          this.deps.log.warn({ device: ctx.device.id }, 'DevInfo/DevId differs from the authenticated device');
+          ctx.log.warn('DevInfo/DevId differs from the authenticated device');
           ctx.turn.alerts.push({ code: ALERT.GENERIC, type: DEVID_MISMATCH, mark: 'critical', source: './DevInfo/DevId', data: devId.data!.slice(0, 256) });
           return void status(STATUS.FORBIDDEN);
         }
@@ -432,7 +443,7 @@ export class SessionEngine {
       turn.login = state.user;
     } catch (err) {
       const code = err instanceof EntraTokenError ? err.code : 'error';
-      this.deps.log.info({ device: ctx.device.id, code }, 'session user token refused');
+      ctx.log.info({ code }, 'session user token refused');
       turn.alerts.push({ code: ALERT.CLIENT_EVENT, type: AAD_USER_TOKEN, data: `refused: ${code}` });
     }
   }
@@ -521,7 +532,7 @@ export class SessionEngine {
     const settledNow = plan.settled && plan.commands.length === 0;
     if (settledNow && device.planMark !== mark) turn.device = { ...turn.device, planMark: mark };
     if (!settledNow && device.planMark === mark) turn.device = { ...turn.device, planMark: null };
-    if (plan.missing.length) this.deps.log.warn({ device: device.id, missing: plan.missing.length }, 'profile plan incomplete');
+    if (plan.missing.length) ctx.log.warn({ missing: plan.missing.length }, 'profile plan incomplete');
     return plan.commands;
   }
 }
@@ -547,6 +558,8 @@ interface Reply {
 }
 
 interface InboundContext extends AnswerContext {
+  /** Bound to the device (deviceLog). */
+  log: Logger;
   /** Opened profile secrets sent in this message (kept out of the trace). */
   secrets?: string[];
   /** Delivery rows of the device as this turn leaves them (loaded when answers settled some). */
