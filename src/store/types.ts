@@ -7,6 +7,7 @@ import type { Device, IssuedCertificateRecord } from '../domain/device.js';
 import type { Assignment, AssignmentTarget, Group, ProfileDelivery, ProfileRecord } from '../domain/profile.js';
 import type { DeviceAlert, DmSessionState, TraceEntry } from '../domain/session.js';
 import type { EnrollmentAccount, Tenant } from '../domain/tenant.js';
+import type { PushChannelRecord } from '../domain/push.js';
 
 // ---- management (OMA-DM) ---------------------------------------------------------------------
 
@@ -217,6 +218,13 @@ export interface TlsTicketKeyStore {
   current(period: number, sealedKey: string, at: string): Promise<{ period: number; sealedKey: string }>;
 }
 
+/** WNS push state per device (service/push). */
+export interface PushStore {
+  get(devicePk: string): Promise<PushChannelRecord | undefined>;
+  /** Insert or replace the device's row. */
+  put(r: PushChannelRecord): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -232,6 +240,7 @@ export interface Store {
   groups: GroupStore;
   deliveries: DeliveryStore;
   tlsTicketKeys: TlsTicketKeyStore;
+  push: PushStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -13,6 +13,7 @@ import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
 import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
+import { postgresPush } from './push.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
 
@@ -48,6 +49,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     ...postgresProfiles(db),
     deliveries: postgresDeliveries(db),
     tlsTicketKeys: postgresTlsTicketKeys(db),
+    push: postgresPush(db),
     tenants: {
       async list() {
         return (await db.q('SELECT * FROM tenants ORDER BY created_at, tenant_id')).map(tenantFromRow);

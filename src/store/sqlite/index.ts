@@ -9,6 +9,7 @@ import type { StoreLog } from '../write-behind.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
+import { sqlitePush } from './push.js';
 import { ownerOnlyDatabase } from './files.js';
 import { auditInsertSql, auditInsertValues, certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
 import type { EnrollmentClaim, Store } from '../types.js';
@@ -266,6 +267,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     ...sqliteProfiles(db, appendAudit),
     deliveries: sqliteDeliveries(db),
     tlsTicketKeys: sqliteTlsTicketKeys(db),
+    push: sqlitePush(db),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);
