@@ -320,6 +320,34 @@ CREATE TABLE tls_ticket_keys (
 `,
   },
   {
+    version: 9,
+    name: 'checkin-schedules',
+    // The check-in schedule (DMClient Poll): server settings by key (the global schedule under
+    // 'checkin-schedule'), a schedule per device group (gone with its group), and per device the
+    // schedule it acknowledged and the one on its way (no foreign key to devices: their records
+    // are renamed and deleted by other code paths).
+    sql: `
+CREATE TABLE settings (
+  key        TEXT PRIMARY KEY,
+  value      TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE group_checkin_schedules (
+  group_id   TEXT PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+  schedule   TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE TABLE device_checkin_schedules (
+  device_pk   TEXT PRIMARY KEY,
+  enrolled_at TEXT NOT NULL,
+  applied     TEXT,
+  pending     TEXT,
+  failure     TEXT,
+  updated_at  TEXT NOT NULL
+);
+`,
+  },
+  {
     version: 10,
     name: 'push-channels',
     // WNS push per device: the PFN we set, the ChannelURI it reported (sealed: whoever holds it
