@@ -10,6 +10,7 @@ import cluster from 'node:cluster';
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import client from 'prom-client';
+import type { CommandAck } from '../domain/command.js';
 import type { EntraValidator } from '../identity/entra.js';
 import type { Store } from '../store/types.js';
 
@@ -30,6 +31,9 @@ export class Metrics {
   private readonly enrollment: client.Counter<'step' | 'outcome'>;
   private readonly dmMessages: client.Counter<'outcome'>;
   private readonly dmSessions: client.Counter;
+  private readonly sessionOutcomes: client.Counter<'outcome'>;
+  private readonly enrollments: client.Counter<'result'>;
+  private readonly commands: client.Counter<'state'>;
   private readonly syncmlStatus: client.Counter<'code'>;
 
   constructor(private readonly deps: Omit<MetricsDeps, 'token'>) {
@@ -55,6 +59,24 @@ export class Metrics {
       registers: [r],
     });
     this.dmSessions = new client.Counter({ name: 'fenestra_dm_sessions_total', help: 'OMA-DM sessions started (authenticated package 1)', registers: [r] });
+    this.sessionOutcomes = new client.Counter({
+      name: 'fenestra_dm_session_outcomes_total',
+      help: 'OMA-DM sessions ended or turned away, by outcome: complete, unenrolled, refused, throttled, malformed, error (HTTP 5xx)',
+      labelNames: ['outcome'],
+      registers: [r],
+    });
+    this.enrollments = new client.Counter({
+      name: 'fenestra_enrollments_total',
+      help: 'Enrollments and renewals answered (Enrollment.svc), by result: ok or the fault subcode',
+      labelNames: ['result'],
+      registers: [r],
+    });
+    this.commands = new client.Counter({
+      name: 'fenestra_commands_total',
+      help: 'Commands sent to devices (sent) and answered, by the state the answer left them in (acked, failed, queued again…)',
+      labelNames: ['state'],
+      registers: [r],
+    });
     this.syncmlStatus = new client.Counter({
       name: 'fenestra_syncml_status_total',
       help: 'SyncML status codes devices answered to our commands',
@@ -105,16 +127,18 @@ export class Metrics {
         this.set((await storeFigures()).devices);
       },
     });
-    new client.Gauge({
-      name: 'fenestra_entra_jwks_refresh_age_seconds',
-      help: 'Seconds since the last successful Entra JWKS fetch (absent before the first)',
-      aggregator: 'min',
-      registers: [r],
-      collect() {
-        const last = deps.entra.stats().lastRefresh;
-        if (last) this.set((Date.now() - last.getTime()) / 1000);
+    new AbsentUntilKnownGauge(
+      {
+        name: 'fenestra_entra_jwks_refresh_age_seconds',
+        help: 'Seconds since the last successful Entra JWKS fetch (absent before the first)',
+        aggregator: 'min',
+        registers: [r],
       },
-    });
+      () => {
+        const last = deps.entra.stats().lastRefresh;
+        return last ? (Date.now() - last.getTime()) / 1000 : undefined;
+      },
+    );
     new client.Gauge({
       name: 'fenestra_entra_jwks_fetches',
       help: 'Entra JWKS fetches since start (a counter: rate() it)',
@@ -148,21 +172,74 @@ export class Metrics {
   readonly observe = {
     sessionStarted: () => this.dmSessions.inc(),
     deviceStatus: (code: string) => this.syncmlStatus.inc({ code: /^\d{3}$/.test(code) ? code : 'other' }),
+    commands: (sent: number, acks: readonly CommandAck[]) => {
+      if (sent) this.commands.inc({ state: 'sent' }, sent);
+      for (const a of acks) this.commands.inc({ state: a.state });
+    },
   };
+
+  /**
+   * A counter of another module (e.g. push), in this registry so /metrics and the cluster merge
+   * include it. Asking again for the same name returns the same counter (the registry is shared by
+   * the listeners of a process, each building its app).
+   */
+  counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): client.Counter<L> {
+    const existing = this.registry.getSingleMetric(name);
+    if (existing) {
+      if (!(existing instanceof client.Counter)) throw new Error(`metric ${name} is registered and is not a counter`);
+      return existing as client.Counter<L>;
+    }
+    return new client.Counter({ name, help, labelNames, registers: [this.registry] });
+  }
 
   /** One request done (onResponse hook): latency by route, and the outcome of device endpoints. */
   request(request: FastifyRequest, reply: FastifyReply): void {
     const route = request.routeOptions.url ?? 'unmatched';
     this.duration.observe({ route, method: request.method, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
     const outcome = reply.getHeader('x-fenestra-outcome');
-    if (typeof outcome !== 'string') return;
-    if (route === '/ManagementServer/MDM.svc') this.dmMessages.inc({ outcome });
-    else if (route.startsWith('/EnrollmentServer/')) this.enrollment.inc({ step: STEP[route] ?? 'other', outcome });
+    if (typeof outcome !== 'string') {
+      // A device message that failed inside (store unavailable, a bug): the session is lost.
+      if (route === '/ManagementServer/MDM.svc' && reply.statusCode >= 500) this.sessionOutcomes.inc({ outcome: 'error' });
+      return;
+    }
+    if (route === '/ManagementServer/MDM.svc') {
+      this.dmMessages.inc({ outcome });
+      const ended = SESSION_END[outcome];
+      if (ended) this.sessionOutcomes.inc({ outcome: ended });
+    } else if (route.startsWith('/EnrollmentServer/')) {
+      const step = STEP[route] ?? 'other';
+      this.enrollment.inc({ step, outcome });
+      if (step === 'enrollment') this.enrollments.inc({ result: outcome });
+    }
   }
 
   async text(): Promise<string> {
     if (cluster.isWorker) return askPrimary();
     return this.registry.metrics();
+  }
+}
+
+/**
+ * Management message outcomes that end a session (idle: the server had nothing more to send) or
+ * turn one away. `commands` continues it; a digest challenge is answered by the device's retry.
+ */
+const SESSION_END: Record<string, string> = { idle: 'complete', unenrolled: 'unenrolled', refused: 'refused', throttled: 'throttled', malformed: 'malformed' };
+
+/** A label-less gauge prom-client would print as 0 when never set: here absent until read() knows a value. */
+class AbsentUntilKnownGauge extends client.Gauge {
+  constructor(
+    config: client.GaugeConfiguration<string>,
+    private readonly read: () => number | undefined,
+  ) {
+    super(config);
+  }
+
+  override async get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {
+    const v = this.read();
+    const m = await super.get();
+    if (v === undefined) return { ...m, values: [] };
+    this.set(v);
+    return { ...m, values: [{ value: v, labels: {} }] };
   }
 }
 
