@@ -2,6 +2,7 @@
 // store/postgres (several replicas); both pass the same behavioural tests (test/store).
 
 import type { AuditEntry } from '../domain/audit.js';
+import type { CheckinSchedule, DeviceCheckinState, GroupCheckinSchedule } from '../domain/checkin-schedule.js';
 import type { CommandAck, CommandRecord, CommandState } from '../domain/command.js';
 import type { Device, IssuedCertificateRecord } from '../domain/device.js';
 import type { Assignment, AssignmentTarget, Group, ProfileDelivery, ProfileRecord } from '../domain/profile.js';
@@ -225,6 +226,25 @@ export interface PushStore {
   put(r: PushChannelRecord): Promise<void>;
 }
 
+// ---- check-in schedule (DMClient Poll) --------------------------------------------------------
+
+export interface CheckinScheduleStore {
+  /** The global schedule, if the admin set one. */
+  global(): Promise<CheckinSchedule | undefined>;
+  /** Set the global schedule (null: back to the default), audited in the same transaction. */
+  setGlobal(s: CheckinSchedule | null, at: string, audit: AuditEntry): Promise<void>;
+  /** Every group's own schedule. */
+  groups(): Promise<GroupCheckinSchedule[]>;
+  /** Set a group's schedule, audited in the same transaction; false if the group is gone. */
+  setGroup(groupId: string, s: CheckinSchedule, at: string, audit: AuditEntry): Promise<boolean>;
+  /** Drop a group's schedule, audited in the same transaction; false if it had none. */
+  deleteGroup(groupId: string, audit: AuditEntry): Promise<boolean>;
+  /** In one read: the global schedule and those of the device groups holding any of `members` (a device's ids). */
+  forDevice(members: string[]): Promise<{ global?: CheckinSchedule; groups: GroupCheckinSchedule[] }>;
+  deviceState(devicePk: string): Promise<DeviceCheckinState | undefined>;
+  putDeviceState(s: DeviceCheckinState, at: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -240,6 +260,7 @@ export interface Store {
   groups: GroupStore;
   deliveries: DeliveryStore;
   tlsTicketKeys: TlsTicketKeyStore;
+  checkinSchedules: CheckinScheduleStore;
   push: PushStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;

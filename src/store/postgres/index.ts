@@ -13,6 +13,7 @@ import { postgresManagement } from './management.js';
 import { postgresProfiles } from './profiles.js';
 import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
+import { postgresCheckinSchedules } from './settings.js';
 import { postgresPush } from './push.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
@@ -49,6 +50,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     ...postgresProfiles(db),
     deliveries: postgresDeliveries(db),
     tlsTicketKeys: postgresTlsTicketKeys(db),
+    checkinSchedules: postgresCheckinSchedules(db),
     push: postgresPush(db),
     tenants: {
       async list() {

@@ -9,6 +9,7 @@ import type { StoreLog } from '../write-behind.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
+import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
 import { ownerOnlyDatabase } from './files.js';
 import { auditInsertSql, auditInsertValues, certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
@@ -267,6 +268,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     ...sqliteProfiles(db, appendAudit),
     deliveries: sqliteDeliveries(db),
     tlsTicketKeys: sqliteTlsTicketKeys(db),
+    checkinSchedules: sqliteCheckinSchedules(db),
     push: sqlitePush(db),
     tenants: {
       async list() {

@@ -1,0 +1,76 @@
+// PostgreSQL: server settings (the global check-in schedule), group schedules and what each
+// device holds (see CheckinScheduleStore).
+import type { CheckinSchedule, DeviceCheckinState } from '../../domain/checkin-schedule.js';
+import { FOR_DEVICE_SQL, GLOBAL_KEY, deviceStateFromRow, deviceStateValues, groupScheduleFromRow } from '../settings-rows.js';
+import type { CheckinScheduleStore } from '../types.js';
+import { appendAudit } from './audit.js';
+import type { Db } from './db.js';
+
+export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
+  return {
+    async global() {
+      const [r] = await db.q('SELECT value FROM settings WHERE key = $1', [GLOBAL_KEY]);
+      return r ? (JSON.parse(String(r.value)) as CheckinSchedule) : undefined;
+    },
+    async setGlobal(v, at, audit) {
+      await db.tx(async (c) => {
+        if (v) {
+          await c.query(
+            `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+            [GLOBAL_KEY, JSON.stringify(v), at],
+          );
+        } else {
+          await c.query('DELETE FROM settings WHERE key = $1', [GLOBAL_KEY]);
+        }
+        await appendAudit(c, audit);
+      });
+    },
+    async groups() {
+      const rows = await db.q(
+        'SELECT s.group_id, g.name, s.schedule, s.updated_at FROM group_checkin_schedules s JOIN groups g ON g.id = s.group_id ORDER BY g.name',
+      );
+      return rows.map(groupScheduleFromRow);
+    },
+    async setGroup(id, v, at, audit) {
+      return db.tx(async (c) => {
+        const r = await c.query(
+          `INSERT INTO group_checkin_schedules (group_id, schedule, updated_at) SELECT id, $1, $2 FROM groups WHERE id = $3
+           ON CONFLICT (group_id) DO UPDATE SET schedule = excluded.schedule, updated_at = excluded.updated_at`,
+          [JSON.stringify(v), at, id],
+        );
+        if (!r.rowCount) return false;
+        await appendAudit(c, audit);
+        return true;
+      });
+    },
+    async deleteGroup(id, audit) {
+      return db.tx(async (c) => {
+        const r = await c.query('DELETE FROM group_checkin_schedules WHERE group_id = $1', [id]);
+        if (!r.rowCount) return false;
+        await appendAudit(c, audit);
+        return true;
+      });
+    },
+    async forDevice(members) {
+      const rows = await db.q(FOR_DEVICE_SQL, [GLOBAL_KEY, members[0] ?? '', members[1] ?? '', members[2] ?? '']);
+      const g = rows.find((r) => r.group_id === null);
+      return {
+        global: g ? (JSON.parse(String(g.schedule)) as CheckinSchedule) : undefined,
+        groups: rows.filter((r) => r.group_id !== null).map(groupScheduleFromRow),
+      };
+    },
+    async deviceState(pk) {
+      const [r] = await db.q('SELECT * FROM device_checkin_schedules WHERE device_pk = $1', [pk]);
+      return r ? deviceStateFromRow(r) : undefined;
+    },
+    async putDeviceState(st: DeviceCheckinState, at) {
+      await db.q(
+        `INSERT INTO device_checkin_schedules (device_pk, enrolled_at, applied, pending, failure, updated_at) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (device_pk) DO UPDATE SET enrolled_at = excluded.enrolled_at, applied = excluded.applied, pending = excluded.pending,
+           failure = excluded.failure, updated_at = excluded.updated_at`,
+        deviceStateValues(st, at),
+      );
+    },
+  };
+}
