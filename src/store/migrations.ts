@@ -371,4 +371,15 @@ CREATE TABLE push_channels (
 );
 `,
   },
+  {
+    version: 11,
+    name: 'fleet-views',
+    // The device list's filters and sorts: last seen (sort, buckets, stale devices) keyed with the
+    // id as the keyset pages are, and case-insensitive UPN and host-name lookups.
+    sql: `
+CREATE INDEX devices_last_seen ON devices (last_seen_at, id);
+CREATE INDEX devices_upn_lower ON devices (lower(upn));
+CREATE INDEX devices_name_lower ON devices (lower(device_name));
+`,
+  },
 ];
