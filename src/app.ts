@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { adminRoutes } from './http/admin/index.js';
 import { enrollmentRoutes } from './http/enrollment.js';
 import { errorHandler } from './http/errors.js';
+import { clientErrorOf, recordClientErrors } from './http/error-log.js';
 import { validatorCompiler } from './http/validation.js';
 import { healthRoutes } from './http/health.js';
 import { requestDeadline } from './http/deadline.js';
@@ -80,6 +81,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     return reply.code(404).type('text/plain; charset=utf-8').send('not found\n');
   });
   const accessLog = logger.isLevelEnabled('info');
+  if (accessLog) recordClientErrors(app);
   app.addHook('onResponse', (request, reply, done) => {
     metrics.request(request, reply);
     if (accessLog) {
@@ -90,6 +92,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
           status: reply.statusCode,
           ms: Math.round(reply.elapsedTime * 10) / 10,
           outcome: reply.getHeader('x-fenestra-outcome'),
+          error: clientErrorOf(reply),
         },
         'request',
       );
