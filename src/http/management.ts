@@ -1,13 +1,28 @@
 // POST /ManagementServer/MDM.svc — OMA-DM sessions. Adapts HTTP to the session engine:
 // which credential reached us (TLS client certificate, or one forwarded by a trusted proxy),
 // the Entra user token header, and the session mode.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { ProxyCertFormat } from '../identity/proxy-cert.js';
 import type { SessionEngine } from '../service/management/engine.js';
 import { TOKEN_PARAM } from '../service/management/session-token.js';
 import { PATHS } from '../service/urls.js';
 import { clientCredential } from './client-credential.js';
 import { sendWhole } from './send.js';
+
+/**
+ * Once the session's device is known, every later line of the request (the engine's, an error's,
+ * the access line) names it: the request's logger becomes a child bound to the device.
+ */
+function bindDevice(request: FastifyRequest, reply: FastifyReply, bindings: { device: string; deviceId: string }): Logger {
+  const log = request.log.child(bindings);
+  request.log = log;
+  reply.log = log;
+  return pinoLogger(log);
+}
+
+/** The app's logger instance is pino (app.ts), so are its request children. */
+const pinoLogger = (log: FastifyBaseLogger) => log as unknown as Logger;
 
 export const MAX_SYNCML_BYTES = 1024 * 1024;
 
@@ -39,7 +54,14 @@ export async function managementRoutes(app: FastifyInstance, opts: ManagementRou
     // ?s=: the session token of the RespURI we gave a digest session (see session-token.ts).
     const token: unknown = request.query[TOKEN_PARAM];
     const cred = { ...credentialOf(request), sessionToken: typeof token === 'string' ? token : undefined };
-    const r = await opts.engine.handle({ body: request.body, cred, bearer, mode: request.query.mode });
+    const r = await opts.engine.handle({
+      body: request.body,
+      cred,
+      bearer,
+      mode: request.query.mode,
+      log: pinoLogger(request.log),
+      bindDevice: (b) => bindDevice(request, reply, b),
+    });
     reply.header('x-fenestra-outcome', r.outcome);
     if (r.retryAfterSeconds) reply.header('retry-after', String(r.retryAfterSeconds));
     return sendWhole(reply, r.status, r.contentType, r.body);

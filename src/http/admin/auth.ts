@@ -12,6 +12,9 @@ export function adminAuthHook(adminToken: string) {
       .update(m ? m[1] : '')
       .digest();
     if (!m || !crypto.timingSafeEqual(got, expected)) {
+      // At warn: a wrong or missing admin token is someone probing the admin API (or a script with
+      // a stale token). The client address says who; the presented value is never logged.
+      request.log.warn({ client: request.ip, reason: m ? 'wrong token' : h ? 'not a bearer token' : 'no authorization header' }, 'admin authentication failed');
       reply
         .code(401)
         .header('www-authenticate', 'Bearer realm="fenestra-admin"')
