@@ -59,6 +59,11 @@ export interface ManagementDeps {
   loginThrottle?: LoginThrottle;
   /** Metrics hooks (http/metrics). */
   observe?: { sessionStarted(): void; deviceStatus(code: string): void; commands?(sent: number, acks: readonly CommandAck[]): void };
+  /** WNS push (service/push): commands to add at a session start (PFN, channel read), and what the device answered. */
+  push?: {
+    plan(devicePk: string, at: string, queued: CommandRecord[]): Promise<CommandRecord[]>;
+    answered(devicePk: string, acks: CommandAck[], commands: Map<string, CommandRecord>, at: string): Promise<void>;
+  };
 }
 
 export interface ManagementRequest {
@@ -203,6 +208,7 @@ export class SessionEngine {
     for (const cmd of msg.body) this.inbound(cmd, ctx, out, nextCmdId, hdr.msgId, commandsById);
     deriveOutcomes(ctx);
     retryAtomicAdds(ctx);
+    await this.deps.push?.answered(device.id, [...acks.values()], commandsById, at);
     await this.resolveUser(ctx, req.mode);
     // Profile deliveries whose commands are all answered now.
     const settled = await this.deps.reconciler.settle(device.id, acks, commandsById, at, this.deps.reconciler.userPresent(device, state));
@@ -480,6 +486,9 @@ export class SessionEngine {
           turn.enqueue.push(inv);
           candidates.unshift(inv);
         }
+        const push = (await this.deps.push?.plan(device.id, turn.at, candidates)) ?? [];
+        turn.enqueue.push(...push);
+        candidates.push(...push);
       }
     }
     const ready: CommandRecord[] = [];
