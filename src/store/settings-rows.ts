@@ -19,6 +19,11 @@ export const groupScheduleFromRow = (r: Row): GroupCheckinSchedule => ({
   updatedAt: String(r.updated_at),
 });
 
+export const globalFromRow = (value: unknown, updatedAt: unknown) => ({
+  schedule: JSON.parse(String(value)) as CheckinSchedule,
+  updatedAt: String(updatedAt),
+});
+
 const json = <T>(v: unknown): T | undefined => (v === null || v === undefined ? undefined : (JSON.parse(String(v)) as T));
 
 export const deviceStateFromRow = (r: Row): DeviceCheckinState => ({

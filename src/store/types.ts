@@ -229,10 +229,10 @@ export interface PushStore {
 // ---- check-in schedule (DMClient Poll) --------------------------------------------------------
 
 export interface CheckinScheduleStore {
-  /** The global schedule, if the admin set one. */
-  global(): Promise<CheckinSchedule | undefined>;
-  /** Set the global schedule (null: back to the default), audited in the same transaction. */
-  setGlobal(s: CheckinSchedule | null, at: string, audit: AuditEntry): Promise<void>;
+  /** The global schedule, if the admin set one, and when. */
+  global(): Promise<{ schedule: CheckinSchedule; updatedAt: string } | undefined>;
+  /** Set the global schedule, audited in the same transaction (never removed: its time tells what later enrollments got). */
+  setGlobal(s: CheckinSchedule, at: string, audit: AuditEntry): Promise<void>;
   /** Every group's own schedule. */
   groups(): Promise<GroupCheckinSchedule[]>;
   /** Set a group's schedule, audited in the same transaction; false if the group is gone. */
@@ -240,7 +240,7 @@ export interface CheckinScheduleStore {
   /** Drop a group's schedule, audited in the same transaction; false if it had none. */
   deleteGroup(groupId: string, audit: AuditEntry): Promise<boolean>;
   /** In one read: the global schedule and those of the device groups holding any of `members` (a device's ids). */
-  forDevice(members: string[]): Promise<{ global?: CheckinSchedule; groups: GroupCheckinSchedule[] }>;
+  forDevice(members: string[]): Promise<{ global?: { schedule: CheckinSchedule; updatedAt: string }; groups: GroupCheckinSchedule[] }>;
   deviceState(devicePk: string): Promise<DeviceCheckinState | undefined>;
   putDeviceState(s: DeviceCheckinState, at: string): Promise<void>;
 }

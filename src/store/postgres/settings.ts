@@ -1,7 +1,7 @@
 // PostgreSQL: server settings (the global check-in schedule), group schedules and what each
 // device holds (see CheckinScheduleStore).
-import type { CheckinSchedule, DeviceCheckinState } from '../../domain/checkin-schedule.js';
-import { FOR_DEVICE_SQL, GLOBAL_KEY, deviceStateFromRow, deviceStateValues, groupScheduleFromRow } from '../settings-rows.js';
+import type { DeviceCheckinState } from '../../domain/checkin-schedule.js';
+import { FOR_DEVICE_SQL, GLOBAL_KEY, deviceStateFromRow, globalFromRow, deviceStateValues, groupScheduleFromRow } from '../settings-rows.js';
 import type { CheckinScheduleStore } from '../types.js';
 import { appendAudit } from './audit.js';
 import type { Db } from './db.js';
@@ -9,20 +9,16 @@ import type { Db } from './db.js';
 export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
   return {
     async global() {
-      const [r] = await db.q('SELECT value FROM settings WHERE key = $1', [GLOBAL_KEY]);
-      return r ? (JSON.parse(String(r.value)) as CheckinSchedule) : undefined;
+      const [r] = await db.q('SELECT value, updated_at FROM settings WHERE key = $1', [GLOBAL_KEY]);
+      return r ? globalFromRow(r.value, r.updated_at) : undefined;
     },
     async setGlobal(v, at, audit) {
       await db.tx(async (c) => {
-        if (v) {
-          await c.query(
-            `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
-            [GLOBAL_KEY, JSON.stringify(v), at],
-          );
-        } else {
-          await c.query('DELETE FROM settings WHERE key = $1', [GLOBAL_KEY]);
-        }
+        await c.query(
+          `INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3)
+           ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+          [GLOBAL_KEY, JSON.stringify(v), at],
+        );
         await appendAudit(c, audit);
       });
     },
@@ -56,7 +52,7 @@ export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
       const rows = await db.q(FOR_DEVICE_SQL, [GLOBAL_KEY, members[0] ?? '', members[1] ?? '', members[2] ?? '']);
       const g = rows.find((r) => r.group_id === null);
       return {
-        global: g ? (JSON.parse(String(g.schedule)) as CheckinSchedule) : undefined,
+        global: g ? globalFromRow(g.schedule, g.updated_at) : undefined,
         groups: rows.filter((r) => r.group_id !== null).map(groupScheduleFromRow),
       };
     },

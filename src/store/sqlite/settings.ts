@@ -6,15 +6,14 @@ import type { CheckinSchedule, DeviceCheckinState, GroupCheckinSchedule } from '
 import type { Row } from '../rows.js';
 import { auditInsertSql, auditInsertValues } from '../statements.js';
 import type { CheckinScheduleStore } from '../types.js';
-import { FOR_DEVICE_SQL, GLOBAL_KEY, deviceStateFromRow, deviceStateValues, groupScheduleFromRow } from '../settings-rows.js';
+import { FOR_DEVICE_SQL, GLOBAL_KEY, deviceStateFromRow, globalFromRow, deviceStateValues, groupScheduleFromRow } from '../settings-rows.js';
 
 export function sqliteCheckinSchedules(db: Database.Database): CheckinScheduleStore {
   const s = {
-    get: db.prepare('SELECT value FROM settings WHERE key = ?'),
+    get: db.prepare('SELECT value, updated_at FROM settings WHERE key = ?'),
     put: db.prepare(
       'INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
-    del: db.prepare('DELETE FROM settings WHERE key = ?'),
     groups: db.prepare(`SELECT s.group_id, g.name, s.schedule, s.updated_at FROM group_checkin_schedules s JOIN groups g ON g.id = s.group_id ORDER BY g.name`),
     groupPut: db.prepare(
       `INSERT INTO group_checkin_schedules (group_id, schedule, updated_at) SELECT id, ?, ? FROM groups WHERE id = ?
@@ -36,16 +35,13 @@ export function sqliteCheckinSchedules(db: Database.Database): CheckinScheduleSt
       if (audit && r !== false) s.audit.run(auditInsertValues(audit));
       return r;
     });
-  const setGlobal = audited((v: CheckinSchedule | null, at: string) => {
-    if (v) s.put.run(GLOBAL_KEY, JSON.stringify(v), at);
-    else s.del.run(GLOBAL_KEY);
-  });
+  const setGlobal = audited((v: CheckinSchedule, at: string) => void s.put.run(GLOBAL_KEY, JSON.stringify(v), at));
   const setGroup = audited((id: string, v: CheckinSchedule, at: string) => s.groupPut.run(JSON.stringify(v), at, id).changes > 0);
   const deleteGroup = audited((id: string) => s.groupDel.run(id).changes > 0);
   return {
     async global() {
       const r = s.get.get(GLOBAL_KEY) as Row | undefined;
-      return r ? (JSON.parse(String(r.value)) as CheckinSchedule) : undefined;
+      return r ? globalFromRow(r.value, r.updated_at) : undefined;
     },
     async setGlobal(v, at, audit) {
       setGlobal(audit, v, at);
@@ -64,7 +60,7 @@ export function sqliteCheckinSchedules(db: Database.Database): CheckinScheduleSt
       const rows = s.forDevice.all(GLOBAL_KEY, a, b, c) as Row[];
       const g = rows.find((r) => r.group_id === null);
       const groups: GroupCheckinSchedule[] = rows.filter((r) => r.group_id !== null).map(groupScheduleFromRow);
-      return { global: g ? (JSON.parse(String(g.schedule)) as CheckinSchedule) : undefined, groups };
+      return { global: g ? globalFromRow(g.schedule, g.updated_at) : undefined, groups };
     },
     async deviceState(pk) {
       const r = s.stateGet.get(pk) as Row | undefined;
