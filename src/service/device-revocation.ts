@@ -10,6 +10,7 @@
 // out by the periodic maintenance (runDueRevocations).
 import type { Store } from '../store/types.js';
 import type { AuditEntry } from '../domain/audit.js';
+import type { CommandRecord } from '../domain/command.js';
 import { ApiError, invalid, notFound } from './errors.js';
 import { newCommand } from './commands/queue.js';
 import { actionPayload } from './management/commands.js';
@@ -48,6 +49,8 @@ export class DeviceRevocationService {
     private readonly store: Store,
     private readonly providerId: string,
     private readonly now: () => Date = () => new Date(),
+    /** Told of the wipe/retire once queued (push wakes the device). */
+    private readonly queued?: (cmd: CommandRecord) => void,
   ) {}
 
   async revoke(id: string, input: RevokeInput, actor: string) {
@@ -75,6 +78,7 @@ export class DeviceRevocationService {
       await this.store.commands.cancel(cmd.id, at);
       throw new ApiError(409, 'conflict', 'the device is not enrolled');
     }
+    this.queued?.(cmd);
     return { id: d.id, deviceId: d.deviceId, state: 'enrolled' as const, revokeAfter: { action: input.after, command: cmd.id, deadline } };
   }
 

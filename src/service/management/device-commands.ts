@@ -17,6 +17,8 @@ export class DeviceCommandService {
   constructor(
     private readonly store: Store,
     private readonly providerId: string,
+    /** Told of every queued command once it is queued and audited (push wakes the device for urgent ones). */
+    private readonly queued?: (cmd: CommandRecord) => void,
   ) {}
 
   private async device(id: string) {
@@ -48,6 +50,7 @@ export class DeviceCommandService {
       targetId: d.id,
       detail: { command: cmd.id, verb: payload.kind },
     });
+    this.queued?.(cmd);
     return cmd;
   }
 
