@@ -11,6 +11,7 @@ import { ROOT, SCEP_USER_CERT, TEST_ROOT_THUMBPRINT, errorsOf, fixture } from '.
 const ROOT_PEM = fixture('test-root-ca.pem');
 const ISSUING_PEM = fixture('test-issuing-ca.pem');
 const PFX_B64 = fixture('test-user.pfx.b64').trim();
+const NOMAC_B64 = fixture('pfx-nomac.b64').trim();
 /** SHA-1 of fixtures/csp/test-issuing-ca.pem (openssl x509 -fingerprint -sha1). */
 const ISSUING_THUMBPRINT = '3F494076BC1A535E00ADED3A30522621C9A3350F';
 const der64 = (pem: string) => pem.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, '');
@@ -109,17 +110,19 @@ t.test('pinned: PFX in one Atomic, blob last', async (t) => {
     ref: 'h',
     uniqueId: 'hello-1',
     type: 'pfx',
-    pfxBase64: PFX_B64,
+    // No password: a PFX without integrity MAC (a protected one would be refused, pfx-password.test.ts).
+    pfxBase64: NOMAC_B64,
     keyLocation: 'hello',
     containerName: 'NGC',
     exportable: true,
   });
   t.same(
     hello.units[0].nodes.map((n) => `${n.uri.split('/').slice(-2).join('/')}=${n.value}`),
-    ['hello-1/KeyLocation=4', 'hello-1/ContainerName=NGC', 'hello-1/PFXKeyExportable=true', `hello-1/PFXCertBlob=${PFX_B64}`],
+    ['hello-1/KeyLocation=4', 'hello-1/ContainerName=NGC', 'hello-1/PFXKeyExportable=true', `hello-1/PFXCertBlob=${NOMAC_B64}`],
     'Windows Hello key location with its container; no password leaves without a password',
   );
-  const errs = (s: object) => errorsOf(() => compileProfile('certificate', 'user', { ref: 'x', type: 'pfx', pfxBase64: PFX_B64, ...s })).map((e) => e.pointer);
+  const errs = (s: object) =>
+    errorsOf(() => compileProfile('certificate', 'user', { ref: 'x', type: 'pfx', pfxBase64: PFX_B64, password: 'Pfx-Passw0rd', ...s })).map((e) => e.pointer);
   t.same(errs({ keyLocation: 'hello' }), ['/containerName']);
   t.same(errs({ containerName: 'NGC' }), ['/containerName']);
   t.same(errs({ pfxBase64: 'QUJD' }), ['/pfxBase64'], 'not a PKCS#12 structure');

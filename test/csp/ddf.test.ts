@@ -79,11 +79,11 @@ function samples(): CompiledProfile[] {
       ref: 'p',
       type: 'pfx',
       pfxBase64: fixture('test-user.pfx.b64'),
-      password: 'x',
+      password: 'Pfx-Passw0rd',
       keyLocation: 'hello',
       containerName: 'c',
     }),
-    compileProfile('certificate', 'device', { ref: 'p', type: 'pfx', pfxBase64: fixture('test-user.pfx.b64') }),
+    compileProfile('certificate', 'device', { ref: 'p', type: 'pfx', pfxBase64: fixture('pfx-nomac.b64') }),
     ...(['user', 'device'] as const).map((scope) =>
       compileProfile('certificate', scope, {
         ...SCEP_USER_CERT,

@@ -285,6 +285,16 @@ t.test('semantic rules', async (t) => {
     'crypto suite only for IKEv2',
   );
   t.same(
+    errs({ ...USER_VPN, cryptographySuite: { dhGroup: 'ECP384', pfsGroup: 'ECP384' } }).map((e) => e.pointer),
+    [
+      '/cryptographySuite/authenticationTransformConstants',
+      '/cryptographySuite/cipherTransformConstants',
+      '/cryptographySuite/integrityCheckMethod',
+      '/cryptographySuite/encryptionMethod',
+    ],
+    'crypto suite: all or none (Windows ignores a partial one); each missing field named',
+  );
+  t.same(
     errs({ ...USER_VPN, routing: { mode: 'force', routes: USER_VPN.routing.routes } }).map((e) => e.pointer),
     ['/routing/routes/0/exclude'],
     'force tunnel takes exclusion routes only',

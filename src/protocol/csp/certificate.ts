@@ -7,6 +7,8 @@
 // Pure: parsing and hashing the certificate are deterministic.
 import { X509Certificate } from 'node:crypto';
 import { sha1Thumbprint } from '../../pki/der.js';
+import { PkiError } from '../../pki/errors.js';
+import { checkPfxPassword, type PfxPasswordCheck } from '../../pki/pfx.js';
 import { normThumbprint, type Problems } from './common.js';
 import type { CertificateSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, Scope } from './types.js';
@@ -98,10 +100,24 @@ function storeCertificate(
   };
 }
 
+/** A wrong password would fail the import on every device, after the profile was accepted here. */
+function pfxPasswordProblem(blob: Buffer, password: string | undefined, p: Problems): void {
+  let r: PfxPasswordCheck;
+  try {
+    r = checkPfxPassword(blob, password ?? '');
+  } catch (err) {
+    p.add('/pfxBase64', `is not a PKCS#12 (PFX) file (${err instanceof PkiError ? err.message : 'unreadable'})`);
+    return;
+  }
+  if (r !== 'wrong-password') return;
+  p.add('/password', password === undefined ? 'the PFX is protected by a password: set password' : 'does not open the PFX (its integrity MAC does not verify)');
+}
+
 function pfx(scope: Scope, s: Extract<CertificateSettings, { type: 'pfx' }>, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {
   const blob = decodeBase64(s.pfxBase64);
   if (!blob) p.add('/pfxBase64', 'is not valid base64');
   else if (blob[0] !== 0x30) p.add('/pfxBase64', 'is not a PKCS#12 (PFX) file');
+  else pfxPasswordProblem(blob, s.password, p);
   const keyLocation = s.keyLocation ?? 'tpm-or-software';
   if (keyLocation === 'hello' && s.containerName === undefined) p.add('/containerName', 'is required when keyLocation is "hello"');
   if (keyLocation !== 'hello' && s.containerName !== undefined) p.add('/containerName', 'applies only when keyLocation is "hello"');

@@ -4,7 +4,7 @@
 import type { Problems } from './common.js';
 import type { CustomSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, CompiledUnit, Scope } from './types.js';
-import { XmlError, parseXml } from '../xml.js';
+import { formatValueProblem } from './node-value.js';
 import { locUriProblems } from './uri.js';
 
 type CustomNode = CustomSettings['nodes'][number];
@@ -18,31 +18,7 @@ function touchesManagement(uri: string): boolean {
 }
 
 function valueProblem(n: CustomNode): string | undefined {
-  const v = n.value;
-  switch (n.format) {
-    case 'int': {
-      if (!/^-?[0-9]+$/.test(v)) return 'must be a decimal integer for format int';
-      const x = Number(v);
-      return x < -2147483648 || x > 2147483647 ? 'must fit in a signed 32-bit integer for format int' : undefined;
-    }
-    case 'bool':
-      return v === 'true' || v === 'false' ? undefined : 'must be "true" or "false" for format bool';
-    case 'float':
-      return /^-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(v) ? undefined : 'must be a decimal number for format float';
-    case 'b64':
-      return /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(v) ? undefined : 'must be base64 (no line breaks) for format b64';
-    case 'node':
-      return v === '' ? undefined : 'must be "" for format node (an interior node has no value)';
-    case 'xml':
-      try {
-        parseXml(`<x>${v}</x>`, { maxBytes: 2 * 1024 * 1024, maxDepth: 64 });
-        return undefined;
-      } catch (err) {
-        return `must be well-formed XML for format xml (${err instanceof XmlError ? err.message : String(err)})`;
-      }
-    default:
-      return undefined;
-  }
+  return formatValueProblem(n.format, n.value);
 }
 
 export function compileCustom(scope: Scope, s: CustomSettings, p: Problems): Omit<CompiledProfile, 'kind' | 'scope'> {

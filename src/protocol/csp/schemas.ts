@@ -216,6 +216,8 @@ const vpn = {
       type: 'object',
       additionalProperties: false,
       description: 'IKEv2 IPsec parameters (IKEv2 only). Set all of them or none: Windows ignores a partial suite.',
+      // All or none: a partial suite would be accepted here and silently ignored by Windows.
+      required: ['authenticationTransformConstants', 'cipherTransformConstants', 'pfsGroup', 'dhGroup', 'integrityCheckMethod', 'encryptionMethod'],
       properties: {
         authenticationTransformConstants: { enum: ['MD596', 'SHA196', 'SHA256128', 'GCMAES128', 'GCMAES192', 'GCMAES256'] },
         cipherTransformConstants: { enum: ['DES', 'DES3', 'AES128', 'AES192', 'AES256', 'GCMAES128', 'GCMAES192', 'GCMAES256'] },
