@@ -2,6 +2,7 @@
 // listeners: device endpoints on one port, the admin API and /metrics on another.
 import crypto from 'node:crypto';
 import t from 'tap';
+import { buildSyncML } from '../../src/protocol/syncml/build.js';
 import { SimDevice } from '../../src/sim/device.js';
 import { httpsRequest } from '../../src/sim/https-client.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
@@ -34,6 +35,18 @@ t.test('metrics after enrollments and sessions', async (t) => {
   const r = await dev.checkin();
   t.equal(r.outcome, 'complete');
   t.equal((await s.admin('POST', `/api/v1/devices/${dev.deviceId}/commands`, { action: 'reboot' })).status, 201);
+  t.equal((await dev.checkin()).outcome, 'complete', 'the reboot goes out and is answered');
+  // A management message without a client certificate or credentials: turned away.
+  const refused = await s.request('/ManagementServer/MDM.svc', {
+    method: 'POST',
+    headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
+    body: buildSyncML({
+      hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '9', msgId: '1', targetUri: s.publicUrl, sourceUri: 'NOT-ENROLLED' },
+      final: true,
+      body: [{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }],
+    }),
+  });
+  t.equal(refused.headers['x-fenestra-outcome'], 'refused');
 
   const res = await get(s.adminToken);
   t.equal(res.status, 200);
@@ -42,10 +55,17 @@ t.test('metrics after enrollments and sessions', async (t) => {
   t.equal(value(text, 'fenestra_enrollment_requests_total{step="enrollment",outcome="ok"}'), 1, 'one enrollment');
   t.equal(value(text, 'fenestra_enrollment_requests_total{step="enrollment",outcome="s:MessageFormat"}'), 1, 'one fault, by subcode');
   t.equal(value(text, 'fenestra_enrollment_requests_total{step="discovery",outcome="ok"}'), 1);
-  t.equal(value(text, 'fenestra_dm_sessions_total'), 1);
+  t.equal(value(text, 'fenestra_dm_sessions_total'), 2);
+  t.equal(value(text, 'fenestra_enrollments_total{result="ok"}'), 1, 'enrollments by result');
+  t.equal(value(text, 'fenestra_enrollments_total{result="s:MessageFormat"}'), 1, 'a failed one by its fault subcode');
+  t.equal(value(text, 'fenestra_dm_session_outcomes_total{outcome="complete"}'), 2, 'both sessions complete');
+  t.equal(value(text, 'fenestra_dm_session_outcomes_total{outcome="refused"}'), 1, 'the unknown device turned away');
+  const sent = value(text, 'fenestra_commands_total{state="sent"}') ?? 0;
+  const acked = value(text, 'fenestra_commands_total{state="acked"}') ?? 0;
+  t.ok(sent >= 1 && acked >= 1 && acked <= sent, `commands by state: ${sent} sent, ${acked} acked`);
+  t.equal(value(text, 'fenestra_command_queue{state="queued"}'), 0, 'the reboot left the queue');
   t.ok((value(text, 'fenestra_syncml_status_total{code="200"}') ?? 0) >= 1, 'device statuses counted');
   t.ok((value(text, 'fenestra_dm_messages_total{outcome="commands"}') ?? 0) >= 1);
-  t.equal(value(text, 'fenestra_command_queue{state="queued"}'), 1, 'the queued reboot');
   t.equal(value(text, 'fenestra_devices'), 1);
   t.ok((value(text, 'fenestra_certificate_expiry_days{certificate="ca"}') ?? 0) > 300, 'CA expiry in days');
   t.ok((value(text, 'fenestra_certificate_expiry_days{certificate="tls"}') ?? 0) > 1, 'TLS expiry in days');
@@ -71,7 +91,11 @@ t.test('FENESTRA_METRICS_TOKEN, and the admin API on its own listener', async (t
   const adm = s.server.adminPort!;
   t.equal((await on(adm, '/api/v1/tenants', s.adminToken)).status, 200, 'admin API on the admin listener');
   t.equal((await on(dev, '/api/v1/tenants', s.adminToken)).status, 404, 'not on the device listener');
-  t.equal((await on(adm, '/metrics', metricsToken)).status, 200, 'metrics with their own token');
+  const m = await on(adm, '/metrics', metricsToken);
+  t.equal(m.status, 200, 'metrics with their own token');
+  // No Entra token was checked here: no keys were ever fetched, so no age (not a bogus 0).
+  t.match(m.text(), /# HELP fenestra_entra_jwks_refresh_age_seconds/, 'the JWKS age is declared');
+  t.equal(value(m.text(), 'fenestra_entra_jwks_refresh_age_seconds'), undefined, 'but has no value before keys were ever fetched');
   t.equal((await on(adm, '/metrics', s.adminToken)).status, 401, 'the admin token is not the metrics token');
   t.equal((await on(dev, '/metrics', metricsToken)).status, 404);
   t.equal((await on(dev, '/EnrollmentServer/Discovery.svc')).status, 200, 'device endpoints on the device listener');
