@@ -115,6 +115,8 @@ export class DeviceService {
   constructor(
     private readonly store: Store,
     private readonly profileStatus?: ProfileStatusService,
+    /** Push health of a device (service/push) when WNS is configured. */
+    private readonly pushHealth?: (devicePk: string) => Promise<Record<string, unknown>>,
   ) {}
 
   async list(limit: number, offset: number): Promise<{ total: number; devices: DeviceView[] }> {
@@ -145,6 +147,8 @@ export class DeviceService {
       pendingCommands: queued,
       /** Profile status per user (null: the device tree). */
       profiles,
+      /** WNS push: channel status, last push and its result, failures in a row. */
+      push: this.pushHealth ? await this.pushHealth(d.id) : { configured: false },
     };
   }
 }
