@@ -5,6 +5,7 @@ import type { AuditEntry } from '../domain/audit.js';
 import type { CheckinSchedule, DeviceCheckinState, GroupCheckinSchedule } from '../domain/checkin-schedule.js';
 import type { CommandAck, CommandRecord, CommandState } from '../domain/command.js';
 import type { Device, IssuedCertificateRecord } from '../domain/device.js';
+import type { DeviceFilter, DeviceQuery, DeviceRemoval, FleetCounts, StalePolicy } from '../domain/fleet.js';
 import type { Assignment, AssignmentTarget, Group, ProfileDelivery, ProfileRecord } from '../domain/profile.js';
 import type { DeviceAlert, DmSessionState, TraceEntry } from '../domain/session.js';
 import type { EnrollmentAccount, Tenant } from '../domain/tenant.js';
@@ -161,6 +162,16 @@ export interface DeviceStore {
   getByDeviceId(deviceId: string): Promise<Device | undefined>;
   list(opts: { limit: number; offset: number }): Promise<Device[]>;
   count(): Promise<number>;
+  /** One page of the device list in the order asked, after its cursor, with each row's sort value (store/device-query.ts). */
+  page(q: DeviceQuery): Promise<{ device: Device; key: string }[]>;
+  countMatching(f: DeviceFilter): Promise<number>;
+  /** The fleet summary's counts of live (not released) records; instants are the bucket bounds. */
+  fleetCounts(at: { today: string; week: string; month: string; staleBefore: string }): Promise<FleetCounts>;
+  /** Delete the record and every row keyed to it (active certificates revoked first), audited in the same transaction; undefined if unknown. */
+  remove(devicePk: string, at: string, audit: AuditEntry): Promise<DeviceRemoval | undefined>;
+  /** The stale-device policy (settings key 'stale-devices'), if the admin set one. */
+  stalePolicy(): Promise<StalePolicy | undefined>;
+  setStalePolicy(p: StalePolicy, audit: AuditEntry): Promise<void>;
 }
 
 export interface CertificateStore {

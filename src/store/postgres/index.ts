@@ -1,6 +1,7 @@
 // PostgreSQL implementation of the store (pg, a pool): the scale-out backend, for several
 // stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
 // write is one transaction, and where two replicas could pick the same row it is locked.
+import { postgresDeviceQueries } from './devices.js';
 import { DeviceHeldError } from '../errors.js';
 import type { EnrollmentClaim, Store } from '../types.js';
 import type { AuditEntry } from '../../domain/audit.js';
@@ -138,6 +139,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
       },
     },
     devices: {
+      ...postgresDeviceQueries(db),
       async get(id) {
         const [r] = await db.q('SELECT * FROM devices WHERE id = $1', [id]);
         return r ? deviceFromRow(r) : undefined;

@@ -6,6 +6,7 @@ import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit
 import { sqliteManagement } from './management.js';
 import { DeviceHeldError, StoreUnavailableError, isStoreUnavailable } from '../errors.js';
 import type { StoreLog } from '../write-behind.js';
+import { sqliteDeviceQueries } from './devices.js';
 import { sqliteDeliveries } from './deliveries.js';
 import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
@@ -315,6 +316,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       },
     },
     devices: {
+      ...sqliteDeviceQueries(db, appendAudit),
       async get(id) {
         const r = s.devGet.get(id) as Row | undefined;
         return r ? deviceFromRow(r) : undefined;

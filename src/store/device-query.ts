@@ -1,0 +1,165 @@
+// The device list's SQL, written once for both backends: the WHERE clause of a DeviceFilter, the
+// keyset order of a DeviceQuery, the fleet summary's GROUP BYs and the stale-policy candidates.
+// Only two things differ: how a value is read out of the inventory JSON, and the collation that
+// makes PostgreSQL order text byte-wise as SQLite does (same pages on both, whatever the
+// database's locale). Statements use `?`; PostgreSQL's `$n` come from `numbered`.
+import type { DeviceFilter, DeviceQuery, DeviceSortKey } from '../domain/fleet.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+const HOST_NODE = './DevDetail/Ext/Microsoft/DNSComputerName';
+const BUILD_NODE = './DevDetail/SwV';
+
+function inventoryValue(dialect: Dialect, node: string): string {
+  return dialect === 'sqlite' ? `json_extract(d.inventory, '$."${node}"')` : `(d.inventory::jsonb ->> '${node}')`;
+}
+
+/** Host name: what the device reported (DNSComputerName), else the name it enrolled with. */
+export const hostNameSql = (dialect: Dialect) => `COALESCE(${inventoryValue(dialect, HOST_NODE)}, d.device_name)`;
+/** OS build: what the device reported (DevDetail/SwV), else the version it enrolled with. */
+export const osBuildSql = (dialect: Dialect) => `COALESCE(${inventoryValue(dialect, BUILD_NODE)}, d.os_version)`;
+
+const byteOrder = (dialect: Dialect, expr: string) => (dialect === 'postgres' ? `(${expr}) COLLATE "C"` : expr);
+
+/** The sort value of a row: never NULL (NULL sorts as ''), so keyset comparisons hold. */
+export function sortKeySql(dialect: Dialect, sort: DeviceSortKey): string {
+  const expr = {
+    lastSeen: `COALESCE(d.last_seen_at, '')`,
+    enrolledAt: 'd.enrolled_at',
+    hostName: `lower(COALESCE(${hostNameSql(dialect)}, ''))`,
+    upn: `lower(COALESCE(d.upn, ''))`,
+  }[sort];
+  return byteOrder(dialect, expr);
+}
+
+const likeEscape = (s: string) => s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
+
+export interface Sql {
+  text: string;
+  params: unknown[];
+}
+
+export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const host = hostNameSql(dialect);
+  if (f.q) {
+    const cols = ['d.upn', 'd.current_user_upn', 'd.device_id', 'd.id', host];
+    where.push(`(${cols.map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`);
+    const like = `%${likeEscape(f.q)}%`;
+    for (let i = 0; i < cols.length; i++) params.push(like);
+  }
+  if (f.upn) {
+    where.push('(lower(d.upn) = ? OR lower(d.current_user_upn) = ?)');
+    params.push(f.upn.toLowerCase(), f.upn.toLowerCase());
+  }
+  if (f.deviceId) {
+    where.push('(lower(d.device_id) = ? OR lower(d.released_device_id) = ?)');
+    params.push(f.deviceId.toLowerCase(), f.deviceId.toLowerCase());
+  }
+  if (f.hostName) {
+    where.push(`lower(${host}) = ?`);
+    params.push(f.hostName.toLowerCase());
+  }
+  if (f.osBuild) {
+    where.push(`${osBuildSql(dialect)} LIKE ? ESCAPE '\\'`);
+    params.push(`${f.osBuild.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+  }
+  if (f.editionCodes) {
+    // No edition of that name: nothing matches (an empty IN list is not SQL).
+    if (f.editionCodes.length === 0) where.push('1 = 0');
+    else {
+      where.push(`d.os_edition IN (${f.editionCodes.map(() => '?').join(', ')})`);
+      params.push(...f.editionCodes.map(String));
+    }
+  }
+  if (f.enrollmentType) {
+    where.push('d.enrollment_type = ?');
+    params.push(f.enrollmentType);
+  }
+  if (f.state) {
+    where.push('d.state = ?');
+    params.push(f.state);
+  }
+  if (f.lastSeenBefore) {
+    where.push('d.last_seen_at < ?');
+    params.push(f.lastSeenBefore);
+  }
+  if (f.lastSeenAfter) {
+    where.push('d.last_seen_at >= ?');
+    params.push(f.lastSeenAfter);
+  }
+  if (f.staleBefore) {
+    where.push('COALESCE(d.last_seen_at, d.enrolled_at) < ?');
+    params.push(f.staleBefore);
+  }
+  if (f.profileStatus || f.profileId) {
+    const cond = ['pd.device_pk = d.id'];
+    if (f.profileStatus) {
+      cond.push('pd.status = ?');
+      params.push(f.profileStatus);
+    }
+    if (f.profileId) {
+      cond.push('pd.profile_id = ?');
+      params.push(f.profileId);
+    }
+    where.push(`EXISTS (SELECT 1 FROM profile_deliveries pd WHERE ${cond.join(' AND ')})`);
+  }
+  return { text: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
+
+/** One page: the rows and each one's sort value (`sort_key`), in the order asked, after the cursor. */
+export function pageSql(dialect: Dialect, q: DeviceQuery): Sql {
+  const f = filterSql(dialect, q);
+  const key = sortKeySql(dialect, q.sort);
+  const id = byteOrder(dialect, 'd.id');
+  const dir = q.descending ? 'DESC' : 'ASC';
+  const where = [f.text];
+  const params = [...f.params];
+  if (q.after) {
+    const cmp = q.descending ? '<' : '>';
+    where.push(`${f.text ? 'AND' : 'WHERE'} (${key} ${cmp} ? OR (${key} = ? AND ${id} ${cmp} ?))`);
+    params.push(q.after.key, q.after.key, q.after.id);
+  }
+  params.push(q.limit, q.offset ?? 0);
+  return {
+    text: `SELECT d.*, ${key} AS sort_key FROM devices d ${where.join(' ')} ORDER BY ${key} ${dir}, ${id} ${dir} LIMIT ? OFFSET ?`,
+    params,
+  };
+}
+
+export function countSql(dialect: Dialect, f: DeviceFilter): Sql {
+  const w = filterSql(dialect, f);
+  return { text: `SELECT COUNT(*) AS n FROM devices d ${w.text}`, params: w.params };
+}
+
+/** Live records only (released ones are history): the fleet summary's groupings. */
+export function summarySql(dialect: Dialect): Record<'byOsBuild' | 'byEditionCode' | 'byEnrollmentType' | 'byState', string> {
+  const live = 'FROM devices d WHERE d.released_device_id IS NULL';
+  const group = (expr: string) => `SELECT COALESCE(${expr}, '') AS k, COUNT(*) AS n ${live} GROUP BY COALESCE(${expr}, '')`;
+  return {
+    byOsBuild: group(osBuildSql(dialect)),
+    byEditionCode: group('d.os_edition'),
+    byEnrollmentType: group('d.enrollment_type'),
+    byState: group('d.state'),
+  };
+}
+
+/** Last-seen buckets and the stale count of live records; params: today, 7 days ago, 30 days ago, stale-before. */
+export const lastSeenSql = `SELECT
+  SUM(CASE WHEN d.last_seen_at >= ? THEN 1 ELSE 0 END) AS today,
+  SUM(CASE WHEN d.last_seen_at < ? AND d.last_seen_at >= ? THEN 1 ELSE 0 END) AS week,
+  SUM(CASE WHEN d.last_seen_at < ? AND d.last_seen_at >= ? THEN 1 ELSE 0 END) AS month,
+  SUM(CASE WHEN d.last_seen_at < ? THEN 1 ELSE 0 END) AS older,
+  SUM(CASE WHEN d.last_seen_at IS NULL THEN 1 ELSE 0 END) AS never,
+  SUM(CASE WHEN d.state = 'enrolled' AND COALESCE(d.last_seen_at, d.enrolled_at) < ? THEN 1 ELSE 0 END) AS stale,
+  COUNT(*) AS total
+FROM devices d WHERE d.released_device_id IS NULL`;
+
+export const lastSeenParams = (today: string, week: string, month: string, staleBefore: string) => [today, today, week, week, month, month, staleBefore];
+
+/** `?` placeholders as PostgreSQL's `$1, $2…` (our statements hold no `?` in literals). */
+export const numbered = (text: string) => {
+  let i = 0;
+  return text.replace(/\?/g, () => `$${++i}`);
+};
