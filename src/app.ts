@@ -28,6 +28,8 @@ import { DeviceRevocationService } from './service/device-revocation.js';
 import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management/engine.js';
 import { Reconciler } from './service/reconcile/index.js';
 import { ProfileStatusService } from './service/reconcile/status.js';
+import { PushAdmin } from './service/push/admin.js';
+import { PushService } from './service/push/service.js';
 import { GroupService, ProfileService } from './service/profiles.js';
 import { TenantService } from './service/tenants.js';
 import type { Store } from './store/types.js';
@@ -131,6 +133,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(healthRoutes, { store: ctx.store });
   const profileKey = deriveKey(ctx.secretKey, 'profile-secrets');
   const reconciler = new Reconciler(ctx.store, profileKey);
+  const push = cfg.wns ? pushService(ctx, cfg.wns, logger, metrics) : undefined;
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
   if (surfaces.device) {
     await app.register(enrollmentRoutes, {
@@ -147,6 +150,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       reconciler,
       observe: metrics.observe,
       loginThrottle: deps.loginThrottle,
+      push,
     });
     await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
     await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
@@ -158,12 +162,27 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     store: ctx.store,
     tenants: new TenantService(ctx.store),
     accounts: new EnrollmentAccountService(ctx.store),
-    devices: new DeviceService(ctx.store, profileStatus),
-    commands: new DeviceCommandService(ctx.store, cfg.providerId),
-    revocation: new DeviceRevocationService(ctx.store, cfg.providerId),
+    devices: new DeviceService(ctx.store, profileStatus, push && ((pk) => push.health(pk))),
+    commands: new DeviceCommandService(ctx.store, cfg.providerId, push && ((c) => push.commandQueued(c))),
+    revocation: new DeviceRevocationService(ctx.store, cfg.providerId, undefined, push && ((c) => push.commandQueued(c))),
+    push: new PushAdmin(ctx.store, push),
     profiles: new ProfileService(ctx.store, profileKey),
     groups: new GroupService(ctx.store),
     profileStatus,
   });
   return app;
+}
+
+/** WNS push (service/push), its outcomes counted in fenestra_pushes_total. */
+function pushService(ctx: AppContext, wns: NonNullable<Config['wns']>, logger: Logger, metrics: Metrics): PushService {
+  const pushes = metrics.counter('fenestra_pushes_total', 'WNS pushes by result (sent, gone, throttled, token-error…; no-channel and backoff: none sent)', [
+    'result',
+  ]);
+  return new PushService({
+    store: ctx.store,
+    settings: { ...wns, providerId: ctx.config.providerId },
+    sealKey: deriveKey(ctx.secretKey, 'push-channel'),
+    log: logger.child({ component: 'push' }),
+    onResult: (result) => pushes.inc({ result }),
+  });
 }
