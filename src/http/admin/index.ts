@@ -7,6 +7,8 @@ import type { DeviceCommandService } from '../../service/management/device-comma
 import type { GroupService, ProfileService } from '../../service/profiles.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { deviceRoutes } from './devices.js';
+import { pushRoutes } from './push.js';
+import type { PushAdmin } from '../../service/push/admin.js';
 import { profileRoutes } from './profiles.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
@@ -36,6 +38,7 @@ export interface AdminDeps {
   profiles: ProfileService;
   groups: GroupService;
   profileStatus: ProfileStatusService;
+  push: PushAdmin;
 }
 
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -95,6 +98,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     );
 
     deviceRoutes(api, deps);
+    pushRoutes(api, deps);
     profileRoutes(api, deps);
 
     api.get('/api/v1/audit', { schema: { tags: ['audit'], querystring: auditQuery } }, async (request) => ({
