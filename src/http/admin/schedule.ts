@@ -1,0 +1,64 @@
+// Admin API: the check-in schedule (DMClient Poll), global and per device group.
+import type { CheckinSchedule } from '../../domain/checkin-schedule.js';
+import { CheckinScheduleService } from '../../service/checkin-schedule.js';
+import type { Store } from '../../store/types.js';
+import { actorOf } from './auth.js';
+import type { AdminApi } from './schema-types.js';
+import { errorSchema, idParams } from './schemas.js';
+
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
+
+// Ranges: minutes and counts as the DMClient CSP takes them, bounded to what a schedule can mean
+// (the first set exists to configure a new device quickly: at most a day apart; a month at most
+// between regular sessions). Cross-field rules are checked by the service (checkSchedule).
+const retries = (interval: { minimum: number; maximum: number }, count: { minimum: number; maximum: number }, description: string) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['intervalMinutes', 'count'],
+    description,
+    properties: {
+      intervalMinutes: { type: 'integer', ...interval, description: 'minutes between two scheduled sessions' },
+      count: { type: 'integer', ...count, description: 'sessions in this set (0: for ever)' },
+    },
+  }) as const;
+
+const scheduleBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['firstRetries', 'secondRetries', 'regular', 'pollOnLogin', 'allUsersPollOnFirstLogin'],
+  properties: {
+    firstRetries: retries(
+      { minimum: 1, maximum: 1440 },
+      { minimum: 1, maximum: 1000 },
+      'after enrollment or a schedule change: IntervalForFirstSetOfRetries, NumberOfFirstRetries',
+    ),
+    secondRetries: retries(
+      { minimum: 0, maximum: 43200 },
+      { minimum: 0, maximum: 1000 },
+      'then: IntervalForSecondSetOfRetries, NumberOfSecondRetries (interval 0: no second set)',
+    ),
+    regular: retries(
+      { minimum: 1, maximum: 43200 },
+      { minimum: 0, maximum: 1000 },
+      'the long run: IntervalForRemainingScheduledRetries, NumberOfRemainingScheduledRetries (count 0: for ever)',
+    ),
+    pollOnLogin: { type: 'boolean', description: 'a session at every user sign-in (PollOnLogin)' },
+    allUsersPollOnFirstLogin: { type: 'boolean', description: "a session at each user's first sign-in (AllUsersPollOnFirstLogin)" },
+  },
+} as const;
+
+export function scheduleRoutes(api: AdminApi, deps: { store: Store }): void {
+  const schedules = new CheckinScheduleService(deps.store);
+  api.get('/api/v1/settings/checkin-schedule', { schema: { tags: ['settings'], response: { ...errors } } }, () => schedules.getGlobal());
+  api.put('/api/v1/settings/checkin-schedule', { schema: { tags: ['settings'], body: scheduleBody, response: { ...errors } } }, (request) =>
+    schedules.setGlobal(request.body as CheckinSchedule, actorOf(request)),
+  );
+  api.put('/api/v1/groups/:id/checkin-schedule', { schema: { tags: ['groups'], params: idParams, body: scheduleBody, response: { ...errors } } }, (request) =>
+    schedules.setGroup(request.params.id, request.body as CheckinSchedule, actorOf(request)),
+  );
+  api.delete('/api/v1/groups/:id/checkin-schedule', { schema: { tags: ['groups'], params: idParams, response: { ...errors } } }, async (request, reply) => {
+    await schedules.deleteGroup(request.params.id, actorOf(request));
+    return reply.code(204).send();
+  });
+}
