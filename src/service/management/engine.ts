@@ -22,6 +22,7 @@ import { inventoryPayload, isInventory } from './commands.js';
 import { deriveOutcomes, onResults, onStatus, retryAtomicAdds, type AnswerContext } from './answers.js';
 import { boundInventory, boundLoginStatus, capAlerts, DEVICE_INPUT_LIMITS } from './device-input.js';
 import { PATHS } from '../urls.js';
+import { CheckinScheduleService } from '../checkin-schedule.js';
 import { buildOutbound } from './outbound.js';
 import { hashSessionToken, newSessionToken, respUri, SESSION_IDLE_MS } from './session-token.js';
 import { traceBody } from './trace.js';
@@ -489,6 +490,10 @@ export class SessionEngine {
         const push = (await this.deps.push?.plan(device.id, turn.at, candidates)) ?? [];
         turn.enqueue.push(...push);
         candidates.push(...push);
+        // The check-in schedule, when the device holds another one than its effective schedule.
+        const poll = await new CheckinScheduleService(this.deps.store, s.providerId).due(device, turn.at);
+        turn.enqueue.push(...poll);
+        candidates.push(...poll);
       }
     }
     const ready: CommandRecord[] = [];
