@@ -13,7 +13,8 @@ import { verifyOpaqueBlob } from '../../identity/opaque-blob.js';
 import { RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
 import { SoapFault } from '../../protocol/soap.js';
 import { DeviceHeldError } from '../../store/errors.js';
-import { DEFAULT_POLL, buildProvisioningDoc } from '../../protocol/wap.js';
+import { buildProvisioningDoc } from '../../protocol/wap.js';
+import { CheckinScheduleService } from '../checkin-schedule.js';
 import { isXmlText } from '../../protocol/xml-write.js';
 import type { Device, EnrollmentType, IssuedCertificateRecord } from '../../domain/device.js';
 import type { EnrollmentPrincipal } from './auth.js';
@@ -186,7 +187,7 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
       entDeviceName: device.deviceName,
       upn: device.upn,
       aadResourceId: principal.kind === 'entra' ? principal.identity.audience : undefined,
-      poll: DEFAULT_POLL,
+      poll: await new CheckinScheduleService(deps.store).enrollmentPoll(),
     },
   });
   return { device: saved, provisioningDoc };
