@@ -2,6 +2,7 @@
 import type { Store } from '../store/types.js';
 import type { Device, IssuedCertificateRecord } from '../domain/device.js';
 import { notFound } from './errors.js';
+import { CheckinScheduleService } from './checkin-schedule.js';
 import type { ProfileStatusService } from './reconcile/status.js';
 
 export interface DeviceView {
@@ -149,6 +150,8 @@ export class DeviceService {
       profiles,
       /** WNS push: channel status, last push and its result, failures in a row. */
       push: this.pushHealth ? await this.pushHealth(d.id) : { configured: false },
+      /** Check-in schedule: effective (and from where), its delivery, the next check-in expected (service/checkin-schedule.ts). */
+      checkin: await new CheckinScheduleService(this.store).view(d),
     };
   }
 }
