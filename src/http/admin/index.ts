@@ -10,6 +10,7 @@ import { deviceRoutes } from './devices.js';
 import { pushRoutes } from './push.js';
 import type { PushAdmin } from '../../service/push/admin.js';
 import { profileRoutes } from './profiles.js';
+import { scheduleRoutes } from './schedule.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
 import type { Store } from '../../store/types.js';
@@ -100,6 +101,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     deviceRoutes(api, deps);
     pushRoutes(api, deps);
     profileRoutes(api, deps);
+    scheduleRoutes(api, deps);
 
     api.get('/api/v1/audit', { schema: { tags: ['audit'], querystring: auditQuery } }, async (request) => ({
       entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }),
