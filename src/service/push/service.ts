@@ -7,8 +7,9 @@
 //
 // When the channel is read: at the first session, then at a session start once the last read
 // is older than a day while the channel is usable (Windows renews channels, valid 30 days, about
-// half-way: a daily read follows it, as the inventory refresh does), and at most every ten
-// minutes while it is not (no channel yet, device error, refused, gone after a WNS 410).
+// half-way: a daily read follows it, as the inventory refresh does), at the next session after
+// WNS called it gone (410/404), and at most every ten minutes while it is not usable otherwise
+// (no channel yet, device error, refused).
 import type { Logger } from 'pino';
 import type { CommandAck, CommandRecord } from '../../domain/command.js';
 import type { PushChannelRecord } from '../../domain/push.js';
@@ -74,7 +75,9 @@ export class PushService {
     const rec = await this.deps.store.push.get(devicePk);
     const age = rec?.reportedAt ? Date.parse(at) - Date.parse(rec.reportedAt) : Infinity;
     const usable = rec?.channelState === 'ok' && rec.pfn === pfn;
-    if (age < (usable ? REREAD_USABLE_MS : REREAD_UNUSABLE_MS)) return [];
+    // WNS called the channel gone after the device last reported it: ask for the new one now.
+    const goneSinceRead = rec?.channelState === 'gone' && !!rec.lastPushAt && !!rec.reportedAt && rec.lastPushAt > rec.reportedAt;
+    if (!goneSinceRead && age < (usable ? REREAD_USABLE_MS : REREAD_UNUSABLE_MS)) return [];
     const out: CommandRecord[] = [];
     if (rec?.pfn !== pfn) out.push(newCommand(devicePk, pfnPayload(providerId, pfn), { origin: 'system', action: PFN_ACTION, at }));
     // One millisecond later: the queue is in creation order, the read after the PFN.
