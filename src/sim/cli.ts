@@ -1,19 +1,32 @@
-// `fenestra sim`: enroll N simulated Windows devices against a server and run their check-ins,
-// then print what happened (enrollments, sessions, commands by verb and status, latencies).
+// `fenestra sim`: a fleet of simulated Windows devices. `enroll` (the default) enrolls N devices
+// and runs their check-ins, then prints what happened (enrollments, sessions, commands by verb
+// and status, latencies); with --state FILE the devices are kept, and the other subcommands
+// (fleet-cli.ts) check them in again, sign users in and out, run them as a sustained fleet and
+// take pushes.
 //
 //   fenestra sim --url https://enterpriseenrollment.contoso.com --ca ca.pem \
 //     --devices 50 --checkins 3 --entra-token-file tokens.txt --concurrency 8
-import fs from 'node:fs';
-import { type ParseArgsOptionsConfig, parseArgs } from 'node:util';
+import type { ParseArgsOptionsConfig } from 'node:util';
+import { UsageError, hostPort, int, parseOptions, readCa, readTokens } from './args.js';
 import { SimDevice, SimError, jwtClaims, type SimCredential } from './device.js';
+import { FLEET_COMMANDS, runFleetCommand, type FleetCommand, type FleetRunOptions } from './fleet-cli.js';
+import { Fleet } from './fleet.js';
+import { StateFileError } from './state-file.js';
 
-export const SIM_USAGE = `usage: fenestra sim --url https://HOST [options]
+export const SIM_USAGE = `usage: fenestra sim [enroll] --url https://HOST [options]
+       fenestra sim checkin|run|sign-in|sign-out|list --state FILE [options]
 
-Enrolls simulated Windows devices and runs OMA-DM check-ins against a fenestra server.
+Simulated Windows devices against a fenestra server: they enroll, check in over OMA-DM, answer
+the commands queued for them (a Windows DM tree: 418, 404, 405, Atomic rollback, Exec…), sign
+users in and out, take pushes. With --state FILE the devices enrolled are kept in FILE (their
+keys, certificates, DM credentials, DM tree and users; written mode 0600), and later runs act on
+them.
 
+fenestra sim [enroll]: enroll devices, then check each in --checkins times
   --url URL                 public URL of the server (https://enterpriseenrollment.example.com)
   --connect HOST:PORT       connect here instead of the URL's host (TLS name stays the URL's)
   --ca FILE                 PEM trust anchor(s) for the server certificate (default: system CAs)
+  --state FILE              keep the enrolled devices in FILE (added to those already there)
   --devices N               devices to enroll (default 1)
   --checkins N              check-ins per device after enrollment (default 1)
   --concurrency N           devices in flight at once (default min(devices, 8))
@@ -25,13 +38,47 @@ Enrolls simulated Windows devices and runs OMA-DM check-ins against a fenestra s
   --sign-in                 Entra: check in with the enrollment token's user signed in
   --max-msg-size N          MaxMsgSize the devices announce
   --json                    print the summary as JSON
-  --help                    this text
-`;
 
-class UsageError extends Error {}
+fenestra sim checkin --state FILE: the saved devices check in once, answer whatever is queued for
+them and print it ("device X: Exec ./Device/Vendor/MSFT/RemoteWipe/doWipe → 200")
+  --device ID               this device (DeviceID or a unique prefix; repeatable; default --all)
+  --all                     every device of the file
+  --concurrency N           devices in flight at once (default 8)
+  --push-listen HOST:PORT   serve the devices' WNS channels (below), then wait for pushes
+  --duration D              with --push-listen: stop waiting after D (default: until Ctrl-C)
+  --verbose                 print every Get too (otherwise counted)
+
+fenestra sim run --state FILE: a sustained fleet, every device checks in again and again until
+Ctrl-C or --duration, then the summary is printed
+  --interval D              every D (30s, 5m, 500ms), ±10% jitter; default: the DMClient Poll
+                            schedule each device holds (the server may change it)
+  --time-scale N            with the Poll schedule: N times faster (60: a minute lasts a second)
+  --duration D              stop after D
+  --cycles N                stop after N check-ins of each device
+  --device ID | --all       which devices (default all)
+  --push-listen HOST:PORT   serve the devices' WNS channels (below)
+  --verbose                 print every Get too
+
+fenestra sim sign-in --state FILE --device ID --token-file FILE: an Entra user (the access token
+in FILE) signs in on the device, which checks in with the user's token (Alert 1224 AADUserToken,
+./User addressed to them). Several users may be signed in; the last one is at the console.
+fenestra sim sign-out --state FILE --device ID [--user UPN|OID]: the user at the console (or
+--user) signs out; the device checks in with whoever is at the console now, or nobody.
+fenestra sim list --state FILE: the saved devices, their state and users.
+
+  every subcommand takes --connect HOST:PORT and --ca FILE (default: those given at enrollment),
+  --json (the summary as JSON), --help (this text)
+
+Push: with --push-listen HOST:PORT a device reports Push/ChannelURI http://HOST:PORT/wns/<DeviceID>
+and Push/Status 0 once the server has set its Push/PFN. A POST there with X-WNS-Type: wns/raw and
+Authorization: Bearer <token> answers 200 and the device checks in at once (Alert 1200); a wrong
+or missing header → 400, an unknown device → 404.
+`;
 
 export interface SimArgs {
   url: string;
+  /** --state FILE: keep the enrolled devices. */
+  state?: string;
   connectTo?: { host: string; port: number };
   ca?: string;
   devices: number;
@@ -51,6 +98,7 @@ const OPTIONS = {
   url: { type: 'string' },
   connect: { type: 'string' },
   ca: { type: 'string' },
+  state: { type: 'string' },
   devices: { type: 'string' },
   checkins: { type: 'string' },
   concurrency: { type: 'string' },
@@ -65,60 +113,9 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsOptionsConfig;
 
-function int(name: string, v: string, min: number): number {
-  if (!/^\d+$/.test(v) || Number(v) < min || !Number.isSafeInteger(Number(v))) {
-    throw new UsageError(`${name} must be an integer of at least ${min}, got ${JSON.stringify(v)}`);
-  }
-  return Number(v);
-}
-
-/**
- * parseArgs reads a value starting with "-" as a forgotten value ("--checkins -1"); a negative
- * number is joined to its option instead, so the operator hears the range it must be in.
- */
-function joinNegativeNumbers(argv: string[]): string[] {
-  const out: string[] = [];
-  for (const a of argv) {
-    const prev = out.at(-1);
-    const takesValue = prev?.startsWith('--') && !prev.includes('=') && OPTIONS[prev.slice(2) as keyof typeof OPTIONS]?.type === 'string';
-    if (takesValue && /^-\d/.test(a)) out[out.length - 1] = `${prev}=${a}`;
-    else out.push(a);
-  }
-  return out;
-}
-
-/** parseArgs' own error (strict mode) as a message naming the option. */
-function usageError(err: unknown): UsageError | unknown {
-  const code = (err as NodeJS.ErrnoException).code;
-  const message = (err as Error).message;
-  const option = /'(-[^' ]*)/.exec(message)?.[1];
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && option) return new UsageError(`unknown option ${JSON.stringify(option)}`);
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    return new UsageError(`unexpected argument ${JSON.stringify(/'([^']*)'/.exec(message)?.[1] ?? message)} (options start with --)`);
-  }
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option) {
-    if (message.includes('does not take an argument')) return new UsageError(`${option} takes no value`);
-    return new UsageError(`${option} needs a value (one starting with "-" is written ${option}=-VALUE)`);
-  }
-  return err;
-}
-
 /** Parse `fenestra sim` arguments; throws UsageError with a message meant for the operator. */
 export function parseSimArgs(argv: string[]): SimArgs | 'help' {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: joinNegativeNumbers(argv), options: OPTIONS, strict: true, allowPositionals: false, tokens: true });
-  } catch (err) {
-    throw usageError(err);
-  }
-  // parseArgs keeps the last of a repeated option; two values for one setting is a mistake here.
-  const given = new Set<string>();
-  for (const t of parsed.tokens) {
-    if (t.kind !== 'option' || OPTIONS[t.name as keyof typeof OPTIONS].type !== 'string') continue;
-    if (given.has(t.name)) throw new UsageError(`--${t.name} given twice`);
-    given.add(t.name);
-  }
-  const v = parsed.values;
+  const v = parseOptions(argv, OPTIONS);
   if (v.help) return 'help';
 
   const url = v.url;
@@ -133,24 +130,8 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
   if (u.pathname !== '/' || u.search || u.hash)
     throw new UsageError('--url is the server base URL, without a path (e.g. https://enterpriseenrollment.contoso.com)');
 
-  let connectTo: SimArgs['connectTo'];
-  const c = v.connect;
-  if (c !== undefined) {
-    const m = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(c);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new UsageError(`--connect must be HOST:PORT, got ${JSON.stringify(c)}`);
-    connectTo = { host: m[1].replace(/^\[|\]$/g, ''), port: Number(m[2]) };
-  }
-
-  let ca: string | undefined;
-  const caFile = v.ca;
-  if (caFile !== undefined) {
-    try {
-      ca = fs.readFileSync(caFile, 'utf8');
-    } catch (err) {
-      throw new UsageError(`--ca ${caFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new UsageError(`--ca ${caFile}: no PEM certificate in the file`);
-  }
+  const connectTo = v.connect !== undefined ? hostPort('--connect', v.connect) : undefined;
+  const ca = v.ca !== undefined ? readCa(v.ca) : undefined;
 
   const devices = v.devices !== undefined ? int('--devices', v.devices, 1) : 1;
   const checkins = v.checkins !== undefined ? int('--checkins', v.checkins, 0) : 1;
@@ -161,19 +142,7 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
   let credential: SimArgs['credential'];
   if (tokenFile !== undefined) {
     if (username !== undefined || password !== undefined) throw new UsageError('use either --entra-token-file or --username/--password, not both');
-    let text: string;
-    try {
-      text = fs.readFileSync(tokenFile, 'utf8');
-    } catch (err) {
-      throw new UsageError(`--entra-token-file ${tokenFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
-    const tokens = text
-      .split(/\r?\n/)
-      .map((l) => l.trim())
-      .filter((l) => l && !l.startsWith('#'));
-    if (tokens.length === 0) throw new UsageError(`--entra-token-file ${tokenFile}: no token in the file`);
-    const bad = tokens.findIndex((x) => x.split('.').length !== 3);
-    if (bad >= 0) throw new UsageError(`--entra-token-file ${tokenFile}: line ${bad + 1} is not a JWT (header.payload.signature)`);
+    const tokens = readTokens('--entra-token-file', tokenFile);
     credential = { kind: 'entra', tokens };
   } else if (username !== undefined || password !== undefined) {
     if (!username) throw new UsageError('--password needs --username');
@@ -192,6 +161,7 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
 
   return {
     url: u.origin,
+    ...(v.state !== undefined ? { state: v.state } : {}),
     connectTo,
     ca,
     devices,
@@ -239,7 +209,7 @@ function pct(values: number[]): { p50: number; p99: number } | null {
 const round = (n: number) => Math.round(n * 10) / 10;
 
 /** Run the simulation described by `a`. */
-export async function simulate(a: SimArgs, progress?: (line: string) => void): Promise<SimSummary> {
+export async function simulate(a: SimArgs, progress?: (line: string) => void, enrolled?: (dev: SimDevice) => void): Promise<SimSummary> {
   const started = performance.now();
   const enrollMs: number[] = [];
   const rtt: number[] = [];
@@ -283,6 +253,7 @@ export async function simulate(a: SimArgs, progress?: (line: string) => void): P
     enrollMs.push(performance.now() - t0);
     sum.enrolled++;
     if (a.signIn && token) dev.signIn({ token });
+    enrolled?.(dev);
     for (let k = 0; k < a.checkins && dev.state === 'enrolled'; k++) {
       const s0 = performance.now();
       let r;
@@ -359,29 +330,69 @@ function formatSummary(a: SimArgs, s: SimSummary): string {
   return lines.join('\n') + '\n';
 }
 
-/** What `fenestra sim` runs. Returns the process exit code: 0 when every enrollment and session succeeded, 1 otherwise. */
-export async function runSim(argv: string[], out: NodeJS.WritableStream): Promise<number> {
-  let a: SimArgs | 'help';
-  try {
-    a = parseSimArgs(argv);
-  } catch (err) {
+/** What `fenestra sim` runs. Returns the process exit code: 0 when everything succeeded, 1 otherwise. */
+export async function runSim(argv: string[], out: NodeJS.WritableStream, o: FleetRunOptions = {}): Promise<number> {
+  const fleetCmd = FLEET_COMMANDS.find((c) => c === argv[0]);
+  const sub = fleetCmd ?? 'enroll';
+  const args = fleetCmd || argv[0] === 'enroll' ? argv.slice(1) : argv;
+  const fail = (err: unknown): number => {
     if (err instanceof UsageError) {
-      out.write(`fenestra sim: ${err.message}\n(see fenestra sim --help)\n`);
+      out.write(`fenestra sim${sub === 'enroll' ? '' : ` ${sub}`}: ${err.message}\n(see fenestra sim --help)\n`);
+      return 1;
+    }
+    if (err instanceof StateFileError) {
+      out.write(`fenestra sim: ${err.message}\n`);
       return 1;
     }
     throw err;
+  };
+  if (fleetCmd) {
+    try {
+      const code = await runFleetCommand(fleetCmd as FleetCommand, args, out, o);
+      if (code === 'help') out.write(SIM_USAGE);
+      return code === 'help' ? 0 : code;
+    } catch (err) {
+      return fail(err);
+    }
+  }
+  let a: SimArgs | 'help';
+  let fleet: Fleet | undefined;
+  try {
+    a = parseSimArgs(args);
+    if (a !== 'help' && a.state) {
+      const c = a.connectTo;
+      fleet = Fleet.forEnrollment(
+        a.state,
+        { url: a.url, ca: a.ca, connect: c ? `${c.host.includes(':') ? `[${c.host}]` : c.host}:${c.port}` : undefined },
+        () => {},
+      );
+    }
+  } catch (err) {
+    return fail(err);
   }
   if (a === 'help') {
     out.write(SIM_USAGE);
     return 0;
   }
+  const args_ = a;
   let s: SimSummary;
   try {
-    s = await simulate(a, a.json ? undefined : (line) => out.write(`  ${line}\n`));
+    s = await simulate(a, a.json ? undefined : (line) => out.write(`  ${line}\n`), (dev) =>
+      fleet?.add(dev, { auth: args_.auth, maxMsgSize: args_.maxMsgSize, enrolledAt: new Date().toISOString() }),
+    );
   } catch (err) {
     out.write(`fenestra sim: ${(err as Error).message}\n`);
     return 1;
   }
-  out.write(a.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(a, s));
+  if (fleet) {
+    try {
+      fleet.save();
+    } catch (err) {
+      return fail(err);
+    }
+  }
+  out.write(
+    a.json ? JSON.stringify(s, null, 2) + '\n' : formatSummary(a, s) + (fleet ? `  state       ${fleet.devices.size} device(s) in ${fleet.file}\n` : ''),
+  );
   return s.enrollFailed === 0 && s.sessionsFailed === 0 && s.enrolled === s.devices ? 0 : 1;
 }

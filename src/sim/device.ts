@@ -143,6 +143,12 @@ export function jwtClaims(token: string): Record<string, unknown> {
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
+function userUpnOf(token: string): string | undefined {
+  const c = jwtClaims(token);
+  return str(c.upn) ?? str(c.preferred_username) ?? str(c.unique_name);
+}
+
+/** How the device names a user: the token's oid (else its UPN, else a digest of the token). */
 function userKeyOf(token: string): string {
   const c = jwtClaims(token);
   return str(c.oid) ?? str(c.upn) ?? str(c.preferred_username) ?? crypto.createHash('sha256').update(token).digest('hex').slice(0, 16);
@@ -161,7 +167,9 @@ export class SimDevice {
   wiped = false;
   /** Sessions held so far (the SessionID counter). */
   sessions = 0;
-  private signedIn: SignedIn = null;
+  private signedInUsers: Exclude<SignedIn, null>[] = [];
+  /** The WNS channel URI this device reports (Push/ChannelURI) once the server set a PFN; none without a push listener. */
+  pushChannel?: string;
   private readonly o: SimDeviceOptions;
   /** Management requests, and how many of them ran on a resumed TLS session. */
   readonly tlsStats = { requests: 0, resumed: 0 };
@@ -194,24 +202,73 @@ export class SimDevice {
 
   // ---- users --------------------------------------------------------------------------------------
 
-  /** An Entra user signs in: later sessions send LoginStatus user, AADUserToken and the Bearer header. */
+  /**
+   * An Entra user signs in: later sessions send LoginStatus user, AADUserToken and the Bearer
+   * header. Several users may be signed in at once (fast user switching): the last one signed in
+   * is the one at the console, whose ./User tree the sessions address.
+   */
   signIn(user: { token: string }): void {
-    this.signedIn = { kind: 'entra', token: user.token, key: userKeyOf(user.token) };
+    const key = userKeyOf(user.token);
+    this.signedInUsers = this.signedInUsers.filter((u) => u.kind !== 'entra' || u.key !== key);
+    this.signedInUsers.push({ kind: 'entra', token: user.token, key });
   }
 
   /** A local user without an MDM/Entra account signs in (LoginStatus `others`). */
   signInOther(): void {
-    this.signedIn = { kind: 'other' };
+    this.signedInUsers.push({ kind: 'other' });
   }
 
-  signOut(): void {
-    this.signedIn = null;
+  /**
+   * The user `key` (oid or UPN, see userKeyOf) signs out; without a key, the user at the console.
+   * The user signed in before them, if still signed in, is at the console again. False when
+   * nobody matched.
+   */
+  signOut(key?: string): boolean {
+    if (key === undefined) return this.signedInUsers.pop() !== undefined;
+    const k = key.toLowerCase();
+    const before = this.signedInUsers.length;
+    this.signedInUsers = this.signedInUsers.filter((u) => u.kind !== 'entra' || (u.key.toLowerCase() !== k && userUpnOf(u.token)?.toLowerCase() !== k));
+    return this.signedInUsers.length < before;
+  }
+
+  /** Everybody signs out. */
+  signOutAll(): void {
+    this.signedInUsers = [];
+  }
+
+  private get signedIn(): SignedIn {
+    return this.signedInUsers.at(-1) ?? null;
   }
 
   get currentUser(): { token: string; key: string } | { other: true } | null {
     const s = this.signedIn;
     if (!s) return null;
     return s.kind === 'entra' ? { token: s.token, key: s.key } : { other: true };
+  }
+
+  /** The signed-in users, in sign-in order (the last one is at the console). */
+  get users(): ({ token: string; key: string; upn?: string } | { other: true })[] {
+    return this.signedInUsers.map((u) => (u.kind === 'entra' ? { token: u.token, key: u.key, upn: userUpnOf(u.token) } : { other: true }));
+  }
+
+  // ---- push ---------------------------------------------------------------------------------------
+
+  /**
+   * DMClient Provider/<id>/Push: PFN (empty until the server sets it; Add or Replace), and the
+   * Get-only ChannelURI and Status, computed from `pushChannel` at each Get: the channel once a
+   * PFN is set (null before, as the CSP says), Status 0 then, else 1 (no valid PFN) or 4 (no
+   * channel: no push listener in this run). Called at enrollment and when restored.
+   */
+  registerPush(): void {
+    const e = this.enrollment;
+    if (!e) return;
+    const push = `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(e.providerId)}/Push`;
+    if (!this.tree.has(`${push}/PFN`)) this.tree.set(`${push}/PFN`, { value: '', addReplaces: true });
+    const pfn = () => this.tree.read(`${push}/PFN`)?.data ?? '';
+    this.tree.set(`${push}/ChannelURI`, { value: '', readOnly: true });
+    this.tree.setComputed(`${push}/ChannelURI`, () => (pfn() && this.pushChannel ? this.pushChannel : ''));
+    this.tree.set(`${push}/Status`, { format: 'int', value: '', readOnly: true });
+    this.tree.setComputed(`${push}/Status`, () => (!pfn() ? '1' : this.pushChannel ? '0' : '4'));
   }
 
   // ---- enrollment ---------------------------------------------------------------------------------
@@ -343,6 +400,7 @@ export class SimDevice {
     for (const [k, v] of Object.entries(prov.renew ?? {})) this.tree.set(`./Vendor/MSFT/CertificateStore/My/WSTEP/Renew/${k}`, { value: v });
     this.enrollment = enrollment;
     this.state = 'enrolled';
+    this.registerPush();
     return enrollment;
   }
 
@@ -372,7 +430,7 @@ export class SimDevice {
   async checkin(o: CheckinOptions = {}): Promise<CheckinResult> {
     const e = this.requireEnrolled();
     if (o.user !== undefined) {
-      if (o.user === null) this.signOut();
+      if (o.user === null) this.signOutAll();
       else this.signIn(o.user);
     }
     const s = this.signedIn;

@@ -34,6 +34,25 @@ interface DmNode {
   readOnly?: boolean;
   /** …and on everything below it. */
   readOnlyTree?: boolean;
+  /** Add on the existing leaf overwrites it (200) instead of 418 (DMClient Push/PFN: servers Add or Replace it). */
+  addReplaces?: boolean;
+}
+
+/** A node as the state file keeps it (DmTree.save / DmTree.load). */
+export interface SavedDmNode {
+  format: string;
+  type?: string;
+  value?: string;
+  readOnly?: boolean;
+  readOnlyTree?: boolean;
+  addReplaces?: boolean;
+  children?: Record<string, SavedDmNode>;
+}
+
+/** The device tree and every user's tree. */
+export interface SavedDmTree {
+  device: SavedDmNode;
+  users: Record<string, SavedDmNode>;
 }
 
 export interface DmLeafInit {
@@ -43,6 +62,7 @@ export interface DmLeafInit {
   value?: string;
   readOnly?: boolean;
   readOnlyTree?: boolean;
+  addReplaces?: boolean;
 }
 
 /** One command as the tree received it (nested members get their own entries). */
@@ -168,7 +188,22 @@ export class DmTree {
     if (init.type !== undefined) node.type = init.type;
     if (init.readOnly) node.readOnly = true;
     if (init.readOnlyTree) node.readOnlyTree = true;
+    if (init.addReplaces) node.addReplaces = true;
     parent.children!.set(name, node);
+  }
+
+  // ---- persistence (the simulator's state file) -------------------------------------------------
+
+  /** The nodes as plain JSON (values computed at Get time are not kept: they are registered again by whoever builds the tree). */
+  save(): SavedDmTree {
+    return { device: saveNode(this.device), users: Object.fromEntries([...this.users].map(([k, n]) => [k, saveNode(n)])) };
+  }
+
+  /** Replace every node with saved ones (the computed values registered on this tree stay). */
+  load(s: SavedDmTree): void {
+    this.device = loadNode(s.device, 'device');
+    this.users = new Map(Object.entries(s.users).map(([k, n]) => [k, loadNode(n, `users.${k}`)]));
+    this.user = null;
   }
 
   /** Remove a node (and subtree) directly; false when absent. */
@@ -298,7 +333,12 @@ export class DmTree {
       case 'Add': {
         if (r.segs.length === 0) return done(STATUS.ALREADY_EXISTS);
         if (this.readOnlyAt(r.root, r.segs)) return done(STATUS.NOT_ALLOWED);
-        if (this.find(r.root, r.segs)) return done(STATUS.ALREADY_EXISTS);
+        const existing = this.find(r.root, r.segs);
+        if (existing?.addReplaces && !existing.children && format !== 'node') {
+          existing.value = it.data ?? '';
+          return done(STATUS.OK);
+        }
+        if (existing) return done(STATUS.ALREADY_EXISTS);
         const parent = this.ensureParents(r.root, r.segs.slice(0, -1));
         if (!parent) return done(STATUS.COMMAND_FAILED); // a parent is a leaf
         const node: DmNode = format === 'node' ? newInterior() : { format: format ?? 'chr', value: it.data ?? '' };
@@ -416,6 +456,38 @@ export class DmTree {
   localTime(): string {
     return isoLocal(this.now());
   }
+}
+
+function saveNode(n: DmNode): SavedDmNode {
+  const out: SavedDmNode = { format: n.format };
+  if (n.type !== undefined) out.type = n.type;
+  if (n.value !== undefined) out.value = n.value;
+  if (n.readOnly) out.readOnly = true;
+  if (n.readOnlyTree) out.readOnlyTree = true;
+  if (n.addReplaces) out.addReplaces = true;
+  if (n.children) out.children = Object.fromEntries([...n.children].map(([k, c]) => [k, saveNode(c)]));
+  return out;
+}
+
+/** A saved node, checked (it comes from a file an operator may have edited): throws naming the path. */
+function loadNode(v: unknown, where: string): DmNode {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new Error(`${where}: not a DM tree node`);
+  const o = v as Record<string, unknown>;
+  if (typeof o.format !== 'string') throw new Error(`${where}.format: not a string`);
+  for (const k of ['type', 'value'] as const) if (o[k] !== undefined && typeof o[k] !== 'string') throw new Error(`${where}.${k}: not a string`);
+  const n: DmNode = { format: o.format };
+  if (o.type !== undefined) n.type = o.type as string;
+  if (o.readOnly === true) n.readOnly = true;
+  if (o.readOnlyTree === true) n.readOnlyTree = true;
+  if (o.addReplaces === true) n.addReplaces = true;
+  if (o.format === 'node') {
+    const c = o.children ?? {};
+    if (!c || typeof c !== 'object' || Array.isArray(c)) throw new Error(`${where}.children: not an object`);
+    n.children = new Map(Object.entries(c).map(([k, x]) => [k, loadNode(x, `${where}/${k}`)]));
+  } else {
+    n.value = (o.value as string | undefined) ?? '';
+  }
+  return n;
 }
 
 function isContainer(c: ItemCommand | ContainerCommand | AlertCommand): c is ContainerCommand {

@@ -74,8 +74,8 @@ t.test('bad options are explained, exit code 1', async (t) => {
   }
   const help = await sim(['--help']);
   t.equal(help.code, 0);
-  t.match(help.out, /usage: fenestra sim --url/);
-  t.match((await sim(['-h'])).out, /usage: fenestra sim --url/, '-h is --help');
+  t.match(help.out, /usage: fenestra sim \[enroll\] --url/);
+  t.match((await sim(['-h'])).out, /usage: fenestra sim \[enroll\] --url/, '-h is --help');
 });
 
 t.test('defaults, and values as separate or joined arguments', async (t) => {
