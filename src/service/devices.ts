@@ -4,6 +4,10 @@ import type { Device, IssuedCertificateRecord } from '../domain/device.js';
 import { notFound } from './errors.js';
 import { CheckinScheduleService } from './checkin-schedule.js';
 import type { ProfileStatusService } from './reconcile/status.js';
+import { encodeCursor } from './fleet/cursor.js';
+import { type DeviceListParams, type DeviceListItem, csvHeader, csvRow, deviceQuery, hostNameOf, listItem, osBuildOf } from './fleet/device-list.js';
+import { edition } from './fleet/editions.js';
+import { currentStalePolicy } from './fleet/stale-policy.js';
 
 export interface DeviceView {
   id: string;
@@ -19,8 +23,14 @@ export interface DeviceView {
   tenantId?: string;
   user?: { oid?: string; upn?: string };
   deviceName?: string;
+  /** Reported DNSComputerName, else the enrollment's DeviceName. */
+  hostName?: string;
   osVersion?: string;
+  /** Reported DevDetail/SwV, else the enrollment's OSVersion. */
+  osBuild?: string;
+  /** The edition's name ("Enterprise"); its number (OSEdition, "4" at enrollment) in osEditionCode. */
   osEdition?: string;
+  osEditionCode?: number;
   deviceType?: string;
   hwDevId?: string;
   enrolledAt: string;
@@ -42,16 +52,20 @@ export interface InventoryView {
   serialNumber?: string;
   hostname?: string;
   deviceName?: string;
-  processorArchitecture?: string;
-  totalRamMb?: string;
-  totalStorageMb?: string;
-  freeStorageMb?: string;
+  /** DevDetail Ext/Microsoft/ProcessorArchitecture (int in the DDF: 0 x86, 5 ARM, 9 x64, 12 ARM64). */
+  processorArchitecture?: number;
+  totalRamMb?: number;
+  totalStorageMb?: number;
+  freeStorageMb?: number;
   wlanMac?: string;
   language?: string;
   updatedAt?: string;
-  /** Every node read, by LocURI. */
+  /** Every node read, by LocURI, as the device sent it (text). */
   nodes: Record<string, string>;
 }
+
+/** An int node (DDF format int) as a number; text that is not one is left out rather than guessed. */
+const int = (v: string | undefined): number | undefined => (v !== undefined && /^-?\d{1,15}$/.test(v.trim()) ? Number(v.trim()) : undefined);
 
 function inventoryView(d: Device): InventoryView | undefined {
   const n = d.inventory;
@@ -64,10 +78,10 @@ function inventoryView(d: Device): InventoryView | undefined {
     serialNumber: n['./DevDetail/Ext/Microsoft/SMBIOSSerialNumber'],
     hostname: n['./DevDetail/Ext/Microsoft/DNSComputerName'],
     deviceName: n['./DevDetail/Ext/Microsoft/DeviceName'],
-    processorArchitecture: n['./DevDetail/Ext/Microsoft/ProcessorArchitecture'],
-    totalRamMb: n['./DevDetail/Ext/Microsoft/TotalRAM'],
-    totalStorageMb: n['./DevDetail/Ext/Microsoft/TotalStorage'],
-    freeStorageMb: n['./DevDetail/Ext/Microsoft/FreeStorage'],
+    processorArchitecture: int(n['./DevDetail/Ext/Microsoft/ProcessorArchitecture']),
+    totalRamMb: int(n['./DevDetail/Ext/Microsoft/TotalRAM']),
+    totalStorageMb: int(n['./DevDetail/Ext/Microsoft/TotalStorage']),
+    freeStorageMb: int(n['./DevDetail/Ext/Microsoft/FreeStorage']),
     wlanMac: n['./DevDetail/Ext/WLANMACAddress'],
     language: n['./DevInfo/Lang'],
     updatedAt: d.inventoryAt,
@@ -97,8 +111,11 @@ export function deviceView(d: Device, cert?: IssuedCertificateRecord): DeviceVie
     tenantId: d.tenantId,
     user: d.userOid || d.upn ? { oid: d.userOid, upn: d.upn } : undefined,
     deviceName: d.deviceName,
+    hostName: hostNameOf(d),
     osVersion: d.osVersion,
-    osEdition: d.osEdition,
+    osBuild: osBuildOf(d),
+    osEdition: edition(d.osEdition).name,
+    osEditionCode: edition(d.osEdition).code,
     deviceType: d.deviceType,
     hwDevId: d.hwDevId,
     enrolledAt: d.enrolledAt,
@@ -120,10 +137,59 @@ export class DeviceService {
     private readonly pushHealth?: (devicePk: string) => Promise<Record<string, unknown>>,
   ) {}
 
-  async list(limit: number, offset: number): Promise<{ total: number; devices: DeviceView[] }> {
+  /** One page of the device list: filtered, sorted, the lean item per device, and the cursor of the next page (none: this was the last). */
+  async list(p: DeviceListParams, now = new Date()): Promise<{ total: number; devices: DeviceListItem[]; nextCursor?: string }> {
+    const q = deviceQuery(p, (await currentStalePolicy(this.store)).staleAfterDays, now);
     await this.store.flush();
-    const [total, devices] = await Promise.all([this.store.devices.count(), this.store.devices.list({ limit, offset })]);
-    return { total, devices: devices.map((d) => deviceView(d)) };
+    const [total, rows] = await Promise.all([this.store.devices.countMatching(q), this.store.devices.page({ ...q, limit: q.limit + 1 })]);
+    const page = rows.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > q.limit && last ? encodeCursor(q.sortSpec, last.key, last.device.id) : undefined;
+    return { total, devices: page.map((r) => listItem(r.device)), nextCursor };
+  }
+
+  /**
+   * The list as CSV: a header row, then every matching device (read 1000 at a time), or only
+   * `limit` of them when it is given. The request is checked before the first line is written.
+   */
+  async csv(p: DeviceListParams, now = new Date()): Promise<AsyncGenerator<string>> {
+    const q = deviceQuery(p, (await currentStalePolicy(this.store)).staleAfterDays, now);
+    await this.store.flush();
+    const devices = this.store.devices;
+    return (async function* () {
+      yield csvHeader();
+      let left = p.limit ?? Infinity;
+      let after = q.after;
+      let offset = q.offset;
+      while (left > 0) {
+        const want = Math.min(1000, left);
+        const rows = await devices.page({ ...q, after, offset, limit: want });
+        for (const r of rows) yield csvRow(listItem(r.device));
+        left -= rows.length;
+        if (rows.length < want) break;
+        const last = rows[rows.length - 1];
+        after = { key: last.key, id: last.device.id };
+        offset = undefined;
+      }
+    })();
+  }
+
+  /** Delete the record (revoking its certificates first) and everything keyed to it; a later enrollment of its DeviceID starts afresh. */
+  async remove(ref: string, actor: string, now = new Date()) {
+    await this.store.flush();
+    const d = (await this.store.devices.get(ref)) ?? (await this.store.devices.getByDeviceId(ref));
+    if (!d) throw notFound('device');
+    const at = now.toISOString();
+    const gone = await this.store.devices.remove(d.id, at, {
+      at,
+      actor,
+      action: 'device.delete',
+      targetType: 'device',
+      targetId: d.id,
+      detail: { state: d.state },
+    });
+    if (!gone) throw notFound('device');
+    return { id: d.id, deviceId: d.releasedDeviceId ?? d.deviceId, revokedCertificates: gone.certificates, removed: gone.rows };
   }
 
   async get(id: string) {

@@ -1,23 +1,44 @@
-// Admin API: devices — list, detail, plan, sessions, revocation and commands.
+// Admin API: devices — list (filters, sorts, cursor pages, CSV), detail, plan, sessions,
+// revocation, deletion and commands — the fleet summary and the stale-device policy.
+import { Readable } from 'node:stream';
+import type { Store } from '../../store/types.js';
 import type { DeviceService } from '../../service/devices.js';
 import type { DeviceRevocationService } from '../../service/device-revocation.js';
+import { prettyTraces } from '../../service/fleet/trace-view.js';
+import { currentStalePolicy, setStalePolicy } from '../../service/fleet/stale-policy.js';
+import { fleetSummary } from '../../service/fleet/summary.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { actorOf } from './auth.js';
+import { deviceListQuery, fleetSummaryQuery, stalePolicyBody, stalePolicySchema, traceViewQuery } from './device-schemas.js';
 import type { AdminApi } from './schema-types.js';
-import { commandBody, deviceCommandParams, errorSchema, idParams, pageQuery, planQuery, revokeBody, revokeResponse, traceQuery } from './schemas.js';
+import { commandBody, deviceCommandParams, errorSchema, idParams, pageQuery, planQuery, revokeBody, revokeResponse } from './schemas.js';
 
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
 export function deviceRoutes(
   api: AdminApi,
-  deps: { devices: DeviceService; commands: DeviceCommandService; revocation: DeviceRevocationService; profileStatus: ProfileStatusService },
+  deps: { store: Store; devices: DeviceService; commands: DeviceCommandService; revocation: DeviceRevocationService; profileStatus: ProfileStatusService },
 ): void {
-  api.get('/api/v1/devices', { schema: { tags: ['devices'], querystring: pageQuery } }, (request) =>
-    deps.devices.list(request.query.limit, request.query.offset),
+  api.get(
+    '/api/v1/devices',
+    { schema: { tags: ['devices'], querystring: deviceListQuery, response: { 400: errorSchema, 401: errorSchema } } },
+    async (request, reply) => {
+      const { format, ...params } = request.query;
+      const accept = request.headers.accept ?? '';
+      if (format === 'csv' || (format === undefined && /\btext\/csv\b/i.test(accept))) {
+        const lines = await deps.devices.csv(params);
+        return reply.type('text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="devices.csv"').send(Readable.from(lines));
+      }
+      return deps.devices.list(params);
+    },
   );
   api.get('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParams, response: { ...errors } } }, (request) =>
     deps.devices.get(request.params.id),
+  );
+  // Deletes the record after revoking its certificates; what went with it is audited and answered.
+  api.delete('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParams, response: { ...errors } } }, (request) =>
+    deps.devices.remove(request.params.id, actorOf(request)),
   );
 
   api.get('/api/v1/devices/:id/plan', { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } }, (request) =>
@@ -56,7 +77,24 @@ export function deviceRoutes(
       return reply.code(204).send();
     },
   );
-  api.get('/api/v1/devices/:id/sessions', { schema: { tags: ['devices'], params: idParams, querystring: traceQuery } }, (request) =>
-    deps.commands.traces(request.params.id, request.query.limit, request.query.session),
+  api.get(
+    '/api/v1/devices/:id/sessions',
+    { schema: { tags: ['devices'], params: idParams, querystring: traceViewQuery, response: { ...errors } } },
+    async (request) => {
+      const traces = await deps.commands.traces(request.params.id, request.query.limit, request.query.session);
+      return request.query.pretty ? prettyTraces(traces) : traces;
+    },
+  );
+
+  api.get('/api/v1/fleet/summary', { schema: { tags: ['fleet'], querystring: fleetSummaryQuery, response: { 400: errorSchema, 401: errorSchema } } }, () =>
+    fleetSummary(deps.store),
+  );
+  api.get('/api/v1/settings/stale-devices', { schema: { tags: ['fleet'], response: { 200: stalePolicySchema, 401: errorSchema } } }, () =>
+    currentStalePolicy(deps.store),
+  );
+  api.put(
+    '/api/v1/settings/stale-devices',
+    { schema: { tags: ['fleet'], body: stalePolicyBody, response: { 200: stalePolicySchema, ...errors } } },
+    (request) => setStalePolicy(deps.store, request.body, actorOf(request)),
   );
 }

@@ -6,6 +6,7 @@ import type { SyncCommand } from '../../protocol/syncml/types.js';
 import type { Store } from '../../store/types.js';
 import type { CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
+import type { DeviceFilter, DeviceQuery } from '../../domain/fleet.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import { ApiError, notFound } from '../errors.js';
 import { holdReason } from '../commands/queue.js';
@@ -101,7 +102,50 @@ export class ProfileStatusService {
       detail: r.detail,
       updatedAt: r.updatedAt,
     });
-    return { profileId: id, name: p.name, version: p.version, counts, outdated: sum.outdated, failures: failed.map(brief), held: held.map(brief) };
+    const targetedNotSeen = await this.targetedNotSeen(id);
+    return {
+      profileId: id,
+      name: p.name,
+      version: p.version,
+      counts,
+      /** Enrolled devices its assignments target that have no delivery row of it yet (not checked in since). */
+      targetedNotSeen,
+      outdated: sum.outdated,
+      failures: failed.map(brief),
+      held: held.map(brief),
+    };
+  }
+
+  /**
+   * Enrolled devices this profile's assignments target (as forDevice decides: the device tree,
+   * and the enrollment or signed-in user) and that have no delivery row of it: one pass over the
+   * enrolled devices, O(fleet) per call.
+   */
+  private async targetedNotSeen(profileId: string): Promise<number> {
+    const snap = await this.reconciler.catalog.snapshot();
+    if (!snap.profiles.has(profileId)) return 0;
+    const seen = new Set<string>();
+    for await (const d of this.enrolled({ profileId })) seen.add(d.id);
+    let n = 0;
+    for await (const d of this.enrolled({})) {
+      if (seen.has(d.id)) continue;
+      const signedIn = d.currentUserOid ? { oid: d.currentUserOid, upn: d.currentUserUpn } : undefined;
+      const userKey = d.enrollmentType === 'Device' ? signedIn?.oid.toLowerCase() : (d.userOid ?? d.upn)?.toLowerCase();
+      const t = targetsFor(snap, d, d.enrollmentType === 'Device' ? signedIn : { oid: d.userOid ?? d.upn ?? '', upn: d.upn });
+      if (t.device.some((p) => p.id === profileId) || (userKey && t.user.some((p) => p.id === profileId))) n++;
+    }
+    return n;
+  }
+
+  private async *enrolled(f: DeviceFilter): AsyncGenerator<Device> {
+    let after: DeviceQuery['after'];
+    for (;;) {
+      const page = await this.store.devices.page({ ...f, state: 'enrolled', sort: 'enrolledAt', descending: false, limit: 1000, after });
+      for (const r of page) yield r.device;
+      if (page.length < 1000) return;
+      const last = page[page.length - 1];
+      after = { key: last.key, id: last.device.id };
+    }
   }
 
   /**
