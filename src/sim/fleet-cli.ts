@@ -203,7 +203,8 @@ async function poll(
     } catch {
       return; // stopped
     }
-    await fleet.checkin(d, { scheduled: true });
+    // Only the device's own schedule is counted: --interval replaces it for this run.
+    await fleet.checkin(d, { scheduled: o.intervalMs === undefined });
   }
 }
 

@@ -247,3 +247,31 @@ t.test('inventory: absent nodes and DMClient provider', async (t) => {
   t.equal(tr.read('./Vendor/MSFT/DMClient/Provider/My%20Server/Poll/PollOnLogin')?.format, 'bool', 'provider node name URI-encoded');
   t.equal(tr.read('./Vendor/MSFT/DMClient/Provider/My%20Server/Poll/NumberOfFirstRetries')?.format, 'int');
 });
+
+t.test('save and load: the state file keeps every node, the ./User trees and computed values stay live', async (t) => {
+  const tr = tree();
+  tr.execute(add('2', './Vendor/MSFT/Policy/Config/Camera/AllowCamera', '0', 'int'));
+  tr.setUser('alice');
+  tr.execute(add('3', './User/Vendor/MSFT/Policy/Config/Start/HideSleep', '1', 'int'));
+  tr.setUser(null);
+  const saved = JSON.parse(JSON.stringify(tr.save()));
+  const back = tree();
+  back.load(saved);
+  t.same(back.read('./Vendor/MSFT/Policy/Config/Camera/AllowCamera'), { format: 'int', data: '0' });
+  t.equal(back.execute(add('4', './Vendor/MSFT/Policy/Config/Camera/AllowCamera', '1', 'int')).status, '418', 'an existing node still');
+  t.equal(back.execute(replace('5', './DevInfo/DevId', 'x')).status, '405', 'read-only kept');
+  back.setUser('alice');
+  t.equal(back.read('./User/Vendor/MSFT/Policy/Config/Start/HideSleep')?.data, '1', 'alice’s ./User tree kept');
+  t.match(back.read('./DevDetail/Ext/Microsoft/LocalTime')?.data, /^\d{4}-\d\d-\d\dT/, 'LocalTime still computed at Get');
+  t.throws(() => back.load({ device: { format: 'node', children: { A: { format: 3 } } }, users: {} } as never), /device\/A\.format: not a string/);
+});
+
+t.test('a leaf that Add overwrites (DMClient Push/PFN)', async (t) => {
+  const tr = tree();
+  const pfn = './Vendor/MSFT/DMClient/Provider/fenestra/Push/PFN';
+  tr.set(pfn, { value: '', addReplaces: true });
+  t.equal(tr.execute(add('2', pfn, 'Contoso.App_1')).status, '200', 'Add on the existing PFN sets it');
+  t.equal(tr.execute(replace('3', pfn, 'Contoso.App_2')).status, '200', 'Replace too');
+  t.equal(tr.read(pfn)?.data, 'Contoso.App_2');
+  t.equal(tr.execute(add('4', './Vendor/MSFT/DMClient/Provider/fenestra/EntDMID', 'x')).status, '418', 'other leaves keep 418');
+});

@@ -158,6 +158,22 @@ t.test('a fleet kept in a state file', async (t) => {
     t.equal(summary.sessions, 6, 'three check-ins of each device');
     t.equal(summary.complete, 6);
 
+    // Without --interval: each device's DMClient Poll schedule (3 min at first), here 3600× faster
+    // (50 ms); the server changes one device's schedule, and the device follows the new one.
+    const poll = `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(saved.devices[0].enrollment.providerId)}/Poll`;
+    const q = await s.admin('POST', `/api/v1/devices/${idOf(ids[0])}/commands`, {
+      verb: 'Replace',
+      items: [{ target: `${poll}/IntervalForFirstSetOfRetries`, format: 'int', data: '2' }],
+    });
+    t.equal(q.status, 201);
+    const polled = await sim(['run', '--state', state, '--connect', connect, '--time-scale', '3600', '--cycles', '2']);
+    t.equal(polled.code, 0, polled.out);
+    t.match(polled.out, /on their DMClient Poll schedule, 3600× faster/);
+    t.match(polled.out, /sessions\s+4: 4 complete/);
+    const after = JSON.parse(fs.readFileSync(state, 'utf8')).devices;
+    t.match(after[0].poll, { schedule: /^2x5,/, done: 1 }, 'the changed schedule, counted from its change');
+    t.match(after[1].poll, { schedule: /^3x5,/, done: 2 });
+
     // Until stopped: Ctrl-C (here the abort signal) ends the run and prints the summary.
     let seen = 0;
     const stopped = await sim(
