@@ -21,18 +21,24 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   let code = 'internal';
   let message = 'internal error';
   let pointer: string | undefined;
+  let all: { pointer: string; message: string }[] | undefined;
   if (err instanceof ApiError) {
     status = err.status;
     code = err.code;
     message = err.message;
     pointer = err.pointer;
   } else if (err.validation) {
-    const first = err.validation[0] as ValidationItem;
+    // Every schema error (ajv allErrors), each with its pointer; `pointer` and `message` stay
+    // those of the first, as before.
     status = 400;
     code = 'invalid';
-    pointer = pointerOf(first);
     const where = err.validationContext && err.validationContext !== 'body' ? `${err.validationContext} ` : '';
-    message = `${where}${pointer} ${first.message ?? 'is invalid'}`;
+    all = (err.validation as ValidationItem[]).map((v) => {
+      const at = pointerOf(v);
+      return { pointer: at, message: `${where}${at} ${v.message ?? 'is invalid'}` };
+    });
+    pointer = all[0].pointer;
+    message = all[0].message;
   } else if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
     status = 415;
     code = 'unsupported_media_type';
@@ -40,7 +46,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     status = 413;
     code = 'too_large';
-    message = 'request body too large';
+    message = `body exceeds ${request.routeOptions.bodyLimit ?? 'the limit of'} bytes`;
   } else if (err instanceof StoreConflictError) {
     // Another replica served a concurrent message of the same session first: try again.
     status = 503;
@@ -63,7 +69,7 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
     request.log.error({ err }, 'unhandled error');
   }
   if (request.url.startsWith('/api/')) {
-    return reply.code(status).send({ error: pointer ? { code, message, pointer } : { code, message } });
+    return reply.code(status).send({ error: pointer ? { code, message, pointer, ...(all ? { errors: all } : {}) } : { code, message } });
   }
   return reply.code(status).type('text/plain; charset=utf-8').send(`${message}\n`);
 }

@@ -4,7 +4,8 @@
 import { Ajv, type Options } from 'ajv';
 import type { FastifySchema, FastifySchemaCompiler } from 'fastify';
 
-const common: Options = { allErrors: false, removeAdditional: false, useDefaults: true, strict: false };
+// allErrors: a request is answered with every problem at once, not one per attempt.
+const common: Options = { allErrors: true, removeAdditional: false, useDefaults: true, strict: false };
 const strictAjv = new Ajv({ ...common, coerceTypes: false });
 const coercingAjv = new Ajv({ ...common, coerceTypes: 'array' });
 

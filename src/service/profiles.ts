@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import type { AuditEntry } from '../domain/audit.js';
 import type { AssignmentTarget, ProfileRecord } from '../domain/profile.js';
 import { ApiError, notFound } from './errors.js';
+import { certificateDependents, checkDevicesExist, checkSettingsReferences, dependentsConflict, groupDependents } from './profile-references.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UPN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
@@ -93,6 +94,7 @@ export class ProfileService {
   async create(input: ProfileInput, actor: string): Promise<ProfileView> {
     const { compiled, context } = await this.compile(input.kind, input.scope, input.settings);
     await this.refClash(compiled);
+    await checkSettingsReferences(this.store, input.kind, input.settings);
     const at = new Date().toISOString();
     const p: ProfileRecord = {
       id: crypto.randomUUID(),
@@ -133,6 +135,7 @@ export class ProfileService {
       const plain = mergeMasked(patch.settings, openSecrets(cur.settings, this.key));
       ({ compiled, context } = await this.compile(cur.kind, cur.scope, plain, cur.id));
       await this.refClash(compiled, cur.id);
+      await checkSettingsReferences(this.store, cur.kind, plain, cur.id);
       settings = sealSecrets(plain, this.key);
     }
     const next: ProfileRecord = { ...cur, name: patch.name ?? cur.name, settings, context, version: cur.version + 1, updatedAt: new Date().toISOString() };
@@ -184,9 +187,19 @@ export class ProfileService {
     }
   }
 
-  async remove(id: string, actor: string): Promise<void> {
+  /**
+   * A certificate profile that Wi-Fi or VPN profiles take their certificate from is kept (409
+   * naming them) unless forced; forced, they stay and no longer compile (the reconciler reports
+   * them), and the audit entry names them.
+   */
+  async remove(id: string, actor: string, force = false): Promise<void> {
+    const p = await this.record(id);
+    const ref = p.kind === 'certificate' ? openSecrets(p.settings, this.key).ref : undefined;
+    const dependents = typeof ref === 'string' ? await certificateDependents(this.store, ref, id) : [];
+    if (dependents.length && !force) throw dependentsConflict(`certificate profile "${p.name}" (ref "${ref}")`, dependents);
     const at = new Date().toISOString();
-    if (!(await this.store.profiles.delete(id, at, audit(actor, 'profile.delete', 'profile', id)))) throw notFound('profile');
+    const detail = dependents.length ? { forced: true, orphanedProfiles: dependents } : undefined;
+    if (!(await this.store.profiles.delete(id, at, audit(actor, 'profile.delete', 'profile', id, detail)))) throw notFound('profile');
   }
 
   async assign(id: string, target: { targetType: string; targetId?: string }, actor: string) {
@@ -196,7 +209,10 @@ export class ProfileService {
     if (tid === undefined) throw new ApiError(400, 'invalid', `no such ${type}`, '/targetId');
     const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
     const added = await this.store.profiles.assign(a, audit(actor, 'profile.assign', 'profile', id, { targetType: type, targetId: tid }));
-    if (!added) throw new ApiError(409, 'conflict', 'this assignment exists');
+    if (!added) {
+      const same = type === 'user' ? ` (${tid}: users compare case-insensitively)` : type === 'all' ? '' : ` (${tid})`;
+      throw new ApiError(409, 'conflict', `this assignment exists${same}`, type === 'all' ? '/targetType' : '/targetId');
+    }
     return a;
   }
 
@@ -219,6 +235,8 @@ export class ProfileService {
     const tid = (raw ?? '').trim();
     switch (type) {
       case 'all':
+        // A target id here is a mistake (a group id meant for targetType group?): not silently dropped.
+        if (tid) throw new ApiError(400, 'invalid', 'targetType "all" takes no targetId', '/targetId');
         return '*';
       case 'user':
         if (!GUID.test(tid) && !UPN.test(tid)) throw new ApiError(400, 'invalid', 'a user is an Entra object ID or a UPN', '/targetId');
@@ -243,10 +261,13 @@ export class GroupService {
     if (input.kind !== 'user' && input.kind !== 'device') throw new ApiError(400, 'invalid', 'kind must be user or device', '/kind');
     const g = { id: crypto.randomUUID(), name: input.name.trim(), kind: input.kind as 'user' | 'device', createdAt: new Date().toISOString() };
     if (!g.name) throw new ApiError(400, 'invalid', 'a group needs a name', '/name');
+    // Members are checked before the group exists: a refused member leaves no empty group behind.
+    const members = this.memberList(g.kind, input.members ?? []);
+    if (g.kind === 'device') await checkDevicesExist(this.store, members);
     if (!(await this.store.groups.create(g, audit(actor, 'group.create', 'group', g.id, { name: g.name, kind: g.kind })))) {
-      throw new ApiError(409, 'conflict', 'a group with this name exists');
+      throw new ApiError(409, 'conflict', 'a group with this name exists', '/name');
     }
-    if (input.members?.length) await this.addMembers(g.id, input.members, actor);
+    if (members.length) await this.store.groups.addMembers(g.id, members, audit(actor, 'group.members.add', 'group', g.id));
     return { ...g, members: await this.store.groups.members(g.id) };
   }
 
@@ -267,10 +288,24 @@ export class GroupService {
     return kind === 'user' ? v.toLowerCase() : v;
   }
 
+  /** Normalized members; a member given twice (ALICE@ and alice@ are one user) is refused at its second place. */
+  private memberList(kind: 'user' | 'device', members: string[]): string[] {
+    const first = new Map<string, number>();
+    return members.map((m, i) => {
+      const v = this.normalize(kind, m, i);
+      const k = v.toLowerCase();
+      const at = first.get(k);
+      if (at !== undefined) throw new ApiError(400, 'invalid', `repeats /members/${at} (members compare case-insensitively)`, `/members/${i}`);
+      first.set(k, i);
+      return v;
+    });
+  }
+
   async addMembers(id: string, members: string[], actor: string) {
     const g = await this.store.groups.get(id);
     if (!g) throw notFound('group');
-    const list = members.map((m, i) => this.normalize(g.kind, m, i));
+    const list = this.memberList(g.kind, members);
+    if (g.kind === 'device') await checkDevicesExist(this.store, list);
     await this.store.groups.addMembers(id, list, audit(actor, 'group.members.add', 'group', id));
     return { ...g, members: await this.store.groups.members(id) };
   }
@@ -282,7 +317,13 @@ export class GroupService {
     }
   }
 
-  async remove(id: string, actor: string) {
-    if (!(await this.store.groups.delete(id, audit(actor, 'group.delete', 'group', id)))) throw notFound('group');
+  /** A group with assignments is kept (409 naming them) unless forced; forced, its assignments go with it, named in the audit entry. */
+  async remove(id: string, actor: string, force = false) {
+    const g = await this.store.groups.get(id);
+    if (!g) throw notFound('group');
+    const dependents = await groupDependents(this.store, id);
+    if (dependents.length && !force) throw dependentsConflict(`group "${g.name}"`, dependents);
+    const detail = { name: g.name, ...(dependents.length ? { forced: true, removedAssignments: dependents } : {}) };
+    if (!(await this.store.groups.delete(id, audit(actor, 'group.delete', 'group', id, detail)))) throw notFound('group');
   }
 }

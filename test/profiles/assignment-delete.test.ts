@@ -20,7 +20,7 @@ t.test('the body that assigned removes the assignment', async (t) => {
     { targetType: 'device', targetId: `  ${dev.deviceId} ` },
     { targetType: 'group', targetId: ` ${g.json.id}  ` },
     { targetType: 'user', targetId: ' Carol@Contoso.COM ' },
-    { targetType: 'all', targetId: 'ignored' },
+    { targetType: 'all' }, // a targetId with "all" is refused (test/admin/refusals.test.ts)
   ];
   for (const body of bodies) {
     const added = await s.admin('POST', A, body);

@@ -15,6 +15,8 @@ import type { EnrollmentAccountService } from '../../service/enrollment-accounts
 import type { TenantService } from '../../service/tenants.js';
 import type { Store } from '../../store/types.js';
 import { actorOf, adminAuthHook } from './auth.js';
+import { bodyLimitFor } from './body-limit.js';
+import { jsonBodyParser } from '../json-body.js';
 import type { AdminApi } from './schema-types.js';
 import {
   accountCreateBody,
@@ -57,6 +59,11 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     // Request bodies, parameters and query strings are typed from the route schemas that validate them.
     const api: AdminApi = plain.withTypeProvider();
     api.addHook('onRequest', adminAuthHook(deps.adminToken));
+    // Each route takes the largest body its schema admits (body-limit.ts), not one limit for all.
+    api.addHook('onRoute', (route) => {
+      if (route.bodyLimit === undefined && route.schema?.body) route.bodyLimit = bodyLimitFor(route.schema.body);
+    });
+    jsonBodyParser(api);
     const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
     api.get('/api/v1/tenants', { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: tenantSchema } } } }, () => deps.tenants.list());

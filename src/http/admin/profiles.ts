@@ -3,7 +3,7 @@ import type { GroupService, ProfileService } from '../../service/profiles.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { actorOf } from './auth.js';
 import type { AdminApi } from './schema-types.js';
-import { assignmentBody, errorSchema, groupBody, idParams, memberParams, membersBody, profileCreateBody, profilePatchBody } from './schemas.js';
+import { assignmentBody, errorSchema, forceQuery, groupBody, idParams, memberParams, membersBody, profileCreateBody, profilePatchBody } from './schemas.js';
 
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
@@ -20,10 +20,14 @@ export function profileRoutes(api: AdminApi, deps: { profiles: ProfileService; g
   api.patch('/api/v1/profiles/:id', { schema: { tags: ['profiles'], params: idParams, body: profilePatchBody, response: { ...errors } } }, (request) =>
     profiles.change(request.params.id, request.body, actorOf(request)),
   );
-  api.delete('/api/v1/profiles/:id', { schema: { tags: ['profiles'], params: idParams, response: { ...errors } } }, async (request, reply) => {
-    await profiles.remove(request.params.id, actorOf(request));
-    return reply.code(204).send();
-  });
+  api.delete(
+    '/api/v1/profiles/:id',
+    { schema: { tags: ['profiles'], params: idParams, querystring: forceQuery, response: { ...errors } } },
+    async (request, reply) => {
+      await profiles.remove(request.params.id, actorOf(request), request.query.force);
+      return reply.code(204).send();
+    },
+  );
   api.post(
     '/api/v1/profiles/:id/assignments',
     { schema: { tags: ['profiles'], params: idParams, body: assignmentBody, response: { ...errors } } },
@@ -43,10 +47,14 @@ export function profileRoutes(api: AdminApi, deps: { profiles: ProfileService; g
     reply.code(201).send(await groups.create(request.body, actorOf(request))),
   );
   api.get('/api/v1/groups/:id', { schema: { tags: ['groups'], params: idParams, response: { ...errors } } }, (request) => groups.get(request.params.id));
-  api.delete('/api/v1/groups/:id', { schema: { tags: ['groups'], params: idParams, response: { ...errors } } }, async (request, reply) => {
-    await groups.remove(request.params.id, actorOf(request));
-    return reply.code(204).send();
-  });
+  api.delete(
+    '/api/v1/groups/:id',
+    { schema: { tags: ['groups'], params: idParams, querystring: forceQuery, response: { ...errors } } },
+    async (request, reply) => {
+      await groups.remove(request.params.id, actorOf(request), request.query.force);
+      return reply.code(204).send();
+    },
+  );
   api.post('/api/v1/groups/:id/members', { schema: { tags: ['groups'], params: idParams, body: membersBody, response: { ...errors } } }, (request) =>
     groups.addMembers(request.params.id, request.body.members, actorOf(request)),
   );

@@ -4,7 +4,16 @@ export const errorSchema = {
   properties: {
     error: {
       type: 'object',
-      properties: { code: { type: 'string' }, message: { type: 'string' }, pointer: { type: 'string' } },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        pointer: { type: 'string', description: 'JSON pointer to the (first) offending field' },
+        errors: {
+          type: 'array',
+          description: 'schema errors: every one, each with its pointer',
+          items: { type: 'object', properties: { pointer: { type: 'string' }, message: { type: 'string' } } },
+        },
+      },
       required: ['code', 'message'],
     },
   },
@@ -158,7 +167,13 @@ export const commandBody = {
     verb: childCommand.properties.verb,
     items: childCommand.properties.items,
     commands: { type: 'array', maxItems: 200, items: childCommand },
-    userOid: { type: 'string', maxLength: 64, description: 'deliver only in a session of this Entra user' },
+    userOid: {
+      type: 'string',
+      maxLength: 64,
+      // Any other text would never match a session's user: the command would stay queued forever.
+      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+      description: 'deliver only in a session of this Entra user (object ID, a GUID)',
+    },
     expiresInHours: { type: 'integer', minimum: 1, maximum: 8760 },
   },
   anyOf: [{ required: ['action'] }, { required: ['verb'] }],
@@ -226,4 +241,16 @@ export const memberParams = {
   type: 'object',
   required: ['id', 'member'],
   properties: { id: { type: 'string', maxLength: 64 }, member: { type: 'string', maxLength: 256 } },
+} as const;
+
+export const forceQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    force: {
+      type: 'boolean',
+      default: false,
+      description: 'delete even though others depend on it (else 409 naming them); the audit entry names what went with it',
+    },
+  },
 } as const;

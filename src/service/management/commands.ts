@@ -3,6 +3,7 @@
 import type { CommandPayload, CommandRecord } from '../../domain/command.js';
 import { ApiError } from '../errors.js';
 import { isXmlText } from '../../protocol/xml-write.js';
+import { formatValueProblem } from '../../protocol/csp/node-value.js';
 
 const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] as const;
 const FORMATS = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'node', 'null', 'time', 'date', 'float'];
@@ -58,6 +59,9 @@ export function payloadFromInput(input: RawCommandInput, pointer = '', depth = 0
     if (it.data !== undefined && !isXmlText(it.data)) throw new ApiError(400, 'invalid', NOT_XML_MESSAGE, `${p}/data`);
     if (it.type !== undefined && !isXmlText(String(it.type))) throw new ApiError(400, 'invalid', NOT_XML_MESSAGE, `${p}/type`);
     if (verb === 'Get' && it.data !== undefined) throw new ApiError(400, 'invalid', 'a Get carries no data', `${p}/data`);
+    // The device would answer 405/415/500 in every session until the command expires.
+    const bad = it.data !== undefined ? formatValueProblem(it.format, it.data) : undefined;
+    if (bad) throw new ApiError(400, 'invalid', `data ${bad}`, `${p}/data`);
     const out: NonNullable<CommandPayload['items']>[number] = { target };
     if (it.format !== undefined) out.format = it.format;
     if (it.type !== undefined) out.type = String(it.type);
