@@ -53,8 +53,6 @@ const CHANNEL_LIFE_MS = 30 * 24 * 3600_000;
 const BACKOFF_BASE_MS = 30_000;
 const BACKOFF_MAX_MS = 3600_000;
 
-export type WakeRefusal = { ok: false; reason: string };
-
 export class PushService {
   private readonly client: WnsClient;
   private readonly inFlight = new Map<string, Promise<PushResult | 'skipped'>>();
