@@ -54,6 +54,8 @@ export async function startTestServer(
       FENESTRA_ADMIN_TOKEN: crypto.randomBytes(24).toString('base64url'),
       FENESTRA_ENTRA_AUTHORITY: entra.authority,
       FENESTRA_LOG_LEVEL: 'warn',
+      // Allows what only tests want, e.g. certificates renewable at once (validity under the renewal window).
+      FENESTRA_ENV: 'test',
       ...env,
     });
   } catch (err) {
