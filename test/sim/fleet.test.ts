@@ -205,7 +205,7 @@ t.test('a fleet kept in a state file', async (t) => {
     const post = async (name: string, url: string, headers: Record<string, string>) => {
       results[name] = (await fetch(url, { method: 'POST', headers, body: '<wake/>' })).status;
     };
-    const r = await sim(['checkin', '--state', state, '--connect', connect, '--device', ids[0], '--push-listen', '127.0.0.1:0', '--verbose'], (text) => {
+    const r = await sim(['checkin', '--state', state, '--connect', connect, '--device', ids[0], '--push-listen', '127.0.0.1:0', '--duration', '20s', '--verbose'], (text) => {
       if (!channel) {
         const m = /push channels: (http:\/\/127\.0\.0\.1:\d+)\/wns\/<DeviceID>/.exec(text);
         if (m && /waiting for pushes/.test(text)) {
