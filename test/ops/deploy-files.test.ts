@@ -36,11 +36,14 @@ const services = compose.services as Record<string, any>;
 const envOf = (name: string, env?: Record<string, string>) =>
   Object.fromEntries(Object.entries(services[name].environment as Record<string, string>).map(([k, v]) => [k, subst(String(v), env)]));
 
-/** What the nginx image's templates step does with NGINX_ENVSUBST_FILTER=PUBLIC_HOST: envsubst of that variable only. */
+/**
+ * What the nginx image's templates step does with NGINX_ENVSUBST_FILTER=PUBLIC_HOST: the
+ * variables whose name starts so ($PUBLIC_HOST, ${PUBLIC_HOST}) are replaced, no other.
+ */
 function renderTemplate(host: string): string {
-  const r = spawnSync('envsubst', ['${PUBLIC_HOST}'], { input: TEMPLATE, encoding: 'utf8', env: { PATH: process.env.PATH, PUBLIC_HOST: host } });
-  if (!r.error) return r.stdout;
-  return TEMPLATE.replaceAll('${PUBLIC_HOST}', host); // envsubst (gettext) is not installed here
+  return TEMPLATE.replace(/\$(\{)?(PUBLIC_HOST\w*)(\})?/g, (all, open?: string, name?: string, close?: string) =>
+    name === 'PUBLIC_HOST' && Boolean(open) === Boolean(close) ? host : all,
+  );
 }
 
 t.test('docker-compose.yml: two replicas on PostgreSQL behind nginx', async (t) => {
