@@ -143,7 +143,18 @@ export interface DeviceCheckinView {
 
 const FINAL_FAILURES = new Set(['failed', 'expired', 'cancelled']);
 
+/** Devices remembered as holding their schedule, per service instance (bounded: the oldest are forgotten first). */
+const SETTLED_MAX = 200_000;
+
 export class CheckinScheduleService {
+  /**
+   * Devices found holding their effective schedule with nothing on its way, with the profile
+   * generation and enrollment they were found at: an idle session of such a device costs one
+   * generation read instead of the schedule reads (any schedule, group or membership change
+   * moves the generation; a re-enrollment the enrollment time).
+   */
+  private readonly settled = new Map<string, string>();
+
   constructor(
     private readonly store: Store,
     private readonly providerId = '',
@@ -238,6 +249,8 @@ export class CheckinScheduleService {
    * nodes to its effective schedule, when it holds another one and none is on its way.
    */
   async due(device: Device, at: string): Promise<CommandRecord[]> {
+    const mark = `${await this.store.profiles.generation()}|${device.enrolledAt}`;
+    if (this.settled.get(device.id) === mark) return [];
     const { eff, global, state: stored } = await this.inputs(device);
     const base = this.baseState(device, stored, global);
     let state = await this.settle(base.state, at);
@@ -260,6 +273,11 @@ export class CheckinScheduleService {
       changed = true;
     }
     if (changed) await this.store.checkinSchedules.putDeviceState(state, at);
+    this.settled.delete(device.id);
+    if (!state.pending && state.applied?.hash === eff.hash) {
+      if (this.settled.size >= SETTLED_MAX) this.settled.delete(this.settled.keys().next().value!);
+      this.settled.set(device.id, mark);
+    }
     return out;
   }
 

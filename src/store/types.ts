@@ -239,6 +239,7 @@ export interface PushStore {
 
 // ---- check-in schedule (DMClient Poll) --------------------------------------------------------
 
+/** Every write also bumps the profile generation (ProfileStore.generation) in its transaction: sessions check their device's schedule again only when it moved. */
 export interface CheckinScheduleStore {
   /** The global schedule, if the admin set one, and when. */
   global(): Promise<{ schedule: CheckinSchedule; updatedAt: string } | undefined>;

@@ -103,6 +103,9 @@ const text = (status: number, message: string, outcome: string): ManagementReply
 });
 
 export class SessionEngine {
+  /** Check-in schedules: one per engine, it remembers which devices hold theirs. */
+  private schedules?: CheckinScheduleService;
+
   constructor(private readonly deps: ManagementDeps) {}
 
   async handle(req: ManagementRequest): Promise<ManagementReply> {
@@ -491,7 +494,7 @@ export class SessionEngine {
         turn.enqueue.push(...push);
         candidates.push(...push);
         // The check-in schedule, when the device holds another one than its effective schedule.
-        const poll = await new CheckinScheduleService(this.deps.store, s.providerId).due(device, turn.at);
+        const poll = await (this.schedules ??= new CheckinScheduleService(this.deps.store, s.providerId)).due(device, turn.at);
         turn.enqueue.push(...poll);
         candidates.push(...poll);
       }

@@ -4,7 +4,10 @@ import type { DeviceCheckinState } from '../../domain/checkin-schedule.js';
 import { FOR_DEVICE_SQL, GLOBAL_KEY, deviceStateFromRow, globalFromRow, deviceStateValues, groupScheduleFromRow } from '../settings-rows.js';
 import type { CheckinScheduleStore } from '../types.js';
 import { appendAudit } from './audit.js';
-import type { Db } from './db.js';
+import type { Db, Sql } from './db.js';
+
+// What some device should hold changed: sessions look again (see CheckinScheduleStore).
+const bump = (c: Sql) => c.query('UPDATE profile_generation SET gen = gen + 1 WHERE id = 1');
 
 export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
   return {
@@ -20,6 +23,7 @@ export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
           [GLOBAL_KEY, JSON.stringify(v), at],
         );
         await appendAudit(c, audit);
+        await bump(c);
       });
     },
     async groups() {
@@ -37,6 +41,7 @@ export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
         );
         if (!r.rowCount) return false;
         await appendAudit(c, audit);
+        await bump(c);
         return true;
       });
     },
@@ -45,6 +50,7 @@ export function postgresCheckinSchedules(db: Db): CheckinScheduleStore {
         const r = await c.query('DELETE FROM group_checkin_schedules WHERE group_id = $1', [id]);
         if (!r.rowCount) return false;
         await appendAudit(c, audit);
+        await bump(c);
         return true;
       });
     },

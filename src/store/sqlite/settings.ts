@@ -28,11 +28,15 @@ export function sqliteCheckinSchedules(db: Database.Database): CheckinScheduleSt
          failure = excluded.failure, updated_at = excluded.updated_at`,
     ),
     audit: db.prepare(auditInsertSql('sqlite')),
+    genBump: db.prepare('UPDATE profile_generation SET gen = gen + 1 WHERE id = 1'),
   };
   const audited = <A extends unknown[], R>(fn: (...a: A) => R) =>
     db.transaction((audit: AuditEntry | undefined, ...a: A): R => {
       const r = fn(...a);
-      if (audit && r !== false) s.audit.run(auditInsertValues(audit));
+      if (r === false) return r;
+      if (audit) s.audit.run(auditInsertValues(audit));
+      // What some device should hold changed: sessions look again (see CheckinScheduleStore).
+      s.genBump.run();
       return r;
     });
   const setGlobal = audited((v: CheckinSchedule, at: string) => void s.put.run(GLOBAL_KEY, JSON.stringify(v), at));
