@@ -3,6 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { isProxyCertFormat, parseTrustedProxies, PROXY_CERT_FORMATS, type ProxyCertFormat } from './identity/proxy-cert.js';
 import { weakTokenReason } from './identity/token-strength.js';
+import { readConfigEnv, type ConfigEnv, type ConfigVar } from './config-env.js';
+import { keyPairProblem } from './config-keypair.js';
 import type { DatabaseLocation } from './store/open.js';
 
 export interface Config {
@@ -46,6 +48,8 @@ export interface Config {
   tlsHandshakeTimeoutMs: number;
   /** Push through WNS (off when unset): package family name set on devices, package SID + secret, token endpoint, channel host suffixes allowed. */
   wns?: WnsConfig;
+  /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
+  warnings?: string[];
 }
 
 export class ConfigError extends Error {
@@ -54,9 +58,9 @@ export class ConfigError extends Error {
   }
 }
 
-type Env = Record<string, string | undefined>;
+type Env = ConfigEnv;
 
-function intVar(env: Env, name: string, def: number, min: number, max: number, problems: string[]): number {
+function intVar(env: Env, name: ConfigVar, def: number, min: number, max: number, problems: string[]): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return def;
   if (!/^\d+$/.test(raw.trim())) {
@@ -68,7 +72,7 @@ function intVar(env: Env, name: string, def: number, min: number, max: number, p
   return n;
 }
 
-function pairVar(env: Env, a: string, b: string, problems: string[]): { certFile: string; keyFile: string } | undefined {
+function pairVar(env: Env, a: ConfigVar, b: ConfigVar, problems: string[]): { certFile: string; keyFile: string } | undefined {
   const cert = env[a];
   const key = env[b];
   if (!cert && !key) return undefined;
@@ -76,7 +80,10 @@ function pairVar(env: Env, a: string, b: string, problems: string[]): { certFile
     problems.push(`${a} and ${b} must be set together (got only ${cert ? a : b})`);
     return undefined;
   }
-  return { certFile: path.resolve(cert), keyFile: path.resolve(key) };
+  const pair = { certFile: path.resolve(cert), keyFile: path.resolve(key) };
+  const mismatch = keyPairProblem(pair, a, b);
+  if (mismatch) problems.push(mismatch);
+  return pair;
 }
 
 function parseListen(raw: string, problems: string[], name = 'FENESTRA_LISTEN', example = '0.0.0.0:8443'): { host: string; port: number } {
@@ -176,9 +183,19 @@ function parseWns(env: Env, production: boolean, problems: string[]): WnsConfig 
   return { pfn, clientId, clientSecret: env.FENESTRA_WNS_CLIENT_SECRET!, tokenUrl, channelHosts };
 }
 
-export function loadConfig(env: Env = process.env): Config {
+/** FENESTRA_ENV: production makes the checks strict; test allows what only tests want (certificates renewable at once). */
+const ENVIRONMENTS = ['production', 'development', 'test'] as const;
+
+export function loadConfig(rawEnv: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
-  const production = env.NODE_ENV === 'production' || env.FENESTRA_ENV === 'production';
+  const warnings: string[] = [];
+  // Only the listed variables (config-env.ts), secrets read from their *_FILE if given.
+  const env = readConfigEnv(rawEnv, problems, warnings);
+  const fenestraEnv = env.FENESTRA_ENV;
+  if (fenestraEnv !== undefined && !(ENVIRONMENTS as readonly string[]).includes(fenestraEnv)) {
+    problems.push(`FENESTRA_ENV=${JSON.stringify(fenestraEnv)} must be one of ${ENVIRONMENTS.join(', ')}`);
+  }
+  const production = rawEnv.NODE_ENV === 'production' || fenestraEnv === 'production';
   const listen = parseListen(env.FENESTRA_LISTEN ?? '0.0.0.0:8443', problems);
   const port = listen.port <= 65535 ? listen.port : 8443;
   const defaultPublic = `https://localhost${port === 443 ? '' : `:${port}`}`;
@@ -213,6 +230,13 @@ export function loadConfig(env: Env = process.env): Config {
   const databaseTimeoutMs = intVar(env, 'FENESTRA_DATABASE_TIMEOUT', 10, 1, 300, problems) * 1000;
   const requestDeadlineMs = intVar(env, 'FENESTRA_REQUEST_DEADLINE', 15, 1, 600, problems) * 1000;
   const renewPeriodDays = intVar(env, 'FENESTRA_RENEW_PERIOD_DAYS', 42, 1, 1000, problems);
+  // A certificate inside its renewal window from the start is renewed at every check-in.
+  const daysValid = !problems.some((p) => p.startsWith('FENESTRA_CERT_VALIDITY_DAYS=') || p.startsWith('FENESTRA_RENEW_PERIOD_DAYS='));
+  if (daysValid && certValidityDays <= renewPeriodDays && fenestraEnv !== 'test') {
+    problems.push(
+      `FENESTRA_CERT_VALIDITY_DAYS (${certValidityDays}) must be longer than FENESTRA_RENEW_PERIOD_DAYS (${renewPeriodDays}): devices would renew at every check-in`,
+    );
+  }
   const providerId = env.FENESTRA_PROVIDER_ID ?? 'fenestra';
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(providerId)) problems.push('FENESTRA_PROVIDER_ID must be 1-64 characters of A-Z a-z 0-9 . _ -');
   const secretKey = env.FENESTRA_SECRET_KEY || undefined;
@@ -282,5 +306,6 @@ export function loadConfig(env: Env = process.env): Config {
     secretKey,
   };
   if (problems.length) throw new ConfigError(problems);
+  if (warnings.length) cfg.warnings = warnings;
   return cfg;
 }

@@ -1,9 +1,12 @@
 // loadConfig(env): defaults, every refusal names its variable, several problems are reported
 // together, and a database password never reaches a message.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { ConfigError, describeDatabase, loadConfig } from '../src/config.js';
+import { KNOWN_VARS } from '../src/config-env.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -123,7 +126,11 @@ t.test('accepted values', async (t) => {
   t.equal(loadConfig({ FENESTRA_LISTEN: '127.0.0.1:0' }).listenPort, 0, 'port 0 (ephemeral) for tests');
   t.equal(loadConfig({ FENESTRA_ENTRA_AUTHORITY: 'http://127.0.0.1:1234' }).entraAuthority, 'http://127.0.0.1:1234', 'http authority (local fake Entra)');
   for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) t.equal(loadConfig({ FENESTRA_LOG_LEVEL: level }).logLevel, level);
-  t.equal(loadConfig({ FENESTRA_CERT_VALIDITY_DAYS: '1', FENESTRA_RENEW_PERIOD_DAYS: '1000' }).renewPeriodDays, 1000, 'range bounds inclusive');
+  t.equal(
+    loadConfig({ FENESTRA_CERT_VALIDITY_DAYS: '1', FENESTRA_RENEW_PERIOD_DAYS: '1000', FENESTRA_ENV: 'test' }).renewPeriodDays,
+    1000,
+    'range bounds inclusive',
+  );
   t.equal(loadConfig({ FENESTRA_CERT_VALIDITY_DAYS: '3650' }).certValidityDays, 3650);
   t.equal(loadConfig({ FENESTRA_PROVIDER_ID: 'p'.repeat(64) }).providerId.length, 64);
 });
@@ -251,7 +258,9 @@ t.test('production mode', async (t) => {
     t.equal(c.publicUrl, 'https://mdm.contoso.com');
   }
   t.equal(loadConfig({ NODE_ENV: 'development' }).production, false);
-  t.equal(loadConfig({ NODE_ENV: 'test', FENESTRA_ENV: 'staging' }).production, false);
+  t.equal(loadConfig({ NODE_ENV: 'test', FENESTRA_ENV: 'development' }).production, false);
+  t.same(problemsOf({ FENESTRA_ENV: 'staging' }), ['FENESTRA_ENV="staging" must be one of production, development, test'], 'unknown FENESTRA_ENV refused');
+  t.same(problemsOf({ FENESTRA_ENV: 'Production' }).length, 1, 'values are exact');
 });
 
 t.test('production refuses an http:// Entra authority, a generated TLS certificate and a weak admin token', async (t) => {
@@ -352,4 +361,101 @@ t.test('several problems are reported together', async (t) => {
   t.equal(err!.problems.length, expected.length, 'one problem per mistake, nothing else');
   t.equal(err!.message.split('\n  - ').length - 1, expected.length, 'all of them in the message');
   t.notOk(err!.message.includes('s3cret'), 'no database secret');
+});
+
+t.test('unknown FENESTRA_* variables are warned about, with a "did you mean"', async (t) => {
+  t.equal(loadConfig({ FENESTRA_ADMIN_TOKEN: STRONG_TOKEN, PATH: '/bin' }).warnings, undefined, 'known and foreign names: no warning');
+  t.same(loadConfig({ FENESTRA_ADMIN_TOKN: 'x', FENESTRA_PUBLIC_URI: 'https://x', FENESTRA_BANANA: '1', FENESTRA_LOG_LEVEL_FILE: '/x' }).warnings, [
+    'FENESTRA_ADMIN_TOKN is not a fenestra variable and is ignored: did you mean FENESTRA_ADMIN_TOKEN?',
+    'FENESTRA_BANANA is not a fenestra variable and is ignored',
+    'FENESTRA_LOG_LEVEL_FILE is not a fenestra variable and is ignored: only secrets are read from files (' +
+      'FENESTRA_DATABASE_URL_FILE, FENESTRA_ADMIN_TOKEN_FILE, FENESTRA_METRICS_TOKEN_FILE, FENESTRA_SECRET_KEY_FILE, FENESTRA_WNS_CLIENT_SECRET_FILE)',
+    'FENESTRA_PUBLIC_URI is not a fenestra variable and is ignored: did you mean FENESTRA_PUBLIC_URL?',
+  ]);
+});
+
+t.test('every FENESTRA_* name in the code is a known variable (one list, config-env.ts)', async (t) => {
+  const root = path.join(import.meta.dirname, '..');
+  const names = new Set<string>();
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts')) for (const m of fs.readFileSync(p, 'utf8').matchAll(/FENESTRA_[A-Z0-9_]*[A-Z0-9]/g)) names.add(m[0]);
+    }
+  };
+  walk(path.join(root, 'src'));
+  const known = new Set(KNOWN_VARS);
+  t.same(
+    [...names].filter((n) => !known.has(n) && !n.endsWith('_FILE')),
+    [],
+    'all listed',
+  );
+  t.ok(names.size > 20);
+});
+
+t.test('certificate validity must be longer than the renewal window', async (t) => {
+  t.same(problemsOf({ FENESTRA_CERT_VALIDITY_DAYS: '30' }), [
+    'FENESTRA_CERT_VALIDITY_DAYS (30) must be longer than FENESTRA_RENEW_PERIOD_DAYS (42): devices would renew at every check-in',
+  ]);
+  t.same(problemsOf({ FENESTRA_CERT_VALIDITY_DAYS: '42', FENESTRA_RENEW_PERIOD_DAYS: '42' }).length, 1, 'equal: refused');
+  t.same(problemsOf({ FENESTRA_CERT_VALIDITY_DAYS: '43', FENESTRA_RENEW_PERIOD_DAYS: '42' }), [], 'one day longer: accepted');
+  t.same(problemsOf({ FENESTRA_CERT_VALIDITY_DAYS: '30', FENESTRA_ENV: 'test' }), [], 'FENESTRA_ENV=test allows it (renewal tests)');
+});
+
+t.test('a TLS certificate that does not match its key is refused at start-up, naming both variables', async (t) => {
+  const fx = (f: string) => path.join(import.meta.dirname, '..', 'fixtures', 'config', f);
+  t.same(problemsOf({ FENESTRA_TLS_CERT: fx('tls.pem'), FENESTRA_TLS_KEY: fx('tls-key.pem') }), [], 'matching pair');
+  const bad = problemsOf({ FENESTRA_TLS_CERT: fx('tls.pem'), FENESTRA_TLS_KEY: fx('other-key.pem') });
+  t.equal(bad.length, 1);
+  t.match(bad[0], /^FENESTRA_TLS_CERT \(.*tls\.pem\) and FENESTRA_TLS_KEY \(.*other-key\.pem\) do not match/);
+  t.match(problemsOf({ FENESTRA_TLS_CERT: fx('tls-key.pem'), FENESTRA_TLS_KEY: fx('tls-key.pem') }), [/^FENESTRA_TLS_CERT .* holds no PEM certificate/]);
+  t.match(
+    problemsOf({ FENESTRA_CA_CERT: fx('tls.pem'), FENESTRA_CA_KEY: fx('other-key.pem') }),
+    [/FENESTRA_CA_CERT .* and FENESTRA_CA_KEY .* do not match/],
+    'the CA pair too',
+  );
+});
+
+t.test('secrets from files: <NAME>_FILE', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-config-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, content: string) => {
+    const p = path.join(dir, name);
+    fs.writeFileSync(p, content);
+    return p;
+  };
+  const metrics = crypto.randomBytes(24).toString('base64url');
+  const c = loadConfig({
+    FENESTRA_ADMIN_TOKEN_FILE: file('admin', `${STRONG_TOKEN}\n`),
+    FENESTRA_SECRET_KEY_FILE: file('key', GOOD_KEY),
+    FENESTRA_METRICS_TOKEN_FILE: file('metrics', `${metrics}\r\n`),
+    FENESTRA_DATABASE_URL_FILE: file('db', 'postgres://u:s3cret@db/fenestra\n'),
+    FENESTRA_WNS_PFN: 'Contoso.App_8wekyb3d8bbwe',
+    FENESTRA_WNS_CLIENT_ID: 'ms-app://s-1-15-2-1',
+    FENESTRA_WNS_CLIENT_SECRET_FILE: file('wns', 'wns-secret\n'),
+  });
+  t.equal(c.adminToken, STRONG_TOKEN, 'admin token, trailing newline dropped');
+  t.equal(c.secretKey, GOOD_KEY);
+  t.equal(c.metricsToken, metrics, 'CRLF dropped');
+  t.same(c.database, { kind: 'postgres', url: 'postgres://u:s3cret@db/fenestra' });
+  t.equal(c.wns?.clientSecret, 'wns-secret');
+  t.equal(c.warnings, undefined, '*_FILE of a secret is a known name');
+
+  t.same(problemsOf({ FENESTRA_ADMIN_TOKEN: STRONG_TOKEN, FENESTRA_ADMIN_TOKEN_FILE: file('a2', STRONG_TOKEN) }), [
+    'FENESTRA_ADMIN_TOKEN and FENESTRA_ADMIN_TOKEN_FILE are both set: set one',
+  ]);
+  const missing = problemsOf({ FENESTRA_SECRET_KEY_FILE: path.join(dir, 'nope') });
+  t.match(missing, [/^FENESTRA_SECRET_KEY_FILE=".*nope" cannot be read \(ENOENT\)$/]);
+  t.match(
+    problemsOf({ FENESTRA_ADMIN_TOKEN_FILE: file('short', 'short') }),
+    [/^FENESTRA_ADMIN_TOKEN must be at least 24 characters/],
+    'the value is checked as if set directly',
+  );
+  t.notOk(
+    problemsOf({ FENESTRA_DATABASE_URL_FILE: file('bad-db', 'mysql://u:s3cret@h/x') })
+      .join()
+      .includes('s3cret'),
+    'the content is never shown',
+  );
 });
