@@ -44,6 +44,7 @@ export interface StartOptions {
 
 export async function startServer(cfg: Config, logger?: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const log = logger ?? pino(loggerOptions(cfg.logLevel));
+  for (const w of cfg.warnings ?? []) log.warn({ component: 'config' }, w);
   const materials = loadMaterials(cfg, log);
   const store = await openStore(cfg.database, { timeoutMs: cfg.databaseTimeoutMs, log: log.child({ component: 'store' }) });
   const entra = new EntraValidator({
