@@ -385,6 +385,8 @@ export async function runSim(argv: string[], out: NodeJS.WritableStream, o: Flee
     return 1;
   }
   if (fleet) {
+    const now = new Date().toISOString();
+    for (const d of fleet.devices.values()) if (d.dev.sessions > 0 && !d.meta.lastCheckinAt) d.meta.lastCheckinAt = now;
     try {
       fleet.save();
     } catch (err) {

@@ -71,6 +71,10 @@ t.test('a fleet kept in a state file', async (t) => {
   t.match(saved.devices[0].enrollment.certificatePem, /BEGIN CERTIFICATE/);
   t.ok(saved.devices[0].enrollment.digest.secret, 'DM credentials kept');
   t.equal(fs.readdirSync(dir).filter((f) => f.endsWith('.tmp')).length, 0, 'no temporary file left');
+  t.ok(
+    saved.devices.every((d: { lastCheckinAt?: string; sessions: number }) => d.sessions === 1 && d.lastCheckinAt),
+    'the enrollment run’s check-in is recorded',
+  );
 
   const serverDevices = async () =>
     (await s.admin('GET', '/api/v1/devices?limit=1000')).json.devices as { id: string; deviceId: string; lastSeenAt?: string }[];
@@ -205,25 +209,28 @@ t.test('a fleet kept in a state file', async (t) => {
     const post = async (name: string, url: string, headers: Record<string, string>) => {
       results[name] = (await fetch(url, { method: 'POST', headers, body: '<wake/>' })).status;
     };
-    const r = await sim(['checkin', '--state', state, '--connect', connect, '--device', ids[0], '--push-listen', '127.0.0.1:0', '--duration', '20s', '--verbose'], (text) => {
-      if (!channel) {
-        const m = /push channels: (http:\/\/127\.0\.0\.1:\d+)\/wns\/<DeviceID>/.exec(text);
-        if (m && /waiting for pushes/.test(text)) {
-          channel = m[1];
-          const ok = { 'x-wns-type': 'wns/raw', authorization: 'Bearer token-from-wns', 'content-type': 'application/octet-stream' };
-          posts.push(
-            (async () => {
-              await post('no type', `${channel}/wns/${ids[0]}`, { authorization: ok.authorization });
-              await post('toast', `${channel}/wns/${ids[0]}`, { ...ok, 'x-wns-type': 'wns/toast' });
-              await post('no token', `${channel}/wns/${ids[0]}`, { 'x-wns-type': 'wns/raw' });
-              await post('unknown device', `${channel}/wns/0000`, ok);
-              await post('raw', `${channel}/wns/${ids[0]}`, ok);
-            })(),
-          );
+    const r = await sim(
+      ['checkin', '--state', state, '--connect', connect, '--device', ids[0], '--push-listen', '127.0.0.1:0', '--duration', '20s', '--verbose'],
+      (text) => {
+        if (!channel) {
+          const m = /push channels: (http:\/\/127\.0\.0\.1:\d+)\/wns\/<DeviceID>/.exec(text);
+          if (m && /waiting for pushes/.test(text)) {
+            channel = m[1];
+            const ok = { 'x-wns-type': 'wns/raw', authorization: 'Bearer token-from-wns', 'content-type': 'application/octet-stream' };
+            posts.push(
+              (async () => {
+                await post('no type', `${channel}/wns/${ids[0]}`, { authorization: ok.authorization });
+                await post('toast', `${channel}/wns/${ids[0]}`, { ...ok, 'x-wns-type': 'wns/toast' });
+                await post('no token', `${channel}/wns/${ids[0]}`, { 'x-wns-type': 'wns/raw' });
+                await post('unknown device', `${channel}/wns/0000`, ok);
+                await post('raw', `${channel}/wns/${ids[0]}`, ok);
+              })(),
+            );
+          }
         }
-      }
-      return /push → device \S+ checked in/.test(text);
-    });
+        return /push → device \S+ checked in/.test(text);
+      },
+    );
     await Promise.all(posts);
     t.equal(r.code, 0, r.out);
     t.same(results, { 'no type': 400, toast: 400, 'no token': 400, 'unknown device': 404, raw: 200 });
