@@ -7,6 +7,7 @@ import path from 'node:path';
 import t from 'tap';
 import { ConfigError, describeDatabase, loadConfig } from '../src/config.js';
 import { KNOWN_VARS } from '../src/config-env.js';
+import { startTestServer } from './helpers/server.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -458,4 +459,12 @@ t.test('secrets from files: <NAME>_FILE', async (t) => {
       .includes('s3cret'),
     'the content is never shown',
   );
+});
+
+t.test('start-up logs each configuration warning at warn level', async (t) => {
+  const lines: string[] = [];
+  const s = await startTestServer({ FENESTRA_ADMIN_TOKN: 'typo' }, { logSink: { write: (l: string) => void lines.push(l) } });
+  await s.close();
+  const warn = lines.map((l) => JSON.parse(l)).find((l) => l.component === 'config');
+  t.match(warn, { level: 40 /* warn */, msg: 'FENESTRA_ADMIN_TOKN is not a fenestra variable and is ignored: did you mean FENESTRA_ADMIN_TOKEN?' });
 });
