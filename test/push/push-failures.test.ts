@@ -26,13 +26,19 @@ t.test('a token WNS calls expired: one new token, one retry', async (t) => {
   t.equal((await s.admin('POST', `/api/v1/devices/${dev.deviceId}/commands`, { action: 'reboot' })).status, 201);
   await wns.waitFor(dev.deviceId, 1);
   t.equal(wns.tokenRequests.length, 1);
-  await healthUntil(dev.deviceId, (h) => h.lastResult === 'sent');
+  // Each push is recorded before the next one starts (one in flight per device covers the others).
+  let last = (await healthUntil(dev.deviceId, (h) => h.lastResult === 'sent')).lastPushAt;
+  const recorded = async (ok: (h: any) => boolean) => {
+    const h = await healthUntil(dev.deviceId, (x) => x.lastPushAt !== last && ok(x));
+    last = h.lastPushAt;
+    return h;
+  };
 
   // The cached token is used again while valid…
   t.equal((await s.admin('POST', `/api/v1/devices/${dev.deviceId}/commands`, { action: 'sync' })).status, 201);
   await wns.waitFor(dev.deviceId, 2);
   t.equal(wns.tokenRequests.length, 1, 'the token is cached');
-  await healthUntil(dev.deviceId, (h) => h.lastResult === 'sent' && h.lastPushAt);
+  await recorded((h) => h.lastResult === 'sent');
 
   // …until WNS says it expired (401): one new token, and the same notification again.
   wns.expireTokens();
@@ -43,12 +49,12 @@ t.test('a token WNS calls expired: one new token, one retry', async (t) => {
   t.equal(retried.status, 200);
   t.ok(retried.tokenValid, 'the retry carries the new token');
   t.equal(wns.tokenRequests.length, 2, 'one new token');
-  await healthUntil(dev.deviceId, (h) => h.lastResult === 'sent' && h.consecutiveFailures === 0);
+  await recorded((h) => h.lastResult === 'sent' && h.consecutiveFailures === 0);
 
   // A channel that keeps answering 401: one retry only, recorded as a failure.
   wns.failNext(dev.deviceId, 401, {}, 5);
   t.equal((await s.admin('POST', `/api/v1/devices/${dev.deviceId}/push`)).status, 202);
-  const h = await healthUntil(dev.deviceId, (x) => x.consecutiveFailures === 1);
+  const h = await recorded((x) => x.consecutiveFailures === 1);
   t.match(h, { lastResult: 'unauthorized (401)', channel: 'ok' });
   t.equal(wns.notifications.length, 6, 'two attempts, no storm');
   t.equal(wns.tokenRequests.length, 3);
@@ -141,6 +147,7 @@ t.test('the client secret is never in a log line', async (t) => {
   await dev.checkin();
   t.equal((await s.admin('POST', `/api/v1/devices/${dev.deviceId}/push`)).status, 202);
   await wns.waitFor(dev.deviceId);
+  await healthUntil(dev.deviceId, (h) => h.lastResult === 'sent');
   // A token endpoint that refuses us, after an expired token: the error is logged, not the secret.
   wns.expireTokens();
   wns.failTokens(400);
