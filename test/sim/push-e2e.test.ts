@@ -1,0 +1,76 @@
+// Done means (#12): a device enrolled earlier by `fenestra sim enroll --state` gets a queued wipe
+// within seconds through push — the real server's push service (WNS token from a fake token
+// endpoint) notifies the channel the simulator's push listener serves, and `fenestra sim checkin
+// --push-listen` checks the device in at once.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { runSim } from '../../src/sim/cli.js';
+import { startFakeWns } from '../helpers/fake-wns.js';
+import { AUDIENCE, startTestServer } from '../helpers/server.js';
+
+t.test('a queued wipe reaches a saved device through the simulator’s push channel', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-sim-push-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const clientId = 'ms-app://s-1-15-2-1111111111-2222222222-3333333333';
+  const secret = `wns-secret-${crypto.randomBytes(12).toString('hex')}`;
+  const wns = await startFakeWns({ clientId, clientSecret: secret });
+  t.teardown(() => wns.close());
+  const s = await startTestServer({
+    FENESTRA_WNS_PFN: 'Fenestra.Mdm_8wekyb3d8bbwe',
+    FENESTRA_WNS_CLIENT_ID: clientId,
+    FENESTRA_WNS_CLIENT_SECRET: secret,
+    FENESTRA_WNS_TOKEN_URL: wns.tokenUrl,
+    FENESTRA_WNS_CHANNEL_HOSTS: '127.0.0.1',
+  });
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const ca = path.join(dir, 'ca.pem');
+  fs.writeFileSync(ca, s.caPem);
+  const tokens = path.join(dir, 'join.txt');
+  fs.writeFileSync(tokens, await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }));
+  const state = path.join(dir, 'fleet.json');
+  const connect = `127.0.0.1:${s.server.port}`;
+
+  const run = async (argv: string[], until?: (text: string) => boolean) => {
+    const out = new PassThrough();
+    const ac = new AbortController();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+      if (until?.(text)) ac.abort();
+    });
+    const code = await runSim(argv, out, { signal: ac.signal });
+    return { code, out: text };
+  };
+  // Enrolled earlier, with no push listener: its first sessions carry no channel.
+  const e = await run(['enroll', '--url', s.publicUrl, '--connect', connect, '--ca', ca, '--entra-token-file', tokens, '--checkins', '0', '--state', state]);
+  t.equal(e.code, 0, e.out);
+  const deviceId: string = JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].deviceId;
+
+  let queued: Promise<{ status: number }> | undefined;
+  let start = 0;
+  const r = await run(['checkin', '--state', state, '--connect', connect, '--push-listen', '127.0.0.1:0', '--duration', '20s'], (text) => {
+    // The first check-in gave the server our PFN's channel; now the admin queues a wipe.
+    if (!queued && /waiting for pushes/.test(text)) {
+      start = Date.now();
+      queued = s.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'wipe' });
+    }
+    return /wiped; it will not check in again/.test(text);
+  });
+  const latency = Date.now() - start;
+  t.equal((await queued)?.status, 201);
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, new RegExp(`push → device ${deviceId} checked in`));
+  t.match(r.out, new RegExp(`device ${deviceId}: Exec \\./Device/Vendor/MSFT/RemoteWipe/doWipe → 200`));
+  t.match(r.out, /pushes taken 1/);
+  t.ok(latency < 5000, `wipe delivered ${latency} ms after it was queued (< 5 s)`);
+  const cmd = ((await s.admin('GET', `/api/v1/devices/${deviceId}/commands`)).json.commands as { action?: string; state: string }[]).find(
+    (c) => c.action === 'wipe',
+  );
+  t.equal(cmd?.state, 'acked');
+  t.equal(JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].wiped, true, 'the state file knows the device was wiped');
+});
