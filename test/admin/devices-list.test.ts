@@ -149,6 +149,8 @@ function suite(t: Test, database: 'sqlite' | 'postgres') {
       t.match(r.json.error.message, /colour/, 'the message names it too');
       t.equal((await s.admin('GET', '/api/v1/fleet/summary?verbose=1')).status, 400, 'the summary refuses unknown parameters too');
       t.equal((await s.admin('GET', '/api/v1/devices/DEV-A/sessions?prety=true')).json.error.pointer, '/prety');
+      t.equal((await s.admin('GET', '/api/v1/devices/DEV-A/commands?page=2')).json.error.pointer, '/page');
+      t.equal((await s.admin('GET', '/api/v1/devices/DEV-A/plan?usr=x')).json.error.pointer, '/usr');
     });
 
     await t.test('CSV', async (t) => {

@@ -3,7 +3,7 @@
 // does not strip: removeAdditional is off), so a misspelt filter is a 400 naming it, never a
 // silently unfiltered list.
 
-import { traceQuery } from './schemas.js';
+import { pageQuery, planQuery, traceQuery } from './schemas.js';
 
 const text = (maxLength: number, description: string) => ({ type: 'string', minLength: 1, maxLength, description }) as const;
 const instant = (description: string) => ({ type: 'string', minLength: 10, maxLength: 40, description }) as const;
@@ -48,6 +48,12 @@ export const traceViewQuery = {
     pretty: { type: 'boolean', description: 'Each message indented (a truncated one is left as it is).' },
   },
 } as const;
+
+/** A device's commands (limit, offset), refusing anything else. */
+export const commandListQuery = { ...pageQuery, additionalProperties: false } as const;
+
+/** The dry run's query (user), refusing anything else. */
+export const planViewQuery = { ...planQuery, additionalProperties: false } as const;
 
 export const fleetSummaryQuery = { type: 'object', additionalProperties: false, properties: {} } as const;
 

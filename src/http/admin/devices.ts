@@ -10,9 +10,9 @@ import { fleetSummary } from '../../service/fleet/summary.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { actorOf } from './auth.js';
-import { deviceListQuery, fleetSummaryQuery, stalePolicyBody, stalePolicySchema, traceViewQuery } from './device-schemas.js';
+import { commandListQuery, deviceListQuery, fleetSummaryQuery, planViewQuery, stalePolicyBody, stalePolicySchema, traceViewQuery } from './device-schemas.js';
 import type { AdminApi } from './schema-types.js';
-import { commandBody, deviceCommandParams, errorSchema, idParams, pageQuery, planQuery, revokeBody, revokeResponse } from './schemas.js';
+import { commandBody, deviceCommandParams, errorSchema, idParams, revokeBody, revokeResponse } from './schemas.js';
 
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
 
@@ -41,7 +41,7 @@ export function deviceRoutes(
     deps.devices.remove(request.params.id, actorOf(request)),
   );
 
-  api.get('/api/v1/devices/:id/plan', { schema: { tags: ['devices'], params: idParams, querystring: planQuery, response: { ...errors } } }, (request) =>
+  api.get('/api/v1/devices/:id/plan', { schema: { tags: ['devices'], params: idParams, querystring: planViewQuery, response: { ...errors } } }, (request) =>
     deps.profileStatus.plan(request.params.id, request.query.user),
   );
 
@@ -66,8 +66,10 @@ export function deviceRoutes(
     // payloadFromInput checks every level, so the body is handed on as a QueueInput.
     async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body as QueueInput, actorOf(request))),
   );
-  api.get('/api/v1/devices/:id/commands', { schema: { tags: ['devices'], params: idParams, querystring: pageQuery } }, (request) =>
-    deps.commands.list(request.params.id, request.query.limit, request.query.offset),
+  api.get(
+    '/api/v1/devices/:id/commands',
+    { schema: { tags: ['devices'], params: idParams, querystring: commandListQuery, response: { ...errors } } },
+    (request) => deps.commands.list(request.params.id, request.query.limit, request.query.offset),
   );
   api.delete(
     '/api/v1/devices/:id/commands/:commandId',
