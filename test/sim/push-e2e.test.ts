@@ -74,3 +74,59 @@ t.test('a queued wipe reaches a saved device through the simulator’s push chan
   t.equal(cmd?.state, 'acked');
   t.equal(JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].wiped, true, 'the state file knows the device was wiped');
 });
+
+t.test('without push: a shortened schedule brings a queued wipe to a saved device', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-sim-poll-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const ca = path.join(dir, 'ca.pem');
+  fs.writeFileSync(ca, s.caPem);
+  const tokens = path.join(dir, 'join.txt');
+  fs.writeFileSync(tokens, await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }));
+  const state = path.join(dir, 'fleet.json');
+  const connect = `127.0.0.1:${s.server.port}`;
+  const run = async (argv: string[], until?: (text: string) => boolean) => {
+    const out = new PassThrough();
+    const ac = new AbortController();
+    let text = '';
+    out.on('data', (c: Buffer) => {
+      text += c.toString('utf8');
+      if (until?.(text)) ac.abort();
+    });
+    const code = await runSim(argv, out, { signal: ac.signal });
+    return { code, out: text };
+  };
+  const e = await run(['enroll', '--url', s.publicUrl, '--connect', connect, '--ca', ca, '--entra-token-file', tokens, '--state', state]);
+  t.equal(e.code, 0, e.out);
+  const deviceId: string = JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].deviceId;
+
+  // Every minute, for ever (the default starts with 3 minutes, then 15, then 8 hours).
+  const every = { intervalMinutes: 1, count: 0 };
+  const put = await s.admin('PUT', '/api/v1/settings/checkin-schedule', {
+    firstRetries: { intervalMinutes: 1, count: 2 },
+    secondRetries: { intervalMinutes: 0, count: 0 },
+    regular: every,
+    pollOnLogin: true,
+    allUsersPollOnFirstLogin: true,
+  });
+  t.equal(put.status, 200, JSON.stringify(put.json));
+
+  // The device follows its Poll nodes, a minute lasting 50 ms here.
+  let queued: Promise<{ status: number }> | undefined;
+  let start = 0;
+  const r = await run(['run', '--state', state, '--connect', connect, '--time-scale', '1200', '--duration', '20s'], (text) => {
+    if (!queued && /IntervalForFirstSetOfRetries → 200/.test(text)) {
+      start = Date.now();
+      queued = s.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'wipe' });
+    }
+    return /wiped; it will not check in again/.test(text);
+  });
+  const latency = Date.now() - start;
+  t.equal((await queued)?.status, 201);
+  t.equal(r.code, 0, r.out);
+  t.match(r.out, new RegExp(`device ${deviceId}: Exec \\./Device/Vendor/MSFT/RemoteWipe/doWipe → 200`));
+  t.ok(latency < 5000, `wipe delivered ${latency} ms after it was queued (< 5 s)`);
+  t.match(JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].poll, { schedule: /^1x2,0x0,1x0$/ }, 'the device holds the new schedule');
+});
