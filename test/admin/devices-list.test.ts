@@ -140,6 +140,7 @@ function suite(t: Test, database: 'sqlite' | 'postgres') {
         ['lastSeenAfter=2026-13-45', '/lastSeenAfter'],
         [`q=${'x'.repeat(300)}`, '/q'],
         ['format=xml', '/format'],
+        ['stale=false', '/stale'],
       ]) {
         const r = await s.admin('GET', `/api/v1/devices?${query}`);
         t.equal(r.status, 400, query);

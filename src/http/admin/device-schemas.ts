@@ -22,7 +22,11 @@ export const deviceListQuery = {
     edition: text(64, 'Edition name (Enterprise, Pro, Education…) or number (4, 48, 121…).'),
     enrollmentType: { type: 'string', enum: ['Full', 'Device'] },
     state: { type: 'string', enum: ['enrolled', 'unenrolled'] },
-    stale: { type: 'boolean', description: 'Enrolled devices not seen for the stale policy staleAfterDays (never seen: since enrollment).' },
+    stale: {
+      type: 'boolean',
+      enum: [true],
+      description: 'true: enrolled devices not seen for the stale policy staleAfterDays (never seen: since enrollment).',
+    },
     lastSeenBefore: instant('Last check-in before this instant (ISO 8601); never-seen devices do not match.'),
     lastSeenAfter: instant('Last check-in at or after this instant (ISO 8601).'),
     profileStatus: {
