@@ -151,7 +151,12 @@ const WNS_TOKEN_URL = 'https://login.live.com/accesstoken.srf';
 function parseWns(env: Env, production: boolean, problems: string[]): WnsConfig | undefined {
   const names = ['FENESTRA_WNS_PFN', 'FENESTRA_WNS_CLIENT_ID', 'FENESTRA_WNS_CLIENT_SECRET'] as const;
   const set = names.filter((n) => env[n]);
-  if (set.length === 0) return undefined;
+  if (set.length === 0) {
+    // A push setting without credentials is a typo or a half-done configuration: say so.
+    const stray = (['FENESTRA_WNS_TOKEN_URL', 'FENESTRA_WNS_CHANNEL_HOSTS'] as const).filter((n) => env[n]);
+    if (stray.length) problems.push(`${stray.join(' and ')} set but push is off (${names.join(', ')} are not set)`);
+    return undefined;
+  }
   // The secret's value is never echoed: problems only name the variables.
   if (set.length !== names.length) {
     problems.push(`${names.join(', ')} must be set together (got only ${set.join(', ')})`);

@@ -43,6 +43,8 @@ t.test('values are checked', async (t) => {
   );
   bad({ FENESTRA_WNS_CHANNEL_HOSTS: ' , ' }, /FENESTRA_WNS_CHANNEL_HOSTS/);
   bad({ FENESTRA_WNS_CHANNEL_HOSTS: 'a/b' }, /FENESTRA_WNS_CHANNEL_HOSTS/);
+  const stray = t.throws(() => loadConfig({ ...base, FENESTRA_WNS_TOKEN_URL: 'https://login.live.com/accesstoken.srf' })) as ConfigError;
+  t.match(stray.message, /FENESTRA_WNS_TOKEN_URL set but push is off/, 'a push setting without credentials is an error');
 });
 
 t.test('ChannelURIs under the default hosts', async (t) => {

@@ -153,6 +153,8 @@ export class PushService {
     if (rec.channelState === 'gone') return 'WNS said the channel is gone; waiting for the device to report a new one';
     if (rec.channelState === 'device-error') return `the device reports push status ${rec.deviceStatus ?? '?'} (DMClient Push/Status)`;
     if (!rec.sealedChannel) return 'no channel stored';
+    // A channel registered for another PFN: WNS would refuse our credentials (403).
+    if (rec.pfn !== this.deps.settings.pfn) return 'the device has not taken the current PFN yet (at its next check-in)';
     return undefined;
   }
 

@@ -26,6 +26,8 @@ export interface SendOutcome {
 /** Renew the token this long before WNS says it expires. */
 const TOKEN_MARGIN_MS = 5 * 60_000;
 const MAX_DETAIL = 200;
+/** After a failed token request, the next one waits this long. */
+const TOKEN_RETRY_MS = 30_000;
 
 class TokenError extends Error {
   constructor(
@@ -39,6 +41,8 @@ class TokenError extends Error {
 export class WnsClient {
   private token?: { value: string; until: number };
   private fetching?: Promise<string>;
+  /** A refused token request is not repeated for every push meanwhile (wrong secret: no storm). */
+  private refused?: { until: number; err: TokenError };
 
   constructor(
     private readonly creds: WnsCredentials,
@@ -56,6 +60,7 @@ export class WnsClient {
   /** A valid access token: the cached one, or a new one (one request however many ask at once). */
   async accessToken(): Promise<string> {
     if (this.token && this.token.until > this.now()) return this.token.value;
+    if (this.refused && this.refused.until > this.now()) throw this.refused.err;
     this.fetching ??= this.fetchToken().finally(() => (this.fetching = undefined));
     return this.fetching;
   }
@@ -66,6 +71,17 @@ export class WnsClient {
   }
 
   private async fetchToken(): Promise<string> {
+    try {
+      const token = await this.requestToken();
+      this.refused = undefined;
+      return token;
+    } catch (err) {
+      this.refused = { until: this.now() + TOKEN_RETRY_MS, err: err as TokenError };
+      throw err;
+    }
+  }
+
+  private async requestToken(): Promise<string> {
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
       client_id: this.creds.clientId,
