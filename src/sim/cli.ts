@@ -20,7 +20,7 @@ Simulated Windows devices against a fenestra server: they enroll, check in over 
 the commands queued for them (a Windows DM tree: 418, 404, 405, Atomic rollback, Exec…), sign
 users in and out, take pushes. With --state FILE the devices enrolled are kept in FILE (their
 keys, certificates, DM credentials, DM tree and users; written mode 0600), and later runs act on
-them.
+them, one run at a time per file (FILE.lock).
 
 fenestra sim [enroll]: enroll devices, then check each in --checkins times
   --url URL                 public URL of the server (https://enterpriseenrollment.example.com)
@@ -381,6 +381,7 @@ export async function runSim(argv: string[], out: NodeJS.WritableStream, o: Flee
       fleet?.add(dev, { auth: args_.auth, maxMsgSize: args_.maxMsgSize, enrolledAt: new Date().toISOString() }),
     );
   } catch (err) {
+    fleet?.close();
     out.write(`fenestra sim: ${(err as Error).message}\n`);
     return 1;
   }
@@ -391,6 +392,8 @@ export async function runSim(argv: string[], out: NodeJS.WritableStream, o: Flee
       fleet.save();
     } catch (err) {
       return fail(err);
+    } finally {
+      fleet.close();
     }
   }
   out.write(

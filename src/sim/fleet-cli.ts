@@ -78,109 +78,113 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
   const tokens = cmd === 'sign-in' ? readTokens('--token-file', str('token-file')!) : undefined;
   if (tokens && tokens.length > 1) throw new UsageError(`--token-file ${str('token-file')}: one token (one user) per sign-in, the file has ${tokens.length}`);
 
-  const fleet = Fleet.load(file, { ca, connectTo }, print);
-  fleet.verbose = v.verbose === true;
-
-  if (cmd === 'list') {
-    const rows = [...fleet.devices.values()].map((d) => ({
-      deviceId: d.dev.deviceId,
-      enrollmentType: d.dev.enrollmentType,
-      state: d.dev.wiped ? 'wiped' : d.dev.state,
-      users: d.dev.users.map((u) => ('token' in u ? (u.upn ?? u.key) : 'other')),
-      enrolledAt: d.meta.enrolledAt,
-      lastCheckinAt: d.meta.lastCheckinAt,
-    }));
-    if (json) out.write(JSON.stringify({ url: fleet.header.url, devices: rows }, null, 2) + '\n');
-    else {
-      out.write(`${file}: ${rows.length} device(s) of ${fleet.header.url}\n`);
-      for (const r of rows) {
-        out.write(`  ${r.deviceId}  ${r.enrollmentType.padEnd(6)} ${r.state.padEnd(10)} last check-in ${r.lastCheckinAt ?? 'never'}`);
-        out.write(r.users.length ? `  users: ${r.users.join(', ')} (at the console: ${r.users.at(-1)})\n` : '\n');
-      }
-    }
-    return 0;
-  }
-
-  if (cmd === 'sign-in' || cmd === 'sign-out') {
-    const [d] = fleet.select([str('device')!]);
-    const why = fleet.active(d);
-    if (why) throw new UsageError(`device ${d.dev.deviceId} ${why}`);
-    let who: string;
-    if (cmd === 'sign-in') {
-      const claims = jwtClaims(tokens![0]);
-      who = String(claims.upn ?? claims.preferred_username ?? claims.oid ?? 'the user');
-      d.dev.signIn({ token: tokens![0] });
-    } else {
-      const user = str('user');
-      const atConsole = d.dev.users.at(-1);
-      who = user ?? (atConsole && 'key' in atConsole ? (atConsole.upn ?? atConsole.key) : 'the local user');
-      if (!d.dev.signOut(user)) throw new UsageError(user ? `${user} is not signed in on ${d.dev.deviceId}` : `nobody is signed in on ${d.dev.deviceId}`);
-    }
-    const shown = d.dev.users.at(-1);
-    print(
-      `device ${d.dev.deviceId}: ${who} signed ${cmd === 'sign-in' ? 'in' : 'out'}; at the console: ${shown ? ('key' in shown ? (shown.upn ?? shown.key) : 'a local user') : 'nobody'}`,
-    );
-    // Windows checks in at a sign-in (PollOnLogin) and the next session says who is there.
-    const r = await fleet.checkin(d);
-    fleet.save();
-    if (json)
-      out.write(
-        JSON.stringify({ deviceId: d.dev.deviceId, users: d.dev.users.map((u) => ('key' in u ? u.key : 'other')), stats: fleet.stats }, null, 2) + '\n',
-      );
-    return r?.outcome === 'complete' ? 0 : 1;
-  }
-
-  const chosen = fleet.select(devices);
-  let listener: PushListener | undefined;
-  const stop = new AbortController();
-  const onSigint = () => stop.abort();
-  process.once('SIGINT', onSigint);
-  o.signal?.addEventListener('abort', () => stop.abort(), { once: true });
-  if (o.signal?.aborted) stop.abort();
-  const timer = durationMs !== undefined ? setTimeout(() => stop.abort(), durationMs) : undefined;
-  const started = performance.now();
+  const fleet = Fleet.load(file, { ca, connectTo }, print, cmd === 'list');
   try {
-    if (push) {
-      listener = await startPushListener(push.host, push.port, (id) => fleet.push(id));
-      for (const d of fleet.devices.values()) d.dev.pushChannel = listener.channelFor(d.dev.deviceId);
-      print(`push channels: ${listener.baseUrl}/wns/<DeviceID>`);
-    }
-    if (cmd === 'checkin') {
-      const limit = str('concurrency') !== undefined ? int('--concurrency', str('concurrency')!, 1) : 8;
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: Math.min(limit, chosen.length) }, async () => {
-          while (next < chosen.length) await fleet.checkin(chosen[next++]);
-        }),
-      );
-      fleet.save();
-      if (listener && !stop.signal.aborted) {
-        print(`waiting for pushes${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ''} (Ctrl-C stops)`);
-        await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+    fleet.verbose = v.verbose === true;
+
+    if (cmd === 'list') {
+      const rows = [...fleet.devices.values()].map((d) => ({
+        deviceId: d.dev.deviceId,
+        enrollmentType: d.dev.enrollmentType,
+        state: d.dev.wiped ? 'wiped' : d.dev.state,
+        users: d.dev.users.map((u) => ('token' in u ? (u.upn ?? u.key) : 'other')),
+        enrolledAt: d.meta.enrolledAt,
+        lastCheckinAt: d.meta.lastCheckinAt,
+      }));
+      if (json) out.write(JSON.stringify({ url: fleet.header.url, devices: rows }, null, 2) + '\n');
+      else {
+        out.write(`${file}: ${rows.length} device(s) of ${fleet.header.url}\n`);
+        for (const r of rows) {
+          out.write(`  ${r.deviceId}  ${r.enrollmentType.padEnd(6)} ${r.state.padEnd(10)} last check-in ${r.lastCheckinAt ?? 'never'}`);
+          out.write(r.users.length ? `  users: ${r.users.join(', ')} (at the console: ${r.users.at(-1)})\n` : '\n');
+        }
       }
-    } else {
-      const intervalMs = str('interval') !== undefined ? duration('--interval', str('interval')!) : undefined;
-      const cycles = str('cycles') !== undefined ? int('--cycles', str('cycles')!, 1) : undefined;
-      const scale = str('time-scale') !== undefined ? int('--time-scale', str('time-scale')!, 1) : 1;
-      if (intervalMs !== undefined && str('time-scale') !== undefined) throw new UsageError('--time-scale shortens the Poll schedule: not with --interval');
-      print(
-        `running ${chosen.length} device(s): ${intervalMs !== undefined ? `every ${intervalMs / 1000} s` : `on their DMClient Poll schedule${scale > 1 ? `, ${scale}× faster` : ''}`}` +
-          `${cycles ? `, ${cycles} check-in(s) each` : ''}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ''} (Ctrl-C stops)`,
-      );
-      await Promise.all(chosen.map((d) => poll(fleet, d, { intervalMs, scale, cycles, signal: stop.signal, print })));
+      return 0;
     }
+
+    if (cmd === 'sign-in' || cmd === 'sign-out') {
+      const [d] = fleet.select([str('device')!]);
+      const why = fleet.active(d);
+      if (why) throw new UsageError(`device ${d.dev.deviceId} ${why}`);
+      let who: string;
+      if (cmd === 'sign-in') {
+        const claims = jwtClaims(tokens![0]);
+        who = String(claims.upn ?? claims.preferred_username ?? claims.oid ?? 'the user');
+        d.dev.signIn({ token: tokens![0] });
+      } else {
+        const user = str('user');
+        const atConsole = d.dev.users.at(-1);
+        who = user ?? (atConsole && 'key' in atConsole ? (atConsole.upn ?? atConsole.key) : 'the local user');
+        if (!d.dev.signOut(user)) throw new UsageError(user ? `${user} is not signed in on ${d.dev.deviceId}` : `nobody is signed in on ${d.dev.deviceId}`);
+      }
+      const shown = d.dev.users.at(-1);
+      print(
+        `device ${d.dev.deviceId}: ${who} signed ${cmd === 'sign-in' ? 'in' : 'out'}; at the console: ${shown ? ('key' in shown ? (shown.upn ?? shown.key) : 'a local user') : 'nobody'}`,
+      );
+      // Windows checks in at a sign-in (PollOnLogin) and the next session says who is there.
+      const r = await fleet.checkin(d);
+      fleet.save();
+      if (json)
+        out.write(
+          JSON.stringify({ deviceId: d.dev.deviceId, users: d.dev.users.map((u) => ('key' in u ? u.key : 'other')), stats: fleet.stats }, null, 2) + '\n',
+        );
+      return r?.outcome === 'complete' ? 0 : 1;
+    }
+
+    const chosen = fleet.select(devices);
+    let listener: PushListener | undefined;
+    const stop = new AbortController();
+    const onSigint = () => stop.abort();
+    process.once('SIGINT', onSigint);
+    o.signal?.addEventListener('abort', () => stop.abort(), { once: true });
+    if (o.signal?.aborted) stop.abort();
+    const timer = durationMs !== undefined ? setTimeout(() => stop.abort(), durationMs) : undefined;
+    const started = performance.now();
+    try {
+      if (push) {
+        listener = await startPushListener(push.host, push.port, (id) => fleet.push(id));
+        for (const d of fleet.devices.values()) d.dev.pushChannel = listener.channelFor(d.dev.deviceId);
+        print(`push channels: ${listener.baseUrl}/wns/<DeviceID>`);
+      }
+      if (cmd === 'checkin') {
+        const limit = str('concurrency') !== undefined ? int('--concurrency', str('concurrency')!, 1) : 8;
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: Math.min(limit, chosen.length) }, async () => {
+            while (next < chosen.length) await fleet.checkin(chosen[next++]);
+          }),
+        );
+        fleet.save();
+        if (listener && !stop.signal.aborted) {
+          print(`waiting for pushes${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ''} (Ctrl-C stops)`);
+          await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
+        }
+      } else {
+        const intervalMs = str('interval') !== undefined ? duration('--interval', str('interval')!) : undefined;
+        const cycles = str('cycles') !== undefined ? int('--cycles', str('cycles')!, 1) : undefined;
+        const scale = str('time-scale') !== undefined ? int('--time-scale', str('time-scale')!, 1) : 1;
+        if (intervalMs !== undefined && str('time-scale') !== undefined) throw new UsageError('--time-scale shortens the Poll schedule: not with --interval');
+        print(
+          `running ${chosen.length} device(s): ${intervalMs !== undefined ? `every ${intervalMs / 1000} s` : `on their DMClient Poll schedule${scale > 1 ? `, ${scale}× faster` : ''}`}` +
+            `${cycles ? `, ${cycles} check-in(s) each` : ''}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ''} (Ctrl-C stops)`,
+        );
+        await Promise.all(chosen.map((d) => poll(fleet, d, { intervalMs, scale, cycles, signal: stop.signal, print })));
+      }
+    } finally {
+      process.off('SIGINT', onSigint);
+      if (timer) clearTimeout(timer);
+      await listener?.close();
+      await fleet.settle();
+      fleet.save();
+    }
+    const s = fleet.stats;
+    const wallMs = Math.round(performance.now() - started);
+    if (json) out.write(JSON.stringify({ devices: chosen.length, ...s, wallMs }, null, 2) + '\n');
+    else out.write(formatStats(cmd, chosen.length, s, wallMs));
+    return s.failed === 0 ? 0 : 1;
   } finally {
-    process.off('SIGINT', onSigint);
-    if (timer) clearTimeout(timer);
-    await listener?.close();
-    await fleet.settle();
-    fleet.save();
+    fleet.close();
   }
-  const s = fleet.stats;
-  const wallMs = Math.round(performance.now() - started);
-  if (json) out.write(JSON.stringify({ devices: chosen.length, ...s, wallMs }, null, 2) + '\n');
-  else out.write(formatStats(cmd, chosen.length, s, wallMs));
-  return s.failed === 0 ? 0 : 1;
 }
 
 /** One device of `run`: check in every interval (or by its Poll schedule), jittered, until stopped. */

@@ -4,7 +4,7 @@
 import type { CheckinResult, SimDevice } from './device.js';
 import { nextPollMinutes, pollSchedule } from './poll-schedule.js';
 import { restoreDevice, saveDevice, type Connection, type DeviceMeta } from './saved-device.js';
-import { StateFileError, readStateFile, writeStateFile, type SimState } from './state-file.js';
+import { StateFileError, lockStateFile, readStateFile, writeStateFile, type SimState } from './state-file.js';
 
 export interface FleetDevice {
   dev: SimDevice;
@@ -28,6 +28,7 @@ export class Fleet {
   readonly devices = new Map<string, FleetDevice>();
   readonly stats: FleetStats = { sessions: 0, complete: 0, failed: 0, pushes: 0, commands: {} };
   private saveTimer?: NodeJS.Timeout;
+  private unlock?: () => void;
   /** Print every Get too (otherwise they are counted per session). */
   verbose = false;
 
@@ -52,8 +53,23 @@ export class Fleet {
     return fleet;
   }
 
-  /** The devices of an existing state file; connect/ca given now replace the saved ones. */
-  static load(file: string, over: { ca?: string; connectTo?: { host: string; port: number } }, print: (line: string) => void): Fleet {
+  /**
+   * The devices of an existing state file; connect/ca given now replace the saved ones.
+   * `readOnly`: no lock taken, never saved (list).
+   */
+  static load(file: string, over: { ca?: string; connectTo?: { host: string; port: number } }, print: (line: string) => void, readOnly = false): Fleet {
+    const unlock = readOnly ? undefined : lockStateFile(file);
+    try {
+      const fleet = Fleet.read(file, over, print);
+      fleet.unlock = unlock;
+      return fleet;
+    } catch (err) {
+      unlock?.();
+      throw err;
+    }
+  }
+
+  private static read(file: string, over: { ca?: string; connectTo?: { host: string; port: number } }, print: (line: string) => void): Fleet {
     const s = readStateFile(file)!;
     let connectTo = over.connectTo;
     if (!connectTo && s.connect) {
@@ -210,6 +226,13 @@ export class Fleet {
     this.saveTimer = undefined;
     const devices = [...this.devices.values()].map((d) => saveDevice(d.dev, d.meta));
     writeStateFile(this.file, { ...this.header, devices });
+  }
+
+  /** Let other runs use the file (after the last save). */
+  close(): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = undefined;
+    this.unlock?.();
   }
 
   /** Wait for every session in progress. */

@@ -114,3 +114,41 @@ export function writeStateFile(file: string, s: SimState): void {
     throw new StateFileError(file, `cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
 }
+
+/**
+ * Hold FILE.lock while a run may write FILE: two runs on one fleet would each hold their own
+ * copy of the devices (session counters, digest nonces, users) and the last to save would undo
+ * the other. A lock left by a process that is gone is taken over. Returns the release function.
+ */
+export function lockStateFile(file: string): () => void {
+  const lock = `${file}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(lock, `${process.pid}\n`, { flag: 'wx', mode: 0o600 });
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+        throw new StateFileError(file, `cannot lock (${lock}): ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      }
+    }
+    const pid = Number(fs.readFileSync(lock, 'utf8').trim());
+    if (Number.isSafeInteger(pid) && pid > 0 && alive(pid)) {
+      throw new StateFileError(file, `in use by another fenestra sim (process ${pid}); stop it first, or use another file`);
+    }
+    fs.rmSync(lock, { force: true }); // left by a process that is gone
+  }
+  let held = true;
+  return () => {
+    if (held) fs.rmSync(lock, { force: true });
+    held = false;
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

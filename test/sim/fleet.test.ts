@@ -281,6 +281,18 @@ t.test('a fleet kept in a state file', async (t) => {
     t.equal(other.code, 1);
     t.match(other.out, /holds devices of https:\/\/enterpriseenrollment\.\S+, not https:\/\/enterpriseenrollment\.fabrikam\.com/);
     t.match((await sim(['checkin'])).out, /needs --state FILE/);
+
+    // One run at a time per file: a live lock refuses, a stale one is taken over.
+    t.notOk(fs.existsSync(`${state}.lock`), 'no lock left by the runs above');
+    fs.writeFileSync(`${state}.lock`, `${process.pid}\n`);
+    const busy = await sim(['checkin', '--state', state, '--connect', connect]);
+    t.equal(busy.code, 1);
+    t.match(busy.out, new RegExp(`state file .*fleet\\.json: in use by another fenestra sim \\(process ${process.pid}\\)`));
+    t.equal((await sim(['list', '--state', state])).code, 0, 'list only reads: no lock needed');
+    fs.writeFileSync(`${state}.lock`, '2147483646\n');
+    const stale = await sim(['sign-out', '--state', state, '--connect', connect, '--device', ids[1]]);
+    t.match(stale.out, /nobody is signed in/, 'a stale lock is taken over');
+    t.notOk(fs.existsSync(`${state}.lock`), 'and released, even after a refusal');
     t.match((await sim(['run', '--state', state, '--interval', 'soon'])).out, /--interval must be a duration/);
     t.match((await sim(['sign-in', '--state', state, '--device', ids[0]])).out, /needs --token-file/);
   });
