@@ -106,6 +106,9 @@ t.test('admin API refusals', async (t) => {
       t.equal((await s.admin('POST', `/api/v1/devices/${deviceId}/commands`, item(format, data))).status, 201, `${format} ${data} accepted`);
     }
     expectRefused(t, await s.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'sync', userOid: 'not-a-guid' }), 400, '/userOid');
+    const upper = '72F988BF-86F1-41AF-91AB-2D7CD011DB47';
+    expectRefused(t, await s.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'sync', userOid: upper }), 400, '/userOid');
+    t.equal((await s.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'sync', userOid: upper.toLowerCase() })).status, 201);
   });
 
   await t.test('profiles: PFX password, mail accountId, Hello tenant', async (t) => {

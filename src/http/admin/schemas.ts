@@ -170,9 +170,10 @@ export const commandBody = {
     userOid: {
       type: 'string',
       maxLength: 64,
-      // Any other text would never match a session's user: the command would stay queued forever.
-      pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-      description: 'deliver only in a session of this Entra user (object ID, a GUID)',
+      // Any other text would never match a session's user (tokens carry the oid in lower case,
+      // compared as is): the command would stay queued forever.
+      pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$',
+      description: "deliver only in a session of this Entra user: the user's object ID, a lower-case GUID",
     },
     expiresInHours: { type: 'integer', minimum: 1, maximum: 8760 },
   },
