@@ -48,11 +48,32 @@ const scheduleBody = {
   },
 } as const;
 
+const groupSchedule = {
+  type: 'object',
+  properties: { groupId: { type: 'string' }, groupName: { type: 'string' }, schedule: scheduleBody, updatedAt: { type: 'string' } },
+} as const;
+
+const globalReply = {
+  type: 'object',
+  properties: {
+    schedule: scheduleBody,
+    source: { type: 'string', enum: ['default', 'global'], description: 'default: the admin has set none' },
+    updatedAt: { type: 'string' },
+    groups: { type: 'array', items: groupSchedule, description: "device groups' own schedules (they override the global one)" },
+  },
+} as const;
+
 export function scheduleRoutes(api: AdminApi, deps: { store: Store }): void {
   const schedules = new CheckinScheduleService(deps.store);
-  api.get('/api/v1/settings/checkin-schedule', { schema: { tags: ['settings'], response: { ...errors } } }, () => schedules.getGlobal());
-  api.put('/api/v1/settings/checkin-schedule', { schema: { tags: ['settings'], body: scheduleBody, response: { ...errors } } }, (request) =>
-    schedules.setGlobal(request.body as CheckinSchedule, actorOf(request)),
+  api.get(
+    '/api/v1/settings/checkin-schedule',
+    { schema: { tags: ['settings'], summary: 'The global check-in schedule and the group schedules', response: { 200: globalReply, ...errors } } },
+    () => schedules.getGlobal(),
+  );
+  api.put(
+    '/api/v1/settings/checkin-schedule',
+    { schema: { tags: ['settings'], summary: 'Set the global check-in schedule', body: scheduleBody, response: { 200: globalReply, ...errors } } },
+    (request) => schedules.setGlobal(request.body as CheckinSchedule, actorOf(request)),
   );
   api.put('/api/v1/groups/:id/checkin-schedule', { schema: { tags: ['groups'], params: idParams, body: scheduleBody, response: { ...errors } } }, (request) =>
     schedules.setGroup(request.params.id, request.body as CheckinSchedule, actorOf(request)),
