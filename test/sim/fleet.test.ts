@@ -253,6 +253,25 @@ t.test('a fleet kept in a state file', async (t) => {
     );
   });
 
+  t.test('digest devices keep their nonce; a later enrollment adds to the file', async (t) => {
+    t.equal((await s.admin('POST', '/api/v1/enrollment-accounts', { username: 'dave', password: 'dave-password-1' })).status, 201);
+    const digest = path.join(dir, 'digest.json');
+    const base = ['--url', s.publicUrl, '--connect', connect, '--ca', caFile, '--username', 'dave', '--password', 'dave-password-1', '--auth', 'digest'];
+    t.equal((await sim(['enroll', ...base, '--state', digest])).code, 0);
+    const nonce = JSON.parse(fs.readFileSync(digest, 'utf8')).devices[0].enrollment.digest.nonce;
+    for (const n of [1, 2]) {
+      const r = await sim(['checkin', '--state', digest]);
+      t.equal(r.code, 0, `digest session ${n} from the saved nonce: ${r.out}`);
+    }
+    t.not(JSON.parse(fs.readFileSync(digest, 'utf8')).devices[0].enrollment.digest.nonce, nonce, 'the server’s NextNonce is saved');
+    t.notMatch(fs.readFileSync(digest, 'utf8'), /dave-password-1/, 'the enrollment password is not kept');
+
+    const more = await sim(['enroll', ...base, '--devices', '2', '--state', digest]);
+    t.equal(more.code, 0, more.out);
+    t.match(more.out, /state\s+3 device\(s\)/);
+    t.equal(JSON.parse(fs.readFileSync(digest, 'utf8')).devices.length, 3);
+  });
+
   t.test('a missing or damaged state file is refused, naming the file', async (t) => {
     const cases: [string, string | undefined, RegExp][] = [
       ['missing.json', undefined, /not found/],
