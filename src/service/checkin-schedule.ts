@@ -258,9 +258,9 @@ export class CheckinScheduleService {
     const out: CommandRecord[] = [];
     const retryWait = state.failure?.hash === eff.hash && Date.parse(at) - Date.parse(state.failure.at) < RETRY_AFTER_MS;
     if (state.applied?.hash === eff.hash) {
-      // Back to what the device holds: a delivery still queued is moot.
-      if (state.pending) {
-        await this.store.commands.cancel(state.pending.commandId, at);
+      // Back to what the device holds: a delivery still queued is moot. One already sent stays
+      // pending: once it is answered the device may hold it, and the next session corrects that.
+      if (state.pending && (await this.store.commands.cancel(state.pending.commandId, at))) {
         state = { ...state, pending: undefined };
         changed = true;
       }

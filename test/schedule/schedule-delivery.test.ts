@@ -115,4 +115,16 @@ t.test('delivery decisions', async (t) => {
   await svc.deleteGroup(g.id, 'admin');
   const fresh = await store.devices.get(again.id);
   t.same(await session(fresh!, 4 * HOUR + 60_000), [], 'a re-enrollment under the current global schedule holds it');
+
+  // Back to the held schedule while the delivery is on the wire: it stays pending, and once the
+  // device has taken it the held schedule goes out again.
+  await svc.setGlobal(schedule(25), 'admin');
+  const [c6] = await session(fresh!, 5 * HOUR);
+  await store.management.setCommandState([c6.id], 'sent', undefined, iso(5 * HOUR));
+  await svc.setGlobal(schedule(60), 'admin');
+  t.same(await session(fresh!, 5 * HOUR + 60_000), []);
+  t.equal((await store.checkinSchedules.deviceState(dev.id))?.pending?.commandId, c6.id, 'a sent delivery stays pending');
+  await answer(c6.id, 'acked', 5 * HOUR + 120_000);
+  const [c7] = await session(fresh!, 5 * HOUR + 180_000);
+  t.equal(c7?.payload.commands![4].items![0].data, '60', 'the device took 25: 60 goes out again');
 });
