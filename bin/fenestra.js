@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -44,7 +45,7 @@ function build() {
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   if (!fs.existsSync(tsc)) {
     process.stderr.write('fenestra: dist/ is missing or older than src/ and TypeScript is not installed: run npm ci (or npm run build)\n');
-    process.exit(1);
+    return false;
   }
   process.stderr.write('fenestra: building dist/ from src/ (once after an install or a change of the sources)...\n');
   // Built beside dist/ and swapped in, so that a second launch at the same time never runs a half-written tree.
@@ -55,7 +56,7 @@ function build() {
   else if (r.status !== 0) {
     fs.rmSync(tmp, { recursive: true, force: true });
     process.stderr.write('fenestra: the build failed (above)\n');
-    process.exit(1);
+    return false;
   }
   fs.rmSync(dist, { recursive: true, force: true });
   try {
@@ -64,7 +65,31 @@ function build() {
     // Another launch swapped its build in first: the same sources, use it.
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+  return true;
 }
 
-if (fs.existsSync(src) && stale()) build();
+/**
+ * One build at a time: launches that start together (tests, scripts) wait for the first one's
+ * build instead of swapping dist/ under each other. A lock older than two minutes is a crashed build.
+ */
+async function buildOnce() {
+  const lock = `${dist}.lock`;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch {
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0);
+      if (age > 120_000) fs.rmSync(lock, { recursive: true, force: true });
+      else await sleep(200);
+    }
+  }
+  try {
+    return !stale() || build();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+if (fs.existsSync(src) && stale() && !(await buildOnce())) process.exit(1);
 await import(pathToFileURL(entry).href);

@@ -16,8 +16,8 @@ export const CONNECTION_OPTIONS: Options = {
 
 export const CONNECTION_HELP = `connection (every admin command):
   --url URL          the server (else FENESTRA_URL, FENESTRA_PUBLIC_URL, https://localhost:8443)
-  --token TOKEN      admin token (else FENESTRA_ADMIN_TOKEN, else --token-file, else
-                     $FENESTRA_DATA_DIR/admin-token, the file a development server generates)
+  --token TOKEN      admin token (else FENESTRA_ADMIN_TOKEN, --token-file, FENESTRA_ADMIN_TOKEN_FILE,
+                     else $FENESTRA_DATA_DIR/admin-token, the file a development server generates)
   --token-file FILE  read the admin token from FILE
   --ca FILE          CA certificate (PEM) to trust for the server's TLS certificate (else
                      $FENESTRA_CERTS_DIR/ca.pem when it exists, else the system's trust store)
@@ -63,9 +63,11 @@ export function connection(p: Parsed, env: Env = process.env): { url: string; to
   if (u.protocol !== 'https:') throw new UsageError(`--url must use https:// (got ${u.protocol})`);
   let token = str(p, 'token') ?? env.FENESTRA_ADMIN_TOKEN;
   if (!token) {
-    const file = str(p, 'token-file') ?? path.join(path.resolve(env.FENESTRA_DATA_DIR ?? './data'), 'admin-token');
-    if (!str(p, 'token-file') && !fs.existsSync(file)) {
-      throw new UsageError(`no admin token: give --token, FENESTRA_ADMIN_TOKEN or --token-file (${file} does not exist)`);
+    // The same places the server reads it from: a secret file (containers), else the file it generated.
+    const given = str(p, 'token-file') ?? env.FENESTRA_ADMIN_TOKEN_FILE;
+    const file = given ?? path.join(path.resolve(env.FENESTRA_DATA_DIR ?? './data'), 'admin-token');
+    if (!given && !fs.existsSync(file)) {
+      throw new UsageError(`no admin token: give --token, FENESTRA_ADMIN_TOKEN, --token-file or FENESTRA_ADMIN_TOKEN_FILE (${file} does not exist)`);
     }
     token = readFile(file, 'the token file').trim();
   }
@@ -104,7 +106,9 @@ export function apiClient(p: Parsed, env: Env = process.env): ApiClient {
         const e = (json as { error?: { code?: string; message?: string; pointer?: string } } | undefined)?.error;
         throw new ApiCallError(res.status, e?.code ?? 'error', e?.message ?? (text.slice(0, 200) || 'no details'), e?.pointer);
       }
-      return json as T;
+      // CSV and other text answers are handed over as they are.
+      const type = String(res.headers['content-type'] ?? '');
+      return (type && !type.includes('json') ? text : json) as T;
     },
   };
 }

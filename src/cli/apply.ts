@@ -3,10 +3,6 @@
 import { ApiCallError, apiClient, connection, CONNECTION_HELP, CONNECTION_OPTIONS } from './api-client.js';
 import { flag, str, UsageError } from './args.js';
 import type { Command } from './command.js';
-import { readDocument } from './file-input.js';
-import { execute, plan } from '../ops/apply/plan.js';
-import { loadState, saveState } from '../ops/apply/secrets.js';
-import { readablePath, readSpec, SpecError } from '../ops/apply/spec.js';
 
 export const applyCommand: Command = {
   name: 'apply',
@@ -43,6 +39,13 @@ ${CONNECTION_HELP}`,
   async run(p) {
     const file = str(p, 'file');
     if (!file) throw new UsageError('-f FILE is required');
+    // The YAML parser and the schema validator load when apply runs, not for every command.
+    const [{ readDocument }, { execute, plan }, { loadState, saveState }, { readablePath, readSpec, SpecError }] = await Promise.all([
+      import('./file-input.js'),
+      import('../ops/apply/plan.js'),
+      import('../ops/apply/secrets.js'),
+      import('../ops/apply/spec.js'),
+    ]);
     let spec;
     try {
       spec = readSpec(readDocument(file));

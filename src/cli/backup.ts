@@ -1,6 +1,4 @@
 // `fenestra backup <dir>`: what a restore needs, copied while the server runs (ops/backup.ts).
-import { loadConfig } from '../config.js';
-import { backup } from '../ops/backup.js';
 import type { Command } from './command.js';
 
 export const backupCommand: Command = {
@@ -16,6 +14,8 @@ back the database up with pg_dump: only the key files are copied.
   options: {},
   positionals: { min: 1, max: 1, names: '<new directory>' },
   run: async (p) => {
+    // Loaded only to run: --help needs neither the configuration nor SQLite.
+    const [{ loadConfig }, { backup }] = await Promise.all([import('../config.js'), import('../ops/backup.js')]);
     const cfg = loadConfig();
     if (cfg.database.kind === 'postgres')
       process.stderr.write('fenestra backup: the database is PostgreSQL: back it up with pg_dump; copying the key files only\n');

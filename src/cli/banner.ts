@@ -27,7 +27,7 @@ export function startupBanner(cfg: Config): string {
   else lines.push(`  TLS certificate: ${path.join(cfg.certsDir, 'tls.pem')}, signed by the CA above: clients trust ${caFile} (curl --cacert, fenestra --ca)`);
   lines.push(
     cfg.adminToken
-      ? '  admin token: from FENESTRA_ADMIN_TOKEN'
+      ? '  admin token: from FENESTRA_ADMIN_TOKEN (or its _FILE)'
       : `  admin token: ${path.join(cfg.dataDir, 'admin-token')} (the CLI reads it from there: FENESTRA_DATA_DIR=${cfg.dataDir} fenestra devices list)`,
   );
   return lines.join('\n') + '\n';

@@ -9,61 +9,115 @@ interface DeviceRow {
   id: string;
   deviceId: string;
   state: string;
-  enrollmentType?: string;
   user?: { upn?: string; oid?: string };
   signedInUser?: { upn?: string; oid?: string };
+  hostName?: string;
   deviceName?: string;
+  osBuild?: string;
   osVersion?: string;
-  inventory?: { hostname?: string; osVersion?: string };
+  edition?: string;
   lastSeenAt?: string;
+}
+
+interface DevicePage {
+  total?: number;
+  devices: DeviceRow[];
+  nextCursor?: string;
 }
 
 const enc = encodeURIComponent;
 const json = (p: Parsed) => flag(p, 'json');
 
-/** The list payload may be an array or a page object ({devices|items, next}), depending on the server version. */
-const rowsOf = (body: unknown): DeviceRow[] => {
-  if (Array.isArray(body)) return body as DeviceRow[];
-  const o = body as { devices?: DeviceRow[]; items?: DeviceRow[] } | undefined;
-  return o?.devices ?? o?.items ?? [];
+/** Options of `devices list` → the API's query parameters (GET /api/v1/devices). */
+const FILTERS: Record<string, string> = {
+  search: 'q',
+  upn: 'upn',
+  'device-id': 'deviceId',
+  'host-name': 'hostName',
+  'os-build': 'osBuild',
+  edition: 'edition',
+  'enrollment-type': 'enrollmentType',
+  state: 'state',
+  'last-seen-before': 'lastSeenBefore',
+  'last-seen-after': 'lastSeenAfter',
+  'profile-status': 'profileStatus',
+  'profile-id': 'profileId',
+  sort: 'sort',
+  limit: 'limit',
+  cursor: 'cursor',
 };
-
-const matches = (d: DeviceRow, q: string) =>
-  [d.id, d.deviceId, d.deviceName, d.inventory?.hostname, d.user?.upn, d.user?.oid, d.signedInUser?.upn].some((v) => v?.toLowerCase().includes(q));
 
 const list: Command = {
   name: 'list',
-  summary: 'list devices',
-  usage: `usage: fenestra devices list [--search TEXT] [--limit N] [--json]
+  summary: 'list devices (search, filters, stale ones, CSV)',
+  usage: `usage: fenestra devices list [filters] [--all] [--csv] [--json]
 
-Lists enrolled devices: id, DeviceID, state, user, host name, OS version, last seen.
-  --search TEXT   only devices whose id, DeviceID, name, host name or user contains TEXT
-  --limit N       at most N devices (1-1000, default 100)
+Lists devices: id, DeviceID, state, user, host name, OS build, edition, last seen. The server
+filters; every filter is one query parameter of GET /api/v1/devices.
+  --search TEXT              part of the UPN, DeviceID, id or host name (case-insensitive)
+  --upn UPN                  enrollment or signed-in user
+  --device-id ID             the Windows DeviceID
+  --host-name NAME           host name
+  --os-build BUILD           OS build prefix, e.g. 10.0.22631
+  --edition NAME             Enterprise, Pro, Education... (or its number)
+  --enrollment-type Full|Device
+  --state enrolled|unenrolled
+  --stale                    enrolled devices not seen for the stale-device policy's days
+  --last-seen-before TIME    last check-in before TIME (ISO 8601)
+  --last-seen-after TIME     last check-in at or after TIME
+  --profile-status STATUS    with a profile delivery in STATUS (pending, failed, ...)
+  --profile-id ID            of this profile
+  --sort FIELD               e.g. lastSeenAt, -lastSeenAt (descending)
+  --limit N                  devices per page (1-1000, default 100)
+  --cursor CURSOR            the next page (printed under a full page)
+  --all                      every page
+  --csv                      the list as CSV (every matching device)
 
 ${CONNECTION_HELP}`,
-  options: { ...CONNECTION_OPTIONS, search: { type: 'string' }, limit: { type: 'string' } },
+  options: {
+    ...CONNECTION_OPTIONS,
+    ...Object.fromEntries(Object.keys(FILTERS).map((k) => [k, { type: 'string' as const }])),
+    stale: { type: 'boolean' },
+    all: { type: 'boolean' },
+    csv: { type: 'boolean' },
+  },
   positionals: { min: 0, max: 0, names: '' },
   async run(p) {
-    const limit = str(p, 'limit') ?? '100';
-    if (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > 1000) throw new UsageError('--limit must be an integer from 1 to 1000');
-    const search = str(p, 'search');
-    const qs = new URLSearchParams({ limit });
-    if (search) qs.set('search', search);
+    const qs = new URLSearchParams();
+    for (const [opt, param] of Object.entries(FILTERS)) {
+      const v = str(p, opt);
+      if (v !== undefined) qs.set(param, v);
+    }
+    if (flag(p, 'stale')) qs.set('stale', 'true');
     const api = apiClient(p);
-    const body = await api.call('GET', `/api/v1/devices?${qs}`);
-    // Filtered here too: the same answer whether the server filters or not.
-    const rows = search ? rowsOf(body).filter((d) => matches(d, search.toLowerCase())) : rowsOf(body);
-    print(json(p), Array.isArray(body) ? rows : body, () =>
-      table(rows, [
+    if (flag(p, 'csv')) {
+      qs.set('format', 'csv');
+      process.stdout.write(await api.call<string>('GET', `/api/v1/devices?${qs}`));
+      return 0;
+    }
+    const page = await api.call<DevicePage>('GET', `/api/v1/devices?${qs}`);
+    const rows = [...page.devices];
+    let next = page.nextCursor;
+    while (flag(p, 'all') && next) {
+      qs.set('cursor', next);
+      const more = await api.call<DevicePage>('GET', `/api/v1/devices?${qs}`);
+      rows.push(...more.devices);
+      next = more.nextCursor;
+    }
+    print(json(p), flag(p, 'all') ? { total: page.total, devices: rows } : page, () => {
+      const shown = table(rows, [
         ['ID', (d) => d.id],
         ['DEVICEID', (d) => d.deviceId],
         ['STATE', (d) => d.state],
         ['USER', (d) => d.user?.upn ?? d.signedInUser?.upn ?? d.user?.oid],
-        ['HOST', (d) => d.inventory?.hostname ?? d.deviceName],
-        ['OS', (d) => d.inventory?.osVersion ?? d.osVersion],
-        ['LAST SEEN', (d) => d.lastSeenAt],
-      ]),
-    );
+        ['HOST', (d) => d.hostName ?? d.deviceName],
+        ['OS', (d) => d.osBuild ?? d.osVersion],
+        ['EDITION', (d) => d.edition],
+        ['LAST SEEN', (d) => d.lastSeenAt ?? 'never'],
+      ]);
+      const more = next ? `${rows.length} of ${page.total ?? '?'}; next page: --cursor ${next} (or --all)\n` : '';
+      return shown + more;
+    });
     return 0;
   },
 };
@@ -96,7 +150,7 @@ interface CommandRow {
   status?: string;
   createdAt: string;
   sentAt?: string;
-  payload?: { verb?: string };
+  payload?: { kind?: string };
 }
 
 const commands: Command = {
@@ -121,7 +175,7 @@ ${CONNECTION_HELP}`,
     print(json(p), body, () =>
       table(rows, [
         ['ID', (c) => c.id],
-        ['WHAT', (c) => c.action ?? c.payload?.verb ?? c.origin],
+        ['WHAT', (c) => c.action ?? c.payload?.kind ?? c.origin],
         ['STATE', (c) => c.state],
         ['STATUS', (c) => c.status],
         ['CREATED', (c) => c.createdAt],
@@ -168,7 +222,7 @@ ${CONNECTION_HELP}`,
       body.expiresInHours = Number(exp);
     }
     const c = await apiClient(p).call<CommandRow>('POST', `/api/v1/devices/${enc(p.positionals[0])}/commands`, body);
-    print(json(p), c, () => `queued ${c.action ?? c.payload?.verb ?? 'command'} ${c.id} (${c.state}) for ${p.positionals[0]}\n`);
+    print(json(p), c, () => `queued ${c.action ?? c.payload?.kind ?? 'command'} ${c.id} (${c.state}) for ${p.positionals[0]}\n`);
     return 0;
   },
 };

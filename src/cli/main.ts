@@ -1,8 +1,8 @@
 // The command table and its dispatch: help and version first, each command's options checked
 // before it runs, and one exit-code rule (0 done, 1 failed, 2 the command line is wrong).
+// The server and the simulator are imported only when they run: help and admin commands start fast.
 import fs from 'node:fs';
 import { ConfigError } from '../config.js';
-import { runSim } from '../sim/cli.js';
 import { accountsGroup } from './accounts.js';
 import { ApiCallError } from './api-client.js';
 import { applyCommand } from './apply.js';
@@ -79,14 +79,14 @@ async function dispatch(argv: string[]): Promise<number> {
   }
   if (first === 'help') {
     // The simulator owns its help text.
-    if (rest[0] === 'sim') return runSim(['--help'], process.stdout);
+    if (rest[0] === 'sim') return (await import('../sim/cli.js')).runSim(['--help'], process.stdout);
     const text = helpFor(rest);
     if (text === undefined) throw new UsageError(`no such command: ${rest.join(' ')}`);
     process.stdout.write(text);
     return 0;
   }
   // The simulator parses its own options and answers its own --help.
-  if (first === 'sim') return runSim(rest, process.stdout);
+  if (first === 'sim') return (await import('../sim/cli.js')).runSim(rest, process.stdout);
   const entry = ENTRIES.find((e) => e.name === first);
   if (!entry) throw new UsageError(first.startsWith('-') ? `unknown option ${JSON.stringify(first)}` : `unknown command ${JSON.stringify(first)}`);
   let cmd: Command;

@@ -2,7 +2,6 @@
 import { flag, str, UsageError } from './args.js';
 import { apiClient, CONNECTION_HELP, CONNECTION_OPTIONS } from './api-client.js';
 import type { Command, CommandGroup } from './command.js';
-import { readDocument } from './file-input.js';
 import { print, record, table, type Row } from './output.js';
 
 interface Profile {
@@ -73,7 +72,7 @@ ${CONNECTION_HELP}`,
   async run(p) {
     const file = str(p, 'file');
     if (!file) throw new UsageError('-f FILE is required');
-    const body = readDocument(file);
+    const body = (await import('./file-input.js')).readDocument(file);
     if (!body || typeof body !== 'object' || Array.isArray(body)) throw new UsageError(`${file}: a profile is an object {name, kind, scope, settings}`);
     const r = await apiClient(p).call<Profile>('POST', '/api/v1/profiles', body);
     print(flag(p, 'json'), r, () => `created profile ${r.name} (${r.id}, ${r.kind}, ${r.scope} scope)\n`);
