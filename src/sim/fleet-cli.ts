@@ -67,6 +67,11 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
   const durationMs = str('duration') !== undefined ? duration('--duration', str('duration')!) : undefined;
   if (cmd === 'checkin' && durationMs !== undefined && !push)
     throw new UsageError('--duration with checkin is how long to wait for pushes: it needs --push-listen');
+  const limit = str('concurrency') !== undefined ? int('--concurrency', str('concurrency')!, 1) : 8;
+  const intervalMs = str('interval') !== undefined ? duration('--interval', str('interval')!) : undefined;
+  const cycles = str('cycles') !== undefined ? int('--cycles', str('cycles')!, 1) : undefined;
+  const scale = str('time-scale') !== undefined ? int('--time-scale', str('time-scale')!, 1) : 1;
+  if (intervalMs !== undefined && str('time-scale') !== undefined) throw new UsageError('--time-scale shortens the Poll schedule: not with --interval');
   const json = v.json === true;
   // Lines go out as they happen; with --json they are left out and only the summary is printed.
   const print = json ? () => {} : (line: string) => out.write(line + '\n');
@@ -147,7 +152,6 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
         print(`push channels: ${listener.baseUrl}/wns/<DeviceID>`);
       }
       if (cmd === 'checkin') {
-        const limit = str('concurrency') !== undefined ? int('--concurrency', str('concurrency')!, 1) : 8;
         let next = 0;
         await Promise.all(
           Array.from({ length: Math.min(limit, chosen.length) }, async () => {
@@ -160,10 +164,6 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
           await new Promise((resolve) => stop.signal.addEventListener('abort', resolve, { once: true }));
         }
       } else {
-        const intervalMs = str('interval') !== undefined ? duration('--interval', str('interval')!) : undefined;
-        const cycles = str('cycles') !== undefined ? int('--cycles', str('cycles')!, 1) : undefined;
-        const scale = str('time-scale') !== undefined ? int('--time-scale', str('time-scale')!, 1) : 1;
-        if (intervalMs !== undefined && str('time-scale') !== undefined) throw new UsageError('--time-scale shortens the Poll schedule: not with --interval');
         print(
           `running ${chosen.length} device(s): ${intervalMs !== undefined ? `every ${intervalMs / 1000} s` : `on their DMClient Poll schedule${scale > 1 ? `, ${scale}× faster` : ''}`}` +
             `${cycles ? `, ${cycles} check-in(s) each` : ''}${durationMs !== undefined ? ` for ${durationMs / 1000} s` : ''} (Ctrl-C stops)`,

@@ -316,3 +316,29 @@ t.test('a fleet kept in a state file', async (t) => {
     t.match((await sim(['sign-in', '--state', state, '--device', ids[0]])).out, /needs --token-file/);
   });
 });
+
+t.test('fleet subcommands: bad options are explained before the state file is read', async (t) => {
+  const f = ['--state', path.join(dir, 'never-written.json')];
+  const cases: [string[], RegExp][] = [
+    [['run', ...f, '--interval', '0s'], /--interval must be a duration/],
+    [['run', ...f, '--interval', '30s', '--time-scale', '60'], /--time-scale shortens the Poll schedule: not with --interval/],
+    [['run', ...f, '--cycles', '0'], /--cycles must be an integer of at least 1/],
+    [['run', ...f, '--duration', '-5s'], /--duration must be a duration/],
+    [['run', ...f, '--device', 'A', '--all'], /either --device or --all/],
+    [['checkin', ...f, '--duration', '10s'], /needs --push-listen/],
+    [['checkin', ...f, '--push-listen', '1.2.3.4'], /--push-listen must be HOST:PORT/],
+    [['checkin', ...f, '--concurrency', '0'], /--concurrency must be an integer of at least 1/],
+    [['checkin', ...f, '--interval', '1s'], /unknown option "--interval"/],
+    [['sign-in', ...f, '--device', 'A'], /needs --token-file/],
+    [['sign-in', ...f, '--token-file', 'x'], /needs --device/],
+    [['sign-out', ...f, '--device', 'A', '--device', 'B'], /--device given twice/],
+    [['list', ...f, 'extra'], /unexpected argument "extra"/],
+  ];
+  for (const [argv, re] of cases) {
+    const r = await sim(argv);
+    t.equal(r.code, 1, argv.join(' '));
+    t.match(r.out, re, argv.join(' '));
+    t.notMatch(r.out, /state file/, `${argv.join(' ')}: the option is named, not the file`);
+  }
+  t.match((await sim(['run', '--help'])).out, /fenestra sim run --state FILE: a sustained fleet/);
+});
