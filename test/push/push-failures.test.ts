@@ -162,6 +162,13 @@ t.test('the client secret is never in a log line', async (t) => {
     lines.some((l) => l.includes(secret)),
     'no line holds the secret',
   );
+  // Refused credentials are not tried again for every push (another device, at once): no storm.
+  const asked = wns.tokenRequests.length;
+  const other = await enroll();
+  await other.checkin();
+  t.equal((await s.admin('POST', `/api/v1/devices/${other.deviceId}/push`)).status, 202);
+  t.match(await healthUntil(other.deviceId, (h) => h.lastResult !== null), { lastResult: /^token-error/ });
+  t.equal(wns.tokenRequests.length, asked, 'no new token request within 30 s of a refused one');
   t.ok(
     wns.tokenRequests.every((r) => r.form.client_secret === secret),
     'the secret went only to the token endpoint',

@@ -182,11 +182,6 @@ export class PushService {
     return p;
   }
 
-  /** Pushes in flight (tests and shutdown wait on them). */
-  async settled(): Promise<void> {
-    await Promise.all([...this.inFlight.values()]);
-  }
-
   private async pushNow(devicePk: string, reason: string): Promise<PushResult | 'skipped'> {
     const { store, log } = this.deps;
     const rec = await store.push.get(devicePk);
