@@ -6,6 +6,9 @@ import path from 'node:path';
 import t from 'tap';
 import { runCli } from './run-cli.js';
 
+// The first CLI run may build dist/ (bin/fenestra.js), slow on a busy machine.
+t.setTimeout(360_000);
+
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-cli-help-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
 // What serve or backup would create if they ran: data, certificates, a backup directory.
