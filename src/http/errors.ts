@@ -46,7 +46,9 @@ export function errorHandler(err: FastifyError, request: FastifyRequest, reply: 
   } else if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
     status = 413;
     code = 'too_large';
-    message = `body exceeds ${request.routeOptions.bodyLimit ?? 'the limit of'} bytes`;
+    // Admin routes: the route's limit (derived from its schema; their JSON parser sets none of
+    // its own). Device paths keep their short text: their parsers have limits of their own.
+    message = request.url.startsWith('/api/') ? `body exceeds ${request.routeOptions.bodyLimit} bytes` : 'request body too large';
   } else if (err instanceof StoreConflictError) {
     // Another replica served a concurrent message of the same session first: try again.
     status = 503;
