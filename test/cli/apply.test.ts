@@ -178,6 +178,18 @@ t.test('a bad file: every problem with the path of its key, nothing changed', as
   t.match(refused.stderr, /the server refused profiles\[0\]\.settings\.security: 400 invalid/);
   fs.writeFileSync(file, 'profiles:\n  - name: Guest Wi-Fi\n    kind: wifi\n    scope: user\n    settings: {ssid: Guest, security: open}\n');
   t.match((await apply()).stderr, 'profiles[0].scope: profile "Guest Wi-Fi" exists with scope device: it cannot change');
+  fs.writeFileSync(
+    file,
+    'profiles:\n  - name: Guest Wi-Fi\n    kind: wifi\n    scope: device\n    settings: {ssid: Guest, security: open}\n    assignments: [{device: NO-SUCH-DEVICE}, {group: Nobody}]\n',
+  );
+  const unknown = await apply();
+  t.equal(unknown.code, 1);
+  t.match(unknown.stderr, 'profiles[0].assignments[0].device: no device NO-SUCH-DEVICE on the server (/profiles/0/assignments/0/device)');
+  fs.writeFileSync(
+    file,
+    'profiles:\n  - name: Guest Wi-Fi\n    kind: wifi\n    scope: device\n    settings: {ssid: Guest, security: open}\n    assignments: [{group: Nobody}]\n',
+  );
+  t.match((await apply()).stderr, 'profiles[0].assignments[0].group: no group "Nobody" on the server or in the file');
   const after = await snapshot();
   t.same(after, before, 'nothing changed on the server');
 });

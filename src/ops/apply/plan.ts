@@ -186,7 +186,8 @@ async function targetOf(api: Api, a: SpecAssignment, groups: Map<string, Group>,
   try {
     const d = await api.call<{ id: string }>('GET', `/api/v1/devices/${enc(a.device)}`);
     return { targetType: 'device', targetId: d.id, label: `device ${a.device}` };
-  } catch {
+  } catch (err) {
+    if ((err as { status?: number }).status !== 404) throw err;
     throw new SpecError([{ pointer: `${at}/device`, message: `no device ${a.device} on the server` }]);
   }
 }
