@@ -10,13 +10,24 @@ import { parse, UsageError } from './args.js';
 import { backupCommand } from './backup.js';
 import type { Command, CommandGroup } from './command.js';
 import { devicesGroup } from './devices.js';
+import { fleetGroup } from './fleet.js';
 import { groupsGroup } from './groups.js';
 import { profilesGroup } from './profiles.js';
 import { serveCommand } from './serve.js';
 import { tenantsGroup } from './tenants.js';
 
 const SIM_SUMMARY = 'Windows device simulator: enroll devices, check them in (fenestra sim --help)';
-const ENTRIES: (Command | CommandGroup)[] = [serveCommand, backupCommand, devicesGroup, tenantsGroup, accountsGroup, profilesGroup, groupsGroup, applyCommand];
+const ENTRIES: (Command | CommandGroup)[] = [
+  serveCommand,
+  backupCommand,
+  devicesGroup,
+  fleetGroup,
+  tenantsGroup,
+  accountsGroup,
+  profilesGroup,
+  groupsGroup,
+  applyCommand,
+];
 const isGroup = (e: Command | CommandGroup): e is CommandGroup => 'commands' in e;
 
 function version(): string {

@@ -44,6 +44,10 @@ t.test('devices list, show, --search, --json', async (t) => {
   t.equal(csv.code, 0, csv.stderr);
   t.match(csv.stdout, deviceId, '--csv prints the CSV export');
   t.equal((await cli(['devices', 'list', '--stale'])).code, 0);
+  const summary = await cli(['fleet', 'summary']);
+  t.equal(summary.code, 0, summary.stderr);
+  t.match(summary.stdout, /^total: 1$/m);
+  t.match(summary.stdout, /^stale:\n {2}count: \d+\n {2}staleAfterDays: \d+/m);
   const show = await cli(['devices', 'show', ourId]);
   t.equal(show.code, 0, show.stderr);
   t.match(show.stdout, `deviceId: ${deviceId}`);

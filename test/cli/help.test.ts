@@ -28,6 +28,7 @@ const COMMANDS = [
   ['devices', 'show'],
   ['devices', 'commands'],
   ['devices', 'queue'],
+  ['fleet', 'summary'],
   ['tenants', 'list'],
   ['tenants', 'add'],
   ['tenants', 'remove'],
@@ -47,7 +48,7 @@ t.test('--help, -h and help <command>: usage on stdout, exit 0, nothing created'
   COMMANDS.forEach((c, i) => cases.push([...c, '--help'], i % 2 ? ['help', ...c] : [...c, '-h']));
   // Help wins wherever it stands, before positionals and next to options the command does not know.
   cases.push(['backup', '--help', 'somewhere'], ['backup', 'somewhere', '--help'], ['serve', '--frobnicate', '--help'], ['apply', '-f', 'x.yaml', '--help']);
-  for (const group of ['devices', 'tenants', 'accounts', 'profiles', 'groups']) cases.push([group, '--help'], ['help', group]);
+  for (const group of ['devices', 'fleet', 'tenants', 'accounts', 'profiles', 'groups']) cases.push([group, '--help'], ['help', group]);
   for (let i = 0; i < cases.length; i += 8) {
     const results = await Promise.all(cases.slice(i, i + 8).map((args) => runCli(args, { env, cwd: dir, timeoutMs: 30_000 })));
     results.forEach((r, k) => {
