@@ -3,10 +3,11 @@
  * PKCS#12 KDF of appendix B.2): the MAC is keyed by the password, so a wrong one fails it the
  * way Windows' PFXImportCertStore would, on the device, after the profile was accepted.
  *
- * Why our own: node:crypto has no PKCS#12 reader; node-forge (left in #11) and pkijs were
- * removed; @peculiar/asn1-pfx only maps the ASN.1 (we already read DER/BER, asn1-read.ts) and
- * verifies nothing; the openssl CLI is not a run-time dependency. What is left is a KDF of a few
- * lines over node:crypto hashes and one HMAC.
+ * Why our own: node:crypto has no PKCS#12 reader; node-forge left in #11 with our own DER code;
+ * pkijs verifies the MAC but brings a second ASN.1 stack (asn1js) for this one check;
+ * @peculiar/asn1-pfx only maps the ASN.1 (we already read DER/BER, asn1-read.ts) and verifies
+ * nothing; the openssl CLI is not a run-time dependency. What is left is a KDF of a few lines
+ * over node:crypto hashes and one HMAC.
  */
 import crypto from 'node:crypto';
 import { TAG, ctxTag, expectTag, parseDer, readAlgorithmIdentifier, readOctetString, readOid, readIntegerBytes } from './asn1-read.js';
