@@ -145,8 +145,9 @@ t.test('a fleet kept in a state file', async (t) => {
     t.match(r.out, /bob@contoso\.com signed out; at the console: alice@contoso\.com/);
     t.equal(await signedIn(), users[0].oid, 'alice, still signed in, is back');
 
-    r = await sim(['sign-out', ...base, '--user', 'alice@contoso.com']);
+    r = await sim(['sign-out', ...base, '--user', 'alice@contoso.com', '--json']);
     t.equal(r.code, 0, r.out);
+    t.match(JSON.parse(r.out), { deviceId: ids[0], users: [], stats: { sessions: 1, complete: 1, failed: 0 } }, '--json: only the summary, nobody left');
     t.equal(await signedIn(), undefined, 'nobody signed in');
 
     const none = await sim(['sign-out', ...base]);
