@@ -294,3 +294,29 @@ t.test('PushService.push: skipped for backoff, an unreadable seal or a host no l
   const h = await svc.health('nobody');
   t.match(h, { channel: 'none', channelHost: null, consecutiveFailures: 0, usable: false });
 });
+
+t.test('PushService: a failing store neither breaks the session nor rejects a push; a non-URL channel is refused', async (t) => {
+  const { svc, recs } = service();
+  const [, read] = await svc.plan('d', '2026-01-01T00:00:00Z', []);
+  const cmds = new Map([[read.id, read]]);
+  const n = pushNodes('fenestra');
+  await svc.answered('d', [{ commandId: read.id, state: 'acked', results: [{ locUri: n.channel, data: 'no scheme here' }] }], cmds, '2026-01-01T00:00:01Z');
+  t.match(recs.get('d'), { channelState: 'refused', channelHost: undefined, sealedChannel: undefined, lastResult: 'refused: not a URL' });
+  const errors: string[] = [];
+  const failing = new PushService({
+    sealKey: crypto.randomBytes(32),
+    settings: { pfn: 'P_1', clientId: 'c', clientSecret: 's', tokenUrl: 'http://127.0.0.1:1/t', channelHosts: ['.notify.windows.com'], providerId: 'fenestra' },
+    store: {
+      push: {
+        get: () => Promise.reject(new Error('db down')),
+        put: () => Promise.reject(new Error('db down')),
+      },
+    } as unknown as Store,
+    log: pino({ level: 'error' }, { write: (line: string) => void errors.push(line) }),
+  });
+  await failing.answered('d', [{ commandId: read.id, state: 'acked', results: [] }], cmds, '2026-01-01T00:00:02Z');
+  t.equal(await failing.push('d', 'test'), 'error');
+  t.equal(errors.length, 2);
+  t.match(errors[0], /recording the channel failed/);
+  t.match(errors[1], /push failed/);
+});
