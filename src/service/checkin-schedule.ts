@@ -11,7 +11,7 @@
 // * next expected check-in: last seen + the interval of the set the device is in, counting the
 //   sets from when it took its schedule (enrollment, or the acknowledgement of a newer one).
 import crypto from 'node:crypto';
-import type { AuditEntry } from '../domain/audit.js';
+import { auditEntry } from './audit.js';
 import type { CheckinSchedule, CheckinScheduleSource, DeviceCheckinState, GroupCheckinSchedule } from '../domain/checkin-schedule.js';
 import type { CommandRecord } from '../domain/command.js';
 import type { Device } from '../domain/device.js';
@@ -26,15 +26,6 @@ export const RETRY_AFTER_MS = 3600_000;
 /** What Windows falls back to once a finite regular schedule has run out (DMClient CSP: a 24 h schedule). */
 const FALLBACK_MINUTES = 1440;
 const ACTION = 'checkin-schedule';
-
-const audit = (actor: string, action: string, targetType: string, targetId: string, detail?: Record<string, unknown>): AuditEntry => ({
-  at: new Date().toISOString(),
-  actor,
-  action,
-  targetType,
-  targetId,
-  detail,
-});
 
 /**
  * The cross-field rules of the DMClient CSP that the request schema cannot say (it checks types
@@ -172,7 +163,7 @@ export class CheckinScheduleService {
     await this.store.checkinSchedules.setGlobal(
       s,
       new Date().toISOString(),
-      audit(actor, 'settings.checkin-schedule.set', 'settings', 'checkin-schedule', { schedule: s }),
+      auditEntry(actor, 'settings.checkin-schedule.set', 'settings', 'checkin-schedule', { schedule: s }),
     );
     return this.getGlobal();
   }
@@ -188,14 +179,14 @@ export class CheckinScheduleService {
     const g = await this.deviceGroup(id);
     const s = checkSchedule(input);
     const at = new Date().toISOString();
-    if (!(await this.store.checkinSchedules.setGroup(g.id, s, at, audit(actor, 'group.checkin-schedule.set', 'group', g.id, { schedule: s }))))
+    if (!(await this.store.checkinSchedules.setGroup(g.id, s, at, auditEntry(actor, 'group.checkin-schedule.set', 'group', g.id, { schedule: s }))))
       throw notFound('group');
     return { groupId: g.id, groupName: g.name, schedule: s, updatedAt: at };
   }
 
   async deleteGroup(id: string, actor: string): Promise<void> {
     const g = await this.deviceGroup(id);
-    if (!(await this.store.checkinSchedules.deleteGroup(g.id, audit(actor, 'group.checkin-schedule.delete', 'group', g.id)))) {
+    if (!(await this.store.checkinSchedules.deleteGroup(g.id, auditEntry(actor, 'group.checkin-schedule.delete', 'group', g.id)))) {
       throw notFound('group check-in schedule');
     }
   }

@@ -6,7 +6,7 @@ import { maskSecrets, mergeMasked, openSecrets, sealSecrets } from '../identity/
 import { compileProfile } from '../protocol/csp/index.js';
 import { PROFILE_KINDS, ProfileValidationError, type CertificateInfo, type CompiledProfile, type ProfileKind, type Scope } from '../protocol/csp/types.js';
 import type { Store } from '../store/types.js';
-import type { AuditEntry } from '../domain/audit.js';
+import { auditEntry } from './audit.js';
 import type { AssignmentTarget, ProfileRecord } from '../domain/profile.js';
 import { ApiError, notFound } from './errors.js';
 import { certificateDependents, checkDevicesExist, checkSettingsReferences, dependentsConflict, groupDependents } from './profile-references.js';
@@ -31,15 +31,6 @@ export interface ProfileView {
   createdAt: string;
   updatedAt: string;
 }
-
-const audit = (actor: string, action: string, targetType: string, targetId: string, detail?: Record<string, unknown>): AuditEntry => ({
-  at: new Date().toISOString(),
-  actor,
-  action,
-  targetType,
-  targetId,
-  detail,
-});
 
 export class ProfileService {
   constructor(
@@ -107,7 +98,7 @@ export class ProfileService {
       createdAt: at,
       updatedAt: at,
     };
-    await this.store.profiles.create(p, audit(actor, 'profile.create', 'profile', p.id, { name: p.name, kind: p.kind, scope: p.scope }));
+    await this.store.profiles.create(p, auditEntry(actor, 'profile.create', 'profile', p.id, { name: p.name, kind: p.kind, scope: p.scope }));
     return this.view(p);
   }
 
@@ -142,7 +133,7 @@ export class ProfileService {
     if (
       !(await this.store.profiles.update(
         next,
-        audit(actor, 'profile.change', 'profile', id, { version: next.version, settings: !!patch.settings, name: patch.name }),
+        auditEntry(actor, 'profile.change', 'profile', id, { version: next.version, settings: !!patch.settings, name: patch.name }),
       ))
     ) {
       throw notFound('profile');
@@ -183,7 +174,7 @@ export class ProfileService {
         continue; // it no longer compiles against the new certificate: it keeps its version, reported by the reconciler
       }
       const next: ProfileRecord = { ...p, context, version: p.version + 1, updatedAt: new Date().toISOString() };
-      await this.store.profiles.update(next, audit(actor, 'profile.recompile', 'profile', p.id, { version: next.version, because: ref }));
+      await this.store.profiles.update(next, auditEntry(actor, 'profile.recompile', 'profile', p.id, { version: next.version, because: ref }));
     }
   }
 
@@ -199,7 +190,7 @@ export class ProfileService {
     if (dependents.length && !force) throw dependentsConflict(`certificate profile "${p.name}" (ref "${ref}")`, dependents);
     const at = new Date().toISOString();
     const detail = dependents.length ? { forced: true, orphanedProfiles: dependents } : undefined;
-    if (!(await this.store.profiles.delete(id, at, audit(actor, 'profile.delete', 'profile', id, detail)))) throw notFound('profile');
+    if (!(await this.store.profiles.delete(id, at, auditEntry(actor, 'profile.delete', 'profile', id, detail)))) throw notFound('profile');
   }
 
   async assign(id: string, target: { targetType: string; targetId?: string }, actor: string) {
@@ -208,7 +199,7 @@ export class ProfileService {
     const tid = await this.targetId(type, target.targetId);
     if (tid === undefined) throw new ApiError(400, 'invalid', `no such ${type}`, '/targetId');
     const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
-    const added = await this.store.profiles.assign(a, audit(actor, 'profile.assign', 'profile', id, { targetType: type, targetId: tid }));
+    const added = await this.store.profiles.assign(a, auditEntry(actor, 'profile.assign', 'profile', id, { targetType: type, targetId: tid }));
     if (!added) {
       const same = type === 'user' ? ` (${tid}: users compare case-insensitively)` : type === 'all' ? '' : ` (${tid})`;
       throw new ApiError(409, 'conflict', `this assignment exists${same}`, type === 'all' ? '/targetType' : '/targetId');
@@ -222,7 +213,7 @@ export class ProfileService {
     // A device or group that no longer exists has no assignment left to remove.
     const tid = await this.targetId(type, target.targetId, true);
     if (tid === undefined) throw notFound('assignment');
-    const ok = await this.store.profiles.unassign(id, type, tid, audit(actor, 'profile.unassign', 'profile', id, { targetType: type, targetId: tid }));
+    const ok = await this.store.profiles.unassign(id, type, tid, auditEntry(actor, 'profile.unassign', 'profile', id, { targetType: type, targetId: tid }));
     if (!ok) throw notFound('assignment');
   }
 
@@ -264,10 +255,10 @@ export class GroupService {
     // Members are checked before the group exists: a refused member leaves no empty group behind.
     const members = this.memberList(g.kind, input.members ?? []);
     if (g.kind === 'device') await checkDevicesExist(this.store, members);
-    if (!(await this.store.groups.create(g, audit(actor, 'group.create', 'group', g.id, { name: g.name, kind: g.kind })))) {
+    if (!(await this.store.groups.create(g, auditEntry(actor, 'group.create', 'group', g.id, { name: g.name, kind: g.kind })))) {
       throw new ApiError(409, 'conflict', 'a group with this name exists', '/name');
     }
-    if (members.length) await this.store.groups.addMembers(g.id, members, audit(actor, 'group.members.add', 'group', g.id));
+    if (members.length) await this.store.groups.addMembers(g.id, members, auditEntry(actor, 'group.members.add', 'group', g.id));
     return { ...g, members: await this.store.groups.members(g.id) };
   }
 
@@ -306,12 +297,12 @@ export class GroupService {
     if (!g) throw notFound('group');
     const list = this.memberList(g.kind, members);
     if (g.kind === 'device') await checkDevicesExist(this.store, list);
-    await this.store.groups.addMembers(id, list, audit(actor, 'group.members.add', 'group', id));
+    await this.store.groups.addMembers(id, list, auditEntry(actor, 'group.members.add', 'group', id));
     return { ...g, members: await this.store.groups.members(id) };
   }
 
   async removeMember(id: string, member: string, actor: string) {
-    const removed = (m: string) => this.store.groups.removeMember(id, m, audit(actor, 'group.members.remove', 'group', id, { member: m }));
+    const removed = (m: string) => this.store.groups.removeMember(id, m, auditEntry(actor, 'group.members.remove', 'group', id, { member: m }));
     if (!(await removed(member.toLowerCase())) && !(await removed(member))) {
       throw notFound('group member');
     }
@@ -324,6 +315,6 @@ export class GroupService {
     const dependents = await groupDependents(this.store, id);
     if (dependents.length && !force) throw dependentsConflict(`group "${g.name}"`, dependents);
     const detail = { name: g.name, ...(dependents.length ? { forced: true, removedAssignments: dependents } : {}) };
-    if (!(await this.store.groups.delete(id, audit(actor, 'group.delete', 'group', id, detail)))) throw notFound('group');
+    if (!(await this.store.groups.delete(id, auditEntry(actor, 'group.delete', 'group', id, detail)))) throw notFound('group');
   }
 }

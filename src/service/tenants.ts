@@ -1,6 +1,7 @@
 // Entra tenant connections ("Admin > Microsoft Azure"): connect, change, disconnect — each audited.
 import type { Store } from '../store/types.js';
 import type { AuditEntry } from '../domain/audit.js';
+import { auditEntry } from './audit.js';
 import type { Cloud, Tenant } from '../domain/tenant.js';
 import { ApiError, invalid, notFound } from './errors.js';
 
@@ -43,14 +44,8 @@ function checkAudiences(audiences: string[]): string[] {
   return out;
 }
 
-const audit = (actor: string, action: string, tenantId: string, detail?: Record<string, unknown>): AuditEntry => ({
-  at: new Date().toISOString(),
-  actor,
-  action,
-  targetType: 'tenant',
-  targetId: tenantId,
-  detail,
-});
+const audit = (actor: string, action: string, tenantId: string, detail?: Record<string, unknown>): AuditEntry =>
+  auditEntry(actor, action, 'tenant', tenantId, detail);
 
 export class TenantService {
   constructor(private readonly store: Store) {}
