@@ -42,68 +42,61 @@ export interface Sql {
 export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
   const where: string[] = [];
   const params: unknown[] = [];
+  /** One condition and the values of its placeholders, in order. */
+  const cond = (sql: string, ...values: unknown[]) => {
+    where.push(sql);
+    params.push(...values);
+  };
   const host = hostNameSql(dialect);
   if (f.q) {
     const cols = ['d.upn', 'd.current_user_upn', 'd.device_id', 'd.id', host];
-    where.push(`(${cols.map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`);
     const like = `%${likeEscape(f.q)}%`;
-    for (let i = 0; i < cols.length; i++) params.push(like);
+    cond(`(${cols.map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`, ...cols.map(() => like));
   }
   if (f.upn) {
-    where.push('(lower(d.upn) = ? OR lower(d.current_user_upn) = ?)');
-    params.push(f.upn.toLowerCase(), f.upn.toLowerCase());
+    cond('(lower(d.upn) = ? OR lower(d.current_user_upn) = ?)', f.upn.toLowerCase(), f.upn.toLowerCase());
   }
   if (f.deviceId) {
-    where.push('(lower(d.device_id) = ? OR lower(d.released_device_id) = ?)');
-    params.push(f.deviceId.toLowerCase(), f.deviceId.toLowerCase());
+    cond('(lower(d.device_id) = ? OR lower(d.released_device_id) = ?)', f.deviceId.toLowerCase(), f.deviceId.toLowerCase());
   }
   if (f.hostName) {
-    where.push(`lower(${host}) = ?`);
-    params.push(f.hostName.toLowerCase());
+    cond(`lower(${host}) = ?`, f.hostName.toLowerCase());
   }
   if (f.osBuild) {
-    where.push(`${osBuildSql(dialect)} LIKE ? ESCAPE '\\'`);
-    params.push(`${f.osBuild.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    cond(`${osBuildSql(dialect)} LIKE ? ESCAPE '\\'`, `${f.osBuild.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
   if (f.editionCodes) {
     // No edition of that name: nothing matches (an empty IN list is not SQL).
     if (f.editionCodes.length === 0) where.push('1 = 0');
-    else {
-      where.push(`d.os_edition IN (${f.editionCodes.map(() => '?').join(', ')})`);
-      params.push(...f.editionCodes.map(String));
-    }
+    else cond(`d.os_edition IN (${f.editionCodes.map(() => '?').join(', ')})`, ...f.editionCodes.map(String));
   }
   if (f.enrollmentType) {
-    where.push('d.enrollment_type = ?');
-    params.push(f.enrollmentType);
+    cond('d.enrollment_type = ?', f.enrollmentType);
   }
   if (f.state) {
-    where.push('d.state = ?');
-    params.push(f.state);
+    cond('d.state = ?', f.state);
   }
   if (f.lastSeenBefore) {
-    where.push('d.last_seen_at < ?');
-    params.push(f.lastSeenBefore);
+    cond('d.last_seen_at < ?', f.lastSeenBefore);
   }
   if (f.lastSeenAfter) {
-    where.push('d.last_seen_at >= ?');
-    params.push(f.lastSeenAfter);
+    cond('d.last_seen_at >= ?', f.lastSeenAfter);
   }
   if (f.staleBefore) {
-    where.push('COALESCE(d.last_seen_at, d.enrolled_at) < ?');
-    params.push(f.staleBefore);
+    cond('COALESCE(d.last_seen_at, d.enrolled_at) < ?', f.staleBefore);
   }
   if (f.profileStatus || f.profileId) {
-    const cond = ['pd.device_pk = d.id'];
+    const sub = ['pd.device_pk = d.id'];
+    const values: unknown[] = [];
     if (f.profileStatus) {
-      cond.push('pd.status = ?');
-      params.push(f.profileStatus);
+      sub.push('pd.status = ?');
+      values.push(f.profileStatus);
     }
     if (f.profileId) {
-      cond.push('pd.profile_id = ?');
-      params.push(f.profileId);
+      sub.push('pd.profile_id = ?');
+      values.push(f.profileId);
     }
-    where.push(`EXISTS (SELECT 1 FROM profile_deliveries pd WHERE ${cond.join(' AND ')})`);
+    cond(`EXISTS (SELECT 1 FROM profile_deliveries pd WHERE ${sub.join(' AND ')})`, ...values);
   }
   return { text: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
