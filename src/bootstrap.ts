@@ -102,7 +102,10 @@ function loadOrCreateAdminToken(cfg: Config): { token: string; generated: boolea
   if (cfg.adminToken) return { token: cfg.adminToken, generated: false };
   const file = path.join(cfg.dataDir, 'admin-token');
   if (fs.existsSync(file)) return { token: fs.readFileSync(file, 'utf8').trim(), generated: false };
-  const token = crypto.randomBytes(32).toString('base64url');
+  // Never a leading '-': the token follows --token on command lines, where it would read as an option.
+  let token: string;
+  do token = crypto.randomBytes(32).toString('base64url');
+  while (token.startsWith('-'));
   writePrivate(file, token + '\n');
   return { token, generated: true };
 }

@@ -42,7 +42,7 @@ export interface ChildServerOptions {
 /** Start `fenestra serve` with its data and certificates under `dir`; resolves once /healthz answers (up to 90 s: the machine may be busy). */
 export async function startChildServer(o: ChildServerOptions): Promise<ChildServer> {
   const port = o.port ?? (await freePort());
-  const token = o.token ?? crypto.randomBytes(24).toString('base64url');
+  const token = o.token ?? 't' + crypto.randomBytes(24).toString('base64url'); // no leading '-': it follows --token on command lines
   const url = o.url ?? 'https://enterpriseenrollment.child.test';
   const child = spawn(process.execPath, [...process.execArgv, path.resolve('src/cli.ts'), ...(o.cliArgs ?? ['serve'])], {
     env: {
