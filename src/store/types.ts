@@ -144,9 +144,25 @@ export interface TenantStore {
   delete(tenantId: string, audit: AuditEntry): Promise<boolean>;
 }
 
+/** A page of the audit log, newest first; each filter given narrows it. */
+export interface AuditQuery {
+  limit: number;
+  /** Entries older than this id (the previous page's last). */
+  beforeId?: number;
+  /** A case-insensitive part of the actor. */
+  actor?: string;
+  /** An action ("tenant.connect") or the family before its dot ("tenant"). */
+  action?: string;
+  targetType?: string;
+  targetId?: string;
+  /** ISO times: at >= from, at < to. */
+  from?: string;
+  to?: string;
+}
+
 export interface AuditStore {
   append(e: AuditEntry): Promise<void>;
-  list(opts: { limit: number; beforeId?: number }): Promise<AuditEntry[]>;
+  list(q: AuditQuery): Promise<AuditEntry[]>;
 }
 
 export interface EnrollmentAccountStore {
