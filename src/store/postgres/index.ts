@@ -16,6 +16,7 @@ import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { postgresCheckinSchedules } from './settings.js';
 import { postgresPush } from './push.js';
+import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
 
@@ -101,8 +102,9 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
       async append(e) {
         await appendAudit(db.pool, e);
       },
-      async list({ limit, beforeId }) {
-        return (await db.q('SELECT * FROM audit_log WHERE id < $1 ORDER BY id DESC LIMIT $2', [beforeId ?? Number.MAX_SAFE_INTEGER, limit])).map(auditFromRow);
+      async list(q) {
+        const { text, params } = auditListSql('postgres', q);
+        return (await db.q(text, params)).map(auditFromRow);
       },
     },
     enrollmentAccounts: {

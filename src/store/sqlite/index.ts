@@ -14,6 +14,7 @@ import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
 import { ownerOnlyDatabase } from './files.js';
 import { auditInsertSql, auditInsertValues, certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
+import { auditListSql } from '../audit-query.js';
 import type { EnrollmentClaim, Store } from '../types.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
@@ -86,7 +87,6 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     ),
     tenantDel: db.prepare('DELETE FROM tenants WHERE tenant_id = ?'),
     auditIns: db.prepare(auditInsertSql('sqlite')),
-    auditList: db.prepare('SELECT * FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?'),
     acctGet: db.prepare('SELECT * FROM enrollment_accounts WHERE username = ?'),
     acctIns: db.prepare('INSERT INTO enrollment_accounts (username, password_hash, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING'),
     acctDel: db.prepare('DELETE FROM enrollment_accounts WHERE username = ?'),
@@ -293,8 +293,9 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       async append(e) {
         appendAudit(e);
       },
-      async list({ limit, beforeId }) {
-        return (s.auditList.all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as Row[]).map(auditFromRow);
+      async list(q) {
+        const { text, params } = auditListSql('sqlite', q);
+        return (db.prepare(text).all(...(params as (string | number)[])) as Row[]).map(auditFromRow);
       },
     },
     enrollmentAccounts: {
