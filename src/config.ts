@@ -5,6 +5,7 @@ import { isProxyCertFormat, parseTrustedProxies, PROXY_CERT_FORMATS, type ProxyC
 import { weakTokenReason } from './identity/token-strength.js';
 import { readConfigEnv, type ConfigEnv, type ConfigVar } from './config-env.js';
 import { keyPairProblem } from './config-keypair.js';
+import { parseConsoleEntra, type ConsoleEntraConfig } from './config-console-entra.js';
 import type { DatabaseLocation } from './store/open.js';
 
 export interface Config {
@@ -48,6 +49,8 @@ export interface Config {
   tlsHandshakeTimeoutMs: number;
   /** Push through WNS (off when unset): package family name set on devices, package SID + secret, token endpoint, channel host suffixes allowed. */
   wns?: WnsConfig;
+  /** Console sign-in with Entra ID (off when unset): config-console-entra.ts. */
+  consoleEntra?: ConsoleEntraConfig;
   /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
   warnings?: string[];
 }
@@ -283,8 +286,10 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     );
   }
   const wns = parseWns(env, production, problems);
+  const consoleEntra = parseConsoleEntra(env, { publicUrl, adminListen: adminListen !== undefined, test: fenestraEnv === 'test', production }, problems);
   const cfg: Config = {
     wns,
+    consoleEntra,
     maxConnections,
     tlsHandshakeTimeoutMs,
     workers,
