@@ -163,7 +163,11 @@ export const commandBody = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    action: { type: 'string', enum: ['sync', 'reboot', 'wipe', 'retire'], description: 'a named action instead of a raw command' },
+    action: {
+      type: 'string',
+      enum: ['sync', 'reboot', 'wipe', 'retire', 'lock'],
+      description: 'a named action instead of a raw command; lock is refused with a 400 that says why (Windows desktop has no remote lock over MDM)',
+    },
     verb: childCommand.properties.verb,
     items: childCommand.properties.items,
     commands: { type: 'array', maxItems: 200, items: childCommand },
