@@ -72,6 +72,17 @@ export function payloadFromInput(input: RawCommandInput, pointer = '', depth = 0
 }
 
 export const ACTIONS = ['sync', 'reboot', 'wipe', 'retire'] as const;
+
+/**
+ * Actions an admin may expect but Windows desktop cannot carry out: refused with why and what to
+ * do instead. `lock`: the RemoteLock CSP locks Windows 10 Mobile and HoloLens; desktop editions
+ * do not lock (Microsoft's own MDM offers no remote lock for Windows; docs/operations.md).
+ */
+export const REFUSED_ACTIONS: Readonly<Record<string, string>> = {
+  lock:
+    'Windows desktop has no remote lock over MDM (RemoteLock/Lock works on Windows 10 Mobile and HoloLens only): ' +
+    'disable the user in Entra ID and queue reboot (the device restarts to its sign-in screen), or retire or wipe a lost device',
+};
 export type ActionName = (typeof ACTIONS)[number];
 
 /** Named device actions. `sync` refreshes inventory at the next check-in. */

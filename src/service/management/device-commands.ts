@@ -5,7 +5,7 @@ import type { CommandRecord } from '../../domain/command.js';
 import { newCommand } from '../commands/queue.js';
 import { redactPayload } from '../commands/sealed.js';
 import { ApiError, notFound } from '../errors.js';
-import { ACTIONS, type ActionName, type RawCommandInput, actionPayload, payloadFromInput } from './commands.js';
+import { ACTIONS, REFUSED_ACTIONS, type ActionName, type RawCommandInput, actionPayload, payloadFromInput } from './commands.js';
 
 export interface QueueInput extends Partial<RawCommandInput> {
   action?: string;
@@ -34,6 +34,7 @@ export class DeviceCommandService {
     let payload;
     if (input.action !== undefined) {
       if (input.verb !== undefined) throw new ApiError(400, 'invalid', 'give either an action or a verb, not both', '/action');
+      if (Object.hasOwn(REFUSED_ACTIONS, input.action)) throw new ApiError(400, 'invalid', REFUSED_ACTIONS[input.action], '/action');
       if (!ACTIONS.includes(input.action as ActionName)) throw new ApiError(400, 'invalid', `action must be one of ${ACTIONS.join(', ')}`, '/action');
       payload = actionPayload(input.action as ActionName, this.providerId);
     } else {
