@@ -41,8 +41,11 @@ export interface PushDeps {
   timeoutMs?: number;
 }
 
-/** Named actions that make the device check in now rather than at its next poll. */
-export const URGENT_ACTIONS = new Set(['wipe', 'retire', 'reboot', 'sync', 'lock']);
+/**
+ * Named actions that make the device check in now rather than at its next poll. No `lock`:
+ * Windows desktop has no remote lock over MDM (docs/operations.md), the action is refused.
+ */
+export const URGENT_ACTIONS = new Set(['wipe', 'retire', 'reboot', 'sync']);
 
 const PFN_ACTION = 'push-pfn';
 const READ_ACTION = 'push-channel';
