@@ -5,6 +5,11 @@
 // same TLS setup, in the same run.
 //
 //   npm run bench:checkin [-- --devices 100000 --real 1000 --sessions 3000 --concurrency 32]
+//        [--modes idle-keepalive,idle-new,five-keepalive,five-new,idle-resumed] [--bare 0] [--log-level info]
+//
+// --modes picks the fenestra runs (all by default), --bare 0 skips the bare Fastify baseline,
+// --log-level runs the server at that level (default warn) with its log lines going to /dev/null
+// (info: the access line of every request, as a server with the default level writes it).
 //
 // Seeding: `--real` devices are enrolled for real (certificate issued by the server's CA, so
 // mTLS works); the rest are inserted directly with the same schema, so the store holds the full
@@ -50,6 +55,7 @@ async function serverMain(): Promise<void> {
     dir: string;
     workers?: number;
     port?: number;
+    logLevel?: string;
     bare?: { body: string; key: string; cert: string; ca: string };
   };
   let port: number;
@@ -68,18 +74,19 @@ async function serverMain(): Promise<void> {
       FENESTRA_DATA_DIR: path.join(o.dir, 'data'),
       FENESTRA_CERTS_DIR: path.join(o.dir, 'certs'),
       FENESTRA_ADMIN_TOKEN: 'x'.repeat(32),
-      FENESTRA_LOG_LEVEL: 'warn',
+      FENESTRA_LOG_LEVEL: o.logLevel ?? 'warn',
     });
+    const logger = () => (o.logLevel ? pino({ level: o.logLevel }, pino.destination('/dev/null')) : pino({ level: 'warn' }));
     if (cluster.isWorker) {
-      await startServer(cfg, pino({ level: 'warn' }), { maintenance: false });
+      await startServer(cfg, logger(), { maintenance: false });
       return;
     }
     if (o.workers && o.workers > 1) {
-      const primary = await startPrimary(cfg, o.workers, pino({ level: 'warn' }));
+      const primary = await startPrimary(cfg, o.workers, logger());
       port = o.port!;
       workerPids = primary.workers;
     } else {
-      const server = await startServer(cfg, pino({ level: 'warn' }));
+      const server = await startServer(cfg, logger());
       port = server.port;
     }
   }
@@ -196,6 +203,15 @@ async function main(): Promise<void> {
   const sessions = arg('sessions', 3000);
   const concurrency = arg('concurrency', 32);
   const workers = arg('workers', 1);
+  const withBare = arg('bare', 1) !== 0;
+  const strArg = (name: string) => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i > 0 ? process.argv[i + 1] : undefined;
+  };
+  const logLevel = strArg('log-level');
+  const ALL_MODES = ['idle-keepalive', 'idle-new', 'five-keepalive', 'five-new', 'idle-resumed'];
+  const modes = new Set(strArg('modes')?.split(',') ?? ALL_MODES);
+  for (const m of modes) if (!ALL_MODES.includes(m)) throw new Error(`--modes: unknown mode ${m} (${ALL_MODES.join(', ')})`);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-checkin-'));
 
   const child = (env: object) =>
@@ -228,7 +244,7 @@ async function main(): Promise<void> {
       x.close(() => r(p));
     });
   });
-  srv = child({ dir, workers, port: freePort });
+  srv = child({ dir, workers, port: freePort, logLevel });
   const { port } = await started(srv);
   const caPem = fs.readFileSync(path.join(dir, 'certs', 'ca.pem'), 'utf8');
   const base = { ca: caPem, connectTo: { host: '127.0.0.1', port } };
@@ -317,68 +333,78 @@ async function main(): Promise<void> {
     };
   }
 
-  // Warm-up, then the four fenestra runs.
+  // Warm-up, then the fenestra runs.
   await run('idle', true, port, srv, 200);
   const results: [string, Awaited<ReturnType<typeof run>>][] = [];
-  results.push(['(a) idle, kept-alive   ', await run('idle', true, port, srv, sessions)]);
-  results.push(['(a) idle, new mTLS     ', await run('idle', false, port, srv, Math.min(sessions, devs.length))]);
-  // (b) kept-alive: rounds of 5 fresh commands for each kept-alive device, one session each.
-  const rounds: Awaited<ReturnType<typeof run>>[] = [];
-  for (let i = 0; i < 20; i++) {
-    queueFive(devs.slice(0, concurrency));
-    rounds.push(await run('five', true, port, srv, concurrency));
+  const idleKeep = modes.has('idle-keepalive') ? await run('idle', true, port, srv, sessions) : undefined;
+  if (idleKeep) results.push(['(a) idle, kept-alive   ', idleKeep]);
+  const idleNew = modes.has('idle-new') ? await run('idle', false, port, srv, Math.min(sessions, devs.length)) : undefined;
+  if (idleNew) results.push(['(a) idle, new mTLS     ', idleNew]);
+  if (modes.has('five-keepalive')) {
+    // (b) kept-alive: rounds of 5 fresh commands for each kept-alive device, one session each.
+    const rounds: Awaited<ReturnType<typeof run>>[] = [];
+    for (let i = 0; i < 20; i++) {
+      queueFive(devs.slice(0, concurrency));
+      rounds.push(await run('five', true, port, srv, concurrency));
+    }
+    const total = rounds.reduce((a, r) => a + concurrency / r.rate, 0);
+    results.push([
+      '(b) 5 cmds, kept-alive ',
+      {
+        ...rounds[rounds.length - 1],
+        rate: (concurrency * rounds.length) / total,
+        lat: summarize(rounds.flatMap((r) => r.latRaw)),
+        commands: rounds.reduce((a, r) => a + r.commands, 0),
+        errors: rounds.reduce((a, r) => a + r.errors, 0),
+        serverMsPerSession: rounds.reduce((a, r) => a + r.serverMsPerSession, 0) / rounds.length,
+        serverCore: rounds.reduce((a, r) => a + r.serverCore, 0) / rounds.length,
+        clientCore: rounds.reduce((a, r) => a + r.clientCore, 0) / rounds.length,
+      },
+    ]);
   }
-  const total = rounds.reduce((a, r) => a + concurrency / r.rate, 0);
-  results.push([
-    '(b) 5 cmds, kept-alive ',
-    {
-      ...rounds[rounds.length - 1],
-      rate: (concurrency * rounds.length) / total,
-      lat: summarize(rounds.flatMap((r) => r.latRaw)),
-      commands: rounds.reduce((a, r) => a + r.commands, 0),
-      errors: rounds.reduce((a, r) => a + r.errors, 0),
-      serverMsPerSession: rounds.reduce((a, r) => a + r.serverMsPerSession, 0) / rounds.length,
-      serverCore: rounds.reduce((a, r) => a + r.serverCore, 0) / rounds.length,
-      clientCore: rounds.reduce((a, r) => a + r.clientCore, 0) / rounds.length,
-    },
-  ]);
-  queueFive(devs.slice(concurrency));
-  results.push(['(b) 5 cmds, new mTLS   ', await run('five', false, port, srv, devs.length - concurrency, concurrency)]);
+  if (modes.has('five-new')) {
+    queueFive(devs.slice(concurrency));
+    results.push(['(b) 5 cmds, new mTLS   ', await run('five', false, port, srv, devs.length - concurrency, concurrency)]);
+  }
   // As Windows polls: a new connection per session that resumes the device's TLS session.
-  results.push(['(a) idle, new mTLS resumed', await run('idle', false, port, srv, Math.min(sessions, devs.length), 0, true)]);
+  if (modes.has('idle-resumed')) results.push(['(a) idle, new mTLS resumed', await run('idle', false, port, srv, Math.min(sessions, devs.length), 0, true)]);
   srv.send({ cmd: 'stop' });
   await new Promise((r) => srv.once('exit', r));
 
   // Bare Fastify over the same TLS setup, answering the idle response bytes.
-  const probe = devs[devs.length - 1];
-  const idleReply = buildSyncML({
-    hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: '1', targetUri: probe.deviceId, sourceUri: `https://${HOST}${M}` },
-    final: true,
-    body: ['0', '2', '3', '4'].map((ref, i) => ({
-      kind: 'Status',
-      cmdId: String(i + 1),
-      msgRef: '1',
-      cmdRef: ref,
-      cmd: ref === '0' ? 'SyncHdr' : ref === '4' ? 'Replace' : 'Alert',
-      data: '200',
-      items: [],
-    })),
-  });
-  const tls = {
-    key: fs.readFileSync(path.join(dir, 'certs', 'tls-key.pem'), 'utf8'),
-    cert: fs.readFileSync(path.join(dir, 'certs', 'tls.pem'), 'utf8'),
-    ca: caPem,
-  };
-  const bare = child({ dir, bare: { body: idleReply, ...tls } });
-  const bp = (await started(bare)).port;
-  for (const d of devs) {
-    d.agent?.destroy();
-    d.agent = undefined;
+  let bareKeep: Awaited<ReturnType<typeof run>> | undefined;
+  let bareNew: Awaited<ReturnType<typeof run>> | undefined;
+  if (withBare) {
+    const probe = devs[devs.length - 1];
+    const idleReply = buildSyncML({
+      hdr: { verDTD: '1.2', verProto: 'DM/1.2', sessionId: '1', msgId: '1', targetUri: probe.deviceId, sourceUri: `https://${HOST}${M}` },
+      final: true,
+      body: ['0', '2', '3', '4'].map((ref, i) => ({
+        kind: 'Status',
+        cmdId: String(i + 1),
+        msgRef: '1',
+        cmdRef: ref,
+        cmd: ref === '0' ? 'SyncHdr' : ref === '4' ? 'Replace' : 'Alert',
+        data: '200',
+        items: [],
+      })),
+    });
+    const tls = {
+      key: fs.readFileSync(path.join(dir, 'certs', 'tls-key.pem'), 'utf8'),
+      cert: fs.readFileSync(path.join(dir, 'certs', 'tls.pem'), 'utf8'),
+      ca: caPem,
+    };
+    const bare = child({ dir, bare: { body: idleReply, ...tls } });
+    const bp = (await started(bare)).port;
+    for (const d of devs) {
+      d.agent?.destroy();
+      d.agent = undefined;
+    }
+    await run('idle', true, bp, bare, 200);
+    bareKeep = await run('idle', true, bp, bare, sessions);
+    bareNew = await run('idle', false, bp, bare, Math.min(sessions, devs.length));
+    bare.send({ cmd: 'stop' });
   }
-  await run('idle', true, bp, bare, 200);
-  const bareKeep = await run('idle', true, bp, bare, sessions);
-  const bareNew = await run('idle', false, bp, bare, Math.min(sessions, devs.length));
-  bare.send({ cmd: 'stop' });
 
   console.log('fenestra bench/checkin');
   console.log(
@@ -390,20 +416,27 @@ async function main(): Promise<void> {
   for (const [name, r] of results) {
     console.log(
       `  ${name}: ${fmt(r.rate, 0)} sessions/s, p50 ${fmt(r.lat.p50, 2)} ms, p99 ${fmt(r.lat.p99, 2)} ms, errors ${r.errors}` +
-        `${r.commands ? `, ${r.commands} commands delivered` : ''}; server ${fmt(r.serverMsPerSession, 2)} ms CPU/session (${fmt(r.serverCore * 100, 0)}% core), client ${fmt(r.clientCore * 100, 0)}% core`,
+        `${r.commands ? `, ${r.commands} commands delivered` : ''}; server ${fmt(r.serverMsPerSession, 3)} ms CPU/session (${fmt(r.serverCore * 100, 0)}% core), client ${fmt(r.clientCore * 100, 0)}% core`,
     );
   }
-  console.log(
-    `  bare Fastify, same TLS, same bytes: kept-alive ${fmt(bareKeep.rate, 0)} req/s (${fmt(bareKeep.serverMsPerSession, 2)} ms CPU), new mTLS ${fmt(bareNew.rate, 0)} req/s (${fmt(bareNew.serverMsPerSession, 2)} ms CPU)`,
-  );
-  console.log(
-    `  engine cost vs bare (idle): kept-alive ${fmt(results[0][1].serverMsPerSession / bareKeep.serverMsPerSession, 2)}x CPU, ${fmt(bareKeep.rate / results[0][1].rate, 2)}x rate; new mTLS ${fmt(results[1][1].serverMsPerSession / bareNew.serverMsPerSession, 2)}x CPU`,
-  );
+  if (logLevel) console.log(`  server log level ${logLevel} (lines to /dev/null)`);
+  if (bareKeep && bareNew) {
+    console.log(
+      `  bare Fastify, same TLS, same bytes: kept-alive ${fmt(bareKeep.rate, 0)} req/s (${fmt(bareKeep.serverMsPerSession, 2)} ms CPU), new mTLS ${fmt(bareNew.rate, 0)} req/s (${fmt(bareNew.serverMsPerSession, 2)} ms CPU)`,
+    );
+    if (idleKeep && idleNew) {
+      console.log(
+        `  engine cost vs bare (idle): kept-alive ${fmt(idleKeep.serverMsPerSession / bareKeep.serverMsPerSession, 2)}x CPU, ${fmt(bareKeep.rate / idleKeep.rate, 2)}x rate; new mTLS ${fmt(idleNew.serverMsPerSession / bareNew.serverMsPerSession, 2)}x CPU`,
+      );
+    }
+  }
   console.log(`  server RSS: ${fmt(results[results.length - 1][1].rss / 1048576, 0)} MiB`);
-  const perSec = results[0][1].rate;
-  console.log(
-    `  at ${fmt(perSec, 0)} idle sessions/s one server serves ${fmt(perSec * 60, 0)} devices polling every minute, ${fmt(perSec * 8 * 3600, 0)} every 8 hours`,
-  );
+  if (idleKeep) {
+    const perSec = idleKeep.rate;
+    console.log(
+      `  at ${fmt(perSec, 0)} idle sessions/s one server serves ${fmt(perSec * 60, 0)} devices polling every minute, ${fmt(perSec * 8 * 3600, 0)} every 8 hours`,
+    );
+  }
   fs.rmSync(dir, { recursive: true, force: true });
 }
 

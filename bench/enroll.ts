@@ -3,6 +3,10 @@
 // measured in this run on one core.
 //
 //   npm run bench:enroll [-- --enrollments 400 --concurrency 16 --workers 1 --modes keepalive,per-enrollment,per-request]
+//        [--floor 0] [--log-level info]
+//
+// --floor 0 skips the transport floor runs; --log-level runs the server at that level (default
+// warn) with its log lines going to /dev/null (info: an access line per request, as by default).
 //
 // The server runs in a child process (with --workers N, FENESTRA_WORKERS=N); this process is
 // the client fleet, on the same machine. A full enrollment = POST Discover + POST GetPolicies +
@@ -51,6 +55,7 @@ interface ServerOpts {
   token: string;
   workers: number;
   port: number;
+  logLevel?: string;
   /** Transport floor: a bare Fastify on the same TLS certificate answering each path with the
    * reply fenestra gave it (same sizes), doing nothing else. */
   canned?: Record<string, string>;
@@ -78,10 +83,11 @@ async function serverMain(): Promise<void> {
     FENESTRA_CERTS_DIR: path.join(opts.dir, 'certs'),
     FENESTRA_ADMIN_TOKEN: opts.token,
     FENESTRA_ENTRA_AUTHORITY: opts.authority,
-    FENESTRA_LOG_LEVEL: 'warn',
+    FENESTRA_LOG_LEVEL: opts.logLevel ?? 'warn',
   });
+  const logger = () => (opts.logLevel ? pino({ level: opts.logLevel }, pino.destination('/dev/null')) : pino({ level: 'warn' }));
   if (cluster.isWorker) {
-    await startServer(cfg, pino({ level: 'warn' }), { maintenance: false });
+    await startServer(cfg, logger(), { maintenance: false });
     return;
   }
   let port: number;
@@ -90,12 +96,12 @@ async function serverMain(): Promise<void> {
   if (opts.canned) {
     ({ port, close } = await bareServer(opts));
   } else if (opts.workers > 1) {
-    const primary = await startPrimary(cfg, opts.workers, pino({ level: 'warn' }));
+    const primary = await startPrimary(cfg, opts.workers, logger());
     port = opts.port;
     workerPids = primary.workers;
     close = async () => undefined;
   } else {
-    const server = await startServer(cfg, pino({ level: 'warn' }));
+    const server = await startServer(cfg, logger());
     port = server.port;
     close = () => server.close();
   }
@@ -154,6 +160,9 @@ async function main(): Promise<void> {
   const total = arg('enrollments', 400);
   const concurrency = arg('concurrency', 16);
   const workers = arg('workers', 1);
+  const withFloor = arg('floor', 1) !== 0;
+  const levelArg = process.argv.indexOf('--log-level');
+  const logLevel = levelArg > 0 ? process.argv[levelArg + 1] : undefined;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-bench-'));
   const entra = await startFakeEntra();
   const tid = crypto.randomUUID();
@@ -162,7 +171,7 @@ async function main(): Promise<void> {
   const c = await ceiling();
 
   const token = crypto.randomBytes(24).toString('base64url');
-  const server = await startChild({ dir, authority: entra.authority, token, workers, port: await freePort() });
+  const server = await startChild({ dir, authority: entra.authority, token, workers, port: await freePort(), logLevel });
   const admin = await httpsRequest(`https://${HOST}/api/v1/tenants`, {
     ca: server.ca,
     connectTo: { host: '127.0.0.1', port: server.port },
@@ -279,12 +288,14 @@ async function main(): Promise<void> {
   for (const m of modes) results.push(await measure(server, m, await makeJobs(total)));
   await server.stop();
   // The transport floor, same client, TLS certificate and reply sizes.
-  const canned = Object.fromEntries(Object.entries(lastReply).map(([p, b]) => [p, b.toString('base64')]));
-  const bare = await startChild({ dir, authority: entra.authority, token, workers: 1, port: 0, canned });
-  await measure(bare, 'keepalive', await makeJobs(40));
   const floor = new Map<Mode, Awaited<ReturnType<typeof measure>>>();
-  for (const m of modes) floor.set(m, await measure(bare, m, await makeJobs(total)));
-  await bare.stop();
+  if (withFloor) {
+    const canned = Object.fromEntries(Object.entries(lastReply).map(([p, b]) => [p, b.toString('base64')]));
+    const bare = await startChild({ dir, authority: entra.authority, token, workers: 1, port: 0, canned });
+    await measure(bare, 'keepalive', await makeJobs(40));
+    for (const m of modes) floor.set(m, await measure(bare, m, await makeJobs(total)));
+    await bare.stop();
+  }
 
   console.log('fenestra bench/enroll');
   console.log(
@@ -302,15 +313,17 @@ async function main(): Promise<void> {
     'per-enrollment': 'new TLS connection/enrollment       ',
     'per-request': 'new TLS connection/request (resumed)',
   };
+  if (logLevel) console.log(`  server log level ${logLevel} (lines to /dev/null)`);
   for (const r of results) {
-    const f = floor.get(r.mode)!;
-    // The best any server could do on one core here: the transport floor plus the crypto.
-    const bestPerSec = 1000 / (f.serverCpuMs + 1000 / c.ceilingPerSec);
     console.log(
       `    ${label[r.mode]}: ${fmt(r.rate, 1)} enrollments/s, p50 ${fmt(r.lat.p50)} ms, p99 ${fmt(r.lat.p99)} ms, errors ${r.errors}; ` +
-        `server ${fmt(r.serverCpuMs, 2)} ms CPU/enrollment (${fmt(r.serverCore * 100, 0)}% core), client ${fmt(r.clientCpuMs, 2)} ms; ` +
+        `server ${fmt(r.serverCpuMs, 3)} ms CPU/enrollment (${fmt(r.serverCore * 100, 0)}% core), client ${fmt(r.clientCpuMs, 2)} ms; ` +
         `ratio to ceiling ${fmt(r.rate / c.ceilingPerSec, 2)}${r.mode === 'per-request' ? `; ${r.resumed} of ${2 * r.n} later connections resumed` : ''}`,
     );
+    const f = floor.get(r.mode);
+    if (!f) continue;
+    // The best any server could do on one core here: the transport floor plus the crypto.
+    const bestPerSec = 1000 / (f.serverCpuMs + 1000 / c.ceilingPerSec);
     console.log(
       `      transport floor (bare Fastify, canned replies): ${fmt(f.rate, 1)}/s, ${fmt(f.serverCpuMs, 2)} ms CPU/enrollment; ` +
         `floor + crypto on one core = ${fmt(bestPerSec, 0)}/s (ratio ${fmt(bestPerSec / c.ceilingPerSec, 2)}); ` +
