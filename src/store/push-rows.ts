@@ -2,6 +2,9 @@
 import type { PushChannelRecord, PushChannelState } from '../domain/push.js';
 import { n, opt, type Row } from './rows.js';
 
+/** The settings row holding the push settings an admin stored (PushStore.settings). */
+export const PUSH_SETTINGS_KEY = 'push';
+
 const COLUMNS = [
   'device_pk',
   'pfn',

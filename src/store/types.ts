@@ -10,6 +10,7 @@ import type { Assignment, AssignmentTarget, Group, ProfileDelivery, ProfileRecor
 import type { DeviceAlert, DmSessionState, TraceEntry } from '../domain/session.js';
 import type { EnrollmentAccount, Tenant } from '../domain/tenant.js';
 import type { PushChannelRecord } from '../domain/push.js';
+import type { AdminRecord, AdminSessionRecord, ApiTokenRecord } from '../domain/admin.js';
 
 // ---- management (OMA-DM) ---------------------------------------------------------------------
 
@@ -251,6 +252,10 @@ export interface PushStore {
   get(devicePk: string): Promise<PushChannelRecord | undefined>;
   /** Insert or replace the device's row. */
   put(r: PushChannelRecord): Promise<void>;
+  /** The WNS settings an admin stored (settings key 'push': JSON, the client secret sealed), if any. */
+  settings(): Promise<{ value: string; updatedAt: string } | undefined>;
+  /** Store (value) or remove (undefined) them, audited in the same transaction; false when removing settings that were not there. */
+  setSettings(value: string | undefined, at: string, audit: AuditEntry): Promise<boolean>;
 }
 
 // ---- check-in schedule (DMClient Poll) --------------------------------------------------------
@@ -273,6 +278,53 @@ export interface CheckinScheduleStore {
   putDeviceState(s: DeviceCheckinState, at: string): Promise<void>;
 }
 
+// ---- administrators (issue #13) ---------------------------------------------------------------
+
+/** What an administrator change came to: 'last-owner' when it would leave no enabled owner. */
+export type AdminChange = 'ok' | 'not-found' | 'last-owner' | 'conflict';
+
+export interface AdminStore {
+  /** Administrators, disabled ones included. */
+  count(): Promise<number>;
+  list(): Promise<AdminRecord[]>;
+  get(id: string): Promise<AdminRecord | undefined>;
+  /** Case-insensitive. */
+  getByUsername(username: string): Promise<AdminRecord | undefined>;
+  getByExternal(issuer: string, subject: string): Promise<AdminRecord | undefined>;
+  /** Insert, audited in the same transaction; 'conflict' if the user name (any case) or the external identity is taken. */
+  create(a: AdminRecord, audit: AuditEntry): Promise<AdminChange>;
+  /**
+   * The first owner, in one transaction: consumes the setup code whose hash is `codeHash` if it is
+   * unexpired at `at`, and inserts `a` only while there is no administrator; false (nothing
+   * written) otherwise.
+   */
+  createFirst(a: AdminRecord, codeHash: string, at: string, audit: AuditEntry): Promise<boolean>;
+  /**
+   * Replace the record (audited when `audit` is given). 'last-owner' (nothing written) when it
+   * would leave no enabled owner; disabling an administrator ends its sessions.
+   */
+  update(a: AdminRecord, audit?: AuditEntry): Promise<AdminChange>;
+  /** Delete the administrator, its sessions and tokens, audited; 'last-owner' as for update. */
+  remove(id: string, audit: AuditEntry): Promise<AdminChange>;
+  /** Replace the one-time setup code (a new start replaces the previous one). */
+  putSetupCode(codeHash: string, createdAt: string, expiresAt: string): Promise<void>;
+  setupCode(): Promise<{ codeHash: string; expiresAt: string } | undefined>;
+  createSession(s: AdminSessionRecord): Promise<void>;
+  session(tokenHash: string): Promise<AdminSessionRecord | undefined>;
+  touchSession(tokenHash: string, at: string): Promise<void>;
+  deleteSession(tokenHash: string): Promise<void>;
+  /** Sessions past their absolute end (`expiresAt` < now) or idle since before `idleBefore`. */
+  pruneSessions(now: string, idleBefore: string): Promise<number>;
+  createToken(t: ApiTokenRecord, audit: AuditEntry): Promise<void>;
+  token(id: string): Promise<ApiTokenRecord | undefined>;
+  tokenByPrefix(prefix: string): Promise<ApiTokenRecord | undefined>;
+  /** One administrator's tokens, or everyone's; newest first. */
+  tokens(adminId?: string): Promise<ApiTokenRecord[]>;
+  /** Mark revoked, audited; false if unknown or revoked already. */
+  revokeToken(id: string, at: string, audit: AuditEntry): Promise<boolean>;
+  touchToken(id: string, at: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -290,6 +342,7 @@ export interface Store {
   tlsTicketKeys: TlsTicketKeyStore;
   checkinSchedules: CheckinScheduleStore;
   push: PushStore;
+  admins: AdminStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */
