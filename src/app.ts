@@ -169,6 +169,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     profiles: new ProfileService(ctx.store, profileKey),
     groups: new GroupService(ctx.store),
     profileStatus,
+    publicUrl: cfg.publicUrl,
+    adminListenerOnly: !surfaces.device,
   });
   return app;
 }

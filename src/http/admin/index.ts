@@ -1,5 +1,4 @@
 // The admin REST API under /api/v1: bearer-token auth, JSON in and out, OpenAPI document.
-import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { DeviceService } from '../../service/devices.js';
 import type { DeviceRevocationService } from '../../service/device-revocation.js';
@@ -17,6 +16,7 @@ import type { Store } from '../../store/types.js';
 import { actorOf, adminAuthHook } from './auth.js';
 import { bodyLimitFor } from './body-limit.js';
 import { jsonBodyParser } from '../json-body.js';
+import { openApiDocument } from './openapi.js';
 import type { AdminApi } from './schema-types.js';
 import {
   accountCreateBody,
@@ -42,18 +42,14 @@ export interface AdminDeps {
   groups: GroupService;
   profileStatus: ProfileStatusService;
   push: PushAdmin;
+  /** For the OpenAPI document's `servers`. */
+  publicUrl: string;
+  /** This listener serves the admin API alone (FENESTRA_ADMIN_LISTEN). */
+  adminListenerOnly?: boolean;
 }
 
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.0.3',
-      info: { title: 'fenestra admin API', version: '1' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-  });
-  app.get('/api/v1/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await openApiDocument(app, { publicUrl: deps.publicUrl, ownListener: deps.adminListenerOnly });
 
   await app.register(async (plain) => {
     // Request bodies, parameters and query strings are typed from the route schemas that validate them.
