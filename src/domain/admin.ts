@@ -20,3 +20,47 @@ export interface AdminPrincipal {
   /** For via 'api-token': the token's id (the audit records which token acted). */
   tokenId?: string;
 }
+
+/** A named administrator as stored (the password hash never leaves the service layer). */
+export interface AdminRecord {
+  id: string;
+  /** Unique, compared case-insensitively (the store keeps a lower-case key). */
+  username: string;
+  displayName?: string;
+  role: AdminRole;
+  /** scrypt hash (identity/passwords.ts); none for an administrator who signs in with Entra ID only. */
+  passwordHash?: string;
+  /** The OpenID Connect identity this administrator signs in with, if any. */
+  externalIssuer?: string;
+  externalSubject?: string;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+  lastSignInAt?: string;
+}
+
+/** A browser session: only the SHA-256 of its token is stored. */
+export interface AdminSessionRecord {
+  tokenHash: string;
+  adminId: string;
+  createdAt: string;
+  lastSeenAt: string;
+  /** The absolute end of the session (the idle timeout is counted from lastSeenAt). */
+  expiresAt: string;
+}
+
+/** A personal API token: `fen_<prefix>_<secret>`; only the SHA-256 of the whole token is stored. */
+export interface ApiTokenRecord {
+  id: string;
+  /** Short public part, shown in lists so its owner recognises the token. */
+  prefix: string;
+  tokenHash: string;
+  name: string;
+  adminId: string;
+  /** At most the owner's role (and never more than the owner's current role when used). */
+  role: AdminRole;
+  createdAt: string;
+  lastUsedAt?: string;
+  expiresAt?: string;
+  revokedAt?: string;
+}

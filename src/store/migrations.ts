@@ -382,4 +382,56 @@ CREATE INDEX devices_upn_lower ON devices (lower(upn));
 CREATE INDEX devices_name_lower ON devices (lower(device_name));
 `,
   },
+  {
+    version: 12,
+    name: 'administrators',
+    // Named administrators (issue #13): user names unique case-insensitively (username_key is the
+    // lower-case form), a scrypt hash and/or an external (OpenID Connect) identity; browser
+    // sessions and personal API tokens stored as SHA-256 hashes of their secrets only, gone with
+    // their administrator; the one-time code that creates the first owner (one row, hashed).
+    sql: `
+CREATE TABLE administrators (
+  id               TEXT PRIMARY KEY,
+  username         TEXT NOT NULL,
+  username_key     TEXT NOT NULL UNIQUE,
+  display_name     TEXT,
+  role             TEXT NOT NULL,
+  password_hash    TEXT,
+  external_issuer  TEXT,
+  external_subject TEXT,
+  disabled         INTEGER NOT NULL DEFAULT 0,
+  created_at       TEXT NOT NULL,
+  updated_at       TEXT NOT NULL,
+  last_sign_in_at  TEXT
+);
+CREATE UNIQUE INDEX administrators_external ON administrators (external_issuer, external_subject);
+CREATE TABLE admin_sessions (
+  token_hash   TEXT PRIMARY KEY,
+  admin_id     TEXT NOT NULL REFERENCES administrators (id) ON DELETE CASCADE,
+  created_at   TEXT NOT NULL,
+  last_seen_at TEXT NOT NULL,
+  expires_at   TEXT NOT NULL
+);
+CREATE INDEX admin_sessions_admin ON admin_sessions (admin_id);
+CREATE TABLE api_tokens (
+  id           TEXT PRIMARY KEY,
+  prefix       TEXT NOT NULL UNIQUE,
+  token_hash   TEXT NOT NULL,
+  name         TEXT NOT NULL,
+  admin_id     TEXT NOT NULL REFERENCES administrators (id) ON DELETE CASCADE,
+  role         TEXT NOT NULL,
+  created_at   TEXT NOT NULL,
+  last_used_at TEXT,
+  expires_at   TEXT,
+  revoked_at   TEXT
+);
+CREATE INDEX api_tokens_admin ON api_tokens (admin_id);
+CREATE TABLE admin_setup_code (
+  id         INTEGER PRIMARY KEY,
+  code_hash  TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+);
+`,
+  },
 ];

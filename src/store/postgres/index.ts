@@ -16,6 +16,7 @@ import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { postgresCheckinSchedules } from './settings.js';
 import { postgresPush } from './push.js';
+import { postgresAdmins } from './admins.js';
 import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
 import { certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
@@ -54,6 +55,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     tlsTicketKeys: postgresTlsTicketKeys(db),
     checkinSchedules: postgresCheckinSchedules(db),
     push: postgresPush(db),
+    admins: postgresAdmins(db),
     tenants: {
       async list() {
         return (await db.q('SELECT * FROM tenants ORDER BY created_at, tenant_id')).map(tenantFromRow);

@@ -12,6 +12,7 @@ import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
+import { sqliteAdmins } from './admins.js';
 import { ownerOnlyDatabase } from './files.js';
 import { auditInsertSql, auditInsertValues, certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
 import { auditListSql } from '../audit-query.js';
@@ -271,6 +272,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     tlsTicketKeys: sqliteTlsTicketKeys(db),
     checkinSchedules: sqliteCheckinSchedules(db),
     push: sqlitePush(db),
+    admins: sqliteAdmins(db),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);

@@ -1,0 +1,99 @@
+// administrators, admin_sessions and api_tokens rows for both backends: the same column lists,
+// statements (`?` placeholders, numbered for PostgreSQL by forDialect) and mappings.
+import type { AdminRecord, AdminRole, AdminSessionRecord, ApiTokenRecord } from '../domain/admin.js';
+import { n, opt, type Row } from './rows.js';
+
+export const ADMIN_INSERT = `INSERT INTO administrators (id, username, username_key, display_name, role, password_hash, external_issuer,
+  external_subject, disabled, created_at, updated_at, last_sign_in_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+
+export const ADMIN_UPDATE = `UPDATE administrators SET username = ?, username_key = ?, display_name = ?, role = ?, password_hash = ?,
+  external_issuer = ?, external_subject = ?, disabled = ?, updated_at = ?, last_sign_in_at = ? WHERE id = ?`;
+
+/** Enabled owners: what the last-owner rule counts. */
+export const OWNERS_COUNT = `SELECT COUNT(*) AS n FROM administrators WHERE role = 'owner' AND disabled = 0`;
+
+export const TOKEN_INSERT = `INSERT INTO api_tokens (id, prefix, token_hash, name, admin_id, role, created_at, last_used_at, expires_at, revoked_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** The lower-case key the unique index holds: user names are unique whatever their case. */
+export const usernameKey = (username: string) => username.toLowerCase();
+
+export const adminInsertValues = (a: AdminRecord) => [
+  a.id,
+  a.username,
+  usernameKey(a.username),
+  n(a.displayName),
+  a.role,
+  n(a.passwordHash),
+  n(a.externalIssuer),
+  n(a.externalSubject),
+  a.disabled ? 1 : 0,
+  a.createdAt,
+  a.updatedAt,
+  n(a.lastSignInAt),
+];
+
+export const adminUpdateValues = (a: AdminRecord) => [
+  a.username,
+  usernameKey(a.username),
+  n(a.displayName),
+  a.role,
+  n(a.passwordHash),
+  n(a.externalIssuer),
+  n(a.externalSubject),
+  a.disabled ? 1 : 0,
+  a.updatedAt,
+  n(a.lastSignInAt),
+  a.id,
+];
+
+export const adminFromRow = (r: Row): AdminRecord => ({
+  id: String(r.id),
+  username: String(r.username),
+  displayName: opt(r.display_name),
+  role: String(r.role) as AdminRole,
+  passwordHash: opt(r.password_hash),
+  externalIssuer: opt(r.external_issuer),
+  externalSubject: opt(r.external_subject),
+  disabled: Number(r.disabled) !== 0,
+  createdAt: String(r.created_at),
+  updatedAt: String(r.updated_at),
+  lastSignInAt: opt(r.last_sign_in_at),
+});
+
+/** An enabled owner (counted by the last-owner rule). */
+export const isActiveOwner = (a: Pick<AdminRecord, 'role' | 'disabled'> | undefined) => !!a && a.role === 'owner' && !a.disabled;
+
+export const sessionFromRow = (r: Row): AdminSessionRecord => ({
+  tokenHash: String(r.token_hash),
+  adminId: String(r.admin_id),
+  createdAt: String(r.created_at),
+  lastSeenAt: String(r.last_seen_at),
+  expiresAt: String(r.expires_at),
+});
+
+export const tokenInsertValues = (t: ApiTokenRecord) => [
+  t.id,
+  t.prefix,
+  t.tokenHash,
+  t.name,
+  t.adminId,
+  t.role,
+  t.createdAt,
+  n(t.lastUsedAt),
+  n(t.expiresAt),
+  n(t.revokedAt),
+];
+
+export const tokenFromRow = (r: Row): ApiTokenRecord => ({
+  id: String(r.id),
+  prefix: String(r.prefix),
+  tokenHash: String(r.token_hash),
+  name: String(r.name),
+  adminId: String(r.admin_id),
+  role: String(r.role) as AdminRole,
+  createdAt: String(r.created_at),
+  lastUsedAt: opt(r.last_used_at),
+  expiresAt: opt(r.expires_at),
+  revokedAt: opt(r.revoked_at),
+});

@@ -1,0 +1,177 @@
+// PostgreSQL: administrators, their browser sessions and API tokens, the first owner's setup code
+// (see AdminStore). Changes that the last-owner rule checks lock the enabled owners' rows first,
+// so two replicas demoting two owners at once cannot both succeed.
+import type { AuditEntry } from '../../domain/audit.js';
+import {
+  ADMIN_INSERT,
+  ADMIN_UPDATE,
+  OWNERS_COUNT,
+  TOKEN_INSERT,
+  adminFromRow,
+  adminInsertValues,
+  adminUpdateValues,
+  isActiveOwner,
+  sessionFromRow,
+  tokenFromRow,
+  tokenInsertValues,
+  usernameKey,
+} from '../admin-rows.js';
+import { forDialect } from '../statements.js';
+import type { AdminChange, AdminStore } from '../types.js';
+import { appendAudit } from './audit.js';
+import type { Db, Row, Sql } from './db.js';
+
+const INSERT = forDialect(ADMIN_INSERT, 'postgres');
+const UPDATE = forDialect(ADMIN_UPDATE, 'postgres');
+const TOKEN = forDialect(TOKEN_INSERT, 'postgres');
+const LOCK_OWNERS = `SELECT id FROM administrators WHERE role = 'owner' AND disabled = 0 ORDER BY id FOR UPDATE`;
+
+/** Thrown inside a transaction to roll it back; `verdict` is what the caller answers. */
+class Rollback extends Error {
+  constructor(readonly verdict: AdminChange = 'conflict') {
+    super(verdict);
+  }
+}
+
+const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+
+export function postgresAdmins(db: Db): AdminStore {
+  const one = (rows: Row[]) => (rows[0] ? adminFromRow(rows[0]) : undefined);
+  const owners = async (c: Sql) => Number((await c.query(OWNERS_COUNT)).rows[0].n);
+  const change = async (fn: (c: Sql) => Promise<AdminChange>): Promise<AdminChange> => {
+    try {
+      return await db.tx(fn);
+    } catch (err) {
+      if (err instanceof Rollback) return err.verdict;
+      if (isUniqueViolation(err) || isUniqueViolation((err as { cause?: unknown }).cause)) return 'conflict';
+      throw err;
+    }
+  };
+  return {
+    async count() {
+      return Number((await db.q('SELECT COUNT(*) AS n FROM administrators'))[0].n);
+    },
+    async list() {
+      return (await db.q('SELECT * FROM administrators ORDER BY username_key')).map(adminFromRow);
+    },
+    async get(id) {
+      return one(await db.q('SELECT * FROM administrators WHERE id = $1', [id]));
+    },
+    async getByUsername(username) {
+      return one(await db.q('SELECT * FROM administrators WHERE username_key = $1', [usernameKey(username)]));
+    },
+    async getByExternal(issuer, subject) {
+      return one(await db.q('SELECT * FROM administrators WHERE external_issuer = $1 AND external_subject = $2', [issuer, subject]));
+    },
+    create(a, e) {
+      return change(async (c) => {
+        if (!(await c.query(INSERT, adminInsertValues(a))).rowCount) return 'conflict';
+        await appendAudit(c, e);
+        return 'ok';
+      });
+    },
+    async createFirst(a, codeHash, at, e) {
+      try {
+        return await db.tx(async (c) => {
+          const took = await c.query('DELETE FROM admin_setup_code WHERE id = 1 AND code_hash = $1 AND expires_at > $2', [codeHash, at]);
+          if (!took.rowCount) return false;
+          // Two setups at once: the code row is gone for the second (its DELETE waited on the first).
+          if (Number((await c.query('SELECT COUNT(*) AS n FROM administrators')).rows[0].n) > 0) throw new Rollback();
+          if (!(await c.query(INSERT, adminInsertValues(a))).rowCount) throw new Rollback();
+          await appendAudit(c, e);
+          return true;
+        });
+      } catch (err) {
+        if (err instanceof Rollback) return false;
+        throw err;
+      }
+    },
+    update(a, e?: AuditEntry) {
+      return change(async (c) => {
+        await c.query(LOCK_OWNERS);
+        const before = one((await c.query('SELECT * FROM administrators WHERE id = $1 FOR UPDATE', [a.id])).rows);
+        if (!before) return 'not-found';
+        await c.query(UPDATE, adminUpdateValues(a));
+        if (isActiveOwner(before) && !isActiveOwner(a) && (await owners(c)) === 0) throw new Rollback('last-owner');
+        if (a.disabled) await c.query('DELETE FROM admin_sessions WHERE admin_id = $1', [a.id]);
+        if (e) await appendAudit(c, e);
+        return 'ok';
+      });
+    },
+    remove(id, e) {
+      return change(async (c) => {
+        await c.query(LOCK_OWNERS);
+        const before = one((await c.query('SELECT * FROM administrators WHERE id = $1 FOR UPDATE', [id])).rows);
+        if (!before) return 'not-found';
+        await c.query('DELETE FROM administrators WHERE id = $1', [id]);
+        if (isActiveOwner(before) && (await owners(c)) === 0) throw new Rollback('last-owner');
+        await appendAudit(c, e);
+        return 'ok';
+      });
+    },
+    async putSetupCode(codeHash, createdAt, expiresAt) {
+      await db.run(
+        `INSERT INTO admin_setup_code (id, code_hash, created_at, expires_at) VALUES (1, $1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET code_hash = excluded.code_hash, created_at = excluded.created_at, expires_at = excluded.expires_at`,
+        [codeHash, createdAt, expiresAt],
+      );
+    },
+    async setupCode() {
+      const [r] = await db.q('SELECT code_hash, expires_at FROM admin_setup_code WHERE id = 1');
+      return r ? { codeHash: String(r.code_hash), expiresAt: String(r.expires_at) } : undefined;
+    },
+    async createSession(x) {
+      await db.run('INSERT INTO admin_sessions (token_hash, admin_id, created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+        x.tokenHash,
+        x.adminId,
+        x.createdAt,
+        x.lastSeenAt,
+        x.expiresAt,
+      ]);
+    },
+    async session(tokenHash) {
+      const [r] = await db.q('SELECT * FROM admin_sessions WHERE token_hash = $1', [tokenHash]);
+      return r ? sessionFromRow(r) : undefined;
+    },
+    async touchSession(tokenHash, at) {
+      await db.run('UPDATE admin_sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $1', [at, tokenHash]);
+    },
+    async deleteSession(tokenHash) {
+      await db.run('DELETE FROM admin_sessions WHERE token_hash = $1', [tokenHash]);
+    },
+    async pruneSessions(now, idleBefore) {
+      return db.run('DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at < $2', [now, idleBefore]);
+    },
+    async createToken(t, e) {
+      await db.tx(async (c) => {
+        await c.query(TOKEN, tokenInsertValues(t));
+        await appendAudit(c, e);
+      });
+    },
+    async token(id) {
+      const [r] = await db.q('SELECT * FROM api_tokens WHERE id = $1', [id]);
+      return r ? tokenFromRow(r) : undefined;
+    },
+    async tokenByPrefix(prefix) {
+      const [r] = await db.q('SELECT * FROM api_tokens WHERE prefix = $1', [prefix]);
+      return r ? tokenFromRow(r) : undefined;
+    },
+    async tokens(adminId) {
+      const rows =
+        adminId === undefined
+          ? await db.q('SELECT * FROM api_tokens ORDER BY created_at DESC, id')
+          : await db.q('SELECT * FROM api_tokens WHERE admin_id = $1 ORDER BY created_at DESC, id', [adminId]);
+      return rows.map(tokenFromRow);
+    },
+    async revokeToken(id, at, e) {
+      return db.tx(async (c) => {
+        if (!(await c.query('UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount) return false;
+        await appendAudit(c, e);
+        return true;
+      });
+    },
+    async touchToken(id, at) {
+      await db.run('UPDATE api_tokens SET last_used_at = $1 WHERE id = $2', [at, id]);
+    },
+  };
+}
