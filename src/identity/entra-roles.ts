@@ -42,7 +42,7 @@ export function parseEntraRoleMapping(raw: string, name: string, problems: strin
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
 /** The role the claims grant (highest first), or undefined when none of them is mapped. */
-export function roleFromClaims(mapping: EntraRoleMapping, claims: { roles?: unknown; groups?: unknown }): AdminRole | undefined {
+export function roleFromClaims(mapping: EntraRoleMapping, claims: { readonly [claim: string]: unknown }): AdminRole | undefined {
   const held = new Set([...strings(claims.roles), ...strings(claims.groups)].map(normal));
   for (const role of [...ADMIN_ROLES].reverse()) {
     if (mapping[role].some((v) => held.has(v))) return role;
