@@ -51,6 +51,8 @@ export interface Config {
   wns?: WnsConfig;
   /** Console sign-in with Entra ID (off when unset): config-console-entra.ts. */
   consoleEntra?: ConsoleEntraConfig;
+  /** Console sign-in sessions: ended after this many idle minutes, and this many hours after sign-in whatever happens. */
+  consoleSession: { idleMinutes: number; hours: number };
   /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
   warnings?: string[];
 }
@@ -286,10 +288,15 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     );
   }
   const wns = parseWns(env, production, problems);
+  const consoleSession = {
+    idleMinutes: intVar(env, 'FENESTRA_CONSOLE_IDLE_MINUTES', 30, 1, 24 * 60, problems),
+    hours: intVar(env, 'FENESTRA_CONSOLE_SESSION_HOURS', 12, 1, 24 * 30, problems),
+  };
   const consoleEntra = parseConsoleEntra(env, { publicUrl, adminListen: adminListen !== undefined, test: fenestraEnv === 'test', production }, problems);
   const cfg: Config = {
     wns,
     consoleEntra,
+    consoleSession,
     maxConnections,
     tlsHandshakeTimeoutMs,
     workers,
