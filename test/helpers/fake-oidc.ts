@@ -107,7 +107,7 @@ export async function startFakeOidc(opts: { tenantId: string; clientId: string; 
     const back = new URL(rec.redirectUri);
     if (fake.authorizeError) {
       back.searchParams.set('error', fake.authorizeError);
-      back.searchParams.set('error_description', `AADSTS: the user or administrator said no (${fake.authorizeError})`);
+      back.searchParams.set('error_description', `AADSTS65004: the user or administrator said no (${fake.authorizeError})`);
     } else {
       const code = randomBytes(24).toString('base64url');
       codes.set(code, {
