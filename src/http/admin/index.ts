@@ -18,17 +18,8 @@ import { bodyLimitFor } from './body-limit.js';
 import { jsonBodyParser } from '../json-body.js';
 import { openApiDocument } from './openapi.js';
 import type { AdminApi } from './schema-types.js';
-import {
-  accountCreateBody,
-  auditQuery,
-  errorSchema,
-  idParams,
-  tenantDeleteQuery,
-  tenantCreateBody,
-  tenantIdParams,
-  tenantPatchBody,
-  tenantSchema,
-} from './schemas.js';
+import { accountCreateBody, auditQuery, idParams, tenantDeleteQuery, tenantCreateBody, tenantIdParams, tenantPatchBody } from './schemas.js';
+import { auditReply, enrollmentAccount, enrollmentAccountList, errorReplies, noContent, tenantList, tenantReply } from './openapi-replies.js';
 
 export interface AdminDeps {
   adminToken: string;
@@ -60,25 +51,58 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       if (route.bodyLimit === undefined && route.schema?.body) route.bodyLimit = bodyLimitFor(route.schema.body);
     });
     jsonBodyParser(api);
-    const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+    const tenant = (operationId: string, summary: string) => ({ operationId, summary, tags: ['tenants'] });
+    const account = (operationId: string, summary: string) => ({ operationId, summary, tags: ['enrollment accounts'] });
 
-    api.get('/api/v1/tenants', { schema: { tags: ['tenants'], response: { 200: { type: 'array', items: tenantSchema } } } }, () => deps.tenants.list());
-    api.post('/api/v1/tenants', { schema: { tags: ['tenants'], body: tenantCreateBody, response: { 201: tenantSchema, ...errors } } }, async (request, reply) =>
-      reply.code(201).send(await deps.tenants.connect(request.body, actorOf(request))),
+    api.get('/api/v1/tenants', { schema: { ...tenant('listTenants', 'List the connected tenants'), response: { 200: tenantList, ...errorReplies() } } }, () =>
+      deps.tenants.list(),
     );
-    api.get('/api/v1/tenants/:tenantId', { schema: { tags: ['tenants'], params: tenantIdParams, response: { 200: tenantSchema, ...errors } } }, (request) =>
-      deps.tenants.get(request.params.tenantId),
+    api.post(
+      '/api/v1/tenants',
+      {
+        schema: {
+          ...tenant('connectTenant', 'Connect an Entra tenant'),
+          body: tenantCreateBody,
+          response: { 201: { ...tenantReply, description: 'Connected' }, ...errorReplies(400, 409, 413, 415) },
+        },
+      },
+      async (request, reply) => reply.code(201).send(await deps.tenants.connect(request.body, actorOf(request))),
+    );
+    api.get(
+      '/api/v1/tenants/:tenantId',
+      {
+        schema: {
+          ...tenant('getTenant', 'Get a tenant'),
+          params: tenantIdParams,
+          response: { 200: { ...tenantReply, description: 'The tenant' }, ...errorReplies(400, 404) },
+        },
+      },
+      (request) => deps.tenants.get(request.params.tenantId),
     );
     api.patch(
       '/api/v1/tenants/:tenantId',
-      { schema: { tags: ['tenants'], params: tenantIdParams, body: tenantPatchBody, response: { 200: tenantSchema, ...errors } } },
+      {
+        schema: {
+          ...tenant('updateTenant', "Change a tenant's cloud, audiences or URLs"),
+          params: tenantIdParams,
+          body: tenantPatchBody,
+          response: { 200: { ...tenantReply, description: 'The tenant as changed' }, ...errorReplies(400, 404, 413, 415) },
+        },
+      },
       (request) => deps.tenants.change(request.params.tenantId, request.body, actorOf(request)),
     );
     // Disconnecting refuses new enrollments and user tokens of the tenant; its enrolled devices
     // stay managed by certificate unless revokeDevices=true revokes them too.
     api.delete(
       '/api/v1/tenants/:tenantId',
-      { schema: { tags: ['tenants'], params: tenantIdParams, querystring: tenantDeleteQuery, response: { ...errors } } },
+      {
+        schema: {
+          ...tenant('disconnectTenant', 'Disconnect a tenant (revokeDevices=true: and revoke its devices)'),
+          params: tenantIdParams,
+          querystring: tenantDeleteQuery,
+          response: { 204: noContent('Disconnected'), ...errorReplies(400, 404) },
+        },
+      },
       async (request, reply) => {
         await deps.tenants.disconnect(request.params.tenantId, actorOf(request));
         if (request.query.revokeDevices) await deps.revocation.revokeTenantDevices(request.params.tenantId.toLowerCase(), actorOf(request));
@@ -86,15 +110,36 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
       },
     );
 
-    api.get('/api/v1/enrollment-accounts', { schema: { tags: ['enrollment accounts'] } }, () => deps.accounts.list());
+    api.get(
+      '/api/v1/enrollment-accounts',
+      {
+        schema: {
+          ...account('listEnrollmentAccounts', 'List the on-premises enrollment accounts'),
+          response: { 200: enrollmentAccountList, ...errorReplies() },
+        },
+      },
+      () => deps.accounts.list(),
+    );
     api.post(
       '/api/v1/enrollment-accounts',
-      { schema: { tags: ['enrollment accounts'], body: accountCreateBody, response: { ...errors } } },
+      {
+        schema: {
+          ...account('createEnrollmentAccount', 'Create an on-premises enrollment account'),
+          body: accountCreateBody,
+          response: { 201: { ...enrollmentAccount, description: 'Created' }, ...errorReplies(400, 409, 413, 415) },
+        },
+      },
       async (request, reply) => reply.code(201).send(await deps.accounts.create(request.body.username, request.body.password, actorOf(request))),
     );
     api.delete(
       '/api/v1/enrollment-accounts/:id',
-      { schema: { tags: ['enrollment accounts'], params: idParams, response: { ...errors } } },
+      {
+        schema: {
+          ...account('deleteEnrollmentAccount', 'Delete an enrollment account (by username)'),
+          params: idParams,
+          response: { 204: noContent('Deleted'), ...errorReplies(400, 404) },
+        },
+      },
       async (request, reply) => {
         await deps.accounts.remove(request.params.id, actorOf(request));
         return reply.code(204).send();
@@ -106,8 +151,20 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     profileRoutes(api, deps);
     scheduleRoutes(api, deps);
 
-    api.get('/api/v1/audit', { schema: { tags: ['audit'], querystring: auditQuery } }, async (request) => ({
-      entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }),
-    }));
+    api.get(
+      '/api/v1/audit',
+      {
+        schema: {
+          operationId: 'listAuditEntries',
+          summary: 'Read the audit log, newest first',
+          tags: ['audit'],
+          querystring: auditQuery,
+          response: { 200: auditReply, ...errorReplies(400) },
+        },
+      },
+      async (request) => ({
+        entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }),
+      }),
+    );
   });
 }

@@ -111,7 +111,7 @@ export async function openApiDocument(app: FastifyInstance, opts: OpenApiOptions
         license: { name: 'MIT', identifier: 'MIT' },
       },
       tags: TAGS,
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The admin token (FENESTRA_ADMIN_TOKEN)' } } },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
     transformObject: (documentObject) => {
