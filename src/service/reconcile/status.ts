@@ -85,6 +85,21 @@ export class ProfileStatusService {
     return [...groups.values()];
   }
 
+  /**
+   * Live profiles with failed or held deliveries, and how many: the dashboard's list. One
+   * count-by-status query per profile (not forProfile's pass over the fleet).
+   */
+  async needingAttention(): Promise<{ profileId: string; name: string; kind: string; failed: number; held: number }[]> {
+    const out = [];
+    for (const p of await this.store.profiles.list()) {
+      const { counts } = await this.store.deliveries.summary(p.id, p.version);
+      const failed = counts.failed ?? 0;
+      const held = counts.held ?? 0;
+      if (failed || held) out.push({ profileId: p.id, name: p.name, kind: p.kind, failed, held });
+    }
+    return out.sort((a, b) => b.failed - a.failed || b.held - a.held || a.name.localeCompare(b.name));
+  }
+
   /** One profile over the fleet: rows by status, how many are behind its current version, and the failures and holds. */
   async forProfile(id: string) {
     const p = await this.store.profiles.get(id);
