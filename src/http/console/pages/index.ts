@@ -1,0 +1,8 @@
+// Every page module of the console: each registers its pages and form actions on the
+// ConsoleRoutes it is given. Add a module here with one line.
+import type { ConsoleDeps } from '../deps.js';
+import type { ConsoleRoutes } from '../page.js';
+import * as dashboard from './dashboard.js';
+import * as devices from './devices.js';
+
+export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps): void }[] = [dashboard, devices];
