@@ -12,9 +12,24 @@ import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { actorOf } from './auth.js';
 import { commandListQuery, deviceListQuery, fleetSummaryQuery, planViewQuery, stalePolicyBody, stalePolicySchema, traceViewQuery } from './device-schemas.js';
 import type { AdminApi } from './schema-types.js';
-import { commandBody, deviceCommandParams, errorSchema, idParams, revokeBody, revokeResponse } from './schemas.js';
+import { commandBody, deviceCommandParams, idParams, revokeBody } from './schemas.js';
+import {
+  commandList,
+  commandReply,
+  deviceDetail,
+  deviceList,
+  devicePlan,
+  deviceRemoval,
+  errorReplies,
+  fleetSummaryReply,
+  noContent,
+  revokeReply,
+  traceList,
+} from './openapi-replies.js';
 
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema };
+const devices = (operationId: string, summary: string) => ({ operationId, summary, tags: ['devices'] });
+const fleet = (operationId: string, summary: string) => ({ operationId, summary, tags: ['fleet'] });
+const stalePolicyReply = { ...stalePolicySchema, required: ['staleAfterDays', 'action', 'afterDays'], description: 'The stale-device policy' } as const;
 
 export function deviceRoutes(
   api: AdminApi,
@@ -22,7 +37,22 @@ export function deviceRoutes(
 ): void {
   api.get(
     '/api/v1/devices',
-    { schema: { tags: ['devices'], querystring: deviceListQuery, response: { 400: errorSchema, 401: errorSchema } } },
+    {
+      schema: {
+        ...devices('listDevices', 'List devices: filters, sort, cursor pages; CSV with format=csv or Accept: text/csv'),
+        querystring: deviceListQuery,
+        response: {
+          200: {
+            description: 'One page of devices, or every matching device as CSV',
+            content: {
+              'application/json': { schema: deviceList },
+              'text/csv': { schema: { type: 'string', description: 'A header row, then one row per device' } },
+            },
+          },
+          ...errorReplies(400),
+        },
+      },
+    },
     async (request, reply) => {
       const { format, ...params } = request.query;
       const accept = request.headers.accept ?? '';
@@ -33,22 +63,56 @@ export function deviceRoutes(
       return deps.devices.list(params);
     },
   );
-  api.get('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParams, response: { ...errors } } }, (request) =>
-    deps.devices.get(request.params.id),
+  api.get(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        ...devices('getDevice', 'Get a device (by id or DeviceID) with its certificates, users, alerts, profiles, push and check-in state'),
+        params: idParams,
+        response: { 200: deviceDetail, ...errorReplies(400, 404) },
+      },
+    },
+    (request) => deps.devices.get(request.params.id),
   );
   // Deletes the record after revoking its certificates; what went with it is audited and answered.
-  api.delete('/api/v1/devices/:id', { schema: { tags: ['devices'], params: idParams, response: { ...errors } } }, (request) =>
-    deps.devices.remove(request.params.id, actorOf(request)),
+  api.delete(
+    '/api/v1/devices/:id',
+    {
+      schema: {
+        ...devices('deleteDevice', 'Delete a device record, revoking its certificates first'),
+        params: idParams,
+        response: { 200: deviceRemoval, ...errorReplies(400, 404) },
+      },
+    },
+    (request) => deps.devices.remove(request.params.id, actorOf(request)),
   );
 
-  api.get('/api/v1/devices/:id/plan', { schema: { tags: ['devices'], params: idParams, querystring: planViewQuery, response: { ...errors } } }, (request) =>
-    deps.profileStatus.plan(request.params.id, request.query.user),
+  api.get(
+    '/api/v1/devices/:id/plan',
+    {
+      schema: {
+        ...devices('getDevicePlan', "Dry run: the SyncML the device's next session for a user would carry"),
+        params: idParams,
+        querystring: planViewQuery,
+        response: { 200: devicePlan, ...errorReplies(400, 404) },
+      },
+    },
+    (request) => deps.profileStatus.plan(request.params.id, request.query.user),
   );
 
   api.post(
     '/api/v1/devices/:id/revoke',
     {
-      schema: { tags: ['devices'], params: idParams, body: revokeBody, response: { 200: revokeResponse, 202: revokeResponse, ...errors } },
+      schema: {
+        ...devices('revokeDevice', "Revoke a device's enrollment now, or once a wipe or retire is answered"),
+        params: idParams,
+        body: revokeBody,
+        response: {
+          200: revokeReply('Revoked now'),
+          202: revokeReply('Revocation pending: the wipe or retire is queued'),
+          ...errorReplies(400, 404, 409, 413, 415),
+        },
+      },
       // No body at all means revoke now, as `{}` does.
       preValidation: async (request) => {
         request.body ??= {};
@@ -61,19 +125,39 @@ export function deviceRoutes(
   );
   api.post(
     '/api/v1/devices/:id/commands',
-    { schema: { tags: ['devices'], params: idParams, body: commandBody, response: { ...errors } } },
+    {
+      schema: {
+        ...devices('queueDeviceCommand', 'Queue a named action (sync, reboot, wipe, retire) or a raw OMA-DM command'),
+        params: idParams,
+        body: commandBody,
+        response: { 201: { ...commandReply, description: 'Queued' }, ...errorReplies(400, 404, 409, 413, 415) },
+      },
+    },
     // The schema checks two levels of commands; deeper ones are plain objects to it, and
     // payloadFromInput checks every level, so the body is handed on as a QueueInput.
     async (request, reply) => reply.code(201).send(await deps.commands.queue(request.params.id, request.body as QueueInput, actorOf(request))),
   );
   api.get(
     '/api/v1/devices/:id/commands',
-    { schema: { tags: ['devices'], params: idParams, querystring: commandListQuery, response: { ...errors } } },
+    {
+      schema: {
+        ...devices('listDeviceCommands', "List a device's commands, newest first"),
+        params: idParams,
+        querystring: commandListQuery,
+        response: { 200: commandList, ...errorReplies(400, 404) },
+      },
+    },
     (request) => deps.commands.list(request.params.id, request.query.limit, request.query.offset),
   );
   api.delete(
     '/api/v1/devices/:id/commands/:commandId',
-    { schema: { tags: ['devices'], params: deviceCommandParams, response: { ...errors } } },
+    {
+      schema: {
+        ...devices('cancelDeviceCommand', 'Cancel a queued command'),
+        params: deviceCommandParams,
+        response: { 204: noContent('Cancelled'), ...errorReplies(400, 404, 409) },
+      },
+    },
     async (request, reply) => {
       await deps.commands.cancel(request.params.id, request.params.commandId, actorOf(request));
       return reply.code(204).send();
@@ -81,22 +165,45 @@ export function deviceRoutes(
   );
   api.get(
     '/api/v1/devices/:id/sessions',
-    { schema: { tags: ['devices'], params: idParams, querystring: traceViewQuery, response: { ...errors } } },
+    {
+      schema: {
+        ...devices('listDeviceSessions', "Read the SyncML messages of a device's recent sessions"),
+        params: idParams,
+        querystring: traceViewQuery,
+        response: { 200: traceList, ...errorReplies(400, 404) },
+      },
+    },
     async (request) => {
       const traces = await deps.commands.traces(request.params.id, request.query.limit, request.query.session);
       return request.query.pretty ? prettyTraces(traces) : traces;
     },
   );
 
-  api.get('/api/v1/fleet/summary', { schema: { tags: ['fleet'], querystring: fleetSummaryQuery, response: { 400: errorSchema, 401: errorSchema } } }, () =>
-    fleetSummary(deps.store),
+  api.get(
+    '/api/v1/fleet/summary',
+    {
+      schema: {
+        ...fleet('getFleetSummary', 'Count devices by OS build, edition, enrollment type, state and last check-in'),
+        querystring: fleetSummaryQuery,
+        response: { 200: fleetSummaryReply, ...errorReplies(400) },
+      },
+    },
+    () => fleetSummary(deps.store),
   );
-  api.get('/api/v1/settings/stale-devices', { schema: { tags: ['fleet'], response: { 200: stalePolicySchema, 401: errorSchema } } }, () =>
-    currentStalePolicy(deps.store),
+  api.get(
+    '/api/v1/settings/stale-devices',
+    { schema: { ...fleet('getStaleDevicePolicy', 'Get the stale-device policy'), response: { 200: stalePolicyReply, ...errorReplies() } } },
+    () => currentStalePolicy(deps.store),
   );
   api.put(
     '/api/v1/settings/stale-devices',
-    { schema: { tags: ['fleet'], body: stalePolicyBody, response: { 200: stalePolicySchema, ...errors } } },
+    {
+      schema: {
+        ...fleet('setStaleDevicePolicy', 'Set the stale-device policy: when a device is stale, and what maintenance does to it'),
+        body: stalePolicyBody,
+        response: { 200: { ...stalePolicyReply, description: 'The policy as set' }, ...errorReplies(400, 413, 415) },
+      },
+    },
     (request) => setStalePolicy(deps.store, request.body, actorOf(request)),
   );
 }

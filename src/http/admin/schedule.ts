@@ -4,9 +4,8 @@ import { CheckinScheduleService } from '../../service/checkin-schedule.js';
 import type { Store } from '../../store/types.js';
 import { actorOf } from './auth.js';
 import type { AdminApi } from './schema-types.js';
-import { errorSchema, idParams } from './schemas.js';
-
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema };
+import { idParams } from './schemas.js';
+import { errorReplies, noContent, scheduleReply } from './openapi-replies.js';
 
 // Ranges: minutes and counts as the DMClient CSP takes them, bounded to what a schedule can mean
 // (the first set exists to configure a new device quickly: at most a day apart; a month at most
@@ -50,13 +49,16 @@ const scheduleBody = {
 
 const groupSchedule = {
   type: 'object',
-  properties: { groupId: { type: 'string' }, groupName: { type: 'string' }, schedule: scheduleBody, updatedAt: { type: 'string' } },
+  required: ['groupId', 'groupName', 'schedule', 'updatedAt'],
+  properties: { groupId: { type: 'string' }, groupName: { type: 'string' }, schedule: scheduleReply, updatedAt: { type: 'string' } },
 } as const;
 
 const globalReply = {
   type: 'object',
+  description: 'The global check-in schedule and the groups that have their own',
+  required: ['schedule', 'source', 'groups'],
   properties: {
-    schedule: scheduleBody,
+    schedule: scheduleReply,
     source: { type: 'string', enum: ['default', 'global'], description: 'default: the admin has set none' },
     updatedAt: { type: 'string' },
     groups: { type: 'array', items: groupSchedule, description: "device groups' own schedules (they override the global one)" },
@@ -67,19 +69,57 @@ export function scheduleRoutes(api: AdminApi, deps: { store: Store }): void {
   const schedules = new CheckinScheduleService(deps.store);
   api.get(
     '/api/v1/settings/checkin-schedule',
-    { schema: { tags: ['settings'], summary: 'The global check-in schedule and the group schedules', response: { 200: globalReply, ...errors } } },
+    {
+      schema: {
+        operationId: 'getCheckinSchedule',
+        tags: ['settings'],
+        summary: 'The global check-in schedule and the group schedules',
+        response: { 200: globalReply, ...errorReplies() },
+      },
+    },
     () => schedules.getGlobal(),
   );
   api.put(
     '/api/v1/settings/checkin-schedule',
-    { schema: { tags: ['settings'], summary: 'Set the global check-in schedule', body: scheduleBody, response: { 200: globalReply, ...errors } } },
+    {
+      schema: {
+        operationId: 'setCheckinSchedule',
+        tags: ['settings'],
+        summary: 'Set the global check-in schedule',
+        body: scheduleBody,
+        response: { 200: globalReply, ...errorReplies(400, 413, 415) },
+      },
+    },
     (request) => schedules.setGlobal(request.body as CheckinSchedule, actorOf(request)),
   );
-  api.put('/api/v1/groups/:id/checkin-schedule', { schema: { tags: ['groups'], params: idParams, body: scheduleBody, response: { ...errors } } }, (request) =>
-    schedules.setGroup(request.params.id, request.body as CheckinSchedule, actorOf(request)),
+  api.put(
+    '/api/v1/groups/:id/checkin-schedule',
+    {
+      schema: {
+        operationId: 'setGroupCheckinSchedule',
+        tags: ['groups'],
+        summary: "Set a device group's own check-in schedule",
+        params: idParams,
+        body: scheduleBody,
+        response: { 200: { ...groupSchedule, description: "The group's schedule as set" }, ...errorReplies(400, 404, 413, 415) },
+      },
+    },
+    (request) => schedules.setGroup(request.params.id, request.body as CheckinSchedule, actorOf(request)),
   );
-  api.delete('/api/v1/groups/:id/checkin-schedule', { schema: { tags: ['groups'], params: idParams, response: { ...errors } } }, async (request, reply) => {
-    await schedules.deleteGroup(request.params.id, actorOf(request));
-    return reply.code(204).send();
-  });
+  api.delete(
+    '/api/v1/groups/:id/checkin-schedule',
+    {
+      schema: {
+        operationId: 'deleteGroupCheckinSchedule',
+        tags: ['groups'],
+        summary: "Remove a device group's own check-in schedule (its devices follow the global one)",
+        params: idParams,
+        response: { 204: noContent('Removed'), ...errorReplies(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      await schedules.deleteGroup(request.params.id, actorOf(request));
+      return reply.code(204).send();
+    },
+  );
 }
