@@ -32,6 +32,8 @@ import { PushAdmin } from './service/push/admin.js';
 import { PushService } from './service/push/service.js';
 import { GroupService, ProfileService } from './service/profiles.js';
 import { TenantService } from './service/tenants.js';
+import { AdminService } from './service/admins/service.js';
+import { provideAuthenticator } from './http/admin/principal.js';
 import type { Store } from './store/types.js';
 
 export interface AppContext {
@@ -157,6 +159,15 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   }
   if (!surfaces.admin) return app;
   await app.register(metricsRoute, { metrics, token: cfg.metricsToken ?? ctx.adminToken });
+  // Administrators (issue #13): the API and the console authenticate through the same service.
+  const admins = new AdminService({
+    store: ctx.store,
+    csrfKey: deriveKey(ctx.secretKey, 'console-csrf'),
+    now,
+    idleMinutes: cfg.consoleSession.idleMinutes,
+    sessionHours: cfg.consoleSession.hours,
+  });
+  provideAuthenticator(app, { adminToken: ctx.adminToken, admins });
   await app.register(adminRoutes, {
     adminToken: ctx.adminToken,
     store: ctx.store,
@@ -169,6 +180,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     profiles: new ProfileService(ctx.store, profileKey),
     groups: new GroupService(ctx.store),
     profileStatus,
+    admins,
     publicUrl: cfg.publicUrl,
     adminListenerOnly: !surfaces.device,
   });

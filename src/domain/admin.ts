@@ -19,6 +19,8 @@ export interface AdminPrincipal {
   csrfToken?: string;
   /** For via 'api-token': the token's id (the audit records which token acted). */
   tokenId?: string;
+  /** For via 'api-token': the token's name, for the audit log's actor. */
+  tokenName?: string;
 }
 
 /** A named administrator as stored (the password hash never leaves the service layer). */

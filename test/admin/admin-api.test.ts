@@ -10,7 +10,7 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 t.test('admin API', async (t) => {
   const s = await startTestServer();
   t.teardown(() => s.close());
-  const actor = /^admin-token@(127\.0\.0\.1|::ffff:127\.0\.0\.1)$/;
+  const actor = /^break-glass@(127\.0\.0\.1|::ffff:127\.0\.0\.1)$/;
 
   await t.test('tenants', async (t) => {
     const tid = crypto.randomUUID();

@@ -25,7 +25,7 @@ t.test('group membership changes, enrollment and unenrollment are audited with t
     ],
     'every membership change, with what changed',
   );
-  t.ok(groupLog.every((e) => /^admin-token@/.test(e.actor)));
+  t.ok(groupLog.every((e) => /^break-glass@/.test(e.actor)));
 
   const dev: SimDevice = new SimDevice({
     url: s.publicUrl,

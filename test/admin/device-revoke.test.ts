@@ -67,7 +67,7 @@ t.test('revoke at once', async (t) => {
   const audit = (await s.admin('GET', '/api/v1/audit?limit=10')).json.entries as any[];
   t.match(
     audit.find((e) => e.action === 'device.revoke'),
-    { actor: /^admin-token@/, targetId: detail.id, detail: { certificates: 1 } },
+    { actor: /^break-glass@/, targetId: detail.id, detail: { certificates: 1 } },
   );
 });
 

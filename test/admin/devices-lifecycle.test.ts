@@ -111,7 +111,7 @@ t.test('detail, traces, summary, profile status, delete', async (t) => {
   t.equal((await s.admin('DELETE', `/api/v1/devices/${dev.deviceId}`)).status, 404, 'twice: not found');
   t.match(
     (await auditOf(s)).find((e) => e.action === 'device.delete' && e.targetId === oldId),
-    { actor: /^admin-token@/, detail: { deviceId: dev.deviceId, revokedCertificates: [detail.certificate.serial], removed: { certificates: 1 } } },
+    { actor: /^break-glass@/, detail: { deviceId: dev.deviceId, revokedCertificates: [detail.certificate.serial], removed: { certificates: 1 } } },
   );
 
   await dev.enroll();
@@ -156,7 +156,7 @@ t.test('stale-device policy', async (t) => {
   t.match((await s.admin('GET', '/api/v1/settings/stale-devices')).json, { staleAfterDays: 10, action: 'retire', afterDays: 20 });
   t.match(
     (await auditOf(s)).find((e) => e.action === 'settings.stale-devices'),
-    { actor: /^admin-token@/, detail: { action: 'retire', before: null } },
+    { actor: /^break-glass@/, detail: { action: 'retire', before: null } },
   );
 
   let n = await runMaintenance(s.server.store, DEFAULT_RETENTION, new Date(now + 15 * DAY));

@@ -1,30 +1,50 @@
-// Admin API authentication: Authorization: Bearer <FENESTRA_ADMIN_TOKEN>, compared in constant time.
-import crypto from 'node:crypto';
+// Admin API authentication: the break-glass token, a personal API token or a console session
+// (principal.ts decides which), the CSRF token of cookie-authenticated changes, and who the audit
+// log names.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticate, csrfOk, principalOf } from './principal.js';
 
-export function adminAuthHook(adminToken: string) {
-  const expected = crypto.createHash('sha256').update(adminToken).digest();
+export function adminAuthHook() {
   return async (request: FastifyRequest, reply: FastifyReply) => {
-    const h = request.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
-    const got = crypto
-      .createHash('sha256')
-      .update(m ? m[1] : '')
-      .digest();
-    if (!m || !crypto.timingSafeEqual(got, expected)) {
-      // At warn: a wrong or missing admin token is someone probing the admin API (or a script with
-      // a stale token). The client address says who; the presented value is never logged.
-      request.log.warn({ client: request.ip, reason: m ? 'wrong token' : h ? 'not a bearer token' : 'no authorization header' }, 'admin authentication failed');
-      reply
-        .code(401)
-        .header('www-authenticate', 'Bearer realm="fenestra-admin"')
-        .send({ error: { code: 'unauthorized', message: 'a valid admin bearer token is required' } });
-      return reply;
+    if (await authenticate(request)) return;
+    // At warn (principal.ts logs refused credentials with their reason): a request with none at
+    // all is someone probing the admin API, or a script that lost its token.
+    if (!request.headers.authorization && !request.headers.cookie) {
+      request.log.warn({ client: request.ip, reason: 'no authorization header or session cookie' }, 'admin authentication failed');
     }
+    reply
+      .code(401)
+      .header('www-authenticate', 'Bearer realm="fenestra-admin"')
+      .send({ error: { code: 'unauthorized', message: 'a valid admin bearer token is required' } });
+    return reply;
   };
 }
 
-/** Who did it, for the audit log. One admin token today; per-admin identities can slot in here. */
+/**
+ * preValidation: a change made with a session cookie carries the session's CSRF token in the
+ * x-csrf-token header (or a `_csrf` member of the JSON body, removed before the body is validated).
+ */
+export function csrfHook() {
+  return async (request: FastifyRequest, reply: FastifyReply) => {
+    const principal = principalOf(request);
+    if (principal.via !== 'session') return;
+    const body = request.body as Record<string, unknown> | undefined;
+    const fromBody = body && typeof body === 'object' && !Array.isArray(body) ? body._csrf : undefined;
+    if (fromBody !== undefined) delete body!._csrf;
+    if (csrfOk(request, principal, fromBody)) return;
+    request.log.warn({ client: request.ip, admin: principal.name }, 'CSRF token missing or wrong');
+    reply.code(403).send({ error: { code: 'csrf', message: "missing or wrong CSRF token: send this session's token in the x-csrf-token header" } });
+    return reply;
+  };
+}
+
+/**
+ * Who did it, for the audit log: the administrator's user name (with the API token's name when
+ * one was used), or `break-glass@<address>` for FENESTRA_ADMIN_TOKEN.
+ */
 export function actorOf(request: FastifyRequest): string {
-  return `admin-token@${request.ip}`;
+  const p = principalOf(request);
+  if (p.via === 'break-glass') return `break-glass@${request.ip}`;
+  if (p.via === 'api-token') return `${p.name} (token ${p.tokenName ?? p.tokenId ?? '?'})`;
+  return p.name;
 }

@@ -13,7 +13,10 @@ import { scheduleRoutes } from './schedule.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
 import type { Store } from '../../store/types.js';
-import { actorOf, adminAuthHook } from './auth.js';
+import { actorOf, adminAuthHook, csrfHook } from './auth.js';
+import { adminsRoutes } from './admins.js';
+import { requireCapabilities } from './permissions.js';
+import type { AdminService } from '../../service/admins/service.js';
 import { bodyLimitFor } from './body-limit.js';
 import { jsonBodyParser } from '../json-body.js';
 import { openApiDocument } from './openapi.js';
@@ -33,6 +36,8 @@ export interface AdminDeps {
   groups: GroupService;
   profileStatus: ProfileStatusService;
   push: PushAdmin;
+  /** Administrators, their sessions and API tokens (issue #13). */
+  admins: AdminService;
   /** For the OpenAPI document's `servers`. */
   publicUrl: string;
   /** This listener serves the admin API alone (FENESTRA_ADMIN_LISTEN). */
@@ -45,7 +50,11 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
   await app.register(async (plain) => {
     // Request bodies, parameters and query strings are typed from the route schemas that validate them.
     const api: AdminApi = plain.withTypeProvider();
-    api.addHook('onRequest', adminAuthHook(deps.adminToken));
+    // Who is calling (principal.ts), the CSRF token of a console session's changes, and the
+    // capability each route needs (permissions.ts: a route missing from its table fails the start).
+    api.addHook('onRequest', adminAuthHook());
+    api.addHook('preValidation', csrfHook());
+    requireCapabilities(api);
     // Each route takes the largest body its schema admits (body-limit.ts), not one limit for all.
     api.addHook('onRoute', (route) => {
       if (route.bodyLimit === undefined && route.schema?.body) route.bodyLimit = bodyLimitFor(route.schema.body);
@@ -150,6 +159,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     pushRoutes(api, deps);
     profileRoutes(api, deps);
     scheduleRoutes(api, deps);
+    adminsRoutes(api, deps);
 
     api.get(
       '/api/v1/audit',
