@@ -1,0 +1,129 @@
+// Form fields, hidden inputs and small renderers the tenant, group, enrollment-account, audit,
+// administrator and token pages share. A field with an error says so next to it (aria-invalid,
+// aria-describedby), so the message a service gives for a field lands where the admin looks.
+import type { FastifyRequest } from 'fastify';
+import { csrfField } from '../forms.js';
+import { html, type Html } from '../html.js';
+import type { Lang } from '../i18n.js';
+import type { PageContext } from '../page.js';
+
+/** The hidden inputs of every form: the session's CSRF token, and the page to come back to with a refusal. */
+export const formHidden = (ctx: PageContext, back?: string): Html =>
+  html`${csrfField(ctx)}${back ? html`<input type="hidden" name="_back" value="${back}" />` : ''}`;
+
+export type FieldErrors = Record<string, string>;
+
+interface FieldBase {
+  name: string;
+  label: string;
+  errors?: FieldErrors;
+  hint?: string;
+  required?: boolean;
+  /** Element id prefix (several forms on one page may have a field of one name). */
+  form?: string;
+}
+
+const ids = (p: FieldBase) => {
+  const id = `${p.form ?? 'f'}-${p.name}`;
+  const error = p.errors?.[p.name];
+  const described = [p.hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ');
+  return { id, error, described };
+};
+
+function around(p: FieldBase, control: Html): Html {
+  const { id, error } = ids(p);
+  return html`<div class="field${error ? ' has-error' : ''}">
+    <label for="${id}">${p.label}</label>
+    ${p.hint ? html`<p class="hint" id="${id}-hint">${p.hint}</p>` : ''} ${control} ${error ? html`<p class="error" id="${id}-error">${error}</p>` : ''}
+  </div>`;
+}
+
+const aria = (p: FieldBase): Html => {
+  const { error, described } = ids(p);
+  return html`${described ? html` aria-describedby="${described}"` : ''}${error ? html` aria-invalid="true"` : ''}${p.required ? html` required` : ''}`;
+};
+
+export function input(p: FieldBase & { value?: string; type?: string; autocomplete?: string; inputmode?: string; pattern?: string }): Html {
+  const { id } = ids(p);
+  return around(
+    p,
+    html`<input
+      id="${id}"
+      name="${p.name}"
+      type="${p.type ?? 'text'}"
+      value="${p.value ?? ''}"
+      ${p.autocomplete ? html` autocomplete="${p.autocomplete}"` : ''}${
+        p.inputmode ? html` inputmode="${p.inputmode}"` : ''
+      }${p.pattern ? html` pattern="${p.pattern}"` : ''}${aria(p)}
+    />`,
+  );
+}
+
+export function textarea(p: FieldBase & { value?: string; rows?: number }): Html {
+  const { id } = ids(p);
+  return around(p, html`<textarea id="${id}" name="${p.name}" rows="${p.rows ?? 3}" ${aria(p)}>${p.value ?? ''}</textarea>`);
+}
+
+export function select(p: FieldBase & { value?: string; options: { value: string; label: string }[] }): Html {
+  const { id } = ids(p);
+  return around(
+    p,
+    html`<select id="${id}" name="${p.name}" ${aria(p)}>
+      ${p.options.map((o) => html`<option value="${o.value}" ${o.value === p.value ? html` selected` : ''}>${o.label}</option>`)}
+    </select>`,
+  );
+}
+
+/** Radio buttons in a fieldset, each with its own explanation. */
+export function radios(p: FieldBase & { value?: string; options: { value: string; label: string; hint?: string }[] }): Html {
+  const { id, error } = ids(p);
+  return html`<fieldset class="field radios${error ? ' has-error' : ''}" ${error ? html` aria-describedby="${id}-error"` : ''}>
+    <legend>${p.label}</legend>
+    ${p.options.map(
+      (o) =>
+        html`<div class="radio">
+          <input
+            type="radio"
+            id="${id}-${o.value}"
+            name="${p.name}"
+            value="${o.value}"
+            ${o.value === p.value ? html` checked` : ''}${o.hint ? html` aria-describedby="${id}-${o.value}-hint"` : ''}
+          />
+          <label for="${id}-${o.value}">${o.label}</label>
+          ${o.hint ? html`<p class="hint" id="${id}-${o.value}-hint">${o.hint}</p>` : ''}
+        </div>`,
+    )}
+    ${error ? html`<p class="error" id="${id}-error">${error}</p>` : ''}
+  </fieldset>`;
+}
+
+export function checkbox(p: FieldBase & { checked?: boolean; value?: string }): Html {
+  const { id } = ids(p);
+  return html`<div class="field checkbox">
+    <input type="checkbox" id="${id}" name="${p.name}" value="${p.value ?? '1'}" ${p.checked ? html` checked` : ''}${aria(p)} />
+    <label for="${id}">${p.label}</label>
+    ${p.hint ? html`<p class="hint" id="${id}-hint">${p.hint}</p>` : ''}
+  </div>`;
+}
+
+/** A message for the whole form (a refusal that names no field). */
+export const formError = (errors: FieldErrors | undefined): Html =>
+  errors?.[''] ? html`<div class="form-errors" role="alert"><p>${errors['']}</p></div>` : html``;
+
+/** A route parameter of the request (already decoded by the router). */
+export const param = (request: FastifyRequest, name: string): string => (request.params as Record<string, string>)[name] ?? '';
+
+/** Lines of a textarea: trimmed, empty ones dropped. */
+export const lines = (text: string): string[] =>
+  text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
+
+/** "Line 3: …" for an error the service gave for one item of a list ('/members/2'). */
+export function listItemError(pointer: string | undefined, message: string, lang: Lang): string {
+  const m = /^\/[^/]+\/(\d+)$/.exec(pointer ?? '');
+  if (!m) return message;
+  const n = Number(m[1]) + 1;
+  return lang === 'fr' ? `Ligne ${n} : ${message}` : `Line ${n}: ${message}`;
+}
