@@ -80,7 +80,7 @@ t.test('manual push: audited, 202; a device without a channel gets a 409 that sa
   const n = await wns.waitFor(dev.deviceId);
   t.ok(n.tokenValid);
   const audit = (await s.admin('GET', '/api/v1/audit?limit=10')).json.entries as any[];
-  t.ok(audit.some((e) => e.action === 'device.push' && e.actor.startsWith('admin-token')));
+  t.ok(audit.some((e) => e.action === 'device.push' && e.actor.startsWith('break-glass@')));
 });
 
 t.test('push not configured: the manual push is a 409 naming the variables, the device detail says so', async (t) => {
