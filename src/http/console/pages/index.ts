@@ -4,9 +4,20 @@ import type { ConsoleDeps } from '../deps.js';
 import type { ConsoleRoutes } from '../page.js';
 import * as dashboard from './dashboard.js';
 import * as devices from './devices.js';
+import * as device from './device.js';
+import * as profiles from './profiles.js';
 import * as entra from './entra.js';
 import * as groups from './groups.js';
 import * as enrollmentAccounts from './enrollment-accounts.js';
 import * as audit from './audit.js';
 
-export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps): void }[] = [dashboard, devices, entra, groups, enrollmentAccounts, audit];
+export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps): void }[] = [
+  dashboard,
+  devices,
+  device,
+  profiles,
+  entra,
+  groups,
+  enrollmentAccounts,
+  audit,
+];
