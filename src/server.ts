@@ -12,6 +12,7 @@ import { Metrics, reportToPrimary } from './http/metrics.js';
 import { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
 import { scheduleMaintenance } from './service/maintenance.js';
+import { issueSetupCode } from './service/admins/setup.js';
 import { TICKET_POLL_MS, TicketKeys } from './service/tls-ticket-keys.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/types.js';
@@ -27,6 +28,8 @@ export interface RunningServer {
   adminPort?: number;
   adminToken: string;
   adminTokenGenerated: boolean;
+  /** No administrator yet: the one-time code of the first owner's set-up link (cli/banner.ts). */
+  setupCode?: string;
   caCertPem: string;
   tlsCertPem: string;
   /** TLS session-ticket keys (service/tls-ticket-keys); polled every minute. */
@@ -38,6 +41,8 @@ export interface RunningServer {
 
 export interface StartOptions {
   maintenance?: boolean;
+  /** Issue the first owner's setup code while there is no administrator (default true; a cluster's primary does it, not its workers). */
+  setupCode?: boolean;
   /** Ticket-key rotation period and clock (tests). */
   ticketKeys?: { periodMs?: number; now?: () => number };
 }
@@ -47,6 +52,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   for (const w of cfg.warnings ?? []) log.warn({ component: 'config' }, w);
   const materials = loadMaterials(cfg, log);
   const store = await openStore(cfg.database, { timeoutMs: cfg.databaseTimeoutMs, log: log.child({ component: 'store' }) });
+  const setupCode = opts.setupCode === false ? undefined : await issueSetupCode(store);
   const entra = new EntraValidator({
     authorityOverride: cfg.entraAuthority,
     lookupTenant: async (tenantId) => {
@@ -125,6 +131,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
     adminPort: adminApp ? url(adminApp).port : undefined,
     adminToken: materials.adminToken,
     adminTokenGenerated: materials.adminTokenGenerated,
+    setupCode,
     caCertPem: materials.ca.certPem,
     tlsCertPem: materials.tls.certPem,
     ticketKeys,

@@ -11,6 +11,7 @@ import { ApiError, invalid, notFound } from '../errors.js';
 import { can } from './capabilities.js';
 import { checkDisplayName, checkPassword, checkRole, checkTokenName, checkUsername } from './input.js';
 import { apiTokenPrefix, csrfTokenOf, newApiToken, randomSecret, sameSecret, sha256Hex } from './secrets.js';
+import { issueSetupCode } from './setup.js';
 import { type AdminView, type ApiTokenView, adminView, tokenView } from './views.js';
 
 export interface SignedIn {
@@ -43,7 +44,6 @@ export interface AdminServiceOptions {
   sessionHours?: number;
 }
 
-const SETUP_CODE_MS = 24 * 3600_000;
 /** Last-seen (sessions) and last-used (tokens) are written at most this often, not per request. */
 const TOUCH_MS = 60_000;
 const MAX_TOKEN_DAYS = 3650;
@@ -78,15 +78,9 @@ export class AdminService {
     return (await this.store.admins.count()) === 0;
   }
 
-  /**
-   * While there is no administrator: a fresh one-time setup code (32 random bytes, valid 24 h,
-   * stored hashed; it replaces any earlier one). Undefined once an administrator exists.
-   */
-  async issueSetupCode(): Promise<string | undefined> {
-    if (!(await this.needsSetup())) return undefined;
-    const code = randomSecret();
-    await this.store.admins.putSetupCode(sha256Hex(code), this.iso(), this.iso(SETUP_CODE_MS));
-    return code;
+  /** While there is no administrator: a fresh one-time setup code (setup.ts); undefined once one exists. */
+  issueSetupCode(): Promise<string | undefined> {
+    return issueSetupCode(this.store, this.now());
   }
 
   /** The code is the current, unexpired one and no administrator exists yet (for the set-up page). */
