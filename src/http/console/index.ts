@@ -4,19 +4,21 @@
 // plugin adds the sign-in pages, the assets, the 404 and error pages.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../service/errors.js';
+import { authenticate } from '../admin/principal.js';
+import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from '../admin/session-cookie.js';
 import { assetRoutes, consoleAssets } from './assets.js';
 import type { ConsoleDeps } from './deps.js';
 import { errorPage, forbiddenPage } from './layout.js';
-import { type Authenticate, createConsoleRoutes, contextOf, FORM_LIMIT, langOfRequest, parseForm, sendResult } from './page.js';
+import { createConsoleRoutes, contextOf, FORM_LIMIT, langOfRequest, parseForm, sendResult } from './page.js';
 import { PAGE_MODULES } from './pages/index.js';
 import { type SessionCookie, signInRoutes } from './sign-in.js';
+
+const session: SessionCookie = { name: SESSION_COOKIE, set: setSessionCookie, clear: clearSessionCookie };
 
 export type { ConsoleDeps } from './deps.js';
 
 export interface ConsoleOptions {
   deps: ConsoleDeps;
-  authenticate: Authenticate;
-  session: SessionCookie;
   /** The admin surface has a listener of its own: its `/` leads to the console. */
   ownListener: boolean;
   /** Entra ID sign-in is configured (the sign-in page offers it). */
@@ -64,8 +66,8 @@ export async function consolePlugin(app: FastifyInstance, o: ConsoleOptions): Pr
         return error(request, reply, 500, '');
       });
       assetRoutes(c, consoleAssets());
-      signInRoutes(c, { admins: o.deps.admins, authenticate: o.authenticate, session: o.session, entra: o.entra });
-      const routes = createConsoleRoutes(c, o.authenticate, {
+      signInRoutes(c, { admins: o.deps.admins, authenticate, session, entra: o.entra });
+      const routes = createConsoleRoutes(c, authenticate, {
         forbidden: (ctx) => forbiddenPage(ctx),
         error: (ctx, lang, status, message) => errorPage(ctx, lang, ctx?.request.url ?? '/console/', status, message),
       });

@@ -3,7 +3,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../service/errors.js';
 import { cookiesOf, setFlash, setLangCookie, takeFlash } from './cookies.js';
-import type { ConsoleAdmins, SignedIn } from './deps.js';
+import type { AdminService } from '../../service/admins/service.js';
+import type { SignedIn } from './deps.js';
 import { field, formErrors } from './forms.js';
 import { html, type Html } from './html.js';
 import { type Lang, LANGS, translator } from './i18n.js';
@@ -18,7 +19,7 @@ export interface SessionCookie {
 }
 
 export interface SignInOptions {
-  admins: ConsoleAdmins;
+  admins: AdminService;
   authenticate: Authenticate;
   session: SessionCookie;
   /** Entra ID sign-in is configured: the sign-in page offers it (/console/auth/entra). */
