@@ -5,7 +5,8 @@ import type { ServerOptions } from 'node:https';
 import Fastify, { FastifyInstance, LogController } from 'fastify';
 import pino, { Logger } from 'pino';
 import type { Config } from './config.js';
-import { adminRoutes } from './http/admin/index.js';
+import { type AdminDeps, adminRoutes } from './http/admin/index.js';
+import { consolePlugin } from './http/console/index.js';
 import { enrollmentRoutes } from './http/enrollment.js';
 import { errorHandler } from './http/errors.js';
 import { clientErrorOf, recordClientErrors } from './http/error-log.js';
@@ -168,7 +169,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     sessionHours: cfg.consoleSession.hours,
   });
   provideAuthenticator(app, { adminToken: ctx.adminToken, admins });
-  await app.register(adminRoutes, {
+  const adminDeps: AdminDeps = {
     adminToken: ctx.adminToken,
     store: ctx.store,
     tenants: new TenantService(ctx.store),
@@ -183,7 +184,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     admins,
     publicUrl: cfg.publicUrl,
     adminListenerOnly: !surfaces.device,
-  });
+  };
+  await app.register(adminRoutes, adminDeps);
+  // The console (issue #13): server-rendered pages over the same services, on the admin surface.
+  await app.register(consolePlugin, { deps: adminDeps, ownListener: !surfaces.device });
   return app;
 }
 
