@@ -69,6 +69,21 @@ export class PushService {
     return this.deps.now?.() ?? new Date();
   }
 
+  /** Pushes on their way now (to WNS, or their outcome to the store). */
+  get busy(): number {
+    return this.inFlight.size;
+  }
+
+  /** Resolves once no push is in flight (those started meanwhile included). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Ends the requests to WNS under way (shutdown): their pushes record `cancelled`. */
+  cancel(): void {
+    this.client.cancel();
+  }
+
   /** Session start: the push commands to add (none while ours are still queued or unanswered). */
   async plan(devicePk: string, at: string, queued: CommandRecord[]): Promise<CommandRecord[]> {
     if (queued.some((c) => c.origin === 'system' && (c.action === PFN_ACTION || c.action === READ_ACTION))) return [];
@@ -213,10 +228,11 @@ export class PushService {
     if (cur.sealedChannel !== rec.sealedChannel) return out.result;
     cur.lastPushAt = at.toISOString();
     cur.lastResult = out.result + (out.status && out.result !== 'sent' ? ` (${out.status})` : '');
+    // A push cut by our own shutdown (cancelled) says nothing about the channel: no failure, no backoff.
     if (out.result === 'sent') {
       cur.failures = 0;
       cur.backoffUntil = undefined;
-    } else {
+    } else if (out.result !== 'cancelled') {
       cur.failures += 1;
       if (out.result === 'gone') cur.channelState = 'gone';
       const wait = out.retryAfterMs ?? Math.min(BACKOFF_BASE_MS * 2 ** Math.min(cur.failures - 1, 10), BACKOFF_MAX_MS);

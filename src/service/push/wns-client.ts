@@ -11,7 +11,7 @@ export interface WnsCredentials {
 }
 
 /** How one push went: sent, or why not (the device's push health and the metric label). */
-export type PushResult = 'sent' | 'token-error' | 'unauthorized' | 'forbidden' | 'gone' | 'throttled' | 'server-error' | 'error' | 'timeout';
+export type PushResult = 'sent' | 'token-error' | 'unauthorized' | 'forbidden' | 'gone' | 'throttled' | 'server-error' | 'error' | 'timeout' | 'cancelled';
 
 export interface SendOutcome {
   result: PushResult;
@@ -43,6 +43,8 @@ export class WnsClient {
   private fetching?: Promise<string>;
   /** A refused token request is not repeated for every push meanwhile (wrong secret: no storm). */
   private refused?: { until: number; err: TokenError };
+  /** Aborted at shutdown: requests under way end at once (cancel). */
+  private readonly stop = new AbortController();
 
   constructor(
     private readonly creds: WnsCredentials,
@@ -55,6 +57,15 @@ export class WnsClient {
 
   private now() {
     return this.opts.now?.() ?? Date.now();
+  }
+
+  /** End every request under way and refuse new ones (the server is shutting down). */
+  cancel(): void {
+    this.stop.abort();
+  }
+
+  private signal() {
+    return AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.stop.signal]);
   }
 
   /** A valid access token: the cached one, or a new one (one request however many ask at once). */
@@ -95,9 +106,10 @@ export class WnsClient {
         headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
         body: body.toString(),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.signal(),
       });
     } catch (err) {
+      if (this.stop.signal.aborted) throw new TokenError('token request cancelled: server shutting down');
       throw new TokenError(`token endpoint unreachable: ${(err as Error).name === 'TimeoutError' ? 'timeout' : (err as Error).message}`);
     }
     const text = await res.text().catch(() => '');
@@ -127,6 +139,7 @@ export class WnsClient {
     try {
       token = await this.accessToken();
     } catch (err) {
+      if (this.stop.signal.aborted) return { result: 'cancelled', detail: 'server shutting down' };
       return { result: 'token-error', status: (err as TokenError).status, detail: (err as Error).message.slice(0, MAX_DETAIL) };
     }
     const first = await this.post(channelUri, token);
@@ -135,6 +148,7 @@ export class WnsClient {
     try {
       token = await this.accessToken();
     } catch (err) {
+      if (this.stop.signal.aborted) return { result: 'cancelled', detail: 'server shutting down' };
       return { result: 'token-error', status: (err as TokenError).status, detail: (err as Error).message.slice(0, MAX_DETAIL) };
     }
     return this.post(channelUri, token);
@@ -155,9 +169,10 @@ export class WnsClient {
         // The payload is not read by the DM client: a push only starts a session.
         body: Buffer.from('fenestra'),
         redirect: 'manual',
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.signal(),
       });
     } catch (err) {
+      if (this.stop.signal.aborted) return { result: 'cancelled', detail: 'server shutting down' };
       const timeout = (err as Error).name === 'TimeoutError';
       return { result: timeout ? 'timeout' : 'error', detail: timeout ? `no answer within ${this.timeoutMs} ms` : (err as Error).message.slice(0, MAX_DETAIL) };
     }
