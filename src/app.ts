@@ -30,7 +30,9 @@ import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management
 import { Reconciler } from './service/reconcile/index.js';
 import { ProfileStatusService } from './service/reconcile/status.js';
 import { PushAdmin } from './service/push/admin.js';
+import { PushHolder } from './service/push/holder.js';
 import { PushService } from './service/push/service.js';
+import { PushSettingsAdmin } from './service/push/settings-admin.js';
 import { GroupService, ProfileService } from './service/profiles.js';
 import { TenantService } from './service/tenants.js';
 import { AdminService } from './service/admins/service.js';
@@ -62,6 +64,8 @@ export interface BuildOptions {
   surfaces?: { device: boolean; admin: boolean };
   /** Shared between the listeners of one process (else one is made). */
   metrics?: Metrics;
+  /** The push service of this process (pushHolder), shared between its listeners (else one is made). */
+  push?: PushHolder;
 }
 
 export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promise<FastifyInstance> {
@@ -136,7 +140,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   await app.register(healthRoutes, { store: ctx.store });
   const profileKey = deriveKey(ctx.secretKey, 'profile-secrets');
   const reconciler = new Reconciler(ctx.store, profileKey);
-  const push = cfg.wns ? pushService(ctx, cfg.wns, logger, metrics) : undefined;
+  const push = opts.push ?? pushHolder(ctx, metrics, logger);
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
   if (surfaces.device) {
     await app.register(enrollmentRoutes, {
@@ -174,10 +178,11 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     store: ctx.store,
     tenants: new TenantService(ctx.store),
     accounts: new EnrollmentAccountService(ctx.store),
-    devices: new DeviceService(ctx.store, profileStatus, push && ((pk) => push.health(pk))),
-    commands: new DeviceCommandService(ctx.store, cfg.providerId, push && ((c) => push.commandQueued(c))),
-    revocation: new DeviceRevocationService(ctx.store, cfg.providerId, undefined, push && ((c) => push.commandQueued(c))),
+    devices: new DeviceService(ctx.store, profileStatus, (pk) => push.health(pk)),
+    commands: new DeviceCommandService(ctx.store, cfg.providerId, (c) => push.commandQueued(c)),
+    revocation: new DeviceRevocationService(ctx.store, cfg.providerId, undefined, (c) => push.commandQueued(c)),
     push: new PushAdmin(ctx.store, push),
+    pushSettings: new PushSettingsAdmin(ctx.store, push, { production: cfg.production, sealKey: deriveKey(ctx.secretKey, 'push-settings') }),
     profiles: new ProfileService(ctx.store, profileKey),
     groups: new GroupService(ctx.store),
     profileStatus,
@@ -191,16 +196,24 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   return app;
 }
 
-/** WNS push (service/push), its outcomes counted in fenestra_pushes_total. */
-function pushService(ctx: AppContext, wns: NonNullable<Config['wns']>, logger: Logger, metrics: Metrics): PushService {
+/**
+ * The push service of a process (service/push/holder.ts): from FENESTRA_WNS_* when set, else from
+ * the settings an admin stored through the API; its outcomes counted in fenestra_pushes_total.
+ * One per process: startServer shares it between the listeners and waits for its pushes at close.
+ */
+export function pushHolder(ctx: AppContext, metrics: Metrics, logger?: Logger): PushHolder {
   const pushes = metrics.counter('fenestra_pushes_total', 'WNS pushes by result (sent, gone, throttled, token-error…; no-channel and backoff: none sent)', [
     'result',
   ]);
-  return new PushService({
+  const log = (logger ?? ctx.logger ?? pino(loggerOptions(ctx.config.logLevel))).child({ component: 'push' });
+  const sealKey = deriveKey(ctx.secretKey, 'push-channel');
+  const providerId = ctx.config.providerId;
+  return new PushHolder({
     store: ctx.store,
-    settings: { ...wns, providerId: ctx.config.providerId },
-    sealKey: deriveKey(ctx.secretKey, 'push-channel'),
-    log: logger.child({ component: 'push' }),
-    onResult: (result) => pushes.inc({ result }),
+    env: ctx.config.wns && { ...ctx.config.wns, providerId },
+    providerId,
+    settingsKey: deriveKey(ctx.secretKey, 'push-settings'),
+    log,
+    build: (settings) => new PushService({ store: ctx.store, settings, sealKey, log, onResult: (result) => pushes.inc({ result }) }),
   });
 }

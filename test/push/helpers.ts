@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import type { Test } from 'tap';
 import { SimDevice } from '../../src/sim/device.js';
 import { startFakeWns, type FakeWns } from '../helpers/fake-wns.js';
+import type { StartOptions } from '../../src/server.js';
 import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
 
 export const PFN = 'Fenestra.Mdm_8wekyb3d8bbwe';
@@ -15,28 +16,35 @@ export interface PushSetup {
   wns: FakeWns;
   tid: string;
   secret: string;
+  clientId: string;
+  /** A PUT /api/v1/settings/push body for this fake WNS (for a server started with `viaApi`). */
+  apiSettings: { pfn: string; clientId: string; clientSecret: string; tokenUrl: string; channelHosts: string[] };
   enroll(channel?: (dev: SimDevice) => string): Promise<SimDevice & { channel: { url: string } }>;
   health(deviceId: string): Promise<any>;
   /** Poll the device detail until `ok(push health)`, at most `ms`. */
   healthUntil(deviceId: string, ok: (h: any) => boolean, ms?: number): Promise<any>;
 }
 
-export async function pushSetup(t: Test, env: Record<string, string> = {}, opts: { logSink?: { write(line: string): void } } = {}): Promise<PushSetup> {
+export async function pushSetup(
+  t: Test,
+  env: Record<string, string> = {},
+  opts: { logSink?: { write(line: string): void }; viaApi?: boolean; start?: StartOptions } = {},
+): Promise<PushSetup> {
   const secret = `wns-secret-${crypto.randomBytes(12).toString('hex')}`;
   const clientId = 'ms-app://s-1-15-2-1111111111-2222222222-3333333333';
   const wns = await startFakeWns({ clientId, clientSecret: secret });
   t.teardown(() => wns.close());
-  const s = await startTestServer(
-    {
-      FENESTRA_WNS_PFN: PFN,
-      FENESTRA_WNS_CLIENT_ID: clientId,
-      FENESTRA_WNS_CLIENT_SECRET: secret,
-      FENESTRA_WNS_TOKEN_URL: wns.tokenUrl,
-      FENESTRA_WNS_CHANNEL_HOSTS: '127.0.0.1',
-      ...env,
-    },
-    { logSink: opts.logSink },
-  );
+  // viaApi: no FENESTRA_WNS_*; the test turns push on with PUT /api/v1/settings/push.
+  const wnsEnv = opts.viaApi
+    ? {}
+    : {
+        FENESTRA_WNS_PFN: PFN,
+        FENESTRA_WNS_CLIENT_ID: clientId,
+        FENESTRA_WNS_CLIENT_SECRET: secret,
+        FENESTRA_WNS_TOKEN_URL: wns.tokenUrl,
+        FENESTRA_WNS_CHANNEL_HOSTS: '127.0.0.1',
+      };
+  const s = await startTestServer({ ...wnsEnv, ...env }, { logSink: opts.logSink, start: opts.start });
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const health = async (id: string) => (await s.admin('GET', `/api/v1/devices/${id}`)).json.push;
@@ -45,6 +53,8 @@ export async function pushSetup(t: Test, env: Record<string, string> = {}, opts:
     wns,
     tid,
     secret,
+    clientId,
+    apiSettings: { pfn: PFN, clientId, clientSecret: secret, tokenUrl: wns.tokenUrl, channelHosts: ['127.0.0.1'] },
     health,
     async healthUntil(id, ok, ms = 5000) {
       const end = Date.now() + ms;

@@ -7,6 +7,8 @@ import type { GroupService, ProfileService } from '../../service/profiles.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { deviceRoutes } from './devices.js';
 import { pushRoutes } from './push.js';
+import { pushSettingsRoutes } from './push-settings.js';
+import type { PushSettingsAdmin } from '../../service/push/settings-admin.js';
 import type { PushAdmin } from '../../service/push/admin.js';
 import { profileRoutes } from './profiles.js';
 import { scheduleRoutes } from './schedule.js';
@@ -38,6 +40,7 @@ export interface AdminDeps {
   push: PushAdmin;
   /** Administrators, their sessions and API tokens (issue #13). */
   admins: AdminService;
+  pushSettings: PushSettingsAdmin;
   /** For the OpenAPI document's `servers`. */
   publicUrl: string;
   /** This listener serves the admin API alone (FENESTRA_ADMIN_LISTEN). */
@@ -157,6 +160,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
     deviceRoutes(api, deps);
     pushRoutes(api, deps);
+    pushSettingsRoutes(api, deps);
     profileRoutes(api, deps);
     scheduleRoutes(api, deps);
     adminsRoutes(api, deps);

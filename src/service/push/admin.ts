@@ -3,26 +3,31 @@
 // channel, saying which.
 import type { Store } from '../../store/types.js';
 import { ApiError, notFound } from '../errors.js';
-import type { PushService } from './service.js';
+import type { PushHolder } from './holder.js';
 
 export class PushAdmin {
   constructor(
     private readonly store: Store,
-    private readonly push?: PushService,
+    private readonly holder: PushHolder,
   ) {}
 
   async wake(id: string, actor: string) {
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));
     if (!d) throw notFound('device');
-    if (!this.push) {
-      throw new ApiError(409, 'push_not_configured', 'push is not configured: set FENESTRA_WNS_PFN, FENESTRA_WNS_CLIENT_ID and FENESTRA_WNS_CLIENT_SECRET');
+    const push = await this.holder.current();
+    if (!push) {
+      throw new ApiError(
+        409,
+        'push_not_configured',
+        'push is not configured: PUT /api/v1/settings/push, or set FENESTRA_WNS_PFN, FENESTRA_WNS_CLIENT_ID and FENESTRA_WNS_CLIENT_SECRET',
+      );
     }
     if (d.state !== 'enrolled') throw new ApiError(409, 'conflict', 'the device is not enrolled');
-    const why = this.push.unusable(await this.store.push.get(d.id));
+    const why = push.unusable(await this.store.push.get(d.id));
     if (why) throw new ApiError(409, 'no_push_channel', why);
     const at = new Date().toISOString();
     await this.store.audit.append({ at, actor, action: 'device.push', targetType: 'device', targetId: d.id });
-    this.push.wake(d.id, 'admin');
+    push.wake(d.id, 'admin');
     return { id: d.id, deviceId: d.deviceId, push: 'started' as const, at };
   }
 }
