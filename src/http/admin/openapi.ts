@@ -31,12 +31,25 @@ const TAGS = [
 const cap = (kind: string) => kind[0].toUpperCase() + kind.slice(1);
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
-/** Each kind's settings schema as a component: the draft-07 `$schema` (and any `$id`) left out, the rest as it is. */
+/**
+ * A copy without the `discriminator`s whose `oneOf` branches are written inline: OpenAPI's
+ * discriminator selects named schemas only. The `const` each branch holds for the property
+ * keeps the choice explicit for any reader or validator.
+ */
+function withoutInlineDiscriminators(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withoutInlineDiscriminators);
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Json;
+  const inline = Array.isArray(o.oneOf) && (o.oneOf as Json[]).some((b) => !('$ref' in b));
+  return Object.fromEntries(Object.entries(o).flatMap(([k, x]) => (k === 'discriminator' && inline ? [] : [[k, withoutInlineDiscriminators(x)]])));
+}
+
+/** Each kind's settings schema as a component: the draft-07 `$schema` (and any `$id`) left out. */
 function settingsComponents(): Record<string, Json> {
   const out: Record<string, Json> = {};
   for (const kind of PROFILE_KINDS) {
     const { $schema: _s, $id: _i, ...schema } = PROFILE_SCHEMAS[kind];
-    out[`${cap(kind)}Settings`] = schema;
+    out[`${cap(kind)}Settings`] = withoutInlineDiscriminators(schema) as Json;
   }
   return out;
 }
