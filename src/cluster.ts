@@ -7,6 +7,7 @@ import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';
 import { serveClusterMetrics } from './http/metrics.js';
 import { openStore } from './store/open.js';
+import { issueSetupCode } from './service/admins/setup.js';
 
 export interface ClusterHandle {
   workers(): number[];
@@ -14,10 +15,15 @@ export interface ClusterHandle {
 }
 
 /** In the primary: prepare, fork `n` workers, replace those that die unexpectedly. */
-export async function startPrimary(cfg: Config, n: number, log: Logger): Promise<ClusterHandle & { adminToken: string; adminTokenGenerated: boolean }> {
+export async function startPrimary(
+  cfg: Config,
+  n: number,
+  log: Logger,
+): Promise<ClusterHandle & { adminToken: string; adminTokenGenerated: boolean; setupCode?: string }> {
   const materials = loadMaterials(cfg, log);
   const store = await openStore(cfg.database); // applies migrations once, before any worker starts
-  await store.close();
+  // No administrator yet: the first owner's setup code, issued once here rather than by each worker.
+  const setupCode = await issueSetupCode(store).finally(() => store.close());
   let stopping = false;
   const fork = (index: number) => {
     const w = cluster.fork({ FENESTRA_WORKER_INDEX: String(index) });
@@ -39,6 +45,7 @@ export async function startPrimary(cfg: Config, n: number, log: Logger): Promise
   return {
     adminToken: materials.adminToken,
     adminTokenGenerated: materials.adminTokenGenerated,
+    setupCode,
     workers: () => Object.values(cluster.workers ?? {}).flatMap((w) => (w?.process.pid ? [w.process.pid] : [])),
     async stop() {
       stopping = true;

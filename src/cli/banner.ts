@@ -1,12 +1,26 @@
 // What `fenestra serve` prints once it listens: where devices enroll, which CA file clients
-// trust, where the admin token is kept — the three things a new operator looks for first.
+// trust, where the admin token is kept — the three things a new operator looks for first — and,
+// while there is no administrator, the link that creates the first owner.
 import path from 'node:path';
 import type { Config } from '../config.js';
 import { PATHS } from '../service/urls.js';
+import { setupLink } from '../service/admins/setup.js';
 
 const AUTO = 'enterpriseenrollment.';
 
-export function startupBanner(cfg: Config): string {
+/** Where the admin API and console are reached: the public URL, or its host on the admin listener's port (FENESTRA_ADMIN_LISTEN). */
+export function adminBaseUrl(cfg: Config): string {
+  if (!cfg.adminListen) return cfg.publicUrl;
+  const u = new URL(cfg.publicUrl);
+  u.port = String(cfg.adminListen.port);
+  return u.origin;
+}
+
+/** The first owner's set-up line: open the link (once, within 24 hours). */
+const setupNotice = (cfg: Config, code: string) =>
+  `  first owner: open ${setupLink(adminBaseUrl(cfg), code)} (once, within 24 h; \`fenestra admins setup-link\` prints a new one)\n`;
+
+export function startupBanner(cfg: Config, setupCode?: string): string {
   const u = new URL(cfg.publicUrl);
   const host = u.hostname;
   const lines = [`fenestra: devices enroll at ${cfg.publicUrl}${PATHS.discovery}`];
@@ -25,6 +39,7 @@ export function startupBanner(cfg: Config): string {
   lines.push(`  device CA (issues device certificates): ${caFile}`);
   if (cfg.tls) lines.push(`  TLS certificate: ${cfg.tls.certFile} (FENESTRA_TLS_CERT): clients and devices trust its issuer`);
   else lines.push(`  TLS certificate: ${path.join(cfg.certsDir, 'tls.pem')}, signed by the CA above: clients trust ${caFile} (curl --cacert, fenestra --ca)`);
+  if (setupCode) lines.push(setupNotice(cfg, setupCode).trimEnd());
   lines.push(
     cfg.adminToken
       ? '  admin token: from FENESTRA_ADMIN_TOKEN (or its _FILE)'

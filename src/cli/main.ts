@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import { ConfigError } from '../config.js';
 import { accountsGroup } from './accounts.js';
+import { adminsGroup } from './admins.js';
 import { ApiCallError } from './api-client.js';
 import { applyCommand } from './apply.js';
 import { parse, UsageError } from './args.js';
@@ -27,6 +28,7 @@ const ENTRIES: (Command | CommandGroup)[] = [
   profilesGroup,
   groupsGroup,
   applyCommand,
+  adminsGroup,
 ];
 const isGroup = (e: Command | CommandGroup): e is CommandGroup => 'commands' in e;
 

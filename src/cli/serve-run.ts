@@ -20,7 +20,7 @@ export async function serve(): Promise<number> {
     const log = pino(loggerOptions(cfg.logLevel));
     const primary = await startPrimary(cfg, cfg.workers, log);
     if (primary.adminTokenGenerated) process.stdout.write(tokenNotice(cfg.dataDir, primary.adminToken));
-    process.stdout.write(startupBanner(cfg));
+    process.stdout.write(startupBanner(cfg, primary.setupCode));
     log.info(
       { workers: cfg.workers, listen: `${cfg.listenHost}:${cfg.listenPort}`, publicUrl: cfg.publicUrl, database: describeDatabase(cfg.database) },
       'fenestra listening',
@@ -31,10 +31,11 @@ export async function serve(): Promise<number> {
     return -1;
   }
   const index = workerIndex();
-  const server = await startServer(cfg, undefined, { maintenance: index === undefined || index === 0 });
+  // A cluster's primary issued the setup code already (each issue replaces the previous code).
+  const server = await startServer(cfg, undefined, { maintenance: index === undefined || index === 0, setupCode: index === undefined });
   if (server.adminTokenGenerated) process.stdout.write(tokenNotice(cfg.dataDir, server.adminToken));
   // Workers of a cluster leave the banner to the primary.
-  if (index === undefined) process.stdout.write(startupBanner(cfg));
+  if (index === undefined) process.stdout.write(startupBanner(cfg, server.setupCode));
   server.app.log.info(
     {
       address: server.address,
