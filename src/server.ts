@@ -5,7 +5,7 @@ import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import pino, { Logger } from 'pino';
-import { buildApp, deriveKey } from './app.js';
+import { buildApp, deriveKey, pushHolder } from './app.js';
 import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';
 import { Metrics, reportToPrimary } from './http/metrics.js';
@@ -45,7 +45,12 @@ export interface StartOptions {
   setupCode?: boolean;
   /** Ticket-key rotation period and clock (tests). */
   ticketKeys?: { periodMs?: number; now?: () => number };
+  /** How long close() waits for pushes in flight before cutting them (default PUSH_DRAIN_MS). */
+  pushDrainMs?: number;
 }
+
+/** A graceful close waits this long for pushes under way (their outcome recorded), then cuts those still waiting on WNS. */
+export const PUSH_DRAIN_MS = 5000;
 
 export async function startServer(cfg: Config, logger?: Logger, opts: StartOptions = {}): Promise<RunningServer> {
   const log = logger ?? pino(loggerOptions(cfg.logLevel));
@@ -63,6 +68,8 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   const ctx = { config: cfg, store, ca: materials.ca, entra, adminToken: materials.adminToken, secretKey: materials.secretKey, logger: log };
   const metrics = new Metrics({ store, entra, caNotAfter: materials.ca.notAfter, tlsNotAfter: new Date(new X509Certificate(materials.tls.certPem).validTo) });
   reportToPrimary(metrics.registry);
+  // One push service for both listeners: one token cache, and close() waits for its pushes.
+  const push = pushHolder(ctx, metrics, log);
   const split = cfg.adminListen !== undefined;
   const ticketKeys = new TicketKeys({ store: store.tlsTicketKeys, sealKey: deriveKey(materials.secretKey, 'tls-ticket-keys'), ...opts.ticketKeys });
   await ticketKeys.refresh().catch((err) => log.warn({ err }, 'TLS ticket keys: store unavailable, using a key of this process'));
@@ -72,6 +79,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   const handshakeTimeout = cfg.tlsHandshakeTimeoutMs;
   const app = await buildApp(ctx, {
     metrics,
+    push,
     surfaces: { device: true, admin: !split },
     https: {
       key: materials.tls.keyPem,
@@ -90,6 +98,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   const adminApp = split
     ? await buildApp(ctx, {
         metrics,
+        push,
         surfaces: { device: false, admin: true },
         https: { key: materials.tls.keyPem, cert: materials.tls.certPem, minVersion: 'TLSv1.2', ...ticketOptions, handshakeTimeout },
       })
@@ -142,6 +151,9 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
       stopMaintenance();
       clearInterval(ticketTimer);
       await Promise.all([app.close(), adminApp?.close()]);
+      // Requests are done; pushes they started may still be on their way to WNS: their outcome
+      // goes to the store, so it closes after them (bounded).
+      if (!(await push.idle(opts.pushDrainMs ?? PUSH_DRAIN_MS))) log.warn('close: pushes still under way were cut (recorded as cancelled)');
       await store.close();
     },
   };

@@ -28,7 +28,7 @@ export interface PushSetup {
 export async function pushSetup(
   t: Test,
   env: Record<string, string> = {},
-  opts: { logSink?: { write(line: string): void }; viaApi?: boolean; start?: StartOptions } = {},
+  opts: { logSink?: { write(line: string): void }; viaApi?: boolean; start?: StartOptions; database?: 'sqlite' | 'postgres' } = {},
 ): Promise<PushSetup> {
   const secret = `wns-secret-${crypto.randomBytes(12).toString('hex')}`;
   const clientId = 'ms-app://s-1-15-2-1111111111-2222222222-3333333333';
@@ -44,7 +44,7 @@ export async function pushSetup(
         FENESTRA_WNS_TOKEN_URL: wns.tokenUrl,
         FENESTRA_WNS_CHANNEL_HOSTS: '127.0.0.1',
       };
-  const s = await startTestServer({ ...wnsEnv, ...env }, { logSink: opts.logSink, start: opts.start });
+  const s = await startTestServer({ ...wnsEnv, ...env }, { logSink: opts.logSink, start: opts.start, database: opts.database });
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const health = async (id: string) => (await s.admin('GET', `/api/v1/devices/${id}`)).json.push;
