@@ -10,6 +10,8 @@ import * as entra from './entra.js';
 import * as groups from './groups.js';
 import * as enrollmentAccounts from './enrollment-accounts.js';
 import * as audit from './audit.js';
+import * as admins from './admins.js';
+import * as tokens from './tokens.js';
 
 export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps): void }[] = [
   dashboard,
@@ -20,4 +22,6 @@ export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps):
   groups,
   enrollmentAccounts,
   audit,
+  admins,
+  tokens,
 ];
