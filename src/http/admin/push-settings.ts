@@ -6,7 +6,7 @@ import { actorOf } from './auth.js';
 import type { AdminApi } from './schema-types.js';
 import { errorReplies, noContent } from './openapi-replies.js';
 
-// Types and sizes here; the rules FENESTRA_WNS_* follow (PFN form, https, host names) in the service, with the field named.
+// Types and sizes here; the rules the FENESTRA_WNS_PFN… variables follow (PFN form, https, host names) in the service, with the field named.
 const pushSettingsBody = {
   type: 'object',
   additionalProperties: false,
@@ -30,7 +30,11 @@ const pushSettingsReply = {
   description: 'The push settings in force',
   required: ['source', 'configured', 'clientSecretSet'],
   properties: {
-    source: { type: 'string', enum: ['env', 'api', 'none'], description: 'env: FENESTRA_WNS_* (they win; read-only here); api: set here; none: push is off' },
+    source: {
+      type: 'string',
+      enum: ['env', 'api', 'none'],
+      description: 'env: the FENESTRA_WNS_PFN… variables (they win; read-only here); api: set here; none: push is off',
+    },
     configured: { type: 'boolean' },
     pfn: { type: 'string' },
     clientId: { type: 'string' },
@@ -61,7 +65,7 @@ export function pushSettingsRoutes(api: AdminApi, deps: { pushSettings: PushSett
       schema: {
         operationId: 'setPushSettings',
         tags: ['settings'],
-        summary: 'Turn push on or change its settings (takes effect at once; 409 when FENESTRA_WNS_* configure it)',
+        summary: 'Turn push on or change its settings (takes effect at once; 409 when the FENESTRA_WNS_PFN… variables configure it)',
         body: pushSettingsBody,
         response: { 200: pushSettingsReply, ...errorReplies(400, 409, 413, 415) },
       },
@@ -74,7 +78,7 @@ export function pushSettingsRoutes(api: AdminApi, deps: { pushSettings: PushSett
       schema: {
         operationId: 'deletePushSettings',
         tags: ['settings'],
-        summary: 'Turn push off (409 when FENESTRA_WNS_* configure it)',
+        summary: 'Turn push off (409 when the FENESTRA_WNS_PFN… variables configure it)',
         response: { 204: noContent('Push is off'), ...errorReplies(404, 409) },
       },
     },

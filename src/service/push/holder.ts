@@ -1,5 +1,5 @@
 // The push service of this process, as configured now. Push settings come from the environment
-// (FENESTRA_WNS_*: fixed for the life of the process, the stored ones are not read) or from the
+// (the FENESTRA_WNS_PFN… variables: fixed for the life of the process, the stored ones are not read) or from the
 // admin API (stored in the settings table). The session engine and the admin side ask the holder,
 // never a PushService kept from start-up:
 // * a change through the API in this process takes effect at once (reload after the write);
@@ -20,7 +20,7 @@ export type PushSource = 'env' | 'api' | 'none';
 
 export interface PushHolderDeps {
   store: Store;
-  /** From FENESTRA_WNS_*: when set, these and only these. */
+  /** From the FENESTRA_WNS_PFN… variables: when set, these and only these. */
   env?: PushSettings;
   providerId: string;
   /** Opens the stored client secret (settings.ts). */

@@ -1,6 +1,6 @@
 // GET/PUT/DELETE /api/v1/settings/push: the WNS settings an admin manages through the API. The
 // client secret is write-only (sealed at rest; the API says whether one is set and its
-// fingerprint). FENESTRA_WNS_* win when set: the API then shows them and refuses changes (409),
+// fingerprint). The FENESTRA_WNS_PFN… variables win when set: the API then shows them and refuses changes (409),
 // so what runs is always what the deployment's environment says when it says anything.
 import type { Store } from '../../store/types.js';
 import { auditEntry } from '../audit.js';
@@ -9,7 +9,7 @@ import type { PushHolder, PushSource } from './holder.js';
 import { checkPushSettings, parseStored, secretFingerprint, type PushSettingsInput, type StoredPushSettings } from './settings.js';
 
 export interface PushSettingsView {
-  /** env: FENESTRA_WNS_* (read-only here); api: set through this API; none: push is off. */
+  /** env: the FENESTRA_WNS_PFN… variables (read-only here); api: set through this API; none: push is off. */
   source: PushSource;
   configured: boolean;
   pfn?: string;

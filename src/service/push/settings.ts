@@ -1,4 +1,4 @@
-// Push settings set through the admin API: checked as FENESTRA_WNS_* are (a 400 naming the
+// Push settings set through the admin API: checked as the FENESTRA_WNS_PFN… variables are (a 400 naming the
 // field), kept as JSON in the settings table with the client secret sealed under a key derived
 // from the server secret, and opened again into the PushSettings a PushService runs with.
 import crypto from 'node:crypto';
