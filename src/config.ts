@@ -7,6 +7,7 @@ import { readConfigEnv, type ConfigEnv, type ConfigVar } from './config-env.js';
 import { keyPairProblem } from './config-keypair.js';
 import { parseConsoleEntra, type ConsoleEntraConfig } from './config-console-entra.js';
 import type { DatabaseLocation } from './store/open.js';
+import { CHANNEL_HOST_PATTERN, CLIENT_ID_PATTERN, PFN_PATTERN, WNS_TOKEN_URL } from './service/push/settings.js';
 
 export interface Config {
   /** Base URL devices use, e.g. https://mdm.example.com (no path). */
@@ -151,8 +152,6 @@ export interface WnsConfig {
   channelHosts: string[];
 }
 
-const WNS_TOKEN_URL = 'https://login.live.com/accesstoken.srf';
-
 function parseWns(env: Env, production: boolean, problems: string[]): WnsConfig | undefined {
   const names = ['FENESTRA_WNS_PFN', 'FENESTRA_WNS_CLIENT_ID', 'FENESTRA_WNS_CLIENT_SECRET'] as const;
   const set = names.filter((n) => env[n]);
@@ -168,9 +167,9 @@ function parseWns(env: Env, production: boolean, problems: string[]): WnsConfig 
     return undefined;
   }
   const pfn = env.FENESTRA_WNS_PFN!.trim();
-  if (!/^[A-Za-z0-9.-]{3,50}_[a-z0-9]{13}$/.test(pfn)) problems.push('FENESTRA_WNS_PFN must be a package family name, <name>_<13-character publisher id>');
+  if (!PFN_PATTERN.test(pfn)) problems.push('FENESTRA_WNS_PFN must be a package family name, <name>_<13-character publisher id>');
   const clientId = env.FENESTRA_WNS_CLIENT_ID!.trim();
-  if (!/^\S{1,256}$/.test(clientId)) problems.push('FENESTRA_WNS_CLIENT_ID must be the package SID (ms-app://s-1-15-2-...), without spaces');
+  if (!CLIENT_ID_PATTERN.test(clientId)) problems.push('FENESTRA_WNS_CLIENT_ID must be the package SID (ms-app://s-1-15-2-...), without spaces');
   let tokenUrl = WNS_TOKEN_URL;
   if (env.FENESTRA_WNS_TOKEN_URL) {
     try {
@@ -187,7 +186,7 @@ function parseWns(env: Env, production: boolean, problems: string[]): WnsConfig 
     .split(',')
     .map((h) => h.trim().toLowerCase())
     .filter(Boolean);
-  if (channelHosts.length === 0 || channelHosts.some((h) => !/^\.?[a-z0-9.:[\]-]+$/.test(h))) {
+  if (channelHosts.length === 0 || channelHosts.some((h) => !CHANNEL_HOST_PATTERN.test(h))) {
     problems.push('FENESTRA_WNS_CHANNEL_HOSTS must be a comma-separated list of host names or .suffixes, e.g. .notify.windows.com');
   }
   return { pfn, clientId, clientSecret: env.FENESTRA_WNS_CLIENT_SECRET!, tokenUrl, channelHosts };
