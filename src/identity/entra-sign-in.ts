@@ -66,7 +66,7 @@ export class EntraSignInError extends Error {
   constructor(
     readonly code: EntraSignInErrorCode,
     message: string,
-    /** For 'denied': Entra's error code (and AADSTS number when it gave one). */
+    /** For 'denied': Entra's error code (and AADSTS number when it gave one); for 'no_role' and 'groups_overage': the user name. */
     readonly detail?: string,
   ) {
     super(message);
@@ -191,9 +191,9 @@ export class EntraSignIn {
       // More groups than a token holds: Entra leaves `groups` out and points at Graph instead.
       const overage = claims.hasgroups === true || (typeof claims._claim_names === 'object' && claims._claim_names !== null && 'groups' in claims._claim_names);
       if (overage && claims.roles === undefined) {
-        throw new EntraSignInError('groups_overage', `${username} is in too many groups for the ID token to list them`);
+        throw new EntraSignInError('groups_overage', `${username} is in too many groups for the ID token to list them`, username);
       }
-      throw new EntraSignInError('no_role', `none of the app roles or groups of ${username} is mapped to a console role`);
+      throw new EntraSignInError('no_role', `none of the app roles or groups of ${username} is mapped to a console role`, username);
     }
     return { issuer: this.issuer, subject, username, displayName: str(claims.name), role };
   }

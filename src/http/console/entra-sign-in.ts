@@ -35,6 +35,9 @@ export interface EntraSignInRoutesOptions {
   now?: () => number;
 }
 
+/** What app.ts gives the console for Entra sign-in (the console adds the AdminService and the session cookie). */
+export type EntraSignInSetup = Omit<EntraSignInRoutesOptions, 'admins' | 'session'>;
+
 // Only sent to the two routes below; Lax, so that the top-level GET coming back from Entra carries it.
 const PENDING_COOKIE = '__Secure-fenestra-entra';
 const COOKIE_PATH = '/console/auth/entra';
