@@ -12,6 +12,7 @@ import { errorPage, forbiddenPage } from './layout.js';
 import { createConsoleRoutes, contextOf, FORM_LIMIT, langOfRequest, parseForm, sendResult } from './page.js';
 import { PAGE_MODULES } from './pages/index.js';
 import { type SessionCookie, signInRoutes } from './sign-in.js';
+import { entraSignInRoutes, type EntraSignInSetup } from './entra-sign-in.js';
 
 const session: SessionCookie = { name: SESSION_COOKIE, set: setSessionCookie, clear: clearSessionCookie };
 
@@ -21,8 +22,8 @@ export interface ConsoleOptions {
   deps: ConsoleDeps;
   /** The admin surface has a listener of its own: its `/` leads to the console. */
   ownListener: boolean;
-  /** Entra ID sign-in is configured (the sign-in page offers it). */
-  entra?: boolean;
+  /** Entra ID sign-in, when configured (the sign-in page then offers it): entra-sign-in.ts. */
+  entra?: EntraSignInSetup;
 }
 
 /** Every console response: nothing inline runs, nothing loads from elsewhere, no framing, no referrer. */
@@ -66,7 +67,8 @@ export async function consolePlugin(app: FastifyInstance, o: ConsoleOptions): Pr
         return error(request, reply, 500, '');
       });
       assetRoutes(c, consoleAssets());
-      signInRoutes(c, { admins: o.deps.admins, authenticate, session, entra: o.entra });
+      signInRoutes(c, { admins: o.deps.admins, authenticate, session, entra: o.entra !== undefined });
+      if (o.entra) entraSignInRoutes(c, { ...o.entra, admins: o.deps.admins, session });
       const routes = createConsoleRoutes(c, authenticate, {
         forbidden: (ctx) => forbiddenPage(ctx),
         error: (ctx, lang, status, message) => errorPage(ctx, lang, ctx?.request.url ?? '/console/', status, message),
