@@ -7,6 +7,7 @@ import pino, { Logger } from 'pino';
 import type { Config } from './config.js';
 import { type AdminDeps, adminRoutes } from './http/admin/index.js';
 import { consolePlugin } from './http/console/index.js';
+import { EntraSignIn } from './identity/entra-sign-in.js';
 import { enrollmentRoutes } from './http/enrollment.js';
 import { errorHandler } from './http/errors.js';
 import { clientErrorOf, recordClientErrors } from './http/error-log.js';
@@ -192,7 +193,12 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   };
   await app.register(adminRoutes, adminDeps);
   // The console (issue #13): server-rendered pages over the same services, on the admin surface.
-  await app.register(consolePlugin, { deps: adminDeps, ownListener: !surfaces.device });
+  const entra = cfg.consoleEntra && {
+    client: new EntraSignIn(cfg.consoleEntra),
+    stateKey: deriveKey(ctx.secretKey, 'console-entra-state'),
+    redirectUri: cfg.consoleEntra.redirectUri,
+  };
+  await app.register(consolePlugin, { deps: adminDeps, ownListener: !surfaces.device, entra });
   return app;
 }
 
