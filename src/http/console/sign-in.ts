@@ -196,6 +196,7 @@ export function signInRoutes(app: FastifyInstance, o: SignInOptions): void {
     if (!(await o.admins.needsSetup())) return setupClosed(request, reply.code(410), 'setupDone');
     const code = typeof request.query.code === 'string' ? request.query.code : '';
     if (!code) return setupClosed(request, reply.code(400), 'setupNoCode');
+    if (!(await o.admins.setupCodeValid(code))) return setupClosed(request, reply.code(403), 'setupBadCode');
     return setupForm(request, reply, code, {});
   });
 
