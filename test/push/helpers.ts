@@ -35,7 +35,7 @@ export async function pushSetup(
   const wns = await startFakeWns({ clientId, clientSecret: secret });
   t.teardown(() => wns.close());
   // viaApi: no FENESTRA_WNS_*; the test turns push on with PUT /api/v1/settings/push.
-  const wnsEnv = opts.viaApi
+  const wnsEnv: Record<string, string> = opts.viaApi
     ? {}
     : {
         FENESTRA_WNS_PFN: PFN,
