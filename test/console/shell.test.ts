@@ -11,6 +11,8 @@ import { setupLink } from '../../src/service/admins/setup.js';
 import { checkA11y, consoleBase, createAdmin, launchBrowser, newSession, noBrowser, screenshot, signIn, signedIn } from '../helpers/browser.js';
 import { startTestServer } from '../helpers/server.js';
 
+type Tap = typeof t;
+
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
