@@ -122,16 +122,18 @@ export function actionsSection(ctx: PageContext, d: DeviceDetail): Html {
       : allowed.length === 0
         ? html`<p class="muted">${t('noActions')}</p>`
         : html`<div class="actions">
-            ${allowed.map((a) =>
-              DESTRUCTIVE.includes(a)
-                ? html`<a class="button danger" href="${devicePath(d.id)}/${a}" data-device-action="${a}">${t(a)}</a>`
-                : html`<form method="post" action="${devicePath(d.id)}/${a}" class="inline">
-                    ${csrfField(ctx)}
-                    <button type="submit" data-device-action="${a}" aria-describedby="help-${a}">${t(a)}</button>
-                    <span class="hint" id="help-${a}">${t(a === 'sync' ? 'syncHelp' : 'rebootHelp')}</span>
-                  </form>`,
-            )}
-          </div>`;
+              ${allowed.map((a) =>
+                DESTRUCTIVE.includes(a)
+                  ? html`<a class="button danger" href="${devicePath(d.id)}/${a}" data-device-action="${a}">${t(a)}</a>`
+                  : html`<form method="post" action="${devicePath(d.id)}/${a}" class="inline">
+                      ${csrfField(ctx)}
+                      <button type="submit" data-device-action="${a}" aria-describedby="help-${a}">${t(a)}</button>
+                    </form>`,
+              )}
+            </div>
+            ${allowed
+              .filter((a) => a === 'sync' || a === 'reboot')
+              .map((a) => html`<p class="hint" id="help-${a}">${t(a)}: ${t(a === 'sync' ? 'syncHelp' : 'rebootHelp')}</p>`)}`;
   return html`<section aria-labelledby="h-actions">
     <h2 id="h-actions">${t('actionsTitle')}</h2>
     ${body}

@@ -99,6 +99,7 @@ const messages = {
     held: 'held: {reason}',
     forUser: 'for user {user}',
     andMore: '… and {n} more',
+    moreResults: '{n} more results',
     traceTitle: 'Session trace',
     traceNone: 'No session recorded.',
     traceNote: 'The most recent messages, newest first. Secrets were blanked before they were stored.',
@@ -192,6 +193,7 @@ const messages = {
     held: 'retenue : {reason}',
     forUser: "pour l'utilisateur {user}",
     andMore: '… et {n} de plus',
+    moreResults: '{n} résultats de plus',
     traceTitle: 'Trace des sessions',
     traceNone: 'Aucune session enregistrée.',
     traceNote: "Les messages les plus récents d'abord. Les secrets ont été effacés avant l'enregistrement.",
@@ -419,6 +421,9 @@ function commandLabel(c: CommandRecord, t: ReturnType<typeof tr>): Html {
     ${c.userOid ? html`<span class="muted">${t('forUser', { user: c.userOid })}</span>` : ''}`;
 }
 
+/** Result lines shown before the rest folds away (an inventory Get answers a dozen nodes). */
+const RESULTS_SHOWN = 4;
+
 function commandResults(c: CommandRecord, t: ReturnType<typeof tr>): Html {
   const lines: Html[] = [];
   for (const it of c.detail?.items ?? []) lines.push(html`<li>${t('item', { n: it.index + 1, status: it.status })}</li>`);
@@ -428,11 +433,20 @@ function commandResults(c: CommandRecord, t: ReturnType<typeof tr>): Html {
   if (c.heldReason) lines.push(html`<li>${t('held', { reason: c.heldReason })}</li>`);
   if (c.detail?.note) lines.push(html`<li>${c.detail.note}</li>`);
   if (c.error) lines.push(html`<li class="error-text">${c.error}</li>`);
-  return lines.length
-    ? html`<ul class="results">
-        ${lines}
-      </ul>`
-    : html``;
+  if (lines.length === 0) return html``;
+  if (lines.length <= RESULTS_SHOWN)
+    return html`<ul class="results">
+      ${lines}
+    </ul>`;
+  return html`<ul class="results">
+      ${lines.slice(0, RESULTS_SHOWN - 1)}
+    </ul>
+    <details>
+      <summary>${t('moreResults', { n: lines.length - RESULTS_SHOWN + 1 })}</summary>
+      <ul class="results">
+        ${lines.slice(RESULTS_SHOWN - 1)}
+      </ul>
+    </details>`;
 }
 
 export function commandTable(lang: Lang, commands: CommandRecord[], cancel: (c: CommandRecord) => Html | undefined): Html {

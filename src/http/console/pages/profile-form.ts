@@ -63,7 +63,7 @@ const messages = {
 /** Empty rows shown after the filled ones (without JavaScript, the only way to add items). */
 const EXTRA_ROWS = 2;
 /** Strings longer than this may be: a text area. */
-const LONG_TEXT = 256;
+const LONG_TEXT = 1000;
 
 /** Words the labels write in capitals. */
 const ACRONYMS = new Set([
@@ -154,7 +154,12 @@ interface FieldArgs {
   depth: number;
 }
 
-function helpAndError(c: RenderCtx, id: string, pointer: string, help: (Html | string | undefined)[]): { describedBy: string; markup: Html; error?: string } {
+function helpAndError(
+  c: RenderCtx,
+  id: string,
+  pointer: string,
+  help: (Html | string | undefined)[],
+): { describedBy: string; markup: Html; hint: Html; errorMarkup: Html; error?: string } {
   const error = c.errors.get(pointer);
   if (error !== undefined) {
     c.errors.delete(pointer);
@@ -162,13 +167,9 @@ function helpAndError(c: RenderCtx, id: string, pointer: string, help: (Html | s
   }
   const texts = help.filter((h): h is Html | string => h !== undefined && h !== '');
   const ids = [texts.length ? `${id}-hint` : '', error !== undefined ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return {
-    describedBy: ids,
-    error,
-    markup: html`${texts.length ? html`<p class="hint" id="${id}-hint">${texts.map((x, i) => html`${i ? ' ' : ''}${x}`)}</p>` : ''}${
-      error !== undefined ? html`<p class="error" id="${id}-error">${error}</p>` : ''
-    }`,
-  };
+  const hint = texts.length ? html`<p class="hint" id="${id}-hint">${texts.map((x, i) => html`${i ? ' ' : ''}${x}`)}</p>` : html``;
+  const errorMarkup = error !== undefined ? html`<p class="error" id="${id}-error">${error}</p>` : html``;
+  return { describedBy: ids, error, hint, errorMarkup, markup: html`${hint}${errorMarkup}` };
 }
 
 function labelText(c: RenderCtx, label: string, required: boolean): Html {
@@ -215,7 +216,7 @@ function scalarField(c: RenderCtx, a: FieldArgs, shape: Shape): Html {
         ? html`<textarea id="${id}" name="${a.name}" rows="4" spellcheck="false" ${aria}>${v}</textarea>`
         : html`<input id="${id}" name="${a.name}" type="text" spellcheck="false" value="${v}" ${aria} />`;
   }
-  return html`<div class="field${he.error !== undefined ? ' has-error' : ''}">${label}${control}${he.markup}</div>`;
+  return html`<div class="field${he.error !== undefined ? ' has-error' : ''}">${label}${he.hint}${control}${he.errorMarkup}</div>`;
 }
 
 function groupHeader(c: RenderCtx, a: FieldArgs, id: string): { open: Html; describedBy: string; error?: string; help: Html } {
