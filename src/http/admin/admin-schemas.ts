@@ -114,12 +114,27 @@ export const meReply = {
   },
 } as const;
 
+/** 403: the role lacks the route's capability (named), or a console session's CSRF token is missing. */
+const forbiddenReply = {
+  type: 'object',
+  description: "The caller's role lacks the capability (or a console session's CSRF token is missing or wrong)",
+  properties: {
+    error: {
+      type: 'object',
+      properties: {
+        code: { type: 'string', enum: ['forbidden', 'csrf'] },
+        message: str,
+        capability: { type: 'string', description: 'the capability the role lacks' },
+      },
+    },
+  },
+} as const;
+
 /** Error replies of these routes: every one can answer 401, 403 and 503. */
 export function adminErrors(...statuses: (400 | 404 | 409 | 413 | 415)[]) {
   const text: Record<number, string> = {
     400: 'Invalid request: the pointer names the field',
     401: 'No valid credential',
-    403: "The caller's role lacks the capability (or a console session's CSRF token is missing)",
     404: 'Not found',
     409: 'Conflict: the user name is taken, the token is revoked already, or it would leave no enabled owner',
     413: 'Body larger than the route admits',
@@ -127,6 +142,6 @@ export function adminErrors(...statuses: (400 | 404 | 409 | 413 | 415)[]) {
     503: 'Database unavailable or busy: retry later',
   };
   const out: Record<number, ReturnType<typeof errorReply>> = {};
-  for (const s of [...statuses, 401, 403, 503].sort()) out[s] = errorReply(text[s]);
-  return out;
+  for (const s of [...statuses, 401, 503].sort()) out[s] = errorReply(text[s]);
+  return { ...out, 403: forbiddenReply };
 }

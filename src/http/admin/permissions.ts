@@ -96,7 +96,12 @@ function guard(url: string) {
     const capability = typeof rule === 'function' ? rule(request) : rule;
     const principal = principalOf(request);
     if (can(principal, capability)) return;
-    reply.code(403).send({ error: { code: 'forbidden', message: `${principal.role} cannot ${capability}`, capability } });
+    // Serialized here: a route's 403 schema (if any) must not drop `capability`.
+    reply
+      .code(403)
+      .type('application/json; charset=utf-8')
+      .serializer(JSON.stringify)
+      .send({ error: { code: 'forbidden', message: `${principal.role} cannot ${capability}`, capability } });
     return reply;
   };
 }
