@@ -1,9 +1,10 @@
-// FENESTRA_CONSOLE_ENTRA_*: administrators sign in to the console with Entra ID (OpenID Connect,
+// The console's Entra ID settings: administrators sign in to the console with Entra ID (OpenID Connect,
 // authorization code with PKCE). Off when none is set; the tenant, client id, client secret and
 // role mapping go together. See docs/operations.md "Console sign-in with Entra ID".
 import { ENTRA_AUTHORITIES, type EntraCloud } from './identity/entra.js';
 import { parseEntraRoleMapping, type EntraRoleMapping } from './identity/entra-roles.js';
 import type { ConfigEnv } from './config-env.js';
+import { ENTRA_CALLBACK_PATH } from './identity/entra-sign-in.js';
 
 export interface ConsoleEntraConfig {
   tenantId: string;
@@ -18,8 +19,6 @@ export interface ConsoleEntraConfig {
   redirectUri: string;
   roles: EntraRoleMapping;
 }
-
-export const ENTRA_CALLBACK_PATH = '/console/auth/entra/callback';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const REQUIRED = [

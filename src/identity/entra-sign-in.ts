@@ -74,6 +74,9 @@ export class EntraSignInError extends Error {
   }
 }
 
+/** Where Entra sends the browser back, under the console's address. */
+export const ENTRA_CALLBACK_PATH = '/console/auth/entra/callback';
+
 /** A pending sign-in is good for this long: the time to type a password and approve MFA. */
 export const PENDING_TTL_MS = 10 * 60 * 1000;
 

@@ -5,8 +5,8 @@
 //     the administrator signed in (AdminService.signInExternal), on to `next`
 // Every refusal is a page saying what to do about it, and a warn line without any token.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ENTRA_CALLBACK_PATH } from '../../config-console-entra.js';
 import {
+  ENTRA_CALLBACK_PATH,
   EntraSignInError,
   openPending,
   PENDING_TTL_MS,
