@@ -370,7 +370,7 @@ t.test('unknown FENESTRA_* variables are warned about, with a "did you mean"', a
     'FENESTRA_ADMIN_TOKN is not a fenestra variable and is ignored: did you mean FENESTRA_ADMIN_TOKEN?',
     'FENESTRA_BANANA is not a fenestra variable and is ignored',
     'FENESTRA_LOG_LEVEL_FILE is not a fenestra variable and is ignored: only secrets are read from files (' +
-      'FENESTRA_DATABASE_URL_FILE, FENESTRA_ADMIN_TOKEN_FILE, FENESTRA_METRICS_TOKEN_FILE, FENESTRA_SECRET_KEY_FILE, FENESTRA_WNS_CLIENT_SECRET_FILE)',
+      'FENESTRA_DATABASE_URL_FILE, FENESTRA_ADMIN_TOKEN_FILE, FENESTRA_METRICS_TOKEN_FILE, FENESTRA_SECRET_KEY_FILE, FENESTRA_WNS_CLIENT_SECRET_FILE, FENESTRA_CONSOLE_ENTRA_CLIENT_SECRET_FILE)',
     'FENESTRA_PUBLIC_URI is not a fenestra variable and is ignored: did you mean FENESTRA_PUBLIC_URL?',
   ]);
 });
