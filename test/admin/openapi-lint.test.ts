@@ -48,7 +48,7 @@ const operations = (doc: any): [string, any][] =>
   Object.entries(doc.paths).flatMap(([p, item]) =>
     Object.entries(item as Record<string, any>)
       .filter(([m]) => METHODS.includes(m))
-      .map(([m, op]) => [`${m.toUpperCase()} ${p}`, op]),
+      .map(([m, op]): [string, any] => [`${m.toUpperCase()} ${p}`, op]),
   );
 
 t.test('OpenAPI document', async (t) => {

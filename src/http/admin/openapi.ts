@@ -10,6 +10,7 @@
 import type { AddressInfo } from 'node:net';
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
+import { isSecretKey, MASK } from '../../identity/secret-box.js';
 import { PROFILE_SCHEMAS } from '../../protocol/csp/schemas.js';
 import { PROFILE_KINDS } from '../../protocol/csp/types.js';
 import { profileCreateBody, profilePatchBody } from './schemas.js';
@@ -50,18 +51,45 @@ function settingsComponents(): Record<string, Json> {
   for (const kind of PROFILE_KINDS) {
     const { $schema: _s, $id: _i, ...schema } = PROFILE_SCHEMAS[kind];
     out[`${cap(kind)}Settings`] = withoutInlineDiscriminators(schema) as Json;
+    out[`${cap(kind)}MaskedSettings`] = masked(out[`${cap(kind)}Settings`]) as Json;
   }
   return out;
 }
 
+/**
+ * The settings as replies show them and updates take them: every secret property (by name, as
+ * identity/secret-box masks them) is the mask, or (in an update) a new value.
+ */
+function masked(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(masked);
+  if (!v || typeof v !== 'object') return v;
+  return Object.fromEntries(
+    Object.entries(v as Json).map(([k, x]) => {
+      if (k !== 'properties' || !x || typeof x !== 'object') return [k, masked(x)];
+      const props = Object.entries(x as Json).map(([name, p]) => [
+        name,
+        isSecretKey(name)
+          ? { anyOf: [p, { const: MASK, description: 'Secret: replies show this mask; an update that sends it back keeps the value' }] }
+          : masked(p),
+      ]);
+      return [k, Object.fromEntries(props)];
+    }),
+  );
+}
+
 /** One object schema per kind (kind fixed, settings that kind's), and a oneOf of them chosen by kind. */
-function byKind(base: { required: readonly string[]; properties: Json; description?: string }, suffix: string, components: Record<string, Json>) {
+function byKind(
+  base: { required: readonly string[]; properties: Json; description?: string },
+  suffix: string,
+  settings: 'Settings' | 'MaskedSettings',
+  components: Record<string, Json>,
+) {
   for (const kind of PROFILE_KINDS) {
     components[`${cap(kind)}${suffix}`] = {
       type: 'object',
       ...('additionalProperties' in base ? { additionalProperties: base.additionalProperties } : {}),
       required: base.required,
-      properties: { ...base.properties, kind: { type: 'string', const: kind }, settings: ref(`${cap(kind)}Settings`) },
+      properties: { ...base.properties, kind: { type: 'string', const: kind }, settings: ref(`${cap(kind)}${settings}`) },
     };
   }
   components[suffix] = {
@@ -76,16 +104,16 @@ function byKind(base: { required: readonly string[]; properties: Json; descripti
 function typeProfiles(doc: Json): void {
   const components = ((doc.components as Json).schemas ??= {}) as Record<string, Json>;
   Object.assign(components, settingsComponents());
-  const create = byKind(profileCreateBody, 'ProfileCreate', components);
-  const profile = byKind(profileReply, 'Profile', components);
-  const detail = byKind(profileDetail, 'ProfileDetail', components);
+  const create = byKind(profileCreateBody, 'ProfileCreate', 'Settings', components);
+  const profile = byKind(profileReply, 'Profile', 'MaskedSettings', components);
+  const detail = byKind(profileDetail, 'ProfileDetail', 'MaskedSettings', components);
   components.ProfilePatch = {
     ...profilePatchBody,
     properties: {
       ...profilePatchBody.properties,
       settings: {
         description: "The settings of the profile's kind (all of them: a masked secret sent back keeps its value)",
-        anyOf: PROFILE_KINDS.map((k) => ref(`${cap(k)}Settings`)),
+        anyOf: PROFILE_KINDS.map((k) => ref(`${cap(k)}MaskedSettings`)),
       },
     },
   };
