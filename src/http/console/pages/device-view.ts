@@ -213,7 +213,9 @@ const known = (lang: Lang, key: string, fallback: string): string => (key in mes
 export const deviceLabel = (d: Pick<DeviceView, 'hostName' | 'deviceName' | 'deviceId'>): string => d.hostName ?? d.deviceName ?? d.deviceId;
 
 /** The live part of the page: who is signed in now (polite live region) and the sign-in history. */
-export function signedInParts(lang: Lang, d: DeviceDetail): { now: Html; history: Html } {
+export type LiveDetail = Pick<DeviceDetail, 'signedInUser' | 'loginStatus' | 'lastSeenAt' | 'loginHistory'>;
+
+export function signedInParts(lang: Lang, d: LiveDetail): { now: Html; history: Html } {
   const t = tr(lang);
   const u = d.signedInUser;
   const status = d.loginStatus ? known(lang, `login_${d.loginStatus}`, d.loginStatus) : undefined;

@@ -4,6 +4,8 @@
 // /console/devices/:id/live every few seconds while the tab is visible and swaps in the parts that
 // changed (the page works without it, as of its loading).
 import { can } from '../../../service/admins/capabilities.js';
+import { deviceView } from '../../../service/devices.js';
+import { notFound } from '../../../service/errors.js';
 import { prettyTraces } from '../../../service/fleet/trace-view.js';
 import type { ConsoleDeps } from '../deps.js';
 import { html, type Html } from '../html.js';
@@ -11,7 +13,18 @@ import { type Lang, translator } from '../i18n.js';
 import { layout } from '../layout.js';
 import type { ConsoleRoutes, PageContext } from '../page.js';
 import { actionsSection, cancelButton, devicePath, registerDeviceActions } from './device-actions.js';
-import { commandTable, type DeviceDetail, deviceLabel, enrollment, inventory, profileMatrix, sectionTitle, signedInParts, traceList } from './device-view.js';
+import {
+  commandTable,
+  type DeviceDetail,
+  deviceLabel,
+  type LiveDetail,
+  enrollment,
+  inventory,
+  profileMatrix,
+  sectionTitle,
+  signedInParts,
+  traceList,
+} from './device-view.js';
 
 /** How often device.js asks for the live part (milliseconds). */
 const LIVE_INTERVAL_MS = 5000;
@@ -40,8 +53,19 @@ const messages = {
 const tr = (lang: Lang) => translator(messages, lang);
 const idOf = (ctx: PageContext) => (ctx.request.params as { id: string }).id;
 
+/**
+ * What the live part shows, read on its own (the device record and its sign-ins, not everything
+ * the page shows): device.js asks for it every few seconds.
+ */
+async function liveDetail(deps: ConsoleDeps, ref: string): Promise<LiveDetail> {
+  await deps.store.flush();
+  const d = (await deps.store.devices.get(ref)) ?? (await deps.store.devices.getByDeviceId(ref));
+  if (!d) throw notFound('device');
+  return { ...deviceView(d), loginHistory: await deps.store.traces.logins(d.id) };
+}
+
 /** The parts device.js swaps, each in a container of its own (the live region stays in place). */
-function liveParts(lang: Lang, d: DeviceDetail): Html {
+function liveParts(lang: Lang, d: LiveDetail): Html {
   const p = signedInParts(lang, d);
   return html`<div data-part="now">${p.now}</div>
     <div data-part="history">${p.history}</div>`;
@@ -97,6 +121,6 @@ async function devicePage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
 export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
   routes.page('/devices/:id', 'read', (ctx) => devicePage(ctx, deps));
   // The live part alone, for device.js (an HTML fragment, not a page).
-  routes.page('/devices/:id/live', 'read', async (ctx) => liveParts(ctx.lang, await deps.devices.get(idOf(ctx))));
+  routes.page('/devices/:id/live', 'read', async (ctx) => liveParts(ctx.lang, await liveDetail(deps, idOf(ctx))));
   registerDeviceActions(routes, deps);
 }

@@ -69,6 +69,13 @@ const messages = {
     force: 'Delete it anyway (the profiles named above stop compiling until they are changed)',
     cancel: 'Cancel',
     deleted: 'Profile “{name}” deleted.',
+    st_pending: 'pending',
+    st_held: 'held',
+    st_delivered: 'delivered',
+    st_verified: 'verified (read back)',
+    st_failed: 'failed',
+    st_removing: 'removing',
+    st_removed: 'removed',
   },
   fr: {
     title: 'Profils',
@@ -124,6 +131,13 @@ const messages = {
     force: "Le supprimer quand même (les profils cités ci-dessus ne se compilent plus jusqu'à leur modification)",
     cancel: 'Annuler',
     deleted: 'Profil « {name} » supprimé.',
+    st_pending: 'en attente',
+    st_held: 'retenus',
+    st_delivered: 'livrés',
+    st_verified: 'vérifiés (relus)',
+    st_failed: 'en échec',
+    st_removing: 'en cours de retrait',
+    st_removed: 'retirés',
   },
 };
 
@@ -278,7 +292,7 @@ async function profilePage(ctx: PageContext, deps: ConsoleDeps, id: string, assi
   const c = status.counts;
   const counts = html`<ul class="counts">
       ${(['pending', 'held', 'delivered', 'verified', 'failed', 'removing', 'removed'] as const).map(
-        (k) => html`<li><span class="count" data-count="${k}">${num(ctx.lang, c[k] ?? 0)}</span> ${k}</li>`,
+        (k) => html`<li><span class="count" data-count="${k}">${num(ctx.lang, c[k] ?? 0)}</span> ${t(`st_${k}`)}</li>`,
       )}
     </ul>
     <p>${t('targetedNotSeen', { n: num(ctx.lang, status.targetedNotSeen) })} ${t('behind', { n: num(ctx.lang, status.outdated) })}</p>`;
