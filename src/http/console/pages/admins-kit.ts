@@ -82,14 +82,16 @@ export function radios(p: FieldBase & { value?: string; options: { value: string
     ${p.options.map(
       (o) =>
         html`<div class="radio">
-          <input
-            type="radio"
-            id="${id}-${o.value}"
-            name="${p.name}"
-            value="${o.value}"
-            ${o.value === p.value ? html` checked` : ''}${o.hint ? html` aria-describedby="${id}-${o.value}-hint"` : ''}
-          />
-          <label for="${id}-${o.value}">${o.label}</label>
+          <label for="${id}-${o.value}"
+            ><input
+              type="radio"
+              id="${id}-${o.value}"
+              name="${p.name}"
+              value="${o.value}"
+              ${o.value === p.value ? html` checked` : ''}${o.hint ? html` aria-describedby="${id}-${o.value}-hint"` : ''}
+            />
+            ${o.label}</label
+          >
           ${o.hint ? html`<p class="hint" id="${id}-${o.value}-hint">${o.hint}</p>` : ''}
         </div>`,
     )}
@@ -100,8 +102,9 @@ export function radios(p: FieldBase & { value?: string; options: { value: string
 export function checkbox(p: FieldBase & { checked?: boolean; value?: string }): Html {
   const { id } = ids(p);
   return html`<div class="field checkbox">
-    <input type="checkbox" id="${id}" name="${p.name}" value="${p.value ?? '1'}" ${p.checked ? html` checked` : ''}${aria(p)} />
-    <label for="${id}">${p.label}</label>
+    <label for="${id}"
+      ><input type="checkbox" id="${id}" name="${p.name}" value="${p.value ?? '1'}" ${p.checked ? html` checked` : ''}${aria(p)} /> ${p.label}</label
+    >
     ${p.hint ? html`<p class="hint" id="${id}-hint">${p.hint}</p>` : ''}
   </div>`;
 }

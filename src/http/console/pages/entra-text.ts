@@ -65,11 +65,9 @@ export const entraMessages = {
     step1Hint: 'If the page asks you to sign in again after you signed in, close that tab or window and come back here.',
     noClientId:
       'No consent link yet: the audiences of this tenant hold no application (client) ID. Add the client ID (a GUID) of your MDM application to the audiences with Modify the account.',
-    step2: 'Step 2: confirm',
-    consented: 'I have given my consent',
-    confirm: 'Confirm',
-    validateLater:
-      'Checking the consent with Entra ID is not available yet: it comes with the Entra integration (issue #14). Nothing has been validated; this page does not pretend otherwise.',
+    step2: 'Step 2: validate (not available yet)',
+    step2Text: 'Here you will confirm that you gave the consent, and fenestra will check it with Entra ID.',
+    validateLater: 'Checking the consent with Entra ID is not available yet: it comes with the Entra integration (issue #14). Until then, nothing is checked.',
     connectedNow: 'Meanwhile the connection works: devices of this tenant can enroll with tokens issued for its audiences.',
     disconnectTitle: 'Disconnect tenant {id}?',
     disconnectText:
@@ -127,11 +125,10 @@ export const entraMessages = {
     step1Hint: "Si, après la connexion, la page vous invite à vous connecter de nouveau, fermez l'onglet ou la fenêtre et revenez ici.",
     noClientId:
       "Pas encore de lien de consentement : les audiences de ce locataire ne contiennent aucun ID d'application (client). Ajoutez l'ID client (un GUID) de votre application MDM aux audiences avec Modifier le compte.",
-    step2: 'Étape 2 : confirmer',
-    consented: "J'ai donné mon consentement",
-    confirm: 'Confirmer',
+    step2: 'Étape 2 : valider (pas encore disponible)',
+    step2Text: 'Vous confirmerez ici avoir donné le consentement, et fenestra le vérifiera auprès d’Entra ID.',
     validateLater:
-      "La vérification du consentement auprès d'Entra ID n'est pas encore disponible : elle arrive avec l'intégration Entra (ticket #14). Rien n'a été validé ; cette page ne prétend pas le contraire.",
+      "La vérification du consentement auprès d'Entra ID n'est pas encore disponible : elle arrive avec l'intégration Entra (ticket #14). D'ici là, rien n'est vérifié.",
     connectedNow: "En attendant, la connexion fonctionne : les appareils de ce locataire peuvent s'inscrire avec des jetons émis pour ses audiences.",
     disconnectTitle: 'Déconnecter le locataire {id} ?',
     disconnectText:

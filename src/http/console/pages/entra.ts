@@ -232,13 +232,7 @@ function validatePage(ctx: PageContext, tenant: Tenant): Html {
         </li>
         <li>
           <h2>${tr('step2')}</h2>
-          <form>
-            <div class="field checkbox">
-              <input type="checkbox" id="consented" name="consented" disabled aria-describedby="validate-later" />
-              <label for="consented">${tr('consented')}</label>
-            </div>
-            <div class="actions"><button type="button" disabled aria-describedby="validate-later">${tr('confirm')}</button></div>
-          </form>
+          <p>${tr('step2Text')}</p>
           <p class="panel" id="validate-later">${tr('validateLater')}</p>
         </li>
       </ol>
