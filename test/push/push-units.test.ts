@@ -185,6 +185,29 @@ t.test('WnsClient: an unreachable or silent channel', async (t) => {
   t.same(await c.send(`${silent}/wns/x`), { result: 'timeout', detail: 'no answer within 150 ms' });
 });
 
+t.test('WnsClient.cancel (shutdown): a token request or a notification under way ends as cancelled, and so does any later send', async (t) => {
+  let hits = 0;
+  const silent = await tinyServer(t, () => void hits++);
+  const arrived = async (n: number) => {
+    while (hits < n) await new Promise((r) => setTimeout(r, 5));
+  };
+  const waitingOnToken = new WnsClient({ ...creds, tokenUrl: `${silent}/token` });
+  const p = waitingOnToken.send(`${silent}/wns/x`);
+  await arrived(1);
+  waitingOnToken.cancel();
+  t.same(await p, { result: 'cancelled', detail: 'server shutting down' });
+
+  const wns = await startFakeWns(creds);
+  t.teardown(() => wns.close());
+  const waitingOnChannel = new WnsClient({ ...creds, tokenUrl: wns.tokenUrl });
+  const q = waitingOnChannel.send(`${silent}/wns/x`);
+  await arrived(2);
+  waitingOnChannel.cancel();
+  t.same(await q, { result: 'cancelled', detail: 'server shutting down' });
+  t.same(await waitingOnChannel.send(wns.channelUrl('x')), { result: 'cancelled', detail: 'server shutting down' }, 'nothing sent after cancel');
+  t.equal(wns.notifications.length, 0);
+});
+
 function c0(tokenUrl: string) {
   return new WnsClient({ ...creds, tokenUrl });
 }
