@@ -31,7 +31,7 @@ ${CONNECTION_HELP}`,
 };
 
 /** The password from a file (or - for standard input), so that it stays out of the shell history and `ps`. */
-function password(file: string | undefined, inline: string | undefined): string {
+export function password(file: string | undefined, inline: string | undefined): string {
   if (file !== undefined && inline !== undefined) throw new UsageError('give --password or --password-file, not both');
   if (inline !== undefined) return inline;
   if (file === undefined) throw new UsageError('--password-file FILE (or - for standard input) is required');

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import { ConfigError } from '../config.js';
 import { accountsGroup } from './accounts.js';
 import { adminsGroup } from './admins.js';
+import { tokensGroup } from './tokens.js';
 import { ApiCallError } from './api-client.js';
 import { applyCommand } from './apply.js';
 import { parse, UsageError } from './args.js';
@@ -29,6 +30,7 @@ const ENTRIES: (Command | CommandGroup)[] = [
   groupsGroup,
   applyCommand,
   adminsGroup,
+  tokensGroup,
 ];
 const isGroup = (e: Command | CommandGroup): e is CommandGroup => 'commands' in e;
 

@@ -197,13 +197,14 @@ t.test('refused credentials are logged at warn with the reason, never their valu
 
 t.test('an /api/v1 route missing from the capability table fails the start', async (t) => {
   const app = Fastify();
-  const started = app
-    .register(async (api) => {
+  const started = (async () => {
+    await app.register(async (api) => {
       requireCapabilities(api);
       api.get('/api/v1/devices', async () => 'listed');
       api.get('/api/v1/unguarded', async () => 'not listed');
-    })
-    .then(() => app.ready());
+    });
+    await app.ready();
+  })();
   await t.rejects(started, /admin route GET \/api\/v1\/unguarded has no capability in src\/http\/admin\/permissions\.ts/);
   await app.close().catch(() => undefined);
 });
