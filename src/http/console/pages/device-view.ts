@@ -78,6 +78,8 @@ const messages = {
     certificate: 'Certificate',
     certValid: 'serial {serial}, valid until',
     revocation: 'Revocation',
+    state_enrolled: 'enrolled',
+    state_unenrolled: 'unenrolled',
     revokeAfter: 'waits for the {command} command (at the latest',
     commandsTitle: 'Commands',
     commandsNone: 'No command was sent to this device yet.',
@@ -172,6 +174,8 @@ const messages = {
     certificate: 'Certificat',
     certValid: "numéro {serial}, valable jusqu'au",
     revocation: 'Révocation',
+    state_enrolled: 'inscrit',
+    state_unenrolled: 'désinscrit',
     revokeAfter: 'attend la commande {command} (au plus tard',
     commandsTitle: 'Commandes',
     commandsNone: "Aucune commande n'a encore été envoyée à cet appareil.",
@@ -390,7 +394,7 @@ export function enrollment(lang: Lang, d: DeviceDetail): Html {
   const t = tr(lang);
   const c = d.certificate;
   return dl([
-    [t('state'), d.state],
+    [t('state'), known(lang, `state_${d.state}`, d.state)],
     [t('enrollmentType'), known(lang, `type_${d.enrollmentType}`, d.enrollmentType)],
     [t('authMethod'), d.authMethod],
     [t('deviceId'), html`<code>${d.deviceId}</code>`],
