@@ -16,7 +16,7 @@ const nullable = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'nu
 export const errorReply = (description: string) => ({ ...errorSchema, description }) as const;
 export const noContent = (description: string) => ({ type: 'null', description }) as const;
 
-/** The error replies an operation can send: every admin operation can answer 401 and 503. */
+/** The error replies an operation can send: every admin operation can answer 401, 500 and 503. */
 export function errorReplies(...statuses: (400 | 404 | 409 | 413 | 415)[]) {
   const text: Record<number, string> = {
     400: 'Invalid request: the pointer names the field',
@@ -25,10 +25,11 @@ export function errorReplies(...statuses: (400 | 404 | 409 | 413 | 415)[]) {
     409: 'Conflict with the current state',
     413: 'Body larger than the route admits',
     415: 'Body not JSON',
+    500: 'Internal error (logged on the server)',
     503: 'Database unavailable or busy: retry later',
   };
   const out: Record<number, ReturnType<typeof errorReply>> = {};
-  for (const s of [...statuses, 401, 503].sort()) out[s] = errorReply(text[s]);
+  for (const s of [...statuses, 401, 500, 503].sort()) out[s] = errorReply(text[s]);
   return out;
 }
 
