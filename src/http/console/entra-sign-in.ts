@@ -107,7 +107,9 @@ export function entraSignInRoutes(app: FastifyInstance, o: EntraSignInRoutesOpti
     const body = html`<div class="form-errors" role="alert"><p>${text}</p></div>
       <p><a class="button" href="/console/auth/entra?next=${encodeURIComponent(next)}">${t('again')}</a></p>
       <p><a href="/console/sign-in?next=${encodeURIComponent(next)}">${t('password')}</a></p>`;
-    return sendResult(reply.code(status), bareLayout(lang, request.url, { title: t('title'), body }));
+    // The language switch leads to the sign-in page: this URL (a used code) cannot be opened again.
+    const here = `/console/sign-in?next=${encodeURIComponent(next)}`;
+    return sendResult(reply.code(status), bareLayout(lang, here, { title: t('title'), body }));
   }
 
   function refused(request: FastifyRequest, reply: FastifyReply, err: EntraSignInError, next: string) {
