@@ -42,6 +42,11 @@ export interface FakeOidc {
   issuer: string;
   /** Who /authorize signs in next. */
   user: FakeOidcUser;
+  /**
+   * /authorize first shows a page whose "Continue" link (id "continue") goes on, as a real sign-in
+   * page does: the way back to the client then starts from the provider's site (browser tests).
+   */
+  interactive?: boolean;
   /** When set, /authorize answers with this error (e.g. access_denied) instead of a code. */
   authorizeError?: string;
   /** Merged into the next ID tokens (e.g. a wrong aud or iss); undefined claims are left out. */
@@ -98,6 +103,15 @@ export async function startFakeOidc(opts: { tenantId: string; clientId: string; 
       codeChallengeMethod: q.get('code_challenge_method'),
       scope: q.get('scope'),
     };
+    if (fake.interactive && q.get('signed_in') !== '1') {
+      const again = new URL(url);
+      again.searchParams.set('signed_in', '1');
+      const href = again.toString().replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+      res
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(`<!doctype html><title>Sign in</title><a id="continue" href="${href}">Continue</a>`);
+      return;
+    }
     fake.authorizations.push(rec);
     // Like Entra: an unknown client or redirect URI is an error page, never a redirect.
     if (rec.clientId !== opts.clientId || !rec.redirectUri || q.get('response_type') !== 'code') {
