@@ -80,6 +80,15 @@ else
         a.map((x: any) => [x.targetType, x.targetId]),
         [['user', 'alice@contoso.com']],
       );
+      // An assignment to all devices, removed again.
+      await page.getByLabel('Assign to').selectOption('all');
+      await page.getByLabel('User or device').fill('');
+      await page.getByRole('button', { name: 'Assign', exact: true }).click();
+      await page.locator('tr[data-assignment="all:*"]').waitFor();
+      await page.getByRole('button', { name: 'Remove the assignment to All devices' }).click();
+      await page.locator('.flash', { hasText: 'Assignment removed.' }).waitFor();
+      t.equal(await page.locator('tr[data-assignment="all:*"]').count(), 0, 'removed');
+      t.equal((await s.admin('GET', `/api/v1/profiles/${profileId}`)).json.assignments.length, 1, 'only A remains');
     });
 
     const aOid = crypto.randomUUID();
