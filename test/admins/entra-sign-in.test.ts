@@ -47,6 +47,8 @@ interface Hop {
 class Browser {
   readonly cookies = new Map<string, Cookie>();
   history: Hop[] = [];
+  /** Sent to the console with every request (e.g. accept-language). */
+  headers: Record<string, string> = {};
   /** Changes the URL before the browser goes there (a user or attacker editing it). */
   rewrite?: (url: URL) => URL;
 
@@ -73,7 +75,7 @@ class Browser {
     const u = this.rewrite ? this.rewrite(new URL(url, PUBLIC_URL)) : new URL(url, PUBLIC_URL);
     if (u.origin === PUBLIC_URL) {
       const cookie = this.cookieHeader(u.pathname);
-      const res = await server.request(u.pathname + u.search, { headers: cookie ? { cookie } : {} });
+      const res = await server.request(u.pathname + u.search, { headers: { ...this.headers, ...(cookie ? { cookie } : {}) } });
       this.keep(res.headers['set-cookie']);
       return { status: res.status, headers: res.headers, text: res.text() };
     }
@@ -230,6 +232,11 @@ t.test('Entra says no (access_denied): a page with its error code', async (t) =>
   t.equal(end.status, 403);
   t.match(end.text, /Entra ID did not sign you in \(access_denied, AADSTS65004\)/);
   t.notOk(b.cookies.has(SESSION));
+  const fr = new Browser();
+  fr.headers['accept-language'] = 'fr-FR,fr;q=0.9';
+  const page = await fr.open('/console/auth/entra?next=/console/');
+  t.match(page.text, /<html lang="fr"/);
+  t.match(page.text, /Entra ID ne vous a pas connecté \(access_denied, AADSTS65004\)/, 'in French');
 });
 
 t.test('an ID token for another audience is refused', async (t) => {
