@@ -8,8 +8,40 @@ export interface Tenant {
   audiences: string[];
   enrollmentUrl?: string;
   remediationUrl?: string;
+  /** Client ID of the application the customer registered for fenestra in their tenant. */
+  appClientId?: string;
+  /** That application's credential, sealed at rest; never returned. */
+  appCredential?: TenantAppCredential;
+  /** The last validation of the connection (token, organization, service principal, permissions). */
+  validation?: TenantValidation;
   createdAt: string;
   updatedAt: string;
+}
+
+export type AppCredentialKind = 'secret' | 'certificate';
+
+export interface TenantAppCredential {
+  kind: AppCredentialKind;
+  /** The secret, or the certificate and its private key, sealed under the server's key. */
+  sealed: string;
+  /** Certificate: SHA-1 thumbprint in upper-case hex, as the Azure portal shows it. */
+  thumbprint?: string;
+  /** Certificate: its end of validity (ISO 8601). */
+  notAfter?: string;
+}
+
+export interface TenantValidationCheck {
+  /** Stable name, e.g. "tenant", "credential", "consent", "permissions". */
+  name: string;
+  ok: boolean;
+  /** What was found, or what to do about it, in an administrator's words. */
+  message: string;
+}
+
+export interface TenantValidation {
+  at: string;
+  ok: boolean;
+  checks: TenantValidationCheck[];
 }
 
 export interface EnrollmentAccount {
