@@ -74,6 +74,7 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Remove the administrator' }).click();
     await page.getByRole('heading', { level: 1, name: 'Remove administrator carol@contoso.com?' }).waitFor();
+    await screenshot(page, 'admin-remove');
     await checkA11y(page, 'admin-remove');
     await Promise.all([page.waitForURL(/\/console\/admins$/), page.getByRole('button', { name: 'Remove carol@contoso.com' }).click()]);
     t.equal(await page.getByRole('link', { name: 'carol@contoso.com' }).count(), 0, 'removed');
@@ -107,6 +108,7 @@ if (noBrowser) {
     t.equal(await nav.getByRole('link', { name: 'API tokens' }).count(), 1, 'API tokens is');
     const res = await page.goto(`${base}/console/admins`);
     t.equal(res?.status(), 403, 'refused by the server');
+    await screenshot(page, 'admins-forbidden');
     await checkA11y(page, 'admins-forbidden');
   });
 
@@ -159,6 +161,7 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Revoke token ci script' }).click();
     await page.getByRole('heading', { level: 1, name: 'Revoke token ci script?' }).waitFor();
+    await screenshot(page, 'token-revoke');
     await checkA11y(page, 'token-revoke');
     await Promise.all([page.waitForURL(/\/console\/tokens$/), page.getByRole('button', { name: 'Revoke ci script' }).click()]);
     t.match(await page.locator('.flash').textContent(), 'Token ci script was revoked.');

@@ -66,6 +66,7 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Delete enrollment account dave/x@contoso.com' }).click();
     await page.getByRole('heading', { level: 1, name: 'Delete enrollment account dave/x@contoso.com?' }).waitFor();
+    await screenshot(page, 'account-delete');
     await checkA11y(page, 'account-delete');
     await Promise.all([page.waitForURL(/\/console\/enrollment-accounts$/), page.getByRole('button', { name: 'Delete dave/x@contoso.com' }).click()]);
     t.match(await page.locator('.flash').textContent(), 'Enrollment account dave/x@contoso.com was deleted.');
@@ -139,6 +140,7 @@ if (noBrowser) {
     const bad = await page.goto(`${base}/console/audit?from=2026-02-31`);
     t.equal(bad?.status(), 400);
     t.equal(await page.getByLabel('From (day, UTC)').getAttribute('aria-invalid'), 'true', 'the bad date is marked on its field');
+    await screenshot(page, 'audit-bad-date');
     await checkA11y(page, 'audit-bad-date');
 
     // Paging: 60 more entries, 50 a page, the next page continues where the first ended.

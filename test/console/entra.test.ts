@@ -143,6 +143,7 @@ if (noBrowser) {
     await page.getByRole('heading', { level: 1, name: `Tenant ${id}` }).waitFor();
     t.equal(await page.getByRole('link', { name: 'Disconnect the account' }).count(), 0, 'no disconnect');
     t.equal(await page.getByRole('button', { name: 'Save changes' }).count(), 0, 'no modify');
+    await screenshot(page, 'entra-tenant-helpdesk');
     await checkA11y(page, 'entra-tenant-helpdesk');
     const res = await page.goto(`${base}/console/entra/${id}/disconnect`);
     t.equal(res?.status(), 403, 'the confirmation page is refused');

@@ -69,6 +69,7 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Delete the group' }).click();
     await page.getByRole('heading', { level: 1, name: 'Delete group Sales?' }).waitFor();
+    await screenshot(page, 'group-delete');
     await checkA11y(page, 'group-delete');
     await page.getByRole('button', { name: 'Delete Sales', exact: true }).click();
     await page.locator('.form-errors').waitFor();
@@ -94,6 +95,7 @@ if (noBrowser) {
     await page.getByRole('link', { name: 'Lab' }).click();
     await page.getByRole('heading', { level: 1, name: 'Group Lab' }).waitFor();
     t.equal(await page.locator('form[action^="/console/groups"]').count(), 0, 'no forms');
+    await screenshot(page, 'group-read-only');
     await checkA11y(page, 'group-read-only');
     const res = await page.goto(`${base}/console/groups/${g.json.id}/delete`);
     t.equal(res?.status(), 403);

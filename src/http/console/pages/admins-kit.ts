@@ -109,9 +109,11 @@ export function checkbox(p: FieldBase & { checked?: boolean; value?: string }): 
   </div>`;
 }
 
-/** A message for the whole form (a refusal that names no field). */
-export const formError = (errors: FieldErrors | undefined): Html =>
-  errors?.[''] ? html`<div class="form-errors" role="alert"><p>${errors['']}</p></div>` : html``;
+/** Refusals the form's fields do not show (none named, or one the form has no field for), above it. */
+export function formError(errors: FieldErrors | undefined, shown: string[]): Html {
+  const rest = Object.entries(errors ?? {}).filter(([k]) => !shown.includes(k));
+  return rest.length ? html`<div class="form-errors" role="alert">${rest.map(([, m]) => html`<p>${m}</p>`)}</div>` : html``;
+}
 
 /** A route parameter of the request (already decoded by the router). */
 export const param = (request: FastifyRequest, name: string): string => (request.params as Record<string, string>)[name] ?? '';

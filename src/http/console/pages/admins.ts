@@ -158,7 +158,7 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { values: Cr
       <section class="panel" aria-labelledby="create-title">
         <h2 id="create-title">${tr('createTitle')}</h2>
         <form method="post" action="/console/admins" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors)}
+          ${formHidden(ctx)} ${formError(form?.errors, ['username', 'displayName', 'role', 'password'])}
           ${input({ name: 'username', label: tr('username'), value: v.username, hint: tr('usernameHint'), errors: form?.errors, required: true, autocomplete: 'off' })}
           ${input({ name: 'displayName', label: tr('displayName'), value: v.displayName, errors: form?.errors, autocomplete: 'off' })}
           ${select({ name: 'role', label: tr('role'), value: v.role, options: roleOptions(ctx.lang), errors: form?.errors })}

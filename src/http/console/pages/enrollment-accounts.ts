@@ -106,7 +106,7 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { username: 
     ? html`<section class="panel" aria-labelledby="create-title">
         <h2 id="create-title">${tr('createTitle')}</h2>
         <form method="post" action="/console/enrollment-accounts" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors)}
+          ${formHidden(ctx)} ${formError(form?.errors, ['username', 'password'])}
           ${input({ name: 'username', label: tr('username'), value: form?.username ?? '', hint: tr('usernameHint'), errors: form?.errors, required: true, autocomplete: 'off' })}
           ${input({ name: 'password', label: tr('password'), type: 'password', hint: tr('passwordHint'), errors: form?.errors, required: true, autocomplete: 'new-password' })}
           <div class="actions"><button type="submit">${tr('create')}</button></div>

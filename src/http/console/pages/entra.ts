@@ -50,6 +50,8 @@ function cloudOf(v: string, tr: T): Cloud {
   throw Object.assign(new Error('cloud'), { fieldErrors: { cloud: tr('cloudRequired') } });
 }
 
+const TENANT_FIELDS = ['tenantId', 'cloud', 'audiences', 'enrollmentUrl', 'remediationUrl'];
+
 /** The fields both the connect and the modify form have (the tenant ID only when connecting). */
 function tenantFields(tr: T, v: TenantForm, errors: FieldErrors | undefined, form: string, withId: boolean): Html {
   return html`${
@@ -123,7 +125,7 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { values: Te
         <h2 id="add-title">${tr('addTitle')}</h2>
         <p>${tr('addIntro')}</p>
         <form method="post" action="/console/entra" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors)} ${tenantFields(tr, v, form?.errors, 'connect', true)}
+          ${formHidden(ctx)} ${formError(form?.errors, TENANT_FIELDS)} ${tenantFields(tr, v, form?.errors, 'connect', true)}
           <div class="actions"><button type="submit" class="primary">${tr('connect')}</button></div>
         </form>
       </section>`
@@ -193,7 +195,7 @@ async function detailPage(ctx: PageContext, deps: ConsoleDeps, tenant: Tenant, f
               <section aria-labelledby="modify-title" class="panel">
                 <h2 id="modify-title">${tr('modifyTitle')}</h2>
                 <form method="post" action="/console/entra/${tenant.tenantId}" novalidate>
-                  ${formHidden(ctx)} ${formError(form?.errors)} ${tenantFields(tr, v, form?.errors, 'modify', false)}
+                  ${formHidden(ctx)} ${formError(form?.errors, TENANT_FIELDS.slice(1))} ${tenantFields(tr, v, form?.errors, 'modify', false)}
                   <div class="actions"><button type="submit" class="primary">${tr('save')}</button></div>
                 </form>
               </section>`

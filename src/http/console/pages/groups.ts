@@ -150,7 +150,7 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { values: Cr
     ? html`<section class="panel" aria-labelledby="create-title">
         <h2 id="create-title">${tr('createTitle')}</h2>
         <form method="post" action="/console/groups" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors)}
+          ${formHidden(ctx)} ${formError(form?.errors, ['name', 'kind', 'members'])}
           ${input({ form: 'create', name: 'name', label: tr('name'), value: v.name, errors: form?.errors, required: true, autocomplete: 'off' })}
           ${radios({
             form: 'create',
@@ -219,7 +219,7 @@ async function groupPage(ctx: PageContext, deps: ConsoleDeps, id: string, form?:
     ? html`<section class="panel" aria-labelledby="add-title">
         <h2 id="add-title">${tr('addTitle')}</h2>
         <form method="post" action="/console/groups/${g.id}/members" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors)}
+          ${formHidden(ctx)} ${formError(form?.errors, ['members'])}
           ${textarea({
             form: 'add',
             name: 'members',

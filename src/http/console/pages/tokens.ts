@@ -191,7 +191,7 @@ async function tokensPage(
       <section class="panel" aria-labelledby="create-title">
         <h2 id="create-title">${tr('createTitle')}</h2>
         <form method="post" action="/console/tokens" novalidate>
-          ${formHidden(ctx)} ${formError(opts.form?.errors)}
+          ${formHidden(ctx)} ${formError(opts.form?.errors, ['name', 'role', 'expiresInDays'])}
           ${input({ name: 'name', label: tr('name'), value: v.name, hint: tr('nameHint'), errors: opts.form?.errors, required: true, autocomplete: 'off' })}
           ${select({
             name: 'role',
