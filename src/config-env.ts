@@ -47,6 +47,8 @@ const CONFIG_VARS = {
   FENESTRA_CONSOLE_ENTRA_ROLES: {},
   FENESTRA_CONSOLE_ENTRA_AUTHORITY: {},
   FENESTRA_CONSOLE_ENTRA_REDIRECT_URI: {},
+  FENESTRA_TEST_OUTBOUND: {},
+  FENESTRA_TEST_OUTBOUND_CA: {},
 } as const satisfies Record<string, { secret?: true }>;
 
 /**

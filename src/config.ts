@@ -6,6 +6,8 @@ import { weakTokenReason } from './identity/token-strength.js';
 import { readConfigEnv, type ConfigEnv, type ConfigVar } from './config-env.js';
 import { keyPairProblem } from './config-keypair.js';
 import { parseConsoleEntra, type ConsoleEntraConfig } from './config-console-entra.js';
+import { parseTestOutbound } from './config-outbound.js';
+import type { OutboundOptions } from './service/entra/outbound.js';
 import type { DatabaseLocation } from './store/open.js';
 import { CHANNEL_HOST_PATTERN, CLIENT_ID_PATTERN, PFN_PATTERN, WNS_TOKEN_URL } from './service/push/settings.js';
 
@@ -54,6 +56,8 @@ export interface Config {
   consoleEntra?: ConsoleEntraConfig;
   /** Console sign-in sessions: ended after this many idle minutes, and this many hours after sign-in whatever happens. */
   consoleSession: { idleMinutes: number; hours: number };
+  /** Test only: outbound calls to Entra/Graph sent to local fakes (config-outbound.ts). */
+  testOutbound?: OutboundOptions;
   /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
   warnings?: string[];
 }
@@ -292,7 +296,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
     hours: intVar(env, 'FENESTRA_CONSOLE_SESSION_HOURS', 12, 1, 24 * 30, problems),
   };
   const consoleEntra = parseConsoleEntra(env, { publicUrl, adminListen: adminListen !== undefined, test: fenestraEnv === 'test', production }, problems);
+  const testOutbound = parseTestOutbound(env, fenestraEnv === 'test', problems);
   const cfg: Config = {
+    testOutbound,
     wns,
     consoleEntra,
     consoleSession,
