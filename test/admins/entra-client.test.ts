@@ -1,6 +1,9 @@
 // The Entra ID sign-in client (identity/entra-sign-in.ts) against the fake OpenID provider, and
 // its settings (config-console-entra.ts): PKCE, state, nonce, ID token checks, role mapping.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import { parseEntraRoleMapping, roleFromClaims } from '../../src/identity/entra-roles.js';
@@ -181,7 +184,7 @@ t.test('role mapping parser', async (t) => {
 });
 
 const base = { FENESTRA_ENV: 'test', FENESTRA_DATA_DIR: '/tmp/x', FENESTRA_PUBLIC_URL: 'https://mdm.contoso.test' };
-const problemsOf = (env: Record<string, string>): string[] => {
+const problemsOf = (env: Record<string, string | undefined>): string[] => {
   try {
     loadConfig({ ...base, ...env });
     return [];
@@ -230,4 +233,19 @@ t.test('config: all or none, named; cloud; authority; redirect URI', async (t) =
   t.match(problemsOf({ ...full, FENESTRA_CONSOLE_ENTRA_REDIRECT_URI: 'https://admin.contoso.test/elsewhere' }), [
     /must end with \/console\/auth\/entra\/callback/,
   ]);
+  t.match(problemsOf({ ...full, FENESTRA_CONSOLE_ENTRA_REDIRECT_URI: 'not a url' }), [/REDIRECT_URI="not a url" is not an http\(s\) URL/]);
+  t.match(problemsOf({ ...full, FENESTRA_CONSOLE_ENTRA_AUTHORITY: 'ftp://x' }), [/AUTHORITY="ftp:\/\/x" is not an http\(s\) URL/]);
+  t.match(problemsOf({ ...full, FENESTRA_CONSOLE_ENTRA_CLIENT_ID: 'fenestra-console' }), [
+    /CLIENT_ID must be the app registration's application \(client\) id/,
+  ]);
+  t.ok(
+    problemsOf({ ...full, FENESTRA_ENV: 'production', FENESTRA_CONSOLE_ENTRA_REDIRECT_URI: 'http://admin.contoso.test/console/auth/entra/callback' }).includes(
+      'FENESTRA_CONSOLE_ENTRA_REDIRECT_URI must use https:// in production',
+    ),
+  );
+  const secretFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'entra-secret-')), 'secret');
+  fs.writeFileSync(secretFile, clientSecret + '\n');
+  t.teardown(() => fs.rmSync(path.dirname(secretFile), { recursive: true, force: true }));
+  const fromFile = loadConfig({ ...base, ...full, FENESTRA_CONSOLE_ENTRA_CLIENT_SECRET: undefined, FENESTRA_CONSOLE_ENTRA_CLIENT_SECRET_FILE: secretFile });
+  t.equal(fromFile.consoleEntra?.clientSecret, clientSecret, 'the secret from its _FILE');
 });
