@@ -304,6 +304,8 @@ export interface AdminStore {
    * would leave no enabled owner; disabling an administrator ends its sessions.
    */
   update(a: AdminRecord, audit?: AuditEntry): Promise<AdminChange>;
+  /** Only the last sign-in time (a sign-in must not write back a record an owner changed meanwhile). */
+  recordSignIn(id: string, at: string): Promise<void>;
   /** Delete the administrator, its sessions and tokens, audited; 'last-owner' as for update. */
   remove(id: string, audit: AuditEntry): Promise<AdminChange>;
   /** Replace the one-time setup code (a new start replaces the previous one). */

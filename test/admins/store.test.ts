@@ -74,6 +74,8 @@ for (const [name, open] of Object.entries(backends)) {
       ['Alice', 'bob'],
     );
     t.equal(await store.admins.update({ ...ext, username: 'alice' }), 'conflict', 'renaming onto another name refused');
+    await store.admins.recordSignIn(a.id, at(9));
+    t.match(await store.admins.get(a.id), { lastSignInAt: at(9), updatedAt: at(0) }, 'the sign-in time alone');
     t.same(
       (await store.audit.list({ limit: 10 })).map((e) => e.action),
       ['admin.create', 'admin.create'],

@@ -37,9 +37,9 @@ async function resolve(request: FastifyRequest): Promise<AuthResult & { presente
     const m = /^Bearer\s+(\S+)\s*$/i.exec(h);
     if (!m) return { presented: true, reason: 'not a bearer token' };
     const token = m[1];
-    if (isApiTokenShaped(token)) return { presented: true, ...(await auth.admins.authenticateToken(token)) };
     const got = crypto.createHash('sha256').update(token).digest();
     if (crypto.timingSafeEqual(got, auth.breakGlassHash)) return { presented: true, principal: { name: 'break-glass', role: 'owner', via: 'break-glass' } };
+    if (isApiTokenShaped(token)) return { presented: true, ...(await auth.admins.authenticateToken(token)) };
     return { presented: true, reason: 'wrong token' };
   }
   const cookie = sessionTokenOf(request);

@@ -201,7 +201,7 @@ export class AdminService {
     const expiresAt = this.iso(this.sessionMs);
     await this.store.admins.createSession({ tokenHash: sha256Hex(sessionToken), adminId: a.id, createdAt: now, lastSeenAt: now, expiresAt });
     const signedIn = { ...a, lastSignInAt: now };
-    await this.store.admins.update(signedIn);
+    await this.store.admins.recordSignIn(a.id, now);
     await this.store.audit.append(auditEntry(a.username, 'admin.sign-in', 'admin', a.id, { via, ip }));
     // Sessions that ended are removed now and then: at each sign-in.
     await this.store.admins.pruneSessions(now, this.iso(-this.idleMs));

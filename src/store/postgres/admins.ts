@@ -109,6 +109,9 @@ export function postgresAdmins(db: Db): AdminStore {
         return 'ok';
       });
     },
+    async recordSignIn(id, at) {
+      await db.run('UPDATE administrators SET last_sign_in_at = $1 WHERE id = $2', [at, id]);
+    },
     async putSetupCode(codeHash, createdAt, expiresAt) {
       await db.run(
         `INSERT INTO admin_setup_code (id, code_hash, created_at, expires_at) VALUES (1, $1, $2, $3)

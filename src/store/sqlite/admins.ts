@@ -32,6 +32,7 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
     update: db.prepare(ADMIN_UPDATE),
     delete: db.prepare('DELETE FROM administrators WHERE id = ?'),
     endSessions: db.prepare('DELETE FROM admin_sessions WHERE admin_id = ?'),
+    signIn: db.prepare('UPDATE administrators SET last_sign_in_at = ? WHERE id = ?'),
     audit: db.prepare(auditInsertSql('sqlite')),
     codeTake: db.prepare('DELETE FROM admin_setup_code WHERE id = 1 AND code_hash = ? AND expires_at > ?'),
     codePut: db.prepare(
@@ -118,6 +119,9 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
     createFirst: verdict(createFirst, () => false),
     update: verdict(update, (r) => r.verdict),
     remove: verdict(remove, (r) => r.verdict),
+    async recordSignIn(id, at) {
+      s.signIn.run(at, id);
+    },
     async putSetupCode(codeHash, createdAt, expiresAt) {
       s.codePut.run(codeHash, createdAt, expiresAt);
     },
