@@ -4,7 +4,7 @@
 import t from 'tap';
 import { PROFILE_SCHEMAS } from '../../src/protocol/csp/schemas.js';
 import { MASK } from '../../src/identity/secret-box.js';
-import { idOf, readSettings, settingsFields, type FieldSchema, type FormValues } from '../../src/http/console/pages/profile-form.js';
+import { humanize, idOf, readSettings, settingsFields, type FieldSchema, type FormValues } from '../../src/http/console/pages/profile-form.js';
 
 /** The form a browser would post for the rendered fields, without JavaScript and untouched. */
 function posted(markup: string): FormValues {
@@ -149,4 +149,13 @@ t.test('rows: empty ones dropped, gaps left by removed rows closed', async (t) =
     's.eap.@eap-tls.serverTrust.serverNames.4': '',
   };
   t.same(readSettings(schema('wifi'), form), { ssid: 'x', eap: { method: 'eap-tls', serverTrust: { serverNames: ['a', 'b'] } } });
+});
+
+t.test('labels from property names', async (t) => {
+  t.equal(humanize('autoConnect'), 'Auto connect');
+  t.equal(humanize('tenantId'), 'Tenant ID');
+  t.equal(humanize('serverUrls'), 'Server URLs');
+  t.equal(humanize('l2tpPsk'), 'L2TP PSK');
+  t.equal(humanize('ssid'), 'SSID');
+  t.equal(humanize('ekus'), 'EKUs');
 });

@@ -65,30 +65,14 @@ const EXTRA_ROWS = 2;
 /** Strings longer than this may be: a text area. */
 const LONG_TEXT = 1000;
 
-/** Words the labels write in capitals. */
-const ACRONYMS = new Set([
-  'ssid',
-  'eap',
-  'url',
-  'urls',
-  'upn',
-  'dns',
-  'id',
-  'pfx',
-  'scep',
-  'vpn',
-  'mac',
-  'pin',
-  'eku',
-  'ekus',
-  'l2tp',
-  'psk',
-  'ssl',
-  'uri',
-  'ca',
-  'pfs',
-  'dh',
-]);
+/** Words the labels write in capitals (plurals keep a small s). */
+const ACRONYMS = new Set(['ssid', 'eap', 'url', 'upn', 'dns', 'id', 'pfx', 'scep', 'vpn', 'mac', 'pin', 'eku', 'l2tp', 'psk', 'ssl', 'uri', 'ca', 'pfs', 'dh']);
+const acronym = (w: string): string | undefined => {
+  const l = w.toLowerCase();
+  if (ACRONYMS.has(l)) return l.toUpperCase();
+  if (l.endsWith('s') && ACRONYMS.has(l.slice(0, -1))) return l.slice(0, -1).toUpperCase() + 's';
+  return undefined;
+};
 
 /** "autoConnect" → "Auto connect", "tenantId" → "Tenant ID". */
 export function humanize(name: string): string {
@@ -96,7 +80,7 @@ export function humanize(name: string): string {
     .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
     .split(/\s+/)
-    .map((w) => (ACRONYMS.has(w.toLowerCase()) ? w.toUpperCase() : /[A-Z]{2}/.test(w) ? w : w.toLowerCase()));
+    .map((w) => acronym(w) ?? (/[A-Z]{2}/.test(w) ? w : w.toLowerCase()));
   const s = words.join(' ');
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
