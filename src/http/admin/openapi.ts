@@ -25,8 +25,10 @@ const TAGS = [
   { name: 'fleet', description: 'Fleet summary and the stale-device policy' },
   { name: 'profiles', description: 'Configuration profiles (VPN, Wi-Fi, email, certificates, Hello, custom) and their assignments' },
   { name: 'groups', description: 'User and device groups, and their check-in schedules' },
-  { name: 'settings', description: 'Server-wide settings: the check-in schedule' },
+  { name: 'settings', description: 'Server-wide settings: the check-in schedule, WNS push' },
   { name: 'audit', description: 'Who did what, newest first' },
+  { name: 'administrators', description: 'Administrators, their roles, and who the caller is' },
+  { name: 'API tokens', description: 'Personal API tokens of administrators' },
 ];
 
 const cap = (kind: string) => kind[0].toUpperCase() + kind.slice(1);
