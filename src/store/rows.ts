@@ -23,6 +23,9 @@ export const tenantFromRow = (r: Row): Tenant => ({
   audiences: JSON.parse(String(r.audiences)) as string[],
   enrollmentUrl: opt(r.enrollment_url),
   remediationUrl: opt(r.remediation_url),
+  appClientId: opt(r.app_client_id),
+  appCredential: r.app_credential ? (JSON.parse(String(r.app_credential)) as Tenant['appCredential']) : undefined,
+  validation: r.validation ? (JSON.parse(String(r.validation)) as Tenant['validation']) : undefined,
   createdAt: String(r.created_at),
   updatedAt: String(r.updated_at),
 });
