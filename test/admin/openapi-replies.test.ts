@@ -371,6 +371,11 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
   await call('DELETE', `/api/v1/devices/${c.dev.deviceId}`, undefined, 200);
   await call('GET', '/api/v1/devices/nope', undefined, 404);
   await call('GET', '/api/v1/audit?limit=200', undefined, 200);
+  // Administrators, API tokens, push settings: their reads, as the admin token sees them.
+  await call('GET', '/api/v1/me', undefined, 200);
+  await call('GET', '/api/v1/admins', undefined, 200);
+  await call('GET', '/api/v1/tokens', undefined, 200);
+  await call('GET', '/api/v1/settings/push', undefined, 200);
 
   await t.test('every operation of these routes was checked with a real reply', async (t) => {
     const expected = [
@@ -406,6 +411,10 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
       'setCheckinSchedule',
       'setGroupCheckinSchedule',
       'listAuditEntries',
+      'getMe',
+      'listAdmins',
+      'listTokens',
+      'getPushSettings',
     ];
     t.same(
       expected.filter((id) => !checked.has(id)),
