@@ -131,6 +131,12 @@ export const auditQuery = {
   properties: {
     limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
     before: { type: 'integer', minimum: 1 },
+    actor: { type: 'string', minLength: 1, maxLength: 256, description: 'A part of the actor, any case (alice, break-glass)' },
+    action: { type: 'string', minLength: 1, maxLength: 128, description: 'An action (tenant.connect) or a family of them (tenant)' },
+    targetType: { type: 'string', minLength: 1, maxLength: 64 },
+    targetId: { type: 'string', minLength: 1, maxLength: 256 },
+    from: { type: 'string', minLength: 10, maxLength: 40, description: 'Entries at or after this ISO 8601 instant' },
+    to: { type: 'string', minLength: 10, maxLength: 40, description: 'Entries before this ISO 8601 instant' },
   },
 } as const;
 
