@@ -23,6 +23,7 @@ import { bodyLimitFor } from './body-limit.js';
 import { jsonBodyParser } from '../json-body.js';
 import { openApiDocument } from './openapi.js';
 import type { AdminApi } from './schema-types.js';
+import { invalid } from '../../service/errors.js';
 import { accountCreateBody, auditQuery, idParams, tenantDeleteQuery, tenantCreateBody, tenantIdParams, tenantPatchBody } from './schemas.js';
 import { auditReply, enrollmentAccount, enrollmentAccountList, errorReplies, noContent, tenantList, tenantReply } from './openapi-replies.js';
 
@@ -45,6 +46,15 @@ export interface AdminDeps {
   publicUrl: string;
   /** This listener serves the admin API alone (FENESTRA_ADMIN_LISTEN). */
   adminListenerOnly?: boolean;
+}
+
+/** An ISO 8601 date or instant of the query as UTC (the log's times compare as text); 400 naming the parameter otherwise. */
+function instantOf(v: string | undefined, name: string): string | undefined {
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t))
+    throw invalid(`/${name}`, `${name} is an ISO 8601 date or date-time (2026-01-31 or 2026-01-31T08:00:00Z)`);
+  return new Date(t).toISOString();
 }
 
 export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promise<void> {
@@ -176,9 +186,21 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
           response: { 200: auditReply, ...errorReplies(400) },
         },
       },
-      async (request) => ({
-        entries: await deps.store.audit.list({ limit: request.query.limit, beforeId: request.query.before }),
-      }),
+      async (request) => {
+        const { limit, before, actor, action, targetType, targetId, from, to } = request.query;
+        return {
+          entries: await deps.store.audit.list({
+            limit,
+            beforeId: before,
+            actor,
+            action,
+            targetType,
+            targetId,
+            from: instantOf(from, 'from'),
+            to: instantOf(to, 'to'),
+          }),
+        };
+      },
     );
   });
 }
