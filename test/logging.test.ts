@@ -127,6 +127,13 @@ t.test('management lines name the device, 4xx lines the error, failed admin logi
     t.equal(l.device, device.id, `"${l.msg}": our device id`);
     t.equal(l.deviceId, e.dev.deviceId, `"${l.msg}": the DeviceID`);
   }
+  // The binding is the session request's own: later requests (the refused management POST, admin calls) do not name the device.
+  const later = log.filter((l) => l.reqId && !mgmtReqs.has(l.reqId) && l.msg === 'request' && l.status >= 400);
+  t.ok(
+    later.some((l) => l.url === M),
+    'a later management request is among them',
+  );
+  for (const l of later) t.notOk('device' in l || 'deviceId' in l, `${l.status} ${l.url}: no device`);
 
   const access4xx = log.filter((l) => l.msg === 'request' && l.status >= 400 && l.status < 500);
   t.ok(access4xx.length >= 5, `${access4xx.length} 4xx access lines`);
