@@ -376,6 +376,17 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
   await call('GET', '/api/v1/admins', undefined, 200);
   await call('GET', '/api/v1/tokens', undefined, 200);
   await call('GET', '/api/v1/settings/push', undefined, 200);
+  const alice = await call(
+    'POST',
+    '/api/v1/admins',
+    { username: 'alice', displayName: 'Alice', role: 'helpdesk', password: 'correct horse battery staple' },
+    201,
+  );
+  await call('PATCH', `/api/v1/admins/${alice.id}`, { displayName: 'Alice B' }, 200);
+  await call('GET', `/api/v1/admins/${alice.id}`, undefined, 200);
+  await call('POST', '/api/v1/tokens', { name: 'ci', adminId: alice.id, expiresInDays: 30 }, 201);
+  await call('GET', `/api/v1/tokens?adminId=${alice.id}`, undefined, 200);
+  await call('PUT', '/api/v1/settings/push', { pfn: 'Contoso.Wake_8wekyb3d8bbwe', clientId: 'ms-app://s-1-15-2-1', clientSecret: 'not-a-real-secret' }, 200);
 
   await t.test('every operation of these routes was checked with a real reply', async (t) => {
     const expected = [
@@ -415,6 +426,11 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
       'listAdmins',
       'listTokens',
       'getPushSettings',
+      'createAdmin',
+      'updateAdmin',
+      'getAdmin',
+      'createToken',
+      'setPushSettings',
     ];
     t.same(
       expected.filter((id) => !checked.has(id)),
