@@ -86,7 +86,9 @@ export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
     cond('COALESCE(d.last_seen_at, d.enrolled_at) < ?', f.staleBefore);
   }
   if (f.profileStatus || f.profileId) {
-    const sub = ['pd.device_pk = d.id'];
+    // An IN list rather than a correlated EXISTS: a status (profile_deliveries_status) or a
+    // profile (profile_deliveries_profile) picks the few devices first, instead of one probe per device.
+    const sub: string[] = [];
     const values: unknown[] = [];
     if (f.profileStatus) {
       sub.push('pd.status = ?');
@@ -96,7 +98,7 @@ export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
       sub.push('pd.profile_id = ?');
       values.push(f.profileId);
     }
-    cond(`EXISTS (SELECT 1 FROM profile_deliveries pd WHERE ${sub.join(' AND ')})`, ...values);
+    cond(`d.id IN (SELECT pd.device_pk FROM profile_deliveries pd WHERE ${sub.join(' AND ')})`, ...values);
   }
   return { text: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }
