@@ -456,4 +456,16 @@ CREATE INDEX devices_sort_host ON devices ((lower(COALESCE(COALESCE((inventory::
 CREATE INDEX profile_deliveries_status ON profile_deliveries (status, device_pk);
 `,
   },
+  {
+    version: 16,
+    name: 'tenant-application',
+    // Issue #14: the customer's application registration on each tenant — its client ID, its
+    // credential (JSON: kind, the sealed secret or certificate and key, the certificate's
+    // thumbprint and end date) and the last validation (JSON: when, overall, check by check).
+    sql: `
+ALTER TABLE tenants ADD COLUMN app_client_id TEXT;
+ALTER TABLE tenants ADD COLUMN app_credential TEXT;
+ALTER TABLE tenants ADD COLUMN validation TEXT;
+`,
+  },
 ];
