@@ -11,6 +11,8 @@ import { SimDevice } from '../../src/sim/device.js';
 import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
 import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
 
+// A browser, a server and a simulated device: longer than the default per-file timeout on a busy machine.
+t.setTimeout(300_000);
 if (noBrowser) t.plan(0, noBrowser);
 else
   t.test('profiles in the console, delivered per user on a shared PC', async (t) => {
