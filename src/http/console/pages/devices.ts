@@ -253,7 +253,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       result.devices.length === 0
         ? html`<p>${t('none')}</p>`
         : html`<div class="table-wrap">
-            <table>
+            <table class="list">
               <caption>
                 ${t('count', { total: num(ctx.lang, result.total) })}
               </caption>
