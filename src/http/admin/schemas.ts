@@ -21,6 +21,24 @@ export const errorSchema = {
 
 const nullableHttpsUrl = { anyOf: [{ type: 'string', maxLength: 2048 }, { type: 'null' }] } as const;
 
+export const tenantValidationSchema = {
+  type: 'object',
+  description: 'The last validation: when, whether every check passed, and each check with what to do',
+  required: ['at', 'ok', 'checks'],
+  properties: {
+    at: { type: 'string' },
+    ok: { type: 'boolean' },
+    checks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'ok', 'message'],
+        properties: { name: { type: 'string' }, ok: { type: 'boolean' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
 export const tenantSchema = {
   type: 'object',
   properties: {
@@ -29,10 +47,37 @@ export const tenantSchema = {
     audiences: { type: 'array', items: { type: 'string' } },
     enrollmentUrl: { type: 'string' },
     remediationUrl: { type: 'string' },
+    appClientId: { type: 'string', description: 'Application (client) ID of the app registered for fenestra in the tenant' },
+    credential: {
+      type: 'object',
+      description:
+        "Which credential is set (the secret or key is never returned); a certificate's SHA-1 thumbprint as the Azure portal shows it, and its end date",
+      required: ['kind'],
+      properties: { kind: { type: 'string', enum: ['secret', 'certificate'] }, thumbprint: { type: 'string' }, notAfter: { type: 'string' } },
+    },
+    validation: tenantValidationSchema,
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
 } as const;
+
+const tenantCredentialBody = {
+  anyOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      description: 'A client secret (its Value), or a PEM certificate with its unencrypted RSA private key',
+      properties: {
+        secret: { type: 'string', maxLength: 1024 },
+        certificatePem: { type: 'string', maxLength: 16384 },
+        privateKeyPem: { type: 'string', maxLength: 16384 },
+      },
+    },
+    { type: 'null' },
+  ],
+} as const;
+
+const tenantAppClientId = { anyOf: [{ type: 'string', maxLength: 64, description: 'Application (client) ID (GUID)' }, { type: 'null' }] } as const;
 
 export const tenantCreateBody = {
   type: 'object',
@@ -50,6 +95,8 @@ export const tenantCreateBody = {
     },
     enrollmentUrl: nullableHttpsUrl,
     remediationUrl: nullableHttpsUrl,
+    appClientId: tenantAppClientId,
+    credential: tenantCredentialBody,
   },
 } as const;
 
@@ -62,6 +109,20 @@ export const tenantPatchBody = {
     audiences: tenantCreateBody.properties.audiences,
     enrollmentUrl: nullableHttpsUrl,
     remediationUrl: nullableHttpsUrl,
+    appClientId: tenantAppClientId,
+    credential: tenantCredentialBody,
+  },
+} as const;
+
+export const tenantConsentQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    redirectUri: {
+      type: 'string',
+      maxLength: 2048,
+      description: 'Where Entra sends the browser back (registered on the app); default: the console tenant page',
+    },
   },
 } as const;
 
