@@ -24,6 +24,7 @@ import { jsonBodyParser } from '../json-body.js';
 import { openApiDocument } from './openapi.js';
 import type { AdminApi } from './schema-types.js';
 import { invalid } from '../../service/errors.js';
+import { tenantEntraRoutes } from './tenant-entra.js';
 import { accountCreateBody, auditQuery, idParams, tenantDeleteQuery, tenantCreateBody, tenantIdParams, tenantPatchBody } from './schemas.js';
 import { auditReply, enrollmentAccount, enrollmentAccountList, errorReplies, noContent, tenantList, tenantReply } from './openapi-replies.js';
 
@@ -170,6 +171,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
 
     deviceRoutes(api, deps);
     pushRoutes(api, deps);
+    tenantEntraRoutes(api, deps);
     pushSettingsRoutes(api, deps);
     profileRoutes(api, deps);
     scheduleRoutes(api, deps);

@@ -30,6 +30,9 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'GET /api/v1/tenants/:tenantId': 'read',
   'PATCH /api/v1/tenants/:tenantId': 'tenants.write',
   'DELETE /api/v1/tenants/:tenantId': 'tenants.write',
+  'GET /api/v1/tenants/:tenantId/consent-url': 'read',
+  // Validation checks the connection end to end and keeps the result on the tenant.
+  'POST /api/v1/tenants/:tenantId/validate': 'tenants.write',
 
   'GET /api/v1/enrollment-accounts': 'enrollment-accounts.read',
   'POST /api/v1/enrollment-accounts': 'enrollment-accounts.write',
