@@ -35,6 +35,9 @@ import { PushHolder } from './service/push/holder.js';
 import { PushService } from './service/push/service.js';
 import { PushSettingsAdmin } from './service/push/settings-admin.js';
 import { GroupService, ProfileService } from './service/profiles.js';
+import { Outbound } from './service/entra/outbound.js';
+import { EntraAppTokens } from './service/entra/token-provider.js';
+import { GraphClient } from './service/entra/graph-client.js';
 import { TenantService } from './service/tenants.js';
 import { AdminService } from './service/admins/service.js';
 import { provideAuthenticator } from './http/admin/principal.js';
@@ -174,10 +177,21 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     sessionHours: cfg.consoleSession.hours,
   });
   provideAuthenticator(app, { adminToken: ctx.adminToken, admins });
+  // Entra ID and Microsoft Graph for the connected tenants (issue #14): one outbound path, MSAL tokens, Graph.
+  const tenantCredentialKey = deriveKey(ctx.secretKey, 'tenant-credentials');
+  const entraOutbound = new Outbound(cfg.testOutbound);
+  app.addHook('onClose', async () => entraOutbound.close());
+  const entraTokens = new EntraAppTokens({ outbound: entraOutbound, sealKey: tenantCredentialKey });
+  const entraGraph = new GraphClient({ outbound: entraOutbound, tokens: entraTokens });
   const adminDeps: AdminDeps = {
     adminToken: ctx.adminToken,
     store: ctx.store,
-    tenants: new TenantService(ctx.store),
+    tenants: new TenantService(ctx.store, {
+      sealKey: tenantCredentialKey,
+      validate: { outbound: entraOutbound, tokens: entraTokens, graph: entraGraph, now },
+      defaultConsentRedirect: (tenantId) => `${cfg.publicUrl}/console/entra/${tenantId}/validate`,
+      forget: (tenantId) => entraTokens.forget(tenantId),
+    }),
     accounts: new EnrollmentAccountService(ctx.store),
     devices: new DeviceService(ctx.store, profileStatus, (pk) => push.health(pk)),
     commands: new DeviceCommandService(ctx.store, cfg.providerId, (c) => push.commandQueued(c)),
