@@ -112,6 +112,7 @@ if (noBrowser) {
       all.some((r) => r.includes('group.create') && r.includes(admin.admin.username)),
       'the admin created a group',
     );
+    t.ok((await table.locator('a[href^="/console/groups/"]').count()) > 0, 'objects link to their pages');
     await screenshot(page, 'audit');
     await checkA11y(page, 'audit');
 

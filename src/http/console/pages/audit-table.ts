@@ -22,6 +22,20 @@ function details(d: Record<string, unknown> | undefined): Html {
   </ul>`;
 }
 
+/** Console pages of the objects entries name (the object may be gone since: its page says so). */
+const PAGES: Record<string, string> = {
+  tenant: '/console/entra/',
+  group: '/console/groups/',
+  device: '/console/devices/',
+  profile: '/console/profiles/',
+  admin: '/console/admins/',
+};
+
+const target = (e: AuditEntry): Html => {
+  const page = PAGES[e.targetType];
+  return page ? html`<a class="id" href="${page}${encodeURIComponent(e.targetId)}">${e.targetId}</a>` : html`<span class="id">${e.targetId}</span>`;
+};
+
 export function auditTable(lang: Lang, entries: AuditEntry[], caption: string): Html {
   const tr = translator<keyof typeof messages.en>(messages, lang);
   if (entries.length === 0) return html`<p class="muted">${tr('none')}</p>`;
@@ -46,7 +60,7 @@ export function auditTable(lang: Lang, entries: AuditEntry[], caption: string): 
               <td>${when(lang, e.at)}</td>
               <td class="actor">${e.actor}</td>
               <td><code>${e.action}</code></td>
-              <td>${e.targetType} <span class="id">${e.targetId}</span></td>
+              <td>${e.targetType} ${target(e)}</td>
               <td>${details(e.detail)}</td>
             </tr>`,
         )}
