@@ -50,12 +50,6 @@ export function one(values: FormData, name: string): string {
   return (Array.isArray(v) ? v[0] : v) ?? '';
 }
 
-/** Every value of a form or query field. */
-export function all(values: FormData, name: string): string[] {
-  const v = values[name];
-  return v === undefined ? [] : Array.isArray(v) ? v : [v];
-}
-
 /**
  * A service refusal as { field: message } for showing next to the field: the field is the first
  * segment of the error's pointer ('/password' → 'password'; no pointer → '' : a message for the form).
