@@ -129,6 +129,11 @@ if (noBrowser) {
     t.ok(await page.getByLabel('URL de correction (facultatif)').isVisible());
     await screenshot(page, 'entra-fr');
     await checkA11y(page, 'entra-fr');
+    // A narrow window: the same page, nothing cut off that axe would notice.
+    await page.setViewportSize({ width: 420, height: 900 });
+    await screenshot(page, 'entra-fr-narrow');
+    await checkA11y(page, 'entra-fr-narrow');
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${base}/console/lang/en?next=${encodeURIComponent('/console/entra')}`);
   });
 
