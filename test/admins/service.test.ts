@@ -203,5 +203,10 @@ t.test('external sign-in: created on first sign-in, role follows the claims, a l
   t.equal(second.admin.role, 'admin', 'the role follows the provider');
   t.match(await refusal(svc.signInExternal({ ...id, subject: 'oid-2', username: 'olivia' }, 'ip')), { status: 409, code: 'username_taken' });
   t.match(await refusal(svc.signInWithPassword('eve@contoso.com', PASSWORD, '192.0.2.9')), { status: 401 }, 'no password to sign in with');
-  t.ok((await store.audit.list({ limit: 20 })).some((e) => e.action === 'admin.create' && e.detail?.via === 'external'));
+  const log = await store.audit.list({ limit: 20 });
+  t.ok(log.some((e) => e.action === 'admin.create' && e.actor === 'eve@contoso.com' && e.detail?.via === 'external'));
+  t.ok(
+    log.some((e) => e.action === 'admin.role' && e.actor === 'eve@contoso.com' && e.detail?.via === 'external'),
+    'the role change from the claims audited',
+  );
 });

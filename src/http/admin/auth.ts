@@ -10,7 +10,7 @@ export function adminAuthHook() {
     // At warn (principal.ts logs refused credentials with their reason): a request with none at
     // all is someone probing the admin API, or a script that lost its token.
     if (!request.headers.authorization && !request.headers.cookie) {
-      request.log.warn({ client: request.ip, reason: 'no authorization header or session cookie' }, 'admin authentication failed');
+      request.log.warn({ client: request.ip, reason: 'no authorization header' }, 'admin authentication failed');
     }
     reply
       .code(401)

@@ -44,7 +44,7 @@ async function resolve(request: FastifyRequest): Promise<AuthResult & { presente
   }
   const cookie = sessionTokenOf(request);
   if (cookie) return { presented: true, ...(await auth.admins.authenticateSession(cookie)) };
-  return { presented: false, reason: 'no authorization header or session cookie' };
+  return { presented: false, reason: 'no authorization header' };
 }
 
 /**

@@ -188,7 +188,12 @@ export class AdminService {
       const next = { ...found, role, displayName: displayName ?? found.displayName, updatedAt: at };
       const r = await this.store.admins.update(
         next,
-        auditEntry(found.username, 'admin.update', 'admin', found.id, { role: { from: found.role, to: role }, via: 'external', ip }),
+        auditEntry(found.username, found.role !== role ? 'admin.role' : 'admin.update', 'admin', found.id, {
+          ...(found.role !== role ? { role: { from: found.role, to: role } } : {}),
+          ...(next.displayName !== found.displayName ? { displayName: next.displayName } : {}),
+          via: 'external',
+          ip,
+        }),
       );
       if (r === 'ok') a = next;
     }
