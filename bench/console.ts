@@ -142,22 +142,34 @@ try {
     ['devices: searched (host name part)', '/console/devices?q=PC-0999'],
     ['dashboard', '/console/'],
   ];
-  console.log(`server time per request (in-process inject, ${RUNS} runs after 3 warm-ups), ms:`);
+  // Wall time is what the issue's targets speak of; CPU time (this process: server and inject)
+  // says the same with less noise when other work shares the machine.
+  console.log(`server time per request (in-process inject, ${RUNS} runs after 3 warm-ups), ms — wall, then CPU:`);
   const results: { name: string; p50: number; p95: number }[] = [];
   for (const [name, url] of pages) {
     const times: number[] = [];
+    const cpu: number[] = [];
     for (let i = 0; i < RUNS + 3; i++) {
       const start = performance.now();
+      const c0 = process.cpuUsage();
       const r = await app.inject({ url, headers });
+      const c = process.cpuUsage(c0);
       const ms = performance.now() - start;
       if (r.statusCode !== 200) throw new Error(`${url}: ${r.statusCode} ${r.body.slice(0, 300)}`);
-      if (i >= 3) times.push(ms);
+      if (i >= 3) {
+        times.push(ms);
+        cpu.push((c.user + c.system) / 1000);
+      }
     }
     times.sort((a, b) => a - b);
+    cpu.sort((a, b) => a - b);
     const row = { name, p50: percentile(times, 50), p95: percentile(times, 95) };
     results.push(row);
     const target = name === 'dashboard' ? 300 : 100;
-    console.log(`  ${name.padEnd(48)} p50 ${fmt(row.p50).padStart(7)}  p95 ${fmt(row.p95).padStart(7)}  ${row.p95 < target ? 'ok' : `OVER ${target}`}`);
+    console.log(
+      `  ${name.padEnd(48)} p50 ${fmt(row.p50).padStart(7)}  p95 ${fmt(row.p95).padStart(7)}  ${(row.p95 < target ? 'ok' : `OVER ${target}`).padEnd(8)}` +
+        `  cpu p50 ${fmt(percentile(cpu, 50)).padStart(7)}  p95 ${fmt(percentile(cpu, 95)).padStart(7)}`,
+    );
   }
   // The first page's transfer: HTML and every asset it links, compressed as a browser gets them.
   const first = await app.inject({ url: '/console/', headers });
