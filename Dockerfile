@@ -19,6 +19,8 @@ WORKDIR /app
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# The console's CSS, scripts and icons (served from here, never from a CDN).
+COPY console ./console
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
