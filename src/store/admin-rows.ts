@@ -61,6 +61,20 @@ export const adminFromRow = (r: Row): AdminRecord => ({
   lastSignInAt: opt(r.last_sign_in_at),
 });
 
+/** The stored record is still the one a change was made from (the sign-in time aside, which sign-ins move). */
+export const unchangedSince = (now: AdminRecord, read: AdminRecord): boolean =>
+  now.username === read.username &&
+  now.displayName === read.displayName &&
+  now.role === read.role &&
+  now.passwordHash === read.passwordHash &&
+  now.disabled === read.disabled &&
+  now.externalIssuer === read.externalIssuer &&
+  now.externalSubject === read.externalSubject &&
+  now.updatedAt === read.updatedAt;
+
+/** A change that ends the administrator's sessions: disabled, or another password. */
+export const endsSessions = (before: AdminRecord, after: AdminRecord): boolean => after.disabled || before.passwordHash !== after.passwordHash;
+
 /** An enabled owner (counted by the last-owner rule). */
 export const isActiveOwner = (a: Pick<AdminRecord, 'role' | 'disabled'> | undefined) => !!a && a.role === 'owner' && !a.disabled;
 

@@ -301,9 +301,11 @@ export interface AdminStore {
   createFirst(a: AdminRecord, codeHash: string, at: string, audit: AuditEntry): Promise<boolean>;
   /**
    * Replace the record (audited when `audit` is given). 'last-owner' (nothing written) when it
-   * would leave no enabled owner; disabling an administrator ends its sessions.
+   * would leave no enabled owner; 'conflict' when the stored record is no longer `expected` (the
+   * read the change was made from: someone changed it meanwhile). Disabling an administrator or
+   * changing its password ends its sessions.
    */
-  update(a: AdminRecord, audit?: AuditEntry): Promise<AdminChange>;
+  update(a: AdminRecord, audit?: AuditEntry, expected?: AdminRecord): Promise<AdminChange>;
   /** Only the last sign-in time (a sign-in must not write back a record an owner changed meanwhile). */
   recordSignIn(id: string, at: string): Promise<void>;
   /** Delete the administrator, its sessions and tokens, audited; 'last-owner' as for update. */

@@ -194,6 +194,7 @@ export class AdminService {
           via: 'external',
           ip,
         }),
+        found,
       );
       if (r === 'ok') a = next;
     }
@@ -201,6 +202,10 @@ export class AdminService {
   }
 
   private async startSession(a: AdminRecord, ip: string, via: 'password' | 'external'): Promise<SignedIn> {
+    // Read again: an owner may have disabled or removed the administrator while the password
+    // hashed or the claims were applied.
+    const current = await this.store.admins.get(a.id);
+    if (!current || current.disabled) throw new ApiError(403, 'disabled', 'this administrator is disabled: ask an owner');
     const sessionToken = randomSecret();
     const now = this.iso();
     const expiresAt = this.iso(this.sessionMs);
@@ -320,7 +325,7 @@ export class AdminService {
       detail.password = 'changed';
     }
     const action = detail.disabled === true ? 'admin.disable' : detail.disabled === false ? 'admin.enable' : detail.role ? 'admin.role' : 'admin.update';
-    this.verdict(await this.store.admins.update(next, auditEntry(actor, action, 'admin', id, detail)), before);
+    this.verdict(await this.store.admins.update(next, auditEntry(actor, action, 'admin', id, detail), before), before);
     return adminView(next);
   }
 
@@ -364,14 +369,34 @@ export class AdminService {
     const owner = await this.store.admins.get(ownerId);
     if (!owner) throw ownerId === input.adminId ? invalid('/adminId', 'no such administrator') : notFound('administrator');
     if (owner.disabled) throw new ApiError(409, 'disabled', `${owner.username} is disabled: enable the administrator first`);
-    const role = input.role === undefined ? owner.role : checkRole(input.role);
-    if (!roleAtLeast(owner.role, role)) throw invalid('/role', `a token's role cannot exceed its administrator's (${owner.username} is ${owner.role})`);
+    // One's own token is capped by the credential making it too (an owner's read-only token mints
+    // read-only tokens); a token made for someone else (admins.manage) by that administrator's role.
+    const own = ownerId === principal.adminId;
+    const cap = own && !roleAtLeast(principal.role, owner.role) ? principal.role : owner.role;
+    const role = input.role === undefined ? cap : checkRole(input.role);
+    if (!roleAtLeast(cap, role)) {
+      throw invalid(
+        '/role',
+        own && cap !== owner.role
+          ? `a token's role cannot exceed the credential creating it (${cap})`
+          : `a token's role cannot exceed its administrator's (${owner.username} is ${owner.role})`,
+      );
+    }
     let expiresAt: string | undefined;
     if (input.expiresInDays !== undefined) {
       if (!Number.isInteger(input.expiresInDays) || input.expiresInDays < 1 || input.expiresInDays > MAX_TOKEN_DAYS) {
         throw invalid('/expiresInDays', `expiresInDays: a whole number of days from 1 to ${MAX_TOKEN_DAYS}`);
       }
       expiresAt = this.iso(input.expiresInDays * 86_400_000);
+    }
+    // A token made with an expiring token expires no later than it: an expiring credential cannot
+    // make itself a longer-lived one.
+    const maker = principal.via === 'api-token' && principal.tokenId ? await this.store.admins.token(principal.tokenId) : undefined;
+    if (maker?.expiresAt) {
+      if (expiresAt === undefined) expiresAt = maker.expiresAt;
+      else if (Date.parse(expiresAt) > Date.parse(maker.expiresAt)) {
+        throw invalid('/expiresInDays', `the token making this one expires at ${maker.expiresAt}: a token it makes cannot outlive it`);
+      }
     }
     const { token, prefix, tokenHash } = newApiToken();
     const t = { id: crypto.randomUUID(), prefix, tokenHash, name, adminId: owner.id, role, createdAt: this.iso(), expiresAt };

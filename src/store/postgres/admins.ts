@@ -1,6 +1,7 @@
 // PostgreSQL: administrators, their browser sessions and API tokens, the first owner's setup code
 // (see AdminStore). Changes that the last-owner rule checks lock the enabled owners' rows first,
 // so two replicas demoting two owners at once cannot both succeed.
+import type { AdminRecord } from '../../domain/admin.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import {
   ADMIN_INSERT,
@@ -10,10 +11,12 @@ import {
   adminFromRow,
   adminInsertValues,
   adminUpdateValues,
+  endsSessions,
   isActiveOwner,
   sessionFromRow,
   tokenFromRow,
   tokenInsertValues,
+  unchangedSince,
   usernameKey,
 } from '../admin-rows.js';
 import { forDialect } from '../statements.js';
@@ -86,14 +89,15 @@ export function postgresAdmins(db: Db): AdminStore {
         throw err;
       }
     },
-    update(a, e?: AuditEntry) {
+    update(a, e?: AuditEntry, expected?: AdminRecord) {
       return change(async (c) => {
         await c.query(LOCK_OWNERS);
         const before = one((await c.query('SELECT * FROM administrators WHERE id = $1 FOR UPDATE', [a.id])).rows);
         if (!before) return 'not-found';
+        if (expected && !unchangedSince(before, expected)) return 'conflict';
         await c.query(UPDATE, adminUpdateValues(a));
         if (isActiveOwner(before) && !isActiveOwner(a) && (await owners(c)) === 0) throw new Rollback('last-owner');
-        if (a.disabled) await c.query('DELETE FROM admin_sessions WHERE admin_id = $1', [a.id]);
+        if (endsSessions(before, a)) await c.query('DELETE FROM admin_sessions WHERE admin_id = $1', [a.id]);
         if (e) await appendAudit(c, e);
         return 'ok';
       });

@@ -10,10 +10,12 @@ import {
   adminFromRow,
   adminInsertValues,
   adminUpdateValues,
+  endsSessions,
   isActiveOwner,
   sessionFromRow,
   tokenFromRow,
   tokenInsertValues,
+  unchangedSince,
   usernameKey,
 } from '../admin-rows.js';
 import type { Row } from '../rows.js';
@@ -68,13 +70,14 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
     audit(e);
     return true;
   }).immediate;
-  const update = db.transaction((a: AdminRecord, e?: AuditEntry): AdminChange => {
+  const update = db.transaction((a: AdminRecord, e?: AuditEntry, expected?: AdminRecord): AdminChange => {
     const before = one(s.get.get(a.id));
     if (!before) return 'not-found';
+    if (expected && !unchangedSince(before, expected)) return 'conflict';
     if (usernameKey(before.username) !== usernameKey(a.username) && s.byName.get(usernameKey(a.username))) return 'conflict';
     s.update.run(...adminUpdateValues(a));
     if (isActiveOwner(before) && !isActiveOwner(a) && owners() === 0) throw new Rollback('last-owner');
-    if (a.disabled) s.endSessions.run(a.id);
+    if (endsSessions(before, a)) s.endSessions.run(a.id);
     if (e) audit(e);
     return 'ok';
   }).immediate;
