@@ -5,7 +5,8 @@
 // (tenant, application) with the Graph permissions granted. It serves the tenant discovery
 // document and /{tenant}/oauth2/v2.0/token, checks the client secret or the client assertion
 // (JWT signed by the registered certificate's key, x5t#S256 of that certificate, audience the
-// token endpoint), and records every request's Host. Tokens are opaque and looked up by fake-graph.
+// token endpoint; minutes of clock skew allowed, as Entra ID does — MSAL rounds its "nbf" to
+// the nearest second), and records every request's Host. Tokens are opaque, looked up by fake-graph.
 import crypto from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -90,7 +91,7 @@ export async function startFakeEntraApp(tls: { certPem: string; keyPem: string }
         const header = decodeProtectedHeader(assertion);
         const x5t256 = Buffer.from(cert.fingerprint256.replaceAll(':', ''), 'hex').toString('base64url');
         if (header['x5t#S256'] !== x5t256) throw new Error('x5t#S256 is not the registered certificate');
-        const { payload } = await jwtVerify(assertion, cert.publicKey, { audience: endpoint, issuer: clientId, subject: clientId });
+        const { payload } = await jwtVerify(assertion, cert.publicKey, { audience: endpoint, issuer: clientId, subject: clientId, clockTolerance: 300 });
         if (!payload.exp) throw new Error('no exp');
       } catch (err) {
         return aadError(401, 'invalid_client', 700027, `Client assertion failed signature validation: ${(err as Error).message}`);
