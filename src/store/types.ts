@@ -181,7 +181,8 @@ export interface DeviceStore {
   count(): Promise<number>;
   /** One page of the device list in the order asked, after its cursor, with each row's sort value (store/device-query.ts). */
   page(q: DeviceQuery): Promise<{ device: Device; key: string }[]>;
-  countMatching(f: DeviceFilter): Promise<number>;
+  /** How many devices match; with `upTo`, counting stops there (the answer is at most `upTo`). */
+  countMatching(f: DeviceFilter, upTo?: number): Promise<number>;
   /** The fleet summary's counts of live (not released) records; instants are the bucket bounds. */
   fleetCounts(at: { today: string; week: string; month: string; staleBefore: string }): Promise<FleetCounts>;
   /** Delete the record and every row keyed to it (active certificates revoked first), audited in the same transaction; undefined if unknown. */
