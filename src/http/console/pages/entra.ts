@@ -4,7 +4,7 @@
 // tenant's audit trail. Every change goes through TenantService, which audits it.
 import type { Cloud, Tenant } from '../../../domain/tenant.js';
 import { can } from '../../../service/admins/capabilities.js';
-import type { TenantInput } from '../../../service/tenants.js';
+import type { TenantInput, TenantView } from '../../../service/tenants.js';
 import { actorOf } from '../../admin/auth.js';
 import { html, type Html } from '../html.js';
 import { type Lang, type Translate, translator } from '../i18n.js';
@@ -213,9 +213,23 @@ async function detailPage(ctx: PageContext, deps: ConsoleDeps, tenant: Tenant, f
   });
 }
 
-function validatePage(ctx: PageContext, tenant: Tenant): Html {
+/** The last validation, check by check (issue #14). */
+function validationResult(tr: T, lang: Lang, v: TenantView['validation']): Html {
+  if (!v) return html`<p id="validation-none">${tr('notValidated')}</p>`;
+  return html`<div id="validation">
+    <p>${tr('lastValidation')} ${when(lang, v.at)} — ${v.ok ? tr('validationOk') : tr('validationFailed')}</p>
+    <ul class="checks" aria-label="${tr('checksCaption')}">
+      ${v.checks.map((c) => html`<li class="${c.ok ? 'ok' : 'failed'}"><strong>${c.ok ? tr('checkOk') : tr('checkFailed')}</strong> — ${c.message}</li>`)}
+    </ul>
+  </div>`;
+}
+
+function validatePage(ctx: PageContext, tenant: TenantView, appConsentUrl?: string): Html {
   const tr = translator(entraMessages, ctx.lang);
-  const url = consentUrl(tenant);
+  const url = appConsentUrl ?? consentUrl(tenant);
+  // With the application's client ID and credential set, step 2 is live; without them the page
+  // keeps saying that nothing can be checked yet.
+  const live = Boolean(tenant.appClientId && tenant.credential);
   return layout(ctx, {
     title: tr('validateTitle'),
     nav: 'entra',
@@ -232,11 +246,23 @@ function validatePage(ctx: PageContext, tenant: Tenant): Html {
           }
           <p class="hint">${tr('step1Hint')}</p>
         </li>
-        <li>
-          <h2>${tr('step2')}</h2>
-          <p>${tr('step2Text')}</p>
-          <p class="panel" id="validate-later">${tr('validateLater')}</p>
-        </li>
+        ${
+          live
+            ? html`<li>
+                <h2>${tr('step2Live')}</h2>
+                <p>${tr('step2LiveText')}</p>
+                <form method="post" action="/console/entra/${tenant.tenantId}/validate">
+                  ${formHidden(ctx)}
+                  <div class="actions"><button type="submit" class="primary">${tr('validateNow')}</button></div>
+                </form>
+                ${validationResult(tr, ctx.lang, tenant.validation)}
+              </li>`
+            : html`<li>
+                <h2>${tr('step2')}</h2>
+                <p>${tr('step2Text')}</p>
+                <p class="panel" id="validate-later">${tr('validateLater')}</p>
+              </li>`
+        }
       </ol>
       <p>${tr('connectedNow')}</p>`,
   });
@@ -300,7 +326,16 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
     }
   });
 
-  routes.page('/entra/:tenantId/validate', 'tenants.write', async (ctx) => validatePage(ctx, await tenantOf(ctx)));
+  routes.page('/entra/:tenantId/validate', 'tenants.write', async (ctx) => {
+    const tenant = await tenantOf(ctx);
+    return validatePage(ctx, tenant, tenant.appClientId ? (await deps.tenants.consentUrl(tenant.tenantId)).url : undefined);
+  });
+  routes.action('/entra/:tenantId/validate', 'tenants.write', async (ctx): Promise<PageResult> => {
+    const tr = translator(entraMessages, ctx.lang);
+    const tenant = await tenantOf(ctx);
+    const v = await deps.tenants.validate(tenant.tenantId, actorOf(ctx.request));
+    return { redirect: `/console/entra/${tenant.tenantId}/validate`, flash: tr(v.ok ? 'validatedOk' : 'validatedFailed') };
+  });
 
   routes.page('/entra/:tenantId/disconnect', 'tenants.write', async (ctx) => disconnectPage(ctx, await tenantOf(ctx)));
 
