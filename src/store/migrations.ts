@@ -468,4 +468,50 @@ ALTER TABLE tenants ADD COLUMN app_credential TEXT;
 ALTER TABLE tenants ADD COLUMN validation TEXT;
 `,
   },
+  {
+    version: 19,
+    name: 'device-search',
+    // The device list's search box (issue #13) with a large fleet: a substring of the UPNs,
+    // DeviceID, id or host name, found through a trigram index of one lower-cased text per device
+    // (store/device-query.ts searchTextSql) instead of reading every row. SQLite keeps that text
+    // in an FTS5 trigram table (rowid = the device's rowid), written by triggers, so every writer
+    // of those columns keeps it current. PostgreSQL indexes the expression itself with pg_trgm;
+    // where that extension cannot be created (no right to), the migration goes on without the
+    // index and a search reads every row, as before.
+    sql: `
+CREATE VIRTUAL TABLE device_search USING fts5(text, tokenize = 'trigram');
+INSERT INTO device_search (rowid, text) SELECT rowid, lower(COALESCE(upn, '') || ' ' || COALESCE(current_user_upn, '') || ' ' || COALESCE(device_id, '') || ' ' || COALESCE(id, '') || ' ' || COALESCE(COALESCE(json_extract(inventory, '$."./DevDetail/Ext/Microsoft/DNSComputerName"'), device_name), '')) FROM devices;
+CREATE TRIGGER device_search_insert AFTER INSERT ON devices BEGIN
+  INSERT INTO device_search (rowid, text) VALUES (new.rowid, lower(COALESCE(new.upn, '') || ' ' || COALESCE(new.current_user_upn, '') || ' ' || COALESCE(new.device_id, '') || ' ' || COALESCE(new.id, '') || ' ' || COALESCE(COALESCE(json_extract(new.inventory, '$."./DevDetail/Ext/Microsoft/DNSComputerName"'), new.device_name), '')));
+END;
+CREATE TRIGGER device_search_update AFTER UPDATE OF upn, current_user_upn, device_id, id, inventory, device_name ON devices
+WHEN lower(COALESCE(old.upn, '') || ' ' || COALESCE(old.current_user_upn, '') || ' ' || COALESCE(old.device_id, '') || ' ' || COALESCE(old.id, '') || ' ' || COALESCE(COALESCE(json_extract(old.inventory, '$."./DevDetail/Ext/Microsoft/DNSComputerName"'), old.device_name), '')) IS NOT lower(COALESCE(new.upn, '') || ' ' || COALESCE(new.current_user_upn, '') || ' ' || COALESCE(new.device_id, '') || ' ' || COALESCE(new.id, '') || ' ' || COALESCE(COALESCE(json_extract(new.inventory, '$."./DevDetail/Ext/Microsoft/DNSComputerName"'), new.device_name), '')) BEGIN
+  UPDATE device_search SET text = lower(COALESCE(new.upn, '') || ' ' || COALESCE(new.current_user_upn, '') || ' ' || COALESCE(new.device_id, '') || ' ' || COALESCE(new.id, '') || ' ' || COALESCE(COALESCE(json_extract(new.inventory, '$."./DevDetail/Ext/Microsoft/DNSComputerName"'), new.device_name), '')) WHERE rowid = new.rowid;
+END;
+CREATE TRIGGER device_search_delete AFTER DELETE ON devices BEGIN
+  DELETE FROM device_search WHERE rowid = old.rowid;
+END;
+`,
+    postgres: `
+DO $$
+DECLARE
+  ext_schema text;
+BEGIN
+  BEGIN
+    CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public;
+  EXCEPTION WHEN others THEN
+    BEGIN
+      CREATE EXTENSION IF NOT EXISTS pg_trgm;
+    EXCEPTION WHEN others THEN
+      RAISE NOTICE 'pg_trgm not available (%): the device search reads every row', SQLERRM;
+    END;
+  END;
+  SELECT extnamespace::regnamespace::text INTO ext_schema FROM pg_extension WHERE extname = 'pg_trgm';
+  IF ext_schema IS NOT NULL THEN
+    EXECUTE format($i$CREATE INDEX devices_search ON devices USING gin ((lower(COALESCE(upn, '') || ' ' || COALESCE(current_user_upn, '') || ' ' || COALESCE(device_id, '') || ' ' || COALESCE(id, '') || ' ' || COALESCE(COALESCE((inventory::jsonb ->> './DevDetail/Ext/Microsoft/DNSComputerName'), device_name), ''))) %s.gin_trgm_ops)$i$, ext_schema);
+  END IF;
+END
+$$;
+`,
+  },
 ];
