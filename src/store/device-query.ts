@@ -34,6 +34,22 @@ export function sortKeySql(dialect: Dialect, sort: DeviceSortKey): string {
 
 const likeEscape = (s: string) => s.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
 
+/**
+ * Every text the search box looks in, lower-cased and joined by spaces: PostgreSQL's
+ * trigram index (migration 19) is built on exactly this expression. SQLite keeps the same text
+ * in the FTS5 table `device_search`, which triggers on `devices` keep up to date.
+ */
+export function searchTextSql(dialect: Dialect): string {
+  const parts = ['d.upn', 'd.current_user_upn', 'd.device_id', 'd.id', hostNameSql(dialect)].map((c) => `COALESCE(${c}, '')`);
+  return `lower(${parts.join(` || ' ' || `)})`;
+}
+
+/** Shortest search the trigram indexes can narrow down; a shorter one reads every row. */
+export const TRIGRAM_MIN = 3;
+
+/** An FTS5 phrase: the text in double quotes, its own double quotes doubled. */
+const ftsPhrase = (q: string) => `"${q.replace(/"/g, '""')}"`;
+
 export interface Sql {
   text: string;
   params: unknown[];
@@ -51,6 +67,12 @@ export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
   if (f.q) {
     const cols = ['d.upn', 'd.current_user_upn', 'd.device_id', 'd.id', host];
     const like = `%${likeEscape(f.q)}%`;
+    // The index narrows the rows down to those whose text holds the search's trigrams (a
+    // superset); the column-by-column LIKE below then decides, as it always has.
+    if ([...f.q].length >= TRIGRAM_MIN) {
+      if (dialect === 'sqlite') cond('d.rowid IN (SELECT rowid FROM device_search WHERE device_search MATCH ?)', ftsPhrase(f.q));
+      else cond(`${searchTextSql(dialect)} LIKE ? ESCAPE '\\'`, like);
+    }
     cond(`(${cols.map((c) => `lower(${c}) LIKE ? ESCAPE '\\'`).join(' OR ')})`, ...cols.map(() => like));
   }
   if (f.upn) {
@@ -123,9 +145,11 @@ export function pageSql(dialect: Dialect, q: DeviceQuery): Sql {
   };
 }
 
-export function countSql(dialect: Dialect, f: DeviceFilter): Sql {
+/** How many rows match; with `upTo`, no more than that many are read (the count stops there). */
+export function countSql(dialect: Dialect, f: DeviceFilter, upTo?: number): Sql {
   const w = filterSql(dialect, f);
-  return { text: `SELECT COUNT(*) AS n FROM devices d ${w.text}`, params: w.params };
+  if (upTo === undefined) return { text: `SELECT COUNT(*) AS n FROM devices d ${w.text}`, params: w.params };
+  return { text: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM devices d ${w.text} LIMIT ?) m`, params: [...w.params, upTo] };
 }
 
 /** Live records only (released ones are history): the fleet summary's groupings. */

@@ -21,8 +21,8 @@ export function postgresDeviceQueries(db: Db): Extra {
       const { text, params } = pageSql('postgres', q);
       return (await db.q(numbered(text), params)).map((r) => ({ device: deviceFromRow(r), key: String(r.sort_key) }));
     },
-    async countMatching(f) {
-      const { text, params } = countSql('postgres', f);
+    async countMatching(f, upTo) {
+      const { text, params } = countSql('postgres', f, upTo);
       return Number((await db.q(numbered(text), params))[0].n);
     },
     async fleetCounts(at): Promise<FleetCounts> {

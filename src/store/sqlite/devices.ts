@@ -51,8 +51,8 @@ export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: Audi
       const { text, params } = pageSql('sqlite', q);
       return (db.prepare(text).all(...params) as Row[]).map((r) => ({ device: deviceFromRow(r), key: String(r.sort_key) }));
     },
-    async countMatching(f) {
-      const { text, params } = countSql('sqlite', f);
+    async countMatching(f, upTo) {
+      const { text, params } = countSql('sqlite', f, upTo);
       return Number((db.prepare(text).get(...params) as Row).n);
     },
     async fleetCounts(at): Promise<FleetCounts> {
