@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-bench/', 'coverage/', '.tap/', '.ci/'] },
+  { ignores: ['dist/', 'dist-bench/', 'coverage/', '.tap/', '.ci/', '.scratch/', 'test-output/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -15,6 +15,13 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-expressions': ['error', { allowShortCircuit: true }],
       // A `let` read by a teardown registered before its first assignment must stay a `let`.
       'prefer-const': ['error', { ignoreReadBeforeAssign: true }],
+    },
+  },
+  {
+    // The console's few browser scripts (served as they are, no build step).
+    files: ['console/assets/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', navigator: 'readonly', fetch: 'readonly', Element: 'readonly', HTMLFormElement: 'readonly' },
     },
   },
   {

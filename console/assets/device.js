@@ -3,7 +3,6 @@
 // the server for the live fragment (data-live) and swaps in each [data-part] whose markup changed;
 // the containers stay, so the polite live region announces the new user. Stops for good when the
 // session has ended (the server answers with a redirect or an error).
-/* global document, window, fetch */
 'use strict';
 (() => {
   const root = document.querySelector('[data-live]');

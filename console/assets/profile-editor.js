@@ -3,7 +3,6 @@
 // (the others are hidden and disabled, so they are not posted), and lists get "Add" and "Remove"
 // buttons. Rows are cloned from the list's <template>, whose names carry a placeholder for the
 // row's index (data-placeholder) and number (data-number).
-/* global document */
 'use strict';
 (() => {
   function branches(scope) {
