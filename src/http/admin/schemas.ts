@@ -68,9 +68,11 @@ const tenantCredentialBody = {
       additionalProperties: false,
       description: 'A client secret (its Value), or a PEM certificate with its unencrypted RSA private key',
       properties: {
-        secret: { type: 'string', maxLength: 1024 },
-        certificatePem: { type: 'string', maxLength: 16384 },
-        privateKeyPem: { type: 'string', maxLength: 16384 },
+        // Sized for real credentials (an Entra secret is 40 characters; an RSA key up to 4096 bits and
+        // its certificate) so that the tenant body keeps a small limit (body-limit.ts).
+        secret: { type: 'string', maxLength: 512 },
+        certificatePem: { type: 'string', maxLength: 5120 },
+        privateKeyPem: { type: 'string', maxLength: 4096 },
       },
     },
     { type: 'null' },

@@ -18,7 +18,7 @@ const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/;
 export function sealAppCredential(input: AppCredentialInput, key: Buffer, pointer: string, now = new Date()): TenantAppCredential {
   if (input.kind === 'secret') {
     const secret = input.secret.trim();
-    if (secret.length < 8 || secret.length > 1024)
+    if (secret.length < 8 || secret.length > 512)
       throw invalid(`${pointer}/secret`, 'must be the client secret value (not its ID) shown once in the Azure portal');
     return { kind: 'secret', sealed: encrypt(JSON.stringify({ secret }), key) };
   }
