@@ -28,6 +28,8 @@ export interface FakeApplication {
   clientId: string;
   displayName: string;
   secret?: string;
+  /** The secret is past its end date (Entra's AADSTS7000222). */
+  secretExpired?: boolean;
   certificatePem?: string;
 }
 
@@ -99,6 +101,7 @@ export async function startFakeEntraApp(tls: { certPem: string; keyPem: string }
       tokenAuth.push('certificate');
     } else {
       if (!app.secret || form.get('client_secret') !== app.secret) return aadError(401, 'invalid_client', 7000215, 'Invalid client secret provided.');
+      if (app.secretExpired) return aadError(401, 'invalid_client', 7000222, 'The provided client secret keys are expired.');
       tokenAuth.push('secret');
     }
     if (form.get('scope') !== `https://${GRAPH_HOST[cloud]}/.default`)
