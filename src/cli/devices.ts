@@ -21,6 +21,8 @@ interface DeviceRow {
 
 interface DevicePage {
   total?: number;
+  /** The server counted up to `total` and stopped: more match. */
+  totalIsLowerBound?: boolean;
   devices: DeviceRow[];
   nextCursor?: string;
 }
@@ -104,7 +106,7 @@ ${CONNECTION_HELP}`,
       rows.push(...more.devices);
       next = more.nextCursor;
     }
-    print(json(p), flag(p, 'all') ? { total: page.total, devices: rows } : page, () => {
+    print(json(p), flag(p, 'all') ? { total: page.totalIsLowerBound ? rows.length : page.total, devices: rows } : page, () => {
       const shown = table(rows, [
         ['ID', (d) => d.id],
         ['DEVICEID', (d) => d.deviceId],
@@ -115,7 +117,8 @@ ${CONNECTION_HELP}`,
         ['EDITION', (d) => d.edition],
         ['LAST SEEN', (d) => d.lastSeenAt ?? 'never'],
       ]);
-      const more = next ? `${rows.length} of ${page.total ?? '?'}; next page: --cursor ${next} (or --all)\n` : '';
+      const total = page.total === undefined ? '?' : `${page.total}${page.totalIsLowerBound ? '+' : ''}`;
+      const more = next ? `${rows.length} of ${total}; next page: --cursor ${next} (or --all)\n` : '';
       return shown + more;
     });
     return 0;

@@ -5,7 +5,18 @@ import { notFound } from './errors.js';
 import { CheckinScheduleService } from './checkin-schedule.js';
 import type { ProfileStatusService } from './reconcile/status.js';
 import { encodeCursor } from './fleet/cursor.js';
-import { type DeviceListParams, type DeviceListItem, csvHeader, csvRow, deviceQuery, hostNameOf, listItem, osBuildOf } from './fleet/device-list.js';
+import {
+  type DeviceListParams,
+  type DeviceListItem,
+  csvHeader,
+  csvRow,
+  deviceQuery,
+  hostNameOf,
+  isFiltered,
+  listItem,
+  osBuildOf,
+  TOTAL_CAP,
+} from './fleet/device-list.js';
 import { edition } from './fleet/editions.js';
 import { currentStalePolicy } from './fleet/stale-policy.js';
 
@@ -137,15 +148,22 @@ export class DeviceService {
     private readonly pushHealth?: (devicePk: string) => Promise<Record<string, unknown>>,
   ) {}
 
-  /** One page of the device list: filtered, sorted, the lean item per device, and the cursor of the next page (none: this was the last). */
-  async list(p: DeviceListParams, now = new Date()): Promise<{ total: number; devices: DeviceListItem[]; nextCursor?: string }> {
+  /**
+   * One page of the device list: filtered, sorted, the lean item per device, and the cursor of
+   * the next page (none: this was the last). A filtered list counts its matches up to
+   * TOTAL_CAP only: past that, `total` is TOTAL_CAP and `totalIsLowerBound` says there are more.
+   */
+  async list(p: DeviceListParams, now = new Date()): Promise<{ total: number; totalIsLowerBound?: true; devices: DeviceListItem[]; nextCursor?: string }> {
     const q = deviceQuery(p, (await currentStalePolicy(this.store)).staleAfterDays, now);
     await this.store.flush();
-    const [total, rows] = await Promise.all([this.store.devices.countMatching(q), this.store.devices.page({ ...q, limit: q.limit + 1 })]);
+    const upTo = isFiltered(q) ? TOTAL_CAP + 1 : undefined;
+    const [counted, rows] = await Promise.all([this.store.devices.countMatching(q, upTo), this.store.devices.page({ ...q, limit: q.limit + 1 })]);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = rows.length > q.limit && last ? encodeCursor(q.sortSpec, last.key, last.device.id) : undefined;
-    return { total, devices: page.map((r) => listItem(r.device)), nextCursor };
+    const devices = page.map((r) => listItem(r.device));
+    if (counted > TOTAL_CAP && upTo !== undefined) return { total: TOTAL_CAP, totalIsLowerBound: true, devices, nextCursor };
+    return { total: counted, devices, nextCursor };
   }
 
   /**

@@ -89,7 +89,11 @@ export const deviceList = {
   description: 'One page of devices (as JSON; text/csv with format=csv or Accept: text/csv)',
   required: ['total', 'devices'],
   properties: {
-    total: { type: 'integer', description: 'Devices matching the filters' },
+    total: {
+      type: 'integer',
+      description: 'Devices matching the filters. A filtered list counts up to 10,000: past that, total is 10000 and totalIsLowerBound is true',
+    },
+    totalIsLowerBound: { type: 'boolean', enum: [true], description: 'Present (true) when more than total devices match' },
     devices: { type: 'array', items: deviceListItem },
     nextCursor: { type: 'string', description: 'Cursor of the next page; absent on the last' },
   },

@@ -2,7 +2,7 @@
 // query (names of editions to numbers, instants checked, the stale policy applied), and a lean
 // item per device — what a fleet view shows, not every inventory node.
 import type { Device } from '../../domain/device.js';
-import type { DeviceQuery, DeviceSortKey } from '../../domain/fleet.js';
+import type { DeviceFilter, DeviceQuery, DeviceSortKey } from '../../domain/fleet.js';
 import { invalid } from '../errors.js';
 import { csvLine } from './csv.js';
 import { decodeCursor } from './cursor.js';
@@ -51,6 +51,31 @@ export interface DeviceListItem {
 }
 
 export const DEFAULT_LIMIT = 100;
+
+/**
+ * A filtered list counts its matches up to this many (and says there are more), so a page of a
+ * broad filter over a large fleet does not count every matching row; the whole fleet is counted.
+ */
+export const TOTAL_CAP = 10_000;
+
+const FILTER_KEYS: (keyof DeviceFilter)[] = [
+  'q',
+  'upn',
+  'deviceId',
+  'hostName',
+  'osBuild',
+  'editionCodes',
+  'enrollmentType',
+  'state',
+  'lastSeenBefore',
+  'lastSeenAfter',
+  'staleBefore',
+  'profileStatus',
+  'profileId',
+];
+
+/** Whether the query narrows the fleet at all (an unfiltered count is cheap and exact). */
+export const isFiltered = (f: DeviceFilter) => FILTER_KEYS.some((k) => f[k] !== undefined && f[k] !== '');
 
 function instant(v: string | undefined, field: string): string | undefined {
   if (v === undefined) return undefined;

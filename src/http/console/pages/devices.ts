@@ -255,7 +255,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
         : html`<div class="table-wrap">
             <table class="list">
               <caption>
-                ${t('count', { total: num(ctx.lang, result.total) })}
+                ${t('count', { total: `${num(ctx.lang, result.total)}${result.totalIsLowerBound ? '+' : ''}` })}
               </caption>
               <thead>
                 <tr>
