@@ -492,7 +492,10 @@ CREATE TRIGGER device_search_delete AFTER DELETE ON devices BEGIN
   DELETE FROM device_search WHERE rowid = old.rowid;
 END;
 `,
+    // PostgreSQL also gets the default sort's keyset index (byte-wise, as its queries order):
+    // without it the first page sorted the whole table.
     postgres: `
+CREATE INDEX devices_sort_enrolled ON devices ((enrolled_at COLLATE "C"), (id COLLATE "C"));
 DO $$
 DECLARE
   ext_schema text;
