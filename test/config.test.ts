@@ -52,7 +52,9 @@ t.test('defaults', async (t) => {
     tlsHandshakeTimeoutMs: 10_000,
     databaseTimeoutMs: 10_000,
     requestDeadlineMs: 15_000,
+    consoleSession: { idleMinutes: 30, hours: 12 },
   });
+  t.same(loadConfig({ FENESTRA_CONSOLE_IDLE_MINUTES: '5', FENESTRA_CONSOLE_SESSION_HOURS: '1' }).consoleSession, { idleMinutes: 5, hours: 1 });
   t.equal(loadConfig({ FENESTRA_MAX_CONNECTIONS: '100', FENESTRA_TLS_HANDSHAKE_TIMEOUT: '3' }).tlsHandshakeTimeoutMs, 3000);
   t.throws(() => loadConfig({ FENESTRA_MAX_CONNECTIONS: '0' }), /FENESTRA_MAX_CONNECTIONS=0 is out of range/);
   t.throws(() => loadConfig({ FENESTRA_TLS_HANDSHAKE_TIMEOUT: '121' }), /FENESTRA_TLS_HANDSHAKE_TIMEOUT=121 is out of range/);
