@@ -166,6 +166,13 @@ export class DeviceService {
     return { total: counted, devices, nextCursor };
   }
 
+  /** How many devices match, counted exactly (the dashboard's figures; the list caps its total). */
+  async count(p: DeviceListParams, now = new Date()): Promise<number> {
+    const q = deviceQuery(p, (await currentStalePolicy(this.store)).staleAfterDays, now);
+    await this.store.flush();
+    return this.store.devices.countMatching(q);
+  }
+
   /**
    * The list as CSV: a header row, then every matching device (read 1000 at a time), or only
    * `limit` of them when it is given. The request is checked before the first line is written.

@@ -93,10 +93,10 @@ const cached = new WeakMap<object, { until: number; figures: Figures }>();
 async function countFleet(deps: ConsoleDeps, now: Date) {
   const [summary, seen, attention] = await Promise.all([
     fleetSummary(deps.store, now),
-    deps.devices.list({ state: 'enrolled', lastSeenAfter: new Date(now.getTime() - DAY).toISOString(), limit: 1 }, now),
+    deps.devices.count({ state: 'enrolled', lastSeenAfter: new Date(now.getTime() - DAY).toISOString() }, now),
     deps.profileStatus.needingAttention(),
   ]);
-  return { summary, seen24h: seen.total, attention };
+  return { summary, seen24h: seen, attention };
 }
 
 /** The fleet figures: counted afresh, unless the last count was slow and is under CACHE_MS old. */
