@@ -368,7 +368,7 @@ t.test('hostile input', async (t) => {
 
     const big = await post('/api/v1/tenants', JSON.stringify({ tenantId: 'x'.repeat(2 * 1024 * 1024) }));
     t.equal(big.status, 413, '2 MB JSON: 413');
-    t.same(JSON.parse(big.text()), { error: { code: 'too_large', message: 'body exceeds 65536 bytes' } });
+    t.match(JSON.parse(big.text()), { error: { code: 'too_large', message: /^body exceeds \d+ bytes$/ } }, 'the limit of that route, stated');
 
     const xml = await post('/api/v1/tenants', `<!DOCTYPE a [<!ENTITY x SYSTEM "file:///etc/passwd">]><a>&x;</a>`, { 'content-type': 'application/xml' });
     t.equal(xml.status, 415, 'XML to the admin API: 415');
