@@ -1,8 +1,10 @@
 // Which console role an Entra ID sign-in gets: FENESTRA_CONSOLE_ENTRA_ROLES lists, per role, the
 // group object ids and app role values that grant it, e.g.
 //   owner=5f1c…-group-id,admin=Fenestra.Admin,helpdesk=Fenestra.Helpdesk,helpdesk=<another group>
-// The ID token's `roles` (app roles) and `groups` (group object ids) claims are matched against it,
-// from owner down: the first role with a match wins. No match, no sign-in.
+// A group object id (a GUID) is looked for in the ID token's `groups` claim only, any other value
+// (an app role value) in its `roles` claim only: a group whose name is an app role's value (Entra
+// can emit on-premises groups by name) grants nothing. From owner down, the first role with a match
+// wins. No match, no sign-in.
 import { ADMIN_ROLES, type AdminRole } from '../domain/admin.js';
 
 /** For each role, the claim values that grant it. */
@@ -41,11 +43,17 @@ export function parseEntraRoleMapping(raw: string, name: string, problems: strin
 
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
-/** The role the claims grant (highest first), or undefined when none of them is mapped. */
+/** The role the claims grant (highest first), or undefined when none of them is mapped. Each value is looked for in its own claim. */
 export function roleFromClaims(mapping: EntraRoleMapping, claims: { readonly [claim: string]: unknown }): AdminRole | undefined {
-  const held = new Set([...strings(claims.roles), ...strings(claims.groups)].map(normal));
+  const appRoles = new Set(strings(claims.roles));
+  const groups = new Set(
+    strings(claims.groups)
+      .filter((g) => GUID.test(g))
+      .map(normal),
+  );
+  const held = (v: string) => (GUID.test(v) ? groups.has(v) : appRoles.has(v));
   for (const role of [...ADMIN_ROLES].reverse()) {
-    if (mapping[role].some((v) => held.has(v))) return role;
+    if (mapping[role].some(held)) return role;
   }
   return undefined;
 }

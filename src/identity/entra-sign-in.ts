@@ -152,9 +152,11 @@ export class EntraSignIn {
 
   /** Checks the callback's query against the pending sign-in, redeems the code, validates the ID token and maps the role. */
   async finish(query: URLSearchParams, pending: PendingSignIn | undefined): Promise<ExternalIdentity> {
-    const error = query.get('error');
-    if (error) {
-      // Only Entra's error code and AADSTS number: the description is text anyone can put in a link.
+    const raw = query.get('error');
+    if (raw) {
+      // Only Entra's error code and AADSTS number: the description, and an `error` that is no
+      // OAuth error code, are text anyone can put in a link.
+      const error = /^[A-Za-z0-9_.-]{1,64}$/.test(raw) ? raw : 'unrecognised_error';
       const aadsts = /AADSTS\d+/.exec(query.get('error_description') ?? '')?.[0];
       throw new EntraSignInError('denied', `Entra ID refused the sign-in: ${error}${aadsts ? ` (${aadsts})` : ''}`, aadsts ? `${error}, ${aadsts}` : error);
     }
