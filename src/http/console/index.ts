@@ -4,7 +4,9 @@
 // plugin adds the sign-in pages, the assets, the 404 and error pages.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../service/errors.js';
+import { compileTrustedProxies } from '../../identity/proxy-cert.js';
 import { authenticate } from '../admin/principal.js';
+import { clientAddress } from '../client-address.js';
 import { clearSessionCookie, SESSION_COOKIE, setSessionCookie } from '../admin/session-cookie.js';
 import { assetRoutes, consoleAssets } from './assets.js';
 import type { ConsoleDeps } from './deps.js';
@@ -24,6 +26,8 @@ export interface ConsoleOptions {
   ownListener: boolean;
   /** Entra ID sign-in, when configured (the sign-in page then offers it): entra-sign-in.ts. */
   entra?: EntraSignInSetup;
+  /** FENESTRA_TRUSTED_PROXIES: the password throttle counts the client such a proxy forwards, not the proxy. */
+  trustedProxies?: readonly string[];
 }
 
 /** Every console response: nothing inline runs, nothing loads from elsewhere, no framing, no referrer. */
@@ -67,7 +71,14 @@ export async function consolePlugin(app: FastifyInstance, o: ConsoleOptions): Pr
         return error(request, reply, 500, '');
       });
       assetRoutes(c, consoleAssets());
-      signInRoutes(c, { admins: o.deps.admins, authenticate, session, entra: o.entra !== undefined });
+      const trusted = o.trustedProxies?.length ? compileTrustedProxies(o.trustedProxies) : undefined;
+      signInRoutes(c, {
+        admins: o.deps.admins,
+        authenticate,
+        session,
+        entra: o.entra !== undefined,
+        clientAddress: (request) => clientAddress(request.socket.remoteAddress, request.headers, trusted),
+      });
       if (o.entra) entraSignInRoutes(c, { ...o.entra, admins: o.deps.admins, session });
       const routes = createConsoleRoutes(c, authenticate, {
         forbidden: (ctx) => forbiddenPage(ctx),

@@ -24,6 +24,11 @@ export interface SignInOptions {
   session: SessionCookie;
   /** Entra ID sign-in is configured: the sign-in page offers it (/console/auth/entra). */
   entra?: boolean;
+  /**
+   * The client's address for the password throttle: the one a trusted proxy forwards, an IPv6
+   * client as its /64 (src/http/client-address.ts). Default: the TCP peer.
+   */
+  clientAddress?: (request: FastifyRequest) => string | undefined;
 }
 
 const messages = {
@@ -84,10 +89,21 @@ const messages = {
 
 const tr = (lang: Lang) => translator(messages, lang);
 
-/** A browser says a form came from another site: refuse it (sign-in CSRF). */
+/**
+ * A browser says a form came from another site: refuse it (sign-in CSRF). By Sec-Fetch-Site when
+ * the browser sends it, else by Origin, which must be this server's (a 'null' one is not); a
+ * client sending neither (a script, an old browser) passes.
+ */
 const crossSite = (request: FastifyRequest) => {
   const site = request.headers['sec-fetch-site'];
-  return site !== undefined && site !== 'same-origin' && site !== 'none';
+  if (site !== undefined) return site !== 'same-origin' && site !== 'none';
+  const origin = request.headers.origin;
+  if (origin === undefined) return false;
+  try {
+    return new URL(origin).host !== new URL(`https://${request.host}`).host;
+  } catch {
+    return true;
+  }
 };
 
 export function signInRoutes(app: FastifyInstance, o: SignInOptions): void {
@@ -131,7 +147,7 @@ export function signInRoutes(app: FastifyInstance, o: SignInOptions): void {
     const username = one(form, 'username').trim();
     let signedIn: SignedIn;
     try {
-      signedIn = await o.admins.signInWithPassword(username, one(form, 'password'), request.ip);
+      signedIn = await o.admins.signInWithPassword(username, one(form, 'password'), o.clientAddress?.(request) ?? request.ip);
     } catch (err) {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       // 401: our words; 429 and others: the service's (it says how long to wait).
