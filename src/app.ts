@@ -212,7 +212,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     stateKey: deriveKey(ctx.secretKey, 'console-entra-state'),
     redirectUri: cfg.consoleEntra.redirectUri,
   };
-  await app.register(consolePlugin, { deps: adminDeps, ownListener: !surfaces.device, entra });
+  await app.register(consolePlugin, { deps: adminDeps, ownListener: !surfaces.device, entra, trustedProxies: cfg.trustedProxies?.proxies });
   return app;
 }
 
