@@ -175,6 +175,33 @@ t.test('administrators: create, roles, the last owner (409 naming it), disabling
   t.ok('principal' in (await svc.authenticateSession(signedIn.sessionToken)));
 });
 
+t.test('external sign-in: an administrator added ahead (no password, no identity) is linked; the last owner is not demoted by claims', async (t) => {
+  const { svc, store, owner } = await withOwner(t);
+  const iss = 'https://login.microsoftonline.com/tid/v2.0';
+  const ahead = await svc.create({ username: 'Hana@Contoso.com', role: 'admin' }, owner.name);
+  const linked = await svc.signInExternal({ issuer: iss, subject: 'oid-h', username: 'hana@contoso.com', role: 'helpdesk' }, '192.0.2.7');
+  t.equal(linked.admin.id, ahead.id, 'the account added ahead is the one signed in');
+  t.match(linked.admin, { role: 'helpdesk', externalIssuer: iss }, 'the role the claims give, the identity linked');
+  const again = await svc.signInExternal({ issuer: iss, subject: 'oid-h', username: 'hana@contoso.com', role: 'helpdesk' }, '192.0.2.7');
+  t.equal(again.admin.id, ahead.id, 'found by its identity afterwards');
+  t.match(
+    await refusal(svc.signInExternal({ issuer: iss, subject: 'oid-other', username: 'hana@contoso.com', role: 'owner' }, 'ip')),
+    { status: 409, code: 'username_taken' },
+    'a linked account is not taken over by another identity of that name',
+  );
+  t.ok((await store.audit.list({ limit: 20 })).some((e) => e.action === 'admin.link' && e.targetId === ahead.id));
+
+  // The only owner signs in with Entra; later the claims give a lower role: refused, not opened as owner.
+  const sole = await setup(t);
+  const first = await sole.svc.signInExternal({ issuer: iss, subject: 'oid-o', username: 'owen@contoso.com', role: 'owner' }, 'ip');
+  t.equal(first.admin.role, 'owner');
+  t.match(await refusal(sole.svc.signInExternal({ issuer: iss, subject: 'oid-o', username: 'owen@contoso.com', role: 'read-only' }, 'ip')), {
+    status: 409,
+    code: 'last_owner',
+  });
+  t.equal((await sole.store.admins.get(first.admin.id))?.role, 'owner', 'still the owner (the break-glass token can name another)');
+});
+
 t.test('API token expiry', async (t) => {
   const { svc, owner, clock } = await withOwner(t);
   const { secret, token } = await svc.createToken(owner, { name: 'short', expiresInDays: 1 }, 'Olivia');

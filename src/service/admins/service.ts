@@ -178,25 +178,59 @@ export class AdminService {
         a,
         auditEntry(username, 'admin.create', 'admin', a.id, { username, role, via: 'external', issuer: identity.issuer, ip }),
       );
-      // A local administrator of that name is not taken over by an external sign-in.
-      if (r === 'conflict') throw new ApiError(409, 'username_taken', `the user name ${username} belongs to another administrator: ask an owner`);
+      if (r === 'conflict') {
+        // An owner may have added this person ahead of their first sign-in, as an administrator
+        // with no password and no Entra identity yet: that account is theirs and gets linked.
+        // Any other administrator of that name (a local account, or another Entra identity) is
+        // not taken over by an external sign-in.
+        const named = await this.store.admins.getByUsername(username);
+        if (!named || named.passwordHash || named.externalIssuer)
+          throw new ApiError(409, 'username_taken', `the user name ${username} belongs to another administrator: ask an owner`);
+        return this.applyExternal({ ...named, externalIssuer: identity.issuer, externalSubject: identity.subject }, named, role, displayName, ip, true);
+      }
       return this.startSession(a, ip, 'external');
     }
+    return this.applyExternal(found, found, role, displayName, ip, false);
+  }
+
+  /**
+   * An external sign-in's claims applied to the administrator it maps to (the role Entra gives
+   * now, the display name, the identity when linking), then the session. The claims are the
+   * authority: when the role cannot be applied (the last owner, or a change made meanwhile), the
+   * sign-in is refused rather than opened with the role the claims no longer give.
+   */
+  private async applyExternal(
+    next0: AdminRecord,
+    found: AdminRecord,
+    role: AdminRole,
+    displayName: string | undefined,
+    ip: string,
+    linking: boolean,
+  ): Promise<SignedIn> {
+    const at = this.iso();
     if (found.disabled) throw new ApiError(403, 'disabled', 'this administrator is disabled: ask an owner');
     let a = found;
-    if (found.role !== role || (displayName && displayName !== found.displayName)) {
-      const next = { ...found, role, displayName: displayName ?? found.displayName, updatedAt: at };
+    if (linking || found.role !== role || (displayName && displayName !== found.displayName)) {
+      const next = { ...next0, role, displayName: displayName ?? found.displayName, updatedAt: at };
       const r = await this.store.admins.update(
         next,
-        auditEntry(found.username, found.role !== role ? 'admin.role' : 'admin.update', 'admin', found.id, {
+        auditEntry(found.username, linking ? 'admin.link' : found.role !== role ? 'admin.role' : 'admin.update', 'admin', found.id, {
           ...(found.role !== role ? { role: { from: found.role, to: role } } : {}),
           ...(next.displayName !== found.displayName ? { displayName: next.displayName } : {}),
+          ...(linking ? { issuer: next.externalIssuer } : {}),
           via: 'external',
           ip,
         }),
         found,
       );
-      if (r === 'ok') a = next;
+      if (r === 'last-owner')
+        throw new ApiError(
+          409,
+          'last_owner',
+          `Entra ID now gives ${found.username} the ${role} role, but ${found.username} is the last owner: make another administrator owner first (the break-glass token can)`,
+        );
+      if (r !== 'ok') throw new ApiError(409, 'conflict', 'this administrator was changed meanwhile: sign in again');
+      a = next;
     }
     return this.startSession(a, ip, 'external');
   }
