@@ -229,7 +229,12 @@ export class AdminService {
           'last_owner',
           `Entra ID now gives ${found.username} the ${role} role, but ${found.username} is the last owner: make another administrator owner first (the break-glass token can)`,
         );
-      if (r !== 'ok') throw new ApiError(409, 'conflict', 'this administrator was changed meanwhile: sign in again');
+      if (r !== 'ok') {
+        // Changed meanwhile: disabled or removed is said as such; anything else, try again.
+        const current = await this.store.admins.get(found.id);
+        if (!current || current.disabled) throw new ApiError(403, 'disabled', 'this administrator is disabled: ask an owner');
+        throw new ApiError(409, 'conflict', 'this administrator was changed meanwhile: sign in again');
+      }
       a = next;
     }
     return this.startSession(a, ip, 'external');
