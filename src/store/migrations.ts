@@ -469,6 +469,121 @@ ALTER TABLE tenants ADD COLUMN validation TEXT;
 `,
   },
   {
+    version: 18,
+    name: 'compliance',
+    // Issue #14: compliance policies (rules as JSON, a grace period, a version bumped on each
+    // edit), assigned as profiles are (target all / device / group, and later kinds such as Entra
+    // groups: target_type is free text), a generation any policy or assignment change bumps (a
+    // device whose state was computed at an older one is evaluated again), the state of each
+    // device (compliant | noncompliant | inGracePeriod | unknown, reasons as JSON, since when
+    // noncompliant, the generation it was computed at, and the isCompliant value last queued for
+    // Entra) and the outbox of reports to Entra (service/compliance/outbox.ts sends them). No
+    // foreign key to devices: their records are renamed and deleted by other code paths.
+    sql: `
+CREATE TABLE compliance_policies (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  rules       TEXT NOT NULL,
+  grace_hours INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE TABLE compliance_assignments (
+  policy_id   TEXT NOT NULL REFERENCES compliance_policies (id) ON DELETE CASCADE,
+  target_type TEXT NOT NULL,
+  target_id   TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (policy_id, target_type, target_id)
+);
+CREATE INDEX compliance_assignments_target ON compliance_assignments (target_type, target_id);
+CREATE TABLE compliance_generation (
+  id  INTEGER PRIMARY KEY,
+  gen INTEGER NOT NULL
+);
+INSERT INTO compliance_generation (id, gen) VALUES (1, 1);
+CREATE TABLE device_compliance (
+  device_pk          TEXT PRIMARY KEY,
+  state              TEXT NOT NULL,
+  reasons            TEXT NOT NULL,
+  policies           TEXT NOT NULL,
+  evaluated_at       TEXT NOT NULL,
+  noncompliant_since TEXT,
+  gen                INTEGER NOT NULL,
+  reported_compliant INTEGER
+);
+CREATE INDEX device_compliance_state ON device_compliance (state, device_pk);
+CREATE TABLE compliance_outbox (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  device_pk       TEXT NOT NULL,
+  tenant_id       TEXT NOT NULL,
+  entra_device_id TEXT NOT NULL,
+  is_compliant    INTEGER NOT NULL,
+  is_managed      INTEGER NOT NULL,
+  created_at      TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_at         TEXT NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending',
+  last_error      TEXT,
+  sent_at         TEXT
+);
+CREATE INDEX compliance_outbox_due ON compliance_outbox (state, next_at);
+CREATE INDEX compliance_outbox_device ON compliance_outbox (device_pk, id);
+`,
+    // PostgreSQL: booleans for the outbox's reported values, a serial key.
+    postgres: `
+CREATE TABLE compliance_policies (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  rules       TEXT NOT NULL,
+  grace_hours INTEGER NOT NULL,
+  version     INTEGER NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE TABLE compliance_assignments (
+  policy_id   TEXT NOT NULL REFERENCES compliance_policies (id) ON DELETE CASCADE,
+  target_type TEXT NOT NULL,
+  target_id   TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  PRIMARY KEY (policy_id, target_type, target_id)
+);
+CREATE INDEX compliance_assignments_target ON compliance_assignments (target_type, target_id);
+CREATE TABLE compliance_generation (
+  id  INTEGER PRIMARY KEY,
+  gen BIGINT NOT NULL
+);
+INSERT INTO compliance_generation (id, gen) VALUES (1, 1);
+CREATE TABLE device_compliance (
+  device_pk          TEXT PRIMARY KEY,
+  state              TEXT NOT NULL,
+  reasons            TEXT NOT NULL,
+  policies           TEXT NOT NULL,
+  evaluated_at       TEXT NOT NULL,
+  noncompliant_since TEXT,
+  gen                BIGINT NOT NULL,
+  reported_compliant BOOLEAN
+);
+CREATE INDEX device_compliance_state ON device_compliance (state, device_pk);
+CREATE TABLE compliance_outbox (
+  id              BIGSERIAL PRIMARY KEY,
+  device_pk       TEXT NOT NULL,
+  tenant_id       TEXT NOT NULL,
+  entra_device_id TEXT NOT NULL,
+  is_compliant    BOOLEAN NOT NULL,
+  is_managed      BOOLEAN NOT NULL,
+  created_at      TEXT NOT NULL,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  next_at         TEXT NOT NULL,
+  state           TEXT NOT NULL DEFAULT 'pending',
+  last_error      TEXT,
+  sent_at         TEXT
+);
+CREATE INDEX compliance_outbox_due ON compliance_outbox (state, next_at);
+CREATE INDEX compliance_outbox_device ON compliance_outbox (device_pk, id);
+`,
+  },
+  {
     version: 19,
     name: 'device-search',
     // The device list's search box (issue #13) with a large fleet: a substring of the UPNs,
