@@ -12,6 +12,8 @@ export class GraphError extends Error {
     /** Graph's error code (e.g. "Authorization_RequestDenied"), or ours for no answer. */
     readonly code: string,
     message: string,
+    /** The answer's Retry-After, in ms, when it gave one (a 429 or 503 that was not retried here). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'GraphError';
@@ -64,7 +66,7 @@ function graphErrorOf(res: OutboundResponse): GraphError {
   } catch {
     // not JSON: keep the status
   }
-  return new GraphError(res.status, code, message);
+  return new GraphError(res.status, code, message, retryAfterMs(res));
 }
 
 export class GraphClient {
