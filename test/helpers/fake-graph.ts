@@ -4,6 +4,8 @@
 // router (addRoute) lets other fakes add their resources; this file serves /v1.0/organization,
 // /v1.0/servicePrincipals?$filter=appId eq '…' and /v1.0/servicePrincipals/{id}/appRoleAssignments.
 // throttle(n) answers the next n requests with 429 and Retry-After. Every request's Host is kept.
+// Devices (addDevice): GET /v1.0/devices?$filter=deviceId eq '…' and PATCH /v1.0/devices/{id}
+// (each PATCH kept in devicePatches; deviceWrites() makes them refused with 403 or 404).
 import crypto from 'node:crypto';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -32,9 +34,15 @@ export interface GraphAnswer {
 export interface FakeGraph {
   port: number;
   addRoute(method: string, pattern: RegExp, handler: (call: GraphCall) => GraphAnswer | Promise<GraphAnswer>): void;
-  /** The next n requests get 429 with this Retry-After (seconds). */
-  throttle(n: number, retryAfterSeconds?: number): void;
+  /** The next n requests get 429 with this Retry-After (seconds); with `status` (e.g. 500), that status and no Retry-After instead. */
+  throttle(n: number, retryAfterSeconds?: number, status?: number): void;
   readonly requests: RequestRecord[];
+  /** Register a device in a tenant's Entra ID; returns its object id. */
+  addDevice(tenantId: string, deviceId: string): string;
+  /** Every PATCH of a device object, in order, with what it set. */
+  readonly devicePatches: { tenantId: string; cloud: Cloud; objectId: string; body: Record<string, unknown> }[];
+  /** How device PATCHes are answered: 'ok' (204), 'forbidden' (403 Authorization_RequestDenied, not an approved MDM app) or 'not-found' (404). */
+  deviceWrites(mode: 'ok' | 'forbidden' | 'not-found'): void;
   close(): Promise<void>;
 }
 
@@ -56,8 +64,34 @@ export async function startFakeGraph(tls: { certPem: string; keyPem: string }, e
   const requests: RequestRecord[] = [];
   let throttled = 0;
   let retryAfter = 1;
+  let throttleStatus = 429;
   const addRoute: FakeGraph['addRoute'] = (method, pattern, handler) => routes.push({ method, pattern, handler });
   const has = (c: GraphCall, ...roles: string[]) => roles.some((r) => c.auth.roles.includes(r));
+  // Entra devices per tenant: device ID (lower case) → object id.
+  const devices = new Map<string, Map<string, string>>();
+  const devicePatches: FakeGraph['devicePatches'] = [];
+  let writes: 'ok' | 'forbidden' | 'not-found' = 'ok';
+  const deviceNotFound = (id: string): GraphAnswer => ({
+    status: 404,
+    body: {
+      error: { code: 'Request_ResourceNotFound', message: `Resource '${id}' does not exist or one of its queried reference-property objects are not present.` },
+    },
+  });
+  addRoute('GET', /^\/v1\.0\/devices$/, (c) => {
+    if (!has(c, 'Device.Read.All', 'Device.ReadWrite.All', 'Directory.Read.All')) return denied('Device.Read.All');
+    const deviceId = /^deviceId eq '([^']+)'$/.exec(c.query.get('$filter') ?? '')?.[1]?.toLowerCase();
+    if (!deviceId) return { status: 400, body: { error: { code: 'Request_UnsupportedQuery', message: 'only $filter=deviceId eq is served here' } } };
+    const id = devices.get(c.auth.tenantId)?.get(deviceId);
+    return { body: { value: id ? [{ id }] : [] } };
+  });
+  addRoute('PATCH', /^\/v1\.0\/devices\/([^/]+)$/, (c) => {
+    if (writes === 'forbidden' || !has(c, 'Device.ReadWrite.All', 'Directory.ReadWrite.All'))
+      return denied('only an approved MDM application may set isCompliant and isManaged');
+    const known = [...(devices.get(c.auth.tenantId)?.values() ?? [])].includes(c.params[0]);
+    if (writes === 'not-found' || !known) return deviceNotFound(c.params[0]);
+    devicePatches.push({ tenantId: c.auth.tenantId, cloud: c.cloud, objectId: c.params[0], body: c.body as Record<string, unknown> });
+    return { status: 204 };
+  });
 
   addRoute('GET', /^\/v1\.0\/organization$/, (c) => {
     if (!has(c, 'Organization.Read.All', 'Directory.Read.All')) return denied('Organization.Read.All');
@@ -108,6 +142,7 @@ export async function startFakeGraph(tls: { certPem: string; keyPem: string }, e
         if (!cloud) return send({ status: 421, body: { error: { code: 'Misdirected', message: host } } });
         if (throttled > 0) {
           throttled--;
+          if (throttleStatus !== 429) return send({ status: throttleStatus, body: { error: { code: 'generalException', message: 'unavailable' } } });
           return send({ status: 429, headers: { 'retry-after': String(retryAfter) }, body: { error: { code: 'TooManyRequests', message: 'throttled' } } });
         }
         const token = /^Bearer (.+)$/.exec(String(req.headers.authorization ?? ''))?.[1];
@@ -140,9 +175,21 @@ export async function startFakeGraph(tls: { certPem: string; keyPem: string }, e
     port: (server.address() as AddressInfo).port,
     addRoute,
     requests,
-    throttle(n, seconds = 1) {
+    addDevice(tenantId, deviceId) {
+      const byTenant = devices.get(tenantId) ?? new Map<string, string>();
+      devices.set(tenantId, byTenant);
+      const id = roleId(`device:${tenantId}:${deviceId.toLowerCase()}`);
+      byTenant.set(deviceId.toLowerCase(), id);
+      return id;
+    },
+    devicePatches,
+    deviceWrites(mode) {
+      writes = mode;
+    },
+    throttle(n, seconds = 1, status = 429) {
       throttled = n;
       retryAfter = seconds;
+      throttleStatus = status;
     },
     close: () =>
       new Promise<void>((r) => {
