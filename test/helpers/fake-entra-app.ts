@@ -4,8 +4,9 @@
 // cloud), registered applications (a client secret or a certificate) and admin consent per
 // (tenant, application) with the Graph permissions granted. It serves the tenant discovery
 // document and /{tenant}/oauth2/v2.0/token, checks the client secret or the client assertion
-// (JWT signed by the registered certificate's key, x5t#S256 of that certificate, audience the
-// token endpoint; minutes of clock skew allowed, as Entra ID does — MSAL rounds its "nbf" to
+// (jwt-bearer; a JWT signed by the registered certificate's key, RS256 or PS256, naming that
+// certificate by x5t#S256 and/or x5t; issuer and subject the client ID, audience the token
+// endpoint; minutes of clock skew allowed, as Entra ID does — MSAL rounds its "nbf" to
 // the nearest second), and records every request's Host. Tokens are opaque, looked up by fake-graph.
 import crypto from 'node:crypto';
 import https from 'node:https';
@@ -61,6 +62,8 @@ export interface FakeEntraApp {
   close(): Promise<void>;
 }
 
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
 const cloudOfHost = (host: string): Cloud | undefined => (host === LOGIN_HOST.standard ? 'standard' : host === LOGIN_HOST['gcc-high'] ? 'gcc-high' : undefined);
 
 function aadError(status: number, error: string, code: number, text: string) {
@@ -87,13 +90,26 @@ export async function startFakeEntraApp(tls: { certPem: string; keyPem: string }
     const endpoint = `https://${host}/${tenantId}/oauth2/v2.0/token`;
     const assertion = form.get('client_assertion');
     if (assertion) {
+      if (form.get('client_assertion_type') !== JWT_BEARER) return aadError(400, 'invalid_request', 50027, 'client_assertion_type is not jwt-bearer');
+      if (form.has('client_secret')) return aadError(400, 'invalid_request', 90015, 'both client_secret and client_assertion');
       if (!app.certificatePem) return aadError(401, 'invalid_client', 700027, 'no certificate registered');
       const cert = new crypto.X509Certificate(app.certificatePem);
       try {
+        // The header names the certificate by its SHA-256 (x5t#S256) or SHA-1 (x5t) thumbprint,
+        // base64url; each one given must be the registered certificate's.
         const header = decodeProtectedHeader(assertion);
-        const x5t256 = Buffer.from(cert.fingerprint256.replaceAll(':', ''), 'hex').toString('base64url');
-        if (header['x5t#S256'] !== x5t256) throw new Error('x5t#S256 is not the registered certificate');
-        const { payload } = await jwtVerify(assertion, cert.publicKey, { audience: endpoint, issuer: clientId, subject: clientId, clockTolerance: 300 });
+        const thumb = (hex: string) => Buffer.from(hex.replaceAll(':', ''), 'hex').toString('base64url');
+        if (header['x5t#S256'] === undefined && header.x5t === undefined) throw new Error('no x5t or x5t#S256 header');
+        if (header['x5t#S256'] !== undefined && header['x5t#S256'] !== thumb(cert.fingerprint256))
+          throw new Error('x5t#S256 is not the registered certificate');
+        if (header.x5t !== undefined && header.x5t !== thumb(cert.fingerprint)) throw new Error('x5t is not the registered certificate');
+        const { payload } = await jwtVerify(assertion, cert.publicKey, {
+          audience: endpoint,
+          issuer: clientId,
+          subject: clientId,
+          clockTolerance: 300,
+          algorithms: ['RS256', 'PS256'],
+        });
         if (!payload.exp) throw new Error('no exp');
       } catch (err) {
         return aadError(401, 'invalid_client', 700027, `Client assertion failed signature validation: ${(err as Error).message}`);
