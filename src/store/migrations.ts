@@ -634,4 +634,18 @@ END
 $$;
 `,
   },
+  {
+    version: 21,
+    name: 'api-token-lineage',
+    // Issue #13 review: a personal API token records what minted it, the token (parent_token_id)
+    // and the administrator whose credential it was (minted_by; none for the break-glass token),
+    // so revoking a token, or disabling or deleting an administrator, revokes every token minted
+    // through it (store/admin-rows.ts). Tokens made before stay without a lineage.
+    sql: `
+ALTER TABLE api_tokens ADD COLUMN parent_token_id TEXT;
+ALTER TABLE api_tokens ADD COLUMN minted_by TEXT;
+CREATE INDEX api_tokens_parent ON api_tokens (parent_token_id);
+CREATE INDEX api_tokens_minted_by ON api_tokens (minted_by);
+`,
+  },
 ];
