@@ -130,6 +130,33 @@ t.test('each failure says what to do', async (t) => {
     const v = await validate(tenantId);
     t.match(failed(v), [{ name: 'consent', message: /has not granted consent yet \(open the consent URL/ }]);
   });
+  await t.test('application (client) ID mistyped', async (t) => {
+    const { tenantId } = await connected({});
+    const p = await s.admin('PATCH', `/api/v1/tenants/${tenantId}`, { appClientId: guid() });
+    t.equal(p.status, 200);
+    const v = await validate(tenantId);
+    t.match(failed(v), [{ name: 'consent', message: /is not known in tenant .*or the application \(client\) ID is mistyped/ }]);
+  });
+  await t.test('Application.Read.All absent: the permissions cannot be read, and it says which to grant', async (t) => {
+    const { tenantId } = await connected({ roles: FULL.filter((r) => r !== 'Application.Read.All') });
+    const v = await validate(tenantId);
+    t.match(failed(v), [
+      { name: 'permissions', message: /could not be read \(Authorization_RequestDenied: .*\): grant Application\.Read\.All and consent again/ },
+    ]);
+    t.match(
+      v.checks.find((c) => c.name === 'organization'),
+      { ok: true },
+      'what could be read was',
+    );
+  });
+  await t.test('Organization.Read.All absent', async (t) => {
+    const { tenantId } = await connected({ roles: FULL.filter((r) => r !== 'Organization.Read.All') });
+    const v = await validate(tenantId);
+    t.match(failed(v), [
+      { name: 'organization', message: /grant the Organization\.Read\.All permission and consent again/ },
+      { name: 'permissions', message: /Missing Microsoft Graph application permissions: Organization\.Read\.All \(to confirm the tenant\)/ },
+    ]);
+  });
   await t.test('a permission absent', async (t) => {
     const { tenantId } = await connected({ roles: FULL.filter((r) => r !== 'Device.ReadWrite.All') });
     const v = await validate(tenantId);
