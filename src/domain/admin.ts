@@ -65,4 +65,11 @@ export interface ApiTokenRecord {
   lastUsedAt?: string;
   expiresAt?: string;
   revokedAt?: string;
+  /** The API token whose bearer made this one (none when made in a console session or with the break-glass token). */
+  parentTokenId?: string;
+  /**
+   * The administrator whose credential (session or token) made it; none for the break-glass
+   * token. Revoking the parent token, or disabling or deleting this administrator, revokes it.
+   */
+  mintedBy?: string;
 }

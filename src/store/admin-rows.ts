@@ -12,8 +12,27 @@ export const ADMIN_UPDATE = `UPDATE administrators SET username = ?, username_ke
 /** Enabled owners: what the last-owner rule counts. */
 export const OWNERS_COUNT = `SELECT COUNT(*) AS n FROM administrators WHERE role = 'owner' AND disabled = 0`;
 
-export const TOKEN_INSERT = `INSERT INTO api_tokens (id, prefix, token_hash, name, admin_id, role, created_at, last_used_at, expires_at, revoked_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+export const TOKEN_INSERT = `INSERT INTO api_tokens (id, prefix, token_hash, name, admin_id, role, created_at, last_used_at, expires_at, revoked_at,
+  parent_token_id, minted_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/** A token is minted only while its parent token is unrevoked (read inside the minting transaction). */
+export const TOKEN_PARENT_LIVE = `SELECT id FROM api_tokens WHERE id = ? AND revoked_at IS NULL`;
+
+/**
+ * The tokens an administrator minted (with a session or a token) for another administrator: what
+ * disabling or deleting it revokes first. Its own tokens stop working while it is disabled and go
+ * with it when it is deleted; what it handed out to others is revoked for good.
+ */
+export const TOKENS_REVOKE_OF_ADMIN = `UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND minted_by = ? AND admin_id <> ? RETURNING prefix`;
+
+/**
+ * One generation of the cascade: the unrevoked tokens minted by a token this transaction revoked
+ * (its revocation time is the marker). Run until it revokes nothing; each run is a statement of its
+ * own, so on PostgreSQL it also sees a token a concurrent mint committed while it waited on the
+ * parent's row lock.
+ */
+export const TOKENS_REVOKE_CHILDREN = `UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL
+  AND parent_token_id IN (SELECT id FROM api_tokens WHERE revoked_at = ?) RETURNING prefix`;
 
 /** The lower-case key the unique index holds: user names are unique whatever their case. */
 export const usernameKey = (username: string) => username.toLowerCase();
@@ -97,6 +116,8 @@ export const tokenInsertValues = (t: ApiTokenRecord) => [
   n(t.lastUsedAt),
   n(t.expiresAt),
   n(t.revokedAt),
+  n(t.parentTokenId),
+  n(t.mintedBy),
 ];
 
 export const tokenFromRow = (r: Row): ApiTokenRecord => ({
@@ -110,4 +131,10 @@ export const tokenFromRow = (r: Row): ApiTokenRecord => ({
   lastUsedAt: opt(r.last_used_at),
   expiresAt: opt(r.expires_at),
   revokedAt: opt(r.revoked_at),
+  parentTokenId: opt(r.parent_token_id),
+  mintedBy: opt(r.minted_by),
 });
+
+/** An audit entry with the tokens a cascade revoked along (their public prefixes), when there were any. */
+export const withCascade = <E extends { detail?: Record<string, unknown> }>(e: E, key: string, prefixes: string[]): E =>
+  prefixes.length ? { ...e, detail: { ...e.detail, [key]: prefixes } } : e;

@@ -5,6 +5,7 @@ import crypto from 'node:crypto';
 import { type AdminPrincipal, type AdminRecord, type AdminRole, roleAtLeast } from '../../domain/admin.js';
 import { PasswordHashBusyError, hashPassword, verifyPassword } from '../../identity/passwords.js';
 import { LoginThrottle } from '../../identity/throttle.js';
+import { StoreConflictError } from '../../store/errors.js';
 import type { AdminChange, Store } from '../../store/types.js';
 import { auditEntry } from '../audit.js';
 import { ApiError, invalid, notFound } from '../errors.js';
@@ -47,6 +48,8 @@ export interface AdminServiceOptions {
 /** Last-seen (sessions) and last-used (tokens) are written at most this often, not per request. */
 const TOUCH_MS = 60_000;
 const MAX_TOKEN_DAYS = 3650;
+/** Mints tried when the store refuses one (a prefix taken, a deadlock) before answering 503. */
+const MINT_ATTEMPTS = 4;
 
 const lastOwner = (a: AdminRecord) =>
   new ApiError(409, 'last_owner', `${a.username} is the last owner: make another administrator owner first (an installation always keeps one enabled owner)`);
@@ -372,12 +375,16 @@ export class AdminService {
     return this.update(id, { role }, actor);
   }
 
-  /** Disabling ends the administrator's sessions at once; its API tokens stop working (kept, for when it is enabled again). */
+  /**
+   * Disabling ends the administrator's sessions at once; its own API tokens stop working (kept, for
+   * when it is enabled again). The tokens it minted for other administrators (admins.manage), and
+   * every token minted through those, are revoked: enabling it again revives none of them.
+   */
   setDisabled(id: string, disabled: boolean, actor: string): Promise<AdminView> {
     return this.update(id, { disabled }, actor);
   }
 
-  /** Delete an administrator with its sessions and API tokens. */
+  /** Delete an administrator with its sessions and API tokens; the tokens it minted for others (and through them) are revoked. */
   async remove(id: string, actor: string): Promise<void> {
     const before = await this.record(id);
     this.verdict(await this.store.admins.remove(id, auditEntry(actor, 'admin.remove', 'admin', id, { username: before.username, role: before.role })), before);
@@ -437,10 +444,38 @@ export class AdminService {
         throw invalid('/expiresInDays', `the token making this one expires at ${maker.expiresAt}: a token it makes cannot outlive it`);
       }
     }
-    const { token, prefix, tokenHash } = newApiToken();
-    const t = { id: crypto.randomUUID(), prefix, tokenHash, name, adminId: owner.id, role, createdAt: this.iso(), expiresAt };
-    await this.store.admins.createToken(t, auditEntry(actor, 'token.create', 'api-token', t.id, { name, prefix, role, admin: owner.username, expiresAt }));
-    return { token: tokenView(t, this.now(), owner.username), secret: token };
+    // The token records what minted it: revoking that token revokes this one too, and so does
+    // disabling or deleting the administrator whose credential it was when the token is someone
+    // else's (the store cascades). A parent column rather than refusing tokens made with tokens: a
+    // script may mint short-lived tokens with its own, and a token an owner made for someone else
+    // through a session must end with that owner too, which no refusal covers.
+    const lineage = { parentTokenId: principal.via === 'api-token' ? principal.tokenId : undefined, mintedBy: principal.adminId };
+    for (let attempt = 1; ; attempt++) {
+      const { token, prefix, tokenHash } = newApiToken();
+      const t = { id: crypto.randomUUID(), prefix, tokenHash, name, adminId: owner.id, role, createdAt: this.iso(), expiresAt, ...lineage };
+      try {
+        await this.store.admins.createToken(t, auditEntry(actor, 'token.create', 'api-token', t.id, { name, prefix, role, admin: owner.username, expiresAt }));
+      } catch (err) {
+        if (!(err instanceof StoreConflictError)) throw err;
+        // Refused: what mints it was revoked or disabled meanwhile (said as such), else a prefix
+        // already taken or a lock conflict, so mint another.
+        await this.mintStillAllowed(lineage, owner);
+        if (attempt >= MINT_ATTEMPTS) throw new ApiError(503, 'busy', 'could not store the new API token: try again');
+        continue;
+      }
+      return { token: tokenView(t, this.now(), owner.username), secret: token };
+    }
+  }
+
+  /** After a refused mint: a 409 when its parent token, its maker or its owner no longer stands. */
+  private async mintStillAllowed(lineage: { parentTokenId?: string; mintedBy?: string }, owner: AdminRecord): Promise<void> {
+    const parent = lineage.parentTokenId ? await this.store.admins.token(lineage.parentTokenId) : undefined;
+    if (parent?.revokedAt || (lineage.parentTokenId && !parent)) throw new ApiError(409, 'revoked', 'the API token making this one was revoked meanwhile');
+    for (const id of new Set([lineage.mintedBy, owner.id])) {
+      if (id === undefined) continue;
+      const a = await this.store.admins.get(id);
+      if (!a || a.disabled) throw new ApiError(409, 'disabled', `${a?.username ?? 'the administrator'} was disabled or removed meanwhile`);
+    }
   }
 
   /** The caller's own tokens; with `all` (or another administrator's id) everyone's, which needs admins.manage. */

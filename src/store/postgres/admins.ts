@@ -8,6 +8,9 @@ import {
   ADMIN_UPDATE,
   OWNERS_COUNT,
   TOKEN_INSERT,
+  TOKEN_PARENT_LIVE,
+  TOKENS_REVOKE_CHILDREN,
+  TOKENS_REVOKE_OF_ADMIN,
   adminFromRow,
   adminInsertValues,
   adminUpdateValues,
@@ -18,7 +21,9 @@ import {
   tokenInsertValues,
   unchangedSince,
   usernameKey,
+  withCascade,
 } from '../admin-rows.js';
+import { StoreConflictError } from '../errors.js';
 import { forDialect } from '../statements.js';
 import type { AdminChange, AdminStore } from '../types.js';
 import { appendAudit } from './audit.js';
@@ -28,6 +33,13 @@ const INSERT = forDialect(ADMIN_INSERT, 'postgres');
 const UPDATE = forDialect(ADMIN_UPDATE, 'postgres');
 const TOKEN = forDialect(TOKEN_INSERT, 'postgres');
 const LOCK_OWNERS = `SELECT id FROM administrators WHERE role = 'owner' AND disabled = 0 ORDER BY id FOR UPDATE`;
+// A mint holds its parent token and its administrators FOR SHARE: a revocation or a disable (FOR
+// UPDATE, or the UPDATE itself) waits for it to commit and then revokes what it made, or goes
+// first and the mint then sees the parent revoked or the administrator disabled.
+const PARENT_LIVE = `${forDialect(TOKEN_PARENT_LIVE, 'postgres')} FOR SHARE`;
+const LOCK_MINTERS = `SELECT id, disabled FROM administrators WHERE id = ANY($1) ORDER BY id FOR SHARE`;
+const REVOKE_OF_ADMIN = forDialect(TOKENS_REVOKE_OF_ADMIN, 'postgres');
+const REVOKE_CHILDREN = forDialect(TOKENS_REVOKE_CHILDREN, 'postgres');
 
 /** Thrown inside a transaction to roll it back; `verdict` is what the caller answers. */
 class Rollback extends Error {
@@ -37,6 +49,22 @@ class Rollback extends Error {
 }
 
 const isUniqueViolation = (err: unknown) => (err as { code?: string }).code === '23505';
+const prefixes = (rows: Row[]) => rows.map((r) => String(r.prefix));
+
+/** The tokens minted through the tokens revoked at `at` (this transaction), generation by generation. */
+async function revokeDescendants(c: Sql, at: string): Promise<string[]> {
+  const all: string[] = [];
+  for (let gen = prefixes((await c.query(REVOKE_CHILDREN, [at, at])).rows); gen.length; gen = prefixes((await c.query(REVOKE_CHILDREN, [at, at])).rows)) {
+    all.push(...gen);
+  }
+  return all;
+}
+
+/** Disabling or deleting an administrator: the tokens it minted for others, and all minted through them. */
+const revokeAdminTokens = async (c: Sql, adminId: string, at: string): Promise<string[]> => [
+  ...prefixes((await c.query(REVOKE_OF_ADMIN, [at, adminId, adminId])).rows),
+  ...(await revokeDescendants(c, at)),
+];
 
 export function postgresAdmins(db: Db): AdminStore {
   const one = (rows: Row[]) => (rows[0] ? adminFromRow(rows[0]) : undefined);
@@ -98,7 +126,8 @@ export function postgresAdmins(db: Db): AdminStore {
         await c.query(UPDATE, adminUpdateValues(a));
         if (isActiveOwner(before) && !isActiveOwner(a) && (await owners(c)) === 0) throw new Rollback('last-owner');
         if (endsSessions(before, a)) await c.query('DELETE FROM admin_sessions WHERE admin_id = $1', [a.id]);
-        if (e) await appendAudit(c, e);
+        const revoked = a.disabled ? await revokeAdminTokens(c, a.id, a.updatedAt) : [];
+        if (e) await appendAudit(c, withCascade(e, 'tokensRevoked', revoked));
         return 'ok';
       });
     },
@@ -107,9 +136,10 @@ export function postgresAdmins(db: Db): AdminStore {
         await c.query(LOCK_OWNERS);
         const before = one((await c.query('SELECT * FROM administrators WHERE id = $1 FOR UPDATE', [id])).rows);
         if (!before) return 'not-found';
+        const revoked = await revokeAdminTokens(c, id, e.at);
         await c.query('DELETE FROM administrators WHERE id = $1', [id]);
         if (isActiveOwner(before) && (await owners(c)) === 0) throw new Rollback('last-owner');
-        await appendAudit(c, e);
+        await appendAudit(c, withCascade(e, 'tokensRevoked', revoked));
         return 'ok';
       });
     },
@@ -150,10 +180,24 @@ export function postgresAdmins(db: Db): AdminStore {
       return db.run('DELETE FROM admin_sessions WHERE expires_at <= $1 OR last_seen_at < $2', [now, idleBefore]);
     },
     async createToken(t, e) {
-      await db.tx(async (c) => {
-        await c.query(TOKEN, tokenInsertValues(t));
-        await appendAudit(c, e);
-      });
+      try {
+        await db.tx(async (c) => {
+          // The administrators first, then the parent token: the order a disable takes them in.
+          const ids = [...new Set([t.mintedBy, t.adminId].filter((x): x is string => x !== undefined))];
+          const live = (await c.query(LOCK_MINTERS, [ids])).rows.filter((r) => Number(r.disabled) === 0);
+          if (live.length !== ids.length) throw new StoreConflictError('the administrator was disabled or removed');
+          if (t.parentTokenId && !(await c.query(PARENT_LIVE, [t.parentTokenId])).rowCount)
+            throw new StoreConflictError('the token minting this one was revoked');
+          await c.query(TOKEN, tokenInsertValues(t));
+          await appendAudit(c, e);
+        });
+      } catch (err) {
+        // A prefix taken, or a deadlock with a concurrent change of one of the administrators
+        // (which locks the owners first): nothing was written, the service tries again.
+        if (isUniqueViolation(err) || isUniqueViolation((err as { cause?: unknown }).cause)) throw new StoreConflictError('API token prefix taken');
+        if ((err as { code?: string }).code === '40P01') throw new StoreConflictError('deadlock with a concurrent change');
+        throw err;
+      }
     },
     async token(id) {
       const [r] = await db.q('SELECT * FROM api_tokens WHERE id = $1', [id]);
@@ -173,7 +217,7 @@ export function postgresAdmins(db: Db): AdminStore {
     async revokeToken(id, at, e) {
       return db.tx(async (c) => {
         if (!(await c.query('UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL', [at, id])).rowCount) return false;
-        await appendAudit(c, e);
+        await appendAudit(c, withCascade(e, 'alsoRevoked', await revokeDescendants(c, at)));
         return true;
       });
     },

@@ -7,6 +7,9 @@ import {
   ADMIN_UPDATE,
   OWNERS_COUNT,
   TOKEN_INSERT,
+  TOKEN_PARENT_LIVE,
+  TOKENS_REVOKE_CHILDREN,
+  TOKENS_REVOKE_OF_ADMIN,
   adminFromRow,
   adminInsertValues,
   adminUpdateValues,
@@ -17,7 +20,9 @@ import {
   tokenInsertValues,
   unchangedSince,
   usernameKey,
+  withCascade,
 } from '../admin-rows.js';
+import { StoreConflictError } from '../errors.js';
 import type { Row } from '../rows.js';
 import { auditInsertSql, auditInsertValues } from '../statements.js';
 import type { AdminChange, AdminStore } from '../types.js';
@@ -54,10 +59,22 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
     tokensAll: db.prepare('SELECT * FROM api_tokens ORDER BY created_at DESC, id'),
     tokenRevoke: db.prepare('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL'),
     tokenTouch: db.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?'),
+    tokenParentLive: db.prepare(TOKEN_PARENT_LIVE),
+    tokensRevokeOfAdmin: db.prepare(TOKENS_REVOKE_OF_ADMIN),
+    tokensRevokeChildren: db.prepare(TOKENS_REVOKE_CHILDREN),
   };
   const audit = (e: AuditEntry) => s.audit.run(auditInsertValues(e));
   const one = (r: unknown) => (r ? adminFromRow(r as Row) : undefined);
   const owners = () => Number((s.owners.get() as Row).n);
+  const prefixes = (rows: unknown[]) => (rows as Row[]).map((r) => String(r.prefix));
+  /** The tokens minted through the tokens revoked at `at` (this transaction), generation by generation. */
+  const revokeDescendants = (at: string): string[] => {
+    const all: string[] = [];
+    for (let gen = prefixes(s.tokensRevokeChildren.all(at, at)); gen.length; gen = prefixes(s.tokensRevokeChildren.all(at, at))) all.push(...gen);
+    return all;
+  };
+  /** Disabling or deleting an administrator: the tokens it minted for others, and all minted through them. */
+  const revokeAdminTokens = (adminId: string, at: string): string[] => [...prefixes(s.tokensRevokeOfAdmin.all(at, adminId, adminId)), ...revokeDescendants(at)];
 
   const create = db.transaction((a: AdminRecord, e: AuditEntry): AdminChange => {
     if (s.insert.run(...adminInsertValues(a)).changes === 0) return 'conflict';
@@ -78,15 +95,17 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
     s.update.run(...adminUpdateValues(a));
     if (isActiveOwner(before) && !isActiveOwner(a) && owners() === 0) throw new Rollback('last-owner');
     if (endsSessions(before, a)) s.endSessions.run(a.id);
-    if (e) audit(e);
+    const revoked = a.disabled ? revokeAdminTokens(a.id, a.updatedAt) : [];
+    if (e) audit(withCascade(e, 'tokensRevoked', revoked));
     return 'ok';
   }).immediate;
   const remove = db.transaction((id: string, e: AuditEntry): AdminChange => {
     const before = one(s.get.get(id));
     if (!before) return 'not-found';
+    const revoked = revokeAdminTokens(id, e.at);
     s.delete.run(id);
     if (isActiveOwner(before) && owners() === 0) throw new Rollback('last-owner');
-    audit(e);
+    audit(withCascade(e, 'tokensRevoked', revoked));
     return 'ok';
   }).immediate;
 
@@ -150,7 +169,19 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
     },
     async createToken(t, e) {
       db.transaction(() => {
-        s.tokenIns.run(...tokenInsertValues(t));
+        // What mints it must still stand: its parent token unrevoked, its maker and owner enabled
+        // (a revocation or a disable that committed first has revoked all it minted).
+        if (t.parentTokenId && !s.tokenParentLive.get(t.parentTokenId)) throw new StoreConflictError('the token minting this one was revoked');
+        for (const id of new Set([t.mintedBy, t.adminId])) {
+          const a = id === undefined ? undefined : one(s.get.get(id));
+          if (id !== undefined && (!a || a.disabled)) throw new StoreConflictError('the administrator was disabled or removed');
+        }
+        try {
+          s.tokenIns.run(...tokenInsertValues(t));
+        } catch (err) {
+          if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') throw new StoreConflictError('API token prefix taken');
+          throw err;
+        }
         audit(e);
       }).immediate();
     },
@@ -169,7 +200,7 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
       return db
         .transaction(() => {
           if (s.tokenRevoke.run(at, id).changes === 0) return false;
-          audit(e);
+          audit(withCascade(e, 'alsoRevoked', revokeDescendants(at)));
           return true;
         })
         .immediate();
