@@ -14,8 +14,16 @@ export interface Tenant {
   appCredential?: TenantAppCredential;
   /** The last validation of the connection (token, organization, service principal, permissions). */
   validation?: TenantValidation;
+  /** How the compliance reports to Microsoft Graph last went: refused (Graph's reason) since `at`, or going through since `at`. */
+  complianceReporting?: ComplianceReporting;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface ComplianceReporting {
+  state: 'ok' | 'refused';
+  error?: string;
+  at: string;
 }
 
 export type AppCredentialKind = 'secret' | 'certificate';

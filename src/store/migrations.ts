@@ -648,4 +648,17 @@ CREATE INDEX api_tokens_parent ON api_tokens (parent_token_id);
 CREATE INDEX api_tokens_minted_by ON api_tokens (minted_by);
 `,
   },
+  {
+    version: 22,
+    name: 'compliance-reporting',
+    // Issue #14: the outbox of compliance reports (migration 18) gets a lease: a claimed row is
+    // under way until lease_until, and no other claimer (replica) takes a row of that device
+    // meanwhile; a crashed claimer's lease simply runs out. Each tenant keeps the outcome of its
+    // reports to Microsoft Graph: the refusal (error, when), or since when they go through.
+    sql: `
+ALTER TABLE compliance_outbox ADD COLUMN lease_until TEXT;
+ALTER TABLE tenants ADD COLUMN compliance_reporting_error TEXT;
+ALTER TABLE tenants ADD COLUMN compliance_reporting_at TEXT;
+`,
+  },
 ];

@@ -330,6 +330,56 @@ export interface AdminStore {
   touchToken(id: string, at: string): Promise<void>;
 }
 
+// ---- compliance reports to Entra (issue #14) --------------------------------------------------
+
+export type ComplianceReportState = 'pending' | 'sent' | 'superseded' | 'refused' | 'failed';
+
+/** One row of the outbox of compliance reports to Entra (table compliance_outbox, migrations 18 and 22). */
+export interface ComplianceReport {
+  id: number;
+  devicePk: string;
+  tenantId: string;
+  entraDeviceId: string;
+  isCompliant: boolean;
+  isManaged: boolean;
+  createdAt: string;
+  /** Claims so far (each claim is one try). */
+  attempts: number;
+  nextAt: string;
+  state: ComplianceReportState;
+  lastError?: string;
+  sentAt?: string;
+}
+
+/**
+ * The outbox's side of the compliance reports (service/compliance/outbox.ts sends them). Rows are
+ * added by the compliance evaluation in its own transaction; per device only the newest pending
+ * row is ever sent, and never one older than a row already sent.
+ */
+export interface ComplianceOutboxStore {
+  /** Add a pending report due at `at` (the evaluation writes its rows itself; tests and tools use this). */
+  enqueue(r: Pick<ComplianceReport, 'devicePk' | 'tenantId' | 'entraDeviceId' | 'isCompliant' | 'isManaged'>, at: string): Promise<number>;
+  /**
+   * Up to `limit` reports due at `now`, claimed in one transaction (one claimer at a time, also across
+   * replicas): pending rows with a newer row of their device are marked superseded (unless claimed
+   * and under way), then each device's newest pending row is claimed — attempts + 1, leased until
+   * `leaseUntil` — unless a row of that device is under an unexpired lease.
+   */
+  claim(now: string, leaseUntil: string, limit: number): Promise<ComplianceReport[]>;
+  /** Graph took it: state sent, and the tenant's reporting status ok. False if the row was no longer pending. */
+  sent(id: number, at: string): Promise<boolean>;
+  /** A failure worth another try: pending again, due at `nextAt`, lease released. */
+  retry(id: number, nextAt: string, error: string): Promise<void>;
+  /** Microsoft Graph refused (not an approved MDM app, device not in Entra): state refused, and the tenant's reporting status says why. */
+  refused(id: number, error: string, at: string): Promise<void>;
+  /** Not worth another try (tenant gone, request Graph rejects as malformed). */
+  failed(id: number, error: string, at: string): Promise<void>;
+  /** The device's newest report, whatever its state. */
+  latestFor(devicePk: string): Promise<ComplianceReport | undefined>;
+  /** The earliest `next_at` of the pending rows, if any (the worker's next wake-up). */
+  nextDue(): Promise<string | undefined>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -348,6 +398,7 @@ export interface Store {
   checkinSchedules: CheckinScheduleStore;
   push: PushStore;
   admins: AdminStore;
+  complianceOutbox: ComplianceOutboxStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -8,6 +8,7 @@ import type { AuditEntry } from '../../domain/audit.js';
 import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
 import type { Tenant } from '../../domain/tenant.js';
 import { appendAudit } from './audit.js';
+import { postgresComplianceOutbox } from './compliance-outbox.js';
 import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
 import { postgresDeliveries } from './deliveries.js';
 import { postgresManagement } from './management.js';
@@ -67,6 +68,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     checkinSchedules: postgresCheckinSchedules(db),
     push: postgresPush(db),
     admins: postgresAdmins(db),
+    complianceOutbox: postgresComplianceOutbox(db),
     tenants: {
       async list() {
         return (await db.q('SELECT * FROM tenants ORDER BY created_at, tenant_id')).map(tenantFromRow);

@@ -13,6 +13,7 @@ import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
 import { sqliteAdmins } from './admins.js';
+import { sqliteComplianceOutbox } from './compliance-outbox.js';
 import { ownerOnlyDatabase } from './files.js';
 import { auditInsertSql, auditInsertValues, certInsertSql, certInsertValues, deviceUpsertSql, deviceUpsertValues } from '../statements.js';
 import { auditListSql } from '../audit-query.js';
@@ -283,6 +284,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     checkinSchedules: sqliteCheckinSchedules(db),
     push: sqlitePush(db),
     admins: sqliteAdmins(db),
+    complianceOutbox: sqliteComplianceOutbox(db),
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);
