@@ -176,7 +176,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     idleMinutes: cfg.consoleSession.idleMinutes,
     sessionHours: cfg.consoleSession.hours,
   });
-  provideAuthenticator(app, { adminToken: ctx.adminToken, admins });
+  provideAuthenticator(app, { adminToken: ctx.adminToken, admins, trustedProxies: cfg.trustedProxies?.proxies });
   // Entra ID and Microsoft Graph for the connected tenants (issue #14): one outbound path, MSAL tokens, Graph.
   const tenantCredentialKey = deriveKey(ctx.secretKey, 'tenant-credentials');
   const entraOutbound = new Outbound(cfg.testOutbound);

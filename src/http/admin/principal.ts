@@ -5,13 +5,16 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AdminPrincipal } from '../../domain/admin.js';
+import { compileTrustedProxies, type TrustedProxyMatcher } from '../../identity/proxy-cert.js';
 import type { AdminService, AuthResult } from '../../service/admins/service.js';
 import { isApiTokenShaped, sameSecret } from '../../service/admins/secrets.js';
+import { clientAddress } from '../client-address.js';
 import { sessionTokenOf } from './session-cookie.js';
 
 interface Authenticator {
   breakGlassHash: Buffer;
   admins: AdminService;
+  trusted?: TrustedProxyMatcher;
 }
 
 // Keyed by the listener's server: every plugin context of one app shares it.
@@ -19,8 +22,20 @@ const authenticators = new WeakMap<object, Authenticator>();
 const decided = new WeakMap<FastifyRequest, AdminPrincipal | null>();
 
 /** Called once per app (src/app.ts) before the admin API and console are registered. */
-export function provideAuthenticator(app: FastifyInstance, opts: { adminToken: string; admins: AdminService }): void {
-  authenticators.set(app.server, { breakGlassHash: crypto.createHash('sha256').update(opts.adminToken).digest(), admins: opts.admins });
+export function provideAuthenticator(app: FastifyInstance, opts: { adminToken: string; admins: AdminService; trustedProxies?: readonly string[] }): void {
+  authenticators.set(app.server, {
+    breakGlassHash: crypto.createHash('sha256').update(opts.adminToken).digest(),
+    admins: opts.admins,
+    trusted: opts.trustedProxies?.length ? compileTrustedProxies(opts.trustedProxies) : undefined,
+  });
+}
+
+/**
+ * The client's address as every route counts it (client-address.ts): the TCP peer, or the
+ * address a trusted proxy (FENESTRA_TRUSTED_PROXIES) forwards — for the audit log and the logs.
+ */
+export function clientOf(request: FastifyRequest): string {
+  return clientAddress(request.socket.remoteAddress, request.headers, authenticators.get(request.server.server)?.trusted) ?? request.ip;
 }
 
 function authenticatorOf(request: FastifyRequest): Authenticator {
@@ -59,7 +74,7 @@ export async function authenticate(request: FastifyRequest): Promise<AdminPrinci
     decided.set(request, r.principal);
     return r.principal;
   }
-  if (r.presented) request.log.warn({ client: request.ip, reason: r.reason }, 'admin authentication failed');
+  if (r.presented) request.log.warn({ client: clientOf(request), reason: r.reason }, 'admin authentication failed');
   decided.set(request, null);
   return undefined;
 }
