@@ -12,6 +12,7 @@ import { Metrics, reportToPrimary } from './http/metrics.js';
 import { EntraValidator } from './identity/entra.js';
 import { loggerOptions } from './log.js';
 import { scheduleMaintenance } from './service/maintenance.js';
+import { startComplianceOutbox, type OutboxSettings } from './service/compliance/outbox.js';
 import { issueSetupCode } from './service/admins/setup.js';
 import { TICKET_POLL_MS, TicketKeys } from './service/tls-ticket-keys.js';
 import { openStore } from './store/open.js';
@@ -47,6 +48,8 @@ export interface StartOptions {
   ticketKeys?: { periodMs?: number; now?: () => number };
   /** How long close() waits for pushes in flight before cutting them (default PUSH_DRAIN_MS). */
   pushDrainMs?: number;
+  /** The compliance reports' outbox (service/compliance/outbox.ts): false to run none, or its settings (tests). */
+  complianceOutbox?: false | Partial<OutboxSettings>;
 }
 
 /** A graceful close waits this long for pushes under way (their outcome recorded), then cuts those still waiting on WNS. */
@@ -119,6 +122,17 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
   };
   const main = url(app);
   const stopMaintenance = opts.maintenance === false ? () => undefined : scheduleMaintenance(store, log);
+  // Every process sends compliance reports (claims keep them from sending one twice): the one that enqueued wakes at once.
+  const outbox =
+    opts.complianceOutbox === false
+      ? undefined
+      : startComplianceOutbox({
+          store,
+          outbound: cfg.testOutbound,
+          sealKey: deriveKey(materials.secretKey, 'tenant-credentials'),
+          log: log.child({ component: 'compliance-outbox' }),
+          settings: opts.complianceOutbox,
+        });
   const applyTicketKey = (key: Buffer | undefined) => {
     if (!key) return;
     for (const a of [app, adminApp]) (a?.server as unknown as { setTicketKeys(k: Buffer): void } | undefined)?.setTicketKeys(key);
@@ -150,7 +164,7 @@ export async function startServer(cfg: Config, logger?: Logger, opts: StartOptio
       closed = true;
       stopMaintenance();
       clearInterval(ticketTimer);
-      await Promise.all([app.close(), adminApp?.close()]);
+      await Promise.all([app.close(), adminApp?.close(), outbox?.stop()]);
       // Requests are done; pushes they started may still be on their way to WNS: their outcome
       // goes to the store, so it closes after them (bounded).
       if (!(await push.idle(opts.pushDrainMs ?? PUSH_DRAIN_MS))) log.warn('close: pushes still under way were cut (recorded as cancelled)');

@@ -56,6 +56,13 @@ export const tenantSchema = {
       properties: { kind: { type: 'string', enum: ['secret', 'certificate'] }, thumbprint: { type: 'string' }, notAfter: { type: 'string' } },
     },
     validation: tenantValidationSchema,
+    complianceReporting: {
+      type: 'object',
+      description:
+        'How compliance reports to Microsoft Graph last went: refused (error: why, e.g. the application is not an approved MDM application) or ok, since at',
+      required: ['state', 'at'],
+      properties: { state: { type: 'string', enum: ['ok', 'refused'] }, error: { type: 'string' }, at: { type: 'string' } },
+    },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
   },
