@@ -36,6 +36,8 @@ export interface TenantAppCredential {
   thumbprint?: string;
   /** Certificate: its end of validity (ISO 8601). */
   notAfter?: string;
+  /** When this credential was set (ISO 8601); absent on credentials set before it was recorded. */
+  setAt?: string;
 }
 
 export interface TenantValidationCheck {
