@@ -16,6 +16,7 @@ import {
   type ExternalIdentity,
 } from '../../identity/entra-sign-in.js';
 import { ApiError } from '../../service/errors.js';
+import { clientOf } from '../admin/principal.js';
 import { cookiesOf } from './cookies.js';
 import type { SignedIn } from './deps.js';
 import { html } from './html.js';
@@ -147,7 +148,7 @@ export function entraSignInRoutes(app: FastifyInstance, o: EntraSignInRoutesOpti
     }
     let signedIn: SignedIn;
     try {
-      signedIn = await o.admins.signInExternal(identity, request.ip);
+      signedIn = await o.admins.signInExternal(identity, clientOf(request));
     } catch (err) {
       if (!(err instanceof ApiError) || err.status >= 500) throw err;
       request.log.warn({ reason: err.code, detail: err.message, username: identity.username }, 'console sign-in with Entra ID refused');
@@ -161,6 +162,7 @@ export function entraSignInRoutes(app: FastifyInstance, o: EntraSignInRoutesOpti
     const lang = langOfRequest(request);
     const t = tr(lang);
     reply.header('refresh', `0; url=${next}`);
-    return sendResult(reply, bareLayout(lang, request.url, { title: t('signedIn'), body: html`<p><a href="${next}">${t('continue')}</a></p>` }));
+    // Its language switch leads on to the page asked for: this URL holds a used code and state.
+    return sendResult(reply, bareLayout(lang, next, { title: t('signedIn'), body: html`<p><a href="${next}">${t('continue')}</a></p>` }));
   });
 }

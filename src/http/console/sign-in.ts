@@ -229,7 +229,7 @@ export function signInRoutes(app: FastifyInstance, o: SignInOptions): void {
       signedIn = await o.admins.completeSetup(
         code,
         { username: one(form, 'username').trim(), displayName: displayName || undefined, password: one(form, 'password') },
-        request.ip,
+        o.clientAddress?.(request) ?? request.ip,
       );
     } catch (err) {
       const errors = fieldErrors(err);
