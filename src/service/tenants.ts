@@ -29,13 +29,15 @@ export interface TenantInput {
 }
 
 /** A tenant as the API and console show it: the credential's kind and certificate details, never the credential. */
-export type TenantView = Omit<Tenant, 'appCredential'> & { credential?: { kind: AppCredentialKind; thumbprint?: string; notAfter?: string } };
+export type TenantView = Omit<Tenant, 'appCredential'> & {
+  credential?: { kind: AppCredentialKind; thumbprint?: string; notAfter?: string; setAt?: string };
+};
 
 export function tenantView(t: Tenant): TenantView {
   const { appCredential, ...rest } = t;
   if (!appCredential) return rest;
-  const { kind, thumbprint, notAfter } = appCredential;
-  return { ...rest, credential: { kind, ...(thumbprint ? { thumbprint } : {}), ...(notAfter ? { notAfter } : {}) } };
+  const { kind, thumbprint, notAfter, setAt } = appCredential;
+  return { ...rest, credential: { kind, ...(thumbprint ? { thumbprint } : {}), ...(notAfter ? { notAfter } : {}), ...(setAt ? { setAt } : {}) } };
 }
 
 export interface TenantEntraOptions {

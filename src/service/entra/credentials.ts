@@ -1,6 +1,7 @@
 // A tenant application's credential: a client secret, or a certificate with its private key.
 // Sealed at rest (AES-256-GCM under a key derived from the server secret) and opened only to ask
-// for a token; the API shows only the kind and, for a certificate, its thumbprint and end date.
+// for a token; the API shows only the kind, when it was set and, for a certificate, its
+// thumbprint and end date.
 import crypto from 'node:crypto';
 import type { TenantAppCredential } from '../../domain/tenant.js';
 import { decrypt, encrypt } from '../../identity/secret-box.js';
@@ -20,7 +21,7 @@ export function sealAppCredential(input: AppCredentialInput, key: Buffer, pointe
     const secret = input.secret.trim();
     if (secret.length < 8 || secret.length > 512)
       throw invalid(`${pointer}/secret`, 'must be the client secret value (not its ID) shown once in the Azure portal');
-    return { kind: 'secret', sealed: encrypt(JSON.stringify({ secret }), key) };
+    return { kind: 'secret', sealed: encrypt(JSON.stringify({ secret }), key), setAt: now.toISOString() };
   }
   const certText = PEM_CERT.exec(input.certificatePem)?.[0];
   if (!certText) throw invalid(`${pointer}/certificatePem`, 'must be a PEM certificate (-----BEGIN CERTIFICATE-----)');
@@ -47,6 +48,7 @@ export function sealAppCredential(input: AppCredentialInput, key: Buffer, pointe
     sealed: encrypt(JSON.stringify({ certificatePem: cert.toString(), privateKeyPem }), key),
     thumbprint: cert.fingerprint.replaceAll(':', '').toUpperCase(),
     notAfter: notAfter.toISOString(),
+    setAt: now.toISOString(),
   };
 }
 

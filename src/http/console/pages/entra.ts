@@ -1,6 +1,7 @@
 // "Microsoft Azure / Entra ID": the connected tenants, connecting one (type Standard or GCC High,
 // tenant ID, the audiences its tokens carry, optional enrollment and remediation URLs), the
-// tenant validation step, modifying, disconnecting (optionally revoking its devices), and each
+// tenant's MDM application (client ID and credential, entra-app.ts) with its admin-consent link,
+// the tenant validation step, modifying, disconnecting (optionally revoking its devices), and each
 // tenant's audit trail. Every change goes through TenantService, which audits it.
 import type { Cloud, Tenant } from '../../../domain/tenant.js';
 import { can } from '../../../service/admins/capabilities.js';
@@ -15,6 +16,7 @@ import { checkbox, type FieldErrors, formError, formHidden, input, lines, param,
 import { when } from '../format.js';
 import { auditTable } from './audit-table.js';
 import { consentUrl, entraMessages, type EntraKey } from './entra-text.js';
+import { type AppFormState, applicationFacts, applicationPatch, applicationRefusal, applicationSection, consentReturn } from './entra-app.js';
 
 type T = Translate<EntraKey>;
 
@@ -37,7 +39,7 @@ const formOf = (f: FormData): TenantForm => ({
   remediationUrl: one(f, 'remediationUrl').trim(),
 });
 
-const formFromTenant = (t: Tenant): TenantForm => ({
+const formFromTenant = (t: TenantView): TenantForm => ({
   tenantId: t.tenantId,
   cloud: t.cloud,
   audiences: t.audiences.join('\n'),
@@ -161,10 +163,28 @@ function refusal(err: unknown, tr: T): FieldErrors | undefined {
   return errors;
 }
 
-async function detailPage(ctx: PageContext, deps: ConsoleDeps, tenant: Tenant, form?: { values: TenantForm; errors: FieldErrors }): Promise<Html> {
+/** The admin-consent link of the tenant's application, when it has one. */
+async function consentOf(deps: ConsoleDeps, tenant: TenantView): Promise<{ url: string; redirectUri: string } | undefined> {
+  if (!tenant.appClientId) return undefined;
+  try {
+    return await deps.tenants.consentUrl(tenant.tenantId);
+  } catch (err) {
+    if (fieldErrors(err)) return undefined;
+    throw err;
+  }
+}
+
+async function detailPage(
+  ctx: PageContext,
+  deps: ConsoleDeps,
+  tenant: TenantView,
+  form?: { values: TenantForm; errors: FieldErrors },
+  appForm?: AppFormState,
+): Promise<Html> {
   const tr = translator(entraMessages, ctx.lang);
   const owner = can(ctx.principal, 'tenants.write');
   const trail = can(ctx.principal, 'audit.read') ? await deps.store.audit.list({ limit: 50, targetType: 'tenant', targetId: tenant.tenantId }) : undefined;
+  const consent = owner ? await consentOf(deps, tenant) : undefined;
   const v = form?.values ?? formFromTenant(tenant);
   return layout(ctx, {
     title: tr('tenantTitle', { id: tenant.tenantId }),
@@ -185,6 +205,7 @@ async function detailPage(ctx: PageContext, deps: ConsoleDeps, tenant: Tenant, f
         <dd>${when(ctx.lang, tenant.createdAt)}</dd>
         <dt>${tr('changedAt')}</dt>
         <dd>${when(ctx.lang, tenant.updatedAt)}</dd>
+        ${applicationFacts(tr, ctx.lang, tenant)}
       </dl>
       ${
         owner
@@ -192,6 +213,7 @@ async function detailPage(ctx: PageContext, deps: ConsoleDeps, tenant: Tenant, f
                 <a class="button" href="/console/entra/${tenant.tenantId}/validate">${tr('validateTitle')}</a>
                 <a class="button danger" href="/console/entra/${tenant.tenantId}/disconnect">${tr('disconnect')}</a>
               </p>
+              ${applicationSection(ctx, tr, tenant, consent, appForm)}
               <section aria-labelledby="modify-title" class="panel">
                 <h2 id="modify-title">${tr('modifyTitle')}</h2>
                 <form method="post" action="/console/entra/${tenant.tenantId}" novalidate>
@@ -234,6 +256,7 @@ function validatePage(ctx: PageContext, tenant: TenantView, appConsentUrl?: stri
     title: tr('validateTitle'),
     nav: 'entra',
     body: html`<p><a href="/console/entra/${tenant.tenantId}">${tr('backToTenant', { id: tenant.tenantId })}</a></p>
+      ${consentReturn(tr, ctx.request.query)}
       <p>${tr('validateIntro', { id: tenant.tenantId, cloud: cloudName(tr, tenant.cloud) })}</p>
       <ol class="steps">
         <li>
@@ -261,6 +284,7 @@ function validatePage(ctx: PageContext, tenant: TenantView, appConsentUrl?: stri
                 <h2>${tr('step2')}</h2>
                 <p>${tr('step2Text')}</p>
                 <p class="panel" id="validate-later">${tr('validateLater')}</p>
+                <p><a href="/console/entra/${tenant.tenantId}#application">${tr('setApplication')}</a></p>
               </li>`
         }
       </ol>
@@ -324,6 +348,33 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       ctx.reply.code(400);
       return detailPage(ctx, deps, tenant, { values, errors });
     }
+  });
+
+  routes.action('/entra/:tenantId/application', 'tenants.write', async (ctx, form): Promise<PageResult> => {
+    const tr = translator(entraMessages, ctx.lang);
+    const tenant = await tenantOf(ctx);
+    const { values, patch, errors } = applicationPatch(form, tr);
+    const refused = async (errors: FieldErrors) => {
+      ctx.reply.code(400);
+      return detailPage(ctx, deps, tenant, undefined, { values, errors });
+    };
+    if (!patch) return refused(errors ?? {});
+    try {
+      const before = JSON.stringify(tenant);
+      const after = await deps.tenants.change(tenant.tenantId, patch, actorOf(ctx.request));
+      return { redirect: `/console/entra/${tenant.tenantId}`, flash: tr(JSON.stringify(after) === before ? 'appUnchanged' : 'appSaved') };
+    } catch (err) {
+      const errors = applicationRefusal(err);
+      if (!errors) throw err;
+      return refused(errors);
+    }
+  });
+
+  routes.action('/entra/:tenantId/application/remove', 'tenants.write', async (ctx): Promise<PageResult> => {
+    const tr = translator(entraMessages, ctx.lang);
+    const tenant = await tenantOf(ctx);
+    await deps.tenants.change(tenant.tenantId, { appClientId: null }, actorOf(ctx.request));
+    return { redirect: `/console/entra/${tenant.tenantId}`, flash: tr('appRemoved') };
   });
 
   routes.page('/entra/:tenantId/validate', 'tenants.write', async (ctx) => {
