@@ -179,6 +179,15 @@ t.test('each failure says what to do', async (t) => {
     const v = await validate(tenantId);
     t.match(failed(v), [{ name: 'credential', message: /client secret is wrong/ }]);
   });
+  await t.test("any other refusal: Entra ID's own sentence, without MSAL's wrapping", async (t) => {
+    const { tenantId, clientId } = await connected({});
+    entra.apps.get(clientId)!.disabled = true;
+    const v = await validate(tenantId);
+    t.match(failed(v), [
+      { name: 'credential', message: `Entra ID refused the token request (AADSTS7000112): Application '${clientId}'(Fenestra MDM) is disabled.` },
+    ]);
+    t.notMatch(failed(v)[0]?.message, /Timestamp|Correlation|Trace ID|Error\(s\)/);
+  });
   await t.test('a certificate the application does not know', async (t) => {
     const { tenantId } = await connected({});
     const other = appCert();

@@ -32,6 +32,8 @@ export interface FakeApplication {
   /** The secret is past its end date (Entra's AADSTS7000222). */
   secretExpired?: boolean;
   certificatePem?: string;
+  /** Disabled by an administrator of the tenant (Entra's AADSTS7000112). */
+  disabled?: boolean;
 }
 
 export interface IssuedToken {
@@ -87,6 +89,7 @@ export async function startFakeEntraApp(tls: { certPem: string; keyPem: string }
     const roles = tenant.consents.get(clientId);
     if (!app || !roles)
       return aadError(400, 'unauthorized_client', 700016, `Application with identifier '${clientId}' was not found in the directory '${tenantId}'.`);
+    if (app.disabled) return aadError(401, 'unauthorized_client', 7000112, `Application '${clientId}'(${app.displayName}) is disabled.`);
     const endpoint = `https://${host}/${tenantId}/oauth2/v2.0/token`;
     const assertion = form.get('client_assertion');
     if (assertion) {

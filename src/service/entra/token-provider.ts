@@ -22,12 +22,22 @@ export class EntraTokenError extends Error {
   }
 }
 
+/**
+ * Entra's own sentence out of MSAL's message, which wraps it as "Error(s): 7000112 - Timestamp: … -
+ * Description: AADSTS7000112: Application … is disabled. - Correlation ID: … - Trace ID: …".
+ */
+function entraDescription(text: string): string {
+  const first = text.split('\n')[0] ?? '';
+  const described = /Description: (.*?)(?: - Correlation ID:| - Trace ID:|$)/.exec(first)?.[1] ?? first;
+  return described.replace(/^AADSTS\d+:\s*/, '').trim();
+}
+
 function toTokenError(err: unknown): EntraTokenError {
   if (err instanceof EntraTokenError) return err;
   if (err instanceof AuthError) {
     const text = `${err.errorMessage ?? ''}`;
     const aadsts = /AADSTS(\d+)/.exec(text)?.[1];
-    return new EntraTokenError(aadsts ?? err.errorCode, text.split('\n')[0] || err.errorCode);
+    return new EntraTokenError(aadsts ?? err.errorCode, entraDescription(text) || err.errorCode);
   }
   return new EntraTokenError('network_error', err instanceof Error ? err.message : String(err));
 }
