@@ -14,7 +14,7 @@ import crypto from 'node:crypto';
 import https from 'node:https';
 import { buildCsr } from '../pki/csr-build.js';
 import { runDmSession, type DigestCredentials, type DmTranscript, type GenericAlert, type LoginStatus } from './dm-client.js';
-import { DmTree, addProvider, defaultInventory, windowsTree, type DeviceInventory } from './dm-tree.js';
+import { DmTree, addProvider, defaultInventory, setDeviceHealth, windowsTree, type DeviceHealth, type DeviceInventory } from './dm-tree.js';
 import { discoverMessage, getPoliciesMessage, rstMessage, type Credential } from './enroll-messages.js';
 import { readDiscoverResponse, readFault, readRstrProvisioning, type Provisioning, type SoapFaultInfo } from './enroll-responses.js';
 import { httpsRequest, type HttpsOptions, type HttpsResponse } from './https-client.js';
@@ -249,6 +249,13 @@ export class SimDevice {
   /** The signed-in users, in sign-in order (the last one is at the console). */
   get users(): ({ token: string; key: string; upn?: string } | { other: true })[] {
     return this.signedInUsers.map((u) => (u.kind === 'entra' ? { token: u.token, key: u.key, upn: userUpnOf(u.token) } : { other: true }));
+  }
+
+  // ---- health (compliance) ---------------------------------------------------------------------
+
+  /** Change what DeviceStatus reports (firewall off, BitLocker suspended…); undefined removes a node (Get → 404). */
+  setHealth(h: Partial<DeviceHealth>): void {
+    setDeviceHealth(this.tree, h);
   }
 
   // ---- push ---------------------------------------------------------------------------------------

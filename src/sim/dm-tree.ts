@@ -559,6 +559,57 @@ export interface DeviceInventory {
   wlanMac?: string;
   /** Extra LocURIs to leave out (Get → 404). */
   absent?: string[];
+  /** DeviceStatus values (compliance reads them); default a healthy Windows 11 laptop. */
+  health?: Partial<DeviceHealth>;
+}
+
+/**
+ * The DeviceStatus CSP values a compliance policy reads (DeviceStatus.ddf), as the device reports
+ * them; undefined leaves the node out (Get → 404, as an edition without it answers).
+ */
+export interface DeviceHealth {
+  /** Compliance/EncryptionCompliance: 1 encrypted OS drive, 0 not. */
+  encryption?: '0' | '1';
+  /** Antivirus/Status: 0 on and monitoring, 1 disabled, 2 not monitoring, 3 temporarily not, 4 not applicable. */
+  antivirus?: string;
+  /** Antivirus/SignatureStatus: 1 up to date, 0 not, 2 not applicable. */
+  antivirusSignatures?: string;
+  /** Firewall/Status: 0 on and monitoring, 1 disabled, 2, 3, 4 as the antivirus. */
+  firewall?: string;
+  /** SecureBootState: 1 enabled, 2 disabled, 0 not supported. */
+  secureBoot?: string;
+  /** TPM/SpecificationVersion, e.g. "2.0, 0, 1.38"; '' without a TPM. */
+  tpm?: string;
+}
+
+export const HEALTHY_DEVICE: Required<DeviceHealth> = {
+  encryption: '1',
+  antivirus: '0',
+  antivirusSignatures: '1',
+  firewall: '0',
+  secureBoot: '1',
+  tpm: '2.0, 0, 1.38',
+};
+
+const DEVICE_STATUS = './Vendor/MSFT/DeviceStatus';
+const HEALTH_NODES: Record<keyof DeviceHealth, { path: string; format: string }> = {
+  encryption: { path: `${DEVICE_STATUS}/Compliance/EncryptionCompliance`, format: 'int' },
+  antivirus: { path: `${DEVICE_STATUS}/Antivirus/Status`, format: 'int' },
+  antivirusSignatures: { path: `${DEVICE_STATUS}/Antivirus/SignatureStatus`, format: 'int' },
+  firewall: { path: `${DEVICE_STATUS}/Firewall/Status`, format: 'int' },
+  secureBoot: { path: `${DEVICE_STATUS}/SecureBootState`, format: 'int' },
+  tpm: { path: `${DEVICE_STATUS}/TPM/SpecificationVersion`, format: 'chr' },
+};
+
+/** Write these DeviceStatus values into the tree (read-only nodes, as on Windows); a key given as undefined removes its node. */
+export function setDeviceHealth(t: DmTree, h: Partial<DeviceHealth>): void {
+  if (!t.has(DEVICE_STATUS)) t.set(DEVICE_STATUS, { format: 'node', readOnlyTree: true });
+  for (const [k, v] of Object.entries(h) as [keyof DeviceHealth, string | undefined][]) {
+    const n = HEALTH_NODES[k];
+    if (!n) continue;
+    if (v === undefined) t.remove(n.path);
+    else t.set(n.path, { format: n.format, value: v, readOnly: true });
+  }
 }
 
 /** Plausible inventory values for a Windows 11 laptop, derived from the device ID. */
@@ -653,6 +704,7 @@ export function windowsTree(inv: DeviceInventory, opts: DmTreeOptions = {}): DmT
   t.set('./Vendor/MSFT/RemoteWipe/doWipeProtected', { format: 'null' });
   t.set('./Vendor/MSFT/Policy/Config', { format: 'node' });
   t.set('./Vendor/MSFT/Policy/Result', { format: 'node' });
+  setDeviceHealth(t, { ...HEALTHY_DEVICE, ...inv.health });
   for (const uri of inv.absent ?? []) t.remove(uri);
   return t;
 }
