@@ -4,6 +4,7 @@ import type { CommandPayload, CommandRecord } from '../../domain/command.js';
 import { ApiError } from '../errors.js';
 import { isXmlText } from '../../protocol/xml-write.js';
 import { formatValueProblem } from '../../protocol/csp/node-value.js';
+import { complianceGetNodes } from '../compliance/nodes.js';
 
 const VERBS = ['Add', 'Replace', 'Delete', 'Get', 'Exec', 'Atomic', 'Sequence'] as const;
 const FORMATS = ['chr', 'int', 'bool', 'b64', 'bin', 'xml', 'node', 'null', 'time', 'date', 'float'];
@@ -123,7 +124,13 @@ export const INVENTORY_NODES = [
 /** The inventory Get: the engine's own, or the admin's `sync` action (the same Get). */
 export const isInventory = (c: Pick<CommandRecord, 'origin' | 'action'>) => c.origin === 'inventory' || c.action === 'sync';
 
-export function inventoryPayload(providerId: string): CommandPayload {
+/**
+ * The inventory Get: the device page's nodes, DMClient's, and the fixed set compliance rules read
+ * (service/compliance/nodes.ts; the Windows Hello node names the device's tenant). A node the device
+ * lacks answers 404 and is left out (answers.ts), which compliance reads as "unknown".
+ */
+export function inventoryPayload(providerId: string, tenantId?: string): CommandPayload {
   const dmc = `./Vendor/MSFT/DMClient/Provider/${encodeURIComponent(providerId)}`;
-  return { kind: 'Get', items: [...INVENTORY_NODES, `${dmc}/AADDeviceID`, `${dmc}/EnrollmentType`].map((target) => ({ target })) };
+  const nodes = [...INVENTORY_NODES, `${dmc}/AADDeviceID`, `${dmc}/EnrollmentType`, ...complianceGetNodes(tenantId)];
+  return { kind: 'Get', items: nodes.map((target) => ({ target })) };
 }

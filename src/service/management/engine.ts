@@ -65,6 +65,8 @@ export interface ManagementDeps {
     plan(devicePk: string, at: string, queued: CommandRecord[]): Promise<CommandRecord[]>;
     answered(devicePk: string, acks: CommandAck[], commands: Map<string, CommandRecord>, at: string): Promise<void>;
   };
+  /** Compliance (service/compliance): told once a turn that completed the inventory Get is committed. */
+  compliance?: { inventoryArrived(devicePk: string): Promise<void> };
 }
 
 export interface ManagementRequest {
@@ -258,7 +260,7 @@ export class SessionEngine {
       next = respUri(this.deps.settings.publicUrl + PATHS.management, token, req.mode);
       (ctx.secrets ??= []).push(token);
     }
-    return this.reply({
+    const answer = await this.reply({
       msg,
       raw: req.body,
       msgIdOut,
@@ -269,6 +271,11 @@ export class SessionEngine {
       secrets: ctx.secrets,
       respUri: next,
     });
+    // The inventory compliance reads is in the store now: evaluate (a failure is logged, the device's answer stands).
+    if (ctx.inventoryComplete && this.deps.compliance) {
+      await this.deps.compliance.inventoryArrived(device.id).catch((err: unknown) => log.warn({ err }, 'compliance evaluation failed'));
+    }
+    return answer;
   }
 
   /**
@@ -486,7 +493,7 @@ export class SessionEngine {
       if (isNew) {
         const stale = !device.inventoryAt || Date.parse(turn.at) - Date.parse(device.inventoryAt) > s.inventoryMaxAgeMs;
         if (stale && !candidates.some(isInventory)) {
-          const inv = newCommand(device.id, inventoryPayload(s.providerId), { origin: 'inventory', at: turn.at });
+          const inv = newCommand(device.id, inventoryPayload(s.providerId, device.tenantId), { origin: 'inventory', at: turn.at });
           turn.enqueue.push(inv);
           candidates.unshift(inv);
         }
