@@ -84,7 +84,7 @@ export interface DeviceCompliance {
 }
 
 /** A report queued for Entra with a state change (see the outbox). */
-export interface ComplianceReport {
+export interface ComplianceReportRequest {
   devicePk: string;
   tenantId: string;
   entraDeviceId: string;

@@ -25,6 +25,7 @@ const TAGS = [
   { name: 'fleet', description: 'Fleet summary and the stale-device policy' },
   { name: 'profiles', description: 'Configuration profiles (VPN, Wi-Fi, email, certificates, Hello, custom) and their assignments' },
   { name: 'groups', description: 'User and device groups, and their check-in schedules' },
+  { name: 'compliance', description: "Compliance policies, their assignments, and each device's compliance state" },
   { name: 'settings', description: 'Server-wide settings: the check-in schedule, WNS push' },
   { name: 'audit', description: 'Who did what, newest first' },
   { name: 'administrators', description: 'Administrators, their roles, and who the caller is' },
