@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import { flag, str, UsageError } from './args.js';
 import { apiClient, CONNECTION_HELP, CONNECTION_OPTIONS } from './api-client.js';
 import type { Command, CommandGroup } from './command.js';
+import { io } from './io.js';
 import { print, table } from './output.js';
 
 interface Account {
@@ -36,7 +37,7 @@ export function password(file: string | undefined, inline: string | undefined): 
   if (inline !== undefined) return inline;
   if (file === undefined) throw new UsageError('--password-file FILE (or - for standard input) is required');
   try {
-    return fs.readFileSync(file === '-' ? 0 : file, 'utf8').replace(/\r?\n$/, '');
+    return (file === '-' ? io().stdin() : fs.readFileSync(file, 'utf8')).replace(/\r?\n$/, '');
   } catch (err) {
     throw new UsageError(`cannot read --password-file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
@@ -72,7 +73,7 @@ ${CONNECTION_HELP}`,
   positionals: { min: 1, max: 1, names: 'USERNAME' },
   async run(p) {
     await apiClient(p).call('DELETE', `/api/v1/enrollment-accounts/${encodeURIComponent(p.positionals[0])}`);
-    process.stdout.write(`removed enrollment account ${p.positionals[0]}\n`);
+    io().stdout.write(`removed enrollment account ${p.positionals[0]}\n`);
     return 0;
   },
 };

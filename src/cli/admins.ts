@@ -4,6 +4,7 @@ import { password } from './accounts.js';
 import { flag, str, UsageError } from './args.js';
 import { apiClient, CONNECTION_HELP, CONNECTION_OPTIONS, type ApiClient } from './api-client.js';
 import type { Command, CommandGroup } from './command.js';
+import { io } from './io.js';
 import { print, table } from './output.js';
 
 interface Admin {
@@ -146,7 +147,7 @@ ${CONNECTION_HELP}`,
     const api = apiClient(p);
     const who = await findAdmin(api, p.positionals[0]);
     await api.call('DELETE', `/api/v1/admins/${encodeURIComponent(who.id)}`);
-    process.stdout.write(`removed administrator ${who.username}\n`);
+    io().stdout.write(`removed administrator ${who.username}\n`);
     return 0;
   },
 };
@@ -172,14 +173,14 @@ FENESTRA_ADMIN_LISTEN); the server may be running.
       import('../service/admins/setup.js'),
       import('./banner.js'),
     ]);
-    const cfg = loadConfig();
+    const cfg = loadConfig(io().env);
     const store = await openStore(cfg.database, { timeoutMs: cfg.databaseTimeoutMs });
     const code = await issueSetupCode(store).finally(() => store.close());
     if (!code) {
-      process.stderr.write('fenestra admins setup-link: an administrator exists already: sign in to the console, or ask an owner to create your account\n');
+      io().stderr.write('fenestra admins setup-link: an administrator exists already: sign in to the console, or ask an owner to create your account\n');
       return 1;
     }
-    process.stdout.write(`${setupLink(adminBaseUrl(cfg), code)}\n(works once, within 24 hours; earlier links no longer work)\n`);
+    io().stdout.write(`${setupLink(adminBaseUrl(cfg), code)}\n(works once, within 24 hours; earlier links no longer work)\n`);
     return 0;
   },
 };

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { httpsRequest } from '../sim/https-client.js';
 import { UsageError, str, type Options, type Parsed } from './args.js';
+import { io } from './io.js';
 
 export const CONNECTION_OPTIONS: Options = {
   url: { type: 'string' },
@@ -52,7 +53,7 @@ function readFile(file: string, what: string): string {
 }
 
 /** Where and how to call, from the options and the environment; no request is made. */
-export function connection(p: Parsed, env: Env = process.env): { url: string; token: string; ca?: string } {
+export function connection(p: Parsed, env: Env = io().env): { url: string; token: string; ca?: string } {
   const raw = str(p, 'url') ?? env.FENESTRA_URL ?? env.FENESTRA_PUBLIC_URL ?? 'https://localhost:8443';
   let u: URL;
   try {
@@ -76,7 +77,7 @@ export function connection(p: Parsed, env: Env = process.env): { url: string; to
   return { url: u.origin, token, ca };
 }
 
-export function apiClient(p: Parsed, env: Env = process.env): ApiClient {
+export function apiClient(p: Parsed, env: Env = io().env): ApiClient {
   const c = connection(p, env);
   return {
     url: c.url,

@@ -3,6 +3,7 @@
 import { ApiCallError, apiClient, connection, CONNECTION_HELP, CONNECTION_OPTIONS } from './api-client.js';
 import { flag, str, UsageError } from './args.js';
 import type { Command } from './command.js';
+import { io } from './io.js';
 
 export const applyCommand: Command = {
   name: 'apply',
@@ -51,7 +52,7 @@ ${CONNECTION_HELP}`,
       spec = readSpec(readDocument(file));
     } catch (err) {
       if (err instanceof SpecError) {
-        process.stderr.write(`fenestra apply: ${file} is not valid:\n${err.message.replace(/^/gm, '  ')}\n`);
+        io().stderr.write(`fenestra apply: ${file} is not valid:\n${err.message.replace(/^/gm, '  ')}\n`);
         return 1;
       }
       throw err;
@@ -64,17 +65,17 @@ ${CONNECTION_HELP}`,
       planned = await plan(api, spec, { prune: flag(p, 'prune'), token: connection(p).token, state });
     } catch (err) {
       if (err instanceof SpecError) {
-        process.stderr.write(`fenestra apply: ${file} cannot be applied:\n${err.message.replace(/^/gm, '  ')}\n`);
+        io().stderr.write(`fenestra apply: ${file} cannot be applied:\n${err.message.replace(/^/gm, '  ')}\n`);
         return 1;
       }
       throw err;
     }
     const dry = flag(p, 'dry-run');
     if (planned.changes.length === 0) {
-      process.stdout.write('no changes\n');
+      io().stdout.write('no changes\n');
     } else {
-      process.stdout.write(`${dry ? 'would change' : 'changes'} (${planned.changes.length}):\n`);
-      for (const c of planned.changes) process.stdout.write(`  ${c.op} ${c.text}\n`);
+      io().stdout.write(`${dry ? 'would change' : 'changes'} (${planned.changes.length}):\n`);
+      for (const c of planned.changes) io().stdout.write(`  ${c.op} ${c.text}\n`);
       if (dry) return 0;
       let done = 0;
       try {
@@ -82,16 +83,16 @@ ${CONNECTION_HELP}`,
       } catch (err) {
         // What ran stays applied; running apply again plans from there.
         const c = planned.changes[done];
-        process.stderr.write(`fenestra apply: stopped at change ${done + 1} (${c.op} ${c.text}); ${done} applied\n`);
+        io().stderr.write(`fenestra apply: stopped at change ${done + 1} (${c.op} ${c.text}); ${done} applied\n`);
         // The API's pointer is into the request body: the same place under the file's object.
         if (err instanceof ApiCallError && c.at) {
           const where = readablePath(c.at + (err.pointer && c.bodyIsFileObject ? err.pointer : ''));
-          process.stderr.write(`fenestra apply: the server refused ${where}: ${err.status} ${err.code}: ${err.detail}\n`);
+          io().stderr.write(`fenestra apply: the server refused ${where}: ${err.status} ${err.code}: ${err.detail}\n`);
           return 1;
         }
         throw err;
       }
-      process.stdout.write(`applied ${planned.changes.length} change${planned.changes.length === 1 ? '' : 's'}\n`);
+      io().stdout.write(`applied ${planned.changes.length} change${planned.changes.length === 1 ? '' : 's'}\n`);
     }
     if (!dry && stateFile) saveState(stateFile, planned.state);
     return 0;

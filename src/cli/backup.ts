@@ -1,5 +1,6 @@
 // `fenestra backup <dir>`: what a restore needs, copied while the server runs (ops/backup.ts).
 import type { Command } from './command.js';
+import { io } from './io.js';
 
 export const backupCommand: Command = {
   name: 'backup',
@@ -16,11 +17,11 @@ back the database up with pg_dump: only the key files are copied.
   run: async (p) => {
     // Loaded only to run: --help needs neither the configuration nor SQLite.
     const [{ loadConfig }, { backup }] = await Promise.all([import('../config.js'), import('../ops/backup.js')]);
-    const cfg = loadConfig();
+    const cfg = loadConfig(io().env);
     if (cfg.database.kind === 'postgres')
-      process.stderr.write('fenestra backup: the database is PostgreSQL: back it up with pg_dump; copying the key files only\n');
+      io().stderr.write('fenestra backup: the database is PostgreSQL: back it up with pg_dump; copying the key files only\n');
     const r = backup(cfg, p.positionals[0]);
-    process.stdout.write(`fenestra backup: ${r.files.join(', ')} → ${r.dir}${r.databaseBytes !== undefined ? ` (database ${r.databaseBytes} bytes)` : ''}\n`);
+    io().stdout.write(`fenestra backup: ${r.files.join(', ')} → ${r.dir}${r.databaseBytes !== undefined ? ` (database ${r.databaseBytes} bytes)` : ''}\n`);
     return 0;
   },
 };

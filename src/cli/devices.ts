@@ -2,6 +2,7 @@
 import { flag, str, UsageError, type Parsed } from './args.js';
 import { apiClient, CONNECTION_HELP, CONNECTION_OPTIONS } from './api-client.js';
 import type { Command, CommandGroup } from './command.js';
+import { io } from './io.js';
 import { readJsonArg } from './json-arg.js';
 import { print, record, table, type Row } from './output.js';
 
@@ -94,7 +95,7 @@ ${CONNECTION_HELP}`,
     const api = apiClient(p);
     if (flag(p, 'csv')) {
       qs.set('format', 'csv');
-      process.stdout.write(await api.call<string>('GET', `/api/v1/devices?${qs}`));
+      io().stdout.write(await api.call<string>('GET', `/api/v1/devices?${qs}`));
       return 0;
     }
     const page = await api.call<DevicePage>('GET', `/api/v1/devices?${qs}`);

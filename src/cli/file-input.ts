@@ -3,11 +3,12 @@
 // be read or parsed fails the command (exit 1), it is no command-line mistake.
 import fs from 'node:fs';
 import { parseDocument } from 'yaml';
+import { io } from './io.js';
 
 export function readDocument(file: string): unknown {
   let text: string;
   try {
-    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
+    text = file === '-' ? io().stdin() : fs.readFileSync(file, 'utf8');
   } catch (err) {
     throw new Error(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }

@@ -14,6 +14,7 @@ import type { Command, CommandGroup } from './command.js';
 import { devicesGroup } from './devices.js';
 import { fleetGroup } from './fleet.js';
 import { groupsGroup } from './groups.js';
+import { io, withIo, type CliIo } from './io.js';
 import { profilesGroup } from './profiles.js';
 import { serveCommand } from './serve.js';
 import { tenantsGroup } from './tenants.js';
@@ -85,23 +86,23 @@ async function dispatch(argv: string[]): Promise<number> {
   const [first, ...rest] = argv;
   if (first === undefined) return serveCommand.run({ values: {}, positionals: [] });
   if (first === '--version' || first === '-V' || first === 'version') {
-    process.stdout.write(`fenestra ${version()}\n`);
+    io().stdout.write(`fenestra ${version()}\n`);
     return 0;
   }
   if (isHelp(first)) {
-    process.stdout.write(usage());
+    io().stdout.write(usage());
     return 0;
   }
   if (first === 'help') {
     // The simulator owns its help text.
-    if (rest[0] === 'sim') return (await import('../sim/cli.js')).runSim(['--help'], process.stdout);
+    if (rest[0] === 'sim') return (await import('../sim/cli.js')).runSim(['--help'], io().stdout);
     const text = helpFor(rest);
     if (text === undefined) throw new UsageError(`no such command: ${rest.join(' ')}`);
-    process.stdout.write(text);
+    io().stdout.write(text);
     return 0;
   }
   // The simulator parses its own options and answers its own --help.
-  if (first === 'sim') return (await import('../sim/cli.js')).runSim(rest, process.stdout);
+  if (first === 'sim') return (await import('../sim/cli.js')).runSim(rest, io().stdout);
   const entry = ENTRIES.find((e) => e.name === first);
   if (!entry) throw new UsageError(first.startsWith('-') ? `unknown option ${JSON.stringify(first)}` : `unknown command ${JSON.stringify(first)}`);
   let cmd: Command;
@@ -110,7 +111,7 @@ async function dispatch(argv: string[]): Promise<number> {
   if (isGroup(entry)) {
     const [sub, ...subArgs] = rest;
     if (sub === undefined || isHelp(sub) || sub === 'help') {
-      process[sub === undefined ? 'stderr' : 'stdout'].write(groupUsage(entry));
+      io()[sub === undefined ? 'stderr' : 'stdout'].write(groupUsage(entry));
       return sub === undefined ? 2 : 0;
     }
     const found = entry.commands.find((c) => c.name === sub);
@@ -125,7 +126,7 @@ async function dispatch(argv: string[]): Promise<number> {
   try {
     const parsed = parse(args, cmd.options, cmd.positionals);
     if (parsed === 'help') {
-      process.stdout.write(cmd.usage);
+      io().stdout.write(cmd.usage);
       return 0;
     }
     return await cmd.run(parsed);
@@ -135,24 +136,29 @@ async function dispatch(argv: string[]): Promise<number> {
   }
 }
 
-/** Runs the command line; resolves to the exit code, -1 for a server left running. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the command line; resolves to the exit code, -1 for a server left running. Given `cli`, the
+ * commands write to its streams and read its standard input and environment instead of the
+ * process's: a caller runs commands inside its own process (serve still takes the process's).
+ */
+export async function main(argv: string[], cli?: CliIo): Promise<number> {
+  if (cli) return withIo(cli, () => main(argv));
   try {
     return await dispatch(argv);
   } catch (err) {
     if (err instanceof UsageError) {
-      process.stderr.write(`fenestra: ${err.message}\n(fenestra ${err.command ? `${err.command} ` : ''}--help for usage)\n`);
+      io().stderr.write(`fenestra: ${err.message}\n(fenestra ${err.command ? `${err.command} ` : ''}--help for usage)\n`);
       return 2;
     }
     if (err instanceof ConfigError) {
-      process.stderr.write(`fenestra: ${err.message}\n`);
+      io().stderr.write(`fenestra: ${err.message}\n`);
       return 2;
     }
     if (err instanceof ApiCallError) {
-      process.stderr.write(`fenestra: the server refused: ${err.message}\n`);
+      io().stderr.write(`fenestra: the server refused: ${err.message}\n`);
       return 1;
     }
-    process.stderr.write(`fenestra: ${(err as Error).message}\n`);
+    io().stderr.write(`fenestra: ${(err as Error).message}\n`);
     return 1;
   }
 }

@@ -1,4 +1,5 @@
 // What admin commands print: the API's JSON with --json, else a plain aligned table.
+import { io } from './io.js';
 
 export type Row = Record<string, unknown>;
 
@@ -29,5 +30,5 @@ export function record(obj: Row, indent = ''): string {
 }
 
 export function print(json: boolean, value: unknown, text: () => string): void {
-  process.stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text());
+  io().stdout.write(json ? JSON.stringify(value, null, 2) + '\n' : text());
 }

@@ -2,6 +2,7 @@
 import { flag, str, UsageError } from './args.js';
 import { apiClient, CONNECTION_HELP, CONNECTION_OPTIONS } from './api-client.js';
 import type { Command, CommandGroup } from './command.js';
+import { io } from './io.js';
 import { print, table } from './output.js';
 
 interface Tenant {
@@ -67,7 +68,7 @@ ${CONNECTION_HELP}`,
   async run(p) {
     const q = flag(p, 'revoke-devices') ? '?revokeDevices=true' : '';
     await apiClient(p).call('DELETE', `/api/v1/tenants/${encodeURIComponent(p.positionals[0])}${q}`);
-    process.stdout.write(`disconnected tenant ${p.positionals[0]}\n`);
+    io().stdout.write(`disconnected tenant ${p.positionals[0]}\n`);
     return 0;
   },
 };

@@ -8,9 +8,9 @@ import path from 'node:path';
 import t from 'tap';
 import { AdminService } from '../../src/service/admins/service.js';
 import { PUBLIC_URL, startTestServer } from '../helpers/server.js';
-import { runCli } from '../cli/run-cli.js';
+import { runCli, runCliHere } from '../cli/run-cli.js';
 
-// The first CLI run may build dist/ (bin/fenestra.js), slow on a busy machine.
+// The one CLI process of this file may build dist/ (bin/fenestra.js), slow on a busy machine.
 t.setTimeout(360_000);
 
 const s = await startTestServer();
@@ -21,7 +21,8 @@ const caFile = path.join(dir, 'ca.pem');
 fs.writeFileSync(caFile, s.caPem);
 const url = `https://127.0.0.1:${s.server.port}`;
 const conn = (token = s.adminToken) => ['--url', url, '--token', token, '--ca', caFile];
-const cli = (args: string[], o: { token?: string; input?: string } = {}) => runCli([...args, ...conn(o.token)], { cwd: dir, input: o.input });
+// In this process (runCliHere); the password read from a real standard input runs as its own process.
+const cli = (args: string[], o: { token?: string } = {}) => runCliHere([...args, ...conn(o.token)]);
 const svc = new AdminService({ store: s.server.store, csrfKey: crypto.randomBytes(32) });
 // The server's own environment: the CLI finds the same database.
 const serverEnv = {
@@ -34,7 +35,7 @@ const serverEnv = {
 t.test('admins setup-link: a fresh link replaces the start-up one; none once an administrator exists', async (t) => {
   const startup = s.server.setupCode!;
   t.equal(await svc.setupCodeValid(startup), true);
-  const r = await runCli(['admins', 'setup-link'], { cwd: dir, env: serverEnv });
+  const r = await runCliHere(['admins', 'setup-link'], { env: serverEnv });
   t.equal(r.code, 0, r.stderr);
   const m = /^(https:\/\/\S+)\/console\/setup\?code=([A-Za-z0-9_-]{43})\n\(works once, within 24 hours/.exec(r.stdout);
   t.ok(m, r.stdout);
@@ -42,13 +43,16 @@ t.test('admins setup-link: a fresh link replaces the start-up one; none once an 
   t.equal(await svc.setupCodeValid(m![2]), true, 'the new code works');
   t.equal(await svc.setupCodeValid(startup), false, 'the start-up one no longer does');
   await svc.completeSetup(m![2], { username: 'olivia', password: 'correct horse battery' }, '127.0.0.1');
-  const again = await runCli(['admins', 'setup-link'], { cwd: dir, env: serverEnv });
+  const again = await runCliHere(['admins', 'setup-link'], { env: serverEnv });
   t.equal(again.code, 1);
   t.match(again.stderr, /an administrator exists already/);
 });
 
 t.test('admins create, list, set-role, disable, enable, remove; tokens create, list, use, revoke', async (t) => {
-  const created = await cli(['admins', 'create', 'Hugo', '--role', 'helpdesk', '--password-file', '-'], { input: 'a long enough password\n' });
+  const created = await runCli(['admins', 'create', 'Hugo', '--role', 'helpdesk', '--password-file', '-', ...conn()], {
+    cwd: dir,
+    input: 'a long enough password\n',
+  });
   t.equal(created.code, 0, created.stderr);
   t.match(created.stdout, /^created administrator Hugo \(helpdesk\)/);
   const short = await cli(['admins', 'create', 'ada', '--role', 'admin', '--password', 'short']);

@@ -1,15 +1,16 @@
 // The admin subcommands against a real server: the CLI process calls the admin API over HTTPS
 // with the token and CA it was given (or finds in the data and certificate directories),
 // prints tables or --json, and reports a refusal with the field's pointer and exit 1.
+// The commands run inside this process (runCliHere) but for one, whose exit status is the process's.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { enrollEntraDevice } from '../helpers/enrolled.js';
 import { startTestServer } from '../helpers/server.js';
-import { runCli } from './run-cli.js';
+import { runCli, runCliHere } from './run-cli.js';
 
-// The first CLI run may build dist/ (bin/fenestra.js), slow on a busy machine.
+// The one CLI process of this file may build dist/ (bin/fenestra.js), slow on a busy machine.
 t.setTimeout(360_000);
 
 const s = await startTestServer();
@@ -20,7 +21,7 @@ const caFile = path.join(dir, 'ca.pem');
 fs.writeFileSync(caFile, s.caPem);
 const url = `https://127.0.0.1:${s.server.port}`;
 const conn = ['--url', url, '--token', s.adminToken, '--ca', caFile];
-const cli = (args: string[], input?: string) => runCli([...args, ...conn], { cwd: dir, input });
+const cli = (args: string[], input?: string) => runCliHere([...args, ...conn], { input });
 
 const tid = await s.connectTenant();
 const enrolled = await enrollEntraDevice(s, tid);
@@ -130,17 +131,18 @@ t.test('connection: token and CA found in the data and certificate directories; 
   fs.writeFileSync(path.join(data, 'admin-token'), `${s.adminToken}\n`);
   fs.writeFileSync(path.join(certs, 'ca.pem'), s.caPem);
   const env = { FENESTRA_URL: url, FENESTRA_DATA_DIR: data, FENESTRA_CERTS_DIR: certs };
-  const ok = await runCli(['tenants', 'list'], { env, cwd: dir });
+  const ok = await runCliHere(['tenants', 'list'], { env });
   t.equal(ok.code, 0, ok.stderr);
   t.match(ok.stdout, tid);
+  // As its own process, as an operator's shell sees it: the refusal is the exit status 1.
   const wrong = await runCli(['tenants', 'list', '--token', 'x'.repeat(32)], { env, cwd: dir });
   t.equal(wrong.code, 1);
   t.match(wrong.stderr, /401/);
   // Without the CA the server's certificate is not trusted: said, not ignored.
-  const untrusted = await runCli(['tenants', 'list'], { env: { ...env, FENESTRA_CERTS_DIR: path.join(dir, 'nothing') }, cwd: dir });
+  const untrusted = await runCliHere(['tenants', 'list'], { env: { ...env, FENESTRA_CERTS_DIR: path.join(dir, 'nothing') } });
   t.equal(untrusted.code, 1);
   t.match(untrusted.stderr, /cannot reach https:\/\/127\.0\.0\.1:\d+: .*certificate/i);
-  const noToken = await runCli(['tenants', 'list'], { env: { ...env, FENESTRA_DATA_DIR: path.join(dir, 'nothing') }, cwd: dir });
+  const noToken = await runCliHere(['tenants', 'list'], { env: { ...env, FENESTRA_DATA_DIR: path.join(dir, 'nothing') } });
   t.equal(noToken.code, 2);
   t.match(noToken.stderr, /no admin token/);
 });

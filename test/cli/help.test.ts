@@ -1,10 +1,13 @@
 // --help on every command answers with its usage and does nothing else: no file, no directory,
 // no listening server; --version; help <command>; unknown commands and options exit 2.
+// Most command lines run inside this process (runCliHere); those where the process matters —
+// a command that would create files in its working directory or keep running, the exit status —
+// run as their own processes.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { runCli } from './run-cli.js';
+import { runCli, runCliHere } from './run-cli.js';
 
 // The first CLI run may build dist/ (bin/fenestra.js), slow on a busy machine.
 t.setTimeout(360_000);
@@ -46,19 +49,24 @@ const COMMANDS = [
 t.test('--help, -h and help <command>: usage on stdout, exit 0, nothing created', async (t) => {
   const cases: string[][] = [];
   COMMANDS.forEach((c, i) => cases.push([...c, '--help'], i % 2 ? ['help', ...c] : [...c, '-h']));
-  // Help wins wherever it stands, before positionals and next to options the command does not know.
-  cases.push(['backup', '--help', 'somewhere'], ['backup', 'somewhere', '--help'], ['serve', '--frobnicate', '--help'], ['apply', '-f', 'x.yaml', '--help']);
   for (const group of ['devices', 'fleet', 'tenants', 'accounts', 'profiles', 'groups']) cases.push([group, '--help'], ['help', group]);
-  for (let i = 0; i < cases.length; i += 8) {
-    const results = await Promise.all(cases.slice(i, i + 8).map((args) => runCli(args, { env, cwd: dir, timeoutMs: 30_000 })));
-    results.forEach((r, k) => {
-      const args = cases[i + k];
-      const name = args.filter((a) => !a.startsWith('-') && a !== 'help' && a !== 'somewhere' && a !== 'x.yaml').join(' ');
-      t.equal(r.code, 0, `${args.join(' ')}: exit 0`) || t.comment(r.stderr);
-      t.match(r.stdout, `usage: fenestra ${name}`, `${args.join(' ')}: its usage`);
-      t.equal(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
-    });
-  }
+  // Help wins wherever it stands, before positionals and next to options the command does not know:
+  // in their own processes in dir, where a command that ran anyway would leave files or keep running.
+  const anywhere = [
+    ['backup', '--help', 'somewhere'],
+    ['backup', 'somewhere', '--help'],
+    ['serve', '--frobnicate', '--help'],
+    ['apply', '-f', 'x.yaml', '--help'],
+  ];
+  const results = await Promise.all(anywhere.map((args) => runCli(args, { env, cwd: dir })));
+  for (const args of cases) results.push(await runCliHere(args, { env }));
+  results.forEach((r, k) => {
+    const args = [...anywhere, ...cases][k];
+    const name = args.filter((a) => !a.startsWith('-') && a !== 'help' && a !== 'somewhere' && a !== 'x.yaml').join(' ');
+    t.equal(r.code, 0, `${args.join(' ')}: exit 0`) || t.comment(r.stderr);
+    t.match(r.stdout, `usage: fenestra ${name}`, `${args.join(' ')}: its usage`);
+    t.equal(r.stderr, '', `${args.join(' ')}: nothing on stderr`);
+  });
   t.same(listing(), [], 'no file or directory was created (backup --help used to copy the CA key into ./--help)');
 });
 
@@ -72,7 +80,7 @@ t.test('serve --help returns at once instead of starting the server', async (t) 
 
 t.test('top-level help and --version', async (t) => {
   const version = (JSON.parse(fs.readFileSync('package.json', 'utf8')) as { version: string }).version;
-  const [v, V, help, h] = await Promise.all([['--version'], ['-V'], ['--help'], ['help']].map((a) => runCli(a, { env, cwd: dir })));
+  const [v, V, help, h] = await Promise.all([['--version'], ['-V'], ['--help'], ['help']].map((a) => runCliHere(a, { env })));
   t.equal(v.stdout, `fenestra ${version}\n`);
   t.equal(V.stdout, `fenestra ${version}\n`);
   for (const r of [help, h]) {
@@ -100,10 +108,13 @@ t.test('mistakes: exit 2 with a message naming them, nothing created', async (t)
     [['apply'], /-f FILE is required/],
     [['groups', 'create', 'G', '--kind', 'robot'], /--kind user or --kind device/],
   ];
-  const results = await Promise.all(cases.map(([args]) => runCli(args, { env, cwd: dir })));
+  const results = await Promise.all(cases.map(([args]) => runCliHere(args, { env })));
   results.forEach((r, i) => {
     t.equal(r.code, 2, `${cases[i][0].join(' ')}: exit 2`);
     t.match(r.stderr, cases[i][1], `${cases[i][0].join(' ')}: says why`);
   });
+  const status = await runCli(['devices', 'show'], { env, cwd: dir });
+  t.equal(status.code, 2, 'the exit status of the process');
+  t.match(status.stderr, /devices show: missing argument: ID\n\(fenestra devices show --help for usage\)\n$/, 'on its stderr, with the usage hint');
   t.same(listing(), []);
 });

@@ -2,8 +2,12 @@
 // file goes through the package's bin (bin/fenestra.js builds dist/ when it is missing or older
 // than src/), the following ones run the built dist/cli.js — without the TypeScript loader, a
 // process starts in a fraction of a second, and the build is checked once.
+// Where the process boundary is not what a test is about, runCliHere runs the same command line
+// inside the test's process (main() with its own streams, standard input and environment): a
+// child costs a node start and the loading of the CLI, about a second of CPU on a busy machine.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 
 export interface CliResult {
   code: number | null;
@@ -60,4 +64,26 @@ export async function runCli(
 ): Promise<CliResult> {
   await ensureBuilt();
   return spawnNode(DIST, args, opts);
+}
+
+/** The command line run by src/cli/main.ts in this process: same result as runCli, signal always null. */
+export async function runCliHere(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  let stdout = '';
+  let stderr = '';
+  const sink = (add: (s: string) => void) =>
+    new Writable({
+      decodeStrings: false,
+      write(chunk: string | Buffer, _enc, done) {
+        add(String(chunk));
+        done();
+      },
+    });
+  const code = await main(args, {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+    stdin: () => opts.input ?? '',
+    env: { ...baseEnv(), ...opts.env },
+  });
+  return { code, signal: null, stdout, stderr };
 }
