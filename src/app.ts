@@ -38,6 +38,7 @@ import { GroupService, ProfileService } from './service/profiles.js';
 import { Outbound } from './service/entra/outbound.js';
 import { EntraAppTokens } from './service/entra/token-provider.js';
 import { GraphClient } from './service/entra/graph-client.js';
+import { EntraGroupService } from './service/entra/groups.js';
 import { TenantService } from './service/tenants.js';
 import { AdminService } from './service/admins/service.js';
 import { provideAuthenticator } from './http/admin/principal.js';
@@ -183,6 +184,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   app.addHook('onClose', async () => entraOutbound.close());
   const entraTokens = new EntraAppTokens({ outbound: entraOutbound, sealKey: tenantCredentialKey });
   const entraGraph = new GraphClient({ outbound: entraOutbound, tokens: entraTokens });
+  // Entra groups as assignment targets: their membership synced on a timer and on demand.
+  const entraGroups = new EntraGroupService({ store: ctx.store, graph: entraGraph, now, log: logger.child({ component: 'entra-groups' }) });
+  entraGroups.start(cfg.entraGroupSyncMinutes);
+  app.addHook('onClose', async () => entraGroups.stop());
   const adminDeps: AdminDeps = {
     adminToken: ctx.adminToken,
     store: ctx.store,
@@ -198,7 +203,13 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     revocation: new DeviceRevocationService(ctx.store, cfg.providerId, undefined, (c) => push.commandQueued(c)),
     push: new PushAdmin(ctx.store, push),
     pushSettings: new PushSettingsAdmin(ctx.store, push, { production: cfg.production, sealKey: deriveKey(ctx.secretKey, 'push-settings') }),
-    profiles: new ProfileService(ctx.store, profileKey),
+    profiles: new ProfileService(ctx.store, profileKey, (groupId) => {
+      void ctx.store.entraGroups
+        .get(groupId)
+        .then((g) => g && entraGroups.syncOne(g))
+        .catch(() => undefined);
+    }),
+    entraGroups,
     groups: new GroupService(ctx.store),
     profileStatus,
     admins,

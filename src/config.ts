@@ -56,6 +56,8 @@ export interface Config {
   consoleEntra?: ConsoleEntraConfig;
   /** Console sign-in sessions: ended after this many idle minutes, and this many hours after sign-in whatever happens. */
   consoleSession: { idleMinutes: number; hours: number };
+  /** Minutes between syncs of the watched Entra groups' membership from Microsoft Graph (0: only on demand). */
+  entraGroupSyncMinutes: number;
   /** Test only: outbound calls to Entra/Graph sent to local fakes (config-outbound.ts). */
   testOutbound?: OutboundOptions;
   /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
@@ -297,7 +299,9 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   };
   const consoleEntra = parseConsoleEntra(env, { publicUrl, adminListen: adminListen !== undefined, test: fenestraEnv === 'test', production }, problems);
   const testOutbound = parseTestOutbound(env, fenestraEnv === 'test', problems);
+  const entraGroupSyncMinutes = intVar(env, 'FENESTRA_ENTRA_GROUP_SYNC_MINUTES', 15, 0, 24 * 60, problems);
   const cfg: Config = {
+    entraGroupSyncMinutes,
     testOutbound,
     wns,
     consoleEntra,

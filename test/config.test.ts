@@ -53,7 +53,10 @@ t.test('defaults', async (t) => {
     databaseTimeoutMs: 10_000,
     requestDeadlineMs: 15_000,
     consoleSession: { idleMinutes: 30, hours: 12 },
+    entraGroupSyncMinutes: 15,
   });
+  t.equal(loadConfig({ FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' }).entraGroupSyncMinutes, 0, 'Entra groups synced on demand only');
+  t.throws(() => loadConfig({ FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '1441' }), /FENESTRA_ENTRA_GROUP_SYNC_MINUTES=1441 is out of range/);
   t.same(loadConfig({ FENESTRA_CONSOLE_IDLE_MINUTES: '5', FENESTRA_CONSOLE_SESSION_HOURS: '1' }).consoleSession, { idleMinutes: 5, hours: 1 });
   t.equal(loadConfig({ FENESTRA_MAX_CONNECTIONS: '100', FENESTRA_TLS_HANDSHAKE_TIMEOUT: '3' }).tlsHandshakeTimeoutMs, 3000);
   t.throws(() => loadConfig({ FENESTRA_MAX_CONNECTIONS: '0' }), /FENESTRA_MAX_CONNECTIONS=0 is out of range/);

@@ -15,12 +15,13 @@ export interface ProfileRecord {
   context?: Record<string, unknown>;
 }
 
-export type AssignmentTarget = 'user' | 'group' | 'device' | 'all';
+/** 'entraGroup': a Microsoft Entra security group by object ID, its membership synced from Graph. */
+export type AssignmentTarget = 'user' | 'group' | 'device' | 'all' | 'entraGroup';
 
 export interface Assignment {
   profileId: string;
   targetType: AssignmentTarget;
-  /** Entra oid or UPN (user), group id, device id, or '*' (all). */
+  /** Entra oid or UPN (user), group id, device id, Entra group object ID (lower case), or '*' (all). */
   targetId: string;
   createdAt: string;
 }
@@ -30,6 +31,31 @@ export interface Group {
   name: string;
   kind: 'user' | 'device';
   createdAt: string;
+}
+
+/** An Entra group fenestra watches (an assignment targets it): its membership is synced from Microsoft Graph. */
+export interface EntraGroup {
+  /** The group's object ID (lower case). */
+  id: string;
+  tenantId: string;
+  displayName?: string;
+  /** What its members are, as of the last sync (users, devices, both, or none yet). */
+  kind?: 'user' | 'device' | 'mixed' | 'empty';
+  /** It holds other groups: synced by a transitive re-read each time (groups/delta lists direct members only). */
+  nested: boolean;
+  /** The @odata.deltaLink of the last round (absent: the next sync reads the group in full). */
+  deltaLink?: string;
+  memberCount: number;
+  lastSyncAt?: string;
+  lastError?: string;
+  lastErrorAt?: string;
+  createdAt: string;
+}
+
+/** A member of an Entra group: its directory object ID and the principal targeting uses (a user's OID, a device's Entra device ID). */
+export interface EntraGroupMember {
+  objectId: string;
+  principal: string;
 }
 
 /** Where one profile stands for one device and user. */

@@ -36,6 +36,8 @@ export class ProfileService {
   constructor(
     private readonly store: Store,
     private readonly key: Buffer,
+    /** An Entra group got its first assignment: sync it now rather than at the next timer round. */
+    private readonly onEntraGroup?: (groupId: string) => void,
   ) {}
 
   private view(p: ProfileRecord): ProfileView {
@@ -193,13 +195,17 @@ export class ProfileService {
     if (!(await this.store.profiles.delete(id, at, auditEntry(actor, 'profile.delete', 'profile', id, detail)))) throw notFound('profile');
   }
 
-  async assign(id: string, target: { targetType: string; targetId?: string }, actor: string) {
+  async assign(id: string, target: { targetType: string; targetId?: string; tenantId?: string }, actor: string) {
     await this.record(id);
     const type = target.targetType as AssignmentTarget;
     const tid = await this.targetId(type, target.targetId);
     if (tid === undefined) throw new ApiError(400, 'invalid', `no such ${type}`, '/targetId');
+    // An Entra group is watched from its first assignment on: its membership is synced from Graph.
+    const tenantId = type === 'entraGroup' ? await this.entraGroupTenant(tid, target.tenantId) : undefined;
     const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
-    const added = await this.store.profiles.assign(a, auditEntry(actor, 'profile.assign', 'profile', id, { targetType: type, targetId: tid }));
+    const detail = { targetType: type, targetId: tid, ...(tenantId ? { tenantId } : {}) };
+    const added = await this.store.profiles.assign(a, auditEntry(actor, 'profile.assign', 'profile', id, detail));
+    if (added && tenantId) this.onEntraGroup?.(tid);
     if (!added) {
       const same = type === 'user' ? ` (${tid}: users compare case-insensitively)` : type === 'all' ? '' : ` (${tid})`;
       throw new ApiError(409, 'conflict', `this assignment exists${same}`, type === 'all' ? '/targetType' : '/targetId');
@@ -234,14 +240,33 @@ export class ProfileService {
         return tid.toLowerCase();
       case 'group':
         return (await this.store.groups.get(tid)) ? tid : undefined;
+      case 'entraGroup':
+        if (!GUID.test(tid)) throw new ApiError(400, 'invalid', 'an Entra group is named by its object ID (a GUID)', '/targetId');
+        return tid.toLowerCase();
       case 'device': {
         const d = (await this.store.devices.get(tid)) ?? (await this.store.devices.getByDeviceId(tid));
         // A removed device's id still names its (stale) assignment.
         return d ? d.id : removing && tid ? tid : undefined;
       }
       default:
-        throw new ApiError(400, 'invalid', 'targetType must be user, group, device or all', '/targetType');
+        throw new ApiError(400, 'invalid', 'targetType must be user, group, device, all or entraGroup', '/targetType');
     }
+  }
+
+  /** The tenant an Entra group is synced from: the one named, or the only one with application credentials; the group is watched. */
+  private async entraGroupTenant(groupId: string, named: string | undefined): Promise<string> {
+    const watched = await this.store.entraGroups.get(groupId);
+    if (watched && (!named || named.trim().toLowerCase() === watched.tenantId.toLowerCase())) return watched.tenantId;
+    if (watched) throw new ApiError(409, 'conflict', `this Entra group is watched on tenant ${watched.tenantId}`, '/tenantId');
+    const tenants = (await this.store.tenants.list()).filter((t) => t.appClientId && t.appCredential);
+    let tenant;
+    if (named?.trim()) {
+      tenant = (await this.store.tenants.list()).find((t) => t.tenantId.toLowerCase() === named.trim().toLowerCase());
+      if (!tenant) throw new ApiError(400, 'invalid', 'no such tenant', '/tenantId');
+    } else if (tenants.length === 1) tenant = tenants[0];
+    else throw new ApiError(400, 'invalid', "name the Entra group's tenant (tenantId): none or several tenants have application credentials", '/tenantId');
+    await this.store.entraGroups.watch({ id: groupId, tenantId: tenant.tenantId, createdAt: new Date().toISOString() });
+    return tenant.tenantId;
   }
 }
 

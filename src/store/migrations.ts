@@ -469,6 +469,43 @@ ALTER TABLE tenants ADD COLUMN validation TEXT;
 `,
   },
   {
+    version: 17,
+    name: 'entra-groups',
+    // Issue #14: Entra groups as assignment targets. The watched groups (tenant, display name,
+    // what their members are, whether they nest groups, the delta link of the last round, the last
+    // sync and error), their members (directory object ID, and the principal targeting matches: a
+    // user's OID or a device's Entra device ID, indexed to find a principal's groups), and a
+    // membership stamp per principal, bumped when it joins or leaves a group: a device's plan
+    // mark carries its principals' stamps, so a membership change re-plans only those devices.
+    sql: `
+CREATE TABLE entra_groups (
+  id            TEXT PRIMARY KEY,
+  tenant_id     TEXT NOT NULL,
+  display_name  TEXT,
+  kind          TEXT,
+  nested        INTEGER NOT NULL DEFAULT 0,
+  delta_link    TEXT,
+  member_count  INTEGER NOT NULL DEFAULT 0,
+  last_sync_at  TEXT,
+  last_error    TEXT,
+  last_error_at TEXT,
+  created_at    TEXT NOT NULL
+);
+CREATE INDEX entra_groups_tenant ON entra_groups (tenant_id, id);
+CREATE TABLE entra_group_members (
+  group_id  TEXT NOT NULL REFERENCES entra_groups (id) ON DELETE CASCADE,
+  object_id TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  PRIMARY KEY (group_id, object_id)
+) WITHOUT ROWID;
+CREATE INDEX entra_group_members_principal ON entra_group_members (principal, group_id);
+CREATE TABLE entra_member_stamps (
+  principal TEXT PRIMARY KEY,
+  stamp     INTEGER NOT NULL
+) WITHOUT ROWID;
+`,
+  },
+  {
     version: 18,
     name: 'compliance',
     // Issue #14: compliance policies (rules as JSON, a grace period, a version bumped on each

@@ -6,7 +6,7 @@ import type { CheckinSchedule, DeviceCheckinState, GroupCheckinSchedule } from '
 import type { CommandAck, CommandRecord, CommandState } from '../domain/command.js';
 import type { Device, IssuedCertificateRecord } from '../domain/device.js';
 import type { DeviceFilter, DeviceQuery, DeviceRemoval, FleetCounts, StalePolicy } from '../domain/fleet.js';
-import type { Assignment, AssignmentTarget, Group, ProfileDelivery, ProfileRecord } from '../domain/profile.js';
+import type { Assignment, AssignmentTarget, EntraGroup, EntraGroupMember, Group, ProfileDelivery, ProfileRecord } from '../domain/profile.js';
 import type { DeviceAlert, DmSessionState, TraceEntry } from '../domain/session.js';
 import type { EnrollmentAccount, Tenant } from '../domain/tenant.js';
 import type { PushChannelRecord } from '../domain/push.js';
@@ -134,6 +134,39 @@ export interface GroupStore {
   members(id: string): Promise<string[]>;
   /** Every membership, for the targeting index. */
   allMembers(): Promise<{ groupId: string; member: string }[]>;
+}
+
+/** What one sync of an Entra group records besides its members. */
+export interface EntraGroupSyncRecord {
+  at: string;
+  displayName?: string;
+  kind?: EntraGroup['kind'];
+  nested?: boolean;
+  /** The round's @odata.deltaLink; null forgets it (the next sync reads the group in full). */
+  deltaLink: string | null;
+}
+
+/**
+ * Entra groups (issue #14) and their synced membership. A membership change never bumps the
+ * profile generation: it bumps the membership stamp of each principal that joined or left, in
+ * the same transaction, and a device's plan mark carries the stamps of its principals.
+ */
+export interface EntraGroupStore {
+  /** Watch a group (an assignment targets it); false when it is watched already. */
+  watch(g: Pick<EntraGroup, 'id' | 'tenantId' | 'createdAt'>): Promise<boolean>;
+  get(id: string): Promise<EntraGroup | undefined>;
+  /** Watched groups, of one tenant or all, by id. */
+  list(tenantId?: string): Promise<EntraGroup[]>;
+  /** The membership as read in full (replaces it); stamps of principals that joined or left are bumped. */
+  replaceMembers(id: string, members: EntraGroupMember[], r: EntraGroupSyncRecord): Promise<{ added: number; removed: number }>;
+  /** A delta round: members added, members removed (by object ID); stamps bumped as for replaceMembers. */
+  applyDelta(id: string, added: EntraGroupMember[], removed: string[], r: EntraGroupSyncRecord): Promise<{ added: number; removed: number }>;
+  /** A failed sync: the error is kept (and shown) until the next successful one. */
+  recordError(id: string, error: string, at: string): Promise<void>;
+  /** The watched groups holding each of these principals (an indexed lookup; absent: none). */
+  groupsOf(principals: string[]): Promise<Map<string, string[]>>;
+  /** The membership stamp of each principal, in order (0: its groups never changed). */
+  stamps(principals: string[]): Promise<number[]>;
 }
 
 export interface TenantStore {
@@ -393,6 +426,7 @@ export interface Store {
   traces: TraceStore;
   profiles: ProfileStore;
   groups: GroupStore;
+  entraGroups: EntraGroupStore;
   deliveries: DeliveryStore;
   tlsTicketKeys: TlsTicketKeyStore;
   checkinSchedules: CheckinScheduleStore;

@@ -25,6 +25,8 @@ import { openApiDocument } from './openapi.js';
 import type { AdminApi } from './schema-types.js';
 import { invalid } from '../../service/errors.js';
 import { tenantEntraRoutes } from './tenant-entra.js';
+import { entraGroupRoutes } from './entra-groups.js';
+import type { EntraGroupService } from '../../service/entra/groups.js';
 import { accountCreateBody, auditQuery, idParams, tenantDeleteQuery, tenantCreateBody, tenantIdParams, tenantPatchBody } from './schemas.js';
 import { auditReply, enrollmentAccount, enrollmentAccountList, errorReplies, noContent, tenantList, tenantReply } from './openapi-replies.js';
 
@@ -38,6 +40,8 @@ export interface AdminDeps {
   revocation: DeviceRevocationService;
   profiles: ProfileService;
   groups: GroupService;
+  /** Entra groups as assignment targets (issue #14). */
+  entraGroups: EntraGroupService;
   profileStatus: ProfileStatusService;
   push: PushAdmin;
   /** Administrators, their sessions and API tokens (issue #13). */
@@ -172,6 +176,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     deviceRoutes(api, deps);
     pushRoutes(api, deps);
     tenantEntraRoutes(api, deps);
+    entraGroupRoutes(api, deps);
     pushSettingsRoutes(api, deps);
     profileRoutes(api, deps);
     scheduleRoutes(api, deps);

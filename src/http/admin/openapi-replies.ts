@@ -454,8 +454,8 @@ export const assignmentReply = {
   required: ['profileId', 'targetType', 'targetId', 'createdAt'],
   properties: {
     profileId: str,
-    targetType: { type: 'string', enum: ['user', 'group', 'device', 'all'] },
-    targetId: { type: 'string', description: "Entra oid or UPN (lower case), group id, device id, or '*' (all)" },
+    targetType: { type: 'string', enum: ['user', 'group', 'device', 'all', 'entraGroup'] },
+    targetId: { type: 'string', description: "Entra oid or UPN (lower case), group id, device id, Entra group object ID (lower case), or '*' (all)" },
     createdAt: instant,
   },
 } as const;

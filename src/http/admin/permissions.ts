@@ -33,6 +33,9 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'GET /api/v1/tenants/:tenantId/consent-url': 'read',
   // Validation checks the connection end to end and keeps the result on the tenant.
   'POST /api/v1/tenants/:tenantId/validate': 'tenants.write',
+  // The watched Entra groups (issue #14); a sync reads Graph now, as the timer would.
+  'GET /api/v1/tenants/:tenantId/groups': 'read',
+  'POST /api/v1/tenants/:tenantId/groups/sync': 'groups.write',
 
   'GET /api/v1/enrollment-accounts': 'enrollment-accounts.read',
   'POST /api/v1/enrollment-accounts': 'enrollment-accounts.write',

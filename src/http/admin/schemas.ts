@@ -295,8 +295,9 @@ export const assignmentBody = {
   additionalProperties: false,
   required: ['targetType'],
   properties: {
-    targetType: { type: 'string', enum: ['user', 'group', 'device', 'all'] },
-    targetId: { type: 'string', maxLength: 256, description: 'Entra oid or UPN, group id, device id; omitted for all' },
+    targetType: { type: 'string', enum: ['user', 'group', 'device', 'all', 'entraGroup'] },
+    targetId: { type: 'string', maxLength: 256, description: 'Entra oid or UPN, group id, device id, Entra group object ID; omitted for all' },
+    tenantId: { type: 'string', maxLength: 64, description: "entraGroup: the group's tenant (may be omitted when one tenant has application credentials)" },
   },
 } as const;
 

@@ -24,13 +24,21 @@ export interface Snapshot {
   /** Certificate profile id by the `ref` others use. */
   byRef: Map<string, string>;
   all: LiveProfile[];
-  /** Assignments by target: 'device:<id>', 'user:<oid|upn>', 'group:<id>'. */
+  /** Assignments by target: 'device:<id>', 'user:<oid|upn>', 'group:<id>', 'entraGroup:<object id>'. */
   byTarget: Map<string, LiveProfile[]>;
   /** Group ids by member (device ids, Entra oids and UPNs, as stored). */
   groupsOf: Map<string, string[]>;
   /** Profiles that failed to compile (stored before a rule changed): never delivered, reported. */
   broken: Map<string, string>;
+  /**
+   * Some live profile targets an Entra group. Their memberships are not in the snapshot (they can
+   * be millions): the reconciler looks up the groups of a device's principals when it plans.
+   */
+  entraTargets?: boolean;
 }
+
+/** The Entra groups (object IDs) of a device's principals: its Entra device ID, its primary user's and the signed-in user's OIDs. */
+export type EntraMemberships = Map<string, string[]>;
 
 export interface Targets {
   /** Device-scope profiles for the device tree. */
@@ -75,7 +83,16 @@ export class ProfileCatalog {
       this.store.profiles.allAssignments(),
       this.store.groups.allMembers(),
     ]);
-    const s: Snapshot = { gen, profiles: new Map(), byRef: new Map(), all: [], byTarget: new Map(), groupsOf: new Map(), broken: new Map() };
+    const s: Snapshot = {
+      gen,
+      profiles: new Map(),
+      byRef: new Map(),
+      all: [],
+      byTarget: new Map(),
+      groupsOf: new Map(),
+      broken: new Map(),
+      entraTargets: false,
+    };
     for (const r of records) {
       try {
         const compiled = this.compile(r);
@@ -92,6 +109,7 @@ export class ProfileCatalog {
       if (!p) continue;
       if (a.targetType === 'all') s.all.push(p);
       else push(s.byTarget, `${a.targetType}:${a.targetId}`, p);
+      if (a.targetType === 'entraGroup') s.entraTargets = true;
     }
     for (const m of members) push(s.groupsOf, m.member, m.groupId);
     return s;
@@ -127,11 +145,19 @@ function push<T>(m: Map<string, T[]>, k: string, v: T): void {
   else m.set(k, [v]);
 }
 
-/** Profiles that target a device (itself, its groups, all) and a user (oid, UPN, their groups). */
+/** The principals whose Entra groups decide what a (device, user) gets, lower-cased. */
+export function entraPrincipals(device: Pick<Device, 'entraDeviceId' | 'userOid'>, user?: { oid: string }): string[] {
+  const out = new Set<string>();
+  for (const p of [device.entraDeviceId, device.userOid, user?.oid]) if (p) out.add(p.toLowerCase());
+  return [...out];
+}
+
+/** Profiles that target a device (itself, its groups, all) and a user (oid, UPN, their groups, Entra ones included). */
 export function targetsFor(
   s: Snapshot,
   device: Pick<Device, 'id' | 'deviceId' | 'entraDeviceId' | 'userOid' | 'upn'>,
   user?: { oid: string; upn?: string },
+  entra?: EntraMemberships,
 ): Targets {
   const seen = new Set<string>();
   const device_: LiveProfile[] = [];
@@ -151,20 +177,27 @@ export function targetsFor(
       for (const g of s.groupsOf.get(id) ?? []) add(s.byTarget.get(`group:${g}`), scopes);
     }
   };
+  const viaEntra = (id: string | undefined, scopes: Scope[]) => {
+    if (!id || !entra) return;
+    for (const g of entra.get(id.toLowerCase()) ?? []) add(s.byTarget.get(`entraGroup:${g}`), scopes);
+  };
   const both: Scope[] = ['device', 'user'];
   // The device: its own assignments and groups, and "all", apply to both trees.
   add(s.all, both);
   add(s.byTarget.get(`device:${device.id}`), both);
   viaGroups([device.id, device.deviceId, device.entraDeviceId], both);
+  viaEntra(device.entraDeviceId, both);
   // Device-scope profiles assigned to a user follow the device's primary (enrolling) user.
   const primary = [device.userOid?.toLowerCase(), device.upn?.toLowerCase()];
   for (const k of primary) if (k) add(s.byTarget.get(`user:${k}`), ['device']);
   viaGroups(primary, ['device']);
+  viaEntra(device.userOid, ['device']);
   // User-scope profiles assigned to the signed-in user.
   if (user) {
     const keys = [user.oid.toLowerCase(), user.upn?.toLowerCase()];
     for (const k of keys) if (k) add(s.byTarget.get(`user:${k}`), ['user']);
     viaGroups(keys, ['user']);
+    viaEntra(user.oid, ['user']);
   }
   const order = (a: LiveProfile, b: LiveProfile) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
   return { device: device_.sort(order), user: user_.sort(order) };

@@ -10,11 +10,14 @@ import type { Device } from '../../domain/device.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import type { DmSessionState } from '../../domain/session.js';
 import { mapSealed } from '../commands/sealed.js';
-import { ProfileCatalog } from './catalog.js';
+import { ProfileCatalog, entraPrincipals, type EntraMemberships } from './catalog.js';
 import { settleDeliveries } from './outcome.js';
 import { planSession, type Plan } from './plan.js';
 
 export type { Plan, PlanEntry } from './plan.js';
+
+/** Principals whose Entra groups are kept in memory (each a few ids). */
+const ENTRA_CACHE = 50_000;
 
 export interface UserContext {
   key: string;
@@ -26,13 +29,15 @@ type PlanDevice = Pick<Device, 'id' | 'deviceId' | 'entraDeviceId' | 'userOid' |
 
 export interface SessionPlan {
   plan: Plan;
-  /** `generation:user:presence` to store as the device's plan mark, when the plan is settled. */
+  /** `generation:user:presence[:stamps]` to store as the device's plan mark, when the plan is settled. */
   mark: string;
 }
 
 export class Reconciler {
   readonly catalog: ProfileCatalog;
   private readonly deltas = new Map<string, ProfileDelta>();
+  /** A principal's Entra groups by `principal:stamp` (a stamp moves when its groups change). */
+  private readonly entraCache = new Map<string, string[]>();
 
   constructor(
     private readonly store: Store,
@@ -98,8 +103,13 @@ export class Reconciler {
     const snap = await this.catalog.snapshot();
     // What a settled plan depended on: the profiles (generation), the user tree, and whether a user
     // is reported (a refused ./User delivery is retried when one is).
-    const mark = `${snap.gen}:${user?.key ?? '-'}:${o.userPresent ? 'u' : 'n'}`;
+    // With profiles assigned to Entra groups, also the membership stamps of the device's principals:
+    // a membership change re-plans the devices of the principals that joined or left, and no other.
+    const principals = snap.entraTargets ? entraPrincipals(device, user) : [];
+    const stamps = principals.length ? await this.store.entraGroups.stamps(principals) : [];
+    const mark = `${snap.gen}:${user?.key ?? '-'}:${o.userPresent ? 'u' : 'n'}${stamps.length ? `:${stamps.join('.')}` : ''}`;
     if (!o.force && !o.rows && device.planMark === mark) return undefined;
+    const entra = principals.length ? await this.entraGroupsOf(principals, stamps) : undefined;
     const rows = o.rows ?? (await this.store.deliveries.forDevice(device.id));
     const bases = new Map<string, CompiledProfile | null>();
     for (let round = 0; ; round++) {
@@ -108,6 +118,7 @@ export class Reconciler {
         device,
         user,
         userPresent: o.userPresent,
+        entra,
         rows,
         base: (id, v) => bases.get(`${id}:${v}`) ?? this.catalog.cachedVersion(id, v),
         at: o.at,
@@ -118,6 +129,27 @@ export class Reconciler {
       if (plan.missing.length === 0 || round > 0) return { plan, mark };
       for (const m of plan.missing) bases.set(`${m.profileId}:${m.version}`, await this.catalog.compiledVersion(m.profileId, m.version));
     }
+  }
+
+  /** The Entra groups of these principals at these stamps: one indexed lookup for those not cached. */
+  async entraGroupsOf(principals: string[], stamps: number[]): Promise<EntraMemberships> {
+    const out: EntraMemberships = new Map();
+    const missing: string[] = [];
+    principals.forEach((p, i) => {
+      const hit = this.entraCache.get(`${p}:${stamps[i]}`);
+      if (hit) out.set(p, hit);
+      else missing.push(p);
+    });
+    if (missing.length) {
+      const found = await this.store.entraGroups.groupsOf(missing);
+      for (const p of missing) {
+        const groups = found.get(p) ?? [];
+        out.set(p, groups);
+        if (this.entraCache.size >= ENTRA_CACHE) this.entraCache.delete(this.entraCache.keys().next().value!);
+        this.entraCache.set(`${p}:${stamps[principals.indexOf(p)]}`, groups);
+      }
+    }
+    return out;
   }
 
   /** The payload as the device must receive it (sealed secrets opened). */

@@ -26,7 +26,7 @@ import type { Device } from '../../domain/device.js';
 import type { DeliveryHold, ProfileDelivery } from '../../domain/profile.js';
 import { newCommand } from '../commands/queue.js';
 import { sealPayload } from '../commands/sealed.js';
-import { targetsFor, type LiveProfile, type Snapshot } from './catalog.js';
+import { targetsFor, type EntraMemberships, type LiveProfile, type Snapshot } from './catalog.js';
 
 export type BaseLookup = (profileId: string, version: number) => CompiledProfile | null | undefined;
 
@@ -37,6 +37,8 @@ export interface PlanInput {
   user?: { key: string; oid: string; upn?: string };
   /** The session carries a validated Entra user token. */
   userPresent: boolean;
+  /** The Entra groups of the device's principals (when some profile targets Entra groups). */
+  entra?: EntraMemberships;
   /** Every delivery row of the device, as of this turn. */
   rows: ProfileDelivery[];
   base: BaseLookup;
@@ -316,7 +318,7 @@ export function planSession(input: PlanInput): Plan {
   const { snap, device, user, at } = input;
   const planId = input.planId ?? crypto.randomUUID();
   const plan: Plan = { commands: [], deliveries: [], drop: [], settled: true, entries: [], missing: [] };
-  const targets = targetsFor(snap, device, user ? { oid: user.oid, upn: user.upn } : undefined);
+  const targets = targetsFor(snap, device, user ? { oid: user.oid, upn: user.upn } : undefined, input.entra);
   const rows = indexRows(input.rows);
   let seq = 0;
   let batchNo = 0;

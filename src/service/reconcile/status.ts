@@ -12,7 +12,7 @@ import { ApiError, notFound } from '../errors.js';
 import { holdReason } from '../commands/queue.js';
 import { redactPayload } from '../commands/sealed.js';
 import { toSyncCommand } from '../commands/syncml.js';
-import { targetsFor } from './catalog.js';
+import { entraPrincipals, targetsFor } from './catalog.js';
 import type { PlanEntry, Reconciler, UserContext } from './index.js';
 
 export interface DeliveryView {
@@ -72,7 +72,9 @@ export class ProfileStatusService {
     // Assigned but never planned yet (the device has not checked in since): pending.
     const signedIn = d.currentUserOid ? { oid: d.currentUserOid, upn: d.currentUserUpn } : undefined;
     const userKey = d.enrollmentType === 'Device' ? signedIn?.oid.toLowerCase() : (d.userOid ?? d.upn)?.toLowerCase();
-    const t = targetsFor(snap, d, d.enrollmentType === 'Device' ? signedIn : { oid: d.userOid ?? d.upn ?? '', upn: d.upn });
+    const who = d.enrollmentType === 'Device' ? signedIn : { oid: d.userOid ?? d.upn ?? '', upn: d.upn };
+    const entra = snap.entraTargets ? await this.store.entraGroups.groupsOf(entraPrincipals(d, who)) : undefined;
+    const t = targetsFor(snap, d, who, entra);
     const have = new Set(rows.map((r) => `${r.userKey}\u0000${r.profileId}`));
     for (const p of t.device)
       if (!have.has(`\u0000${p.id}`)) view('').profiles.push(describe({ profileId: p.id, status: 'pending', detail: 'not sent yet', version: p.version }));

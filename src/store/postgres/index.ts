@@ -7,6 +7,7 @@ import type { EnrollmentClaim, Store } from '../types.js';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
 import type { Tenant } from '../../domain/tenant.js';
+import { postgresEntraGroups } from './entra-groups.js';
 import { appendAudit } from './audit.js';
 import { postgresComplianceOutbox } from './compliance-outbox.js';
 import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
@@ -67,6 +68,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     tlsTicketKeys: postgresTlsTicketKeys(db),
     checkinSchedules: postgresCheckinSchedules(db),
     push: postgresPush(db),
+    entraGroups: postgresEntraGroups(db),
     admins: postgresAdmins(db),
     complianceOutbox: postgresComplianceOutbox(db),
     tenants: {

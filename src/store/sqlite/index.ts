@@ -12,6 +12,7 @@ import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
+import { sqliteEntraGroups } from './entra-groups.js';
 import { sqliteAdmins } from './admins.js';
 import { sqliteComplianceOutbox } from './compliance-outbox.js';
 import { ownerOnlyDatabase } from './files.js';
@@ -283,6 +284,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     tlsTicketKeys: sqliteTlsTicketKeys(db),
     checkinSchedules: sqliteCheckinSchedules(db),
     push: sqlitePush(db),
+    entraGroups: sqliteEntraGroups(db),
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
     tenants: {
