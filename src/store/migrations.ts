@@ -672,6 +672,31 @@ $$;
 `,
   },
   {
+    version: 20,
+    name: 'device-os-build',
+    // The dashboard with a large fleet (issue #13): the OS build (DevDetail/SwV the device
+    // reported, else the version it enrolled with: store/device-query.ts) in a column of its own,
+    // computed by the database from the inventory on every write, so no writer can forget it and
+    // existing rows have it at once; and one index holding every column the fleet summary counts
+    // by, so its single GROUP BY reads that index instead of the wide rows. SQLite adds the
+    // column as VIRTUAL (ALTER TABLE cannot add a STORED one): the value is kept in the index.
+    // PostgreSQL stores it, and its OS-build prefix index (migration 19) now reads the column.
+    // And a profile's deliveries behind its current version are counted from an index (the
+    // dashboard's attention list read every delivery row of every profile for that count).
+    sql: `
+ALTER TABLE devices ADD COLUMN os_build TEXT GENERATED ALWAYS AS (COALESCE(json_extract(inventory, '$."./DevDetail/SwV"'), os_version)) VIRTUAL;
+CREATE INDEX devices_summary ON devices (os_build, os_edition, enrollment_type, state, last_seen_at, enrolled_at) WHERE released_device_id IS NULL;
+CREATE INDEX profile_deliveries_outdated ON profile_deliveries (profile_id, version, status);
+`,
+    postgres: `
+ALTER TABLE devices ADD COLUMN os_build TEXT GENERATED ALWAYS AS (COALESCE((inventory::jsonb ->> './DevDetail/SwV'), os_version)) STORED;
+DROP INDEX IF EXISTS devices_os_build;
+CREATE INDEX devices_os_build ON devices (os_build text_pattern_ops);
+CREATE INDEX devices_summary ON devices (os_build, os_edition, enrollment_type, state, last_seen_at, enrolled_at) WHERE released_device_id IS NULL;
+CREATE INDEX profile_deliveries_outdated ON profile_deliveries (profile_id, version, status);
+`,
+  },
+  {
     version: 21,
     name: 'api-token-lineage',
     // Issue #13 review: a personal API token records what minted it, the token (parent_token_id)
