@@ -87,10 +87,10 @@ export const REFUSED_ACTIONS: Readonly<Record<string, string>> = {
 export type ActionName = (typeof ACTIONS)[number];
 
 /** Named device actions. `sync` refreshes inventory at the next check-in. */
-export function actionPayload(action: ActionName, providerId: string): CommandPayload {
+export function actionPayload(action: ActionName, providerId: string, tenantId?: string): CommandPayload {
   switch (action) {
     case 'sync':
-      return inventoryPayload(providerId);
+      return inventoryPayload(providerId, tenantId);
     case 'reboot':
       return { kind: 'Exec', items: [{ target: './Device/Vendor/MSFT/Reboot/RebootNow', format: 'null', data: '' }] };
     case 'wipe':

@@ -36,7 +36,7 @@ export class DeviceCommandService {
       if (input.verb !== undefined) throw new ApiError(400, 'invalid', 'give either an action or a verb, not both', '/action');
       if (Object.hasOwn(REFUSED_ACTIONS, input.action)) throw new ApiError(400, 'invalid', REFUSED_ACTIONS[input.action], '/action');
       if (!ACTIONS.includes(input.action as ActionName)) throw new ApiError(400, 'invalid', `action must be one of ${ACTIONS.join(', ')}`, '/action');
-      payload = actionPayload(input.action as ActionName, this.providerId);
+      payload = actionPayload(input.action as ActionName, this.providerId, d.tenantId);
     } else {
       payload = payloadFromInput(input as RawCommandInput);
     }
