@@ -72,7 +72,8 @@ const failed = (v: { checks: { name: string; ok: boolean; message: string }[] })
 
 t.test('a client secret: connected, never returned, validated check by check, the result kept and audited', async (t) => {
   const { tenantId, secret, created } = await connected({});
-  t.same(created.credential, { kind: 'secret' }, 'the API says which kind is set');
+  t.same(Object.keys(created.credential).sort(), ['kind', 'setAt'], 'the API says which kind is set, and when');
+  t.match(created.credential, { kind: 'secret', setAt: /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/ });
   t.notOk(JSON.stringify(created).includes(secret), 'the secret is not in the reply');
   const v = await validate(tenantId);
   t.equal(v.ok, true, JSON.stringify(v.checks));
@@ -96,6 +97,7 @@ t.test('GCC High with a certificate: the assertion is accepted, and every call g
   t.equal(created.credential.kind, 'certificate');
   t.equal(created.credential.thumbprint, new crypto.X509Certificate(cert.certPem).fingerprint.replaceAll(':', ''), 'SHA-1 thumbprint as the portal shows it');
   t.notOk(JSON.stringify(created).includes('PRIVATE KEY'));
+  t.same(Object.keys(created.credential).sort(), ['kind', 'notAfter', 'setAt', 'thumbprint']);
   const consent = await s.admin('GET', `/api/v1/tenants/${tenantId}/consent-url?redirectUri=${encodeURIComponent('https://admin.fenestra.test/back')}`);
   t.equal(consent.status, 200);
   const u = new URL(consent.json.url);

@@ -51,9 +51,14 @@ export const tenantSchema = {
     credential: {
       type: 'object',
       description:
-        "Which credential is set (the secret or key is never returned); a certificate's SHA-1 thumbprint as the Azure portal shows it, and its end date",
+        "Which credential is set (the secret or key is never returned), when it was set (setAt); a certificate's SHA-1 thumbprint as the Azure portal shows it, and its end date",
       required: ['kind'],
-      properties: { kind: { type: 'string', enum: ['secret', 'certificate'] }, thumbprint: { type: 'string' }, notAfter: { type: 'string' } },
+      properties: {
+        kind: { type: 'string', enum: ['secret', 'certificate'] },
+        thumbprint: { type: 'string' },
+        notAfter: { type: 'string' },
+        setAt: { type: 'string' },
+      },
     },
     validation: tenantValidationSchema,
     complianceReporting: {
