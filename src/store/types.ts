@@ -11,6 +11,7 @@ import type { DeviceAlert, DmSessionState, TraceEntry } from '../domain/session.
 import type { EnrollmentAccount, Tenant } from '../domain/tenant.js';
 import type { PushChannelRecord } from '../domain/push.js';
 import type { AdminRecord, AdminSessionRecord, ApiTokenRecord } from '../domain/admin.js';
+import type { ComplianceAssignment, CompliancePolicy, ComplianceReportRequest, ComplianceState, DeviceCompliance } from '../domain/compliance.js';
 
 // ---- management (OMA-DM) ---------------------------------------------------------------------
 
@@ -205,6 +206,37 @@ export interface EnrollmentAccountStore {
   delete(username: string, audit: AuditEntry): Promise<boolean>;
   list(): Promise<Omit<EnrollmentAccount, 'passwordHash'>[]>;
   count(): Promise<number>;
+}
+
+// ---- compliance (issue #14) -------------------------------------------------------------------
+
+/** How a device is found by assignments: its keys (our id, DeviceID, Entra device id) and its primary user's (oid, UPN; lower case). */
+export interface ComplianceTargetKeys {
+  device: string[];
+  user: string[];
+}
+
+export interface ComplianceStore {
+  createPolicy(p: CompliancePolicy, audit: AuditEntry): Promise<void>;
+  getPolicy(id: string): Promise<CompliancePolicy | undefined>;
+  listPolicies(): Promise<CompliancePolicy[]>;
+  /** False when the policy does not exist. */
+  updatePolicy(p: CompliancePolicy, audit: AuditEntry): Promise<boolean>;
+  /** The policy and its assignments. */
+  deletePolicy(id: string, audit: AuditEntry): Promise<boolean>;
+  /** False when the assignment exists already. */
+  assign(a: ComplianceAssignment, audit: AuditEntry): Promise<boolean>;
+  unassign(policyId: string, targetType: string, targetId: string, audit: AuditEntry): Promise<boolean>;
+  assignments(policyId: string): Promise<ComplianceAssignment[]>;
+  /** Ids of the policies assigned to a device: to all, to one of its keys, to a local group holding one of them. */
+  policiesFor(keys: ComplianceTargetKeys): Promise<string[]>;
+  /** Bumped by every change to policies and assignments, in the same transaction. */
+  generation(): Promise<number>;
+  get(devicePk: string): Promise<DeviceCompliance | undefined>;
+  /** The device's state; with a report, the outbox row (state pending, next_at = created_at) in the same transaction. */
+  record(state: DeviceCompliance, report?: ComplianceReportRequest): Promise<void>;
+  /** Devices by state (evaluated ones only). */
+  counts(): Promise<Partial<Record<ComplianceState, number>>>;
 }
 
 export interface DeviceStore {
@@ -432,6 +464,7 @@ export interface Store {
   checkinSchedules: CheckinScheduleStore;
   push: PushStore;
   admins: AdminStore;
+  compliance: ComplianceStore;
   complianceOutbox: ComplianceOutboxStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;

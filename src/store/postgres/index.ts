@@ -8,6 +8,7 @@ import type { AuditEntry } from '../../domain/audit.js';
 import type { Device, IssuedCertificateRecord } from '../../domain/device.js';
 import type { Tenant } from '../../domain/tenant.js';
 import { postgresEntraGroups } from './entra-groups.js';
+import { postgresCompliance } from './compliance.js';
 import { appendAudit } from './audit.js';
 import { postgresComplianceOutbox } from './compliance-outbox.js';
 import { type Db, type Sql, migrate, openDb, whereIs } from './db.js';
@@ -69,6 +70,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     checkinSchedules: postgresCheckinSchedules(db),
     push: postgresPush(db),
     entraGroups: postgresEntraGroups(db),
+    compliance: postgresCompliance(db),
     admins: postgresAdmins(db),
     complianceOutbox: postgresComplianceOutbox(db),
     tenants: {

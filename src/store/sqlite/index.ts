@@ -13,6 +13,7 @@ import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
 import { sqliteEntraGroups } from './entra-groups.js';
+import { sqliteCompliance } from './compliance.js';
 import { sqliteAdmins } from './admins.js';
 import { sqliteComplianceOutbox } from './compliance-outbox.js';
 import { ownerOnlyDatabase } from './files.js';
@@ -285,6 +286,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     checkinSchedules: sqliteCheckinSchedules(db),
     push: sqlitePush(db),
     entraGroups: sqliteEntraGroups(db),
+    compliance: sqliteCompliance(db, appendAudit),
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
     tenants: {
