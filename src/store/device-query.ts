@@ -1,5 +1,5 @@
 // The device list's SQL, written once for both backends: the WHERE clause of a DeviceFilter, the
-// keyset order of a DeviceQuery, the fleet summary's GROUP BYs and the stale-policy candidates.
+// keyset order of a DeviceQuery, the fleet summary's GROUP BY and the stale-policy candidates.
 // Only two things differ: how a value is read out of the inventory JSON, and the collation that
 // makes PostgreSQL order text byte-wise as SQLite does (same pages on both, whatever the
 // database's locale). Statements use `?`; PostgreSQL's `$n` come from `numbered`.
@@ -8,7 +8,6 @@ import type { DeviceFilter, DeviceQuery, DeviceSortKey } from '../domain/fleet.j
 export type Dialect = 'sqlite' | 'postgres';
 
 const HOST_NODE = './DevDetail/Ext/Microsoft/DNSComputerName';
-const BUILD_NODE = './DevDetail/SwV';
 
 function inventoryValue(dialect: Dialect, node: string): string {
   return dialect === 'sqlite' ? `json_extract(d.inventory, '$."${node}"')` : `(d.inventory::jsonb ->> '${node}')`;
@@ -16,8 +15,11 @@ function inventoryValue(dialect: Dialect, node: string): string {
 
 /** Host name: what the device reported (DNSComputerName), else the name it enrolled with. */
 export const hostNameSql = (dialect: Dialect) => `COALESCE(${inventoryValue(dialect, HOST_NODE)}, d.device_name)`;
-/** OS build: what the device reported (DevDetail/SwV), else the version it enrolled with. */
-export const osBuildSql = (dialect: Dialect) => `COALESCE(${inventoryValue(dialect, BUILD_NODE)}, d.os_version)`;
+/**
+ * OS build: what the device reported (DevDetail/SwV), else the version it enrolled with — the
+ * column the database computes from those two on every write (migration 20).
+ */
+const OS_BUILD = 'd.os_build';
 
 const byteOrder = (dialect: Dialect, expr: string) => (dialect === 'postgres' ? `(${expr}) COLLATE "C"` : expr);
 
@@ -85,7 +87,7 @@ export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
     cond(`lower(${host}) = ?`, f.hostName.toLowerCase());
   }
   if (f.osBuild) {
-    cond(`${osBuildSql(dialect)} LIKE ? ESCAPE '\\'`, `${f.osBuild.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    cond(`${OS_BUILD} LIKE ? ESCAPE '\\'`, `${f.osBuild.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
   }
   if (f.editionCodes) {
     // No edition of that name: nothing matches (an empty IN list is not SQL).
@@ -152,30 +154,26 @@ export function countSql(dialect: Dialect, f: DeviceFilter, upTo?: number): Sql 
   return { text: `SELECT COUNT(*) AS n FROM (SELECT 1 FROM devices d ${w.text} LIMIT ?) m`, params: [...w.params, upTo] };
 }
 
-/** Live records only (released ones are history): the fleet summary's groupings. */
-export function summarySql(dialect: Dialect): Record<'byOsBuild' | 'byEditionCode' | 'byEnrollmentType' | 'byState', string> {
-  const live = 'FROM devices d WHERE d.released_device_id IS NULL';
-  const group = (expr: string) => `SELECT COALESCE(${expr}, '') AS k, COUNT(*) AS n ${live} GROUP BY COALESCE(${expr}, '')`;
-  return {
-    byOsBuild: group(osBuildSql(dialect)),
-    byEditionCode: group('d.os_edition'),
-    byEnrollmentType: group('d.enrollment_type'),
-    byState: group('d.state'),
-  };
-}
-
-/** Last-seen buckets and the stale count of live records; params: today, 7 days ago, 30 days ago, stale-before. */
-export const lastSeenSql = `SELECT
-  SUM(CASE WHEN d.last_seen_at >= ? THEN 1 ELSE 0 END) AS today,
-  SUM(CASE WHEN d.last_seen_at < ? AND d.last_seen_at >= ? THEN 1 ELSE 0 END) AS week,
-  SUM(CASE WHEN d.last_seen_at < ? AND d.last_seen_at >= ? THEN 1 ELSE 0 END) AS month,
-  SUM(CASE WHEN d.last_seen_at < ? THEN 1 ELSE 0 END) AS older,
-  SUM(CASE WHEN d.last_seen_at IS NULL THEN 1 ELSE 0 END) AS never,
-  SUM(CASE WHEN d.state = 'enrolled' AND COALESCE(d.last_seen_at, d.enrolled_at) < ? THEN 1 ELSE 0 END) AS stale,
+/**
+ * The fleet summary in one pass over live records (released ones are history): a row per
+ * (OS build, edition, enrollment type, state) with its count by last check-in — today, the 7
+ * and 30 days before, older, never — and its stale count. Every column it reads is in the
+ * partial index devices_summary (migration 20), in its order, so the GROUP BY reads that index
+ * and neither the wide rows nor their inventory JSON. Params: summaryParams.
+ */
+export const summarySql = `SELECT ${OS_BUILD} AS os_build, d.os_edition AS os_edition, d.enrollment_type AS enrollment_type, d.state AS state,
+  COUNT(*) FILTER (WHERE d.last_seen_at >= ?) AS today,
+  COUNT(*) FILTER (WHERE d.last_seen_at < ? AND d.last_seen_at >= ?) AS week,
+  COUNT(*) FILTER (WHERE d.last_seen_at < ? AND d.last_seen_at >= ?) AS month,
+  COUNT(*) FILTER (WHERE d.last_seen_at < ?) AS older,
+  COUNT(*) FILTER (WHERE d.last_seen_at IS NULL) AS never,
+  COUNT(*) FILTER (WHERE d.state = 'enrolled' AND COALESCE(d.last_seen_at, d.enrolled_at) < ?) AS stale,
   COUNT(*) AS total
-FROM devices d WHERE d.released_device_id IS NULL`;
+FROM devices d WHERE d.released_device_id IS NULL
+GROUP BY ${OS_BUILD}, d.os_edition, d.enrollment_type, d.state`;
 
-export const lastSeenParams = (today: string, week: string, month: string, staleBefore: string) => [today, today, week, week, month, month, staleBefore];
+/** today, 7 days ago, 30 days ago, stale-before: the placeholders of summarySql. */
+export const summaryParams = (today: string, week: string, month: string, staleBefore: string) => [today, today, week, week, month, month, staleBefore];
 
 /** `?` placeholders as PostgreSQL's `$1, $2…` (our statements hold no `?` in literals). */
 export const numbered = (text: string) => {

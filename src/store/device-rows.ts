@@ -16,15 +16,34 @@ export function tablesKeyedByDevice(tables: string[]): string[] {
 
 const num = (v: unknown) => Number(v ?? 0);
 
-export function fleetCountsFrom(groups: Record<string, Row[]>, ls: Row): FleetCounts {
-  const map = (rows: Row[] | undefined) => Object.fromEntries((rows ?? []).map((r) => [String(r.k), num(r.n)]));
-  return {
-    total: num(ls.total),
-    byOsBuild: map(groups.byOsBuild),
-    byEditionCode: map(groups.byEditionCode),
-    byEnrollmentType: map(groups.byEnrollmentType),
-    byState: map(groups.byState),
-    lastSeen: { today: num(ls.today), last7Days: num(ls.week), last30Days: num(ls.month), older: num(ls.older), never: num(ls.never) },
-    stale: num(ls.stale),
+/** The fleet counts from summarySql's rows: each grouping (NULL as ''), the buckets and totals summed. */
+export function fleetCountsFrom(rows: Row[]): FleetCounts {
+  const c: FleetCounts = {
+    total: 0,
+    byOsBuild: {},
+    byEditionCode: {},
+    byEnrollmentType: {},
+    byState: {},
+    lastSeen: { today: 0, last7Days: 0, last30Days: 0, older: 0, never: 0 },
+    stale: 0,
   };
+  const add = (into: Record<string, number>, k: unknown, n: number) => {
+    const key = String(k ?? '');
+    into[key] = (into[key] ?? 0) + n;
+  };
+  for (const r of rows) {
+    const n = num(r.total);
+    c.total += n;
+    add(c.byOsBuild, r.os_build, n);
+    add(c.byEditionCode, r.os_edition, n);
+    add(c.byEnrollmentType, r.enrollment_type, n);
+    add(c.byState, r.state, n);
+    c.lastSeen.today += num(r.today);
+    c.lastSeen.last7Days += num(r.week);
+    c.lastSeen.last30Days += num(r.month);
+    c.lastSeen.older += num(r.older);
+    c.lastSeen.never += num(r.never);
+    c.stale += num(r.stale);
+  }
+  return c;
 }

@@ -1,7 +1,7 @@
 // PostgreSQL: the device list's pages and counts, the fleet summary, deleting a device record,
 // and the stale-device policy (settings key 'stale-devices'). The SQL is shared (store/device-query.ts).
 import type { DeviceRemoval, FleetCounts } from '../../domain/fleet.js';
-import { countSql, lastSeenParams, lastSeenSql, numbered, pageSql, summarySql } from '../device-query.js';
+import { countSql, numbered, pageSql, summaryParams, summarySql } from '../device-query.js';
 import { fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
 import { deviceFromRow, type Row } from '../rows.js';
 import type { DeviceStore } from '../types.js';
@@ -10,8 +10,7 @@ import type { Db } from './db.js';
 
 type Extra = Pick<DeviceStore, 'page' | 'countMatching' | 'fleetCounts' | 'remove' | 'stalePolicy' | 'setStalePolicy'>;
 
-const SUMMARY = Object.entries(summarySql('postgres'));
-const LAST_SEEN = numbered(lastSeenSql);
+const SUMMARY = numbered(summarySql);
 const POLICY_PUT =
   'INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
 
@@ -26,11 +25,7 @@ export function postgresDeviceQueries(db: Db): Extra {
       return Number((await db.q(numbered(text), params))[0].n);
     },
     async fleetCounts(at): Promise<FleetCounts> {
-      const [groups, [ls]] = await Promise.all([
-        Promise.all(SUMMARY.map(async ([name, sql]) => [name, await db.q(sql)] as const)).then(Object.fromEntries),
-        db.q(LAST_SEEN, lastSeenParams(at.today, at.week, at.month, at.staleBefore)),
-      ]);
-      return fleetCountsFrom(groups as Record<string, Row[]>, ls);
+      return fleetCountsFrom(await db.q(SUMMARY, summaryParams(at.today, at.week, at.month, at.staleBefore)));
     },
     async remove(devicePk, at, audit) {
       return db.tx(async (c): Promise<DeviceRemoval | undefined> => {

@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { DeviceRemoval, FleetCounts, StalePolicy } from '../../domain/fleet.js';
-import { countSql, lastSeenParams, lastSeenSql, pageSql, summarySql } from '../device-query.js';
+import { countSql, pageSql, summaryParams, summarySql } from '../device-query.js';
 import { fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
 import { deviceFromRow, type Row } from '../rows.js';
 import type { DeviceStore } from '../types.js';
@@ -11,8 +11,7 @@ import type { DeviceStore } from '../types.js';
 type Extra = Pick<DeviceStore, 'page' | 'countMatching' | 'fleetCounts' | 'remove' | 'stalePolicy' | 'setStalePolicy'>;
 
 export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: AuditEntry) => void): Extra {
-  const summary = Object.entries(summarySql('sqlite')).map(([name, sql]) => [name, db.prepare(sql)] as const);
-  const lastSeen = db.prepare(lastSeenSql);
+  const summary = db.prepare(summarySql);
   const s = {
     policyGet: db.prepare('SELECT value FROM settings WHERE key = ?').pluck(),
     policyPut: db.prepare(
@@ -56,9 +55,7 @@ export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: Audi
       return Number((db.prepare(text).get(...params) as Row).n);
     },
     async fleetCounts(at): Promise<FleetCounts> {
-      const groups = Object.fromEntries(summary.map(([name, st]) => [name, st.all() as Row[]]));
-      const ls = lastSeen.get(...lastSeenParams(at.today, at.week, at.month, at.staleBefore)) as Row;
-      return fleetCountsFrom(groups, ls);
+      return fleetCountsFrom(summary.all(...summaryParams(at.today, at.week, at.month, at.staleBefore)) as Row[]);
     },
     async remove(devicePk, at, audit) {
       return remove(devicePk, at, audit);
