@@ -40,6 +40,10 @@ import { EntraAppTokens } from './service/entra/token-provider.js';
 import { GraphClient } from './service/entra/graph-client.js';
 import { EntraGroupService } from './service/entra/groups.js';
 import { TenantService } from './service/tenants.js';
+import { ComplianceService } from './service/compliance/service.js';
+import { CompliancePolicyService } from './service/compliance/policies.js';
+import { DeviceComplianceView } from './service/compliance/view.js';
+import { notifyComplianceOutbox } from './service/compliance/outbox.js';
 import { AdminService } from './service/admins/service.js';
 import { provideAuthenticator } from './http/admin/principal.js';
 import type { Store } from './store/types.js';
@@ -147,6 +151,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   const reconciler = new Reconciler(ctx.store, profileKey);
   const push = opts.push ?? pushHolder(ctx, metrics, logger);
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
+  // Compliance (issue #14): evaluated when a device's inventory arrives, when read, and by a background pass.
+  const compliance = new ComplianceService({ store: ctx.store, now, log: logger.child({ component: 'compliance' }), notify: notifyComplianceOutbox });
   if (surfaces.device) {
     await app.register(enrollmentRoutes, {
       endpoints: new EnrollmentEndpoints(deps, logger.child({ component: 'enrollment' })),
@@ -163,11 +169,14 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       observe: metrics.observe,
       loginThrottle: deps.loginThrottle,
       push,
+      compliance,
     });
     await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
     await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
   }
   if (!surfaces.admin) return app;
+  compliance.start();
+  app.addHook('onClose', async () => compliance.stop());
   await app.register(metricsRoute, { metrics, token: cfg.metricsToken ?? ctx.adminToken });
   // Administrators (issue #13): the API and the console authenticate through the same service.
   const admins = new AdminService({
@@ -211,6 +220,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     }),
     entraGroups,
     groups: new GroupService(ctx.store),
+    compliancePolicies: new CompliancePolicyService(ctx.store),
+    deviceCompliance: new DeviceComplianceView(ctx.store, compliance),
     profileStatus,
     admins,
     publicUrl: cfg.publicUrl,

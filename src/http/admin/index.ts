@@ -11,6 +11,9 @@ import { pushSettingsRoutes } from './push-settings.js';
 import type { PushSettingsAdmin } from '../../service/push/settings-admin.js';
 import type { PushAdmin } from '../../service/push/admin.js';
 import { profileRoutes } from './profiles.js';
+import { complianceRoutes } from './compliance.js';
+import type { CompliancePolicyService } from '../../service/compliance/policies.js';
+import type { DeviceComplianceView } from '../../service/compliance/view.js';
 import { scheduleRoutes } from './schedule.js';
 import type { EnrollmentAccountService } from '../../service/enrollment-accounts.js';
 import type { TenantService } from '../../service/tenants.js';
@@ -47,6 +50,9 @@ export interface AdminDeps {
   /** Administrators, their sessions and API tokens (issue #13). */
   admins: AdminService;
   pushSettings: PushSettingsAdmin;
+  /** Compliance policies and each device's compliance (issue #14). */
+  compliancePolicies: CompliancePolicyService;
+  deviceCompliance: DeviceComplianceView;
   /** For the OpenAPI document's `servers`. */
   publicUrl: string;
   /** This listener serves the admin API alone (FENESTRA_ADMIN_LISTEN). */
@@ -179,6 +185,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     entraGroupRoutes(api, deps);
     pushSettingsRoutes(api, deps);
     profileRoutes(api, deps);
+    complianceRoutes(api, { policies: deps.compliancePolicies, view: deps.deviceCompliance });
     scheduleRoutes(api, deps);
     adminsRoutes(api, deps);
 

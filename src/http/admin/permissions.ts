@@ -70,6 +70,16 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'POST /api/v1/profiles/:id/assignments': 'profiles.write',
   'DELETE /api/v1/profiles/:id/assignments': 'profiles.write',
 
+  // Compliance policies (issue #14): managed as profiles are.
+  'GET /api/v1/compliance-policies': 'read',
+  'POST /api/v1/compliance-policies': 'profiles.write',
+  'GET /api/v1/compliance-policies/:id': 'read',
+  'PATCH /api/v1/compliance-policies/:id': 'profiles.write',
+  'DELETE /api/v1/compliance-policies/:id': 'profiles.write',
+  'POST /api/v1/compliance-policies/:id/assignments': 'profiles.write',
+  'DELETE /api/v1/compliance-policies/:id/assignments': 'profiles.write',
+  'GET /api/v1/devices/:id/compliance': 'read',
+
   'GET /api/v1/groups': 'read',
   'POST /api/v1/groups': 'groups.write',
   'GET /api/v1/groups/:id': 'read',
