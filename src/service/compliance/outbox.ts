@@ -91,12 +91,13 @@ export class ComplianceOutbox {
     }
   }
 
-  /** Look for due rows now (or right after the round under way). Resolves when that is done. */
+  /** Look for due rows now (or right after the round under way). Resolves when a round begun after this call is done. */
   kick(): Promise<void> {
     if (this.stopped) return Promise.resolve();
     if (this.running) {
+      // Another round follows the one under way (it may have read the rows before this kick).
       this.again = true;
-      return this.running;
+      return this.running.then(() => this.running);
     }
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
