@@ -11,7 +11,8 @@ import { html, type Html } from '../html.js';
 import { type Lang, translator } from '../i18n.js';
 import { layout } from '../layout.js';
 import { type FormData, one, type PageContext } from '../page.js';
-import { type FieldSchema, humanize, readSettings, settingsFields } from './profile-form.js';
+import { type FieldSchema, fieldLabel, readSettings, settingsFields } from './profile-form.js';
+import { KIND_DESCRIPTIONS_FR, KIND_TITLES_FR } from './profile-labels.js';
 
 const messages = {
   en: {
@@ -38,7 +39,7 @@ const messages = {
     saved: 'Profile “{name}” saved as version {version}.',
   },
   fr: {
-    newTitle: 'Nouveau profil {kind}',
+    newTitle: 'Nouveau : {kind}',
     editTitle: 'Modifier {name}',
     chooseTitle: 'Nouveau profil',
     chooseIntro: 'Choisissez ce que le profil configure :',
@@ -74,7 +75,9 @@ export function refusal(err: unknown): { status: number; errors: Map<string, str
 }
 
 export const isKind = (k: string): k is ProfileKind => (PROFILE_KINDS as readonly string[]).includes(k);
-export const kindTitle = (k: ProfileKind): string => String((PROFILE_SCHEMAS[k] as { title?: string }).title ?? k);
+/** A kind's title in `lang` (English: its schema's title). */
+export const kindTitle = (k: ProfileKind, lang: Lang = 'en'): string =>
+  lang === 'fr' ? KIND_TITLES_FR[k] : String((PROFILE_SCHEMAS[k] as { title?: string }).title ?? k);
 const schemaOf = (k: ProfileKind) => PROFILE_SCHEMAS[k] as FieldSchema;
 
 export interface EditorState {
@@ -97,20 +100,20 @@ export function kindChooser(ctx: PageContext): Html {
         ${PROFILE_KINDS.map(
           (k) =>
             html`<li>
-              <a href="/console/profiles/new?kind=${k}">${kindTitle(k)}</a>
-              <p class="hint">${String((PROFILE_SCHEMAS[k] as { description?: string }).description ?? '')}</p>
+              <a href="/console/profiles/new?kind=${k}">${kindTitle(k, ctx.lang)}</a>
+              <p class="hint">${ctx.lang === 'fr' ? KIND_DESCRIPTIONS_FR[k] : String((PROFILE_SCHEMAS[k] as { description?: string }).description ?? '')}</p>
             </li>`,
         )}
       </ul>`,
   });
 }
 
-/** "/eap/serverTrust/rootThumbprints/0" → "EAP › Server trust › Root thumbprints › 1". */
-const pointerLabel = (p: string) =>
+/** "/eap/serverTrust/rootThumbprints/0" → "EAP › Server trust › Root thumbprints › 1" (in `lang`). */
+const pointerLabel = (p: string, lang: Lang) =>
   p
     .split('/')
     .slice(1)
-    .map((s) => (/^\d+$/.test(s) ? String(Number(s) + 1) : humanize(s)))
+    .map((s) => (/^\d+$/.test(s) ? String(Number(s) + 1) : fieldLabel(s, lang)))
     .join(' › ');
 
 /** The editor page; `profileId` when editing (the kind and scope are then fixed). */
@@ -124,8 +127,8 @@ export function editorPage(ctx: PageContext, st: EditorState, profileId?: string
   const summary: { text: string; href?: string }[] = [];
   if (nameError) summary.push({ text: `${t('name')}: ${nameError}`, href: '#f-name' });
   if (scopeError) summary.push({ text: `${t('scope')}: ${scopeError}`, href: '#f-scope' });
-  for (const [p, id] of f.shownAt) summary.push({ text: `${pointerLabel(p)}: ${settingsErrors.get(p)}`, href: `#${id}` });
-  for (const [p, m] of f.unshown) summary.push({ text: p ? `${pointerLabel(p)}: ${m}` : m });
+  for (const [p, id] of f.shownAt) summary.push({ text: `${pointerLabel(p, ctx.lang)}: ${settingsErrors.get(p)}`, href: `#${id}` });
+  for (const [p, m] of f.unshown) summary.push({ text: p ? `${pointerLabel(p, ctx.lang)}: ${m}` : m });
   const formError = st.errors.get('');
   if (formError) summary.push({ text: formError });
   const action = profileId ? `/console/profiles/${encodeURIComponent(profileId)}/edit` : '/console/profiles/new';
@@ -170,7 +173,7 @@ export function editorPage(ctx: PageContext, st: EditorState, profileId?: string
       </div>
       ${scopeField}
       <fieldset class="settings">
-        <legend>${t('settings')}: ${kindTitle(st.kind)}</legend>
+        <legend>${t('settings')}: ${kindTitle(st.kind, ctx.lang)}</legend>
         ${f.fields}
       </fieldset>
       <div class="buttons">
@@ -179,7 +182,7 @@ export function editorPage(ctx: PageContext, st: EditorState, profileId?: string
       </div>
     </form>`;
   return layout(ctx, {
-    title: profileId ? t('editTitle', { name: st.name }) : t('newTitle', { kind: kindTitle(st.kind) }),
+    title: profileId ? t('editTitle', { name: st.name }) : t('newTitle', { kind: kindTitle(st.kind, ctx.lang) }),
     nav: 'profiles',
     body,
     scripts: ['profile-editor.js'],

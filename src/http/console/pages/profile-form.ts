@@ -12,6 +12,7 @@
 import { isSecretKey, MASK } from '../../../identity/secret-box.js';
 import { html, type Html } from '../html.js';
 import { type Lang, type Messages, type Translate, translator } from '../i18n.js';
+import { FIELD_LABELS_FR } from './profile-labels.js';
 
 export interface FieldSchema {
   type?: string | string[];
@@ -85,6 +86,9 @@ export function humanize(name: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
 
+/** A settings field's label in `lang`: French from profile-labels.ts, English made from the property name. */
+export const fieldLabel = (prop: string, lang: Lang): string => (lang === 'fr' ? (FIELD_LABELS_FR[prop] ?? humanize(prop)) : humanize(prop));
+
 /** An element id for a field name (ids must not carry dots or @ for CSS and labels). */
 export const idOf = (name: string): string => 'f-' + name.replace(/[^A-Za-z0-9_-]/g, (c) => `_${c.charCodeAt(0).toString(16)}_`);
 
@@ -120,6 +124,7 @@ const secretProp = (prop: string, secretSibling: boolean) => isSecretKey(prop) |
 
 interface RenderCtx {
   t: Translate<keyof (typeof messages)['en']>;
+  lang: Lang;
   /** Server errors by settings pointer ("/ssid"); the ones shown are removed. */
   errors: Map<string, string>;
   /** Ids of the fields errors were shown at, by pointer, for the summary's links. */
@@ -223,7 +228,7 @@ function objectFields(c: RenderCtx, s: FieldSchema, name: string, pointer: strin
         name: `${name}.${prop}`,
         pointer: `${pointer}/${prop}`,
         value: v[prop],
-        label: humanize(prop),
+        label: fieldLabel(prop, c.lang),
         required: (s.required ?? []).includes(prop),
         secret: secretProp(prop, v.secret === true),
         depth,
@@ -261,7 +266,7 @@ function oneOfField(c: RenderCtx, a: FieldArgs, root: boolean): Html {
     name: `${a.name}.${tag}`,
     pointer: `${a.pointer}/${tag}`,
     value: current,
-    label: humanize(tag),
+    label: fieldLabel(tag, c.lang),
     required: root || a.required,
     secret: false,
     depth: a.depth,
@@ -273,7 +278,7 @@ function oneOfField(c: RenderCtx, a: FieldArgs, root: boolean): Html {
     const bc: RenderCtx = active ? c : { ...c, errors: new Map(), shownAt: new Map() };
     const fields = objectFields(bc, b, `${a.name}.@${tv}`, a.pointer, active ? v : undefined, a.depth, tag);
     return html`<fieldset class="branch" data-branch-of="${idOf(`${a.name}.${tag}`)}" data-branch="${tv}" ${fields.length ? '' : html` hidden`}>
-      <legend>${humanize(tag)}: ${tv}</legend>
+      <legend>${fieldLabel(tag, c.lang)}: ${tv}</legend>
       ${fields}
     </fieldset>`;
   });
@@ -378,7 +383,7 @@ export function settingsFields(
   lang: Lang,
   errors: Map<string, string>,
 ): { fields: Html; unshown: Map<string, string>; shownAt: Map<string, string> } {
-  const c: RenderCtx = { t: translator(messages, lang), errors: new Map(errors), shownAt: new Map() };
+  const c: RenderCtx = { t: translator(messages, lang), lang, errors: new Map(errors), shownAt: new Map() };
   const root: FieldArgs = { s: schema, name: 's', pointer: '', value, label: '', required: true, secret: false, depth: 0 };
   const fields = shapeOf(schema) === 'oneOf' ? oneOfField(c, root, true) : html`${objectFields(c, schema, 's', '', value, 0)}`;
   return { fields, unshown: c.errors, shownAt: c.shownAt };

@@ -180,7 +180,7 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
               const c = counts[i].counts;
               return html`<tr data-profile="${p.id}">
                 <th scope="row"><a href="${profilePath(p.id)}">${p.name}</a></th>
-                <td>${isKind(p.kind) ? kindTitle(p.kind) : p.kind}</td>
+                <td>${isKind(p.kind) ? kindTitle(p.kind, ctx.lang) : p.kind}</td>
                 <td>${p.scope}</td>
                 <td class="num">${p.version}</td>
                 <td class="num">${n(c, 'delivered', 'verified')}</td>
@@ -325,7 +325,7 @@ async function profilePage(ctx: PageContext, deps: ConsoleDeps, id: string, assi
     <dl class="facts">
       <div>
         <dt>${t('kind')}</dt>
-        <dd>${isKind(p.kind) ? kindTitle(p.kind) : p.kind}</dd>
+        <dd>${isKind(p.kind) ? kindTitle(p.kind, ctx.lang) : p.kind}</dd>
       </div>
       <div>
         <dt>${t('scope')}</dt>
