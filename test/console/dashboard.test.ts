@@ -8,8 +8,8 @@ import Database from 'better-sqlite3';
 import type { Locator, Page } from 'playwright-core';
 import t from 'tap';
 import { SimDevice } from '../../src/sim/device.js';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { look, noBrowser, openConsole } from '../helpers/browser.js';
+import { AUDIENCE } from '../helpers/server.js';
 
 /** Presses Tab until `target` has the focus (the keyboard alone reaches it), at most `max` times. */
 async function tabTo(page: Page, target: Locator, max = 200): Promise<void> {
@@ -39,13 +39,9 @@ function seedDevices(file: string, n: number): void {
 t.setTimeout(300_000);
 
 t.test('dashboard and device list', { skip: noBrowser }, async (t) => {
-  const s = await startTestServer();
-  t.teardown(() => s.close());
-  const base = consoleBase(s);
-  const browser = await launchBrowser();
-  t.teardown(() => browser.close());
+  const { server: s, base, signedIn } = await openConsole(t);
   const tid = await s.connectTenant();
-  const { context, page } = await signedIn(browser, s, 'owner');
+  const { context, page } = await signedIn('owner');
   t.teardown(() => context.close());
 
   t.equal(await page.locator('.card .value').first().textContent(), '0', 'nothing enrolled yet');
@@ -73,8 +69,7 @@ t.test('dashboard and device list', { skip: noBrowser }, async (t) => {
     t.equal(await link.textContent(), detail.hostName, 'recent enrollments name it');
     t.equal(await link.getAttribute('href'), `/console/devices/${detail.id}`, 'and link its page');
     t.match(await page.locator('#h-audit + table').textContent(), /tenant\.connect/, 'recent audit events, for an owner');
-    await checkA11y(page, 'dashboard');
-    await screenshot(page, 'dashboard');
+    await look(page, 'dashboard');
   });
 
   await t.test('the device list shows it', async (t) => {
@@ -93,8 +88,7 @@ t.test('dashboard and device list', { skip: noBrowser }, async (t) => {
       new RegExp(`${detail.hostName}[\\s\\S]*alice@contoso\\.com[\\s\\S]*${detail.osBuild.replace(/\./g, '\\.')}[\\s\\S]*Enterprise`),
     );
     t.equal(await row.locator('a').getAttribute('href'), `/console/devices/${detail.id}`);
-    await checkA11y(page, 'devices');
-    await screenshot(page, 'devices');
+    await look(page, 'devices');
   });
 
   await t.test('search and paging with the keyboard alone', async (t) => {
@@ -123,8 +117,7 @@ t.test('dashboard and device list', { skip: noBrowser }, async (t) => {
       'second page: the last 10',
     );
     t.equal(await page.getByRole('link', { name: 'Next page' }).count(), 0, 'no page after the last');
-    await checkA11y(page, 'devices-page-2');
-    await screenshot(page, 'devices-page-2');
+    await look(page, 'devices-page-2');
     await tabTo(page, page.getByRole('link', { name: 'Previous page' }));
     await Promise.all([page.waitForURL((u) => !u.searchParams.has('cursor')), page.keyboard.press('Enter')]);
     t.same(await page.locator('tbody tr td:first-child').allTextContents(), firstPage, 'back to the first page');
@@ -144,12 +137,11 @@ t.test('dashboard and device list', { skip: noBrowser }, async (t) => {
   });
 
   await t.test('a read-only administrator: the same fleet, no actions, no audit', async (t) => {
-    const ro = await signedIn(browser, s, 'read-only');
+    const ro = await signedIn('read-only');
     t.teardown(() => ro.context.close());
     t.same(await ro.page.locator('.card .value').allTextContents(), ['61', '1', '0']);
     t.equal(await ro.page.locator('#h-audit').count(), 0, 'no audit panel without audit.read');
     t.equal(await ro.page.locator('main button, main form[method="post"]').count(), 0, 'no action on the dashboard');
-    await checkA11y(ro.page, 'dashboard-read-only');
-    await screenshot(ro.page, 'dashboard-read-only');
+    await look(ro.page, 'dashboard-read-only');
   });
 });

@@ -4,30 +4,21 @@
 // deleted anyway, the assignment with it. A read-only administrator sees groups without forms.
 // Screenshots and axe on each page.
 import t from 'tap';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { startTestServer } from '../helpers/server.js';
+import { look, noBrowser, openConsole } from '../helpers/browser.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
 } else {
   // A browser, a server and several sign-ins (scrypt) on a loaded machine: more than tap's default.
   t.setTimeout(300_000);
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  t.teardown(async () => {
-    await browser.close();
-    await server.close();
-  });
-  const base = consoleBase(server);
+  const { server, base, signedIn } = await openConsole(t);
 
   t.test('admin: create, members, delete with dependents', async (t) => {
-    const { page, context, admin } = await signedIn(browser, server, 'admin');
+    const { page, context, admin } = await signedIn('admin', { at: '/console/groups' });
     t.teardown(() => context.close());
-    await page.goto(`${base}/console/groups`);
     await page.getByRole('heading', { level: 1, name: 'Groups' }).waitFor();
     t.ok(await page.getByText('No group yet.').isVisible());
-    await screenshot(page, 'groups-empty');
-    await checkA11y(page, 'groups-empty');
+    await look(page, 'groups-empty');
 
     await page.getByRole('textbox', { name: 'Name' }).fill('Sales');
     await page.getByRole('radio', { name: 'Users' }).check();
@@ -37,8 +28,7 @@ if (noBrowser) {
     t.match(await page.locator('#create-members-error').textContent(), /^Line 2: /, 'the refused line is named');
     t.equal(await page.getByRole('textbox', { name: 'Members' }).getAttribute('aria-invalid'), 'true');
     t.equal(await page.getByRole('textbox', { name: 'Name' }).inputValue(), 'Sales', 'what was typed is kept');
-    await screenshot(page, 'groups-create-error');
-    await checkA11y(page, 'groups-create-error');
+    await look(page, 'groups-create-error');
     t.same((await server.admin('GET', '/api/v1/groups')).json, [], 'no group was created');
 
     await page.getByRole('textbox', { name: 'Members' }).fill('alice@contoso.com\nbob@contoso.com');
@@ -46,8 +36,7 @@ if (noBrowser) {
     await page.getByRole('heading', { level: 1, name: 'Group Sales' }).waitFor();
     const groupId = page.url().split('/').pop() as string;
     t.same(await page.getByRole('table', { name: 'Members (2)' }).locator('tbody td:first-child').allTextContents(), ['alice@contoso.com', 'bob@contoso.com']);
-    await screenshot(page, 'group-page');
-    await checkA11y(page, 'group-page');
+    await look(page, 'group-page');
 
     await page.getByRole('textbox', { name: 'Members' }).fill('carol@contoso.com');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
@@ -69,15 +58,13 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Delete the group' }).click();
     await page.getByRole('heading', { level: 1, name: 'Delete group Sales?' }).waitFor();
-    await screenshot(page, 'group-delete');
-    await checkA11y(page, 'group-delete');
+    await look(page, 'group-delete');
     await page.getByRole('button', { name: 'Delete Sales', exact: true }).click();
     await page.locator('.form-errors').waitFor();
     const refusal = await page.locator('.form-errors').textContent();
     t.match(refusal, /Sales Wi-Fi/, 'the refusal names the profile assigned');
     t.notMatch(refusal, /force=true/, 'not the API hint');
-    await screenshot(page, 'group-delete-dependents');
-    await checkA11y(page, 'group-delete-dependents');
+    await look(page, 'group-delete-dependents');
     t.equal((await server.admin('GET', `/api/v1/groups/${groupId}`)).status, 200, 'still there');
 
     await Promise.all([page.waitForURL(/\/console\/groups$/), page.getByRole('button', { name: 'Delete Sales anyway' }).click()]);
@@ -89,14 +76,12 @@ if (noBrowser) {
 
   t.test('read-only: groups without forms', async (t) => {
     const g = await server.admin('POST', '/api/v1/groups', { name: 'Lab', kind: 'device' });
-    const { page, context } = await signedIn(browser, server, 'read-only');
+    const { page, context } = await signedIn('read-only', { at: '/console/groups' });
     t.teardown(() => context.close());
-    await page.goto(`${base}/console/groups`);
     await page.getByRole('link', { name: 'Lab' }).click();
     await page.getByRole('heading', { level: 1, name: 'Group Lab' }).waitFor();
     t.equal(await page.locator('form[action^="/console/groups"]').count(), 0, 'no forms');
-    await screenshot(page, 'group-read-only');
-    await checkA11y(page, 'group-read-only');
+    await look(page, 'group-read-only');
     const res = await page.goto(`${base}/console/groups/${g.json.id}/delete`);
     t.equal(res?.status(), 403);
   });

@@ -1,16 +1,21 @@
 // The console's browser tests: Debian's chromium (/usr/bin/chromium) driven by playwright-core,
 // headless, reaching the test server at its public host name (mapped to 127.0.0.1) over real TLS
 // whose certificate it does not check (the test CA is not in its store). One browser per test
-// file; each signed-in person gets a context of their own (own cookies). Screenshots go to
-// test-output/screenshots/; checkA11y runs axe-core in the page and fails on serious or critical
-// violations, and on any Content-Security-Policy violation the page reported.
+// file (openConsole starts it with the server); each signed-in person gets a context of their own
+// (own cookies). Screenshots go to test-output/screenshots/; checkA11y runs axe-core in the page
+// and fails on serious or critical violations, and on any Content-Security-Policy violation the
+// page reported; look does both.
+//
+// Signing in through the sign-in page is what test/console/shell.test.ts tests; the other files
+// get their signed-in contexts faster: the same form POST sent from here, its session cookie put
+// into the context (signedIn), the page opened where the test starts (`at`).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import axe from 'axe-core';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import type { AdminRole } from '../../src/domain/admin.js';
-import { PUBLIC_HOST, type TestServer } from './server.js';
+import { PUBLIC_HOST, startTestServer, type TestServer } from './server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -121,23 +126,96 @@ export async function createAdmin(server: TestServer, role: AdminRole, username 
   return { username, password, role };
 }
 
-/** Signs in through the console's sign-in page; the page ends on the dashboard. */
-export async function signIn(page: Page, server: TestServer, admin: Pick<TestAdmin, 'username' | 'password'>): Promise<void> {
-  await page.goto(`${consoleBase(server)}/console/sign-in`);
-  await page.getByLabel(/User name|Nom d'utilisateur/).fill(admin.username);
-  await page.getByLabel(/^(Password|Mot de passe)$/).fill(admin.password);
-  await Promise.all([page.waitForURL(/\/console\/$/), page.getByRole('button', { name: /^(Sign in|Se connecter)$/ }).click()]);
+export interface SessionOptions {
+  lang?: 'en' | 'fr';
+  width?: number;
+  /** The console page to open once signed in: the dashboard unless said otherwise; false for none (about:blank). */
+  at?: string | false;
 }
 
-/** An administrator of `role` and a browser context signed in as them, on the dashboard. */
+/**
+ * A context signed in as this administrator, with one page: the sign-in form's POST sent from
+ * here (the same request the page sends, answered by the same code), its session cookie put into
+ * the context, then the page opened at `at`.
+ */
+export async function signedInAs(
+  browser: Browser,
+  server: TestServer,
+  admin: Pick<TestAdmin, 'username' | 'password'>,
+  opts: SessionOptions = {},
+): Promise<{ context: BrowserContext; page: Page }> {
+  const base = consoleBase(server);
+  const [res, session] = await Promise.all([
+    server.request(`${base}/console/sign-in`, {
+      connectTo: { host: '127.0.0.1', port: server.server.adminPort ?? server.server.port },
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: admin.username, password: admin.password, next: '/console/' }).toString(),
+    }),
+    newSession(browser, opts),
+  ]);
+  const set = ([] as string[]).concat((res.headers['set-cookie'] as string[] | string | undefined) ?? []);
+  const cookie = set.map((c) => /^(__Host-fenestra-session)=([^;]*)/.exec(c)).find((m) => m);
+  if (res.status !== 303 || !cookie) throw new Error(`signing in ${admin.username}: ${res.status} ${res.text().slice(0, 200)}`);
+  await session.context.addCookies([{ name: cookie[1], value: cookie[2], url: base, secure: true, httpOnly: true, sameSite: 'Strict' }]);
+  const at = opts.at ?? '/console/';
+  if (at !== false) {
+    const r = await session.page.goto(`${base}${at}`);
+    // Signed in: the page itself, not the sign-in page it would redirect to.
+    if (session.page.url() !== `${base}${at}`) throw new Error(`${admin.username} opening ${at}: ${r?.status()} at ${session.page.url()}`);
+  }
+  return session;
+}
+
+/** A new administrator of `role` and a browser context signed in as them, on the dashboard (or `at`). */
 export async function signedIn(
   browser: Browser,
   server: TestServer,
   role: AdminRole,
-  opts: { lang?: 'en' | 'fr'; width?: number } = {},
+  opts: SessionOptions = {},
 ): Promise<{ admin: TestAdmin; context: BrowserContext; page: Page }> {
   const admin = await createAdmin(server, role);
-  const { context, page } = await newSession(browser, opts);
-  await signIn(page, server, admin);
-  return { admin, context, page };
+  return { admin, ...(await signedInAs(browser, server, admin, opts)) };
+}
+
+/** A screenshot (test-output/screenshots/<name>.png), then axe-core and the CSP check (checkA11y). */
+export async function look(page: Page, name: string): Promise<void> {
+  await screenshot(page, name);
+  await checkA11y(page, name);
+}
+
+export interface OpenConsole {
+  server: TestServer;
+  browser: Browser;
+  /** The console's base URL (consoleBase). */
+  base: string;
+  /** signedIn on this server and browser. */
+  signedIn(role: AdminRole, opts?: SessionOptions): ReturnType<typeof signedIn>;
+}
+
+/**
+ * A test server and a browser, started together and closed at the end of the test (`t`'s
+ * teardown): the preamble of a console browser test file.
+ */
+export async function openConsole(
+  t: { teardown(fn: () => unknown): void },
+  env: Record<string, string> = {},
+  opts: Parameters<typeof startTestServer>[1] = {},
+): Promise<OpenConsole> {
+  const [server, browser] = await Promise.allSettled([startTestServer(env, opts), launchBrowser()]);
+  if (server.status === 'rejected' || browser.status === 'rejected') {
+    if (server.status === 'fulfilled') await server.value.close();
+    if (browser.status === 'fulfilled') await browser.value.close();
+    throw server.status === 'rejected' ? server.reason : (browser as PromiseRejectedResult).reason;
+  }
+  t.teardown(async () => {
+    await browser.value.close();
+    await server.value.close();
+  });
+  return {
+    server: server.value,
+    browser: browser.value,
+    base: consoleBase(server.value),
+    signedIn: (role, o) => signedIn(browser.value, server.value, role, o),
+  };
 }
