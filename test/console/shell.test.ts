@@ -8,7 +8,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import t from 'tap';
 import { setupLink } from '../../src/service/admins/setup.js';
-import { checkA11y, consoleBase, createAdmin, launchBrowser, newSession, noBrowser, screenshot, signIn, signedIn } from '../helpers/browser.js';
+import { consoleBase, createAdmin, launchBrowser, look, newSession, noBrowser, screenshot, signedIn, signedInAs } from '../helpers/browser.js';
 import { startTestServer } from '../helpers/server.js';
 
 type Tap = typeof t;
@@ -111,8 +111,7 @@ t.test('in the browser', { skip: noBrowser }, async (t) => {
     t.teardown(() => context.close());
     await page.goto(link);
     t.equal(await page.locator('h1').textContent(), 'Create the first owner');
-    await checkA11y(page, 'setup');
-    await screenshot(page, 'setup');
+    await look(page, 'setup');
     await page.getByLabel('User name').fill('olivia');
     await page.getByLabel('Display name (optional)').fill('Olivia Owner');
     await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
@@ -122,15 +121,13 @@ t.test('in the browser', { skip: noBrowser }, async (t) => {
     t.equal(await page.locator('#f-password2-error').textContent(), 'The two passwords differ.', 'the mismatch is shown next to the field');
     t.equal(await page.getByLabel('Password again').getAttribute('aria-invalid'), 'true');
     t.equal(await page.getByLabel('User name').inputValue(), 'olivia', 'what was typed is kept');
-    await screenshot(page, 'setup-error');
-    await checkA11y(page, 'setup-error');
+    await look(page, 'setup-error');
     await page.getByLabel('Password', { exact: true }).fill('correct horse battery staple');
     await page.getByLabel('Password again').fill('correct horse battery staple');
     await Promise.all([page.waitForURL(`${base}/console/`), page.getByRole('button', { name: 'Create the owner and sign in' }).click()]);
     t.match(await page.locator('.flash').textContent(), /Welcome, Olivia Owner/);
     t.match(await page.locator('.who').textContent(), /olivia\s+owner/);
-    await checkA11y(page, 'dashboard-first');
-    await screenshot(page, 'dashboard-first');
+    await look(page, 'dashboard-first');
 
     const { context: other, page: again } = await newSession(browser);
     t.teardown(() => other.close());
@@ -146,16 +143,14 @@ t.test('in the browser', { skip: noBrowser }, async (t) => {
     t.teardown(() => context.close());
     await page.goto(`${base}/console/devices`);
     t.match(page.url(), /\/console\/sign-in\?next=%2Fconsole%2Fdevices$/, 'to the sign-in page');
-    await checkA11y(page, 'sign-in');
-    await screenshot(page, 'sign-in');
+    await look(page, 'sign-in');
     await page.getByLabel('User name').fill('olivia');
     await page.getByLabel('Password').fill('not my password');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForSelector('.form-errors');
     t.equal((await page.locator('.form-errors').textContent())?.trim(), 'Wrong user name or password.');
     t.equal(await page.getByLabel('User name').inputValue(), 'olivia', 'the user name stays');
-    await checkA11y(page, 'sign-in-error');
-    await screenshot(page, 'sign-in-error');
+    await look(page, 'sign-in-error');
     await page.getByLabel('Password').fill('correct horse battery staple');
     await Promise.all([page.waitForURL(`${base}/console/devices`), page.getByRole('button', { name: 'Sign in' }).click()]);
     t.equal(await page.locator('h1').textContent(), 'Devices', 'back to the page first asked for');
@@ -172,8 +167,7 @@ t.test('in the browser', { skip: noBrowser }, async (t) => {
     t.equal(await page.locator('html').getAttribute('lang'), 'fr');
     t.equal(await page.locator('h1').textContent(), 'Tableau de bord');
     t.ok(await page.getByRole('button', { name: 'Se déconnecter' }).isVisible());
-    await checkA11y(page, 'dashboard-fr');
-    await screenshot(page, 'dashboard-fr');
+    await look(page, 'dashboard-fr');
     await page.goto(`${base}/console/devices`);
     t.equal(await page.locator('h1').textContent(), 'Appareils', 'the choice stays (lang cookie)');
     await screenshot(page, 'devices-fr');
@@ -195,13 +189,11 @@ t.test('in the browser', { skip: noBrowser }, async (t) => {
     const r = await page.goto(`${base}/console/audit`);
     t.equal(r?.status(), 403, 'a page above the role: 403');
     t.match(await page.locator('main').textContent(), /Your role \(read-only\) does not allow/);
-    await checkA11y(page, 'forbidden');
-    await screenshot(page, 'forbidden');
-    const narrow = await newSession(browser, { width: 420 });
+    await look(page, 'forbidden');
+    // Signed in (the sign-in page is the subtest above's), on the dashboard, in a narrow window.
+    const narrow = await signedInAs(browser, s, { username: 'olivia', password: 'correct horse battery staple' }, { width: 420 });
     t.teardown(() => narrow.context.close());
-    await signIn(narrow.page, s, { username: 'olivia', password: 'correct horse battery staple' });
-    await checkA11y(narrow.page, 'dashboard-narrow');
-    await screenshot(narrow.page, 'dashboard-narrow');
+    await look(narrow.page, 'dashboard-narrow');
   });
 });
 
