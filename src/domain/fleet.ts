@@ -24,6 +24,8 @@ export interface DeviceFilter {
   /** Devices with a delivery row in this status (of `profileId` when given), or of this profile. */
   profileStatus?: string;
   profileId?: string;
+  /** Devices in this compliance state (unknown: also those never evaluated). */
+  compliance?: 'compliant' | 'noncompliant' | 'inGracePeriod' | 'unknown';
 }
 
 export interface DeviceQuery extends DeviceFilter {

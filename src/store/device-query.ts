@@ -4,6 +4,7 @@
 // makes PostgreSQL order text byte-wise as SQLite does (same pages on both, whatever the
 // database's locale). Statements use `?`; PostgreSQL's `$n` come from `numbered`.
 import type { DeviceFilter, DeviceQuery, DeviceSortKey } from '../domain/fleet.js';
+import { complianceFilterSql } from './compliance-query.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -123,6 +124,10 @@ export function filterSql(dialect: Dialect, f: DeviceFilter): Sql {
       values.push(f.profileId);
     }
     cond(`d.id IN (SELECT pd.device_pk FROM profile_deliveries pd WHERE ${sub.join(' AND ')})`, ...values);
+  }
+  if (f.compliance) {
+    const c = complianceFilterSql(f.compliance);
+    cond(c.sql, ...c.values);
   }
   return { text: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
 }

@@ -67,6 +67,11 @@ t.test('a simulated device: compliant, then noncompliant with the reason, grace 
   t.same(c.reasons, [{ policyId: pid, rule: 'firewall', outcome: 'fail', expected: 'firewall on and monitoring', actual: 'disabled (1)' }]);
   t.ok(c.noncompliantSince, 'since when');
   t.equal(c.reportedCompliant, false, 'isCompliant=false queued');
+  const listed = async (state: string) => (await s.admin('GET', `/api/v1/devices?compliance=${state}`)).json.devices.map((d: any) => d.id);
+  t.same(await listed('noncompliant'), [id], 'the device list filters by compliance');
+  t.same(await listed('compliant'), []);
+  t.same(await listed('unknown'), []);
+  t.equal((await s.admin('GET', '/api/v1/devices?compliance=bad')).status, 400, 'an unknown state is refused');
 
   // A grace period given to the policy: the device failing since a moment ago is in it (re-evaluated on read: the policy changed).
   t.equal((await s.admin('PATCH', `/api/v1/compliance-policies/${pid}`, { graceHours: 48 })).status, 200);
@@ -117,6 +122,11 @@ t.test('a node the device does not report is unknown, not noncompliant; unassign
   t.equal(c.state, 'unknown', 'by DeviceID too');
   t.same(c.reasons, [{ policyId: pid, rule: 'secureBoot', outcome: 'unknown', expected: 'Secure Boot enabled' }]);
   t.equal(c.reportedCompliant, undefined, 'nothing reported for unknown');
+  t.same(
+    (await s.admin('GET', '/api/v1/devices?compliance=unknown')).json.devices.map((d: any) => d.id),
+    [id],
+    'listed as unknown',
+  );
   t.equal((await s.admin('DELETE', `/api/v1/compliance-policies/${pid}/assignments`, { targetType: 'all' })).status, 204);
   t.same((await s.admin('GET', `/api/v1/devices/${id}/compliance`)).json.policies, [], 'no policy left');
 });

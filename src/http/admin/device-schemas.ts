@@ -35,6 +35,11 @@ export const deviceListQuery = {
       description: 'Devices with a profile delivery in this status (of profileId when given).',
     },
     profileId: text(64, 'With profileStatus: that profile only; alone: devices with any delivery of it.'),
+    compliance: {
+      type: 'string',
+      enum: ['compliant', 'noncompliant', 'inGracePeriod', 'unknown'],
+      description: 'Devices in this compliance state (unknown: also devices never evaluated).',
+    },
     sort: { type: 'string', enum: DEVICE_SORTS.flatMap((s) => [s, `-${s}`]), description: 'Order; a leading - for descending. Default enrolledAt.' },
     limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'Devices per page (default 100). With format=csv: at most this many (default all).' },
     cursor: { type: 'string', minLength: 1, maxLength: 2048, description: 'nextCursor of the previous page.' },

@@ -22,6 +22,7 @@ export interface DeviceListParams {
   lastSeenAfter?: string;
   profileStatus?: string;
   profileId?: string;
+  compliance?: DeviceFilter['compliance'];
   /** lastSeen, enrolledAt, hostName or upn; `-` first for descending. */
   sort?: string;
   limit?: number;
@@ -72,6 +73,7 @@ const FILTER_KEYS: (keyof DeviceFilter)[] = [
   'staleBefore',
   'profileStatus',
   'profileId',
+  'compliance',
 ];
 
 /** Whether the query narrows the fleet at all (an unfiltered count is cheap and exact). */
@@ -121,6 +123,7 @@ export function deviceQuery(p: DeviceListParams, staleAfterDays: number, now: Da
     staleBefore,
     profileStatus: p.profileStatus,
     profileId: p.profileId,
+    compliance: p.compliance,
   };
 }
 
