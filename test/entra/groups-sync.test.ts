@@ -15,7 +15,7 @@ import { CertificateAuthority, generateCa, generateServerCertificate } from '../
 import { sealAppCredential } from '../../src/service/entra/credentials.js';
 import { GraphClient } from '../../src/service/entra/graph-client.js';
 import { EntraGroupService } from '../../src/service/entra/groups.js';
-import { Outbound, parseOutboundMap } from '../../src/service/entra/outbound.js';
+import { Outbound, OutboundError, parseOutboundMap } from '../../src/service/entra/outbound.js';
 import { EntraAppTokens } from '../../src/service/entra/token-provider.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
@@ -169,6 +169,19 @@ t.test('429 on the sync path: Retry-After honoured, the sync completes', async (
   t.same(waits, [3000, 3000]);
 });
 
+t.test('a kept-alive connection reset under a GET: sent again at once, the sync completes', async (t) => {
+  let resets = 1;
+  const flaky = {
+    request: (url: string, req: Parameters<Outbound['request']>[1]) =>
+      resets-- > 0 ? Promise.reject(new OutboundError(url, 'read ECONNRESET')) : outbound.request(url, req),
+  } as unknown as Outbound;
+  const flakyService = new EntraGroupService({ store, graph: new GraphClient({ outbound: flaky, tokens, sleep: async () => {} }) });
+  directory.addMember(SALES, { type: 'user', id: id() });
+  const [r] = await flakyService.syncNow(tenantId, 'alice', SALES);
+  t.match(r, { mode: 'delta', added: 1, error: undefined });
+  t.equal(resets, -1, 'the reset request was sent again');
+});
+
 t.test('an expired delta link falls back to a full read', async (t) => {
   directory.expireDeltaTokens();
   directory.addMember(SALES, { type: 'user', id: users[4] });
@@ -184,7 +197,7 @@ t.test("Graph's refusal is recorded on the group and cleared by the next good sy
   t.match(r.error, /Authorization_RequestDenied/);
   const g = (await store.entraGroups.get(SALES))!;
   t.match(g.lastError, /Authorization_RequestDenied/);
-  t.equal(g.memberCount, 8, 'members kept as they were');
+  t.equal(g.memberCount, 9, 'members kept as they were');
   const listed = await service.list(tenantId);
   t.match(
     listed.find((x) => x.id === SALES),

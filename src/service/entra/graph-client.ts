@@ -4,7 +4,7 @@
 // back-off; other failures become GraphError with Graph's own code and message.
 import type { Tenant } from '../../domain/tenant.js';
 import { cloudEndpoints } from './clouds.js';
-import type { Outbound, OutboundResponse } from './outbound.js';
+import { OutboundError, type Outbound, type OutboundResponse } from './outbound.js';
 
 export class GraphError extends Error {
   constructor(
@@ -46,6 +46,7 @@ export interface PagesOptions extends GraphRequestOptions {
 }
 
 const RETRIED = new Set([429, 503, 504]);
+const RESET = /ECONNRESET|socket hang up|EPIPE/;
 const defaultSleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 function retryAfterMs(res: OutboundResponse): number | undefined {
@@ -97,7 +98,14 @@ export class GraphClient {
       const token = await this.opts.tokens.graphToken(tenant);
       const headers: Record<string, string> = { authorization: `Bearer ${token}`, accept: 'application/json', ...extra };
       if (body !== undefined) headers['content-type'] = 'application/json';
-      const res = await this.opts.outbound.request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      let res: OutboundResponse;
+      try {
+        res = await this.opts.outbound.request(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      } catch (err) {
+        // A kept-alive connection the server closed meanwhile (between two group syncs): a GET is sent again at once.
+        if (method === 'GET' && attempt < this.maxAttempts && err instanceof OutboundError && RESET.test(err.reason)) continue;
+        throw err;
+      }
       if (!RETRIED.has(res.status) || attempt >= this.maxAttempts) {
         if (res.status >= 400) throw graphErrorOf(res);
         return res;
