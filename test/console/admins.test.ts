@@ -5,39 +5,29 @@
 // an API token whose secret is shown once and works against /api/v1/me, then revokes it (401
 // after). The owner sees everyone's tokens. Screenshots and axe on each page.
 import t from 'tap';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { startTestServer } from '../helpers/server.js';
+import { checkA11y, look, noBrowser, openConsole } from '../helpers/browser.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
 } else {
   // A browser, a server and several sign-ins (scrypt) on a loaded machine: more than tap's default.
   t.setTimeout(300_000);
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  t.teardown(async () => {
-    await browser.close();
-    await server.close();
-  });
-  const base = consoleBase(server);
+  const { server, base, signedIn } = await openConsole(t);
   const me = (token: string) =>
     server.request('/api/v1/me', {
       connectTo: { host: '127.0.0.1', port: server.server.adminPort ?? server.server.port },
       headers: { authorization: `Bearer ${token}` },
     });
 
-  const owner = await signedIn(browser, server, 'owner');
+  const [owner, helpdesk] = await Promise.all([signedIn('owner', { at: '/console/admins' }), signedIn('helpdesk')]);
   t.teardown(() => owner.context.close());
-  const helpdesk = await signedIn(browser, server, 'helpdesk');
   t.teardown(() => helpdesk.context.close());
 
   t.test('owner manages administrators', async (t) => {
     const { page } = owner;
-    await page.goto(`${base}/console/admins`);
     await page.getByRole('heading', { level: 1, name: 'Administrators' }).waitFor();
     t.ok(await page.getByRole('link', { name: owner.admin.username }).isVisible(), 'lists the owner');
-    await screenshot(page, 'admins-list');
-    await checkA11y(page, 'admins-list');
+    await look(page, 'admins-list');
 
     // Too short a password: refused on its field.
     await page.getByLabel('User name').fill('carol@contoso.com');
@@ -54,8 +44,7 @@ if (noBrowser) {
     await page.getByLabel('Password (optional)').fill('a long enough password');
     await Promise.all([page.waitForURL(/\/console\/admins\/[0-9a-f-]{36}$/), page.getByRole('button', { name: 'Add the administrator' }).click()]);
     await page.getByRole('heading', { level: 1, name: 'Administrator carol@contoso.com' }).waitFor();
-    await screenshot(page, 'admin-page');
-    await checkA11y(page, 'admin-page');
+    await look(page, 'admin-page');
 
     await page.getByLabel('Role', { exact: true }).selectOption('helpdesk');
     await page.getByRole('button', { name: 'Save the role' }).click();
@@ -74,8 +63,7 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Remove the administrator' }).click();
     await page.getByRole('heading', { level: 1, name: 'Remove administrator carol@contoso.com?' }).waitFor();
-    await screenshot(page, 'admin-remove');
-    await checkA11y(page, 'admin-remove');
+    await look(page, 'admin-remove');
     await Promise.all([page.waitForURL(/\/console\/admins$/), page.getByRole('button', { name: 'Remove carol@contoso.com' }).click()]);
     t.equal(await page.getByRole('link', { name: 'carol@contoso.com' }).count(), 0, 'removed');
 
@@ -85,8 +73,7 @@ if (noBrowser) {
     await page.getByRole('button', { name: 'Save the role' }).click();
     await page.locator('.form-errors').waitFor();
     t.match(await page.locator('.form-errors').textContent(), /last owner/);
-    await screenshot(page, 'admin-last-owner');
-    await checkA11y(page, 'admin-last-owner');
+    await look(page, 'admin-last-owner');
     const self = ((await server.admin('GET', '/api/v1/admins')).json as { username: string; role: string }[]).find((a) => a.username === owner.admin.username);
     t.equal(self?.role, 'owner', 'still owner');
 
@@ -100,16 +87,14 @@ if (noBrowser) {
   });
 
   t.test('helpdesk: no Administrators page', async (t) => {
-    const { page } = helpdesk;
-    await page.goto(`${base}/console/`);
+    const { page } = helpdesk; // on the dashboard
     const nav = page.getByRole('navigation', { name: 'Console' });
     await nav.waitFor();
     t.equal(await nav.getByRole('link', { name: 'Administrators' }).count(), 0, 'not in the navigation');
     t.equal(await nav.getByRole('link', { name: 'API tokens' }).count(), 1, 'API tokens is');
     const res = await page.goto(`${base}/console/admins`);
     t.equal(res?.status(), 403, 'refused by the server');
-    await screenshot(page, 'admins-forbidden');
-    await checkA11y(page, 'admins-forbidden');
+    await look(page, 'admins-forbidden');
   });
 
   t.test('helpdesk: an API token shown once, used, revoked', async (t) => {
@@ -125,8 +110,7 @@ if (noBrowser) {
       ['helpdesk', 'read-only'],
       'up to their own role',
     );
-    await screenshot(page, 'tokens-empty');
-    await checkA11y(page, 'tokens-empty');
+    await look(page, 'tokens-empty');
 
     await page.getByLabel('Name', { exact: true }).fill('');
     await page.getByRole('button', { name: 'Create the token' }).click();
@@ -140,8 +124,7 @@ if (noBrowser) {
     const secret = (await page.locator('#new-token').textContent())?.trim() ?? '';
     t.match(secret, /^fen_[A-Za-z0-9]+_[A-Za-z0-9_-]+$/, 'the secret is shown');
     t.ok(await page.getByRole('button', { name: 'Copy' }).isVisible(), 'with a copy button');
-    await screenshot(page, 'tokens-created');
-    await checkA11y(page, 'tokens-created');
+    await look(page, 'tokens-created');
 
     const ok = await me(secret);
     t.equal(ok.status, 200, 'the token works against /api/v1/me');
@@ -161,8 +144,7 @@ if (noBrowser) {
 
     await page.getByRole('link', { name: 'Revoke token ci script' }).click();
     await page.getByRole('heading', { level: 1, name: 'Revoke token ci script?' }).waitFor();
-    await screenshot(page, 'token-revoke');
-    await checkA11y(page, 'token-revoke');
+    await look(page, 'token-revoke');
     await Promise.all([page.waitForURL(/\/console\/tokens$/), page.getByRole('button', { name: 'Revoke ci script' }).click()]);
     t.match(await page.locator('.flash').textContent(), 'Token ci script was revoked.');
     t.match(await page.getByRole('row', { name: /ci script/ }).textContent(), /revoked/);

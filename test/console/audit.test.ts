@@ -5,21 +5,14 @@
 // date range) and paging work. Screenshots and axe on each page.
 import type { BrowserContext } from 'playwright-core';
 import t from 'tap';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { startTestServer } from '../helpers/server.js';
+import { checkA11y, look, noBrowser, openConsole } from '../helpers/browser.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
 } else {
   // A browser, a server and several sign-ins (scrypt) on a loaded machine: more than tap's default.
   t.setTimeout(300_000);
-  const server = await startTestServer();
-  const browser = await launchBrowser();
-  t.teardown(async () => {
-    await browser.close();
-    await server.close();
-  });
-  const base = consoleBase(server);
+  const { server, base, signedIn } = await openConsole(t);
 
   /** A form post with this context's session cookie, sent from outside the browser (as a forged request would be). */
   const postForm = async (context: BrowserContext, path: string, form: Record<string, string>) => {
@@ -31,18 +24,16 @@ if (noBrowser) {
       body: new URLSearchParams(form).toString(),
     });
   };
-  const owner = await signedIn(browser, server, 'owner');
+  // The admin's page opens in their test, once the owner has made the accounts.
+  const [owner, admin] = await Promise.all([signedIn('owner', { at: '/console/enrollment-accounts' }), signedIn('admin', { at: false })]);
   t.teardown(() => owner.context.close());
-  const admin = await signedIn(browser, server, 'admin');
   t.teardown(() => admin.context.close());
 
   t.test('owner: enrollment accounts', async (t) => {
     const { page } = owner;
-    await page.goto(`${base}/console/enrollment-accounts`);
     await page.getByRole('heading', { level: 1, name: 'Enrollment accounts' }).waitFor();
     t.ok(await page.getByText('No enrollment account yet.').isVisible());
-    await screenshot(page, 'accounts-empty');
-    await checkA11y(page, 'accounts-empty');
+    await look(page, 'accounts-empty');
 
     await page.getByLabel('Username').fill('alice@contoso.com');
     await page.getByLabel('Password').fill('short');
@@ -61,13 +52,11 @@ if (noBrowser) {
       await page.getByLabel('Password').fill('correct horse battery staple');
       await Promise.all([page.waitForURL(/\/console\/enrollment-accounts$/), page.getByRole('button', { name: 'Create the account' }).click()]);
     }
-    await screenshot(page, 'accounts-list');
-    await checkA11y(page, 'accounts-list');
+    await look(page, 'accounts-list');
 
     await page.getByRole('link', { name: 'Delete enrollment account dave/x@contoso.com' }).click();
     await page.getByRole('heading', { level: 1, name: 'Delete enrollment account dave/x@contoso.com?' }).waitFor();
-    await screenshot(page, 'account-delete');
-    await checkA11y(page, 'account-delete');
+    await look(page, 'account-delete');
     await Promise.all([page.waitForURL(/\/console\/enrollment-accounts$/), page.getByRole('button', { name: 'Delete dave/x@contoso.com' }).click()]);
     t.match(await page.locator('.flash').textContent(), 'Enrollment account dave/x@contoso.com was deleted.');
     t.same(((await server.admin('GET', '/api/v1/enrollment-accounts')).json as { username: string }[]).map((a) => a.username).sort(), [
@@ -113,8 +102,7 @@ if (noBrowser) {
       'the admin created a group',
     );
     t.ok((await table.locator('a[href^="/console/groups/"]').count()) > 0, 'objects link to their pages');
-    await screenshot(page, 'audit');
-    await checkA11y(page, 'audit');
+    await look(page, 'audit');
 
     // By actor: only the admin's entries.
     await page.getByLabel('Who').fill(admin.admin.username);
@@ -141,8 +129,7 @@ if (noBrowser) {
     const bad = await page.goto(`${base}/console/audit?from=2026-02-31`);
     t.equal(bad?.status(), 400);
     t.equal(await page.getByLabel('From (day, UTC)').getAttribute('aria-invalid'), 'true', 'the bad date is marked on its field');
-    await screenshot(page, 'audit-bad-date');
-    await checkA11y(page, 'audit-bad-date');
+    await look(page, 'audit-bad-date');
 
     // Paging: 60 more entries, 50 a page, the next page continues where the first ended.
     const made: number[] = [];
@@ -161,7 +148,6 @@ if (noBrowser) {
     t.match(second[0], 'paged-9');
     t.match(page.url(), /action=group/, 'the filter is kept');
     await page.getByRole('link', { name: 'Newest events' }).waitFor();
-    await screenshot(page, 'audit-page-2');
-    await checkA11y(page, 'audit-page-2');
+    await look(page, 'audit-page-2');
   });
 }
