@@ -15,6 +15,7 @@ import { type ConsoleRoutes, fieldErrors, type FormData, one, type PageContext, 
 import { checkbox, type FieldErrors, formError, formHidden, input, lines, param, radios, textarea } from './admins-kit.js';
 import { when } from '../format.js';
 import { auditTable } from './audit-table.js';
+import { tenantComplianceReporting } from './compliance-reporting.js';
 import { consentUrl, entraMessages, type EntraKey } from './entra-text.js';
 import { type AppFormState, applicationFacts, applicationPatch, applicationRefusal, applicationSection, consentReturn } from './entra-app.js';
 
@@ -207,6 +208,7 @@ async function detailPage(
         <dd>${when(ctx.lang, tenant.updatedAt)}</dd>
         ${applicationFacts(tr, ctx.lang, tenant)}
       </dl>
+      ${tenantComplianceReporting(ctx.lang, tenant)}
       ${
         owner
           ? html`<p class="actions">
