@@ -237,6 +237,11 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
   );
   await call('GET', `/api/v1/tenants/${tid}`, undefined, 200);
   await call('GET', '/api/v1/tenants', undefined, 200);
+  // A watched Entra group of a tenant without application credentials: listed, and its sync says why not.
+  await s.server.store.entraGroups.watch({ id: crypto.randomUUID(), tenantId: tid, createdAt: new Date().toISOString() });
+  await call('GET', `/api/v1/tenants/${tid}/groups`, undefined, 200);
+  await call('POST', `/api/v1/tenants/${tid}/groups/sync`, {}, 200);
+  await call('POST', `/api/v1/tenants/${tid}/groups/sync`, { groupId: crypto.randomUUID() }, 404);
   await call('POST', '/api/v1/tenants', { tenantId: tid, cloud: 'standard', audiences: ['https://mdm.fenestra.test'] }, 409);
   await call('POST', '/api/v1/tenants', { tenantId: 'x', cloud: 'moon', audiences: [] }, 400);
   await call('GET', '/api/v1/tenants/00000000-0000-0000-0000-000000000000', undefined, 404);
@@ -394,6 +399,8 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
       'connectTenant',
       'getTenant',
       'updateTenant',
+      'listTenantEntraGroups',
+      'syncTenantEntraGroups',
       'listEnrollmentAccounts',
       'createEnrollmentAccount',
       'listDevices',
