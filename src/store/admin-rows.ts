@@ -37,8 +37,8 @@ export const TOKENS_REVOKE_CHILDREN = `UPDATE api_tokens SET revoked_at = ? WHER
 /** The lower-case key the unique index holds: user names are unique whatever their case. */
 export const usernameKey = (username: string) => username.toLowerCase();
 
-export const adminInsertValues = (a: AdminRecord) => [
-  a.id,
+/** The columns an insert and an update both write, in both statements' order (username … disabled). */
+const adminColumns = (a: AdminRecord) => [
   a.username,
   usernameKey(a.username),
   n(a.displayName),
@@ -47,24 +47,11 @@ export const adminInsertValues = (a: AdminRecord) => [
   n(a.externalIssuer),
   n(a.externalSubject),
   a.disabled ? 1 : 0,
-  a.createdAt,
-  a.updatedAt,
-  n(a.lastSignInAt),
 ];
 
-export const adminUpdateValues = (a: AdminRecord) => [
-  a.username,
-  usernameKey(a.username),
-  n(a.displayName),
-  a.role,
-  n(a.passwordHash),
-  n(a.externalIssuer),
-  n(a.externalSubject),
-  a.disabled ? 1 : 0,
-  a.updatedAt,
-  n(a.lastSignInAt),
-  a.id,
-];
+export const adminInsertValues = (a: AdminRecord) => [a.id, ...adminColumns(a), a.createdAt, a.updatedAt, n(a.lastSignInAt)];
+
+export const adminUpdateValues = (a: AdminRecord) => [...adminColumns(a), a.updatedAt, n(a.lastSignInAt), a.id];
 
 export const adminFromRow = (r: Row): AdminRecord => ({
   id: String(r.id),

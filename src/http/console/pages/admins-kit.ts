@@ -115,6 +115,77 @@ export function formError(errors: FieldErrors | undefined, shown: string[]): Htm
   return rest.length ? html`<div class="form-errors" role="alert">${rest.map(([, m]) => html`<p>${m}</p>`)}</div>` : html``;
 }
 
+/**
+ * A form in its own titled panel (create, add): the hidden inputs, the refusals its `shown` fields
+ * do not show, the `fields`, and the submit button.
+ */
+export function formPanel(
+  ctx: PageContext,
+  o: { id: string; title: string; action: string; errors?: FieldErrors; shown: string[]; fields: Html; submit: string },
+): Html {
+  return html`<section class="panel" aria-labelledby="${o.id}-title">
+    <h2 id="${o.id}-title">${o.title}</h2>
+    <form method="post" action="${o.action}" novalidate>
+      ${formHidden(ctx)} ${formError(o.errors, o.shown)} ${o.fields}
+      <div class="actions"><button type="submit">${o.submit}</button></div>
+    </form>
+  </section>`;
+}
+
+/**
+ * A list as a table — its caption for screen readers, `head` the header cells, one row each —
+ * or, when there are no rows, a line saying so. `action` adds a last column (its header read by
+ * screen readers only) whose cell each row's `cell` gives; pass it only when the viewer may act.
+ */
+export function listTable<T>(o: {
+  caption: string;
+  head: Html;
+  items: readonly T[];
+  row: (item: T) => Html;
+  none: string;
+  action?: { label: string; cell: (item: T) => Html };
+}): Html {
+  if (!o.items.length) return html`<p class="muted">${o.none}</p>`;
+  const action = o.action;
+  return html`<div class="table-wrap">
+    <table>
+      <caption class="visually-hidden">
+        ${o.caption}
+      </caption>
+      <thead>
+        <tr>
+          ${o.head}${action ? html`<th scope="col"><span class="visually-hidden">${action.label}</span></th>` : ''}
+        </tr>
+      </thead>
+      <tbody>
+        ${o.items.map(
+          (x) =>
+            html`<tr>
+              ${o.row(x)}${action ? html`<td>${action.cell(x)}</td>` : ''}
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </div>`;
+}
+
+/** A refusal the server gave (a sentence), above the form it concerns. */
+export const refusalBox = (message: string): Html => html`<div class="form-errors" role="alert"><p>${message}</p></div>`;
+
+/**
+ * The form of a confirmation page (delete, remove, revoke): its hidden `fields`, the danger button
+ * that does it, and Cancel back to `back` — also the page a refusal of the action returns to.
+ */
+export function confirmForm(ctx: PageContext, o: { action: string; back: string; confirm: string; cancel: string; fields?: Record<string, string> }): Html {
+  return html`<form method="post" action="${o.action}">
+    ${formHidden(ctx, o.back)} ${Object.entries(o.fields ?? {}).map(([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`)}
+    <div class="actions">
+      <button type="submit" class="danger">${o.confirm}</button>
+      <a class="button secondary" href="${o.back}">${o.cancel}</a>
+    </div>
+  </form>`;
+}
+
 /** A route parameter of the request (already decoded by the router). */
 export const param = (request: FastifyRequest, name: string): string => (request.params as Record<string, string>)[name] ?? '';
 

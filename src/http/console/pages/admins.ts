@@ -11,7 +11,7 @@ import { html, type Html } from '../html.js';
 import { type Lang, type Messages, translator } from '../i18n.js';
 import { layout, roleName } from '../layout.js';
 import { type ConsoleRoutes, fieldErrors, type FormData, one, type PageContext, type PageResult } from '../page.js';
-import { type FieldErrors, formError, formHidden, input, param, select } from './admins-kit.js';
+import { confirmForm, type FieldErrors, formHidden, formPanel, input, param, refusalBox, select } from './admins-kit.js';
 
 const messages = {
   en: {
@@ -155,17 +155,18 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { values: Cr
           </tbody>
         </table>
       </div>
-      <section class="panel" aria-labelledby="create-title">
-        <h2 id="create-title">${tr('createTitle')}</h2>
-        <form method="post" action="/console/admins" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors, ['username', 'displayName', 'role', 'password'])}
-          ${input({ name: 'username', label: tr('username'), value: v.username, hint: tr('usernameHint'), errors: form?.errors, required: true, autocomplete: 'off' })}
-          ${input({ name: 'displayName', label: tr('displayName'), value: v.displayName, errors: form?.errors, autocomplete: 'off' })}
-          ${select({ name: 'role', label: tr('role'), value: v.role, options: roleOptions(ctx.lang), errors: form?.errors })}
-          ${input({ name: 'password', label: tr('passwordField'), type: 'password', hint: tr('passwordHint'), errors: form?.errors, autocomplete: 'new-password' })}
-          <div class="actions"><button type="submit">${tr('create')}</button></div>
-        </form>
-      </section>`,
+      ${formPanel(ctx, {
+        id: 'create',
+        title: tr('createTitle'),
+        action: '/console/admins',
+        errors: form?.errors,
+        shown: ['username', 'displayName', 'role', 'password'],
+        submit: tr('create'),
+        fields: html`${input({ name: 'username', label: tr('username'), value: v.username, hint: tr('usernameHint'), errors: form?.errors, required: true, autocomplete: 'off' })}
+        ${input({ name: 'displayName', label: tr('displayName'), value: v.displayName, errors: form?.errors, autocomplete: 'off' })}
+        ${select({ name: 'role', label: tr('role'), value: v.role, options: roleOptions(ctx.lang), errors: form?.errors })}
+        ${input({ name: 'password', label: tr('passwordField'), type: 'password', hint: tr('passwordHint'), errors: form?.errors, autocomplete: 'new-password' })}`,
+      })}`,
   });
 }
 
@@ -177,7 +178,7 @@ async function adminPage(ctx: PageContext, deps: ConsoleDeps, id: string, errors
     title: tr('adminTitle', { username: a.username }),
     nav: 'admins',
     body: html`<p><a href="/console/admins">${tr('back')}</a></p>
-      ${errors?.[''] ? html`<div class="form-errors" role="alert"><p>${tr('refused', { message: errors[''] })}</p></div>` : ''}
+      ${errors?.[''] ? refusalBox(tr('refused', { message: errors[''] })) : ''}
       <dl class="facts">
         <dt>${tr('username')}</dt>
         <dd>${a.username} ${a.id === ctx.principal.adminId ? html`<span class="muted">${tr('you')}</span>` : ''}</dd>
@@ -285,13 +286,12 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       title: tr('removeTitle', { username: a.username }),
       nav: 'admins',
       body: html`<p>${tr('removeText', { username: a.username, role: roleName(ctx.lang, a.role) })}</p>
-        <form method="post" action="/console/admins/${a.id}/remove">
-          ${formHidden(ctx, `/console/admins/${a.id}`)}
-          <div class="actions">
-            <button type="submit" class="danger">${tr('removeConfirm', { username: a.username })}</button>
-            <a class="button secondary" href="/console/admins/${a.id}">${tr('cancel')}</a>
-          </div>
-        </form>`,
+        ${confirmForm(ctx, {
+          action: `/console/admins/${a.id}/remove`,
+          back: `/console/admins/${a.id}`,
+          confirm: tr('removeConfirm', { username: a.username }),
+          cancel: tr('cancel'),
+        })}`,
     });
   });
 

@@ -9,7 +9,7 @@ import { html, type Html } from '../html.js';
 import { type Lang, type Messages, translator } from '../i18n.js';
 import { layout } from '../layout.js';
 import { type ConsoleRoutes, fieldErrors, one, type PageContext, type PageResult } from '../page.js';
-import { type FieldErrors, formError, formHidden, input } from './admins-kit.js';
+import { confirmForm, type FieldErrors, formPanel, input, listTable } from './admins-kit.js';
 
 const messages = {
   en: {
@@ -68,50 +68,34 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { username: 
   const accounts = await deps.accounts.list();
   const write = can(ctx.principal, 'enrollment-accounts.write');
   const deleteHref = (u: string) => `/console/enrollment-accounts/delete?username=${encodeURIComponent(u)}`;
-  const table = accounts.length
-    ? html`<div class="table-wrap">
-        <table>
-          <caption class="visually-hidden">
-            ${tr('caption')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${tr('username')}</th>
-              <th scope="col">${tr('created')}</th>
-              ${write ? html`<th scope="col"><span class="visually-hidden">${tr('delete')}</span></th>` : ''}
-            </tr>
-          </thead>
-          <tbody>
-            ${accounts.map(
-              (a) =>
-                html`<tr>
-                  <th scope="row">${a.username}</th>
-                  <td>${when(ctx.lang, a.createdAt)}</td>
-                  ${
-                    write
-                      ? html`<td>
-                          <a class="button secondary" href="${deleteHref(a.username)}" aria-label="${tr('deleteLabel', { username: a.username })}"
-                            >${tr('delete')}</a
-                          >
-                        </td>`
-                      : ''
-                  }
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>`
-    : html`<p class="muted">${tr('none')}</p>`;
+  const table = listTable({
+    caption: tr('caption'),
+    head: html`<th scope="col">${tr('username')}</th>
+      <th scope="col">${tr('created')}</th>`,
+    items: accounts,
+    row: (a) =>
+      html`<th scope="row">${a.username}</th>
+        <td>${when(ctx.lang, a.createdAt)}</td>`,
+    none: tr('none'),
+    action: write
+      ? {
+          label: tr('delete'),
+          cell: (a) =>
+            html`<a class="button secondary" href="${deleteHref(a.username)}" aria-label="${tr('deleteLabel', { username: a.username })}">${tr('delete')}</a>`,
+        }
+      : undefined,
+  });
   const create = write
-    ? html`<section class="panel" aria-labelledby="create-title">
-        <h2 id="create-title">${tr('createTitle')}</h2>
-        <form method="post" action="/console/enrollment-accounts" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors, ['username', 'password'])}
-          ${input({ name: 'username', label: tr('username'), value: form?.username ?? '', hint: tr('usernameHint'), errors: form?.errors, required: true, autocomplete: 'off' })}
-          ${input({ name: 'password', label: tr('password'), type: 'password', hint: tr('passwordHint'), errors: form?.errors, required: true, autocomplete: 'new-password' })}
-          <div class="actions"><button type="submit">${tr('create')}</button></div>
-        </form>
-      </section>`
+    ? formPanel(ctx, {
+        id: 'create',
+        title: tr('createTitle'),
+        action: '/console/enrollment-accounts',
+        errors: form?.errors,
+        shown: ['username', 'password'],
+        submit: tr('create'),
+        fields: html`${input({ name: 'username', label: tr('username'), value: form?.username ?? '', hint: tr('usernameHint'), errors: form?.errors, required: true, autocomplete: 'off' })}
+        ${input({ name: 'password', label: tr('password'), type: 'password', hint: tr('passwordHint'), errors: form?.errors, required: true, autocomplete: 'new-password' })} `,
+      })
     : '';
   return layout(ctx, {
     title: tr('title'),
@@ -148,14 +132,13 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       title: tr('deleteTitle', { username }),
       nav: 'enrollment-accounts',
       body: html`<p>${tr('deleteText', { username })}</p>
-        <form method="post" action="/console/enrollment-accounts/delete">
-          ${formHidden(ctx, '/console/enrollment-accounts')}
-          <input type="hidden" name="username" value="${username}" />
-          <div class="actions">
-            <button type="submit" class="danger">${tr('deleteConfirm', { username })}</button>
-            <a class="button secondary" href="/console/enrollment-accounts">${tr('cancel')}</a>
-          </div>
-        </form>`,
+        ${confirmForm(ctx, {
+          action: '/console/enrollment-accounts/delete',
+          back: '/console/enrollment-accounts',
+          fields: { username },
+          confirm: tr('deleteConfirm', { username }),
+          cancel: tr('cancel'),
+        })}`,
     });
   });
 

@@ -11,7 +11,20 @@ import { html, type Html } from '../html.js';
 import { type Lang, type Messages, type Translate, translator } from '../i18n.js';
 import { layout } from '../layout.js';
 import { type ConsoleRoutes, fieldErrors, type FormData, one, type PageContext, type PageResult } from '../page.js';
-import { type FieldErrors, formError, formHidden, input, lines, listItemError, param, radios, textarea } from './admins-kit.js';
+import {
+  confirmForm,
+  type FieldErrors,
+  formHidden,
+  formPanel,
+  input,
+  lines,
+  listTable,
+  listItemError,
+  param,
+  radios,
+  refusalBox,
+  textarea,
+} from './admins-kit.js';
 
 const messages = {
   en: {
@@ -120,53 +133,40 @@ async function listPage(ctx: PageContext, deps: ConsoleDeps, form?: { values: Cr
   const tr = tOf(ctx.lang);
   const groups = await deps.groups.list();
   const v = form?.values ?? { name: '', kind: 'user', members: '' };
-  const table = groups.length
-    ? html`<div class="table-wrap">
-        <table>
-          <caption class="visually-hidden">
-            ${tr('listCaption')}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${tr('name')}</th>
-              <th scope="col">${tr('kind')}</th>
-              <th scope="col">${tr('created')}</th>
-            </tr>
-          </thead>
-          <tbody>
-            ${groups.map(
-              (g) =>
-                html`<tr>
-                  <th scope="row"><a href="/console/groups/${g.id}">${g.name}</a></th>
-                  <td>${kindName(tr, g)}</td>
-                  <td>${when(ctx.lang, g.createdAt)}</td>
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>`
-    : html`<p class="muted">${tr('none')}</p>`;
+  const table = listTable({
+    caption: tr('listCaption'),
+    head: html`<th scope="col">${tr('name')}</th>
+      <th scope="col">${tr('kind')}</th>
+      <th scope="col">${tr('created')}</th>`,
+    items: groups,
+    row: (g) =>
+      html`<th scope="row"><a href="/console/groups/${g.id}">${g.name}</a></th>
+        <td>${kindName(tr, g)}</td>
+        <td>${when(ctx.lang, g.createdAt)}</td>`,
+    none: tr('none'),
+  });
   const create = can(ctx.principal, 'groups.write')
-    ? html`<section class="panel" aria-labelledby="create-title">
-        <h2 id="create-title">${tr('createTitle')}</h2>
-        <form method="post" action="/console/groups" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors, ['name', 'kind', 'members'])}
-          ${input({ form: 'create', name: 'name', label: tr('name'), value: v.name, errors: form?.errors, required: true, autocomplete: 'off' })}
-          ${radios({
-            form: 'create',
-            name: 'kind',
-            label: tr('kind'),
-            value: v.kind,
-            errors: form?.errors,
-            options: [
-              { value: 'user', label: tr('users'), hint: tr('usersHint') },
-              { value: 'device', label: tr('devices'), hint: tr('devicesHint') },
-            ],
-          })}
-          ${textarea({ form: 'create', name: 'members', label: tr('members'), value: v.members, hint: tr('membersHint'), errors: form?.errors, rows: 4 })}
-          <div class="actions"><button type="submit">${tr('create')}</button></div>
-        </form>
-      </section>`
+    ? formPanel(ctx, {
+        id: 'create',
+        title: tr('createTitle'),
+        action: '/console/groups',
+        errors: form?.errors,
+        shown: ['name', 'kind', 'members'],
+        submit: tr('create'),
+        fields: html`${input({ form: 'create', name: 'name', label: tr('name'), value: v.name, errors: form?.errors, required: true, autocomplete: 'off' })}
+        ${radios({
+          form: 'create',
+          name: 'kind',
+          label: tr('kind'),
+          value: v.kind,
+          errors: form?.errors,
+          options: [
+            { value: 'user', label: tr('users'), hint: tr('usersHint') },
+            { value: 'device', label: tr('devices'), hint: tr('devicesHint') },
+          ],
+        })}
+        ${textarea({ form: 'create', name: 'members', label: tr('members'), value: v.members, hint: tr('membersHint'), errors: form?.errors, rows: 4 })}`,
+      })
     : '';
   return layout(ctx, {
     title: tr('title'),
@@ -181,58 +181,43 @@ async function groupPage(ctx: PageContext, deps: ConsoleDeps, id: string, form?:
   const g = await deps.groups.get(id);
   const write = can(ctx.principal, 'groups.write');
   const memberCell = (m: string) => (g.kind === 'device' ? html`<a href="/console/devices/${encodeURIComponent(m)}">${m}</a>` : html`${m}`);
-  const members = g.members.length
-    ? html`<div class="table-wrap">
-        <table>
-          <caption class="visually-hidden">
-            ${tr('memberCount', { n: g.members.length })}
-          </caption>
-          <thead>
-            <tr>
-              <th scope="col">${tr('member')}</th>
-              ${write ? html`<th scope="col"><span class="visually-hidden">${tr('remove')}</span></th>` : ''}
-            </tr>
-          </thead>
-          <tbody>
-            ${g.members.map(
-              (m) =>
-                html`<tr>
-                  <td>${memberCell(m)}</td>
-                  ${
-                    write
-                      ? html`<td>
-                          <form method="post" action="/console/groups/${g.id}/members/remove">
-                            ${formHidden(ctx, `/console/groups/${g.id}`)}
-                            <input type="hidden" name="member" value="${m}" />
-                            <button type="submit" class="secondary" aria-label="${tr('removeLabel', { member: m, name: g.name })}">${tr('remove')}</button>
-                          </form>
-                        </td>`
-                      : ''
-                  }
-                </tr>`,
-            )}
-          </tbody>
-        </table>
-      </div>`
-    : html`<p class="muted">${tr('noMembers')}</p>`;
+  const members = listTable({
+    caption: tr('memberCount', { n: g.members.length }),
+    head: html`<th scope="col">${tr('member')}</th>`,
+    items: g.members,
+    row: (m) => html`<td>${memberCell(m)}</td>`,
+    none: tr('noMembers'),
+    action: write
+      ? {
+          label: tr('remove'),
+          cell: (m) =>
+            html`<form method="post" action="/console/groups/${g.id}/members/remove">
+              ${formHidden(ctx, `/console/groups/${g.id}`)}
+              <input type="hidden" name="member" value="${m}" />
+              <button type="submit" class="secondary" aria-label="${tr('removeLabel', { member: m, name: g.name })}">${tr('remove')}</button>
+            </form>`,
+        }
+      : undefined,
+  });
   const add = write
-    ? html`<section class="panel" aria-labelledby="add-title">
-        <h2 id="add-title">${tr('addTitle')}</h2>
-        <form method="post" action="/console/groups/${g.id}/members" novalidate>
-          ${formHidden(ctx)} ${formError(form?.errors, ['members'])}
-          ${textarea({
-            form: 'add',
-            name: 'members',
-            label: tr('members'),
-            value: form?.members ?? '',
-            hint: `${tr(g.kind === 'user' ? 'usersHint' : 'devicesHint')} ${tr('membersHint')}`,
-            errors: form?.errors,
-            required: true,
-            rows: 4,
-          })}
-          <div class="actions"><button type="submit">${tr('add')}</button></div>
-        </form>
-      </section>`
+    ? formPanel(ctx, {
+        id: 'add',
+        title: tr('addTitle'),
+        action: `/console/groups/${g.id}/members`,
+        errors: form?.errors,
+        shown: ['members'],
+        submit: tr('add'),
+        fields: textarea({
+          form: 'add',
+          name: 'members',
+          label: tr('members'),
+          value: form?.members ?? '',
+          hint: `${tr(g.kind === 'user' ? 'usersHint' : 'devicesHint')} ${tr('membersHint')}`,
+          errors: form?.errors,
+          required: true,
+          rows: 4,
+        }),
+      })
     : '';
   return layout(ctx, {
     title: tr('groupTitle', { name: g.name }),
@@ -247,19 +232,19 @@ async function groupPage(ctx: PageContext, deps: ConsoleDeps, id: string, form?:
 async function deletePage(ctx: PageContext, deps: ConsoleDeps, id: string, refusal?: string): Promise<Html> {
   const tr = tOf(ctx.lang);
   const g = await deps.groups.get(id);
-  const form = (force: boolean, label: string) =>
-    html`<form method="post" action="/console/groups/${g.id}/delete">
-      ${formHidden(ctx, `/console/groups/${g.id}`)} ${force ? html`<input type="hidden" name="force" value="1" />` : ''}
-      <div class="actions">
-        <button type="submit" class="danger">${label}</button>
-        <a class="button secondary" href="/console/groups/${g.id}">${tr('cancel')}</a>
-      </div>
-    </form>`;
+  const form = (force: boolean, confirm: string) =>
+    confirmForm(ctx, {
+      action: `/console/groups/${g.id}/delete`,
+      back: `/console/groups/${g.id}`,
+      fields: force ? { force: '1' } : {},
+      confirm,
+      cancel: tr('cancel'),
+    });
   return layout(ctx, {
     title: tr('deleteTitle', { name: g.name }),
     nav: 'groups',
     body: refusal
-      ? html`<div class="form-errors" role="alert"><p>${tr('dependents', { message: refusal })}</p></div>
+      ? html`${refusalBox(tr('dependents', { message: refusal }))}
           <p>${tr('deleteAnywayText')}</p>
           ${form(true, tr('deleteAnyway', { name: g.name }))}`
       : html`<p>${tr('deleteText', { name: g.name, kind: kindName(tr, g), n: num(ctx.lang, g.members.length) })}</p>

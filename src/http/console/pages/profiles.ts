@@ -12,6 +12,7 @@ import { html, type Html } from '../html.js';
 import { type Lang, translator } from '../i18n.js';
 import { layout } from '../layout.js';
 import { type ConsoleRoutes, type FormData, one, type PageContext } from '../page.js';
+import { refusalBox } from './admins-kit.js';
 import { editorMessage, editorPage, isKind, kindChooser, kindTitle, readEditor, refusal, refusalErrors } from './profile-editor.js';
 import { planPage } from './profile-plan.js';
 
@@ -49,7 +50,6 @@ const messages = {
     target: 'Target',
     type_user: 'User',
     type_group: 'Group',
-    type_entraGroup: 'Entra group',
     type_device: 'Device',
     type_all: 'All devices',
     remove: 'Remove',
@@ -57,8 +57,7 @@ const messages = {
     addAssignment: 'Add an assignment',
     targetType: 'Assign to',
     targetId: 'User or device',
-    targetIdHint:
-      'A user: UPN (alice@contoso.com) or Entra object ID. A device: its id or Windows DeviceID. An Entra group: its object ID (synced from Microsoft Graph). Leave empty for a group or all devices.',
+    targetIdHint: 'A user: UPN (alice@contoso.com) or Entra object ID. A device: its id or Windows DeviceID. Leave empty for a group or all devices.',
     group: 'Group',
     noGroup: '(choose a group)',
     assign: 'Assign',
@@ -112,7 +111,6 @@ const messages = {
     target: 'Cible',
     type_user: 'Utilisateur',
     type_group: 'Groupe',
-    type_entraGroup: 'Groupe Entra',
     type_device: 'Appareil',
     type_all: 'Tous les appareils',
     remove: 'Retirer',
@@ -121,7 +119,7 @@ const messages = {
     targetType: 'Attribuer à',
     targetId: 'Utilisateur ou appareil',
     targetIdHint:
-      "Un utilisateur : UPN (alice@contoso.com) ou ID d'objet Entra. Un appareil : son id ou son DeviceID Windows. Un groupe Entra : son ID d'objet (synchronisé depuis Microsoft Graph). Laissez vide pour un groupe ou tous les appareils.",
+      "Un utilisateur : UPN (alice@contoso.com) ou ID d'objet Entra. Un appareil : son id ou son DeviceID Windows. Laissez vide pour un groupe ou tous les appareils.",
     group: 'Groupe',
     noGroup: '(choisir un groupe)',
     assign: 'Attribuer',
@@ -218,13 +216,7 @@ async function profilePage(ctx: PageContext, deps: ConsoleDeps, id: string, assi
   const write = can(ctx.principal, 'profiles.write');
   const groupName = new Map(groups.map((g) => [g.id, g.name]));
   const targetText = (a: { targetType: string; targetId: string }) =>
-    a.targetType === 'all'
-      ? t('type_all')
-      : a.targetType === 'group'
-        ? (groupName.get(a.targetId) ?? a.targetId)
-        : a.targetType === 'entraGroup'
-          ? `${t('type_entraGroup')} ${a.targetId}`
-          : a.targetId;
+    a.targetType === 'all' ? t('type_all') : a.targetType === 'group' ? (groupName.get(a.targetId) ?? a.targetId) : a.targetId;
   const targetCell = (a: { targetType: string; targetId: string }) =>
     a.targetType === 'device' ? html`<a href="/console/devices/${encodeURIComponent(a.targetId)}">${a.targetId}</a>` : targetText(a);
   const assignments = p.assignments.length
@@ -269,7 +261,7 @@ async function profilePage(ctx: PageContext, deps: ConsoleDeps, id: string, assi
         <div class="field${err('/targetType') ? ' has-error' : ''}">
           <label for="f-targetType">${t('targetType')}</label>
           <select id="f-targetType" name="targetType" ${described('f-targetType', false) ? html` aria-describedby="${described('f-targetType', false)}"` : ''}>
-            ${(['user', 'group', 'device', 'all', 'entraGroup'] as const).map(
+            ${(['user', 'group', 'device', 'all'] as const).map(
               (k) => html`<option value="${k}" ${st.targetType === k ? html` selected` : ''}>${t(`type_${k}`)}</option>`,
             )}
           </select>
@@ -379,7 +371,7 @@ function deletePage(ctx: PageContext, p: ProfileView, refusal?: string): Html {
     title: t('deleteTitle', { name: p.name }),
     nav: 'profiles',
     body: html`<p>${t('deleteExplain')}</p>
-      ${refusal ? html`<div class="form-errors" role="alert"><p>${refusal}</p></div>` : ''}
+      ${refusal ? refusalBox(refusal) : ''}
       <form method="post" action="${profilePath(p.id)}/delete">
         ${csrfField(ctx)}
         ${refusal ? html`<div class="check"><input type="checkbox" id="f-force" name="force" value="1" /><label for="f-force">${t('force')}</label></div>` : ''}

@@ -12,7 +12,7 @@ import { html, type Html } from '../html.js';
 import { type Lang, type Messages, translator } from '../i18n.js';
 import { layout, roleName } from '../layout.js';
 import { type ConsoleRoutes, fieldErrors, one, type PageContext, type PageResult } from '../page.js';
-import { type FieldErrors, formError, formHidden, input, param, select } from './admins-kit.js';
+import { confirmForm, type FieldErrors, formPanel, input, param, select } from './admins-kit.js';
 
 const messages = {
   en: {
@@ -188,31 +188,32 @@ async function tokensPage(
     body: html`${created}
       <p>${tr('intro')}</p>
       ${tokenTable(ctx, tokens, all)}
-      <section class="panel" aria-labelledby="create-title">
-        <h2 id="create-title">${tr('createTitle')}</h2>
-        <form method="post" action="/console/tokens" novalidate>
-          ${formHidden(ctx)} ${formError(opts.form?.errors, ['name', 'role', 'expiresInDays'])}
-          ${input({ name: 'name', label: tr('name'), value: v.name, hint: tr('nameHint'), errors: opts.form?.errors, required: true, autocomplete: 'off' })}
-          ${select({
-            name: 'role',
-            label: tr('role'),
-            value: v.role,
-            hint: tr('roleHint'),
-            errors: opts.form?.errors,
-            options: roles.map((r) => ({ value: r, label: roleName(ctx.lang, r) })),
-          })}
-          ${input({
-            name: 'expiresInDays',
-            label: tr('expiresIn'),
-            value: v.expiresInDays,
-            hint: tr('expiresInHint'),
-            errors: opts.form?.errors,
-            inputmode: 'numeric',
-            autocomplete: 'off',
-          })}
-          <div class="actions"><button type="submit">${tr('create')}</button></div>
-        </form>
-      </section>`,
+      ${formPanel(ctx, {
+        id: 'create',
+        title: tr('createTitle'),
+        action: '/console/tokens',
+        errors: opts.form?.errors,
+        shown: ['name', 'role', 'expiresInDays'],
+        submit: tr('create'),
+        fields: html`${input({ name: 'name', label: tr('name'), value: v.name, hint: tr('nameHint'), errors: opts.form?.errors, required: true, autocomplete: 'off' })}
+        ${select({
+          name: 'role',
+          label: tr('role'),
+          value: v.role,
+          hint: tr('roleHint'),
+          errors: opts.form?.errors,
+          options: roles.map((r) => ({ value: r, label: roleName(ctx.lang, r) })),
+        })}
+        ${input({
+          name: 'expiresInDays',
+          label: tr('expiresIn'),
+          value: v.expiresInDays,
+          hint: tr('expiresInHint'),
+          errors: opts.form?.errors,
+          inputmode: 'numeric',
+          autocomplete: 'off',
+        })}`,
+      })}`,
   });
 }
 
@@ -261,13 +262,12 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       title: tr('revokeTitle', { name: t.name }),
       nav: 'tokens',
       body: html`<p>${tr('revokeText', { name: t.name, prefix: shownPrefix(t), owner: t.adminUsername ?? t.adminId })}</p>
-        <form method="post" action="/console/tokens/${t.id}/revoke">
-          ${formHidden(ctx, '/console/tokens')}
-          <div class="actions">
-            <button type="submit" class="danger">${tr('revokeConfirm', { name: t.name })}</button>
-            <a class="button secondary" href="/console/tokens">${tr('cancel')}</a>
-          </div>
-        </form>`,
+        ${confirmForm(ctx, {
+          action: `/console/tokens/${t.id}/revoke`,
+          back: '/console/tokens',
+          confirm: tr('revokeConfirm', { name: t.name }),
+          cancel: tr('cancel'),
+        })}`,
     });
   });
 
