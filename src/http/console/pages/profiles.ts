@@ -50,6 +50,7 @@ const messages = {
     target: 'Target',
     type_user: 'User',
     type_group: 'Group',
+    type_entraGroup: 'Entra group',
     type_device: 'Device',
     type_all: 'All devices',
     remove: 'Remove',
@@ -57,7 +58,8 @@ const messages = {
     addAssignment: 'Add an assignment',
     targetType: 'Assign to',
     targetId: 'User or device',
-    targetIdHint: 'A user: UPN (alice@contoso.com) or Entra object ID. A device: its id or Windows DeviceID. Leave empty for a group or all devices.',
+    targetIdHint:
+      'A user: UPN (alice@contoso.com) or Entra object ID. A device: its id or Windows DeviceID. An Entra group: its object ID (synced from Microsoft Graph). Leave empty for a group or all devices.',
     group: 'Group',
     noGroup: '(choose a group)',
     assign: 'Assign',
@@ -111,6 +113,7 @@ const messages = {
     target: 'Cible',
     type_user: 'Utilisateur',
     type_group: 'Groupe',
+    type_entraGroup: 'Groupe Entra',
     type_device: 'Appareil',
     type_all: 'Tous les appareils',
     remove: 'Retirer',
@@ -119,7 +122,7 @@ const messages = {
     targetType: 'Attribuer à',
     targetId: 'Utilisateur ou appareil',
     targetIdHint:
-      "Un utilisateur : UPN (alice@contoso.com) ou ID d'objet Entra. Un appareil : son id ou son DeviceID Windows. Laissez vide pour un groupe ou tous les appareils.",
+      "Un utilisateur : UPN (alice@contoso.com) ou ID d'objet Entra. Un appareil : son id ou son DeviceID Windows. Un groupe Entra : son ID d'objet (synchronisé depuis Microsoft Graph). Laissez vide pour un groupe ou tous les appareils.",
     group: 'Groupe',
     noGroup: '(choisir un groupe)',
     assign: 'Attribuer',
@@ -216,7 +219,13 @@ async function profilePage(ctx: PageContext, deps: ConsoleDeps, id: string, assi
   const write = can(ctx.principal, 'profiles.write');
   const groupName = new Map(groups.map((g) => [g.id, g.name]));
   const targetText = (a: { targetType: string; targetId: string }) =>
-    a.targetType === 'all' ? t('type_all') : a.targetType === 'group' ? (groupName.get(a.targetId) ?? a.targetId) : a.targetId;
+    a.targetType === 'all'
+      ? t('type_all')
+      : a.targetType === 'group'
+        ? (groupName.get(a.targetId) ?? a.targetId)
+        : a.targetType === 'entraGroup'
+          ? `${t('type_entraGroup')} ${a.targetId}`
+          : a.targetId;
   const targetCell = (a: { targetType: string; targetId: string }) =>
     a.targetType === 'device' ? html`<a href="/console/devices/${encodeURIComponent(a.targetId)}">${a.targetId}</a>` : targetText(a);
   const assignments = p.assignments.length
@@ -261,7 +270,7 @@ async function profilePage(ctx: PageContext, deps: ConsoleDeps, id: string, assi
         <div class="field${err('/targetType') ? ' has-error' : ''}">
           <label for="f-targetType">${t('targetType')}</label>
           <select id="f-targetType" name="targetType" ${described('f-targetType', false) ? html` aria-describedby="${described('f-targetType', false)}"` : ''}>
-            ${(['user', 'group', 'device', 'all'] as const).map(
+            ${(['user', 'group', 'device', 'all', 'entraGroup'] as const).map(
               (k) => html`<option value="${k}" ${st.targetType === k ? html` selected` : ''}>${t(`type_${k}`)}</option>`,
             )}
           </select>
