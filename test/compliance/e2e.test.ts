@@ -72,6 +72,7 @@ t.test('a simulated device: compliant, then noncompliant with the reason, grace 
   t.same(await listed('compliant'), []);
   t.same(await listed('unknown'), []);
   t.equal((await s.admin('GET', '/api/v1/devices?compliance=bad')).status, 400, 'an unknown state is refused');
+  t.same((await s.admin('GET', '/api/v1/fleet/summary')).json.byCompliance, { noncompliant: 1 }, 'the fleet summary counts it');
 
   // A grace period given to the policy: the device failing since a moment ago is in it (re-evaluated on read: the policy changed).
   t.equal((await s.admin('PATCH', `/api/v1/compliance-policies/${pid}`, { graceHours: 48 })).status, 200);

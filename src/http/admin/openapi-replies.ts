@@ -420,6 +420,9 @@ export const fleetSummaryReply = {
       properties: { today: int, last7Days: int, last30Days: int, older: int, never: int },
     },
     stale: { type: 'object', required: ['count', 'staleAfterDays', 'policy'], properties: { count: int, staleAfterDays: int, policy: str } },
+    byCompliance: counts(
+      'Devices evaluated for compliance, by state (compliant, noncompliant, inGracePeriod, unknown); devices never evaluated are not counted',
+    ),
   },
 } as const;
 

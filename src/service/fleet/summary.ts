@@ -11,12 +11,16 @@ export async function fleetSummary(store: Store, now = new Date()) {
   const policy = await currentStalePolicy(store);
   const today = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
   await store.flush();
-  const c = await store.devices.fleetCounts({
-    today: today.toISOString(),
-    week: new Date(now.getTime() - 7 * DAY).toISOString(),
-    month: new Date(now.getTime() - 30 * DAY).toISOString(),
-    staleBefore: new Date(now.getTime() - policy.staleAfterDays * DAY).toISOString(),
-  });
+  const [c, byCompliance] = await Promise.all([
+    store.devices.fleetCounts({
+      today: today.toISOString(),
+      week: new Date(now.getTime() - 7 * DAY).toISOString(),
+      month: new Date(now.getTime() - 30 * DAY).toISOString(),
+      staleBefore: new Date(now.getTime() - policy.staleAfterDays * DAY).toISOString(),
+    }),
+    // Devices evaluated for compliance, by state (issue #14; one GROUP BY over the state index).
+    store.compliance.counts(),
+  ]);
   const byEdition: Record<string, number> = {};
   for (const [code, n] of Object.entries(c.byEditionCode)) {
     const name = edition(code || undefined).name ?? 'unknown';
@@ -32,5 +36,6 @@ export async function fleetSummary(store: Store, now = new Date()) {
     byState: c.byState,
     lastSeen: c.lastSeen,
     stale: { count: c.stale, staleAfterDays: policy.staleAfterDays, policy: policy.action },
+    byCompliance,
   };
 }
