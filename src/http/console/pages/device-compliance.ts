@@ -2,6 +2,7 @@
 // (or not readable on the device) with what was expected and what the device reported.
 import type { DeviceComplianceReply } from '../../../service/compliance/view.js';
 import { when } from '../format.js';
+import { deviceComplianceReporting } from './compliance-reporting.js';
 import { html, type Html } from '../html.js';
 import { type Lang, translator } from '../i18n.js';
 
@@ -48,6 +49,7 @@ export function complianceSection(lang: Lang, c: DeviceComplianceReply): Html {
       ${c.noncompliantSince ? html` · ${t('since')} ${when(lang, c.noncompliantSince)}` : ''}
       ${c.evaluatedAt ? html` · ${t('evaluated')} ${when(lang, c.evaluatedAt)}` : ''}
     </p>
+    ${deviceComplianceReporting(lang, c.reporting)}
     ${
       c.reasons.length
         ? html`<table>
