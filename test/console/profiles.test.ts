@@ -6,31 +6,23 @@
 // deletion with its confirmation. Screenshots and axe on every page.
 import crypto from 'node:crypto';
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SimDevice } from '../../src/sim/device.js';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { look as lookAt, noBrowser, openConsole } from '../helpers/browser.js';
+import { AUDIENCE } from '../helpers/server.js';
 
 // A browser, a server and a simulated device: longer than the default per-file timeout on a busy machine.
 t.setTimeout(300_000);
 if (noBrowser) t.plan(0, noBrowser);
 else
   t.test('profiles in the console, delivered per user on a shared PC', async (t) => {
-    const s: TestServer = await startTestServer();
-    t.teardown(() => s.close());
-    const browser: Browser = await launchBrowser();
-    t.teardown(() => browser.close());
-    const base = consoleBase(s);
-    const tid = await s.connectTenant();
-    const { page } = await signedIn(browser, s, 'admin');
-    const look = async (p: Page, name: string) => {
-      await screenshot(p, `profiles-${name}`);
-      await checkA11y(p, name);
-    };
+    const { server: s, base, signedIn } = await openConsole(t);
+    const [tid, { page }] = await Promise.all([s.connectTenant(), signedIn('admin', { at: '/console/profiles' })]);
+    const look = (p: Page, name: string) => lookAt(p, `profiles-${name}`);
 
     let profileId = '';
     await t.test('create a Wi-Fi profile: a schema error at its field, values kept, then fixed', async (t) => {
-      await page.goto(`${base}/console/profiles`);
+      // The page is the profile list (signedIn opened it).
       await look(page, 'list-empty');
       await page.getByRole('link', { name: 'New profile' }).click();
       await look(page, 'choose-kind');
