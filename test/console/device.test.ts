@@ -6,26 +6,19 @@
 // while sync works; revoke after retire. Screenshots and axe on every page.
 import crypto from 'node:crypto';
 import t from 'tap';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { SimDevice } from '../../src/sim/device.js';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { look as lookAt, noBrowser, openConsole } from '../helpers/browser.js';
+import { AUDIENCE } from '../helpers/server.js';
 
 // A browser, a server and a simulated device: longer than the default per-file timeout on a busy machine.
 t.setTimeout(300_000);
 if (noBrowser) t.plan(0, noBrowser);
 else
   t.test('the device page', async (t) => {
-    const s: TestServer = await startTestServer();
-    t.teardown(() => s.close());
-    const browser: Browser = await launchBrowser();
-    t.teardown(() => browser.close());
-    const base = consoleBase(s);
+    const { server: s, base, signedIn } = await openConsole(t);
     const tid = await s.connectTenant();
-    const look = async (p: Page, name: string) => {
-      await screenshot(p, `device-${name}`);
-      await checkA11y(p, name);
-    };
+    const look = (p: Page, name: string) => lookAt(p, `device-${name}`);
     const aOid = crypto.randomUUID();
     const bOid = crypto.randomUUID();
     const token = (oid: string, upn: string) => s.entra.mintToken({ tid, aud: AUDIENCE, upn, oid });
@@ -51,8 +44,10 @@ else
       );
     const { dev, id } = await enroll();
     t.equal((await dev.checkin({ user: { token: await token(aOid, 'alice@contoso.com') } })).outcome, 'complete');
-    const admin = await signedIn(browser, s, 'admin');
+    const admin = await signedIn('admin', { at: false });
     const page = admin.page;
+    // The page's clock is the test's to move: device.js polls every 5 s, and the test need not wait them out.
+    await admin.context.clock.install();
     const name = dev.tree.read('./DevDetail/Ext/Microsoft/DNSComputerName')?.data ?? '';
     t.match(name, /^DESKTOP-/, 'the name the admin types');
 
@@ -65,11 +60,13 @@ else
       await look(page, 'page');
       await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42));
       t.equal((await dev.checkin({ user: { token: await token(bOid, 'bob@contoso.com') } })).outcome, 'complete');
+      await page.clock.runFor(5_000);
       await page.locator('[data-part="now"] .signed-in-user', { hasText: 'bob@contoso.com is signed in.' }).waitFor({ timeout: 20_000 });
       t.equal(await page.evaluate(() => (window as unknown as { marker?: number }).marker), 42, 'the same page: not reloaded');
       t.equal(await page.locator('[data-part="history"] tbody tr').count(), 2, 'the history has both users');
       t.match(await page.locator('[data-part="history"] tbody tr').first().textContent(), /bob@contoso\.com\s*now/, 'Bob marked as now');
       t.equal((await dev.checkin({ user: null })).outcome, 'complete');
+      await page.clock.runFor(5_000);
       await page.locator('[data-part="now"] .signed-in-user', { hasText: 'Nobody is signed in.' }).waitFor({ timeout: 20_000 });
       const live = await fromPage(page, `${base}/console/devices/${id}/live`);
       t.equal(live.status, 200);
@@ -113,9 +110,8 @@ else
     await t.test('a helpdesk admin cannot wipe: no button, and the server refuses a forged POST', async (t) => {
       const other = await enroll();
       // A narrow window: the page reflows (tables scroll in their box).
-      const helpdesk = await signedIn(browser, s, 'helpdesk', { width: 420 });
+      const helpdesk = await signedIn('helpdesk', { width: 420, at: `/console/devices/${other.id}` });
       const hp = helpdesk.page;
-      await hp.goto(`${base}/console/devices/${other.id}`);
       t.equal(await hp.locator('[data-device-action="wipe"]').count(), 0, 'no wipe button');
       t.equal(await hp.locator('[data-device-action="retire"]').count(), 0, 'no retire button');
       t.equal(await hp.locator('[data-device-action="revoke"]').count(), 0, 'no revoke button');
@@ -148,9 +144,8 @@ else
 
     await t.test('revoke after retire, in French', async (t) => {
       const third = await enroll();
-      const fr = await signedIn(browser, s, 'admin', { lang: 'fr' });
+      const fr = await signedIn('admin', { lang: 'fr', at: `/console/devices/${third.id}` });
       const p = fr.page;
-      await p.goto(`${base}/console/devices/${third.id}`);
       t.equal(await p.locator('html').getAttribute('lang'), 'fr');
       await look(p, 'page-fr');
       await p.getByRole('link', { name: 'Révoquer…' }).click();
