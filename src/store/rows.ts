@@ -157,6 +157,14 @@ export const profileFromRow = (r: Row): ProfileRecord => ({
   context: json<Record<string, unknown>>(r.context),
 });
 
+/** The failed and held rows of each profile, fleet-wide (DeliveryStore.problemCounts), the same SQL on both stores. */
+export const PROBLEM_COUNTS_SQL = `SELECT profile_id,
+  SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+  SUM(CASE WHEN status = 'held' THEN 1 ELSE 0 END) AS held
+FROM profile_deliveries WHERE status IN ('failed', 'held') GROUP BY profile_id`;
+
+export const problemFromRow = (r: Row) => ({ profileId: String(r.profile_id), failed: Number(r.failed), held: Number(r.held) });
+
 export const deliveryFromRow = (r: Row): ProfileDelivery => ({
   devicePk: String(r.device_pk),
   userKey: String(r.user_key),

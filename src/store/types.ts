@@ -122,6 +122,8 @@ export interface DeliveryStore {
   put(rows: ProfileDelivery[]): Promise<void>;
   /** Fleet-wide rows by status: for metrics. */
   statusCounts(): Promise<Record<string, number>>;
+  /** Per profile, its failed and held rows, fleet-wide (only profiles with some): the dashboard's attention list in one query. */
+  problemCounts(): Promise<{ profileId: string; failed: number; held: number }[]>;
 }
 
 export interface GroupStore {

@@ -60,6 +60,15 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       t.same(await ids(store, { profileStatus: 'removed' }), [], 'a status nobody has');
       t.equal(await store.devices.countMatching({ profileStatus: 'failed' }), 2);
       t.equal(await store.devices.countMatching({ profileStatus: 'held', profileId: 'p2' }), 1);
+      const problems = (await store.deliveries.problemCounts()).sort((a, b) => a.profileId.localeCompare(b.profileId));
+      t.same(
+        problems,
+        [
+          { profileId: 'p1', failed: 1, held: 0 },
+          { profileId: 'p2', failed: 1, held: 1 },
+        ],
+        'failed and held rows per profile in one query',
+      );
 
       t.same(await ids(store, { sort: 'hostName' }), ['d2', 'd1', 'd3', 'd0'], 'by host name: the reported one wins over the enrollment name');
       t.same(await ids(store, { sort: 'hostName', descending: true }), ['d0', 'd3', 'd1', 'd2']);

@@ -92,12 +92,13 @@ export class ProfileStatusService {
    * count-by-status query per profile (not forProfile's pass over the fleet).
    */
   async needingAttention(): Promise<{ profileId: string; name: string; kind: string; failed: number; held: number }[]> {
+    // One query over the failed and held rows, not a count per profile (the dashboard's list).
+    const [profiles, problems] = await Promise.all([this.store.profiles.list(), this.store.deliveries.problemCounts()]);
+    const byId = new Map(profiles.map((p) => [p.id, p]));
     const out = [];
-    for (const p of await this.store.profiles.list()) {
-      const { counts } = await this.store.deliveries.summary(p.id, p.version);
-      const failed = counts.failed ?? 0;
-      const held = counts.held ?? 0;
-      if (failed || held) out.push({ profileId: p.id, name: p.name, kind: p.kind, failed, held });
+    for (const c of problems) {
+      const p = byId.get(c.profileId);
+      if (p && (c.failed || c.held)) out.push({ profileId: p.id, name: p.name, kind: p.kind, failed: c.failed, held: c.held });
     }
     return out.sort((a, b) => b.failed - a.failed || b.held - a.held || a.name.localeCompare(b.name));
   }

@@ -2,7 +2,7 @@
 import type { DeliveryStore } from '../types.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import { type Db, type Sql } from './db.js';
-import { deliveryFromRow, n } from '../rows.js';
+import { deliveryFromRow, n, PROBLEM_COUNTS_SQL, problemFromRow } from '../rows.js';
 
 /**
  * The upsert every writer of delivery rows uses (session turns, seeding), many rows per
@@ -80,6 +80,9 @@ export function postgresDeliveries(db: Db): DeliveryStore {
       const out: Record<string, number> = {};
       for (const r of await db.q('SELECT status, COUNT(*) AS n FROM profile_deliveries GROUP BY status', [])) out[String(r.status)] = Number(r.n);
       return out;
+    },
+    async problemCounts() {
+      return (await db.q(PROBLEM_COUNTS_SQL, [])).map(problemFromRow);
     },
   };
 }

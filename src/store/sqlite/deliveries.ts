@@ -2,7 +2,7 @@
 import type Database from 'better-sqlite3';
 import type { DeliveryStore } from '../types.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
-import { deliveryFromRow, opt, type Row } from '../rows.js';
+import { deliveryFromRow, opt, PROBLEM_COUNTS_SQL, problemFromRow, type Row } from '../rows.js';
 
 /** The upsert every writer of delivery rows uses (session turns, failures after retries, seeding). */
 export function deliveryWriter(db: Database.Database): (d: ProfileDelivery) => void {
@@ -39,6 +39,7 @@ export function sqliteDeliveries(db: Database.Database): DeliveryStore {
       )
       .raw(),
     allCounts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries GROUP BY status'),
+    problems: db.prepare(PROBLEM_COUNTS_SQL),
     counts: db.prepare('SELECT status, COUNT(*) AS n FROM profile_deliveries WHERE profile_id = ? GROUP BY status'),
     outdated: db.prepare(`SELECT COUNT(*) FROM profile_deliveries WHERE profile_id = ? AND version < ? AND status NOT IN ('removed', 'removing')`).pluck(),
     list: db.prepare('SELECT * FROM profile_deliveries WHERE profile_id = ? ORDER BY updated_at DESC, device_pk, user_key LIMIT ? OFFSET ?'),
@@ -80,6 +81,9 @@ export function sqliteDeliveries(db: Database.Database): DeliveryStore {
       const out: Record<string, number> = {};
       for (const r of s.allCounts.all() as Row[]) out[String(r.status)] = Number(r.n);
       return out;
+    },
+    async problemCounts() {
+      return (s.problems.all() as Row[]).map(problemFromRow);
     },
   };
 }
