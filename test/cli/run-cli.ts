@@ -17,7 +17,7 @@ export interface CliResult {
 }
 
 export const BIN = path.resolve('bin/fenestra.js');
-const DIST = path.resolve('dist/cli.js');
+export const DIST = path.resolve('dist/cli.js');
 
 /** FENESTRA_* variables of the runner's environment are left out: each test says what it sets. */
 function baseEnv(): Record<string, string> {

@@ -1,11 +1,15 @@
 // A fenestra server in its own OS process (the real CLI), for tests that kill, stop or run
-// several of it: SIGKILL crash safety, graceful shutdown, backups, workers.
+// several of it: SIGKILL crash safety, graceful shutdown, backups, workers. It runs the built
+// dist/cli.js (built once per test file through the package's bin, test/cli/run-cli.ts), as an
+// installed server does: under the tests' TypeScript loader every server started would transpile
+// all of src/ again, tens of seconds of CPU on a busy machine.
 import { spawn, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { httpsRequest, type HttpsOptions, type HttpsResponse } from '../../src/sim/https-client.js';
+import { DIST, ensureBuilt } from '../cli/run-cli.js';
 
 export const freePort = () =>
   new Promise<number>((r) => {
@@ -44,7 +48,8 @@ export async function startChildServer(o: ChildServerOptions): Promise<ChildServ
   const port = o.port ?? (await freePort());
   const token = o.token ?? 't' + crypto.randomBytes(24).toString('base64url'); // no leading '-': it follows --token on command lines
   const url = o.url ?? 'https://enterpriseenrollment.child.test';
-  const child = spawn(process.execPath, [...process.execArgv, path.resolve('src/cli.ts'), ...(o.cliArgs ?? ['serve'])], {
+  await ensureBuilt();
+  const child = spawn(process.execPath, [DIST, ...(o.cliArgs ?? ['serve'])], {
     env: {
       ...process.env,
       FENESTRA_LISTEN: `127.0.0.1:${port}`,

@@ -8,11 +8,13 @@ import path from 'node:path';
 import t from 'tap';
 import { SimDevice } from '../../src/sim/device.js';
 import { startChildServer, type ChildServer } from '../helpers/child-server.js';
+import { DIST } from '../cli/run-cli.js';
 
 const CRED = { kind: 'password' as const, username: 'backup@contoso.com', password: 'backup-password-1' };
 
 function runBackup(s: ChildServer, dir: string, dest: string): Promise<{ code: number | null; out: string }> {
-  const child = spawn(process.execPath, [...process.execArgv, path.resolve('src/cli.ts'), 'backup', dest], {
+  // The built CLI, as the server (startChildServer built it).
+  const child = spawn(process.execPath, [DIST, 'backup', dest], {
     env: {
       ...process.env,
       FENESTRA_PUBLIC_URL: s.url,

@@ -17,6 +17,7 @@ import { loadConfig } from '../../src/config.js';
 import { SimDevice } from '../../src/sim/device.js';
 import { httpsRequest } from '../../src/sim/https-client.js';
 import { freshSchema } from '../helpers/pg.js';
+import { DIST, ensureBuilt } from '../cli/run-cli.js';
 
 const URL_ = 'https://enterpriseenrollment.replicas.test';
 const DEVICES = 6;
@@ -86,8 +87,10 @@ t.test('two server processes on one PostgreSQL serve the packages of one session
 
   const ports = [await freePort(), await freePort()];
   let out = '';
+  // The built CLI (test/helpers/child-server.ts says why).
+  await ensureBuilt();
   const children: ChildProcess[] = ports.map((port) => {
-    const child = spawn(process.execPath, [...process.execArgv, path.resolve('src/cli.ts'), 'serve'], {
+    const child = spawn(process.execPath, [DIST, 'serve'], {
       env: { ...process.env, ...env, FENESTRA_LISTEN: `127.0.0.1:${port}`, FENESTRA_WORKERS: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
