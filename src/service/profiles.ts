@@ -192,7 +192,10 @@ export class ProfileService {
     if (dependents.length && !force) throw dependentsConflict(`certificate profile "${p.name}" (ref "${ref}")`, dependents);
     const at = new Date().toISOString();
     const detail = dependents.length ? { forced: true, orphanedProfiles: dependents } : undefined;
+    const entraGroups = (await this.store.profiles.assignments(id)).filter((a) => a.targetType === 'entraGroup').map((a) => a.targetId);
     if (!(await this.store.profiles.delete(id, at, auditEntry(actor, 'profile.delete', 'profile', id, detail)))) throw notFound('profile');
+    // The deleted profile's assignments went with it: Entra groups no other profile targets are no longer synced.
+    for (const g of entraGroups) await this.store.entraGroups.unwatchIfUntargeted(g);
   }
 
   async assign(id: string, target: { targetType: string; targetId?: string; tenantId?: string }, actor: string) {
@@ -205,7 +208,11 @@ export class ProfileService {
     const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
     const detail = { targetType: type, targetId: tid, ...(tenantId ? { tenantId } : {}) };
     const added = await this.store.profiles.assign(a, auditEntry(actor, 'profile.assign', 'profile', id, detail));
-    if (added && tenantId) this.onEntraGroup?.(tid);
+    if (added && tenantId) {
+      // Watched again now the assignment is stored: an unassign of its last other one meanwhile may have dropped it.
+      await this.store.entraGroups.watch({ id: tid, tenantId, createdAt: a.createdAt });
+      this.onEntraGroup?.(tid);
+    }
     if (!added) {
       const same = type === 'user' ? ` (${tid}: users compare case-insensitively)` : type === 'all' ? '' : ` (${tid})`;
       throw new ApiError(409, 'conflict', `this assignment exists${same}`, type === 'all' ? '/targetType' : '/targetId');
@@ -221,6 +228,8 @@ export class ProfileService {
     if (tid === undefined) throw notFound('assignment');
     const ok = await this.store.profiles.unassign(id, type, tid, auditEntry(actor, 'profile.unassign', 'profile', id, { targetType: type, targetId: tid }));
     if (!ok) throw notFound('assignment');
+    // Its last assignment gone, an Entra group is no longer synced.
+    if (type === 'entraGroup') await this.store.entraGroups.unwatchIfUntargeted(tid);
   }
 
   /**

@@ -166,6 +166,12 @@ export interface EntraGroupStore {
   applyDelta(id: string, added: EntraGroupMember[], removed: string[], r: EntraGroupSyncRecord): Promise<{ added: number; removed: number }>;
   /** A failed sync: the error is kept (and shown) until the next successful one. */
   recordError(id: string, error: string, at: string): Promise<void>;
+  /**
+   * Stop watching a group that no profile (nor compliance policy) targets any more: its row and
+   * members go, and its members' stamps are bumped (a later re-watch starts from a fresh full
+   * read, and no plan keeps the memberships it had). False when still targeted or not watched.
+   */
+  unwatchIfUntargeted(id: string): Promise<boolean>;
   /** The watched groups holding each of these principals (an indexed lookup; absent: none). */
   groupsOf(principals: string[]): Promise<Map<string, string[]>>;
   /** The membership stamp of each principal, in order (0: its groups never changed). */

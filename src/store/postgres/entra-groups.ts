@@ -77,6 +77,25 @@ export function postgresEntraGroups(db: Db): EntraGroupStore {
     async recordError(id, error, at) {
       await db.run('UPDATE entra_groups SET last_error = $1, last_error_at = $2 WHERE id = $3', [error, at, id]);
     },
+    async unwatchIfUntargeted(id) {
+      return db.tx(async (c) => {
+        await lock(c, id);
+        const targeted = await c.query(
+          `SELECT 1 FROM assignments WHERE target_type = 'entraGroup' AND target_id = $1
+           UNION ALL SELECT 1 FROM compliance_assignments WHERE target_type = 'entraGroup' AND target_id = $1 LIMIT 1`,
+          [id],
+        );
+        if (targeted.rows.length) return false;
+        // Sorted, as a sync bumps them: one lock order.
+        await c.query(
+          `INSERT INTO entra_member_stamps (principal, stamp)
+           SELECT DISTINCT principal, 1 FROM entra_group_members WHERE group_id = $1 ORDER BY principal
+           ON CONFLICT (principal) DO UPDATE SET stamp = entra_member_stamps.stamp + 1`,
+          [id],
+        );
+        return ((await c.query('DELETE FROM entra_groups WHERE id = $1', [id])).rowCount ?? 0) > 0;
+      });
+    },
     async groupsOf(principals) {
       const out = new Map<string, string[]>();
       if (!principals.length) return out;

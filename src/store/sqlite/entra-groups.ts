@@ -25,6 +25,12 @@ export function sqliteEntraGroups(db: Database.Database): EntraGroupStore {
        member_count = member_count + ?, last_sync_at = ?, last_error = NULL, last_error_at = NULL WHERE id = ?`,
     ),
     error: db.prepare('UPDATE entra_groups SET last_error = ?, last_error_at = ? WHERE id = ?'),
+    targeted: db.prepare(
+      `SELECT 1 FROM assignments WHERE target_type = 'entraGroup' AND target_id = ?
+       UNION ALL SELECT 1 FROM compliance_assignments WHERE target_type = 'entraGroup' AND target_id = ? LIMIT 1`,
+    ),
+    principals: db.prepare('SELECT DISTINCT principal FROM entra_group_members WHERE group_id = ?').pluck(),
+    del: db.prepare('DELETE FROM entra_groups WHERE id = ?'),
   };
   const write = (id: string, d: { add: EntraGroupMember[]; remove: string[]; principals: string[] }, r: EntraGroupSyncRecord) => {
     for (const o of d.remove) s.mDel.run(id, o);
@@ -46,6 +52,11 @@ export function sqliteEntraGroups(db: Database.Database): EntraGroupStore {
     }
     return write(id, deltaDiff(current, added, removed), r);
   }).immediate;
+  const unwatch = db.transaction((id: string) => {
+    if (s.targeted.get(id, id)) return false;
+    for (const p of s.principals.all(id) as string[]) s.bump.run(p);
+    return s.del.run(id).changes > 0;
+  }).immediate;
   return {
     async watch(g) {
       return s.ins.run(g.id, g.tenantId, g.createdAt).changes > 0;
@@ -65,6 +76,9 @@ export function sqliteEntraGroups(db: Database.Database): EntraGroupStore {
     },
     async recordError(id, error, at) {
       s.error.run(error, at, id);
+    },
+    async unwatchIfUntargeted(id) {
+      return unwatch(id);
     },
     async groupsOf(principals) {
       const out = new Map<string, string[]>();
