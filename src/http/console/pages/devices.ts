@@ -26,6 +26,11 @@ const messages = {
     edition: 'Edition',
     osBuild: 'OS build starts with',
     profileStatus: 'Profile status',
+    compliance: 'Compliance',
+    compliant: 'Compliant',
+    noncompliant: 'Not compliant',
+    inGracePeriod: 'In grace period',
+    unknown: 'Unknown or not evaluated',
     lastSeenAfter: 'Seen since',
     lastSeenBefore: 'Not seen since',
     stale: 'Stale only',
@@ -70,6 +75,11 @@ const messages = {
     edition: 'Édition',
     osBuild: 'Build du système commençant par',
     profileStatus: 'État des profils',
+    compliance: 'Conformité',
+    compliant: 'Conforme',
+    noncompliant: 'Non conforme',
+    inGracePeriod: 'En période de grâce',
+    unknown: 'Inconnue ou non évaluée',
     lastSeenAfter: 'Vu depuis le',
     lastSeenBefore: 'Non vu depuis le',
     stale: 'Inactifs seulement',
@@ -104,6 +114,8 @@ const messages = {
 const SORTS = ['-enrolledAt', 'enrolledAt', '-lastSeen', 'lastSeen', 'hostName', '-hostName', 'upn', '-upn'] as const;
 const LIMITS = ['25', '50', '100'];
 const PROFILE_STATUSES = ['pending', 'held', 'delivered', 'verified', 'failed', 'removing', 'removed'];
+/** The API's compliance filter (unknown: also the devices never evaluated). */
+const COMPLIANCE = ['compliant', 'inGracePeriod', 'noncompliant', 'unknown'] as const;
 /** The filter fields, named as the API's query parameters. */
 const TEXT_FILTERS = ['q', 'edition', 'osBuild', 'lastSeenAfter', 'lastSeenBefore'] as const;
 /** How many earlier cursors "Previous" can walk back through. */
@@ -118,6 +130,7 @@ function paramsOf(query: Query): DeviceListParams & { sort: string; limit: numbe
   const state = get('state');
   const type = get('enrollmentType');
   const status = get('profileStatus');
+  const compliance = COMPLIANCE.find((c) => c === get('compliance'));
   const sort = get('sort');
   const limit = get('limit');
   return {
@@ -129,6 +142,7 @@ function paramsOf(query: Query): DeviceListParams & { sort: string; limit: numbe
     state: state === 'enrolled' || state === 'unenrolled' ? state : undefined,
     enrollmentType: type === 'Full' || type === 'Device' ? type : undefined,
     profileStatus: status && PROFILE_STATUSES.includes(status) ? status : undefined,
+    compliance,
     stale: get('stale') === '1' ? true : undefined,
     sort: sort && (SORTS as readonly string[]).includes(sort) ? sort : '-enrolledAt',
     limit: limit && LIMITS.includes(limit) ? Number(limit) : 50,
@@ -190,6 +204,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       edition: p.edition,
       osBuild: p.osBuild,
       profileStatus: p.profileStatus,
+      compliance: p.compliance,
       lastSeenAfter: p.lastSeenAfter,
       lastSeenBefore: p.lastSeenBefore,
       stale: p.stale,
@@ -231,6 +246,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       ])}
       ${input('edition', t('edition'), p.edition, 'text', err('edition'))} ${input('osBuild', t('osBuild'), p.osBuild, 'text', err('osBuild'))}
       ${select('profileStatus', t('profileStatus'), p.profileStatus, [['', t('any')], ...PROFILE_STATUSES.map((s): [string, string] => [s, s])])}
+      ${select('compliance', t('compliance'), p.compliance, [['', t('any')], ...COMPLIANCE.map((c): [string, string] => [c, t(c)])])}
       ${input('lastSeenAfter', t('lastSeenAfter'), p.lastSeenAfter, 'date', err('lastSeenAfter'))}
       ${input('lastSeenBefore', t('lastSeenBefore'), p.lastSeenBefore, 'date', err('lastSeenBefore'))}
       <label class="check"><input type="checkbox" name="stale" value="1" ${p.stale ? html`checked` : ''} /> ${t('stale')}</label>
