@@ -44,6 +44,12 @@ const messages = {
     target: 'Object',
     allAudit: 'Whole audit log',
     asOf: 'Fleet figures as of',
+    compliance: 'Compliance (devices evaluated)',
+    compliant: 'Compliant',
+    inGracePeriod: 'In grace period',
+    noncompliant: 'Not compliant',
+    unknownState: 'Unknown',
+    colon: ':',
   },
   fr: {
     title: 'Tableau de bord',
@@ -78,10 +84,23 @@ const messages = {
     target: 'Objet',
     allAudit: "Tout le journal d'audit",
     asOf: 'Chiffres du parc au',
+    compliance: 'Conformité (appareils évalués)',
+    compliant: 'Conforme',
+    inGracePeriod: 'En période de grâce',
+    noncompliant: 'Non conforme',
+    unknownState: 'Inconnue',
+    colon: ' :',
   },
 };
 
 const DAY = 86_400_000;
+/** The compliance card's states, each a link to the device list filtered by it. */
+const COMPLIANCE_STATES = [
+  ['noncompliant', 'noncompliant'],
+  ['inGracePeriod', 'inGracePeriod'],
+  ['compliant', 'compliant'],
+  ['unknown', 'unknownState'],
+] as const;
 /** Fleet figures that took longer than this to count are reused for CACHE_MS (a large fleet). */
 const SLOW_MS = 100;
 const CACHE_MS = 30_000;
@@ -132,6 +151,17 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       <div class="card">
         <span class="value">${num(ctx.lang, summary.stale.count)}</span
         ><span class="label"><a href="/console/devices?stale=1">${t('stale', { days: summary.stale.staleAfterDays })}</a></span>
+      </div>
+      <div class="card" data-card="compliance">
+        <span class="label">${t('compliance')}</span>
+        <ul>
+          ${COMPLIANCE_STATES.map(
+            ([state, key]) =>
+              html`<li>
+                <a href="/console/devices?compliance=${state}">${t(key)}</a>${t('colon')} <strong>${num(ctx.lang, summary.byCompliance[state] ?? 0)}</strong>
+              </li>`,
+          )}
+        </ul>
       </div>
     </section>`;
     const asOf = html`<p class="muted">${t('asOf')} ${when(ctx.lang, summary.at)}</p>`;
