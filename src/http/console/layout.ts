@@ -11,12 +11,13 @@ import { html, type Html } from './html.js';
 import { type Lang, LANGS, translator } from './i18n.js';
 import type { PageContext } from './page.js';
 
-export type NavKey = 'dashboard' | 'devices' | 'profiles' | 'groups' | 'enrollment-accounts' | 'audit' | 'entra' | 'admins' | 'tokens';
+export type NavKey = 'dashboard' | 'devices' | 'profiles' | 'compliance' | 'groups' | 'enrollment-accounts' | 'audit' | 'entra' | 'admins' | 'tokens';
 
 const NAV: { key: NavKey; path: string; capability: Capability }[] = [
   { key: 'dashboard', path: '/console/', capability: 'read' },
   { key: 'devices', path: '/console/devices', capability: 'read' },
   { key: 'profiles', path: '/console/profiles', capability: 'read' },
+  { key: 'compliance', path: '/console/compliance', capability: 'read' },
   { key: 'groups', path: '/console/groups', capability: 'read' },
   { key: 'entra', path: '/console/entra', capability: 'read' },
   { key: 'enrollment-accounts', path: '/console/enrollment-accounts', capability: 'enrollment-accounts.read' },
@@ -35,6 +36,7 @@ const messages = {
     dashboard: 'Dashboard',
     devices: 'Devices',
     profiles: 'Profiles',
+    compliance: 'Compliance',
     groups: 'Groups',
     'enrollment-accounts': 'Enrollment accounts',
     audit: 'Audit log',
@@ -63,6 +65,7 @@ const messages = {
     dashboard: 'Tableau de bord',
     devices: 'Appareils',
     profiles: 'Profils',
+    compliance: 'Conformité',
     groups: 'Groupes',
     'enrollment-accounts': "Comptes d'inscription",
     audit: "Journal d'audit",

@@ -6,6 +6,7 @@ import * as dashboard from './dashboard.js';
 import * as devices from './devices.js';
 import * as device from './device.js';
 import * as profiles from './profiles.js';
+import * as compliance from './compliance.js';
 import * as entra from './entra.js';
 import * as groups from './groups.js';
 import * as enrollmentAccounts from './enrollment-accounts.js';
@@ -18,6 +19,7 @@ export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps):
   devices,
   device,
   profiles,
+  compliance,
   entra,
   groups,
   enrollmentAccounts,
