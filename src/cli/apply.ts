@@ -14,7 +14,8 @@ Reads FILE (YAML or JSON), compares it with the server, prints the changes, then
   tenants:   - {tenantId, audiences, cloud?, enrollmentUrl?, remediationUrl?}      matched by tenantId
   groups:    - {name, kind: user|device, members?: [...]}                           matched by name
   profiles:  - {name, kind, scope, settings, assignments?: [all | {user: UPN|oid}
-                | {group: NAME} | {device: ID|DeviceID}]}                          matched by name
+                | {group: NAME} | {device: ID|DeviceID}
+                | {entraGroup: OBJECT-ID, tenantId?}]}                             matched by name
 A list given (members, assignments) is the whole list: others are removed. A list left out is
 left alone. Objects the file does not mention are kept, unless --prune deletes them (only in the
 sections the file has). A group's kind and a profile's kind and scope cannot change.

@@ -160,6 +160,74 @@ t.test('an existing profile: assignments kept, added, and removed with a readabl
   );
 });
 
+t.test('Entra group targets: added with their tenant when named, kept, removed with a readable label', async (t) => {
+  const G1 = '0b1c2d3e-0000-4000-8000-00000000000a';
+  const G2 = '0b1c2d3e-0000-4000-8000-00000000000b';
+  const G3 = '0b1c2d3e-0000-4000-8000-00000000000c';
+  const { api, calls } = fakeApi({
+    ...base,
+    'GET /api/v1/profiles': [{ id: 'p1', name: 'P', kind: 'wifi', scope: 'user', settings: { ssid: 'A' } }],
+    'GET /api/v1/profiles/p1': {
+      id: 'p1',
+      assignments: [
+        { targetType: 'entraGroup', targetId: G1 },
+        { targetType: 'entraGroup', targetId: G3 },
+      ],
+    },
+  });
+  const spec = readSpec({
+    profiles: [
+      { name: 'P', kind: 'wifi', scope: 'user', settings: { ssid: 'A' }, assignments: [{ entraGroup: G1.toUpperCase() }, { entraGroup: G2, tenantId: TID }] },
+    ],
+  });
+  const p = await plan(api, spec, opts);
+  t.same(
+    p.changes.map((c) => `${c.op} ${c.text}`),
+    [`+ assignment "P" → Entra group ${G2} (tenant ${TID})`, `- assignment "P" → Entra group ${G3}`],
+    'the one assigned already (its object ID in other case) is kept',
+  );
+  t.equal(p.changes[0]!.at, '/profiles/0/assignments/1');
+  await execute(api, p, () => {});
+  t.same(
+    calls.filter((c) => c.path.endsWith('/assignments')).map((c) => [c.method, c.body]),
+    [
+      ['POST', { targetType: 'entraGroup', targetId: G2, tenantId: TID }],
+      ['DELETE', { targetType: 'entraGroup', targetId: G3 }],
+    ],
+  );
+  const without = await plan(
+    fakeApi(base).api,
+    readSpec({ profiles: [{ name: 'Q', kind: 'wifi', scope: 'user', settings: {}, assignments: [{ entraGroup: G1 }] }] }),
+    opts,
+  );
+  t.same(
+    without.changes.map((c) => c.text),
+    ['profile "Q" (wifi, user scope)', `assignment "Q" → Entra group ${G1}`],
+    'no tenant named: the server picks the only one with application credentials',
+  );
+});
+
+t.test('readSpec: an Entra group is an object ID, once per profile, with nothing but a tenant beside it', async (t) => {
+  const problems = (assignments: unknown[]) => {
+    try {
+      readSpec({ profiles: [{ name: 'P', kind: 'wifi', scope: 'user', settings: {}, assignments }] });
+    } catch (e) {
+      return (e as SpecError).problems;
+    }
+    throw new Error('accepted');
+  };
+  const G = '0b1c2d3e-0000-4000-8000-00000000000a';
+  t.same(problems([{ entraGroup: 'Sales staff' }]), [
+    { pointer: '/profiles/0/assignments/0/entraGroup', message: 'an Entra group is named by its object ID (a GUID)' },
+  ]);
+  t.same(problems([{ entraGroup: G }, { entraGroup: G.toUpperCase(), tenantId: TID }]), [
+    { pointer: '/profiles/0/assignments/1', message: 'duplicate of profiles[0].assignments[0]' },
+  ]);
+  t.same(problems([{ entraGroup: G, tenant: TID }]), [
+    { pointer: '/profiles/0/assignments/0', message: 'an assignment is "all" or one of {user: …}, {group: …}, {device: …}, {entraGroup: …, tenantId?: …}' },
+  ]);
+});
+
 t.test('--prune deletes the profiles and groups the file does not name, only in its sections', async (t) => {
   const routes: Routes = {
     ...base,
@@ -196,7 +264,7 @@ t.test('readSpec names each bad key by its path', async (t) => {
   t.same(problems({ groups: [{ kind: 'user' }] }), [{ pointer: '/groups/0/name', message: 'is required' }]);
   t.same(problems({ groups: [{ name: 'G', kind: 'robot' }] }), [{ pointer: '/groups/0/kind', message: 'must be one of user, device' }]);
   t.same(problems({ profiles: [{ name: 'P', kind: 'wifi', scope: 'user', settings: {}, assignments: [{ printer: 'x' }] }] }), [
-    { pointer: '/profiles/0/assignments/0', message: 'an assignment is "all" or one of {user: …}, {group: …}, {device: …}' },
+    { pointer: '/profiles/0/assignments/0', message: 'an assignment is "all" or one of {user: …}, {group: …}, {device: …}, {entraGroup: …, tenantId?: …}' },
   ]);
   t.same(problems({ groups: 'nope' }), [{ pointer: '/groups', message: 'must be array' }]);
   t.same(

@@ -156,7 +156,7 @@ t.test('a bad file: every problem with the path of its key, nothing changed', as
       '  groups[0].kind: must be one of user, device (/groups/0/kind)',
       '  profiles[0].settings: is required (/profiles/0/settings)',
       '  profiles[0].setings: unknown key (/profiles/0/setings)',
-      '  profiles[0].assignments[0]: an assignment is "all" or one of {user: …}, {group: …}, {device: …} (/profiles/0/assignments/0)',
+      '  profiles[0].assignments[0]: an assignment is "all" or one of {user: …}, {group: …}, {device: …}, {entraGroup: …, tenantId?: …} (/profiles/0/assignments/0)',
       '',
     ].join('\n'),
   );

@@ -172,12 +172,19 @@ interface Target {
   targetType: string;
   targetId?: string;
   groupName?: string;
+  /** An Entra group's tenant, when the file names it (sent with the assignment). */
+  tenantId?: string;
   label: string;
 }
 
 async function targetOf(api: Api, a: SpecAssignment, groups: Map<string, Group>, at: string): Promise<Target> {
   if (a === 'all') return { targetType: 'all', targetId: '*', label: 'all' };
   if ('user' in a) return { targetType: 'user', targetId: a.user.trim().toLowerCase(), label: `user ${a.user}` };
+  if ('entraGroup' in a) {
+    const id = a.entraGroup.trim().toLowerCase();
+    const tenantId = a.tenantId?.trim();
+    return { targetType: 'entraGroup', targetId: id, tenantId, label: `Entra group ${id}${tenantId ? ` (tenant ${tenantId})` : ''}` };
+  }
   if ('group' in a) {
     const name = a.group.trim();
     const g = groups.get(name);
@@ -271,7 +278,7 @@ async function profileChanges(
           await a.call(
             'POST',
             `/api/v1/profiles/${enc(ctxId.id!)}/assignments`,
-            w.targetType === 'all' ? { targetType: 'all' } : { targetType: w.targetType, targetId },
+            w.targetType === 'all' ? { targetType: 'all' } : { targetType: w.targetType, targetId, ...(w.tenantId ? { tenantId: w.tenantId } : {}) },
           );
         },
       });
@@ -279,7 +286,13 @@ async function profileChanges(
     for (const c of current) {
       if (wantKeys.has(key(c))) continue;
       const label =
-        c.targetType === 'all' ? 'all' : c.targetType === 'group' ? `group "${groupName.get(c.targetId) ?? c.targetId}"` : `${c.targetType} ${c.targetId}`;
+        c.targetType === 'all'
+          ? 'all'
+          : c.targetType === 'group'
+            ? `group "${groupName.get(c.targetId) ?? c.targetId}"`
+            : c.targetType === 'entraGroup'
+              ? `Entra group ${c.targetId}`
+              : `${c.targetType} ${c.targetId}`;
       assignmentChanges.push({
         op: '-',
         text: `assignment "${p.name}" → ${label}`,

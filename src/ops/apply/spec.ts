@@ -18,8 +18,16 @@ export interface SpecGroup {
   members?: string[];
 }
 
-/** `all`, or one of {user: oid|UPN}, {group: name}, {device: id|DeviceID}. */
-export type SpecAssignment = 'all' | { user: string } | { group: string } | { device: string };
+/**
+ * `all`, or one of {user: oid|UPN}, {group: name}, {device: id|DeviceID}, {entraGroup: object ID,
+ * tenantId?} (the tenant it is synced from, when several have application credentials).
+ */
+export type SpecAssignment = 'all' | { user: string } | { group: string } | { device: string } | SpecEntraGroup;
+
+export interface SpecEntraGroup {
+  entraGroup: string;
+  tenantId?: string;
+}
 
 export interface SpecProfile {
   name: string;
@@ -44,6 +52,19 @@ const one = (key: string) => ({
   required: [key],
   properties: { [key]: { type: 'string', minLength: 1, maxLength: 256 } },
 });
+
+const entraGroup = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['entraGroup'],
+  properties: { entraGroup: { type: 'string', minLength: 1, maxLength: 64 }, tenantId: { type: 'string', minLength: 1, maxLength: 64 } },
+} as const;
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Two assignments naming the same target: Entra group object IDs compare case-insensitively. */
+const assignmentKey = (a: SpecAssignment) =>
+  typeof a === 'object' && 'entraGroup' in a ? `entraGroup:${a.entraGroup.trim().toLowerCase()}` : JSON.stringify(a);
 
 const schema = {
   type: 'object',
@@ -90,7 +111,7 @@ const schema = {
           settings: { type: 'object' },
           assignments: {
             type: 'array',
-            items: { anyOf: [{ const: 'all' }, one('user'), one('group'), one('device')] },
+            items: { anyOf: [{ const: 'all' }, one('user'), one('group'), one('device'), entraGroup] },
           },
         },
       },
@@ -141,7 +162,9 @@ export function readSpec(doc: unknown): Spec {
     const problems = errs
       .filter((e) => e.keyword === 'anyOf' || ![...anyOfPaths].some((p) => e.instancePath === p || e.instancePath.startsWith(`${p}/`)))
       .map((e) =>
-        e.keyword === 'anyOf' ? { pointer: e.instancePath, message: 'an assignment is "all" or one of {user: …}, {group: …}, {device: …}' } : problemOf(e),
+        e.keyword === 'anyOf'
+          ? { pointer: e.instancePath, message: 'an assignment is "all" or one of {user: …}, {group: …}, {device: …}, {entraGroup: …, tenantId?: …}' }
+          : problemOf(e),
       );
     throw new SpecError(problems);
   }
@@ -159,7 +182,13 @@ export function readSpec(doc: unknown): Spec {
   unique(spec.tenants, '/tenants', (t) => t.tenantId.toLowerCase(), '/tenantId');
   unique(spec.groups, '/groups', (g) => g.name.trim(), '/name');
   unique(spec.profiles, '/profiles', (p) => p.name, '/name');
-  spec.profiles?.forEach((p, i) => unique(p.assignments, `/profiles/${i}/assignments`, (a) => JSON.stringify(a)));
+  spec.profiles?.forEach((p, i) => {
+    unique(p.assignments, `/profiles/${i}/assignments`, assignmentKey);
+    p.assignments?.forEach((a, j) => {
+      if (typeof a === 'object' && 'entraGroup' in a && !GUID.test(a.entraGroup.trim()))
+        problems.push({ pointer: `/profiles/${i}/assignments/${j}/entraGroup`, message: 'an Entra group is named by its object ID (a GUID)' });
+    });
+  });
   if (problems.length) throw new SpecError(problems);
   return spec;
 }
