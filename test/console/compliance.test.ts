@@ -72,6 +72,14 @@ if (noBrowser) {
     await page.getByRole('button', { name: 'Assign', exact: true }).click();
     await page.locator('#assign-targetType-error').waitFor();
     t.match(await page.locator('#assign-targetType-error').textContent(), /exists/);
+    // A user that is neither an object ID nor a UPN: refused on the target field.
+    await page.getByRole('radio', { name: 'User', exact: true }).check();
+    await page.getByRole('textbox', { name: 'Device, group or user' }).fill('not a user');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    await page.locator('#assign-targetId-error').waitFor();
+    t.match(await page.locator('#assign-targetId-error').textContent(), /Entra object ID or a UPN/);
+    t.equal(await page.getByRole('textbox', { name: 'Device, group or user' }).inputValue(), 'not a user', 'what was typed is kept');
+    await look(page, 'compliance-assign-error');
 
     // A simulated Entra-joined device, its firewall off: noncompliant at its first inventory.
     const tid = await server.connectTenant();
@@ -89,6 +97,15 @@ if (noBrowser) {
     await dev.checkin();
     const id = (await server.admin('GET', '/api/v1/devices')).json.devices.find((d: { deviceId: string }) => d.deviceId === dev.deviceId).id as string;
     t.equal((await server.admin('GET', `/api/v1/devices/${id}/compliance`)).json.state, 'noncompliant');
+
+    // Assigned to the device too, named by its DeviceID: listed as the device, by our id.
+    await page.goto(`${base}/console/compliance/${policyId}`);
+    await page.getByRole('radio', { name: 'Device', exact: true }).check();
+    await page.getByRole('textbox', { name: 'Device, group or user' }).fill(dev.deviceId);
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    await page.getByRole('link', { name: `Device ${id}` }).waitFor();
+    await page.getByRole('button', { name: `Unassign Device ${id}` }).click();
+    await page.getByText(`The assignment to Device ${id} was removed.`).waitFor();
 
     // The dashboard's card links to the filtered list.
     await page.goto(`${base}/console/`);
