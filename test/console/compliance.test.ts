@@ -106,6 +106,19 @@ if (noBrowser) {
     await page.getByRole('link', { name: `Device ${id}` }).waitFor();
     await page.getByRole('button', { name: `Unassign Device ${id}` }).click();
     await page.getByText(`The assignment to Device ${id} was removed.`).waitFor();
+    // And to a local group named by its name, listed by its name.
+    const group = await server.admin('POST', '/api/v1/groups', { name: 'Sales', kind: 'user', members: ['alice@contoso.com'] });
+    t.equal(group.status, 201);
+    await page.getByRole('radio', { name: 'Local group' }).check();
+    await page.getByRole('textbox', { name: 'Device, group or user' }).fill('sales');
+    await page.getByRole('button', { name: 'Assign', exact: true }).click();
+    t.equal(await page.getByRole('link', { name: 'Local group Sales' }).getAttribute('href'), `/console/groups/${group.json.id}`);
+    t.match((await server.admin('GET', `/api/v1/compliance-policies/${policyId}`)).json.assignments, [
+      { targetType: 'all' },
+      { targetType: 'group', targetId: group.json.id },
+    ]);
+    await page.getByRole('button', { name: 'Unassign Local group Sales' }).click();
+    await page.getByText('The assignment to Local group Sales was removed.').waitFor();
 
     // The dashboard's card links to the filtered list.
     await page.goto(`${base}/console/`);

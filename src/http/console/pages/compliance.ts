@@ -19,12 +19,16 @@ import { complianceText, type CT, rulesSummary, STATES } from './compliance-text
 const WRITE = 'profiles.write';
 const TARGETS = ['all', 'device', 'group', 'user'] as const;
 
-function targetLabel(tr: CT, a: Pick<ComplianceAssignment, 'targetType' | 'targetId'>): string {
-  return a.targetType === 'all' ? tr('all') : `${tr(a.targetType)} ${a.targetId}`;
+/** Local groups' names by id, to name a group target. */
+type GroupNames = ReadonlyMap<string, string>;
+
+function targetLabel(tr: CT, a: Pick<ComplianceAssignment, 'targetType' | 'targetId'>, groups?: GroupNames): string {
+  if (a.targetType === 'all') return tr('all');
+  return `${tr(a.targetType)} ${(a.targetType === 'group' && groups?.get(a.targetId)) || a.targetId}`;
 }
 
-function targetCell(tr: CT, a: ComplianceAssignment): Html {
-  const label = targetLabel(tr, a);
+function targetCell(tr: CT, a: ComplianceAssignment, groups: GroupNames): Html {
+  const label = targetLabel(tr, a, groups);
   if (a.targetType === 'device') return html`<a href="/console/devices/${encodeURIComponent(a.targetId)}">${label}</a>`;
   if (a.targetType === 'group') return html`<a href="/console/groups/${encodeURIComponent(a.targetId)}">${label}</a>`;
   return html`${label}`;
@@ -95,13 +99,14 @@ async function policyPage(ctx: PageContext, deps: ConsoleDeps, id: string, forms
   const p = await deps.compliancePolicies.get(id);
   const write = can(ctx.principal, WRITE);
   const here = `/console/compliance/${p.id}`;
+  const groups: GroupNames = p.assignments.some((a) => a.targetType === 'group') ? new Map((await deps.groups.list()).map((g) => [g.id, g.name])) : new Map();
   const assignments = listTable({
     caption: tr('assignments'),
     head: html`<th scope="col">${tr('target')}</th>
       <th scope="col">${tr('assignedAt')}</th>`,
     items: p.assignments,
     row: (a) =>
-      html`<td>${targetCell(tr, a)}</td>
+      html`<td>${targetCell(tr, a, groups)}</td>
         <td>${when(ctx.lang, a.createdAt)}</td>`,
     none: tr('noAssignments'),
     action: write
@@ -112,7 +117,7 @@ async function policyPage(ctx: PageContext, deps: ConsoleDeps, id: string, forms
               ${formHidden(ctx, here)}
               <input type="hidden" name="targetType" value="${a.targetType}" />
               <input type="hidden" name="targetId" value="${a.targetType === 'all' ? '' : a.targetId}" />
-              <button type="submit" class="secondary" aria-label="${tr('unassignLabel', { target: targetLabel(tr, a) })}">${tr('unassign')}</button>
+              <button type="submit" class="secondary" aria-label="${tr('unassignLabel', { target: targetLabel(tr, a, groups) })}">${tr('unassign')}</button>
             </form>`,
         }
       : undefined,
@@ -212,9 +217,12 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
     const tr = complianceText(ctx.lang);
     const id = idOf(ctx);
     const target = { targetType: one(form, 'targetType'), targetId: one(form, 'targetId').trim() };
+    // A local group named by its name, as the admin knows it, or by its id.
+    const groups = target.targetType === 'group' && target.targetId ? await deps.groups.list() : [];
+    const named = groups.find((g) => g.id === target.targetId) ?? groups.find((g) => g.name.toLowerCase() === target.targetId.toLowerCase());
     try {
-      const a = await policies.assign(id, { targetType: target.targetType, targetId: target.targetId || undefined }, actorOf(ctx.request));
-      return { redirect: `/console/compliance/${id}`, flash: tr('assigned', { target: targetLabel(tr, a) }) };
+      const a = await policies.assign(id, { targetType: target.targetType, targetId: named?.id ?? (target.targetId || undefined) }, actorOf(ctx.request));
+      return { redirect: `/console/compliance/${id}`, flash: tr('assigned', { target: targetLabel(tr, a, new Map(groups.map((g) => [g.id, g.name]))) }) };
     } catch (err) {
       const errors = policyErrors(err);
       if (!errors) throw err;
@@ -228,12 +236,9 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
     const id = idOf(ctx);
     const target = { targetType: one(form, 'targetType'), targetId: one(form, 'targetId') || undefined };
     await policies.unassign(id, target, actorOf(ctx.request));
-    return {
-      redirect: `/console/compliance/${id}`,
-      flash: tr('unassigned', {
-        target: targetLabel(tr, { targetType: target.targetType as ComplianceAssignment['targetType'], targetId: target.targetId ?? '' }),
-      }),
-    };
+    const groups: GroupNames = new Map(target.targetType === 'group' ? (await deps.groups.list()).map((g) => [g.id, g.name]) : []);
+    const label = targetLabel(tr, { targetType: target.targetType as ComplianceAssignment['targetType'], targetId: target.targetId ?? '' }, groups);
+    return { redirect: `/console/compliance/${id}`, flash: tr('unassigned', { target: label }) };
   });
 
   routes.page('/compliance/:id/delete', WRITE, (ctx) => deletePage(ctx, deps, idOf(ctx)));
