@@ -18,6 +18,7 @@ import { auditTable } from './audit-table.js';
 import { tenantComplianceReporting } from './compliance-reporting.js';
 import { consentUrl, entraMessages, type EntraKey } from './entra-text.js';
 import { type AppFormState, applicationFacts, applicationPatch, applicationRefusal, applicationSection, consentReturn } from './entra-app.js';
+import { entraGroupsSection, registerEntraGroups } from './entra-groups.js';
 
 type T = Translate<EntraKey>;
 
@@ -187,6 +188,7 @@ async function detailPage(
   const trail = can(ctx.principal, 'audit.read') ? await deps.store.audit.list({ limit: 50, targetType: 'tenant', targetId: tenant.tenantId }) : undefined;
   const consent = owner ? await consentOf(deps, tenant) : undefined;
   const v = form?.values ?? formFromTenant(tenant);
+  const entraGroups = await entraGroupsSection(ctx, deps, tenant.tenantId);
   return layout(ctx, {
     title: tr('tenantTitle', { id: tenant.tenantId }),
     nav: 'entra',
@@ -208,7 +210,7 @@ async function detailPage(
         <dd>${when(ctx.lang, tenant.updatedAt)}</dd>
         ${applicationFacts(tr, ctx.lang, tenant)}
       </dl>
-      ${tenantComplianceReporting(ctx.lang, tenant)}
+      ${tenantComplianceReporting(ctx.lang, tenant)} ${entraGroups}
       ${
         owner
           ? html`<p class="actions">
@@ -389,6 +391,8 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
     const v = await deps.tenants.validate(tenant.tenantId, actorOf(ctx.request));
     return { redirect: `/console/entra/${tenant.tenantId}/validate`, flash: tr(v.ok ? 'validatedOk' : 'validatedFailed') };
   });
+
+  registerEntraGroups(routes, deps);
 
   routes.page('/entra/:tenantId/disconnect', 'tenants.write', async (ctx) => disconnectPage(ctx, await tenantOf(ctx)));
 
