@@ -1,6 +1,6 @@
 // The Microsoft Azure / Entra ID page in a real browser: an owner connects a GCC High tenant — a
 // refused field is marked and explained next to it, then fixed —, sees the validation step (the
-// .us consent link, validation plainly not available yet), modifies it (again a refusal on the
+// .us consent link, validation waiting plainly for the MDM application), modifies it (again a refusal on the
 // field first), reads its audit trail naming them, and disconnects it with its devices revoked.
 // A helpdesk administrator sees the tenants but none of the owner's forms, and the server refuses
 // their posts. Screenshots and axe on each page.
@@ -73,8 +73,8 @@ if (noBrowser) {
     const consent = await page.locator('a.consent-url').getAttribute('href');
     t.equal(consent, `https://login.microsoftonline.us/${tenantId}/adminconsent?client_id=${clientId}`, 'GCC High: the .us consent link with the client ID');
     t.equal(await page.locator('main button, main input[type="checkbox"]').count(), 0, 'no validate control pretending to work');
-    t.ok(await page.getByRole('heading', { name: 'Step 2: validate (not available yet)' }).isVisible());
-    t.match(await page.locator('#validate-later').textContent(), /issue #14/, 'says when validation comes');
+    t.ok(await page.getByRole('heading', { name: 'Step 2: validate (needs the MDM application)' }).isVisible());
+    t.match(await page.locator('#validate-later').textContent(), /Set its application \(client\) ID/, 'says what validation needs');
     await screenshot(page, 'entra-validate');
     await checkA11y(page, 'entra-validate');
     const api = (await server.admin('GET', `/api/v1/tenants/${tenantId}`)).json;

@@ -67,7 +67,7 @@ if (noBrowser) {
     await page.getByLabel('Azure tenant ID').fill(tenantId);
     await page.getByLabel('Audiences').fill('https://mdm.fenestra.test');
     await Promise.all([page.waitForURL(/\/validate$/), page.getByRole('button', { name: 'Connect the account' }).click()]);
-    t.ok(await page.getByRole('heading', { name: 'Step 2: validate (not available yet)' }).isVisible(), 'nothing to validate without the application');
+    t.ok(await page.getByRole('heading', { name: 'Step 2: validate (needs the MDM application)' }).isVisible(), 'nothing to validate without the application');
     await page.getByRole('link', { name: 'Set the MDM application' }).click();
     await page.getByRole('heading', { level: 1, name: `Tenant ${tenantId}` }).waitFor();
     t.match(await page.locator('dl.facts').textContent(), /Application \(client\) ID\s*Not set/);

@@ -64,10 +64,10 @@ export const entraMessages = {
     step1Text: 'Open this link, sign in as a Global Administrator of the tenant, review the permissions and click Accept:',
     step1Hint: 'If the page asks you to sign in again after you signed in, close that tab or window and come back here.',
     noClientId: 'No consent link yet: this tenant has no application (client) ID. Set the MDM application (client ID and credential) on the tenant page.',
-    step2: 'Step 2: validate (not available yet)',
+    step2: 'Step 2: validate (needs the MDM application)',
     step2Text: 'Here you will confirm that you gave the consent, and fenestra will check it with Entra ID.',
     validateLater:
-      'Nothing can be checked yet (issue #14): validation signs in as the MDM application. Set its application (client) ID and its client secret or certificate under MDM application on the tenant page.',
+      'Nothing can be checked yet: validation signs in as the MDM application. Set its application (client) ID and its client secret or certificate under MDM application on the tenant page.',
     setApplication: 'Set the MDM application',
     step2Live: 'Step 2: validate',
     step2LiveText:
@@ -178,10 +178,10 @@ export const entraMessages = {
     step1Hint: "Si, après la connexion, la page vous invite à vous connecter de nouveau, fermez l'onglet ou la fenêtre et revenez ici.",
     noClientId:
       "Pas encore de lien de consentement : ce locataire n'a pas d'ID d'application (client). Définissez l'application MDM (ID client et identifiant secret) sur la page du locataire.",
-    step2: 'Étape 2 : valider (pas encore disponible)',
+    step2: 'Étape 2 : valider (application MDM requise)',
     step2Text: 'Vous confirmerez ici avoir donné le consentement, et fenestra le vérifiera auprès d’Entra ID.',
     validateLater:
-      "Rien ne peut encore être vérifié (ticket #14) : la validation se connecte en tant qu'application MDM. Indiquez son ID d'application (client) et son secret client ou son certificat sous Application MDM, sur la page du locataire.",
+      "Rien ne peut encore être vérifié : la validation se connecte en tant qu'application MDM. Indiquez son ID d'application (client) et son secret client ou son certificat sous Application MDM, sur la page du locataire.",
     setApplication: "Définir l'application MDM",
     step2Live: 'Étape 2 : valider',
     step2LiveText:
