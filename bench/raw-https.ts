@@ -30,11 +30,10 @@ export class RawHttpsConnection {
   private pending?: { resolve: (r: RawResponse) => void; reject: (e: Error) => void };
   /** The last session ticket the server handed out on this connection. */
   session?: Buffer;
+  private readonly hostHeader: string;
 
-  constructor(
-    opts: RawConnectOptions,
-    private readonly hostHeader: string,
-  ) {
+  constructor(opts: RawConnectOptions, hostHeader: string) {
+    this.hostHeader = hostHeader;
     this.socket = tls.connect({ host: opts.host, port: opts.port, servername: opts.servername, secureContext: opts.secureContext, session: opts.session });
     this.socket.setNoDelay(true);
     this.socket.on('session', (s: Buffer) => (this.session = s));

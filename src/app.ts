@@ -2,8 +2,8 @@
 // is the only place that listens.
 import crypto from 'node:crypto';
 import type { ServerOptions } from 'node:https';
-import Fastify, { FastifyInstance, LogController } from 'fastify';
-import pino, { Logger } from 'pino';
+import Fastify, { type FastifyInstance, LogController } from 'fastify';
+import pino, { type Logger } from 'pino';
 import type { Config } from './config.js';
 import { type AdminDeps, adminRoutes } from './http/admin/index.js';
 import { consolePlugin } from './http/console/index.js';

@@ -65,8 +65,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(public readonly problems: string[]) {
+  public readonly problems: string[];
+  constructor(problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
   }
 }
 

@@ -4,7 +4,7 @@
 import { X509Certificate } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
-import pino, { Logger } from 'pino';
+import pino, { type Logger } from 'pino';
 import { buildApp, deriveKey, pushHolder } from './app.js';
 import { loadMaterials } from './bootstrap.js';
 import type { Config } from './config.js';

@@ -27,13 +27,16 @@ export const CONNECTION_HELP = `connection (every admin command):
 
 /** An error answer of the API: printed with its code and the JSON pointer of the field. */
 export class ApiCallError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    readonly detail: string,
-    readonly pointer?: string,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly detail: string;
+  readonly pointer?: string;
+  constructor(status: number, code: string, detail: string, pointer?: string) {
     super(`${status} ${code}${pointer ? ` at ${pointer}` : ''}: ${detail}`);
+    this.status = status;
+    this.code = code;
+    this.detail = detail;
+    this.pointer = pointer;
   }
 }
 

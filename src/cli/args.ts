@@ -4,12 +4,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** A command-line mistake: the CLI prints it with the usage hint and exits 2. */
 export class UsageError extends Error {
+  readonly command?: string;
   constructor(
     message: string,
     /** The command whose --help explains it, e.g. "devices queue". */
-    readonly command?: string,
+    command?: string,
   ) {
     super(message);
+    this.command = command;
   }
 }
 

@@ -35,8 +35,10 @@ export class Metrics {
   private readonly enrollments: client.Counter<'result'>;
   private readonly commands: client.Counter<'state'>;
   private readonly syncmlStatus: client.Counter<'code'>;
+  private readonly deps: Omit<MetricsDeps, 'token'>;
 
-  constructor(private readonly deps: Omit<MetricsDeps, 'token'>) {
+  constructor(deps: Omit<MetricsDeps, 'token'>) {
+    this.deps = deps;
     const r = this.registry;
     client.collectDefaultMetrics({ register: r, prefix: 'fenestra_' });
     this.duration = new client.Histogram({
@@ -227,11 +229,10 @@ const SESSION_END: Record<string, string> = { idle: 'complete', unenrolled: 'une
 
 /** A label-less gauge prom-client would print as 0 when never set: here absent until read() knows a value. */
 class AbsentUntilKnownGauge extends client.Gauge {
-  constructor(
-    config: client.GaugeConfiguration<string>,
-    private readonly read: () => number | undefined,
-  ) {
+  private readonly read: () => number | undefined;
+  constructor(config: client.GaugeConfiguration<string>, read: () => number | undefined) {
     super(config);
+    this.read = read;
   }
 
   override async get(): Promise<client.MetricObjectWithValues<client.MetricValue<string>>> {

@@ -63,13 +63,17 @@ export type EntraSignInErrorCode =
   | 'no_role';
 
 export class EntraSignInError extends Error {
+  readonly code: EntraSignInErrorCode;
+  readonly detail?: string;
   constructor(
-    readonly code: EntraSignInErrorCode,
+    code: EntraSignInErrorCode,
     message: string,
     /** For 'denied': Entra's error code (and AADSTS number when it gave one); for 'no_role' and 'groups_overage': the user name. */
-    readonly detail?: string,
+    detail?: string,
   ) {
     super(message);
+    this.code = code;
+    this.detail = detail;
     this.name = 'EntraSignInError';
   }
 }
@@ -105,8 +109,11 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 
 export class EntraSignIn {
   private config?: Promise<oidc.Configuration>;
+  private readonly settings: EntraSignInSettings;
 
-  constructor(private readonly settings: EntraSignInSettings) {}
+  constructor(settings: EntraSignInSettings) {
+    this.settings = settings;
+  }
 
   /** <authority>/<tenant>/v2.0: the only issuer whose tokens are accepted. */
   get issuer(): string {

@@ -93,11 +93,10 @@ export type EntraErrorCode =
   | 'jwks_unavailable';
 
 export class EntraTokenError extends Error {
-  constructor(
-    public code: EntraErrorCode,
-    message: string,
-  ) {
+  public code: EntraErrorCode;
+  constructor(code: EntraErrorCode, message: string) {
     super(message);
+    this.code = code;
     this.name = 'EntraTokenError';
   }
 }

@@ -23,11 +23,10 @@ export interface OpaqueBlobPayload {
 export type OpaqueBlobErrorCode = 'malformed' | 'bad_mac' | 'expired';
 
 export class OpaqueBlobError extends Error {
-  constructor(
-    public code: OpaqueBlobErrorCode,
-    message: string,
-  ) {
+  public code: OpaqueBlobErrorCode;
+  constructor(code: OpaqueBlobErrorCode, message: string) {
     super(message);
+    this.code = code;
     this.name = 'OpaqueBlobError';
   }
 }

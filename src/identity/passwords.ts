@@ -53,11 +53,13 @@ export type HashLane = 'known' | 'unknown';
 export class HashQueue {
   private readonly running: Record<HashLane, number> = { known: 0, unknown: 0 };
   private readonly waiting: Record<HashLane, (() => void)[]> = { known: [], unknown: [] };
+  readonly concurrency: number;
+  readonly maxWaiting: Record<HashLane, number>;
 
-  constructor(
-    readonly concurrency = 2,
-    readonly maxWaiting: Record<HashLane, number> = { known: 64, unknown: 8 },
-  ) {}
+  constructor(concurrency = 2, maxWaiting: Record<HashLane, number> = { known: 64, unknown: 8 }) {
+    this.concurrency = concurrency;
+    this.maxWaiting = maxWaiting;
+  }
 
   async run<T>(lane: HashLane, fn: () => Promise<T>): Promise<T> {
     if (this.mayStart(lane)) {

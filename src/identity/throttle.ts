@@ -40,11 +40,13 @@ interface Rec {
 /** One keyspace: failures and back-off per key, bounded in size. */
 export class Backoff {
   private readonly recs = new Map<string, Rec>();
+  private readonly policy: BackoffPolicy;
+  private readonly now: () => number;
 
-  constructor(
-    private readonly policy: BackoffPolicy,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(policy: BackoffPolicy, now: () => number = Date.now) {
+    this.policy = policy;
+    this.now = now;
+  }
 
   get size(): number {
     return this.recs.size;
@@ -96,11 +98,12 @@ export class LoginThrottle {
   private readonly accounts: Backoff;
   /** (account, address) pairs that succeeded, with when: exempt from the account back-off. */
   private readonly trusted = new Map<string, number>();
+  private readonly opts: { address?: BackoffPolicy; account?: BackoffPolicy; trustedPairMs?: number };
+  private readonly now: () => number;
 
-  constructor(
-    private readonly opts: { address?: BackoffPolicy; account?: BackoffPolicy; trustedPairMs?: number } = {},
-    private readonly now: () => number = Date.now,
-  ) {
+  constructor(opts: { address?: BackoffPolicy; account?: BackoffPolicy; trustedPairMs?: number } = {}, now: () => number = Date.now) {
+    this.opts = opts;
+    this.now = now;
     this.addresses = new Backoff(opts.address ?? ADDRESS_POLICY, now);
     this.accounts = new Backoff(opts.account ?? ACCOUNT_POLICY, now);
   }

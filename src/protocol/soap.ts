@@ -1,6 +1,6 @@
 // SOAP 1.2 envelopes with WS-Addressing and WS-Security, as used by MS-MDE2, MS-XCEP and
 // MS-WSTEP. Pure functions: parse an inbound envelope, build responses and faults.
-import { XmlElement, XmlError, attr, child, childText, children, parseXml, text } from './xml.js';
+import { type XmlElement, XmlError, attr, child, childText, children, parseXml, text } from './xml.js';
 import { esc, escLenient } from './xml-write.js';
 
 export const NS = {
@@ -29,12 +29,14 @@ export type FaultErrorType =
 
 /** A refusal that the endpoint renders as an MS-MDE2 SOAP fault. */
 export class SoapFault extends Error {
-  constructor(
-    public readonly subcode: FaultSubcode,
-    public readonly reason: string,
-    public readonly errorType?: FaultErrorType,
-  ) {
+  public readonly subcode: FaultSubcode;
+  public readonly reason: string;
+  public readonly errorType?: FaultErrorType;
+  constructor(subcode: FaultSubcode, reason: string, errorType?: FaultErrorType) {
     super(`${subcode}: ${reason}`);
+    this.subcode = subcode;
+    this.reason = reason;
+    this.errorType = errorType;
   }
 }
 

@@ -13,14 +13,18 @@
 
 /** A character XML 1.0 cannot carry, found while writing a value that must be exact. Its name stays 'RangeError', as before the writers were merged. */
 export class XmlCharError extends RangeError {
+  public readonly codePoint: number;
+  public readonly index: number;
   constructor(
     /** The code unit (a lone surrogate) or code point. */
-    public readonly codePoint: number,
+    codePoint: number,
     /** UTF-16 offset in the value. */
-    public readonly index: number,
+    index: number,
   ) {
     const u = 'U+' + codePoint.toString(16).toUpperCase().padStart(4, '0');
     super(codePoint >= 0xd800 && codePoint <= 0xdfff ? `unpaired surrogate ${u} cannot be carried in XML 1.0 text` : `${u} cannot be carried in XML 1.0 text`);
+    this.codePoint = codePoint;
+    this.index = index;
   }
 }
 

@@ -9,11 +9,10 @@ import { SaxesParser } from 'saxes';
 export type XmlErrorReason = 'empty' | 'doctype' | 'malformed' | 'too_deep' | 'too_large';
 
 export class XmlError extends Error {
-  constructor(
-    public readonly reason: XmlErrorReason,
-    message: string,
-  ) {
+  public readonly reason: XmlErrorReason;
+  constructor(reason: XmlErrorReason, message: string) {
     super(message);
+    this.reason = reason;
   }
 }
 

@@ -145,11 +145,13 @@ export class CheckinScheduleService {
    * moves the generation; a re-enrollment the enrollment time).
    */
   private readonly settled = new Map<string, string>();
+  private readonly store: Store;
+  private readonly providerId: string;
 
-  constructor(
-    private readonly store: Store,
-    private readonly providerId = '',
-  ) {}
+  constructor(store: Store, providerId = '') {
+    this.store = store;
+    this.providerId = providerId;
+  }
 
   // ---- admin -------------------------------------------------------------------------------------
 

@@ -45,13 +45,22 @@ export async function runDueRevocations(store: Store, now: Date): Promise<number
 }
 
 export class DeviceRevocationService {
+  private readonly store: Store;
+  private readonly providerId: string;
+  private readonly now: () => Date;
+  private readonly queued?: (cmd: CommandRecord) => void;
   constructor(
-    private readonly store: Store,
-    private readonly providerId: string,
-    private readonly now: () => Date = () => new Date(),
+    store: Store,
+    providerId: string,
+    now: () => Date = () => new Date(),
     /** Told of the wipe/retire once queued (push wakes the device). */
-    private readonly queued?: (cmd: CommandRecord) => void,
-  ) {}
+    queued?: (cmd: CommandRecord) => void,
+  ) {
+    this.store = store;
+    this.providerId = providerId;
+    this.now = now;
+    this.queued = queued;
+  }
 
   async revoke(id: string, input: RevokeInput, actor: string) {
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));

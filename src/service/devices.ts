@@ -141,12 +141,19 @@ export function deviceView(d: Device, cert?: IssuedCertificateRecord): DeviceVie
 }
 
 export class DeviceService {
+  private readonly store: Store;
+  private readonly profileStatus?: ProfileStatusService;
+  private readonly pushHealth?: (devicePk: string) => Promise<Record<string, unknown>>;
   constructor(
-    private readonly store: Store,
-    private readonly profileStatus?: ProfileStatusService,
+    store: Store,
+    profileStatus?: ProfileStatusService,
     /** Push health of a device (service/push) when WNS is configured. */
-    private readonly pushHealth?: (devicePk: string) => Promise<Record<string, unknown>>,
-  ) {}
+    pushHealth?: (devicePk: string) => Promise<Record<string, unknown>>,
+  ) {
+    this.store = store;
+    this.profileStatus = profileStatus;
+    this.pushHealth = pushHealth;
+  }
 
   /**
    * One page of the device list: filtered, sorted, the lean item per device, and the cursor of

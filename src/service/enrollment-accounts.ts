@@ -4,7 +4,10 @@ import type { Store } from '../store/types.js';
 import { ApiError, invalid, notFound } from './errors.js';
 
 export class EnrollmentAccountService {
-  constructor(private readonly store: Store) {}
+  private readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
 
   list() {
     return this.store.enrollmentAccounts.list();

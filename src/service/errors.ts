@@ -1,13 +1,19 @@
 // Errors the admin API renders as JSON: { error: { code, message, pointer? } }.
 export class ApiError extends Error {
+  public readonly status: number;
+  public readonly code: string;
+  public readonly pointer?: string;
   constructor(
-    public readonly status: number,
-    public readonly code: string,
+    status: number,
+    code: string,
     message: string,
     /** JSON pointer into the request body, for validation errors. */
-    public readonly pointer?: string,
+    pointer?: string,
   ) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.pointer = pointer;
   }
 }
 

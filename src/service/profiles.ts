@@ -33,12 +33,19 @@ export interface ProfileView {
 }
 
 export class ProfileService {
+  private readonly store: Store;
+  private readonly key: Buffer;
+  private readonly onEntraGroup?: (groupId: string) => void;
   constructor(
-    private readonly store: Store,
-    private readonly key: Buffer,
+    store: Store,
+    key: Buffer,
     /** An Entra group got its first assignment: sync it now rather than at the next timer round. */
-    private readonly onEntraGroup?: (groupId: string) => void,
-  ) {}
+    onEntraGroup?: (groupId: string) => void,
+  ) {
+    this.store = store;
+    this.key = key;
+    this.onEntraGroup = onEntraGroup;
+  }
 
   private view(p: ProfileRecord): ProfileView {
     const { deletedAt: _d, settings, ...rest } = p;
@@ -280,7 +287,10 @@ export class ProfileService {
 }
 
 export class GroupService {
-  constructor(private readonly store: Store) {}
+  private readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
 
   async create(input: { name: string; kind: string; members?: string[] }, actor: string) {
     if (input.kind !== 'user' && input.kind !== 'device') throw new ApiError(400, 'invalid', 'kind must be user or device', '/kind');

@@ -101,10 +101,12 @@ function checkClientId(v: string): string {
 }
 
 export class TenantService {
-  constructor(
-    private readonly store: Store,
-    private readonly entra?: TenantEntraOptions,
-  ) {}
+  private readonly store: Store;
+  private readonly entra?: TenantEntraOptions;
+  constructor(store: Store, entra?: TenantEntraOptions) {
+    this.store = store;
+    this.entra = entra;
+  }
 
   async list(): Promise<TenantView[]> {
     return (await this.store.tenants.list()).map(tenantView);

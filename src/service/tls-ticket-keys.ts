@@ -33,8 +33,10 @@ export class TicketKeys {
   private readonly now: () => number;
   private key?: Buffer;
   private period = -1;
+  private readonly opts: TicketKeyOptions;
 
-  constructor(private readonly opts: TicketKeyOptions) {
+  constructor(opts: TicketKeyOptions) {
+    this.opts = opts;
     this.periodMs = opts.periodMs ?? TICKET_PERIOD_MS;
     this.now = opts.now ?? Date.now;
   }

@@ -72,13 +72,14 @@ export interface SimDeviceOptions {
 
 /** A failure of one enrollment step, with the server's fault when there was one. */
 export class SimError extends Error {
-  constructor(
-    readonly step: 'discovery' | 'policy' | 'enrollment' | 'management',
-    message: string,
-    readonly httpStatus?: number,
-    readonly fault?: SoapFaultInfo,
-  ) {
+  readonly step: 'discovery' | 'policy' | 'enrollment' | 'management';
+  readonly httpStatus?: number;
+  readonly fault?: SoapFaultInfo;
+  constructor(step: 'discovery' | 'policy' | 'enrollment' | 'management', message: string, httpStatus?: number, fault?: SoapFaultInfo) {
     super(`${step}: ${message}`);
+    this.step = step;
+    this.httpStatus = httpStatus;
+    this.fault = fault;
   }
 }
 

@@ -152,8 +152,10 @@ export class DmClientSession {
   private logStart: number;
   /** SyncHdr RespURI of the server's last reply: the URL of our next message (as Windows does). */
   respUri?: string;
+  private readonly o: DmClientOptions;
 
-  constructor(private readonly o: DmClientOptions) {
+  constructor(o: DmClientOptions) {
+    this.o = o;
     this.transcript = {
       sessionId: o.sessionId,
       messages: [],

@@ -1,6 +1,6 @@
 // Reading the server's enrollment answers as a device would: DiscoverResponse, faults, and the
 // provisioning document inside the RSTRC.
-import { XmlElement, attr, child, childText, children, parseXml, path, text } from '../protocol/xml.js';
+import { type XmlElement, attr, child, childText, children, parseXml, path, text } from '../protocol/xml.js';
 
 export interface SoapFaultInfo {
   subcode: string;

@@ -31,13 +31,17 @@ export class Fleet {
   private unlock?: () => void;
   /** Print every Get too (otherwise they are counted per session). */
   verbose = false;
+  readonly file: string;
+  readonly header: Omit<SimState, 'devices'>;
+  private readonly conn: Connection;
+  private readonly print: (line: string) => void;
 
-  private constructor(
-    readonly file: string,
-    readonly header: Omit<SimState, 'devices'>,
-    private readonly conn: Connection,
-    private readonly print: (line: string) => void,
-  ) {}
+  private constructor(file: string, header: Omit<SimState, 'devices'>, conn: Connection, print: (line: string) => void) {
+    this.file = file;
+    this.header = header;
+    this.conn = conn;
+    this.print = print;
+  }
 
   /** A new or existing state file for an enrollment run against `url`. */
   static forEnrollment(file: string, conn: Connection & { connect?: string }, print: (line: string) => void): Fleet {

@@ -7,8 +7,10 @@ export class StoreConflictError extends Error {
 
 /** The DeviceID is enrolled to another principal (EnrollmentStore.recordEnrollment): nothing was written. */
 export class DeviceHeldError extends Error {
-  constructor(readonly devicePk: string) {
+  readonly devicePk: string;
+  constructor(devicePk: string) {
     super('the device is enrolled to another account');
+    this.devicePk = devicePk;
     this.name = 'DeviceHeldError';
   }
 }

@@ -55,10 +55,12 @@ export function requeueSeen(failed: Map<string, string>, since: Map<string, stri
 export class WriteBehindHealth {
   failing: Error | undefined;
   dropped = 0;
-  constructor(
-    private readonly log: StoreLog | undefined,
-    private readonly what: string,
-  ) {}
+  private readonly log: StoreLog | undefined;
+  private readonly what: string;
+  constructor(log: StoreLog | undefined, what: string) {
+    this.log = log;
+    this.what = what;
+  }
 
   failed(err: unknown, buffered: number, dropped: number): void {
     this.dropped += dropped;

@@ -10,8 +10,8 @@ import { derToPem } from '../../src/pki/der.js';
 import { buildRenewalPkcs7 } from '../../src/pki/pkcs7-build.js';
 import { rstMessage } from '../../src/sim/enroll-messages.js';
 import { readFault, readRstrProvisioning } from '../../src/sim/enroll-responses.js';
-import { newTestDevice, TestDevice } from '../helpers/device.js';
-import { AUDIENCE, startTestServer, TestServer } from '../helpers/server.js';
+import { newTestDevice, type TestDevice } from '../helpers/device.js';
+import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
 
 const E = '/EnrollmentServer/Enrollment.svc';
 

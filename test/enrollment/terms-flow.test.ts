@@ -5,7 +5,7 @@ import t from 'tap';
 import { rstMessage } from '../../src/sim/enroll-messages.js';
 import { readFault } from '../../src/sim/enroll-responses.js';
 import { newTestDevice } from '../helpers/device.js';
-import { AUDIENCE, startTestServer, TestServer } from '../helpers/server.js';
+import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
 
 const E = '/EnrollmentServer/Enrollment.svc';
 const REDIRECT = 'ms-appx-web://Microsoft.AAD.BrokerPlugin/ToUResponse';

@@ -10,9 +10,9 @@ import path from 'node:path';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
 import { loggerOptions } from '../../src/log.js';
-import { RunningServer, startServer, type StartOptions } from '../../src/server.js';
-import { HttpsOptions, HttpsResponse, httpsRequest } from '../../src/sim/https-client.js';
-import { FakeEntra, startFakeEntra } from './entra.js';
+import { type RunningServer, startServer, type StartOptions } from '../../src/server.js';
+import { type HttpsOptions, type HttpsResponse, httpsRequest } from '../../src/sim/https-client.js';
+import { type FakeEntra, startFakeEntra } from './entra.js';
 import { freshSchema, type PgSchema } from './pg.js';
 
 export const PUBLIC_HOST = 'enterpriseenrollment.fenestra.test';

@@ -13,11 +13,14 @@ const M = '/ManagementServer/MDM.svc';
 
 class Session {
   msgId = 0;
-  constructor(
-    private s: TestServer,
-    private d: EnrolledDevice,
-    readonly sessionId: string,
-  ) {}
+  private s: TestServer;
+  private d: EnrolledDevice;
+  readonly sessionId: string;
+  constructor(s: TestServer, d: EnrolledDevice, sessionId: string) {
+    this.s = s;
+    this.d = d;
+    this.sessionId = sessionId;
+  }
   async send(body: SyncCommand[]): Promise<SyncMLMessage> {
     const m: SyncMLMessage = {
       hdr: {

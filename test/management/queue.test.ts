@@ -14,12 +14,16 @@ const M = '/ManagementServer/MDM.svc';
 
 class Session {
   msgId = 0;
-  constructor(
-    private s: TestServer,
-    private d: EnrolledDevice,
-    readonly sessionId: string,
-    private headers: Record<string, string> = {},
-  ) {}
+  private s: TestServer;
+  private d: EnrolledDevice;
+  readonly sessionId: string;
+  private headers: Record<string, string>;
+  constructor(s: TestServer, d: EnrolledDevice, sessionId: string, headers: Record<string, string> = {}) {
+    this.s = s;
+    this.d = d;
+    this.sessionId = sessionId;
+    this.headers = headers;
+  }
   async send(body: SyncCommand[], o: { final?: boolean; maxMsgSize?: number } = {}): Promise<SyncMLMessage> {
     const m: SyncMLMessage = {
       hdr: {

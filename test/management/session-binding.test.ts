@@ -26,10 +26,11 @@ class DigestDevice {
   nonce: string;
   readonly name: string;
   private readonly secret: string;
-  constructor(
-    private s: TestServer,
-    readonly d: EnrolledDevice,
-  ) {
+  private s: TestServer;
+  readonly d: EnrolledDevice;
+  constructor(s: TestServer, d: EnrolledDevice) {
+    this.s = s;
+    this.d = d;
     const srv = d.prov.appAuth.find((x) => x.AAUTHLEVEL === 'APPSRV')!;
     this.name = srv.AAUTHNAME;
     this.secret = srv.AAUTHSECRET;

@@ -4,7 +4,10 @@
 // nothing an admin or a device supplied reaches a page unescaped.
 
 export class Html {
-  constructor(readonly value: string) {}
+  readonly value: string;
+  constructor(value: string) {
+    this.value = value;
+  }
   toString(): string {
     return this.value;
   }

@@ -133,8 +133,10 @@ export function readablePath(pointer: string): string {
 }
 
 export class SpecError extends Error {
-  constructor(readonly problems: { pointer: string; message: string }[]) {
+  readonly problems: { pointer: string; message: string }[];
+  constructor(problems: { pointer: string; message: string }[]) {
     super(problems.map((p) => `${readablePath(p.pointer)}: ${p.message} (${p.pointer || '/'})`).join('\n'));
+    this.problems = problems;
   }
 }
 

@@ -80,12 +80,14 @@ export interface ProfileError {
 }
 
 export class ProfileValidationError extends Error {
-  constructor(public readonly errors: ProfileError[]) {
+  public readonly errors: ProfileError[];
+  constructor(errors: ProfileError[]) {
     super(
       errors.length === 1
         ? `invalid profile: ${errors[0].pointer || '/'}: ${errors[0].message}`
         : `invalid profile (${errors.length} problems): ${errors.map((e) => `${e.pointer || '/'}: ${e.message}`).join('; ')}`,
     );
+    this.errors = errors;
     this.name = 'ProfileValidationError';
   }
 }

@@ -1,5 +1,5 @@
 // MS-MDE2 IDiscoveryService: the Discover request and the DiscoverResponse (§3.1.4.1).
-import { SoapFault, SoapRequest, buildSoapEnvelope } from '../soap.js';
+import { SoapFault, type SoapRequest, buildSoapEnvelope } from '../soap.js';
 import { child, childText, children, text } from '../xml.js';
 import { esc } from '../xml-write.js';
 

@@ -1,6 +1,6 @@
 // MS-WSTEP (WS-Trust 1.3) as profiled by MS-MDE2: RequestSecurityToken in,
 // RequestSecurityTokenResponseCollection (with the base64 provisioning document) out.
-import { SoapFault, SoapRequest, buildSoapEnvelope } from '../soap.js';
+import { SoapFault, type SoapRequest, buildSoapEnvelope } from '../soap.js';
 import { attr, child, childText, children, text } from '../xml.js';
 
 export const RST_ACTION = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollment/RST/wstep';

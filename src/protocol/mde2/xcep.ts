@@ -1,6 +1,6 @@
 // MS-XCEP IPolicy: GetPolicies request and GetPoliciesResponse, in the form MS-MDE2 requires
 // (policySchema 3, one policy, key length and hash algorithm are what Windows honours).
-import { SoapFault, SoapRequest, buildSoapEnvelope } from '../soap.js';
+import { SoapFault, type SoapRequest, buildSoapEnvelope } from '../soap.js';
 import { child } from '../xml.js';
 
 export const GET_POLICIES_ACTION = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPolicies';

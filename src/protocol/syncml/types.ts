@@ -111,11 +111,10 @@ export interface SyncMLMessage {
 
 /** A whole-message problem: the server answers HTTP `httpStatus` (400 malformed, 413 too large, 415 not SyncML XML). */
 export class SyncMLError extends Error {
-  constructor(
-    public readonly httpStatus: number,
-    message: string,
-  ) {
+  public readonly httpStatus: number;
+  constructor(httpStatus: number, message: string) {
     super(message);
+    this.httpStatus = httpStatus;
   }
 }
 

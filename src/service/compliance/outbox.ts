@@ -64,8 +64,10 @@ export class ComplianceOutbox {
   private again = false;
   private stopped = true;
   private readonly wake = () => this.kick();
+  private readonly deps: OutboxDeps;
 
-  constructor(private readonly deps: OutboxDeps) {
+  constructor(deps: OutboxDeps) {
+    this.deps = deps;
     this.s = { ...DEFAULT_OUTBOX_SETTINGS, ...deps.settings };
     this.now = deps.now ?? (() => new Date());
     this.random = deps.random ?? Math.random;

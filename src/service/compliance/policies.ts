@@ -28,7 +28,10 @@ function checkRules(rules: ComplianceRules): ComplianceRules {
 }
 
 export class CompliancePolicyService {
-  constructor(private readonly store: Store) {}
+  private readonly store: Store;
+  constructor(store: Store) {
+    this.store = store;
+  }
 
   list(): Promise<CompliancePolicy[]> {
     return this.store.compliance.listPolicies();

@@ -54,7 +54,10 @@ function graphFailure(err: GraphError, what: string): ReportOutcome {
 }
 
 export class ComplianceReporter {
-  constructor(private readonly deps: ReporterDeps) {}
+  private readonly deps: ReporterDeps;
+  constructor(deps: ReporterDeps) {
+    this.deps = deps;
+  }
 
   async report(r: ComplianceReport): Promise<ReportOutcome> {
     const tenant = await this.deps.tenant(r.tenantId);

@@ -45,8 +45,11 @@ export class ComplianceService {
   private timer?: NodeJS.Timeout;
   private passing?: Promise<number>;
   private lastPass?: { marks: string; at: number };
+  private readonly deps: ComplianceDeps;
 
-  constructor(private readonly deps: ComplianceDeps) {}
+  constructor(deps: ComplianceDeps) {
+    this.deps = deps;
+  }
 
   /** Every policy, read again only when the compliance generation moved. */
   private async policies(gen: number): Promise<Map<string, CompliancePolicy>> {

@@ -24,10 +24,12 @@ export interface DeviceComplianceReply {
 }
 
 export class DeviceComplianceView {
-  constructor(
-    private readonly store: Store,
-    private readonly compliance: ComplianceService,
-  ) {}
+  private readonly store: Store;
+  private readonly compliance: ComplianceService;
+  constructor(store: Store, compliance: ComplianceService) {
+    this.store = store;
+    this.compliance = compliance;
+  }
 
   /** The device's newest report to Entra: pending, sent, refused by Graph (and why)… */
   private async reporting(devicePk: string): Promise<ReportingStatus | undefined> {

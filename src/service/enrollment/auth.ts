@@ -1,9 +1,9 @@
 // Who is enrolling: the credential in the WS-Security header of GetPolicies / RST.
 // Entra access token (Federated slot) or an on-premises UsernameToken. Identity comes from
 // the verified credential only, never from the CSR subject or AdditionalContext.
-import { EntraIdentity, EntraTokenError, decodeBinarySecurityToken, looksLikeEntraJwt } from '../../identity/entra.js';
+import { type EntraIdentity, EntraTokenError, decodeBinarySecurityToken, looksLikeEntraJwt } from '../../identity/entra.js';
 import { PasswordHashBusyError, verifyPassword } from '../../identity/passwords.js';
-import { SoapFault, SoapRequest } from '../../protocol/soap.js';
+import { SoapFault, type SoapRequest } from '../../protocol/soap.js';
 import type { EnrollmentDeps } from './deps.js';
 
 export const ENTRA_JWT_VALUE_TYPE = 'urn:ietf:params:oauth:token-type:jwt';
@@ -24,14 +24,14 @@ function entraFault(err: EntraTokenError): SoapFault {
 
 /** A refusal to answer later (throttled, busy): sent with its HTTP status and Retry-After. */
 export class RetryLaterFault extends SoapFault {
-  constructor(
-    subcode: SoapFault['subcode'],
-    reason: string,
-    readonly retryAfterSeconds: number,
-    readonly httpStatus: number,
-    readonly outcome: string,
-  ) {
+  readonly retryAfterSeconds: number;
+  readonly httpStatus: number;
+  readonly outcome: string;
+  constructor(subcode: SoapFault['subcode'], reason: string, retryAfterSeconds: number, httpStatus: number, outcome: string) {
     super(subcode, reason);
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.httpStatus = httpStatus;
+    this.outcome = outcome;
   }
 }
 

@@ -1,5 +1,5 @@
 // Discovery (MS-MDE2 §3.1): which authentication policy this device gets, and where to enroll.
-import { AuthPolicy, DiscoverRequest, DiscoverResponse, negotiateEnrollmentVersion } from '../../protocol/mde2/discover.js';
+import { type AuthPolicy, type DiscoverRequest, type DiscoverResponse, negotiateEnrollmentVersion } from '../../protocol/mde2/discover.js';
 import { SoapFault } from '../../protocol/soap.js';
 import type { Store } from '../../store/types.js';
 import { deviceUrls } from '../urls.js';

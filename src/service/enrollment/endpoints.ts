@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { DISCOVER_ACTION, DISCOVER_RESPONSE_ACTION, buildDiscoverResponse, parseDiscoverRequest } from '../../protocol/mde2/discover.js';
 import { GET_POLICIES_ACTION, GET_POLICIES_RESPONSE_ACTION, buildGetPoliciesResponse, parseGetPoliciesRequest } from '../../protocol/mde2/xcep.js';
 import { RST_ACTION, RSTRC_ACTION, buildRstrResponse, parseRstRequest } from '../../protocol/mde2/wstep.js';
-import { SoapFault, SoapRequest, buildSoapFault, parseSoapRequest } from '../../protocol/soap.js';
+import { SoapFault, type SoapRequest, buildSoapFault, parseSoapRequest } from '../../protocol/soap.js';
 import { discover } from './discovery.js';
 import { authenticateEnrollment, RetryLaterFault } from './auth.js';
 import type { EnrollmentDeps } from './deps.js';
@@ -28,10 +28,12 @@ export interface SoapReply {
 type Handler = (req: SoapRequest, activityId: string) => Promise<string>;
 
 export class EnrollmentEndpoints {
-  constructor(
-    private readonly deps: EnrollmentDeps,
-    private readonly log: Logger,
-  ) {}
+  private readonly deps: EnrollmentDeps;
+  private readonly log: Logger;
+  constructor(deps: EnrollmentDeps, log: Logger) {
+    this.deps = deps;
+    this.log = log;
+  }
 
   private async run(body: Buffer, expectedAction: string, replyAction: string, handler: Handler): Promise<SoapReply> {
     const activityId = crypto.randomUUID();

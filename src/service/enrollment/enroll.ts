@@ -10,7 +10,7 @@
 import crypto from 'node:crypto';
 import { generateDmCredentials } from '../../identity/dm-credentials.js';
 import { verifyOpaqueBlob } from '../../identity/opaque-blob.js';
-import { RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
+import { type RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
 import { SoapFault } from '../../protocol/soap.js';
 import { DeviceHeldError } from '../../store/errors.js';
 import { buildProvisioningDoc } from '../../protocol/wap.js';

@@ -8,7 +8,7 @@
 import { parseAndVerifyRenewalPkcs7 } from '../../pki/pkcs7.js';
 import { PkiError } from '../../pki/errors.js';
 import { sha1Thumbprint } from '../../pki/der.js';
-import { RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
+import { type RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
 import { SoapFault } from '../../protocol/soap.js';
 import { buildRenewalProvisioningDoc } from '../../protocol/wap.js';
 import type { IssuedCertificateRecord } from '../../domain/device.js';

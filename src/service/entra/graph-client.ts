@@ -7,15 +7,21 @@ import { cloudEndpoints } from './clouds.js';
 import { OutboundError, type Outbound, type OutboundResponse } from './outbound.js';
 
 export class GraphError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly retryAfterMs?: number;
   constructor(
-    readonly status: number,
+    status: number,
     /** Graph's error code (e.g. "Authorization_RequestDenied"), or ours for no answer. */
-    readonly code: string,
+    code: string,
     message: string,
     /** The answer's Retry-After, in ms, when it gave one (a 429 or 503 that was not retried here). */
-    readonly retryAfterMs?: number,
+    retryAfterMs?: number,
   ) {
     super(message);
+    this.status = status;
+    this.code = code;
+    this.retryAfterMs = retryAfterMs;
     this.name = 'GraphError';
   }
 }
@@ -75,8 +81,10 @@ export class GraphClient {
   private readonly backoffMs: number;
   private readonly maxBackoffMs: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly opts: GraphClientOptions;
 
-  constructor(private readonly opts: GraphClientOptions) {
+  constructor(opts: GraphClientOptions) {
+    this.opts = opts;
     this.maxAttempts = opts.maxAttempts ?? 5;
     this.backoffMs = opts.backoffMs ?? 1000;
     this.maxBackoffMs = opts.maxBackoffMs ?? 60_000;

@@ -61,13 +61,14 @@ export function describeSyncError(err: unknown): string {
 }
 
 export class EntraGroupSync {
-  constructor(
-    private readonly deps: {
-      store: Store;
-      graph: GroupGraph;
-      now?: () => Date;
-    },
-  ) {}
+  private readonly deps: {
+    store: Store;
+    graph: GroupGraph;
+    now?: () => Date;
+  };
+  constructor(deps: { store: Store; graph: GroupGraph; now?: () => Date }) {
+    this.deps = deps;
+  }
 
   private now(): string {
     return (this.deps.now?.() ?? new Date()).toISOString();

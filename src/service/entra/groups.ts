@@ -20,15 +20,15 @@ export class EntraGroupService {
   private readonly running = new Map<string, Promise<GroupSyncResult>>();
   private timer?: NodeJS.Timeout;
   private round?: Promise<unknown>;
+  private readonly deps: {
+    store: Store;
+    graph: GroupGraph;
+    now?: () => Date;
+    log?: EntraGroupsLog;
+  };
 
-  constructor(
-    private readonly deps: {
-      store: Store;
-      graph: GroupGraph;
-      now?: () => Date;
-      log?: EntraGroupsLog;
-    },
-  ) {
+  constructor(deps: { store: Store; graph: GroupGraph; now?: () => Date; log?: EntraGroupsLog }) {
+    this.deps = deps;
     this.sync = new EntraGroupSync(deps);
   }
 

@@ -35,11 +35,12 @@ export interface OutboundResponse {
 
 /** An outbound call that got no HTTP answer (refused, reset, timed out, TLS failure). */
 export class OutboundError extends Error {
-  constructor(
-    readonly url: string,
-    readonly reason: string,
-  ) {
+  readonly url: string;
+  readonly reason: string;
+  constructor(url: string, reason: string) {
     super(`no answer from ${new URL(url).host}: ${reason}`);
+    this.url = url;
+    this.reason = reason;
     this.name = 'OutboundError';
   }
 }
@@ -68,8 +69,10 @@ function headersOf(res: import('node:http').IncomingMessage): Record<string, str
 
 export class Outbound {
   private readonly agent: https.Agent;
+  private readonly opts: OutboundOptions;
 
-  constructor(private readonly opts: OutboundOptions = {}) {
+  constructor(opts: OutboundOptions = {}) {
+    this.opts = opts;
     this.agent = new https.Agent({ keepAlive: true, maxSockets: 16, ...(opts.ca ? { ca: opts.ca } : {}) });
   }
 

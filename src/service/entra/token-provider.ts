@@ -11,13 +11,17 @@ import type { Outbound } from './outbound.js';
 
 /** A token request Entra refused, or one that could not be made. */
 export class EntraTokenError extends Error {
+  readonly code: string;
+  readonly description: string;
   constructor(
     /** The AADSTS number when Entra gave one (e.g. "7000215"), else MSAL's or our code. */
-    readonly code: string,
+    code: string,
     /** Entra's or MSAL's description (no secrets in it). */
-    readonly description: string,
+    description: string,
   ) {
     super(`token request refused (${code}): ${description}`);
+    this.code = code;
+    this.description = description;
     this.name = 'EntraTokenError';
   }
 }
@@ -44,8 +48,11 @@ function toTokenError(err: unknown): EntraTokenError {
 
 export class EntraAppTokens {
   private readonly apps = new Map<string, { fingerprint: string; app: ConfidentialClientApplication }>();
+  private readonly deps: { outbound: Outbound; sealKey: Buffer };
 
-  constructor(private readonly deps: { outbound: Outbound; sealKey: Buffer }) {}
+  constructor(deps: { outbound: Outbound; sealKey: Buffer }) {
+    this.deps = deps;
+  }
 
   private appFor(tenant: Tenant): ConfidentialClientApplication {
     if (!tenant.appClientId || !tenant.appCredential)

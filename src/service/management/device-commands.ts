@@ -14,12 +14,19 @@ export interface QueueInput extends Partial<RawCommandInput> {
 }
 
 export class DeviceCommandService {
+  private readonly store: Store;
+  private readonly providerId: string;
+  private readonly queued?: (cmd: CommandRecord) => void;
   constructor(
-    private readonly store: Store,
-    private readonly providerId: string,
+    store: Store,
+    providerId: string,
     /** Told of every queued command once it is queued and audited (push wakes the device for urgent ones). */
-    private readonly queued?: (cmd: CommandRecord) => void,
-  ) {}
+    queued?: (cmd: CommandRecord) => void,
+  ) {
+    this.store = store;
+    this.providerId = providerId;
+    this.queued = queued;
+  }
 
   private async device(id: string) {
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));

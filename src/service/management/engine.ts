@@ -107,8 +107,11 @@ const text = (status: number, message: string, outcome: string): ManagementReply
 export class SessionEngine {
   /** Check-in schedules: one per engine, it remembers which devices hold theirs. */
   private schedules?: CheckinScheduleService;
+  private readonly deps: ManagementDeps;
 
-  constructor(private readonly deps: ManagementDeps) {}
+  constructor(deps: ManagementDeps) {
+    this.deps = deps;
+  }
 
   async handle(req: ManagementRequest): Promise<ManagementReply> {
     let msg: SyncMLMessage;

@@ -6,10 +6,12 @@ import { ApiError, notFound } from '../errors.js';
 import type { PushHolder } from './holder.js';
 
 export class PushAdmin {
-  constructor(
-    private readonly store: Store,
-    private readonly holder: PushHolder,
-  ) {}
+  private readonly store: Store;
+  private readonly holder: PushHolder;
+  constructor(store: Store, holder: PushHolder) {
+    this.store = store;
+    this.holder = holder;
+  }
 
   async wake(id: string, actor: string) {
     const d = (await this.store.devices.get(id)) ?? (await this.store.devices.getByDeviceId(id));

@@ -39,8 +39,10 @@ export class PushHolder {
   private loading?: Promise<void>;
   /** Replaced services whose pushes may still be in flight. */
   private readonly retired = new Set<PushService>();
+  private readonly deps: PushHolderDeps;
 
-  constructor(private readonly deps: PushHolderDeps) {
+  constructor(deps: PushHolderDeps) {
+    this.deps = deps;
     if (deps.env) this.service = deps.build(deps.env);
   }
 

@@ -59,8 +59,10 @@ const BACKOFF_MAX_MS = 3600_000;
 export class PushService {
   private readonly client: WnsClient;
   private readonly inFlight = new Map<string, Promise<PushResult | 'skipped'>>();
+  private readonly deps: PushDeps;
 
-  constructor(private readonly deps: PushDeps) {
+  constructor(deps: PushDeps) {
+    this.deps = deps;
     const s = deps.settings;
     this.client = new WnsClient({ clientId: s.clientId, clientSecret: s.clientSecret, tokenUrl: s.tokenUrl }, { timeoutMs: deps.timeoutMs });
   }

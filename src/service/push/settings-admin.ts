@@ -24,11 +24,14 @@ export interface PushSettingsView {
 const ENV_VARS = 'FENESTRA_WNS_PFN, FENESTRA_WNS_CLIENT_ID and FENESTRA_WNS_CLIENT_SECRET';
 
 export class PushSettingsAdmin {
-  constructor(
-    private readonly store: Store,
-    private readonly holder: PushHolder,
-    private readonly opts: { production: boolean; sealKey: Buffer },
-  ) {}
+  private readonly store: Store;
+  private readonly holder: PushHolder;
+  private readonly opts: { production: boolean; sealKey: Buffer };
+  constructor(store: Store, holder: PushHolder, opts: { production: boolean; sealKey: Buffer }) {
+    this.store = store;
+    this.holder = holder;
+    this.opts = opts;
+  }
 
   private async stored(): Promise<{ settings: StoredPushSettings; updatedAt: string } | undefined> {
     const row = await this.store.push.settings();

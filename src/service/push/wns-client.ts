@@ -30,11 +30,10 @@ const MAX_DETAIL = 200;
 const TOKEN_RETRY_MS = 30_000;
 
 class TokenError extends Error {
-  constructor(
-    message: string,
-    readonly status?: number,
-  ) {
+  readonly status?: number;
+  constructor(message: string, status?: number) {
     super(message);
+    this.status = status;
   }
 }
 
@@ -45,11 +44,13 @@ export class WnsClient {
   private refused?: { until: number; err: TokenError };
   /** Aborted at shutdown: requests under way end at once (cancel). */
   private readonly stop = new AbortController();
+  private readonly creds: WnsCredentials;
+  private readonly opts: { timeoutMs?: number; now?: () => number };
 
-  constructor(
-    private readonly creds: WnsCredentials,
-    private readonly opts: { timeoutMs?: number; now?: () => number } = {},
-  ) {}
+  constructor(creds: WnsCredentials, opts: { timeoutMs?: number; now?: () => number } = {}) {
+    this.creds = creds;
+    this.opts = opts;
+  }
 
   private get timeoutMs() {
     return this.opts.timeoutMs ?? 10_000;

@@ -53,11 +53,13 @@ export class ProfileCatalog {
   private snap?: Snapshot;
   private building?: Promise<Snapshot>;
   private readonly old = new Map<string, CompiledProfile | null>();
+  private readonly store: Store;
+  private readonly key: Buffer;
 
-  constructor(
-    private readonly store: Store,
-    private readonly key: Buffer,
-  ) {}
+  constructor(store: Store, key: Buffer) {
+    this.store = store;
+    this.key = key;
+  }
 
   /** The current snapshot (one generation read when nothing changed). */
   async snapshot(): Promise<Snapshot> {

@@ -38,11 +38,12 @@ export class Reconciler {
   private readonly deltas = new Map<string, ProfileDelta>();
   /** A principal's Entra groups by `principal:stamp` (a stamp moves when its groups change). */
   private readonly entraCache = new Map<string, string[]>();
+  private readonly store: Store;
+  private readonly key: Buffer;
 
-  constructor(
-    private readonly store: Store,
-    private readonly key: Buffer,
-  ) {
+  constructor(store: Store, key: Buffer) {
+    this.store = store;
+    this.key = key;
     this.catalog = new ProfileCatalog(store, key);
   }
 

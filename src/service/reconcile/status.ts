@@ -37,11 +37,14 @@ export interface UserProfilesView {
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class ProfileStatusService {
-  constructor(
-    private readonly store: Store,
-    private readonly reconciler: Reconciler,
-    private readonly publicUrl: string,
-  ) {}
+  private readonly store: Store;
+  private readonly reconciler: Reconciler;
+  private readonly publicUrl: string;
+  constructor(store: Store, reconciler: Reconciler, publicUrl: string) {
+    this.store = store;
+    this.reconciler = reconciler;
+    this.publicUrl = publicUrl;
+  }
 
   /** Per user (and the device tree), every profile's status; what is assigned but not sent yet shows as pending. */
   async forDevice(d: Device): Promise<UserProfilesView[]> {

@@ -43,8 +43,10 @@ const REVOKE_CHILDREN = forDialect(TOKENS_REVOKE_CHILDREN, 'postgres');
 
 /** Thrown inside a transaction to roll it back; `verdict` is what the caller answers. */
 class Rollback extends Error {
-  constructor(readonly verdict: AdminChange = 'conflict') {
+  readonly verdict: AdminChange;
+  constructor(verdict: AdminChange = 'conflict') {
     super(verdict);
+    this.verdict = verdict;
   }
 }
 

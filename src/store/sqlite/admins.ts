@@ -213,7 +213,9 @@ export function sqliteAdmins(db: Database.Database): AdminStore {
 
 /** Thrown inside a transaction to undo it; `verdict` is what the caller answers. */
 class Rollback extends Error {
-  constructor(readonly verdict: AdminChange = 'conflict') {
+  readonly verdict: AdminChange;
+  constructor(verdict: AdminChange = 'conflict') {
     super(verdict);
+    this.verdict = verdict;
   }
 }
