@@ -195,6 +195,13 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   const entraGraph = new GraphClient({ outbound: entraOutbound, tokens: entraTokens });
   // Entra groups as assignment targets: their membership synced on a timer and on demand.
   const entraGroups = new EntraGroupService({ store: ctx.store, graph: entraGraph, now, log: logger.child({ component: 'entra-groups' }) });
+  /** An Entra group got its first assignment (a profile or a compliance policy): synced now rather than at the next round. */
+  const syncEntraGroupNow = (groupId: string) => {
+    void ctx.store.entraGroups
+      .get(groupId)
+      .then((g) => g && entraGroups.syncOne(g))
+      .catch(() => undefined);
+  };
   entraGroups.start(cfg.entraGroupSyncMinutes);
   app.addHook('onClose', async () => entraGroups.stop());
   const adminDeps: AdminDeps = {
@@ -212,15 +219,10 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     revocation: new DeviceRevocationService(ctx.store, cfg.providerId, undefined, (c) => push.commandQueued(c)),
     push: new PushAdmin(ctx.store, push),
     pushSettings: new PushSettingsAdmin(ctx.store, push, { production: cfg.production, sealKey: deriveKey(ctx.secretKey, 'push-settings') }),
-    profiles: new ProfileService(ctx.store, profileKey, (groupId) => {
-      void ctx.store.entraGroups
-        .get(groupId)
-        .then((g) => g && entraGroups.syncOne(g))
-        .catch(() => undefined);
-    }),
+    profiles: new ProfileService(ctx.store, profileKey, syncEntraGroupNow),
     entraGroups,
     groups: new GroupService(ctx.store),
-    compliancePolicies: new CompliancePolicyService(ctx.store),
+    compliancePolicies: new CompliancePolicyService(ctx.store, syncEntraGroupNow),
     deviceCompliance: new DeviceComplianceView(ctx.store, compliance),
     profileStatus,
     admins,

@@ -44,10 +44,10 @@ export interface CompliancePolicy {
 
 /**
  * all: every device ('*'); device: our id or its DeviceID; group: a local group holding the
- * device or its primary user; user: the primary (enrolling) user's oid or UPN. Other kinds
- * (Entra groups) are stored as they come: target_type is free text in the store.
+ * device or its primary user; user: the primary (enrolling) user's oid or UPN; entraGroup: an
+ * Entra group (object ID) holding the device (its Entra device ID) or its primary user (oid).
  */
-export type ComplianceTargetType = 'all' | 'device' | 'group' | 'user';
+export type ComplianceTargetType = 'all' | 'device' | 'group' | 'user' | 'entraGroup';
 
 export interface ComplianceAssignment {
   policyId: string;

@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import { auditEntry } from './audit.js';
 import type { AssignmentTarget, ProfileRecord } from '../domain/profile.js';
 import { ApiError, notFound } from './errors.js';
+import { entraGroupId, watchEntraGroup } from './entra/group-targets.js';
 import { certificateDependents, checkDevicesExist, checkSettingsReferences, dependentsConflict, groupDependents } from './profile-references.js';
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -211,7 +212,7 @@ export class ProfileService {
     const tid = await this.targetId(type, target.targetId);
     if (tid === undefined) throw new ApiError(400, 'invalid', `no such ${type}`, '/targetId');
     // An Entra group is watched from its first assignment on: its membership is synced from Graph.
-    const tenantId = type === 'entraGroup' ? await this.entraGroupTenant(tid, target.tenantId) : undefined;
+    const tenantId = type === 'entraGroup' ? await watchEntraGroup(this.store, tid, target.tenantId) : undefined;
     const a = { profileId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
     const detail = { targetType: type, targetId: tid, ...(tenantId ? { tenantId } : {}) };
     const added = await this.store.profiles.assign(a, auditEntry(actor, 'profile.assign', 'profile', id, detail));
@@ -257,8 +258,7 @@ export class ProfileService {
       case 'group':
         return (await this.store.groups.get(tid)) ? tid : undefined;
       case 'entraGroup':
-        if (!GUID.test(tid)) throw new ApiError(400, 'invalid', 'an Entra group is named by its object ID (a GUID)', '/targetId');
-        return tid.toLowerCase();
+        return entraGroupId(tid);
       case 'device': {
         const d = (await this.store.devices.get(tid)) ?? (await this.store.devices.getByDeviceId(tid));
         // A removed device's id still names its (stale) assignment.
@@ -267,22 +267,6 @@ export class ProfileService {
       default:
         throw new ApiError(400, 'invalid', 'targetType must be user, group, device, all or entraGroup', '/targetType');
     }
-  }
-
-  /** The tenant an Entra group is synced from: the one named, or the only one with application credentials; the group is watched. */
-  private async entraGroupTenant(groupId: string, named: string | undefined): Promise<string> {
-    const watched = await this.store.entraGroups.get(groupId);
-    if (watched && (!named || named.trim().toLowerCase() === watched.tenantId.toLowerCase())) return watched.tenantId;
-    if (watched) throw new ApiError(409, 'conflict', `this Entra group is watched on tenant ${watched.tenantId}`, '/tenantId');
-    const tenants = (await this.store.tenants.list()).filter((t) => t.appClientId && t.appCredential);
-    let tenant;
-    if (named?.trim()) {
-      tenant = (await this.store.tenants.list()).find((t) => t.tenantId.toLowerCase() === named.trim().toLowerCase());
-      if (!tenant) throw new ApiError(400, 'invalid', 'no such tenant', '/tenantId');
-    } else if (tenants.length === 1) tenant = tenants[0];
-    else throw new ApiError(400, 'invalid', "name the Entra group's tenant (tenantId): none or several tenants have application credentials", '/tenantId');
-    await this.store.entraGroups.watch({ id: groupId, tenantId: tenant.tenantId, createdAt: new Date().toISOString() });
-    return tenant.tenantId;
   }
 }
 

@@ -53,8 +53,13 @@ const assignmentBody = {
   additionalProperties: false,
   required: ['targetType'],
   properties: {
-    targetType: { type: 'string', enum: ['all', 'device', 'group', 'user'] },
-    targetId: { type: 'string', maxLength: 256, description: 'Device id or DeviceID, local group id, primary user (Entra oid or UPN); omitted for all' },
+    targetType: { type: 'string', enum: ['all', 'device', 'group', 'user', 'entraGroup'] },
+    targetId: {
+      type: 'string',
+      maxLength: 256,
+      description: 'Device id or DeviceID, local group id, primary user (Entra oid or UPN), Entra group object ID; omitted for all',
+    },
+    tenantId: { type: 'string', maxLength: 64, description: "An Entra group's tenant, when more than one tenant has application credentials" },
   },
 } as const;
 

@@ -1,5 +1,5 @@
 // Compliance policies as the admin API and console manage them: checked, versioned, audited with
-// the person, assigned as profiles are (all, a device, a local group, a user). A change bumps the
+// the person, assigned as profiles are (all, a device, a local group, a user, an Entra group). A change bumps the
 // compliance generation: each device's state is evaluated again when next read, at its next
 // inventory, or by the background pass (service.ts).
 import crypto from 'node:crypto';
@@ -8,6 +8,7 @@ import type { ComplianceAssignment, CompliancePolicy, ComplianceRules, Complianc
 import { auditEntry } from '../audit.js';
 import { ApiError, invalid, notFound } from '../errors.js';
 import { versionParts } from './evaluate.js';
+import { entraGroupId, watchEntraGroup } from '../entra/group-targets.js';
 
 export interface PolicyInput {
   name?: string;
@@ -29,8 +30,11 @@ function checkRules(rules: ComplianceRules): ComplianceRules {
 
 export class CompliancePolicyService {
   private readonly store: Store;
-  constructor(store: Store) {
+  /** An Entra group got an assignment: sync it now rather than at the next timer round. */
+  private readonly onEntraGroup?: (groupId: string) => void;
+  constructor(store: Store, onEntraGroup?: (groupId: string) => void) {
     this.store = store;
+    this.onEntraGroup = onEntraGroup;
   }
 
   list(): Promise<CompliancePolicy[]> {
@@ -90,21 +94,31 @@ export class CompliancePolicyService {
 
   async remove(id: string, actor: string): Promise<void> {
     const p = await this.record(id);
+    const entraGroups = (await this.store.compliance.assignments(id)).filter((a) => a.targetType === 'entraGroup').map((a) => a.targetId);
     if (!(await this.store.compliance.deletePolicy(id, auditEntry(actor, 'compliance-policy.delete', 'compliance-policy', id, { name: p.name }))))
       throw notFound('compliance policy');
+    // Its assignments went with it: Entra groups nothing else targets are no longer synced.
+    for (const g of entraGroups) await this.store.entraGroups.unwatchIfUntargeted(g);
   }
 
-  async assign(id: string, target: { targetType: string; targetId?: string }, actor: string): Promise<ComplianceAssignment> {
+  async assign(id: string, target: { targetType: string; targetId?: string; tenantId?: string }, actor: string): Promise<ComplianceAssignment> {
     await this.record(id);
     const type = target.targetType as ComplianceTargetType;
     const tid = await this.targetId(type, target.targetId);
     if (tid === undefined) throw new ApiError(400, 'invalid', `no such ${type}`, '/targetId');
+    // An Entra group is watched from its first assignment on (its membership synced from Graph).
+    const tenantId = type === 'entraGroup' ? await watchEntraGroup(this.store, tid, target.tenantId) : undefined;
     const a: ComplianceAssignment = { policyId: id, targetType: type, targetId: tid, createdAt: new Date().toISOString() };
     const added = await this.store.compliance.assign(
       a,
-      auditEntry(actor, 'compliance-policy.assign', 'compliance-policy', id, { targetType: type, targetId: tid }),
+      auditEntry(actor, 'compliance-policy.assign', 'compliance-policy', id, { targetType: type, targetId: tid, ...(tenantId ? { tenantId } : {}) }),
     );
     if (!added) throw new ApiError(409, 'conflict', 'this assignment exists', type === 'all' ? '/targetType' : '/targetId');
+    if (tenantId) {
+      // Watched again now the assignment is stored: an unassign of its last other one meanwhile may have dropped it.
+      await this.store.entraGroups.watch({ id: tid, tenantId, createdAt: a.createdAt });
+      this.onEntraGroup?.(tid);
+    }
     return a;
   }
 
@@ -119,9 +133,10 @@ export class CompliancePolicyService {
       auditEntry(actor, 'compliance-policy.unassign', 'compliance-policy', id, { targetType: type, targetId: tid }),
     );
     if (!ok) throw notFound('assignment');
+    if (type === 'entraGroup') await this.store.entraGroups.unwatchIfUntargeted(tid);
   }
 
-  /** As profiles store theirs: all → '*', a user lower-cased, a device by our id (or its DeviceID), a group that exists. */
+  /** As profiles store theirs: all → '*', a user lower-cased, a device by our id (or its DeviceID), a group that exists, an Entra group's object ID lower-cased. */
   private async targetId(type: ComplianceTargetType, raw: string | undefined, removing = false): Promise<string | undefined> {
     const tid = (raw ?? '').trim();
     switch (type) {
@@ -137,8 +152,10 @@ export class CompliancePolicyService {
         const d = (await this.store.devices.get(tid)) ?? (await this.store.devices.getByDeviceId(tid));
         return d ? d.id : removing && tid ? tid : undefined;
       }
+      case 'entraGroup':
+        return entraGroupId(tid);
       default:
-        throw invalid('/targetType', 'targetType must be all, device, group or user');
+        throw invalid('/targetType', 'targetType must be all, device, group, user or entraGroup');
     }
   }
 }

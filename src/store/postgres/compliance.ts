@@ -99,8 +99,9 @@ export function postgresCompliance(db: Db): ComplianceStore {
             OR (target_type = 'device' AND target_id = ANY($1::text[]))
             OR (target_type = 'user' AND target_id = ANY($2::text[]))
             OR (target_type = 'group' AND target_id IN (SELECT group_id FROM group_members WHERE member = ANY($1::text[]) OR member = ANY($2::text[])))
+            OR (target_type = 'entraGroup' AND target_id IN (SELECT group_id FROM entra_group_members WHERE principal = ANY($3::text[]) OR principal = ANY($2::text[])))
          ORDER BY policy_id`,
-        [keys.device, keys.user],
+        [keys.device, keys.user, keys.device.map((k) => k.toLowerCase())],
       );
       return rows.map((r) => String(r.policy_id));
     },

@@ -27,6 +27,7 @@ export function sqliteCompliance(db: Database.Database, appendAudit: (e: AuditEn
             OR (target_type = 'device' AND target_id IN (SELECT value FROM json_each(@d)))
             OR (target_type = 'user' AND target_id IN (SELECT value FROM json_each(@u)))
             OR (target_type = 'group' AND target_id IN (SELECT group_id FROM group_members WHERE member IN (SELECT value FROM json_each(@d)) OR member IN (SELECT value FROM json_each(@u))))
+            OR (target_type = 'entraGroup' AND target_id IN (SELECT group_id FROM entra_group_members WHERE principal IN (SELECT lower(value) FROM json_each(@d)) OR principal IN (SELECT value FROM json_each(@u))))
          ORDER BY policy_id`,
       )
       .pluck(),

@@ -17,7 +17,7 @@ import { POLICY_FIELDS, policyErrors, policyFields, policyInput, type PolicyValu
 import { complianceText, type CT, rulesSummary, STATES } from './compliance-text.js';
 
 const WRITE = 'profiles.write';
-const TARGETS = ['all', 'device', 'group', 'user'] as const;
+const TARGETS = ['all', 'device', 'group', 'user', 'entraGroup'] as const;
 
 /** Local groups' names by id, to name a group target. */
 type GroupNames = ReadonlyMap<string, string>;
