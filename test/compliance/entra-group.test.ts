@@ -5,52 +5,21 @@
 // user is in it; a device removed from the group in Graph is, after a sync and its next
 // inventory, out of the policy. The group is watched while a policy targets it, not after.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
 import { SimDevice } from '../../src/sim/device.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
 import { serveGroups } from '../helpers/fake-graph-groups.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-compliance-entra-'));
-const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-  hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-});
-fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-const entraApp = await startFakeEntraApp(tls);
-const graph = await startFakeGraph(tls, entraApp);
+const { entra: entraApp, graph, env: outbound, close } = await startMicrosoftFakes();
 const directory = serveGroups(graph);
-t.teardown(async () => {
-  await graph.close();
-  await entraApp.close();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+t.teardown(close);
 
 for (const database of ['sqlite', 'postgres'] as const) {
   t.test(`${database}: a compliance policy assigned to an Entra group follows its membership`, async (t) => {
-    const s = await startTestServer(
-      { ...outboundEnv(entraApp.port, graph.port, path.join(dir, 'ca.pem')), FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' },
-      { database },
-    );
+    const s = await startTestServer({ ...outbound, FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' }, { database });
     t.teardown(() => s.close());
-    const tenantId = crypto.randomUUID();
-    const clientId = crypto.randomUUID();
-    const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-    entraApp.addTenant({ tenantId, cloud: 'standard', displayName: 'Contoso Ltd' });
-    entraApp.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
-    entraApp.consent(tenantId, clientId, ['GroupMember.Read.All']);
-    const connect = await s.admin('POST', '/api/v1/tenants', {
-      tenantId,
-      cloud: 'standard',
-      audiences: [AUDIENCE],
-      appClientId: clientId,
-      credential: { secret },
-    });
+    const { tenantId, connect } = await connectAppTenant(s, entraApp, ['GroupMember.Read.All']);
     t.equal(connect.status, 201, JSON.stringify(connect.json));
 
     const enroll = async (oid: string, upn: string) => {

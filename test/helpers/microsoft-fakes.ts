@@ -1,0 +1,64 @@
+// The fake Entra ID and Microsoft Graph together, as the Entra-group and compliance tests use
+// them: both served under the real host names' certificate from one fake Microsoft CA (written
+// to a file for FENESTRA_TEST_OUTBOUND_CA), the server environment that sends fenestra's calls
+// there, and a tenant connected with an MDM application whose consent grants `roles`.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
+import { type FakeEntraApp, startFakeEntraApp } from './fake-entra-app.js';
+import { type FakeGraph, outboundEnv, startFakeGraph } from './fake-graph.js';
+import { AUDIENCE, type TestServer } from './server.js';
+
+export interface MicrosoftFakes {
+  entra: FakeEntraApp;
+  graph: FakeGraph;
+  /** FENESTRA_TEST_OUTBOUND and FENESTRA_TEST_OUTBOUND_CA for startTestServer. */
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+export async function startMicrosoftFakes(): Promise<MicrosoftFakes> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-ms-fakes-'));
+  const ca = generateCa({ commonName: 'Fake Microsoft CA' });
+  const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
+    hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
+  });
+  const caFile = path.join(dir, 'ca.pem');
+  fs.writeFileSync(caFile, ca.certPem);
+  const entra = await startFakeEntraApp(tls);
+  const graph = await startFakeGraph(tls, entra);
+  return {
+    entra,
+    graph,
+    env: outboundEnv(entra.port, graph.port, caFile),
+    async close() {
+      await graph.close();
+      await entra.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A Standard tenant known to the fake Entra ID, connected on `s` with an MDM application (client secret) consented to `roles`; `connect` is the API's answer (201). */
+export async function connectAppTenant(
+  s: TestServer,
+  entra: FakeEntraApp,
+  roles: string[],
+): Promise<{ tenantId: string; clientId: string; secret: string; connect: { status: number; json: any } }> {
+  const tenantId = crypto.randomUUID();
+  const clientId = crypto.randomUUID();
+  const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
+  entra.addTenant({ tenantId, cloud: 'standard', displayName: 'Contoso Ltd' });
+  entra.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
+  entra.consent(tenantId, clientId, roles);
+  const connect = await s.admin('POST', '/api/v1/tenants', {
+    tenantId,
+    cloud: 'standard',
+    audiences: [AUDIENCE],
+    appClientId: clientId,
+    credential: { secret },
+  });
+  return { tenantId, clientId, secret, connect };
+}
