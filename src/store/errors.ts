@@ -50,3 +50,25 @@ export function asUnavailable(err: unknown): unknown {
   if (err instanceof StoreUnavailableError || !isStoreUnavailable(err)) return err;
   return new StoreUnavailableError(`database unavailable: ${(err as Error).message}`, { cause: err });
 }
+
+/** A content upload went past its size limit: nothing was kept. */
+export class ContentTooLargeError extends Error {
+  readonly limit: number;
+  constructor(limit: number) {
+    super(`content is larger than the limit of ${limit} bytes`);
+    this.name = 'ContentTooLargeError';
+    this.limit = limit;
+  }
+}
+
+/** A content upload's SHA-256 is not the one pinned: nothing was kept. */
+export class ContentHashMismatchError extends Error {
+  readonly expected: string;
+  readonly actual: string;
+  constructor(expected: string, actual: string) {
+    super(`content SHA-256 is ${actual}, expected ${expected}`);
+    this.name = 'ContentHashMismatchError';
+    this.expected = expected;
+    this.actual = actual;
+  }
+}

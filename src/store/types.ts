@@ -11,6 +11,7 @@ import type { DeviceAlert, DmSessionState, TraceEntry } from '../domain/session.
 import type { EnrollmentAccount, Tenant } from '../domain/tenant.js';
 import type { PushChannelRecord } from '../domain/push.js';
 import type { AdminRecord, AdminSessionRecord, ApiTokenRecord } from '../domain/admin.js';
+import type { AppRecord, AppVersion } from '../domain/app.js';
 import type { ComplianceAssignment, CompliancePolicy, ComplianceReportRequest, ComplianceState, DeviceCompliance } from '../domain/compliance.js';
 
 // ---- management (OMA-DM) ---------------------------------------------------------------------
@@ -453,6 +454,57 @@ export interface ComplianceOutboxStore {
   nextDue(): Promise<string | undefined>;
 }
 
+// ---- apps and their content -------------------------------------------------------------------
+
+export interface AppStore {
+  create(app: AppRecord): Promise<void>;
+  get(id: string): Promise<AppRecord | undefined>;
+  /** Live apps (not deleted), by name. */
+  list(): Promise<AppRecord[]>;
+  /** The live app with this kind and identity (an upload of a known package adds a version to it). */
+  byIdentity(kind: AppRecord['kind'], identity: string): Promise<AppRecord | undefined>;
+  update(id: string, patch: Partial<Pick<AppRecord, 'name' | 'publisher' | 'description' | 'liveVersionId' | 'updatedAt' | 'deletedAt'>>): Promise<void>;
+  addVersion(v: AppVersion): Promise<void>;
+  /** Versions of an app, newest first. */
+  versions(appId: string): Promise<AppVersion[]>;
+  version(id: string): Promise<AppVersion | undefined>;
+  deleteVersion(id: string): Promise<void>;
+  /** Content hashes some version still refers to (what content garbage collection keeps). */
+  referencedContent(): Promise<Set<string>>;
+}
+
+export interface ContentInfo {
+  sha256: string;
+  size: number;
+  createdAt: string;
+}
+
+/** A byte range, both ends included (as in HTTP Range). */
+export interface ContentRange {
+  start: number;
+  end: number;
+}
+
+/**
+ * Packages by SHA-256 (lower-case hex), streamed in and out: never a whole package in memory.
+ * SQLite: files under the data directory; PostgreSQL: chunks in the database, so every replica
+ * serves every package.
+ */
+export interface ContentStore {
+  /**
+   * Streams `body` in, hashing as it goes. More than `limit` bytes: ContentTooLargeError and
+   * nothing kept; `expectSha256` given and different: ContentHashMismatchError and nothing kept.
+   * A blob already stored is kept once.
+   */
+  put(body: AsyncIterable<Uint8Array>, o: { limit: number; expectSha256?: string }): Promise<ContentInfo>;
+  stat(sha256: string): Promise<ContentInfo | undefined>;
+  /** The bytes (or a range of them) as a stream. */
+  read(sha256: string, range?: ContentRange): AsyncIterable<Uint8Array>;
+  /** Random access for package readers: `length` bytes at `offset` (fewer at the end). */
+  readAt(sha256: string, offset: number, length: number): Promise<Buffer>;
+  delete(sha256: string): Promise<void>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -474,6 +526,8 @@ export interface Store {
   admins: AdminStore;
   compliance: ComplianceStore;
   complianceOutbox: ComplianceOutboxStore;
+  apps: AppStore;
+  content: ContentStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -1,4 +1,5 @@
 // SQLite implementation of the store (better-sqlite3, WAL). The embedded default.
+import { pendingApps, pendingContent } from '../pending.js';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
@@ -289,6 +290,8 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     compliance: sqliteCompliance(db, appendAudit),
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
+    apps: pendingApps,
+    content: pendingContent,
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);
