@@ -235,7 +235,7 @@ async function bench(kind: 'sqlite' | 'postgres'): Promise<void> {
     }
     console.log(`fleet summary queries alone (${RUNS} runs each, turn about), ms — wall, then CPU:`);
     console.log(line('before: 5 full scans, OS build from the JSON', old));
-    console.log(line('after: one GROUP BY over devices_summary', one));
+    console.log(line('after: a GROUP BY over devices_summary and one pass over devices_activity', one));
     console.log(`  same counts: ${counts.old && counts.one && sameCounts(counts.old, counts.one) ? 'yes' : `NO\n${JSON.stringify(counts)}`}`);
     counts = {};
     ro?.close();

@@ -160,25 +160,29 @@ export function countSql(dialect: Dialect, f: DeviceFilter, upTo?: number): Sql 
 }
 
 /**
- * The fleet summary in one pass over live records (released ones are history): a row per
- * (OS build, edition, enrollment type, state) with its count by last check-in — today, the 7
- * and 30 days before, older, never — and its stale count. Every column it reads is in the
- * partial index devices_summary (migration 20), in its order, so the GROUP BY reads that index
- * and neither the wide rows nor their inventory JSON. Params: summaryParams.
+ * The fleet summary, as two index-only reads of live records (released ones are history): a
+ * row per (OS build, edition, enrollment type, state) with its count, from the partial index
+ * devices_summary; and one row counting them by last check-in — today, the 7 and 30 days
+ * before, older, never — and the stale ones, from the partial index devices_activity
+ * (migration 23: the last-seen time, which every session updates, is kept out of the index
+ * that holds the OS build computed from the inventory). Neither reads the wide rows.
  */
-export const summarySql = `SELECT ${OS_BUILD} AS os_build, d.os_edition AS os_edition, d.enrollment_type AS enrollment_type, d.state AS state,
+export const summarySql = `SELECT ${OS_BUILD} AS os_build, d.os_edition AS os_edition, d.enrollment_type AS enrollment_type, d.state AS state, COUNT(*) AS total
+FROM devices d WHERE d.released_device_id IS NULL
+GROUP BY ${OS_BUILD}, d.os_edition, d.enrollment_type, d.state`;
+
+/** The last-seen buckets and the stale count of live records. Params: activityParams. */
+export const activitySql = `SELECT
   COUNT(*) FILTER (WHERE d.last_seen_at >= ?) AS today,
   COUNT(*) FILTER (WHERE d.last_seen_at < ? AND d.last_seen_at >= ?) AS week,
   COUNT(*) FILTER (WHERE d.last_seen_at < ? AND d.last_seen_at >= ?) AS month,
   COUNT(*) FILTER (WHERE d.last_seen_at < ?) AS older,
   COUNT(*) FILTER (WHERE d.last_seen_at IS NULL) AS never,
-  COUNT(*) FILTER (WHERE d.state = 'enrolled' AND COALESCE(d.last_seen_at, d.enrolled_at) < ?) AS stale,
-  COUNT(*) AS total
-FROM devices d WHERE d.released_device_id IS NULL
-GROUP BY ${OS_BUILD}, d.os_edition, d.enrollment_type, d.state`;
+  COUNT(*) FILTER (WHERE d.state = 'enrolled' AND COALESCE(d.last_seen_at, d.enrolled_at) < ?) AS stale
+FROM devices d WHERE d.released_device_id IS NULL`;
 
-/** today, 7 days ago, 30 days ago, stale-before: the placeholders of summarySql. */
-export const summaryParams = (today: string, week: string, month: string, staleBefore: string) => [today, today, week, week, month, month, staleBefore];
+/** today, 7 days ago, 30 days ago, stale-before: the placeholders of activitySql. */
+export const activityParams = (today: string, week: string, month: string, staleBefore: string) => [today, today, week, week, month, month, staleBefore];
 
 /** `?` placeholders as PostgreSQL's `$1, $2…` (our statements hold no `?` in literals). */
 export const numbered = (text: string) => {

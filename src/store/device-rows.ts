@@ -16,8 +16,8 @@ export function tablesKeyedByDevice(tables: string[]): string[] {
 
 const num = (v: unknown) => Number(v ?? 0);
 
-/** The fleet counts from summarySql's rows: each grouping (NULL as ''), the buckets and totals summed. */
-export function fleetCountsFrom(rows: Row[]): FleetCounts {
+/** The fleet counts from summarySql's rows (each grouping, NULL as '', summed) and activitySql's one row (the buckets). */
+export function fleetCountsFrom(rows: Row[], activity: Row | undefined): FleetCounts {
   const c: FleetCounts = {
     total: 0,
     byOsBuild: {},
@@ -38,12 +38,9 @@ export function fleetCountsFrom(rows: Row[]): FleetCounts {
     add(c.byEditionCode, r.os_edition, n);
     add(c.byEnrollmentType, r.enrollment_type, n);
     add(c.byState, r.state, n);
-    c.lastSeen.today += num(r.today);
-    c.lastSeen.last7Days += num(r.week);
-    c.lastSeen.last30Days += num(r.month);
-    c.lastSeen.older += num(r.older);
-    c.lastSeen.never += num(r.never);
-    c.stale += num(r.stale);
   }
+  const a = activity ?? {};
+  c.lastSeen = { today: num(a.today), last7Days: num(a.week), last30Days: num(a.month), older: num(a.older), never: num(a.never) };
+  c.stale = num(a.stale);
   return c;
 }

@@ -1,7 +1,7 @@
 // PostgreSQL: the device list's pages and counts, the fleet summary, deleting a device record,
 // and the stale-device policy (settings key 'stale-devices'). The SQL is shared (store/device-query.ts).
 import type { DeviceRemoval, FleetCounts } from '../../domain/fleet.js';
-import { countSql, numbered, pageSql, summaryParams, summarySql } from '../device-query.js';
+import { activityParams, activitySql, countSql, numbered, pageSql, summarySql } from '../device-query.js';
 import { fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
 import { deviceFromRow, type Row } from '../rows.js';
 import type { DeviceStore } from '../types.js';
@@ -10,7 +10,8 @@ import type { Db } from './db.js';
 
 type Extra = Pick<DeviceStore, 'page' | 'countMatching' | 'fleetCounts' | 'remove' | 'stalePolicy' | 'setStalePolicy'>;
 
-const SUMMARY = numbered(summarySql);
+const SUMMARY = summarySql;
+const ACTIVITY = numbered(activitySql);
 const POLICY_PUT =
   'INSERT INTO settings (key, value, updated_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
 
@@ -25,7 +26,8 @@ export function postgresDeviceQueries(db: Db): Extra {
       return Number((await db.q(numbered(text), params))[0].n);
     },
     async fleetCounts(at): Promise<FleetCounts> {
-      return fleetCountsFrom(await db.q(SUMMARY, summaryParams(at.today, at.week, at.month, at.staleBefore)));
+      const [groups, activity] = await Promise.all([db.q(SUMMARY), db.q(ACTIVITY, activityParams(at.today, at.week, at.month, at.staleBefore))]);
+      return fleetCountsFrom(groups, activity[0]);
     },
     async remove(devicePk, at, audit) {
       return db.tx(async (c): Promise<DeviceRemoval | undefined> => {

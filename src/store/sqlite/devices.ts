@@ -3,7 +3,7 @@
 import type Database from 'better-sqlite3';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { DeviceRemoval, FleetCounts, StalePolicy } from '../../domain/fleet.js';
-import { countSql, pageSql, summaryParams, summarySql } from '../device-query.js';
+import { activityParams, activitySql, countSql, pageSql, summarySql } from '../device-query.js';
 import { fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
 import { deviceFromRow, type Row } from '../rows.js';
 import type { DeviceStore } from '../types.js';
@@ -12,6 +12,7 @@ type Extra = Pick<DeviceStore, 'page' | 'countMatching' | 'fleetCounts' | 'remov
 
 export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: AuditEntry) => void): Extra {
   const summary = db.prepare(summarySql);
+  const activity = db.prepare(activitySql);
   const s = {
     policyGet: db.prepare('SELECT value FROM settings WHERE key = ?').pluck(),
     policyPut: db.prepare(
@@ -55,7 +56,7 @@ export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: Audi
       return Number((db.prepare(text).get(...params) as Row).n);
     },
     async fleetCounts(at): Promise<FleetCounts> {
-      return fleetCountsFrom(summary.all(...summaryParams(at.today, at.week, at.month, at.staleBefore)) as Row[]);
+      return fleetCountsFrom(summary.all() as Row[], activity.get(...activityParams(at.today, at.week, at.month, at.staleBefore)) as Row | undefined);
     },
     async remove(devicePk, at, audit) {
       return remove(devicePk, at, audit);
