@@ -11,12 +11,13 @@ import { html, type Html } from './html.js';
 import { type Lang, LANGS, translator } from './i18n.js';
 import type { PageContext } from './page.js';
 
-export type NavKey = 'dashboard' | 'devices' | 'profiles' | 'compliance' | 'groups' | 'enrollment-accounts' | 'audit' | 'entra' | 'admins' | 'tokens';
+export type NavKey = 'dashboard' | 'devices' | 'profiles' | 'apps' | 'compliance' | 'groups' | 'enrollment-accounts' | 'audit' | 'entra' | 'admins' | 'tokens';
 
 const NAV: { key: NavKey; path: string; capability: Capability }[] = [
   { key: 'dashboard', path: '/console/', capability: 'read' },
   { key: 'devices', path: '/console/devices', capability: 'read' },
   { key: 'profiles', path: '/console/profiles', capability: 'read' },
+  { key: 'apps', path: '/console/apps', capability: 'read' },
   { key: 'compliance', path: '/console/compliance', capability: 'read' },
   { key: 'groups', path: '/console/groups', capability: 'read' },
   { key: 'entra', path: '/console/entra', capability: 'read' },
@@ -36,6 +37,7 @@ const messages = {
     dashboard: 'Dashboard',
     devices: 'Devices',
     profiles: 'Profiles',
+    apps: 'Apps',
     compliance: 'Compliance',
     groups: 'Groups',
     'enrollment-accounts': 'Enrollment accounts',
@@ -65,6 +67,7 @@ const messages = {
     dashboard: 'Tableau de bord',
     devices: 'Appareils',
     profiles: 'Profils',
+    apps: 'Applications',
     compliance: 'Conformité',
     groups: 'Groupes',
     'enrollment-accounts': "Comptes d'inscription",

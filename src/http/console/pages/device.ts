@@ -14,6 +14,7 @@ import { layout } from '../layout.js';
 import type { ConsoleRoutes, PageContext } from '../page.js';
 import { actionsSection, cancelButton, devicePath, registerDeviceActions } from './device-actions.js';
 import { complianceSection, complianceTitle } from './device-compliance.js';
+import { deviceAppsSection, deviceAppsTitle } from './apps-device.js';
 import {
   commandTable,
   type DeviceDetail,
@@ -90,10 +91,11 @@ async function devicePage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
   const t = tr(lang);
   const d = await deps.devices.get(idOf(ctx));
   const diagnose = can(ctx.principal, 'devices.diagnose');
-  const [commands, traces, compliance] = await Promise.all([
+  const [commands, traces, compliance, apps] = await Promise.all([
     deps.commands.list(d.id, COMMANDS_SHOWN, 0),
     diagnose ? deps.commands.traces(d.id, TRACE_MESSAGES_SHOWN) : undefined,
     deps.deviceCompliance.forDevice(d.id),
+    deviceAppsSection(lang, deps, d),
   ]);
   const section = (id: string, title: string, body: Html) =>
     html`<section aria-labelledby="h-${id}">
@@ -109,7 +111,7 @@ async function devicePage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
     </div>
     ${actionsSection(ctx, d)}
     ${section('profiles', sectionTitle(lang, 'matrixTitle'), html`${profileMatrix(lang, d.profiles, d.loginHistory)}${diagnose ? planForm(ctx, d) : ''}`)}
-    ${section('compliance', complianceTitle(lang), complianceSection(lang, compliance))}
+    ${section('apps', deviceAppsTitle(lang), apps)} ${section('compliance', complianceTitle(lang), complianceSection(lang, compliance))}
     ${section('inventory', sectionTitle(lang, 'inventoryTitle'), inventory(lang, d))}
     ${section('enrollment', sectionTitle(lang, 'enrollmentTitle'), enrollment(lang, d))}
     ${section(

@@ -6,6 +6,7 @@ import * as dashboard from './dashboard.js';
 import * as devices from './devices.js';
 import * as device from './device.js';
 import * as profiles from './profiles.js';
+import * as apps from './apps.js';
 import * as compliance from './compliance.js';
 import * as entra from './entra.js';
 import * as groups from './groups.js';
@@ -19,6 +20,7 @@ export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps):
   devices,
   device,
   profiles,
+  apps,
   compliance,
   entra,
   groups,
