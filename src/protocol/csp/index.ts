@@ -1,13 +1,14 @@
-// Profile compiler: typed profile settings → CSP node settings (see types.ts). Validation runs
+// Profile compiler: typed profile settings → CSP node settings (see types.ts; apps → commands, app.ts). Validation runs
 // first — the kind's JSON Schema (all errors, JSON pointers), then the semantic rules (scope,
 // cross-field, references to certificate profiles) — and any problem throws a
 // ProfileValidationError listing all of them. Pure: same input, same output, byte for byte.
+import { compileApp } from './app.js';
 import { compileCertificate } from './certificate.js';
 import { Problems, checkXmlChars } from './common.js';
 import { compileCustom } from './custom.js';
 import { compileEmail, emailScopeProblem } from './email.js';
 import { compileHello } from './hello.js';
-import type { CertificateSettings, CustomSettings, EmailSettings, HelloSettings, VpnSettings, WifiSettings } from './schemas.js';
+import type { AppSettings, CertificateSettings, CustomSettings, EmailSettings, HelloSettings, VpnSettings, WifiSettings } from './schemas.js';
 import { PROFILE_KINDS, ProfileValidationError, type CompileContext, type CompiledProfile, type ProfileKind, type Scope } from './types.js';
 import { schemaErrors } from './validate.js';
 import { compileVpn } from './vpn.js';
@@ -18,6 +19,7 @@ export { PROFILE_SCHEMAS, type EmailSettings, type HelloSettings, type VpnSettin
 export { redactProfile, removalCommands, unitCommands } from './commands.js';
 export { profileDelta } from './delta.js';
 export { emailAccountGuid } from './email.js';
+export { appDelta, appProgress, contentToken, startsInstall, trackedNode } from './app.js';
 export { ssidHex } from './wifi.js';
 
 export function compileProfile(kind: ProfileKind, scope: Scope, settings: unknown, ctx: CompileContext = {}): CompiledProfile {
@@ -49,6 +51,9 @@ export function compileProfile(kind: ProfileKind, scope: Scope, settings: unknow
       break;
     case 'custom':
       body = compileCustom(scope, settings as CustomSettings, p);
+      break;
+    case 'app':
+      body = compileApp(scope, settings as AppSettings, ctx, p);
       break;
   }
   if (p.any) throw new ProfileValidationError(p.list);

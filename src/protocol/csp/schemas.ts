@@ -610,7 +610,23 @@ const custom = {
   },
 } as const;
 
-export const PROFILE_SCHEMAS: Readonly<Record<ProfileKind, Schema>> = { vpn, wifi, email, certificate, hello, custom };
+// ---- app -------------------------------------------------------------------------------------
+
+const app = {
+  $schema: DRAFT,
+  title: 'App',
+  description:
+    "An app of the catalog installed or removed (EnterpriseDesktopAppManagement for MSI, EnterpriseModernAppManagement for MSIX/APPX, the Office CSP for Microsoft 365 Apps); the version sent is the app's live version.",
+  type: 'object',
+  additionalProperties: false,
+  required: ['app', 'intent'],
+  properties: {
+    app: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: "The app's id in the catalog." },
+    intent: { enum: ['install', 'uninstall'], description: 'install: required on the targets (unassigning uninstalls it); uninstall: removed from them.' },
+  },
+} as const;
+
+export const PROFILE_SCHEMAS: Readonly<Record<ProfileKind, Schema>> = { vpn, wifi, email, certificate, hello, custom, app };
 
 // The settings as the schemas admit them, so that types and validation cannot drift apart.
 // if/then/else is parsed: a VPN server is a host name or an object, and a Wi-Fi profile with a
@@ -624,3 +640,4 @@ export type EmailSettings = SettingsOf<typeof email>;
 export type CertificateSettings = SettingsOf<typeof certificate>;
 export type HelloSettings = SettingsOf<typeof hello>;
 export type CustomSettings = SettingsOf<typeof custom>;
+export type AppSettings = SettingsOf<typeof app>;

@@ -3,10 +3,13 @@
 // grouped into units — not commands: the reconciler diffs it against what the device
 // acknowledged and turns only the difference into commands (see commands.ts). Pure data.
 
-export type ProfileKind = 'vpn' | 'wifi' | 'email' | 'certificate' | 'hello' | 'custom';
+import type { AppDelivery } from '../../domain/app.js';
+import type { CommandPayload } from '../../domain/command.js';
+
+export type ProfileKind = 'vpn' | 'wifi' | 'email' | 'certificate' | 'hello' | 'custom' | 'app';
 export type Scope = 'user' | 'device';
 
-export const PROFILE_KINDS: readonly ProfileKind[] = ['vpn', 'wifi', 'email', 'certificate', 'hello', 'custom'];
+export const PROFILE_KINDS: readonly ProfileKind[] = ['vpn', 'wifi', 'email', 'certificate', 'hello', 'custom', 'app'];
 
 export interface CompiledNode {
   /** LocURI of a leaf, node names URL-encoded (e.g. `./User/Vendor/MSFT/VPNv2/Contoso%20VPN/ProfileXML`). */
@@ -62,6 +65,36 @@ export interface CompiledProfile {
   requires: string[];
   /** Certificate profiles only: the `ref` others use and the hints they need (put it into CompileContext.certificates). */
   provides?: { ref: string } & CertificateInfo;
+  /** App profiles only (their `units` and `removal` are empty): see CompiledApp. */
+  app?: CompiledApp;
+}
+
+/** Nodes a device reports an asynchronous install's progress in (Get them until it ends). */
+export interface AppTracking {
+  kind: 'msi' | 'msix' | 'office';
+  status: string;
+  lastError?: string;
+  lastErrorDesc?: string;
+}
+
+/**
+ * An app profile compiled: not node values to diff but commands. An install is an Exec the
+ * device runs asynchronously (download, hash check, install), followed through `track`; an
+ * uninstall, and the removal of an install profile, is a Delete or an Exec (MSIX RemovePackage,
+ * Office's <Remove> configuration), which a list of Deletes cannot say. Package URLs are
+ * `{{content:<sha256>}}` tokens, resolved when sent (they expire; the compiled profile does not).
+ */
+export interface CompiledApp {
+  kind: 'msi' | 'msix' | 'office';
+  intent: 'install' | 'uninstall';
+  /** What the commands name (content hash, ProductCode, configuration digest): a change sends them again (an upgrade). */
+  package: string;
+  /** Commands that bring the device to the intent, in order. */
+  apply: CommandPayload[];
+  /** Installs: where the device reports progress (Status, LastError, LastErrorDesc). */
+  track?: AppTracking;
+  /** Commands that take the app away when an install profile is unassigned ([] for uninstall profiles). */
+  undo: CommandPayload[];
 }
 
 export interface CompileContext {
@@ -71,6 +104,8 @@ export interface CompileContext {
    * checked and certificate hints (issuer filters, referenced root thumbprints) are unavailable.
    */
   certificates?: Record<string, CertificateInfo>;
+  /** App profiles: the app's live version (the profile version's context). */
+  app?: AppDelivery;
 }
 
 export interface ProfileError {

@@ -6,6 +6,7 @@ import { openSecrets } from '../../identity/secret-box.js';
 import { compileProfile } from '../../protocol/csp/index.js';
 import type { CertificateInfo, CompiledProfile, ProfileKind, Scope } from '../../protocol/csp/types.js';
 import type { Store } from '../../store/types.js';
+import type { AppDelivery } from '../../domain/app.js';
 import type { Device } from '../../domain/device.js';
 import type { ProfileRecord } from '../../domain/profile.js';
 
@@ -75,7 +76,8 @@ export class ProfileCatalog {
   }
 
   private compile(p: Pick<ProfileRecord, 'kind' | 'scope' | 'settings' | 'context'>): CompiledProfile {
-    const ctx = p.context ? { certificates: p.context as Record<string, CertificateInfo> } : {};
+    // App profiles keep { app: AppDelivery } (the app's live version); the others the certificates they refer to, by ref.
+    const ctx = !p.context ? {} : p.kind === 'app' ? { app: p.context.app as AppDelivery } : { certificates: p.context as Record<string, CertificateInfo> };
     return compileProfile(p.kind as ProfileKind, p.scope, openSecrets(p.settings, this.key), ctx);
   }
 

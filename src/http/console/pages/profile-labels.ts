@@ -133,6 +133,7 @@ export const KIND_TITLES_FR: Record<ProfileKind, string> = {
   email: 'Compte de messagerie (IMAP / POP3)',
   hello: 'Windows Hello Entreprise',
   custom: 'Paramètres OMA-URI personnalisés',
+  app: 'Application',
 };
 
 /** The kinds' descriptions in French (the schemas' `description` is the English one), for the kind chooser. */
@@ -144,4 +145,5 @@ export const KIND_DESCRIPTIONS_FR: Record<ProfileKind, string> = {
   hello: 'Stratégies Windows Hello Entreprise pour un locataire Entra (CSP PassportForWork ; portée appareil ou utilisateur).',
   vpn: 'Une connexion VPN intégrée (native) de Windows, livrée en ProfileXML VPNv2. Portée utilisateur : un VPN par utilisateur sous ./User ; portée appareil : un tunnel d’appareil IKEv2 authentifié par le certificat de l’ordinateur.',
   wifi: 'Un réseau Wi-Fi, livré en profil WLAN par le CSP WiFi (par utilisateur sous ./User, pour tous les utilisateurs sous ./Device).',
+  app: 'Une application du catalogue installée ou désinstallée (MSI, MSIX, Microsoft 365 Apps) ; la version envoyée est la version active de l’application.',
 };
