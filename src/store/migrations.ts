@@ -739,4 +739,43 @@ CREATE INDEX devices_summary ON devices (os_build, os_edition, enrollment_type, 
 CREATE INDEX devices_activity ON devices (last_seen_at, state, enrolled_at, released_device_id) WHERE released_device_id IS NULL;
 `,
   },
+  {
+    version: 24,
+    name: 'apps',
+    // Issue #15: the app catalog. An app is known by its kind and identity (MSI UpgradeCode, else
+    // ProductCode; MSIX package family name; Office channel) among the apps not deleted; its
+    // versions are what was read from each package (metadata: the msi/msix/office record as
+    // JSON), one per package version, and the live one is what devices get.
+    sql: `
+CREATE TABLE apps (
+  id              TEXT PRIMARY KEY,
+  name            TEXT NOT NULL,
+  kind            TEXT NOT NULL,
+  publisher       TEXT,
+  description     TEXT,
+  identity        TEXT NOT NULL,
+  live_version_id TEXT,
+  created_at      TEXT NOT NULL,
+  updated_at      TEXT NOT NULL,
+  deleted_at      TEXT
+);
+CREATE UNIQUE INDEX apps_identity ON apps (kind, identity) WHERE deleted_at IS NULL;
+
+CREATE TABLE app_versions (
+  id          TEXT PRIMARY KEY,
+  app_id      TEXT NOT NULL REFERENCES apps (id),
+  version     TEXT NOT NULL,
+  source      TEXT NOT NULL,
+  source_url  TEXT,
+  sha256      TEXT,
+  size        BIGINT,
+  file_name   TEXT,
+  metadata    TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  created_by  TEXT,
+  UNIQUE (app_id, version)
+);
+CREATE INDEX app_versions_sha256 ON app_versions (sha256);
+`,
+  },
 ];

@@ -1,7 +1,8 @@
 // PostgreSQL implementation of the store (pg, a pool): the scale-out backend, for several
 // stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
 // write is one transaction, and where two replicas could pick the same row it is locked.
-import { pendingApps, pendingContent } from '../pending.js';
+import { pendingContent } from '../pending.js';
+import { postgresApps } from './apps.js';
 import { postgresDeviceQueries } from './devices.js';
 import { DeviceHeldError } from '../errors.js';
 import type { EnrollmentClaim, Store } from '../types.js';
@@ -74,7 +75,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     compliance: postgresCompliance(db),
     admins: postgresAdmins(db),
     complianceOutbox: postgresComplianceOutbox(db),
-    apps: pendingApps,
+    apps: postgresApps(db),
     content: pendingContent,
     tenants: {
       async list() {

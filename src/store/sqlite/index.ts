@@ -1,5 +1,6 @@
 // SQLite implementation of the store (better-sqlite3, WAL). The embedded default.
-import { pendingApps, pendingContent } from '../pending.js';
+import { pendingContent } from '../pending.js';
+import { sqliteApps } from './apps.js';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
@@ -290,7 +291,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     compliance: sqliteCompliance(db, appendAudit),
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
-    apps: pendingApps,
+    apps: sqliteApps(db),
     content: pendingContent,
     tenants: {
       async list() {
