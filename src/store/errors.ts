@@ -72,3 +72,13 @@ export class ContentHashMismatchError extends Error {
     this.actual = actual;
   }
 }
+
+/** No content stored under that SHA-256 (or not a lower-case hex SHA-256 at all). */
+export class ContentNotFoundError extends Error {
+  readonly sha256: string;
+  constructor(sha256: string) {
+    super(`no content ${sha256.slice(0, 64)}`);
+    this.name = 'ContentNotFoundError';
+    this.sha256 = sha256;
+  }
+}

@@ -778,4 +778,28 @@ CREATE TABLE app_versions (
 CREATE INDEX app_versions_sha256 ON app_versions (sha256);
 `,
   },
+  {
+    version: 25,
+    name: 'content',
+    // Issue #15: app packages by SHA-256. SQLite keeps them as files beside the database
+    // (store/sqlite/content-files.ts): nothing here. PostgreSQL keeps them in the database so
+    // that every replica serves every package (store/postgres/content.ts): a blob row, added
+    // last, and its bytes in 1 MiB chunks, stored out of line without compression (packages are
+    // compressed already; a slice of an uncompressed value is read without the rest).
+    sql: `-- content: files under <database directory>/content on SQLite`,
+    postgres: `
+CREATE TABLE content_blobs (
+  sha256     TEXT PRIMARY KEY,
+  size       BIGINT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE content_chunks (
+  sha256 TEXT NOT NULL,
+  seq    INTEGER NOT NULL,
+  data   BYTEA NOT NULL,
+  PRIMARY KEY (sha256, seq)
+);
+ALTER TABLE content_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+`,
+  },
 ];

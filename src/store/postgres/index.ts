@@ -1,8 +1,8 @@
 // PostgreSQL implementation of the store (pg, a pool): the scale-out backend, for several
 // stateless replicas on one database. Same tables and behaviour as sqlite/; every multi-statement
 // write is one transaction, and where two replicas could pick the same row it is locked.
-import { pendingContent } from '../pending.js';
 import { postgresApps } from './apps.js';
+import { postgresContent } from './content.js';
 import { postgresDeviceQueries } from './devices.js';
 import { DeviceHeldError } from '../errors.js';
 import type { EnrollmentClaim, Store } from '../types.js';
@@ -76,7 +76,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     admins: postgresAdmins(db),
     complianceOutbox: postgresComplianceOutbox(db),
     apps: postgresApps(db),
-    content: pendingContent,
+    content: postgresContent(db),
     tenants: {
       async list() {
         return (await db.q('SELECT * FROM tenants ORDER BY created_at, tenant_id')).map(tenantFromRow);

@@ -1,6 +1,6 @@
 // SQLite implementation of the store (better-sqlite3, WAL). The embedded default.
-import { pendingContent } from '../pending.js';
 import { sqliteApps } from './apps.js';
+import { sqliteContentFiles } from './content-files.js';
 import fs from 'node:fs';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../migrations.js';
@@ -279,6 +279,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
   }).immediate;
 
   const { flush, writeBehind, ...mgmt } = sqliteManagement(db, opts.log);
+  const content = sqliteContentFiles(file);
   const store: Store = {
     kind: 'sqlite',
     ...mgmt,
@@ -292,7 +293,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
     apps: sqliteApps(db),
-    content: pendingContent,
+    content,
     tenants: {
       async list() {
         return (s.tenantAll.all() as Row[]).map(tenantFromRow);
@@ -417,6 +418,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       flushEnrollments();
       flush();
       db.close();
+      content.close();
     },
   };
   return store;

@@ -1,0 +1,135 @@
+// Content on PostgreSQL: every replica serves every package, so the bytes live in the database,
+// in 1 MiB rows (content_chunks, stored out of line uncompressed: packages are compressed
+// already, and a slice of an uncompressed value is read without the rest). An upload writes its
+// chunks as they arrive, each in its own short statement, under a temporary key; at the end one
+// transaction adds the blob row and renames the chunks to the hash (or drops them when the blob is
+// there already). No long transaction holds a pooled connection while a slow client uploads, and
+// a reader never sees a blob before all its chunks. Reads fetch only the chunks a range covers, a
+// few per query, each trimmed to the range by the server.
+import crypto from 'node:crypto';
+import { ContentHashMismatchError, ContentNotFoundError, ContentTooLargeError } from '../errors.js';
+import { checkReadAt, isSha256, rangeIn } from '../content-rules.js';
+import type { ContentInfo, ContentStore } from '../types.js';
+import type { Db } from './db.js';
+
+/** Bytes per content_chunks row (migration 25). */
+export const CONTENT_CHUNK = 1 << 20;
+/** Chunks fetched per query: what one reader holds at most (hex text from the server, then the bytes). */
+const READ_BATCH = 2;
+/** Temporary keys: `upload:<start, ms, 15 digits>:<random>`; never a hash (hashes are hex). */
+const UPLOAD_KEY = 'upload:';
+/** An upload that started this long ago died with its process: its chunks are removed. */
+const STALE_UPLOAD_MS = 24 * 3600_000;
+/** Leftover uploads are looked for at most this often per process. */
+const SWEEP_EVERY_MS = 3600_000;
+
+const SLICE_SQL = `SELECT seq, substring(data FROM lo + 1 FOR hi - lo + 1) AS data FROM (
+  SELECT seq, data, CASE WHEN seq = $4 THEN $5::int ELSE 0 END AS lo, CASE WHEN seq = $6 THEN $7::int ELSE ${CONTENT_CHUNK - 1} END AS hi
+  FROM content_chunks WHERE sha256 = $1 AND seq BETWEEN $2 AND $3) c ORDER BY seq`;
+
+export function postgresContent(db: Db): ContentStore {
+  let lastSweep = 0;
+  const sweep = async () => {
+    if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
+    lastSweep = Date.now();
+    await db.run(`DELETE FROM content_chunks WHERE sha256 LIKE 'upload:%' AND split_part(sha256, ':', 2)::bigint < $1`, [Date.now() - STALE_UPLOAD_MS]);
+  };
+
+  const stat = async (sha256: string): Promise<ContentInfo | undefined> => {
+    if (!isSha256(sha256)) return undefined;
+    const [r] = await db.q('SELECT size, created_at FROM content_blobs WHERE sha256 = $1', [sha256]);
+    return r ? { sha256, size: Number(r.size), createdAt: String(r.created_at) } : undefined;
+  };
+
+  /** Bytes start..end (inclusive) of a blob, READ_BATCH chunks per query. */
+  async function* slices(sha256: string, start: number, end: number): AsyncGenerator<Buffer> {
+    const first = Math.floor(start / CONTENT_CHUNK);
+    const last = Math.floor(end / CONTENT_CHUNK);
+    for (let from = first; from <= last; from += READ_BATCH) {
+      const to = Math.min(last, from + READ_BATCH - 1);
+      const rows = await db.q(SLICE_SQL, [sha256, from, to, first, start - first * CONTENT_CHUNK, last, end - last * CONTENT_CHUNK]);
+      // Deleted while being read (its chunks go with its row, in one transaction).
+      if (rows.length !== to - from + 1) throw new ContentNotFoundError(sha256);
+      for (const r of rows) yield r.data as Buffer;
+    }
+  }
+
+  return {
+    async put(body, o) {
+      await sweep();
+      const key = `${UPLOAD_KEY}${String(Date.now()).padStart(15, '0')}:${crypto.randomBytes(9).toString('hex')}`;
+      const hash = crypto.createHash('sha256');
+      const buf = Buffer.allocUnsafe(CONTENT_CHUNK);
+      let fill = 0;
+      let seq = 0;
+      let size = 0;
+      const flush = async () => {
+        await db.run('INSERT INTO content_chunks (sha256, seq, data) VALUES ($1, $2, $3)', [key, seq++, buf.subarray(0, fill)]);
+        fill = 0;
+      };
+      try {
+        for await (const chunk of body) {
+          size += chunk.length;
+          // Refused as soon as the limit is passed: the rest is never read.
+          if (size > o.limit) throw new ContentTooLargeError(o.limit);
+          hash.update(chunk);
+          for (let off = 0; off < chunk.length;) {
+            const n = Math.min(CONTENT_CHUNK - fill, chunk.length - off);
+            buf.set(chunk.subarray(off, off + n), fill);
+            fill += n;
+            off += n;
+            if (fill === CONTENT_CHUNK) await flush();
+          }
+        }
+        if (fill) await flush();
+        const sha256 = hash.digest('hex');
+        if (o.expectSha256 !== undefined && o.expectSha256 !== sha256) throw new ContentHashMismatchError(o.expectSha256, sha256);
+        const createdAt = new Date().toISOString();
+        return await db.tx(async (c) => {
+          const added = await c.query('INSERT INTO content_blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+            sha256,
+            size,
+            createdAt,
+          ]);
+          if (added.rowCount) {
+            await c.query('UPDATE content_chunks SET sha256 = $1 WHERE sha256 = $2', [sha256, key]);
+            return { sha256, size, createdAt };
+          }
+          // Stored already (same bytes): kept once.
+          await c.query('DELETE FROM content_chunks WHERE sha256 = $1', [key]);
+          const { rows } = await c.query('SELECT size, created_at FROM content_blobs WHERE sha256 = $1', [sha256]);
+          return { sha256, size: Number(rows[0].size), createdAt: String(rows[0].created_at) };
+        });
+      } catch (err) {
+        await db.run('DELETE FROM content_chunks WHERE sha256 = $1', [key]).catch(() => undefined);
+        throw err;
+      }
+    },
+    stat,
+    read(sha256, range) {
+      return (async function* () {
+        const info = await stat(sha256);
+        if (!info) throw new ContentNotFoundError(sha256);
+        const { start, end } = rangeIn(info.size, range);
+        if (info.size > 0) yield* slices(sha256, start, end);
+      })();
+    },
+    async readAt(sha256, offset, length) {
+      checkReadAt(offset, length);
+      const info = await stat(sha256);
+      if (!info) throw new ContentNotFoundError(sha256);
+      const end = Math.min(offset + length, info.size) - 1;
+      if (length === 0 || end < offset) return Buffer.alloc(0);
+      const parts: Buffer[] = [];
+      for await (const b of slices(sha256, offset, end)) parts.push(b);
+      return parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    },
+    async delete(sha256) {
+      if (!isSha256(sha256)) return;
+      await db.tx(async (c) => {
+        await c.query('DELETE FROM content_blobs WHERE sha256 = $1', [sha256]);
+        await c.query('DELETE FROM content_chunks WHERE sha256 = $1', [sha256]);
+      });
+    },
+  };
+}
