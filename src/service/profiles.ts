@@ -9,6 +9,7 @@ import type { Store } from '../store/types.js';
 import { auditEntry } from './audit.js';
 import type { AssignmentTarget, ProfileRecord } from '../domain/profile.js';
 import { ApiError, notFound } from './errors.js';
+import { appDelivery } from './apps/app-profiles.js';
 import { entraGroupId, watchEntraGroup } from './entra/group-targets.js';
 import { certificateDependents, checkDevicesExist, checkSettingsReferences, dependentsConflict, groupDependents } from './profile-references.js';
 
@@ -74,10 +75,16 @@ export class ProfileService {
     scope: string,
     settings: unknown,
     exceptId?: string,
-  ): Promise<{ compiled: CompiledProfile; context?: Record<string, CertificateInfo> }> {
+  ): Promise<{ compiled: CompiledProfile; context?: Record<string, unknown> }> {
     if (!PROFILE_KINDS.includes(kind as ProfileKind)) throw new ApiError(400, 'invalid', `kind must be one of ${PROFILE_KINDS.join(', ')}`, '/kind');
     if (scope !== 'user' && scope !== 'device') throw new ApiError(400, 'invalid', 'scope must be user or device', '/scope');
     try {
+      if (kind === 'app') {
+        // The app's live version is the context (404 unknown app, 409 none live, at /settings/app).
+        const appId = (settings as { app?: unknown } | null)?.app;
+        const app = typeof appId === 'string' && appId ? await appDelivery(this.store, appId) : undefined;
+        return { compiled: compileProfile('app', scope as Scope, settings, { app }), context: app ? { app } : undefined };
+      }
       const certificates = await this.certificates(exceptId);
       const compiled = compileProfile(kind as ProfileKind, scope as Scope, settings, { certificates });
       if (compiled.requires.length === 0) return { compiled };
@@ -171,7 +178,7 @@ export class ProfileService {
   private async recompileDependents(ref: string, actor: string): Promise<void> {
     const certificates = await this.certificates();
     for (const p of await this.store.profiles.list()) {
-      if (p.kind === 'certificate') continue;
+      if (p.kind === 'certificate' || p.kind === 'app') continue;
       const before = (p.context as Record<string, CertificateInfo> | undefined)?.[ref];
       if (!before) continue;
       const now = certificates[ref];

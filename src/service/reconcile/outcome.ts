@@ -2,7 +2,16 @@
 // batch is answered, its row becomes delivered, verified (the read-back matched), failed (with
 // the SyncML status and LocURI), held (Windows refused ./User settings: no user context on this
 // enrollment — not a failure, tried again when that changes) or removed. Pure.
+//
+// Apps install asynchronously: an accepted install Exec (200/202) makes the row 'delivered' with
+// the detail "installing"; the Gets of its Status (LastError, LastErrorDesc) that later sessions
+// send make it verified (MSI 70, MSIX 3 or its installation node gone, Office 0), failed (MSI 30
+// or 60, MSIX 2, an Office error code, MSI/Office Status 404: not installed — with LastError as
+// an HRESULT and LastErrorDesc), or leave it delivered with the stage ("installing: download in
+// progress (20)").
+import { appProgress, startsInstall, trackedNode } from '../../protocol/csp/app.js';
 import { readBackDigest } from '../../protocol/csp/delta.js';
+import type { AppTracking } from '../../protocol/csp/types.js';
 import type { CommandAck, CommandRecord } from '../../domain/command.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 
@@ -45,6 +54,28 @@ function readBackMismatches(c: CommandRecord): string[] {
   return out;
 }
 
+/** A batch of Gets of an app's progress nodes (plan.ts appStep): what they read, or undefined when it is not one. */
+function appPoll(cmds: CommandRecord[]): ReturnType<typeof appProgress> | undefined {
+  if (!cmds.length || cmds.some((c) => c.profile?.op !== 'verify' || c.payload.kind !== 'Get')) return undefined;
+  const read: { status?: string; statusCode?: string; lastError?: string; lastErrorDesc?: string } = {};
+  let kind: AppTracking['kind'] = 'msi';
+  let status = false;
+  for (const c of cmds) {
+    const target = c.payload.items?.[0]?.target ?? '';
+    const n = trackedNode(target);
+    if (!n) return undefined;
+    kind = n.kind;
+    const value = c.state === 'acked' ? (c.results?.find((r) => r.locUri === target) ?? c.results?.[0])?.data : undefined;
+    if (n.node === 'Status') {
+      status = true;
+      read.status = value;
+      if (c.state !== 'acked') read.statusCode = c.status ?? c.error ?? c.state;
+    } else if (n.node === 'LastError') read.lastError = value;
+    else read.lastErrorDesc = value;
+  }
+  return status ? appProgress(kind, read) : undefined;
+}
+
 export interface SettleInput {
   rows: ProfileDelivery[];
   /** Every command of the batches concerned, as stored before this turn. */
@@ -67,6 +98,14 @@ export function settleDeliveries(input: SettleInput): ProfileDelivery[] {
   for (const [batch, cmds] of byBatch) {
     const row = input.rows.find((r) => r.batch === batch && (r.status === 'pending' || r.status === 'removing'));
     if (!row || cmds.some((c) => IN_FLIGHT.has(c.state))) continue;
+    const done = { ...row, hold: undefined, updatedAt: input.at };
+    const progress = row.status === 'pending' ? appPoll(cmds) : undefined;
+    if (progress) {
+      if (progress.state === 'installed') out.push({ ...done, status: 'verified', appliedVersion: row.version, detail: progress.detail });
+      else if (progress.state === 'failed') out.push({ ...done, status: 'failed', appliedVersion: undefined, detail: progress.detail });
+      else out.push({ ...done, status: 'delivered', appliedVersion: row.version, detail: `installing: ${progress.detail}` });
+      continue;
+    }
     const failures: Failure[] = [];
     for (const c of cmds) {
       if (c.profile?.op === 'verify' || c.state === 'acked') continue;
@@ -74,7 +113,6 @@ export function settleDeliveries(input: SettleInput): ProfileDelivery[] {
       if (c.payload.kind === 'Delete' && c.status === '404') continue;
       failures.push(failurePoint(c));
     }
-    const done = { ...row, hold: undefined, updatedAt: input.at };
     if (row.status === 'removing') {
       out.push(
         failures.length
@@ -95,6 +133,11 @@ export function settleDeliveries(input: SettleInput): ProfileDelivery[] {
       } else {
         out.push({ ...done, status: 'failed', appliedVersion: undefined, detail: failures.slice(0, 5).map(describe).join('; ') });
       }
+      continue;
+    }
+    // An app install Exec accepted: the device downloads and installs on its own; later sessions read how it went.
+    if (cmds.some((c) => c.payload.kind === 'Exec' && startsInstall(c.payload.items?.[0]?.target))) {
+      out.push({ ...done, status: 'delivered', appliedVersion: row.version, detail: 'installing' });
       continue;
     }
     const verifies = cmds.filter((c) => c.profile?.op === 'verify');

@@ -16,9 +16,16 @@
 // * A row whose profile is no longer assigned is removed with Deletes of its removal roots,
 //   except roots that a still-assigned profile of the same tree writes into.
 //
+// * Apps (kind 'app', see appStep): an install is an Exec the device runs on its own; once it
+//   is accepted the row is 'delivered' with a detail starting "installing", and every later
+//   session Gets the app's Status (LastError, LastErrorDesc) until outcome.ts reads an end
+//   (verified or failed); the plan is not settled meanwhile. A row the answers of this very turn
+//   updated is not polled again in it (so one session polls once, however many turns it has).
+//
 // Each profile of a tree is decided by a pure function (`desiredStep`, `removalStep`) that says
 // what to do as a `Step`; `planSession` numbers and queues the commands of the steps in order.
 import crypto from 'node:crypto';
+import { appDelta } from '../../protocol/csp/app.js';
 import { profileDelta, readBackDigest, type ProfileDelta } from '../../protocol/csp/delta.js';
 import type { CompiledProfile } from '../../protocol/csp/types.js';
 import type { CommandPayload, CommandProfileRef, CommandRecord } from '../../domain/command.js';
@@ -243,6 +250,7 @@ export function desiredStep(p: LiveProfile, cur: ProfileDelivery | undefined, c:
   });
   if (cur && (cur.status === 'pending' || cur.status === 'removing'))
     return { do: 'wait', entry: entry('in-flight', `waiting for the device's answer (${cur.status})`) };
+  if (p.compiled.app) return appStep(p, cur, c, entry, row);
   if (cur && cur.version === p.version && cur.status !== 'removed' && stands(cur, c.userPresent)) return NOTHING;
   // Certificates it refers to must be in place first.
   const waiting = dependencyWait(p, c);
@@ -273,6 +281,60 @@ export function desiredStep(p: LiveProfile, cur: ProfileDelivery | undefined, c:
   };
 }
 
+/** A delivered app still installing: its detail starts with this (outcome.ts writes the stage after it). */
+export const INSTALLING = 'installing';
+export const isInstalling = (r: ProfileDelivery) => r.status === 'delivered' && !!r.detail?.startsWith(INSTALLING);
+
+/**
+ * An app profile assigned to the tree (its row not in flight): poll an install that is running,
+ * leave what stands, else send what takes the device from the version it acknowledged to this
+ * one (appDelta: nothing for the same package, the install again for a new one — an upgrade).
+ */
+export function appStep(
+  p: LiveProfile,
+  cur: ProfileDelivery | undefined,
+  c: StepContext,
+  entry: (action: PlanAction, detail: string) => PlanEntry,
+  row: (fields: Partial<ProfileDelivery>) => ProfileDelivery,
+): Step {
+  const app = p.compiled.app!;
+  if (cur && cur.version === p.version && isInstalling(cur)) {
+    // Answers of this turn just wrote it (the Exec accepted, or a poll answered): next session.
+    if (cur.updatedAt >= c.at) return { do: 'wait', entry: entry('in-flight', cur.detail!) };
+    const t = app.track;
+    if (!t) return NOTHING;
+    const targets = [t.status, t.lastError, t.lastErrorDesc].filter((x): x is string => !!x);
+    return {
+      do: 'send',
+      delivery: {
+        profileId: p.id,
+        version: p.version,
+        secrets: new Set(),
+        // One Get per node: a node the device lacks (404) does not fail the others.
+        payloads: targets.map((target) => ({ payload: { kind: 'Get', items: [{ target }] }, op: 'verify' })),
+      },
+      row: { ...cur, status: 'pending', batch: undefined, updatedAt: c.at },
+      entry: entry('in-flight', `${cur.detail}: reading the install status`),
+    };
+  }
+  if (cur && cur.version === p.version && cur.status !== 'removed' && stands(cur, c.userPresent)) return NOTHING;
+  const baseVersion = cur && cur.status !== 'removed' ? cur.appliedVersion : undefined;
+  const base = baseVersion === undefined ? null : c.base(p.id, baseVersion);
+  if (base === undefined) return { do: 'load', profileId: p.id, version: baseVersion! };
+  const commands = appDelta(base, app);
+  if (commands.length === 0) {
+    const bumped = row({ status: cur?.status === 'verified' ? 'verified' : 'delivered', appliedVersion: p.version, batch: cur?.batch, detail: cur?.detail });
+    return { do: 'write', row: bumped, settled: !isInstalling(bumped), entry: entry('bump', `version ${p.version}: same package`) };
+  }
+  const what = app.intent === 'uninstall' ? 'uninstall' : base?.app ? `upgrade from version ${baseVersion}` : 'install';
+  return {
+    do: 'send',
+    delivery: { profileId: p.id, version: p.version, secrets: new Set(), payloads: commands.map((payload) => ({ payload, op: 'apply' })) },
+    row: row({ status: 'pending', appliedVersion: baseVersion, batch: undefined, detail: what }),
+    entry: entry(base?.app ? 'update' : 'install', `${app.kind} ${what}: ${commands.length} command(s)`),
+  };
+}
+
 /**
  * A row of the tree whose profile is no longer assigned there: Deletes of its removal roots, except
  * roots that `desiredUris` (the nodes of the profiles still assigned to the tree) write into.
@@ -291,6 +353,23 @@ export function removalStep(cur: ProfileDelivery, desiredUris: string[], c: Pick
   if (compiled === undefined) return { do: 'load', profileId: cur.profileId, version };
   if (compiled === null)
     return write({ ...cur, status: 'failed', hold: undefined, detail: `cannot compute the removal: version ${version} is unreadable`, updatedAt: c.at });
+  if (compiled.app) {
+    // An app install unassigned is uninstalled (the version the device has); an uninstall unassigned leaves nothing to undo.
+    const undo = compiled.app.undo;
+    if (!undo.length) return write({ ...cur, status: 'removed', hold: undefined, appliedVersion: undefined, detail: 'nothing to undo', updatedAt: c.at });
+    return {
+      do: 'send',
+      delivery: { profileId: cur.profileId, version: cur.version, secrets: new Set(), payloads: undo.map((payload) => ({ payload, op: 'remove' })) },
+      row: { ...cur, status: 'removing', hold: undefined, batch: undefined, detail: `uninstalling (${compiled.app.kind})`, updatedAt: c.at },
+      entry: {
+        profileId: cur.profileId,
+        name: c.snap.profiles.get(cur.profileId)?.name,
+        userKey: c.tree.key,
+        action: 'remove',
+        detail: `uninstall ${compiled.app.kind}`,
+      },
+    };
+  }
   const roots = compiled.removal.filter((r) => !desiredUris.some((u) => under(u, r) || under(r, u)));
   if (roots.length === 0)
     return write({
