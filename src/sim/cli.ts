@@ -69,6 +69,17 @@ fenestra sim list --state FILE: the saved devices, their state and users.
   every subcommand takes --connect HOST:PORT and --ca FILE (default: those given at enrollment),
   --json (the summary as JSON), --help (this text)
 
+Apps: the devices answer the MSI (EnterpriseDesktopAppManagement DownloadInstall) and MSIX
+(EnterpriseModernAppManagement HostedInstall) Execs with 202, then after the session download the
+package over HTTPS into FILE.apps/<DeviceID>/ (resuming with Range after a dropped connection),
+check its SHA-256, install it and report Status, LastError and a 1226 alert in the next session.
+checkin, run, sign-in and sign-out take --app-fault F (repeatable) to make that fail:
+  cut-download:N            the first download attempt of each job is dropped after N bytes and
+                            resumed at the next check-in (MSI Status 25 in between)
+  hash                      the downloaded bytes are corrupted: MSI 30 with 0x80096010, MSIX 2
+  install                   the installer fails: MSI 60 with 0x80070643, MSIX 2
+  download                  every download fails for good: MSI 30, MSIX 2
+
 Push: with --push-listen HOST:PORT a device reports Push/ChannelURI http://HOST:PORT/wns/<DeviceID>
 and Push/Status 0 once the server has set its Push/PFN. A POST there with X-WNS-Type: wns/raw and
 Authorization: Bearer <token> answers 200 and the device checks in at once (Alert 1200); a wrong

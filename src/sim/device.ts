@@ -12,7 +12,11 @@
 //   await dev.unenroll();
 import crypto from 'node:crypto';
 import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
 import { buildCsr } from '../pki/csr-build.js';
+import { SimApps } from './apps/apps.js';
+import type { AppFaults } from './apps/faults.js';
 import { runDmSession, type DigestCredentials, type DmTranscript, type GenericAlert, type LoginStatus } from './dm-client.js';
 import { DmTree, addProvider, defaultInventory, setDeviceHealth, windowsTree, type DeviceHealth, type DeviceInventory } from './dm-tree.js';
 import { discoverMessage, getPoliciesMessage, rstMessage, type Credential } from './enroll-messages.js';
@@ -68,6 +72,15 @@ export interface SimDeviceOptions {
    * with its session cache) while the client certificate is the same. Default true.
    */
   tlsResumption?: boolean;
+  /** Where app packages are downloaded to (default: a directory of the system's temporary directory). */
+  appDir?: string;
+  /**
+   * When app install jobs (MSI DownloadInstall, MSIX HostedInstall) run: after each session
+   * (default), as Windows runs them outside the OMA-DM session, or only when `runAppJobs()` is called.
+   */
+  appJobs?: 'after-session' | 'manual';
+  /** Failures the app CSPs produce (see src/sim/apps/faults.ts); also settable later on `apps.faults`. */
+  appFaults?: AppFaults;
 }
 
 /** A failure of one enrollment step, with the server's fault when there was one. */
@@ -176,6 +189,10 @@ export class SimDevice {
   readonly tlsStats = { requests: 0, resumed: 0 };
   /** The last management TLS session, and the client certificate it was made with. */
   private tlsSession?: { cert: string; session: Buffer };
+  /** The app CSPs (EnterpriseDesktopAppManagement, EnterpriseModernAppManagement) and their install jobs. */
+  readonly apps: SimApps;
+  /** Where app packages are downloaded to. */
+  appDir: string;
 
   /** Like the constructor, but generates the RSA key off the event loop (for fleets). */
   static async create(o: SimDeviceOptions): Promise<SimDevice> {
@@ -195,6 +212,28 @@ export class SimDevice {
     this.hwDevId = crypto.createHash('sha256').update(`hw:${this.deviceId}`).digest('hex').toUpperCase();
     this.inventory = defaultInventory(this.deviceId, o.inventory);
     this.tree = windowsTree(this.inventory);
+    this.appDir = o.appDir ?? path.join(os.tmpdir(), `fenestra-sim-apps-${this.deviceId}`);
+    this.apps = new SimApps({
+      tree: this.tree,
+      dir: () => this.appDir,
+      http: () => ({
+        ca: this.o.ca,
+        connectTo: this.o.connectTo,
+        managementHost: new URL(this.enrollment?.managementUrl ?? this.o.url).host,
+        timeoutMs: this.o.timeoutMs,
+      }),
+    });
+    if (o.appFaults) this.apps.faults = { ...o.appFaults };
+  }
+
+  /**
+   * Run the pending app install jobs now (downloads, hash checks, installs), as far as each goes:
+   * to its end or to its next retry. ./User jobs run while their user is signed in.
+   */
+  runAppJobs(): Promise<void> {
+    const keys = this.signedInUsers.flatMap((u) => (u.kind === 'entra' ? [u.key] : []));
+    if (this.enrollment?.enrollmentType === 'Full') keys.push(`enrolled:${this.enrollment.upn ?? 'user'}`);
+    return this.apps.run(keys);
   }
 
   get enrollmentType(): 'Device' | 'Full' {
@@ -453,13 +492,18 @@ export class SimDevice {
     }
     this.tree.setUser(userCtx);
     const execStart = this.tree.execs.length;
+    // App jobs that ended since the last session report it in this one's package 1.
+    const appAlerts = this.apps.takeAlerts(userCtx);
     const t = await this.session({
       loginStatus,
       mode,
       userToken: s?.kind === 'entra' ? s.token : undefined,
       initiator: o.initiator,
-      genericAlerts: o.genericAlerts,
+      genericAlerts: [...(o.genericAlerts ?? []), ...appAlerts.map((a) => a.alert)],
     });
+    if (t.outcome !== 'complete') this.apps.giveBack(appAlerts);
+    // Windows runs the install jobs outside the OMA-DM session.
+    if ((this.o.appJobs ?? 'after-session') === 'after-session' && this.apps.pending.length) await this.runAppJobs();
     const execs = this.tree.execs.slice(execStart).map((x) => ({ target: x.target, data: x.data }));
     const result: CheckinResult = { ...t, execs };
     if (execs.some((x) => /\/RemoteWipe\/doWipe/.test(x.target))) this.wiped = true;

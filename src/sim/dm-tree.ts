@@ -116,6 +116,31 @@ export interface DmTreeOptions {
   now?: () => Date;
 }
 
+/** Where a hooked command lands: the scope, the user of a ./User tree, the scope-relative path. */
+export interface DmHookContext {
+  scope: 'device' | 'user';
+  user: string | null;
+  /** Scope-relative node path, `/`-joined (`Vendor/MSFT/…`), braces decoded. */
+  path: string;
+  /** The LocURI as the server sent it. */
+  target: string;
+}
+
+/**
+ * Behaviour a CSP model adds to the tree (the app CSPs, src/sim/apps): asynchronous Execs, values
+ * computed at Get time in any tree, and what happens after a Delete.
+ */
+export interface DmTreeHooks {
+  /** An Exec: the status to answer, or undefined to leave it to the tree. */
+  exec?(x: DmHookContext & { data?: string; format?: string }): string | undefined;
+  /** A leaf's value at Get time, or undefined to read the stored one. */
+  value?(x: DmHookContext): string | undefined;
+  /** After a successful Delete. */
+  deleted?(x: DmHookContext): void;
+  /** A user's ./User tree was just created (setUser of a new key): seed its nodes. */
+  userTree?(key: string): void;
+}
+
 export interface ExecuteContext {
   msgId?: string;
 }
@@ -155,6 +180,8 @@ export class DmTree {
   private readonly now: () => Date;
   /** Values computed at Get time (e.g. DevDetail LocalTime), by device-relative path. */
   private computed = new Map<string, () => string>();
+  /** CSP behaviour beyond the generic tree (see DmTreeHooks). */
+  hooks: DmTreeHooks = {};
 
   constructor(opts: DmTreeOptions = {}) {
     this.now = opts.now ?? (() => new Date());
@@ -165,11 +192,19 @@ export class DmTree {
   /** The user whose ./User tree commands address in this session; null = no user context. */
   setUser(key: string | null): void {
     this.user = key;
-    if (key !== null && !this.users.has(key)) this.users.set(key, newInterior());
+    if (key !== null && !this.users.has(key)) {
+      this.users.set(key, newInterior());
+      this.hooks.userTree?.(key);
+    }
   }
 
   get currentUser(): string | null {
     return this.user;
+  }
+
+  /** The users that have a ./User tree on this device. */
+  userKeys(): string[] {
+    return [...this.users.keys()];
   }
 
   // ---- direct access (seeding, tests) ---------------------------------------------------------
@@ -361,10 +396,17 @@ export class DmTree {
         if (this.readOnlyAt(r.root, r.segs)) return done(STATUS.NOT_ALLOWED);
         const parent = this.find(r.root, r.segs.slice(0, -1));
         if (!parent?.children?.delete(r.segs[r.segs.length - 1])) return done(STATUS.NOT_FOUND);
+        this.hooks.deleted?.(this.hookContext(r, target));
         return done(STATUS.OK);
       }
       case 'Exec': {
         const rel = r.segs.join('/');
+        const hooked = this.hooks.exec?.({ ...this.hookContext(r, target), data: it.data, format });
+        if (hooked !== undefined) {
+          if (succeeded(hooked))
+            this.execs.push({ target, data: it.data, format, cmdId: cmd.cmdId, msgId: ctx.msgId, user: r.scope === 'user' ? this.user : null });
+          return done(hooked);
+        }
         for (const x of EXECUTABLE) {
           const m = x.re.exec(rel);
           if (!m) continue;
@@ -389,7 +431,14 @@ export class DmTree {
     else if (u.startsWith('./')) u = u.replace(/\/+$/, '');
     else if (u.startsWith('/') || u === '') return { ok: false, status: STATUS.BAD_REQUEST };
     else u = './' + u.replace(/\/+$/, ''); // relative URI without the leading "./"
-    const segs = u === '.' ? [] : u.slice(2).split('/');
+    // Windows unescapes node names: `%7BGUID%7D` and `{GUID}` name the same node (MSI product codes).
+    const segs =
+      u === '.'
+        ? []
+        : u
+            .slice(2)
+            .split('/')
+            .map((s) => s.replace(/%7B/gi, '{').replace(/%7D/gi, '}'));
     if (segs.some((s) => s === '' || s === '.' || s === '..' || s === '*')) return { ok: false, status: STATUS.BAD_REQUEST };
     if (segs[0] === 'User') {
       if (this.user === null) return { ok: false, status: STATUS.NOT_ALLOWED };
@@ -438,9 +487,14 @@ export class DmTree {
   private valueOf(node: DmNode, r: Extract<Resolved, { ok: true }>): { format: string; type?: string; data: string } {
     if (node.children) return { format: 'node', data: [...node.children.keys()].join('/') };
     const fn = r.scope === 'device' ? this.computed.get(r.segs.join('/')) : undefined;
-    const out: { format: string; type?: string; data: string } = { format: node.format, data: fn ? fn() : (node.value ?? '') };
+    const hooked = fn ? undefined : this.hooks.value?.(this.hookContext(r, ''));
+    const out: { format: string; type?: string; data: string } = { format: node.format, data: fn ? fn() : (hooked ?? node.value ?? '') };
     if (node.type) out.type = node.type;
     return out;
+  }
+
+  private hookContext(r: Extract<Resolved, { ok: true }>, target: string): DmHookContext {
+    return { scope: r.scope, user: r.scope === 'user' ? this.user : null, path: r.segs.join('/'), target };
   }
 
   private snapshot(): { device: DmNode; users: Map<string, DmNode> } {

@@ -3,6 +3,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { UsageError, duration, hostPort, int, parseOptions, readCa, readTokens } from './args.js';
+import { parseAppFault, type AppFaults } from './apps/faults.js';
 import { jwtClaims } from './device.js';
 import { Fleet, type FleetDevice, type FleetStats } from './fleet.js';
 import { startPushListener, type PushListener } from './push-listener.js';
@@ -27,6 +28,7 @@ const OPTIONS = {
     'push-listen': { type: 'string' },
     duration: { type: 'string' },
     verbose: { type: 'boolean' },
+    'app-fault': { type: 'string', multiple: true },
   },
   run: {
     ...COMMON,
@@ -38,9 +40,22 @@ const OPTIONS = {
     'time-scale': { type: 'string' },
     'push-listen': { type: 'string' },
     verbose: { type: 'boolean' },
+    'app-fault': { type: 'string', multiple: true },
   },
-  'sign-in': { ...COMMON, device: { type: 'string' }, 'token-file': { type: 'string' }, verbose: { type: 'boolean' } },
-  'sign-out': { ...COMMON, device: { type: 'string' }, user: { type: 'string' }, verbose: { type: 'boolean' } },
+  'sign-in': {
+    ...COMMON,
+    device: { type: 'string' },
+    'token-file': { type: 'string' },
+    verbose: { type: 'boolean' },
+    'app-fault': { type: 'string', multiple: true },
+  },
+  'sign-out': {
+    ...COMMON,
+    device: { type: 'string' },
+    user: { type: 'string' },
+    verbose: { type: 'boolean' },
+    'app-fault': { type: 'string', multiple: true },
+  },
   list: COMMON,
 } as const satisfies Record<FleetCommand, ParseArgsOptionsConfig>;
 
@@ -73,6 +88,14 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
   const scale = str('time-scale') !== undefined ? int('--time-scale', str('time-scale')!, 1) : 1;
   if (intervalMs !== undefined && str('time-scale') !== undefined) throw new UsageError('--time-scale shortens the Poll schedule: not with --interval');
   const json = v.json === true;
+  const appFaults: AppFaults = {};
+  for (const f of (v['app-fault'] ?? []) as string[]) {
+    try {
+      parseAppFault(f, appFaults);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
   // Lines go out as they happen; with --json they are left out and only the summary is printed.
   const print = json ? () => {} : (line: string) => out.write(line + '\n');
 
@@ -86,6 +109,7 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
   const fleet = Fleet.load(file, { ca, connectTo }, print, cmd === 'list');
   try {
     fleet.verbose = v.verbose === true;
+    fleet.appFaults = appFaults;
 
     if (cmd === 'list') {
       const rows = [...fleet.devices.values()].map((d) => ({

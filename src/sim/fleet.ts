@@ -1,6 +1,8 @@
 // The devices of a state file, live: restored SimDevices that check in again (one session at a
 // time per device), print what the server sent them, keep their poll schedule, take pushes, and
 // are saved back to the file (at most once a second while running, and at the end).
+import path from 'node:path';
+import type { AppFaults } from './apps/faults.js';
 import type { CheckinResult, SimDevice } from './device.js';
 import { nextPollMinutes, pollSchedule } from './poll-schedule.js';
 import { restoreDevice, saveDevice, type Connection, type DeviceMeta } from './saved-device.js';
@@ -31,6 +33,8 @@ export class Fleet {
   private unlock?: () => void;
   /** Print every Get too (otherwise they are counted per session). */
   verbose = false;
+  /** Failures the devices' app CSPs produce in this run (--app-fault). */
+  appFaults: AppFaults = {};
   readonly file: string;
   readonly header: Omit<SimState, 'devices'>;
   private readonly conn: Connection;
@@ -39,7 +43,8 @@ export class Fleet {
   private constructor(file: string, header: Omit<SimState, 'devices'>, conn: Connection, print: (line: string) => void) {
     this.file = file;
     this.header = header;
-    this.conn = conn;
+    // App packages download next to the state file, one directory per device.
+    this.conn = { ...conn, appDir: conn.appDir ?? `${file}.apps` };
     this.print = print;
   }
 
@@ -101,6 +106,7 @@ export class Fleet {
   }
 
   add(dev: SimDevice, meta: DeviceMeta): void {
+    dev.appDir = path.join(this.conn.appDir!, dev.deviceId);
     this.devices.set(dev.deviceId, { dev, meta, busy: Promise.resolve(), pushQueued: false });
     this.saveSoon();
   }
@@ -160,6 +166,8 @@ export class Fleet {
     }
     if (o.scheduled) this.countPoll(d);
     let r: CheckinResult;
+    d.dev.apps.faults = { ...this.appFaults };
+    const seen = new Map(d.dev.apps.jobs.map((j) => [j, j.statuses.length]));
     try {
       r = await d.dev.checkin(o.push ? { initiator: '1200' } : {});
     } catch (err) {
@@ -177,6 +185,12 @@ export class Fleet {
       this.stats.commands[key] = (this.stats.commands[key] ?? 0) + 1;
     }
     this.report(d, r, o.label ?? '');
+    for (const j of d.dev.apps.jobs) {
+      const fresh = j.statuses.slice(seen.get(j) ?? 0);
+      if (!fresh.length) continue;
+      const err = j.lastError ? `, LastError 0x${(j.lastError >>> 0).toString(16).toUpperCase()} ${j.lastErrorDesc ?? ''}` : '';
+      this.print(`device ${id}: ${j.kind.toUpperCase()} ${j.id}${j.user ? ` (user ${j.user})` : ''}: Status ${fresh.join(' → ')}${err}`);
+    }
     this.saveSoon();
     return r;
   }

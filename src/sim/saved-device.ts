@@ -3,7 +3,9 @@
 // signed in, and where it stands in its poll schedule — so that a later `fenestra sim` run acts
 // as the same device (same certificate, same digest nonce, same ./User trees) without enrolling.
 import crypto from 'node:crypto';
+import path from 'node:path';
 import { SimDevice, type Enrollment } from './device.js';
+import type { SavedApps } from './apps/apps.js';
 import type { DeviceInventory, SavedDmTree } from './dm-tree.js';
 
 export interface SavedDevice {
@@ -25,6 +27,8 @@ export interface SavedDevice {
   lastCheckinAt?: string;
   /** Scheduled check-ins done under the current DMClient Poll values (see poll-schedule.ts). */
   poll?: { schedule: string; done: number };
+  /** App install jobs and the alerts not yet sent (src/sim/apps). */
+  apps?: SavedApps;
 }
 
 /** What a run keeps beside the SimDevice itself. */
@@ -43,6 +47,7 @@ export function saveDevice(dev: SimDevice, meta: DeviceMeta): SavedDevice {
     sessions: dev.sessions,
     tree: dev.tree.save(),
     users: dev.users.flatMap((u) => ('token' in u ? [u.token] : [])),
+    apps: dev.apps.save(),
   };
 }
 
@@ -51,6 +56,8 @@ export interface Connection {
   ca?: string;
   connectTo?: { host: string; port: number };
   timeoutMs?: number;
+  /** Where the devices' app packages are downloaded (one directory per device under it). */
+  appDir?: string;
 }
 
 /** The SimDevice a saved record describes (the record was checked by the state file reader). */
@@ -71,8 +78,13 @@ export function restoreDevice(s: SavedDevice, conn: Connection): SimDevice {
     deviceId: s.deviceId,
     inventory: s.inventory,
     keyPair: { privateKey, publicKey: crypto.createPublicKey(privateKey) },
+    appDir: conn.appDir ? path.join(conn.appDir, s.deviceId) : undefined,
   });
   dev.tree.load(s.tree);
+  // Trees saved before the app CSPs were simulated get their nodes now.
+  dev.apps.seed(null);
+  for (const k of dev.tree.userKeys()) dev.apps.seed(k);
+  dev.apps.load(s.apps);
   dev.enrollment = s.enrollment;
   dev.state = s.state;
   dev.wiped = s.wiped;

@@ -81,6 +81,7 @@ function checkState(v: unknown): string | undefined {
     if (!isObj(d.inventory)) return `${at}.inventory: not an object`;
     if (!isObj(d.tree) || !isObj(d.tree.device) || !isObj(d.tree.users)) return `${at}.tree: not a saved DM tree`;
     if (!Array.isArray(d.users) || d.users.some((u) => typeof u !== 'string')) return `${at}.users: not a list of tokens`;
+    if (d.apps !== undefined && (!isObj(d.apps) || !Array.isArray(d.apps.jobs) || !Array.isArray(d.apps.alerts))) return `${at}.apps: not saved app jobs`;
     const e = d.enrollment;
     if (!isObj(e)) return `${at}.enrollment: not an object`;
     for (const k of ['providerId', 'managementUrl', 'certificatePem'] as const) if (typeof e[k] !== 'string') return `${at}.enrollment.${k}: not a string`;
