@@ -191,7 +191,8 @@ export class SimApps {
     if (m) return this.queueMsi(x, m[1], x.data ?? '');
     m = MSIX_EXEC.exec(x.path);
     if (m) return this.queueMsix(x, m[1], x.data ?? '');
-    if (x.path === REMOVE_PACKAGE && x.scope === 'user') return this.removePackage(x, x.data ?? '');
+    // The DDF has RemovePackage in ./User only.
+    if (x.path === REMOVE_PACKAGE) return x.scope === 'user' ? this.removePackage(x, x.data ?? '') : STATUS.NOT_FOUND;
     return undefined;
   }
 
