@@ -112,7 +112,7 @@ t.test('OpenAPI document', async (t) => {
     const create = doc.paths['/api/v1/profiles'].post;
     t.same(create.requestBody.content['application/json'].schema, { $ref: '#/components/schemas/ProfileCreate' });
     t.same(schemas.ProfileCreate.discriminator, { propertyName: 'kind' });
-    t.equal(schemas.ProfileCreate.oneOf.length, 6);
+    t.equal(schemas.ProfileCreate.oneOf.length, 7);
     t.same(create.responses['201'].content['application/json'].schema, { $ref: '#/components/schemas/Profile' });
     t.same(doc.paths['/api/v1/profiles/{id}'].get.responses['200'].content['application/json'].schema, {
       $ref: '#/components/schemas/ProfileDetail',

@@ -19,7 +19,7 @@ export { PROFILE_SCHEMAS, type EmailSettings, type HelloSettings, type VpnSettin
 export { redactProfile, removalCommands, unitCommands } from './commands.js';
 export { profileDelta } from './delta.js';
 export { emailAccountGuid } from './email.js';
-export { appDelta, appProgress, contentToken, startsInstall, trackedNode } from './app.js';
+export { appDelta, appProgress } from './app.js';
 export { ssidHex } from './wifi.js';
 
 export function compileProfile(kind: ProfileKind, scope: Scope, settings: unknown, ctx: CompileContext = {}): CompiledProfile {
