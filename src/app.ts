@@ -17,6 +17,7 @@ import { requestDeadline } from './http/deadline.js';
 import { managementRoutes } from './http/management.js';
 import { Metrics, metricsRoute } from './http/metrics.js';
 import { termsOfUseRoutes } from './http/terms-of-use.js';
+import { contentRoutes } from './http/content.js';
 import type { EntraValidator } from './identity/entra.js';
 import { LoginThrottle } from './identity/throttle.js';
 import { loggerOptions } from './log.js';
@@ -29,6 +30,7 @@ import { DeviceCommandService } from './service/management/device-commands.js';
 import { DeviceRevocationService } from './service/device-revocation.js';
 import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management/engine.js';
 import { Reconciler } from './service/reconcile/index.js';
+import { contentUrlSigner } from './service/apps/content-url.js';
 import { ProfileStatusService } from './service/reconcile/status.js';
 import { PushAdmin } from './service/push/admin.js';
 import { PushHolder } from './service/push/holder.js';
@@ -148,7 +150,9 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
 
   await app.register(healthRoutes, { store: ctx.store });
   const profileKey = deriveKey(ctx.secretKey, 'profile-secrets');
-  const reconciler = new Reconciler(ctx.store, profileKey);
+  // App packages (issue #15): signed, expiring download URLs, put into commands when they are sent.
+  const contentUrls = contentUrlSigner({ baseUrl: cfg.publicUrl, key: deriveKey(ctx.secretKey, 'content-urls'), ttlSeconds: cfg.contentUrlTtlHours * 3600 });
+  const reconciler = new Reconciler(ctx.store, profileKey, { contentUrls });
   const push = opts.push ?? pushHolder(ctx, metrics, logger);
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
   // Compliance (issue #14): evaluated when a device's inventory arrives, when read, and by a background pass.
@@ -173,6 +177,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     });
     await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
     await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
+    // Package downloads: no client certificate needed (Windows downloads without it), the signed URL is the authorization.
+    await app.register(contentRoutes, { store: ctx.store, signer: contentUrls, now: () => now().getTime() });
   }
   if (!surfaces.admin) return app;
   compliance.start();

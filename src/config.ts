@@ -58,6 +58,10 @@ export interface Config {
   consoleSession: { idleMinutes: number; hours: number };
   /** Minutes between syncs of the watched Entra groups' membership from Microsoft Graph (0: only on demand). */
   entraGroupSyncMinutes: number;
+  /** Hours an app package's signed download URL stays valid (issue #15). */
+  contentUrlTtlHours: number;
+  /** Largest app package accepted, bytes. */
+  contentMaxBytes: number;
   /** Test only: outbound calls to Entra/Graph sent to local fakes (config-outbound.ts). */
   testOutbound?: OutboundOptions;
   /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
@@ -302,7 +306,11 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   const consoleEntra = parseConsoleEntra(env, { publicUrl, adminListen: adminListen !== undefined, test: fenestraEnv === 'test', production }, problems);
   const testOutbound = parseTestOutbound(env, fenestraEnv === 'test', problems);
   const entraGroupSyncMinutes = intVar(env, 'FENESTRA_ENTRA_GROUP_SYNC_MINUTES', 15, 0, 24 * 60, problems);
+  const contentUrlTtlHours = intVar(env, 'FENESTRA_CONTENT_URL_TTL_HOURS', 24, 1, 168, problems);
+  const contentMaxBytes = intVar(env, 'FENESTRA_CONTENT_MAX_BYTES', 8 * 2 ** 30, 1, 2 ** 40, problems);
   const cfg: Config = {
+    contentUrlTtlHours,
+    contentMaxBytes,
     entraGroupSyncMinutes,
     testOutbound,
     wns,

@@ -54,7 +54,17 @@ t.test('defaults', async (t) => {
     requestDeadlineMs: 15_000,
     consoleSession: { idleMinutes: 30, hours: 12 },
     entraGroupSyncMinutes: 15,
+    contentUrlTtlHours: 24,
+    contentMaxBytes: 8 * 2 ** 30,
   });
+  t.same(
+    [loadConfig({ FENESTRA_CONTENT_URL_TTL_HOURS: '168', FENESTRA_CONTENT_MAX_BYTES: '1048576' })].map((c) => [c.contentUrlTtlHours, c.contentMaxBytes])[0],
+    [168, 1048576],
+    'package URLs and size limit',
+  );
+  t.throws(() => loadConfig({ FENESTRA_CONTENT_URL_TTL_HOURS: '0' }), /FENESTRA_CONTENT_URL_TTL_HOURS=0 is out of range \(1\.\.168\)/);
+  t.throws(() => loadConfig({ FENESTRA_CONTENT_URL_TTL_HOURS: '169' }), /FENESTRA_CONTENT_URL_TTL_HOURS=169 is out of range/);
+  t.throws(() => loadConfig({ FENESTRA_CONTENT_MAX_BYTES: '8G' }), /FENESTRA_CONTENT_MAX_BYTES="8G" is not a whole number/);
   t.equal(loadConfig({ FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' }).entraGroupSyncMinutes, 0, 'Entra groups synced on demand only');
   t.throws(() => loadConfig({ FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '1441' }), /FENESTRA_ENTRA_GROUP_SYNC_MINUTES=1441 is out of range/);
   t.same(loadConfig({ FENESTRA_CONSOLE_IDLE_MINUTES: '5', FENESTRA_CONSOLE_SESSION_HOURS: '1' }).consoleSession, { idleMinutes: 5, hours: 1 });

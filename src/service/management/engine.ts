@@ -17,6 +17,7 @@ import type { DmSessionState } from '../../domain/session.js';
 import { mergeRows, type Reconciler } from '../reconcile/index.js';
 import { holdReason, newCommand } from '../commands/queue.js';
 import { hasSealed, sealedValues } from '../commands/sealed.js';
+import { hasContentTokens } from '../commands/content-tokens.js';
 import { authenticateSession, type PresentedCredential } from './auth.js';
 import { inventoryPayload, isInventory } from './commands.js';
 import { deriveOutcomes, onResults, onStatus, retryAtomicAdds, type AnswerContext } from './answers.js';
@@ -528,7 +529,7 @@ export class SessionEngine {
     }
     const maxMsgSize = state.maxMsgSize ?? s.defaultMaxMsgSize;
     const revealed = ready.map((c) => {
-      if (!hasSealed(c.payload)) return c;
+      if (!hasSealed(c.payload) && !hasContentTokens(c.payload)) return c;
       const payload = this.deps.reconciler.reveal(c.payload);
       (ctx.secrets ??= []).push(...sealedValues(c.payload, payload));
       return { ...c, payload };

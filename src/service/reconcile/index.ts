@@ -10,6 +10,7 @@ import type { Device } from '../../domain/device.js';
 import type { ProfileDelivery } from '../../domain/profile.js';
 import type { DmSessionState } from '../../domain/session.js';
 import { mapSealed } from '../commands/sealed.js';
+import { resolvePayloadContent, type ContentUrls } from '../commands/content-tokens.js';
 import { ProfileCatalog, entraPrincipals, type EntraMemberships } from './catalog.js';
 import { settleDeliveries } from './outcome.js';
 import { planSession, type Plan } from './plan.js';
@@ -40,10 +41,13 @@ export class Reconciler {
   private readonly entraCache = new Map<string, string[]>();
   private readonly store: Store;
   private readonly key: Buffer;
+  private readonly contentUrls: ContentUrls | undefined;
 
-  constructor(store: Store, key: Buffer) {
+  /** `contentUrls`: signs the package URLs of app commands when they are sent (without it, their tokens stay). */
+  constructor(store: Store, key: Buffer, o: { contentUrls?: ContentUrls } = {}) {
     this.store = store;
     this.key = key;
+    this.contentUrls = o.contentUrls;
     this.catalog = new ProfileCatalog(store, key);
   }
 
@@ -153,9 +157,10 @@ export class Reconciler {
     return out;
   }
 
-  /** The payload as the device must receive it (sealed secrets opened). */
+  /** The payload as the device must receive it (sealed secrets opened, `{{content:<sha256>}}` tokens made signed URLs). */
   reveal(p: CommandPayload): CommandPayload {
-    return mapSealed(p, (d) => decrypt(d, this.key));
+    const open = mapSealed(p, (d) => decrypt(d, this.key));
+    return this.contentUrls ? resolvePayloadContent(open, this.contentUrls) : open;
   }
 }
 
