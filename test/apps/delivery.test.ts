@@ -17,6 +17,7 @@ import { appDelivery, reversionAppProfiles } from '../../src/service/apps/app-pr
 import { ProfileService } from '../../src/service/profiles.js';
 import type { LiveProfile, Snapshot } from '../../src/service/reconcile/catalog.js';
 import { Reconciler } from '../../src/service/reconcile/index.js';
+import { ProfileStatusService } from '../../src/service/reconcile/status.js';
 import { settleDeliveries } from '../../src/service/reconcile/outcome.js';
 import { planSession } from '../../src/service/reconcile/plan.js';
 import { openStore } from '../../src/store/open.js';
@@ -245,6 +246,13 @@ async function storeCase(t: Test, store: Store) {
   t.match(await store.profiles.get(p.id), { version: 2, context: { app: { versionId: 'v2', sha256: SHA2 } } });
   const sp2 = await r.plan(d, user, { userPresent: true, at: AT, force: true, planId: 'q' });
   t.match(sp2!.plan.commands[1].payload.items![0].data, `{{content:${SHA2}}}`, 'the catalog compiles the new context');
+
+  // The dry run shows the exact SyncML: the content token, never a URL (it would expire).
+  const dry = await new ProfileStatusService(store, r, 'https://mdm.example.test').plan(d.id, undefined);
+  t.match(dry.profiles, [{ profileId: p.id, action: 'install' }]);
+  t.match(dry.syncml, `<LocURI>${MSI_ROOT}/DownloadInstall</LocURI>`);
+  t.match(dry.syncml, `&lt;ContentURL&gt;{{content:${SHA2}}}&lt;/ContentURL&gt;`);
+  t.notMatch(dry.syncml, /\/content\/[0-9a-f]{64}/, 'no signed URL in the plan');
 }
 
 t.test('store: SQLite', async (t) => {

@@ -85,6 +85,11 @@ t.test('MSIX install: the {PFN} node, HostedInstall with dependencies by content
   t.same(p.app!.undo.map(line), ['Exec ./User/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/RemovePackage xml']);
   t.equal(p.app!.undo[0].items![0].data, '<Package Name="Contoso.App_1.0.0.0_x64__8wekyb3d8bbwe" RemoveForAllUsers="0"/>');
   const dev = app('device', msix);
+  t.equal(
+    dev.app!.apply[1].items![0].data,
+    `<Application PackageUri="{{content:${SHA}}}"><Dependencies><Dependency PackageUri="{{content:${DEP}}}"/></Dependencies></Application>`,
+    'DeploymentOptions is for the user context only',
+  );
   t.same(
     dev.app!.undo.map(line),
     ['Delete ./Device/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/Contoso.App_8wekyb3d8bbwe'],

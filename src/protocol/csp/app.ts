@@ -8,6 +8,8 @@
 //   uninstall: Delete of MSI/{ProductCode}.
 // * MSIX/APPX: Add of AppInstallation/{PFN}, Exec of its HostedInstall with
 //   <Application PackageUri=…><Dependencies><Dependency PackageUri=…/>; progress in Status;
+//   completion alert 1226 Reversed-Domain-Name:com.microsoft.mdm.EnterpriseHostedAppInstall.result
+//   (MSI: 1224 …win32csp_install) — it comes in a session, where the plan reads the status anyway;
 //   uninstall: ./User → Exec AppManagement/RemovePackage <Package Name="{full name}"/>;
 //   ./Device has no RemovePackage (DDF): the provisioned package is removed by a Delete of
 //   AppManagement/nonStore/{PFN}.
@@ -96,7 +98,8 @@ function compileMsix(scope: Scope, a: AppDelivery, intent: AppSettings['intent']
   const deps = m.dependencies.filter((d) => SHA256.test(d.sha256));
   const doc = el(
     'Application',
-    { PackageUri: contentToken(a.sha256), DeploymentOptions: '0' },
+    // DeploymentOptions exists in the user context only (Learn, "Enterprise app management").
+    scope === 'user' ? { PackageUri: contentToken(a.sha256), DeploymentOptions: '0' } : { PackageUri: contentToken(a.sha256) },
     deps.length ? el('Dependencies', null, ...deps.map((d) => empty('Dependency', { PackageUri: contentToken(d.sha256) }))) : '',
   );
   const root = msixRoot(scope, m.packageFamilyName);
