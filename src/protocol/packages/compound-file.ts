@@ -50,6 +50,7 @@ export class CompoundFile {
   private readonly miniCutoff: number;
   private readonly fatCache = new Map<number, Buffer>();
   private readonly difatSectors: Buffer[] = [];
+  private readonly difatSeen = new Set<number>();
   private miniFat: Buffer | undefined;
   private miniStreamSectors: number[] | undefined;
   private readonly miniCache = new Map<number, Buffer>();
@@ -196,7 +197,8 @@ export class CompoundFile {
       const prev = this.difatSectors[this.difatSectors.length - 1];
       const loc = prev ? prev.readUInt32LE(perSector * 4) : this.header.readUInt32LE(68);
       this.checkSector(loc, 'the DIFAT');
-      // A DIFAT chain is at most `declared` long, so a loop cannot go on for ever.
+      if (this.difatSeen.has(loc)) fail(`sector loop in the DIFAT chain at sector ${loc}`);
+      this.difatSeen.add(loc);
       this.difatSectors.push(await readExactly(this.readAt, (loc + 1) * this.sectorSize, this.sectorSize, FIELD));
     }
     return this.difatSectors[index].readUInt32LE(((k - HEADER_DIFAT) % perSector) * 4);

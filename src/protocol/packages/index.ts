@@ -2,6 +2,6 @@
 // random-access function (ContentStore.readAt), never the whole file.
 export { PackageError, type ReadAt } from './errors.js';
 export { readMsi } from './msi.js';
-export { readMsix, type ReadMsixOptions } from './msix.js';
+export { readMsix } from './msix.js';
 export { packageFamilyName, packageFullName, publisherId } from './package-id.js';
 export { sniffPackage } from './sniff.js';
