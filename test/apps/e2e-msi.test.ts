@@ -145,6 +145,23 @@ t.test('MSI apps end to end on a shared Entra-joined PC', async (t) => {
     );
   });
 
+  await t.test('what is installed is read back: the MSI products of the session user', async (t) => {
+    const q = await s.admin('POST', `/api/v1/devices/${devicePk}/commands`, { action: 'sync' });
+    t.equal(q.status, 201, JSON.stringify(q.json));
+    const r = await dev.checkin({ user: bob });
+    t.equal(r.outcome, 'complete');
+    const sent = targets(r.commands);
+    t.ok(sent.includes(`Get ${UMSI}`), "the product list of B's tree");
+    t.ok(sent.includes(`Get ${UMSI}/${enc(clip.productCode)}/Version`), 'then its product’s details');
+    const view = await ok(s, 'GET', `/api/v1/devices/${devicePk}/apps`);
+    const clipRow = view.apps.find((a: any) => a.key === clip.productCode);
+    t.match(clipRow, { user: bOid, source: 'msi', name: 'Contoso Clip', version: '3.1.0', publisher: 'Contoso' }, "B's product, as the device reported it");
+    t.notOk(
+      view.apps.some((a: any) => a.key === notes1.productCode && a.user === bOid),
+      "A's product is not listed for B",
+    );
+  });
+
   await t.test('a second version set live reaches A as the new version', async (t) => {
     const v2 = await upload(s, notes2, notes.app.id);
     await ok(s, 'PUT', `/api/v1/apps/${notes.app.id}/live`, { versionId: v2.version.id });

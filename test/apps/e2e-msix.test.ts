@@ -95,6 +95,21 @@ for (const database of ['sqlite', 'postgres'] as const) {
     t.equal(dev.tree.read(`${U}/AppManagement/nonStore/${pfn}/${fullName}/Version`)?.data, '1.2.0.0', 'installed for the user');
     t.same(await status(), ['verified'], 'the server knows it is installed');
 
+    // Read back: AppInventoryQuery then AppInventoryResults, as the device answers them.
+    const devicePk = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
+    t.equal((await s.admin('POST', `/api/v1/devices/${devicePk}/commands`, { action: 'sync' })).status, 201);
+    t.equal((await dev.checkin({ user })).outcome, 'complete');
+    const view = (await s.admin('GET', `/api/v1/devices/${devicePk}/apps`)).json;
+    t.match(
+      view.apps.find((x: any) => x.key === fullName && x.user === oid),
+      { source: 'msix', name: app.name, version: '1.2.0.0', publisher: app.publisher },
+      "the package in the user's tree, from AppInventoryResults",
+    );
+    t.ok(
+      view.apps.some((x: any) => x.key === fullName && x.user === null),
+      "and in the device's (Learn: the device's inventory lists every user's packages)",
+    );
+
     const del = await s.admin('DELETE', `/api/v1/apps/${paint.app.id}/assignments`, assign);
     t.equal(del.status, 204, JSON.stringify(del.json));
     const r = await dev.checkin({ user });
