@@ -200,6 +200,41 @@ t.test('upgrade and uninstall on unassign', async (t) => {
   t.match(settle([unRow], unPlan.commands, answer(unPlan.commands, {}))[0], { status: 'delivered', detail: undefined });
 });
 
+t.test('Office: the configuration Exec, then Status until 0', async (t) => {
+  const a: AppDelivery = {
+    appId: 'app3',
+    versionId: 'v',
+    kind: 'office',
+    name: 'Microsoft 365 Apps',
+    version: 'Current',
+    office: { configurationXml: '<Configuration><Add><Product ID="O365ProPlusRetail"/></Add></Configuration>', installationId: 'm365' },
+  };
+  const snap = snapshot([live(compiled(a, 'install', 'device'))], 'device:dev1');
+  const first = plan(snap, []);
+  t.same(first.commands.map(line), ['Exec ./Device/Vendor/MSFT/Office/Installation/m365/Install apply']);
+  const sent = { ...first.deliveries[0], batch: first.commands[0].batch };
+  const [accepted] = settle([sent], first.commands, answer(first.commands, {}));
+  t.match(accepted, { status: 'delivered', detail: 'installing' });
+  const poll = plan(snap, [accepted], LATER);
+  t.same(poll.commands.map(line), ['Get ./Device/Vendor/MSFT/Office/Installation/m365/Status verify'], 'Office reports Status only');
+  const polling = { ...poll.deliveries[0], batch: poll.commands[0].batch };
+  t.match(settle([polling], poll.commands, answer(poll.commands, { Status: ['200', '997'] }), LATER)[0], {
+    status: 'delivered',
+    detail: 'installing: Office installation in progress (997)',
+  });
+  t.match(settle([polling], poll.commands, answer(poll.commands, { Status: ['200', '0'] }), LATER)[0], { status: 'verified' });
+  t.match(settle([polling], poll.commands, answer(poll.commands, { Status: ['200', '17002'] }), LATER)[0], { status: 'failed', detail: /17002/ });
+  // Unassigned: the <Remove> configuration.
+  const rm = plan(snapshot([]), [{ ...accepted, status: 'verified' }], LATER, { 'p1:1': compiled(a, 'install', 'device') });
+  t.same(rm.commands.map(line), ['Exec ./Device/Vendor/MSFT/Office/Installation/m365/Install remove']);
+  t.match(rm.commands[0].payload.items![0].data, '<Remove><Product ID="O365ProPlusRetail"/></Remove>');
+  // An uninstall profile unassigned: nothing to undo.
+  const un = compiled(a, 'uninstall', 'device');
+  const gone = plan(snapshot([]), [{ ...accepted, status: 'delivered', detail: undefined }], LATER, { 'p1:1': un });
+  t.same(gone.commands, []);
+  t.match(gone.deliveries, [{ status: 'removed', detail: 'nothing to undo' }]);
+});
+
 // ---- with a real store ---------------------------------------------------------------------
 
 async function storeCase(t: Test, store: Store) {
