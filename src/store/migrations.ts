@@ -802,4 +802,34 @@ CREATE TABLE content_chunks (
 ALTER TABLE content_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
 `,
   },
+  {
+    version: 26,
+    name: 'device-apps',
+    // Issue #15: what is installed, as read back from each device (service/management/app-inventory.ts):
+    // per tree (user_key '' = ./Device, else the user's Entra object ID) and source (msi: the
+    // ProductCode; msix: the PackageFullName), replaced whole at each read; and when each tree and
+    // source was last read (error: why that read gave nothing). No foreign key, as push_channels:
+    // a deleted device's rows go with it (every table with a device_pk column does).
+    sql: `
+CREATE TABLE device_apps (
+  device_pk TEXT NOT NULL,
+  user_key  TEXT NOT NULL,
+  source    TEXT NOT NULL,
+  app_key   TEXT NOT NULL,
+  name      TEXT,
+  version   TEXT,
+  publisher TEXT,
+  seen_at   TEXT NOT NULL,
+  PRIMARY KEY (device_pk, user_key, source, app_key)
+) WITHOUT ROWID;
+CREATE TABLE device_app_reads (
+  device_pk TEXT NOT NULL,
+  user_key  TEXT NOT NULL,
+  source    TEXT NOT NULL,
+  read_at   TEXT NOT NULL,
+  error     TEXT,
+  PRIMARY KEY (device_pk, user_key, source)
+) WITHOUT ROWID;
+`,
+  },
 ];

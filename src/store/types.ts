@@ -505,6 +505,45 @@ export interface ContentStore {
   delete(sha256: string): Promise<void>;
 }
 
+/** Where an installed app was read from: the MSI product list or the packaged-app inventory. */
+export type DeviceAppSource = 'msi' | 'msix';
+
+/** An app installed on a device, as the device last reported it (issue #15). */
+export interface DeviceApp {
+  /** '' = the device tree (./Device); else the user key (Entra object ID, lower case) of a ./User read. */
+  userKey: string;
+  source: DeviceAppSource;
+  /** ProductCode (MSI, `{GUID}` upper case) or PackageFullName (MSIX). */
+  appKey: string;
+  name?: string;
+  version?: string;
+  publisher?: string;
+  /** The read that last listed it. */
+  seenAt: string;
+}
+
+/** One read of one tree and source: when, and why it gave nothing if it failed (the list kept then is the previous one). */
+export interface DeviceAppRead {
+  userKey: string;
+  source: DeviceAppSource;
+  readAt: string;
+  error?: string;
+}
+
+/** What is installed per device and tree, as read back (service/management/app-inventory.ts). */
+export interface DeviceAppStore {
+  /** The list of (device, user, source) becomes `apps` (seen at `at`), and the read is recorded, in one transaction. */
+  replace(devicePk: string, userKey: string, source: DeviceAppSource, apps: Omit<DeviceApp, 'userKey' | 'source' | 'seenAt'>[], at: string): Promise<void>;
+  /** Name, version and publisher of apps already listed (MSI details arrive after the list); unknown keys are ignored. */
+  details(devicePk: string, userKey: string, source: DeviceAppSource, apps: Omit<DeviceApp, 'userKey' | 'source' | 'seenAt'>[]): Promise<void>;
+  /** A read that failed: recorded, the list left as it was. */
+  failed(devicePk: string, userKey: string, source: DeviceAppSource, error: string, at: string): Promise<void>;
+  /** Every app of the device (user '', then by user, source, name) and every read. */
+  list(devicePk: string): Promise<{ apps: DeviceApp[]; reads: DeviceAppRead[] }>;
+  /** The reads of one tree (both sources). */
+  reads(devicePk: string, userKey: string): Promise<DeviceAppRead[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -528,6 +567,7 @@ export interface Store {
   complianceOutbox: ComplianceOutboxStore;
   apps: AppStore;
   content: ContentStore;
+  deviceApps: DeviceAppStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -68,6 +68,9 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   t.ok(m2.final);
   const ids = m2.body.map((c) => c.cmdId);
   t.equal(new Set(ids).size, ids.length, 'unique CmdIDs');
+  // With the inventory, the installed apps are read (issue #15: one Sequence, answered here as a whole).
+  const apps = m2.body.find((c) => c.kind === 'Sequence');
+  t.ok(apps, 'the installed apps are read with it');
 
   const pkg3: SyncMLMessage = {
     hdr: hdr('2'),
@@ -86,6 +89,7 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
           { source: './DevDetail/Ext/Microsoft/SMBIOSSerialNumber', meta: { format: 'chr' }, data: 'SN-123' },
         ],
       },
+      { kind: 'Status', cmdId: '4', msgRef: '1', cmdRef: apps!.cmdId, cmd: 'Sequence', data: '200', items: [] },
     ],
   };
   const r3 = await post(pkg3);
@@ -108,10 +112,11 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   t.equal(dev.loginStatus, 'none');
   t.ok(dev.lastSeenAt);
   const cmds = (await s.admin('GET', `/api/v1/devices/${deviceId}/commands`)).json.commands;
-  t.equal(cmds.length, 1);
-  t.equal(cmds[0].state, 'acked');
-  t.equal(cmds[0].status, '200');
-  t.equal(cmds[0].results.length, 3);
+  t.equal(cmds.length, 2);
+  const inv = cmds.find((c: any) => c.origin === 'inventory');
+  t.equal(inv.state, 'acked');
+  t.equal(inv.status, '200');
+  t.equal(inv.results.length, 3);
   const traces = (await s.admin('GET', `/api/v1/devices/${deviceId}/sessions`)).json.messages;
   t.equal(traces.length, 4, 'two messages each way');
 

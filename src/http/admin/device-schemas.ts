@@ -86,3 +86,53 @@ export const stalePolicySchema = {
     updatedAt: { type: 'string' },
   },
 } as const;
+
+const orNull = <S extends object>(schema: S) => ({ anyOf: [schema, { type: 'null' }] }) as const;
+const userKey = orNull({ type: 'string', description: "The user's Entra object ID (lower case) whose ./User tree was read; null: the device tree" });
+const appSource = {
+  type: 'string',
+  enum: ['msi', 'msix'],
+  description: 'msi: the MSI product list; msix: the packaged-app inventory (AppInventoryQuery)',
+} as const;
+
+/** GET /api/v1/devices/:id/apps (issue #15). */
+export const deviceAppsReply = {
+  type: 'object',
+  description: 'What is installed, as the device last reported it per tree (device, or a user) and source, and when each was read',
+  required: ['id', 'deviceId', 'apps', 'reads'],
+  properties: {
+    id: { type: 'string' },
+    deviceId: { type: 'string' },
+    apps: {
+      type: 'array',
+      description: 'The device tree first, then per user; by source, then name',
+      items: {
+        type: 'object',
+        required: ['user', 'source', 'key', 'name', 'version', 'publisher', 'seenAt'],
+        properties: {
+          user: userKey,
+          source: appSource,
+          key: { type: 'string', description: 'ProductCode (MSI, {GUID}) or PackageFullName (MSIX)' },
+          name: orNull({ type: 'string' }),
+          version: orNull({ type: 'string' }),
+          publisher: orNull({ type: 'string' }),
+          seenAt: { type: 'string', description: 'The read that last listed it' },
+        },
+      },
+    },
+    reads: {
+      type: 'array',
+      description: 'The last read of each tree and source',
+      items: {
+        type: 'object',
+        required: ['user', 'source', 'readAt', 'error'],
+        properties: {
+          user: userKey,
+          source: appSource,
+          readAt: { type: 'string' },
+          error: orNull({ type: 'string', description: 'Why that read gave nothing (the list shown is the one read before)' }),
+        },
+      },
+    },
+  },
+} as const;

@@ -10,7 +10,17 @@ import { fleetSummary } from '../../service/fleet/summary.js';
 import type { DeviceCommandService, QueueInput } from '../../service/management/device-commands.js';
 import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { actorOf } from './auth.js';
-import { commandListQuery, deviceListQuery, fleetSummaryQuery, planViewQuery, stalePolicyBody, stalePolicySchema, traceViewQuery } from './device-schemas.js';
+import { deviceAppsView } from '../../service/management/app-inventory.js';
+import {
+  commandListQuery,
+  deviceAppsReply,
+  deviceListQuery,
+  fleetSummaryQuery,
+  planViewQuery,
+  stalePolicyBody,
+  stalePolicySchema,
+  traceViewQuery,
+} from './device-schemas.js';
 import type { AdminApi } from './schema-types.js';
 import { commandBody, deviceCommandParams, idParams, revokeBody } from './schemas.js';
 import {
@@ -177,6 +187,18 @@ export function deviceRoutes(
       const traces = await deps.commands.traces(request.params.id, request.query.limit, request.query.session);
       return request.query.pretty ? prettyTraces(traces) : traces;
     },
+  );
+
+  api.get(
+    '/api/v1/devices/:id/apps',
+    {
+      schema: {
+        ...devices('listDeviceApps', 'What is installed on a device (MSI products, packaged apps), per tree and user, as last read back'),
+        params: idParams,
+        response: { 200: deviceAppsReply, ...errorReplies(400, 404) },
+      },
+    },
+    (request) => deviceAppsView(deps.store, request.params.id),
   );
 
   api.get(

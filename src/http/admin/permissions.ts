@@ -48,6 +48,7 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'POST /api/v1/devices/:id/revoke': 'devices.revoke',
   'POST /api/v1/devices/:id/commands': commandCapability,
   'GET /api/v1/devices/:id/commands': 'read',
+  'GET /api/v1/devices/:id/apps': 'read',
   'DELETE /api/v1/devices/:id/commands/:commandId': 'devices.cancel-command',
   'GET /api/v1/devices/:id/sessions': 'devices.diagnose',
   'POST /api/v1/devices/:id/push': 'devices.push',

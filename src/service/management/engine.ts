@@ -27,6 +27,7 @@ import { CheckinScheduleService } from '../checkin-schedule.js';
 import { buildOutbound } from './outbound.js';
 import { hashSessionToken, newSessionToken, respUri, SESSION_IDLE_MS } from './session-token.js';
 import { traceBody } from './trace.js';
+import { AppInventory, sessionUser } from './app-inventory.js';
 
 export interface ManagementSettings {
   publicUrl: string;
@@ -109,9 +110,12 @@ export class SessionEngine {
   /** Check-in schedules: one per engine, it remembers which devices hold theirs. */
   private schedules?: CheckinScheduleService;
   private readonly deps: ManagementDeps;
+  /** Installed apps read back (issue #15). */
+  private readonly apps: AppInventory;
 
   constructor(deps: ManagementDeps) {
     this.deps = deps;
+    this.apps = new AppInventory({ store: deps.store, maxAgeMs: deps.settings.inventoryMaxAgeMs, log: deps.log.child({ component: 'app-inventory' }) });
   }
 
   async handle(req: ManagementRequest): Promise<ManagementReply> {
@@ -219,6 +223,9 @@ export class SessionEngine {
     deriveOutcomes(ctx);
     retryAtomicAdds(ctx);
     await this.deps.push?.answered(device.id, [...acks.values()], commandsById, at);
+    // Installed apps the device reported: stored; the MSI products' details follow in this session.
+    ctx.appsFollow = await this.apps.answered(device, [...acks.values()], commandsById, at);
+    turn.enqueue.push(...ctx.appsFollow);
     await this.resolveUser(ctx, req.mode);
     // Profile deliveries whose commands are all answered now.
     const settled = await this.deps.reconciler.settle(device.id, acks, commandsById, at, this.deps.reconciler.userPresent(device, state));
@@ -494,6 +501,8 @@ export class SessionEngine {
       }
       candidates = [...retried, ...candidates.filter((c) => !retried.some((r) => r.id === c.id))];
       candidates.push(...(await this.planProfiles(ctx, mode)));
+      // (Queued with the turn already: they wait there when this message cannot carry them.)
+      if (ctx.appsFollow?.length) candidates.push(...ctx.appsFollow);
       if (isNew) {
         const stale = !device.inventoryAt || Date.parse(turn.at) - Date.parse(device.inventoryAt) > s.inventoryMaxAgeMs;
         if (stale && !candidates.some(isInventory)) {
@@ -501,6 +510,11 @@ export class SessionEngine {
           turn.enqueue.push(inv);
           candidates.unshift(inv);
         }
+        // The installed apps are read with the inventory (stale, or the admin's sync).
+        const sync = candidates.some((c) => c.action === 'sync' && c.state === 'queued');
+        const apps = await this.apps.plan({ device, user: sessionUser(device, state, mode), refresh: stale, sync, at: turn.at, queued: candidates });
+        turn.enqueue.push(...apps);
+        candidates.push(...apps);
         const push = (await this.deps.push?.plan(device.id, turn.at, candidates)) ?? [];
         turn.enqueue.push(...push);
         candidates.push(...push);
@@ -599,4 +613,6 @@ interface InboundContext extends AnswerContext {
   abort: boolean;
   loginStatus?: string;
   userToken?: string;
+  /** Commands that follow from this message's answers (the MSI products' details), sent in this session. */
+  appsFollow?: CommandRecord[];
 }

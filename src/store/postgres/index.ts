@@ -21,6 +21,7 @@ import type { StoreLog } from '../write-behind.js';
 import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { postgresCheckinSchedules } from './settings.js';
 import { postgresPush } from './push.js';
+import { postgresDeviceApps } from './device-apps.js';
 import { postgresAdmins } from './admins.js';
 import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
@@ -75,6 +76,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     compliance: postgresCompliance(db),
     admins: postgresAdmins(db),
     complianceOutbox: postgresComplianceOutbox(db),
+    deviceApps: postgresDeviceApps(db),
     apps: postgresApps(db),
     content: postgresContent(db),
     tenants: {

@@ -14,6 +14,7 @@ import { sqliteProfiles } from './profiles.js';
 import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
+import { sqliteDeviceApps } from './device-apps.js';
 import { sqliteEntraGroups } from './entra-groups.js';
 import { sqliteCompliance } from './compliance.js';
 import { sqliteAdmins } from './admins.js';
@@ -292,6 +293,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     compliance: sqliteCompliance(db, appendAudit),
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
+    deviceApps: sqliteDeviceApps(db),
     apps: sqliteApps(db),
     content,
     tenants: {
