@@ -186,6 +186,10 @@ t.test('version 4 (4096-byte sectors) and a FAT listed through a DIFAT chain', {
   const v3 = writeCompoundFile(withCab, 3);
   t.ok(v3.layout.difat.length >= 1, `${v3.layout.difat.length} DIFAT sectors`);
   t.same(await readBuf(v3.file), expected, 'version 3 with a DIFAT chain reads the same');
+  // Version 3 writers may leave garbage in the high half of a stream size (MS-CFB 2.6.3): ignored.
+  const v3garbage = writeCompoundFile(streams, 3);
+  for (const { id } of v3garbage.layout.streams.values()) v3garbage.file.writeUInt32LE(0xdeadbeef, v3garbage.layout.entryOffset(id) + 124);
+  t.same(await readBuf(v3garbage.file), expected, 'version 3: the high half of stream sizes ignored');
   const v4big = writeCompoundFile(withCab, 4);
   t.same(await readBuf(v4big.file), expected, 'version 4 with a large stream reads the same');
 });

@@ -121,6 +121,11 @@ t.test('an unsigned APPX: neutral by default, resource display names left out, r
   t.equal(got.packageFullName, `Contoso.Tool_1.0.0.0_neutral_en-us_${publisherId(CONTOSO)}`);
   t.same(got.dependencies, []);
   t.equal((await read(await msix(m))).format, 'msix', 'no file name: msix');
+  const emptySignature = await zip([
+    { name: 'AppxManifest.xml', data: m },
+    { name: 'AppxSignature.p7x', data: Buffer.alloc(0) },
+  ]);
+  t.equal((await read(emptySignature)).signed, false, 'an empty AppxSignature.p7x is no signature');
 });
 
 t.test('a bundle: bundle identity, the architectures of its application packages, the first one read in place', async (t) => {
