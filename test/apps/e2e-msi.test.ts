@@ -59,6 +59,21 @@ async function rows(s: TestServer, appId: string): Promise<{ status: string; det
   return st.flatMap((p: any) => p.deliveries.map((d: any) => ({ ...d, intent: p.intent })));
 }
 
+/** The server's own count of content downloads answered with this status (its /metrics). */
+async function contentAnswers(s: TestServer, status: number): Promise<number> {
+  const text = (await s.request('/metrics', { headers: { authorization: `Bearer ${s.adminToken}` } })).text();
+  const line = text
+    .split('\n')
+    .find(
+      (l) =>
+        l.startsWith('fenestra_http_request_duration_seconds_count{') &&
+        l.includes('route="/content/:sha256"') &&
+        l.includes('method="GET"') &&
+        l.includes(`status="${status}"`),
+    );
+  return line ? Number(line.split(' ').at(-1)) : 0;
+}
+
 const targets = (cmds: DmLogEntry[]) => cmds.flatMap((c) => c.targets.map((x) => `${c.kind} ${x}`));
 
 t.test('MSI apps end to end on a shared Entra-joined PC', async (t) => {
@@ -194,6 +209,7 @@ t.test('MSI apps end to end on a shared Entra-joined PC', async (t) => {
     await ok(s, 'POST', `/api/v1/apps/${suite.app.id}/assignments`, { targetType: 'device', targetId: devicePk, intent: 'install', scope: 'device' });
     dev.signOutAll();
     dev.apps.faults = { cutDownloadAfter: 200_000 };
+    const partial = await contentAnswers(s, 206);
     const first = await dev.checkin({ user: null });
     t.ok(targets(first.commands).includes(`Exec ${DMSI}/${enc(big.productCode)}/DownloadInstall`));
     const job = dev.apps.jobs.find((j) => j.id === big.productCode)!;
@@ -206,6 +222,7 @@ t.test('MSI apps end to end on a shared Entra-joined PC', async (t) => {
     t.equal(job.http[1].status, 206, 'the server answered the Range');
     t.equal(job.http[1].requestedFrom, 200_000, 'from the byte the first attempt stopped at');
     t.match(job.http[1].contentRange, new RegExp(`^bytes 200000-${big.size - 1}/${big.size}$`));
+    t.equal(await contentAnswers(s, 206), partial + 1, 'the server counted one 206 download');
     t.equal(dev.tree.read(`${DMSI}/${enc(big.productCode)}/Status`)?.data, '70');
     t.same(
       (await rows(s, suite.app.id)).map((x) => x.status),
