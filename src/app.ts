@@ -32,6 +32,7 @@ import { DEFAULT_MANAGEMENT_SETTINGS, SessionEngine } from './service/management
 import { Reconciler } from './service/reconcile/index.js';
 import { contentUrlSigner } from './service/apps/content-url.js';
 import { ProfileStatusService } from './service/reconcile/status.js';
+import { AppCatalog } from './service/apps/catalog.js';
 import { PushAdmin } from './service/push/admin.js';
 import { PushHolder } from './service/push/holder.js';
 import { PushService } from './service/push/service.js';
@@ -210,6 +211,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   };
   entraGroups.start(cfg.entraGroupSyncMinutes);
   app.addHook('onClose', async () => entraGroups.stop());
+  const profiles = new ProfileService(ctx.store, profileKey, syncEntraGroupNow);
   const adminDeps: AdminDeps = {
     adminToken: ctx.adminToken,
     store: ctx.store,
@@ -225,7 +227,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     revocation: new DeviceRevocationService(ctx.store, cfg.providerId, undefined, (c) => push.commandQueued(c)),
     push: new PushAdmin(ctx.store, push),
     pushSettings: new PushSettingsAdmin(ctx.store, push, { production: cfg.production, sealKey: deriveKey(ctx.secretKey, 'push-settings') }),
-    profiles: new ProfileService(ctx.store, profileKey, syncEntraGroupNow),
+    profiles,
+    apps: new AppCatalog({ store: ctx.store, profiles, status: profileStatus, maxBytes: cfg.contentMaxBytes, vendor: cfg.testOutbound }),
     entraGroups,
     groups: new GroupService(ctx.store),
     compliancePolicies: new CompliancePolicyService(ctx.store, syncEntraGroupNow),

@@ -11,6 +11,8 @@ import { pushSettingsRoutes } from './push-settings.js';
 import type { PushSettingsAdmin } from '../../service/push/settings-admin.js';
 import type { PushAdmin } from '../../service/push/admin.js';
 import { profileRoutes } from './profiles.js';
+import { appRoutes } from './apps.js';
+import type { AppCatalog } from '../../service/apps/catalog.js';
 import { complianceRoutes } from './compliance.js';
 import type { CompliancePolicyService } from '../../service/compliance/policies.js';
 import type { DeviceComplianceView } from '../../service/compliance/view.js';
@@ -50,6 +52,8 @@ export interface AdminDeps {
   /** Administrators, their sessions and API tokens (issue #13). */
   admins: AdminService;
   pushSettings: PushSettingsAdmin;
+  /** The app catalog (issue #15). */
+  apps: AppCatalog;
   /** Compliance policies and each device's compliance (issue #14). */
   compliancePolicies: CompliancePolicyService;
   deviceCompliance: DeviceComplianceView;
@@ -185,6 +189,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     entraGroupRoutes(api, deps);
     pushSettingsRoutes(api, deps);
     profileRoutes(api, deps);
+    appRoutes(api, deps);
     complianceRoutes(api, { policies: deps.compliancePolicies, view: deps.deviceCompliance });
     scheduleRoutes(api, deps);
     adminsRoutes(api, deps);

@@ -15,6 +15,7 @@ import { PROFILE_SCHEMAS } from '../../protocol/csp/schemas.js';
 import { PROFILE_KINDS } from '../../protocol/csp/types.js';
 import { profileCreateBody, profilePatchBody } from './schemas.js';
 import { profileDetail, profileReply } from './openapi-replies.js';
+import { documentPackageBodies } from './apps-schemas.js';
 
 type Json = Record<string, unknown>;
 
@@ -25,6 +26,7 @@ const TAGS = [
   { name: 'fleet', description: 'Fleet summary and the stale-device policy' },
   { name: 'profiles', description: 'Configuration profiles (VPN, Wi-Fi, email, certificates, Hello, custom) and their assignments' },
   { name: 'groups', description: 'User and device groups, and their check-in schedules' },
+  { name: 'apps', description: 'The app catalog: MSI and MSIX packages, Microsoft 365 Apps, live versions, deployment and delivery status' },
   { name: 'compliance', description: "Compliance policies, their assignments, and each device's compliance state" },
   { name: 'settings', description: 'Server-wide settings: the check-in schedule, WNS push' },
   { name: 'audit', description: 'Who did what, newest first' },
@@ -161,6 +163,7 @@ export async function openApiDocument(app: FastifyInstance, opts: OpenApiOptions
     transformObject: (documentObject) => {
       const doc = (documentObject as { openapiObject: Json }).openapiObject;
       typeProfiles(doc);
+      documentPackageBodies(doc);
       return doc;
     },
   });

@@ -71,6 +71,21 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'POST /api/v1/profiles/:id/assignments': 'profiles.write',
   'DELETE /api/v1/profiles/:id/assignments': 'profiles.write',
 
+  // The app catalog (issue #15): read by all, changed and deployed as profiles are.
+  'GET /api/v1/apps': 'read',
+  'POST /api/v1/apps/packages': 'profiles.write',
+  'POST /api/v1/apps/public': 'profiles.write',
+  'POST /api/v1/apps/office': 'profiles.write',
+  'GET /api/v1/apps/:id': 'read',
+  'PATCH /api/v1/apps/:id': 'profiles.write',
+  'DELETE /api/v1/apps/:id': 'profiles.write',
+  'POST /api/v1/apps/:id/versions': 'profiles.write',
+  'PUT /api/v1/apps/:id/live': 'profiles.write',
+  'DELETE /api/v1/apps/:id/versions/:versionId': 'profiles.write',
+  'POST /api/v1/apps/:id/assignments': 'profiles.write',
+  'DELETE /api/v1/apps/:id/assignments': 'profiles.write',
+  'GET /api/v1/apps/:id/status': 'read',
+
   // Compliance policies (issue #14): managed as profiles are.
   'GET /api/v1/compliance-policies': 'read',
   'POST /api/v1/compliance-policies': 'profiles.write',
