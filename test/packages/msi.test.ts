@@ -138,7 +138,8 @@ t.test('MSIs built by wixl read as msiinfo reads them', { skip: SKIP }, async (t
       t.equal(got.manufacturer, 'Fenestra Héllo');
       t.equal(got.allUsers, '1');
       t.equal(got.upgradeCode, '{ABCDEF01-2345-6789-ABCD-EF0123456789}', 'UpgradeCode upper-cased');
-      t.ok(reader.bytes < 256 * 1024, `${reader.bytes} bytes read of ${buf.length}: the cabinet is not read`);
+      t.ok(reader.bytes < 512 * 1024, `${reader.bytes} bytes read of ${buf.length}: the cabinet is not read`);
+      t.ok(reader.calls <= 8, `${reader.calls} reads: the small reads of the tables come from a few cached blocks`);
     }
     if (c.name === 'user') t.notOk('allUsers' in got, 'per-user: ALLUSERS absent');
   }

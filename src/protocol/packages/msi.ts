@@ -5,7 +5,7 @@
 // _StringData bytes in the database's code page).
 import type { MsiMetadata } from '../../domain/app.js';
 import { CompoundFile, type CompoundEntry } from './compound-file.js';
-import { PackageError, type ReadAt } from './errors.js';
+import { cachedReadAt, PackageError, type ReadAt } from './errors.js';
 
 /** Table streams larger than this are not read (the string pool of a very large MSI is a few MiB). */
 const MAX_TABLE_BYTES = 64 * 1024 * 1024;
@@ -42,7 +42,7 @@ interface StringPool {
 }
 
 export async function readMsi(readAt: ReadAt, size: number): Promise<MsiMetadata> {
-  const cf = await CompoundFile.open(readAt, size);
+  const cf = await CompoundFile.open(cachedReadAt(readAt), size);
   const streams = new Map<string, CompoundEntry>();
   for (const [name, entry] of cf.rootChildren()) if (entry.type === 'stream') streams.set(decodeStreamName(name), entry);
   const property = streams.get('!Property');
