@@ -13,7 +13,42 @@ import type { DeviceDetail } from './device-view.js';
 
 export const deviceAppsTitle = (lang: Lang): string => appsText(lang)('deviceAppsTitle');
 
-export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: DeviceDetail): Promise<Html> {
+/** What the device reported as installed (store.deviceApps.list). */
+export interface InstalledApps {
+  apps: { userKey: string; source: string; appKey: string; name?: string; version?: string; publisher?: string; seenAt: string }[];
+  reads: { userKey: string; source: string; readAt: string; error?: string }[];
+}
+
+function installedTable(lang: Lang, d: DeviceDetail, installed: InstalledApps): Html {
+  const t = appsText(lang);
+  const upns = new Map(d.loginHistory.map((l) => [l.oid.toLowerCase(), l.upn ?? l.oid]));
+  const who = (key: string) => (key ? (upns.get(key.toLowerCase()) ?? key) : t('deviceTree'));
+  const failures = installed.reads.filter((r) => r.error);
+  return html`<h3>${t('installedTitle')}</h3>
+    ${listTable({
+      caption: t('installedCaption'),
+      head: html`<th scope="col">${t('user')}</th>
+        <th scope="col">${t('name')}</th>
+        <th scope="col">${t('version')}</th>
+        <th scope="col">${t('publisher')}</th>
+        <th scope="col">${t('kind')}</th>
+        <th scope="col">${t('identity')}</th>
+        <th scope="col">${t('seen')}</th>`,
+      items: installed.apps,
+      row: (a) =>
+        html`<td>${who(a.userKey)}</td>
+          <th scope="row" data-installed="${a.appKey}">${a.name ?? a.appKey}</th>
+          <td>${a.version ?? '—'}</td>
+          <td>${a.publisher ?? '—'}</td>
+          <td>${said(t, 'kind_', a.source)}</td>
+          <td><code>${a.appKey}</code></td>
+          <td>${when(lang, a.seenAt)}</td>`,
+      none: t('installedNone'),
+    })}
+    ${failures.map((r) => html`<p class="muted">${t('readFailed', { tree: who(r.userKey), kind: said(t, 'kind_', r.source), error: r.error ?? '' })} ${when(lang, r.readAt)}</p>`)}`;
+}
+
+export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: DeviceDetail, installed?: InstalledApps): Promise<Html> {
   const t = appsText(lang);
   const profiles = await appProfiles(deps);
   const byProfile = new Map<string, { appId: string; intent: 'install' | 'uninstall' }>();
@@ -26,7 +61,7 @@ export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: Device
   );
   const names = new Map<string, string>();
   for (const id of new Set(rows.map((r) => r.appId))) names.set(id, (await deps.store.apps.get(id))?.name ?? id);
-  return listTable({
+  const delivered = listTable({
     caption: t('deviceAppsCaption'),
     head: html`<th scope="col">${t('user')}</th>
       <th scope="col">${t('app')}</th>
@@ -44,4 +79,5 @@ export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: Device
         <td>${when(lang, r.p.updatedAt)}</td>`,
     none: t('deviceAppsNone'),
   });
+  return html`${delivered} ${installed ? installedTable(lang, d, installed) : ''}`;
 }

@@ -5,6 +5,7 @@
 import type { AppRecord, AppVersion } from '../../../domain/app.js';
 import type { Group } from '../../../domain/profile.js';
 import { can } from '../../../service/admins/capabilities.js';
+import { deviceView } from '../../../service/devices.js';
 import { notFound } from '../../../service/errors.js';
 import type { ConsoleDeps } from '../deps.js';
 import { when } from '../format.js';
@@ -15,6 +16,7 @@ import { type FieldErrors, formHidden, formPanel, input, listTable, radios, sele
 import { appProfiles, type Deployment, deployments, STATE_TONE, type StatusRow, statusRows } from './apps-deliveries.js';
 import { packageFacts, uploadForm } from './apps-package.js';
 import { type AT, appsText, said } from './apps-text.js';
+import { deviceLabel } from './device-view.js';
 
 export const APPS_WRITE = 'profiles.write';
 export const appPath = (id: string): string => `/console/apps/${encodeURIComponent(id)}`;
@@ -146,7 +148,17 @@ function deployForm(ctx: PageContext, t: AT, app: AppRecord, groups: Group[], st
   });
 }
 
-function statusTable(ctx: PageContext, t: AT, rows: StatusRow[]): Html {
+/** The devices' names (host name, else Windows' name, else DeviceID) by our id. */
+async function deviceNames(deps: ConsoleDeps, rows: StatusRow[]): Promise<Map<string, string>> {
+  const names = new Map<string, string>();
+  for (const pk of new Set(rows.map((r) => r.row.devicePk))) {
+    const d = await deps.store.devices.get(pk);
+    if (d) names.set(pk, deviceLabel(deviceView(d)));
+  }
+  return names;
+}
+
+function statusTable(ctx: PageContext, t: AT, rows: StatusRow[], names: ReadonlyMap<string, string>): Html {
   return listTable({
     caption: t('statusCaption'),
     head: html`<th scope="col">${t('device')}</th>
@@ -157,7 +169,9 @@ function statusTable(ctx: PageContext, t: AT, rows: StatusRow[]): Html {
       <th scope="col">${t('updated')}</th>`,
     items: rows,
     row: (s) =>
-      html`<td data-device="${s.row.devicePk}"><a href="/console/devices/${encodeURIComponent(s.row.devicePk)}">${s.row.devicePk}</a></td>
+      html`<td data-device="${s.row.devicePk}">
+          <a href="/console/devices/${encodeURIComponent(s.row.devicePk)}">${names.get(s.row.devicePk) ?? s.row.devicePk}</a>
+        </td>
         <td data-user="${s.row.userKey}">${s.row.userKey ? (s.row.upn ?? s.row.userKey) : t('deviceTree')}</td>
         <td>${said(t, 'intent_', s.intent)}</td>
         <td data-state="${s.state}"><span class="badge ${STATE_TONE[s.state]}">${said(t, 'st_', s.state)}</span></td>
@@ -214,6 +228,7 @@ export async function appPage(ctx: PageContext, deps: ConsoleDeps, id: string, f
   const [versions, profiles, groups] = await Promise.all([deps.store.apps.versions(app.id), appProfiles(deps, app.id), deps.groups.list()]);
   const mine = profiles.get(app.id) ?? [];
   const [deployed, status] = await Promise.all([deployments(deps, mine), statusRows(deps, mine)]);
+  const names = await deviceNames(deps, status);
   const groupNames = new Map(groups.map((g) => [g.id, g.name]));
   const live = versions.find((v) => v.id === app.liveVersionId);
   const here = appPath(app.id);
@@ -283,6 +298,6 @@ export async function appPage(ctx: PageContext, deps: ConsoleDeps, id: string, f
     ${section('read', live ? `${t('readTitle')} (${live.version})` : t('readTitle'), live ? packageFacts(t, ctx.lang, live) : html`<p class="muted">${t('readNone')}</p>`)}
     ${section('versions', t('versionsTitle'), versionsSection(ctx, t, app, versions))}
     ${section('deployments', t('deploymentsTitle'), html`${deploymentTable(ctx, t, app, deployed, groupNames)}`)}
-    ${write ? deployForm(ctx, t, app, groups, forms.deploy) : ''} ${section('status', t('statusTitle'), statusTable(ctx, t, status))} ${writeForms}`;
+    ${write ? deployForm(ctx, t, app, groups, forms.deploy) : ''} ${section('status', t('statusTitle'), statusTable(ctx, t, status, names))} ${writeForms}`;
   return layout(ctx, { title: app.name, nav: 'apps', body, scripts: write ? ['apps-upload.js'] : [] });
 }

@@ -93,7 +93,7 @@ const messages = {
     addedBy: 'By',
     live: 'live',
     makeLive: 'Make live',
-    makeLiveLabel: 'Make version {version} live',
+    makeLiveLabel: 'Make live (version {version})',
     madeLive: 'Version {version} is live: devices get it at their next check-in.',
     deleteVersion: 'Delete',
     deleteVersionLabel: 'Delete version {version}',
@@ -167,6 +167,7 @@ const messages = {
     installedCaption: 'Apps the device reported as installed',
     installedNone: 'The device has not reported its installed apps yet.',
     seen: 'Seen',
+    readFailed: 'The last read of {kind} apps ({tree}) failed: {error}.',
   },
   fr: {
     title: 'Applications',
@@ -329,6 +330,7 @@ const messages = {
     installedCaption: 'Applications que l’appareil a déclarées installées',
     installedNone: 'L’appareil n’a pas encore déclaré ses applications installées.',
     seen: 'Vue',
+    readFailed: 'La dernière lecture des applications {kind} ({tree}) a échoué : {error}.',
   },
 };
 
