@@ -139,6 +139,9 @@ export interface DmTreeHooks {
   deleted?(x: DmHookContext): void;
   /** A user's ./User tree was just created (setUser of a new key): seed its nodes. */
   userTree?(key: string): void;
+  /** The hooks' own state at the start of an Atomic, given back to `restore` when it is rolled back. */
+  snapshot?(): unknown;
+  restore?(state: unknown): void;
 }
 
 export interface ExecuteContext {
@@ -317,10 +320,12 @@ export class DmTree {
     }
     const snapshot = this.snapshot();
     const execCount = this.execs.length;
+    const hooked = this.hooks.snapshot?.();
     const children = cmd.commands.map((c) => this.run(c, ctx, inner, true));
     if (!children.some(failed)) return { kind: 'Atomic', cmdId: cmd.cmdId, status: STATUS.OK, items: [], children };
     this.restore(snapshot);
     this.execs.length = execCount;
+    this.hooks.restore?.(hooked);
     for (const c of children) markRolledBack(c);
     return { kind: 'Atomic', cmdId: cmd.cmdId, status: STATUS.ATOMIC_FAILED, items: [], children };
   }

@@ -146,6 +146,28 @@ t.test('the simulated app CSPs', { skip: noWixl }, async (t) => {
     t.equal(s.apps.jobs.length, 0);
   });
 
+  await t.test('an Atomic rolled back takes back the job its Exec queued', async (t) => {
+    const s = setup();
+    const di = `${D}/${enc(other.productCode)}/DownloadInstall`;
+    s.tree.set('./Vendor/MSFT/Policy/Config/Taken', { value: 'x' });
+    const out = s.tree.execute({
+      kind: 'Atomic',
+      cmdId: '100',
+      commands: [
+        { kind: 'Add', cmdId: '101', items: [{ target: di }] },
+        { kind: 'Exec', cmdId: '102', items: [{ target: di, meta: { format: 'xml' }, data: job(url('/other.msi'), other.sha256) }] },
+        { kind: 'Add', cmdId: '103', items: [{ target: './Vendor/MSFT/Policy/Config/Taken', data: 'y' }] },
+      ],
+    });
+    t.equal(out.status, '507');
+    t.same(
+      out.children?.map((c) => c.status),
+      ['216', '216', '418'],
+    );
+    t.same(s.apps.jobs, [], 'no job left');
+    t.notOk(s.tree.has(`${D}/${enc(other.productCode)}`), 'nor its node');
+  });
+
   await t.test('a dropped connection: 25, then resumed with Range at the next run, installed', async (t) => {
     const s = setup();
     s.apps.faults = { cutDownloadAfter: 3000 };

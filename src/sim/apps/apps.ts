@@ -104,6 +104,8 @@ export interface SavedApps {
 }
 
 const now = () => new Date();
+/** Finished jobs kept. */
+const KEEP_ENDED = 20;
 const ymd = (d: Date) => d.toISOString().slice(0, 10).replace(/-/g, '');
 
 export class SimApps {
@@ -122,6 +124,9 @@ export class SimApps {
     t.hooks.exec = (x) => this.exec(x);
     t.hooks.value = (x) => (x.path === INVENTORY_RESULTS ? this.inventory(x.scope, x.user) : undefined);
     t.hooks.deleted = (x) => this.deleted(x);
+    // A rolled-back Atomic takes back the jobs its Execs queued.
+    t.hooks.snapshot = () => this.save();
+    t.hooks.restore = (s) => this.load(s as SavedApps);
   }
 
   // ---- the tree -----------------------------------------------------------------------------------
@@ -200,6 +205,9 @@ export class SimApps {
     // A new Exec of the same node replaces its earlier job (a reinstall or an update).
     const i = this.jobs.findIndex((j) => j.scope === x.scope && j.user === x.user && j.node === node);
     if (i >= 0) this.jobs.splice(i, 1);
+    // Finished jobs are kept for a while (tests and the CLI read them), not forever.
+    const ended = this.jobs.filter((j) => j.state === 'done' || j.state === 'failed');
+    for (const j of ended.slice(0, Math.max(0, ended.length - KEEP_ENDED))) this.jobs.splice(this.jobs.indexOf(j), 1);
     const job: AppJob = {
       kind,
       scope: x.scope,
