@@ -832,4 +832,37 @@ CREATE TABLE device_app_reads (
 ) WITHOUT ROWID;
 `,
   },
+  {
+    version: 27,
+    name: 'esp',
+    // Issue #16: Enrollment Status Page policies (service/esp: targets as profile assignments, the
+    // rest as one JSON document) and the runs of each enrollment's day zero: one per device and
+    // phase (user_key '' = the device phase, else the user's Entra object ID), its items (JSON:
+    // profile, status, when) and how it ended. The partial index answers "is any run open" cheaply.
+    sql: `
+CREATE TABLE esp_policies (
+  id          TEXT PRIMARY KEY,
+  name        TEXT NOT NULL,
+  target_type TEXT NOT NULL,
+  target_id   TEXT,
+  settings    TEXT NOT NULL,
+  created_at  TEXT NOT NULL,
+  updated_at  TEXT NOT NULL
+);
+CREATE TABLE esp_runs (
+  device_pk   TEXT NOT NULL,
+  user_key    TEXT NOT NULL,
+  upn         TEXT,
+  policy_id   TEXT NOT NULL,
+  started_at  TEXT NOT NULL,
+  deadline    TEXT NOT NULL,
+  error_text  TEXT,
+  items       TEXT NOT NULL,
+  finished_at TEXT,
+  outcome     TEXT,
+  PRIMARY KEY (device_pk, user_key)
+) WITHOUT ROWID;
+CREATE INDEX esp_runs_open ON esp_runs (started_at) WHERE outcome IS NULL;
+`,
+  },
 ];

@@ -13,6 +13,7 @@ import type { PushChannelRecord } from '../domain/push.js';
 import type { AdminRecord, AdminSessionRecord, ApiTokenRecord } from '../domain/admin.js';
 import type { AppRecord, AppVersion } from '../domain/app.js';
 import type { ComplianceAssignment, CompliancePolicy, ComplianceReportRequest, ComplianceState, DeviceCompliance } from '../domain/compliance.js';
+import type { EspPolicy, EspRun } from '../domain/esp.js';
 
 // ---- management (OMA-DM) ---------------------------------------------------------------------
 
@@ -544,6 +545,26 @@ export interface DeviceAppStore {
   reads(devicePk: string, userKey: string): Promise<DeviceAppRead[]>;
 }
 
+/** Enrollment Status Page policies and the day-zero runs of each enrollment (issue #16, service/esp). */
+export interface EspStore {
+  listPolicies(): Promise<EspPolicy[]>;
+  getPolicy(id: string): Promise<EspPolicy | undefined>;
+  createPolicy(p: EspPolicy): Promise<void>;
+  /** False when it does not exist. */
+  updatePolicy(p: EspPolicy): Promise<boolean>;
+  deletePolicy(id: string): Promise<boolean>;
+  /** The runs of a device (device phase first, then by user key). One indexed read. */
+  runs(devicePk: string): Promise<EspRun[]>;
+  /** Inserts the run unless the device already has one for that phase (false then: another session started it). */
+  startRun(run: EspRun): Promise<boolean>;
+  /** Its items, finish time and outcome. */
+  saveRun(run: EspRun): Promise<void>;
+  /** Some run has not ended (uses the partial index). */
+  anyOpen(): Promise<boolean>;
+  /** Every run (fleet figures), optionally only those started since `since`. */
+  allRuns(since?: string): Promise<EspRun[]>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -568,6 +589,7 @@ export interface Store {
   apps: AppStore;
   content: ContentStore;
   deviceApps: DeviceAppStore;
+  esp: EspStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -22,6 +22,7 @@ import { postgresTlsTicketKeys } from './tls-ticket-keys.js';
 import { postgresCheckinSchedules } from './settings.js';
 import { postgresPush } from './push.js';
 import { postgresDeviceApps } from './device-apps.js';
+import { postgresEsp } from './esp.js';
 import { postgresAdmins } from './admins.js';
 import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
@@ -77,6 +78,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     admins: postgresAdmins(db),
     complianceOutbox: postgresComplianceOutbox(db),
     deviceApps: postgresDeviceApps(db),
+    esp: postgresEsp(db),
     apps: postgresApps(db),
     content: postgresContent(db),
     tenants: {

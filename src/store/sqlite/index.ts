@@ -15,6 +15,7 @@ import { sqliteTlsTicketKeys } from './tls-ticket-keys.js';
 import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
 import { sqliteDeviceApps } from './device-apps.js';
+import { sqliteEsp } from './esp.js';
 import { sqliteEntraGroups } from './entra-groups.js';
 import { sqliteCompliance } from './compliance.js';
 import { sqliteAdmins } from './admins.js';
@@ -294,6 +295,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     admins: sqliteAdmins(db),
     complianceOutbox: sqliteComplianceOutbox(db),
     deviceApps: sqliteDeviceApps(db),
+    esp: sqliteEsp(db),
     apps: sqliteApps(db),
     content,
     tenants: {
