@@ -72,7 +72,7 @@ fenestra sim list --state FILE: the saved devices, their state and users.
 Apps: the devices answer the MSI (EnterpriseDesktopAppManagement DownloadInstall) and MSIX
 (EnterpriseModernAppManagement HostedInstall) Execs with 202, then after the session download the
 package over HTTPS into FILE.apps/<DeviceID>/ (resuming with Range after a dropped connection),
-check its SHA-256, install it and report Status, LastError and a 1226 alert in the next session.
+check its SHA-256, install it and report Status, LastError and an alert in the next session.
 checkin, run, sign-in and sign-out take --app-fault F (repeatable) to make that fail:
   cut-download:N            the first download attempt of each job is dropped after N bytes and
                             resumed at the next check-in (MSI Status 25 in between)

@@ -50,6 +50,8 @@ export interface DigestCredentials {
 
 /** A generic alert (1226) for package 1. */
 export interface GenericAlert {
+  /** The Alert code: 1226 unless said (the MSI job's end comes as 1224, as Learn's example shows it). */
+  code?: string;
   type: string;
   format?: string;
   mark?: string;
@@ -197,7 +199,7 @@ export class DmClientSession {
       const it: Item = { meta: { type: g.type, ...(g.format ? { format: g.format } : {}), ...(g.mark ? { mark: g.mark } : {}) } };
       if (g.source) it.source = g.source;
       if (g.data !== undefined) it.data = g.data;
-      body.push({ kind: 'Alert', cmdId: next(), data: ALERT.GENERIC, items: [it] });
+      body.push({ kind: 'Alert', cmdId: next(), data: g.code ?? ALERT.GENERIC, items: [it] });
     }
     const devInfo: Item[] = [];
     for (const n of ['DevId', 'Man', 'Mod', 'DmV', 'Lang']) {

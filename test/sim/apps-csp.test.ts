@@ -124,6 +124,7 @@ t.test('the simulated app CSPs', { skip: noWixl }, async (t) => {
       {
         user: null,
         alert: {
+          code: '1224',
           type: 'Reversed-Domain-Name:com.microsoft.mdm.win32csp_install',
           format: 'int',
           mark: 'informational',

@@ -15,8 +15,8 @@
 // * MSIX Status 0 → 1 → 3, 2 on failure; once installed, the AppInstallation/{PFN} node is
 //   cleaned up (Learn) and the package appears under AppManagement/nonStore/{PFN}/{full name}.
 //   Exec AppManagement/RemovePackage (./User) or a Delete under AppManagement removes it.
-// * Each job's end is reported by a 1226 generic alert in the next session's package 1 (the
-//   session of the job's user for a ./User job).
+// * Each job's end is reported by an alert in the next session's package 1 (of the job's user
+//   for a ./User job): MSI 1224 win32csp_install, as Learn's example shows it; MSIX 1226.
 // * AppManagement/AppInventoryQuery (Replace) and AppInventoryResults (Get, computed then).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -30,6 +30,7 @@ import {
   MSIX_INSTALL_ALERT_TYPE,
   MSIX_STATUS,
   MSIX_UNINSTALL_ALERT_TYPE,
+  MSI_ALERT_CODE,
   MSI_ALERT_TYPE,
   MSI_STATUS,
   asInt,
@@ -511,7 +512,7 @@ export class SimApps {
     this.alert(
       job.user,
       job.kind === 'msi'
-        ? { type: MSI_ALERT_TYPE, format: 'int', mark: 'informational', source: job.target, data: asInt(e?.code ?? 0) }
+        ? { code: MSI_ALERT_CODE, type: MSI_ALERT_TYPE, format: 'int', mark: 'informational', source: job.target, data: asInt(e?.code ?? 0) }
         : { type: MSIX_INSTALL_ALERT_TYPE, format: 'int', source: job.target, data: asInt(e?.code ?? 0) },
     );
   }

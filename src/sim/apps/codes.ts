@@ -1,6 +1,6 @@
 // What the simulated app CSPs report: the EnterpriseDesktopAppManagement (MSI) and
 // EnterpriseModernAppManagement (MSIX) status codes (DDF, Learn), the HRESULTs Windows puts in
-// LastError for each failure, and the 1226 generic alert types Windows sends when a job ends.
+// LastError for each failure, and the alerts Windows sends when a job ends.
 
 /** MSI/{ProductID}/Status (EnterpriseDesktopAppManagement DDF). */
 export const MSI_STATUS = {
@@ -55,7 +55,12 @@ export function httpError(status: number): HResult {
 /** LastError as the int node holds it: the HRESULT as a signed 32-bit decimal. */
 export const asInt = (code: number): string => String(code | 0);
 
-/** 1226 Type of the alert that ends an MSI job (Learn, EnterpriseDesktopAppManagement "Alert example"). */
+/**
+ * The alert that ends an MSI job (Learn, EnterpriseDesktopAppManagement "Alert example"): the text
+ * says a generic alert, the example (from a device) is an Alert 1224 with this Type, Format int,
+ * Mark informational and the HRESULT as Data; the simulator sends what the example shows.
+ */
+export const MSI_ALERT_CODE = '1224';
 export const MSI_ALERT_TYPE = 'Reversed-Domain-Name:com.microsoft.mdm.win32csp_install';
 /** 1226 Type of the alert that ends a HostedInstall (Learn, "Enterprise app management"). */
 export const MSIX_INSTALL_ALERT_TYPE = 'Reversed-Domain-Name:com.microsoft.mdm.EnterpriseHostedAppInstall.result';
