@@ -16,6 +16,7 @@ import { fleetGroup } from './fleet.js';
 import { groupsGroup } from './groups.js';
 import { io, withIo, type CliIo } from './io.js';
 import { profilesGroup } from './profiles.js';
+import { appsGroup } from './apps.js';
 import { serveCommand } from './serve.js';
 import { tenantsGroup } from './tenants.js';
 
@@ -28,6 +29,7 @@ const ENTRIES: (Command | CommandGroup)[] = [
   tenantsGroup,
   accountsGroup,
   profilesGroup,
+  appsGroup,
   groupsGroup,
   applyCommand,
   adminsGroup,
