@@ -170,12 +170,16 @@ if (noBrowser || noWixl) {
     t.equal(await listRow.locator('[data-count="failed"]').textContent(), '1');
     await look(page, 'apps-list');
 
-    // The device page: its apps per user.
+    // The device page: its apps per user, and what the device reports installed after an inventory refresh.
+    t.equal((await server.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'sync' })).status, 201);
+    t.equal((await dev.checkin({ user: alice })).outcome, 'complete');
     await page.goto(`${base}/console/devices/${deviceId}`);
     const deviceApps = page.locator('#h-apps').locator('..');
     t.equal(await deviceApps.locator('tbody tr').filter({ hasText: 'alice@contoso.com' }).locator('[data-state]').getAttribute('data-state'), 'installed');
     t.equal(await deviceApps.locator('tbody tr').filter({ hasText: 'carol@contoso.com' }).locator('[data-state]').getAttribute('data-state'), 'failed');
     t.equal(await deviceApps.getByRole('link', { name: 'Contoso Notes' }).first().getAttribute('href'), `/console/apps/${appId}`);
+    const installed = deviceApps.locator(`[data-installed="${v2.productCode}"]`).locator('..');
+    t.match(await installed.textContent(), /alice@contoso\.com\s+Contoso Notes\s+2\.0\.0\s+Contoso Ltd\s+MSI/, 'reported installed in her tree');
     await look(page, 'apps-device');
 
     // Refusals of the other two ways to add an app, on their fields.

@@ -13,11 +13,8 @@ import type { DeviceDetail } from './device-view.js';
 
 export const deviceAppsTitle = (lang: Lang): string => appsText(lang)('deviceAppsTitle');
 
-/** What the device reported as installed (store.deviceApps.list). */
-export interface InstalledApps {
-  apps: { userKey: string; source: string; appKey: string; name?: string; version?: string; publisher?: string; seenAt: string }[];
-  reads: { userKey: string; source: string; readAt: string; error?: string }[];
-}
+/** What the device reported as installed. */
+type InstalledApps = Awaited<ReturnType<ConsoleDeps['store']['deviceApps']['list']>>;
 
 function installedTable(lang: Lang, d: DeviceDetail, installed: InstalledApps): Html {
   const t = appsText(lang);
@@ -48,8 +45,9 @@ function installedTable(lang: Lang, d: DeviceDetail, installed: InstalledApps): 
     ${failures.map((r) => html`<p class="muted">${t('readFailed', { tree: who(r.userKey), kind: said(t, 'kind_', r.source), error: r.error ?? '' })} ${when(lang, r.readAt)}</p>`)}`;
 }
 
-export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: DeviceDetail, installed?: InstalledApps): Promise<Html> {
+export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: DeviceDetail): Promise<Html> {
   const t = appsText(lang);
+  const installed = await deps.store.deviceApps.list(d.id);
   const profiles = await appProfiles(deps);
   const byProfile = new Map<string, { appId: string; intent: 'install' | 'uninstall' }>();
   for (const [appId, list] of profiles) for (const p of list) byProfile.set(p.profile.id, { appId, intent: p.intent });
@@ -79,5 +77,5 @@ export async function deviceAppsSection(lang: Lang, deps: ConsoleDeps, d: Device
         <td>${when(lang, r.p.updatedAt)}</td>`,
     none: t('deviceAppsNone'),
   });
-  return html`${delivered} ${installed ? installedTable(lang, d, installed) : ''}`;
+  return html`${delivered} ${installedTable(lang, d, installed)}`;
 }

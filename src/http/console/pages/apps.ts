@@ -4,7 +4,6 @@
 // page (apps-page.ts) with its versions, deployments and status. Reading needs `read`; every
 // change `profiles.write`, as in the API — the actions are refused by the server, not only left
 // out of the page.
-import type { AppRecord, AppVersion } from '../../../domain/app.js';
 import { can } from '../../../service/admins/capabilities.js';
 import { ApiError } from '../../../service/errors.js';
 import { actorOf } from '../../admin/auth.js';
@@ -18,22 +17,6 @@ import { appProfiles, summary } from './apps-deliveries.js';
 import { uploadForm } from './apps-package.js';
 import { appPage, appPath, APPS_WRITE, type DeployState, targetText } from './apps-page.js';
 import { type AT, appsText, said } from './apps-text.js';
-
-/** What the pages call of the catalog service (until it is wired in AdminDeps as `apps`). */
-interface CatalogPort {
-  addFromUrl(o: { url: string; sha256: string; actor: string }): Promise<{ app: AppRecord; version: AppVersion }>;
-  addOffice(o: { name: string; configurationXml: string; actor: string }): Promise<{ app: AppRecord; version: AppVersion }>;
-  update(id: string, patch: { name?: string; description?: string }, actor: string): Promise<AppRecord>;
-  setLive(id: string, versionId: string, actor: string): Promise<unknown>;
-  removeVersion(id: string, versionId: string, actor: string): Promise<unknown>;
-  remove(id: string, actor: string, force: boolean): Promise<unknown>;
-  assign(
-    id: string,
-    o: { targetType: string; targetId?: string; intent: string; scope?: string },
-    actor: string,
-  ): Promise<{ targetType: string; targetId: string }>;
-  unassign(id: string, o: { targetType: string; targetId?: string; intent: string; scope?: string }, actor: string): Promise<unknown>;
-}
 
 interface NewForms {
   upload?: string;
@@ -174,11 +157,7 @@ async function addedNotice(t: AT, deps: ConsoleDeps, ctx: PageContext, appId: st
 }
 
 export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
-  const catalog = (): CatalogPort => {
-    const c = (deps as unknown as { apps?: CatalogPort }).apps;
-    if (!c) throw new ApiError(503, 'unavailable', 'the app catalog is not available yet');
-    return c;
-  };
+  const catalog = () => deps.apps;
   const actor = (ctx: PageContext) => actorOf(ctx.request);
   const idOf = (ctx: PageContext) => param(ctx.request, 'id');
 
