@@ -58,7 +58,7 @@ t.test('readers of the answers (pure)', async (t) => {
   t.test('MSI product list', async (t) => {
     const r = parseMsiProductList(`%7B${P1.slice(1, -1)}%7D/${P2.toLowerCase()}/%7B${P1.slice(1, -1)}%7D/UpgradeCode/%E0%A4%A/{not-a-guid}/`);
     t.same(r.value, [P1, P2], 'encoded or not, upper case, once each; the UpgradeCode node is not a product');
-    t.equal(r.ignored.length, 3, 'UpgradeCode, a broken %-escape and a non-GUID are left out with a reason');
+    t.same(r.ignored, ['not a ProductCode: "%E0%A4%A"', 'not a ProductCode: "{not-a-guid}"'], 'a broken %-escape and a non-GUID are left out with a reason');
     t.same(parseMsiProductList(undefined), { value: [], ignored: [] }, 'no products: an empty list');
     t.same(parseMsiProductList(''), { value: [], ignored: [] });
     const many = Array.from({ length: APP_INVENTORY_LIMITS.apps + 5 }, () => `{${crypto.randomUUID()}}`).join('/');
@@ -398,4 +398,66 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
     t.equal(list.apps.filter((a: any) => a.user === null).length, 4, 'the device tree read again beside it');
     t.equal((await s.admin('GET', '/api/v1/devices/nope/apps')).status, 404, 'an unknown device is a 404');
   });
+});
+
+t.test('with the simulator: what its CSPs hold is what the API lists', async (t) => {
+  const { SimDevice } = await import('../../src/sim/device.js');
+  const fs = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-inventory-sim-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const oid = crypto.randomUUID();
+  const dev = new SimDevice({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'erin@contoso.com', oid, deviceid: dev.deviceId }) },
+    appDir: dir,
+  });
+  await dev.enroll();
+  // Installed before enrollment: an MSI product and a sideloaded package on the device, a package of the user's.
+  const msi = `${DESKTOP}/${P1}`;
+  dev.tree.set(msi, { format: 'node' });
+  for (const [k, v] of [
+    ['Name', 'Contoso Tool'],
+    ['Version', '4.2.0'],
+    ['Publisher', 'Contoso Ltd'],
+  ]) {
+    dev.tree.set(`${msi}/${k}`, { value: v, readOnly: true });
+  }
+  const seedPackage = (root: string, full: string, name: string) => {
+    const base = `${root}/Vendor/MSFT/EnterpriseModernAppManagement/AppManagement/nonStore/${full.split('_')[0]}_8wekyb3d8bbwe/${full}`;
+    dev.tree.set(base, { format: 'node' });
+    for (const [k, v] of Object.entries({ Name: name, Version: full.split('_')[1], Publisher: 'CN=Contoso', IsFramework: '0', IsBundle: '0' })) {
+      dev.tree.set(`${base}/${k}`, { value: v, readOnly: true });
+    }
+  };
+  seedPackage('./Device', PKG_A, 'Contoso Notes');
+  dev.tree.setUser(oid);
+  seedPackage('./User', 'Contoso.Paint_1.2.0.0_x64__8wekyb3d8bbwe', 'Contoso Paint');
+  dev.tree.setUser(null);
+
+  const user = { token: await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'erin@contoso.com', oid }) };
+  await dev.checkin({ user });
+  const list = (await s.admin('GET', `/api/v1/devices/${dev.deviceId}/apps`)).json;
+  const of = (u: string | null) => list.apps.filter((a: any) => a.user === u).map((a: any) => [a.source, a.key, a.name, a.version]);
+  t.same(
+    of(null),
+    [
+      ['msi', P1, 'Contoso Tool', '4.2.0'],
+      ['msix', PKG_A, 'Contoso Notes', '2.1.0.0'],
+      ['msix', 'Contoso.Paint_1.2.0.0_x64__8wekyb3d8bbwe', 'Contoso Paint', '1.2.0.0'],
+    ],
+    "the device tree: its MSI product, and the packages of the device and of its users (Learn: the device's inventory lists every user's)",
+  );
+  t.same(of(oid.toLowerCase()), [['msix', 'Contoso.Paint_1.2.0.0_x64__8wekyb3d8bbwe', 'Contoso Paint', '1.2.0.0']], "the user's tree: the user's package");
+  t.ok(
+    list.reads.every((r: any) => r.error === null),
+    `every read succeeded: ${JSON.stringify(list.reads)}`,
+  );
+  t.equal(list.reads.length, 4, 'two trees, two sources each');
 });

@@ -84,7 +84,13 @@ t.test('a stored digest session does not authenticate anyone without its token',
   const r1 = await a.post(M, '7', 1, pkg1, { cred: true });
   t.equal(hdrCode(r1), '212');
   t.match(r1.hdr.respUri, /^https:\/\/[^?]+\/ManagementServer\/MDM\.svc\?s=[A-Za-z0-9_-]{22,}$/, 'RespURI with a session token');
-  t.equal(commands(r1).length, 1, 'the inventory Get');
+  t.same(
+    commands(r1)
+      .map((c) => c.kind)
+      .sort(),
+    ['Get', 'Sequence'],
+    'the inventory Get, and the installed apps read with it',
+  );
   const wipe = (await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'wipe' })).json.id;
 
   // The attack of issue #10: the same Source and SessionID, no credentials, acks and unenrolls.
@@ -150,7 +156,7 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
   const pk = (await s.admin('GET', `/api/v1/devices/${id}`)).json.id;
 
   const r1 = await a.post(M, '3', 1, pkg1, { cred: true });
-  t.equal(commands(r1).length, 1);
+  t.equal(commands(r1).length, 2, 'the inventory Get and the installed apps read with it');
   // SessionID 3 again (the device restarted): challenged, package 1 again with credentials at
   // MsgID 2 — a new session all the same; the old token is gone.
   t.equal(hdrCode(await a.post(M, '3', 1, pkg1)), '407');
@@ -158,9 +164,11 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
   t.equal(hdrCode(again), '212');
   t.equal(again.hdr.msgId, '1', 'our first message of the new session');
   t.same(
-    commands(again).map((c) => c.kind),
-    ['Get'],
-    'the unanswered Get is sent again in the new session',
+    commands(again)
+      .map((c) => c.kind)
+      .sort(),
+    ['Get', 'Sequence'],
+    'the unanswered Get (and apps read) are sent again in the new session',
   );
   t.equal(hdrCode(await a.post(r1.hdr.respUri!, '3', 2, answer(r1))), '407', "the earlier session's token does not continue the new one");
 

@@ -111,7 +111,8 @@ const clip = (s: string | undefined) => {
 
 /**
  * The ProductCodes in the data of a Get of the MSI node: child names separated by "/",
- * URI-encoded. Anything that is not a `{GUID}` is left out; duplicates once.
+ * URI-encoded. Its UpgradeCode child is skipped; anything else that is not a `{GUID}` is left
+ * out with the reason; duplicates once.
  */
 export function parseMsiProductList(data: string | undefined): InventoryRead<string[]> {
   const ignored: string[] = [];
@@ -119,7 +120,10 @@ export function parseMsiProductList(data: string | undefined): InventoryRead<str
   for (const raw of (data ?? '').split('/')) {
     const part = raw.trim();
     if (!part) continue;
-    const code = productCode(decodeSegment(part) ?? '');
+    const name = decodeSegment(part);
+    // MSI/UpgradeCode is a sibling of the products in the DDF, not one of them.
+    if (name === 'UpgradeCode') continue;
+    const code = productCode(name ?? '');
     if (!code) {
       ignored.push(`not a ProductCode: ${JSON.stringify(part.slice(0, 80))}`);
       continue;
