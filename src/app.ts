@@ -154,6 +154,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
   // App packages (issue #15): signed, expiring download URLs, put into commands when they are sent.
   const contentUrls = contentUrlSigner({ baseUrl: cfg.publicUrl, key: deriveKey(ctx.secretKey, 'content-urls'), ttlSeconds: cfg.contentUrlTtlHours * 3600 });
   const reconciler = new Reconciler(ctx.store, profileKey, { contentUrls });
+  // Windows Hello policies that apply to an enrolling device ride in its provisioning document (issue #16).
+  deps.profiles = reconciler;
   const push = opts.push ?? pushHolder(ctx, metrics, logger);
   const profileStatus = new ProfileStatusService(ctx.store, reconciler, cfg.publicUrl);
   // Compliance (issue #14): evaluated when a device's inventory arrives, when read, and by a background pass.

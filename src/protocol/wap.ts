@@ -1,5 +1,7 @@
 // The wap-provisioningdoc returned inside the RSTRC (MS-MDE2 §2.2.9.1): certificates,
-// renewal settings, the w7 APPLICATION (OMA-DM account) and the DMClient provider.
+// renewal settings, the w7 APPLICATION (OMA-DM account) and the DMClient provider, then the
+// device policies that must be in force before the first OMA-DM session (Windows Hello:
+// PassportForWork, issue #16; see docs/protocol-notes.md "Provisioning document").
 import { el, empty } from './xml-write.js';
 
 export interface ProvisioningCert {
@@ -57,7 +59,25 @@ export interface ProvisioningDoc {
     aadResourceId?: string;
     poll: PollSchedule;
   };
+  /** Device-tree CSP nodes carried as characteristics after DMClient (only PROVISIONING_CSPS). */
+  csps?: WapNode[];
 }
+
+/** One leaf of a CSP in the device tree, as the reconciler would Add it. */
+export interface WapNode {
+  /** ./Device/Vendor/MSFT/<CSP>/… */
+  uri: string;
+  format: 'bool' | 'int' | 'chr';
+  value: string;
+}
+
+/**
+ * The CSPs this server puts into a provisioning document: Windows processes the document in the
+ * device context during enrollment, and PassportForWork is what must hold before the PIN prompt.
+ */
+export const PROVISIONING_CSPS: readonly string[] = ['PassportForWork'];
+const DEVICE_CSP_ROOT = './Device/Vendor/MSFT/';
+const DATATYPE = { bool: 'boolean', int: 'integer', chr: 'string' } as const;
 
 // Every value is escaped by the writer: PROVIDER-ID, names and URLs come from the configuration,
 // the UPN and device name from the enrollment. A character XML cannot carry is an XmlCharError
@@ -161,6 +181,42 @@ function dmClient(d: ProvisioningDoc): string {
   );
 }
 
+interface CharTree {
+  parms: WapNode[];
+  children: Map<string, CharTree>;
+}
+
+/**
+ * Nested characteristics for device-tree CSP leaves: ./Device/Vendor/MSFT/PassportForWork/<tenant>/
+ * Policies/PINComplexity/MinimumPINLength becomes characteristic PassportForWork › <tenant> ›
+ * Policies › PINComplexity › parm MinimumPINLength (integer). Nodes keep their first-seen order; a
+ * leaf given twice keeps the last value (as the later Replace would). A URI outside the device
+ * tree or of a CSP not in PROVISIONING_CSPS is a programming error.
+ */
+export function cspCharacteristics(nodes: WapNode[]): string {
+  const root: CharTree = { parms: [], children: new Map() };
+  for (const n of nodes) {
+    if (!n.uri.startsWith(DEVICE_CSP_ROOT)) throw new Error(`${n.uri}: not a device-tree CSP node`);
+    const segs = n.uri.slice(DEVICE_CSP_ROOT.length).split('/');
+    if (segs.length < 2 || segs.some((x) => !x) || !PROVISIONING_CSPS.includes(segs[0])) throw new Error(`${n.uri}: not a provisioning-document CSP node`);
+    let at = root;
+    for (const seg of segs.slice(0, -1)) {
+      let next = at.children.get(seg);
+      if (!next) at.children.set(seg, (next = { parms: [], children: new Map() }));
+      at = next;
+    }
+    const leaf = { ...n, uri: segs[segs.length - 1] };
+    const i = at.parms.findIndex((p) => p.uri === leaf.uri);
+    if (i >= 0) at.parms[i] = leaf;
+    else at.parms.push(leaf);
+  }
+  const write = (t: CharTree): string[] => [
+    ...t.parms.map((p) => parm(p.uri, p.value, DATATYPE[p.format])),
+    ...[...t.children].map(([type, c]) => characteristic(type, ...write(c))),
+  ];
+  return [...root.children].map(([type, c]) => characteristic(type, ...write(c))).join('');
+}
+
 /** The provisioning document for a new enrollment. */
 export function buildProvisioningDoc(d: ProvisioningDoc): string {
   return el(
@@ -170,6 +226,7 @@ export function buildProvisioningDoc(d: ProvisioningDoc): string {
     certStore('My', d.clientStore, d.client, true, d.renewal ? renewalBlock(d.renewal) : ''),
     application(d),
     dmClient(d),
+    d.csps?.length ? cspCharacteristics(d.csps) : '',
   );
 }
 

@@ -438,6 +438,8 @@ export class SimDevice {
       poll: prov.poll,
       extra: prov.dmClient,
     });
+    // Other CSPs of the document (Windows Hello's PassportForWork) apply now, before any OMA-DM session.
+    for (const n of prov.csps) this.tree.set(n.uri, { format: n.format, value: n.value });
     const store = `./Vendor/MSFT/CertificateStore/My/${prov.client.store}/${enrollment.certificateThumbprint}`;
     this.tree.set(`${store}/EncodedCertificate`, { format: 'b64', value: prov.client.base64 });
     this.tree.set(`${store}/IssuedTo`, { value: cert.subject.replace(/^CN=/, ''), readOnly: true });

@@ -55,6 +55,18 @@ export interface Provisioning {
   appAuth: Record<string, string>[];
   dmClient: Record<string, string>;
   poll: Record<string, string>;
+  /**
+   * Leaves of the other CSPs the document configures (e.g. PassportForWork), as ./Device LocURIs:
+   * Windows applies them at enrollment, before the first OMA-DM session.
+   */
+  csps: ProvisionedNode[];
+}
+
+export interface ProvisionedNode {
+  uri: string;
+  /** OMA-DM format from the parm's datatype: boolean → bool, integer → int, else chr. */
+  format: 'bool' | 'int' | 'chr';
+  value: string;
 }
 
 const typeOf = (c: XmlElement) => attr(c, 'type') ?? '';
@@ -63,10 +75,21 @@ const byType = (el: XmlElement | undefined, t: string) => chars(el).find((c) => 
 const parms = (el: XmlElement | undefined): Record<string, string> =>
   Object.fromEntries(children(el, 'parm').map((p) => [attr(p, 'name') ?? '', attr(p, 'value') ?? '']));
 
+const FORMAT_OF: Record<string, ProvisionedNode['format']> = { boolean: 'bool', integer: 'int' };
+
+/** Every parm under a CSP's characteristic, as a leaf LocURI below `base` (characteristic types are node names). */
+function cspLeaves(c: XmlElement, base: string, out: ProvisionedNode[]): void {
+  const here = `${base}/${typeOf(c)}`;
+  for (const p of children(c, 'parm')) {
+    out.push({ uri: `${here}/${attr(p, 'name') ?? ''}`, format: FORMAT_OF[attr(p, 'datatype') ?? ''] ?? 'chr', value: attr(p, 'value') ?? '' });
+  }
+  for (const x of chars(c)) cspLeaves(x, here, out);
+}
+
 export function readProvisioningDoc(xml: string): Provisioning {
   const doc = child(parseXml(xml), 'wap-provisioningdoc');
   if (!doc) throw new Error('not a wap-provisioningdoc');
-  const out: Provisioning = { xml, application: {}, appAuth: [], dmClient: {}, poll: {} };
+  const out: Provisioning = { xml, application: {}, appAuth: [], dmClient: {}, poll: {}, csps: [] };
   for (const c of chars(doc)) {
     const t = typeOf(c);
     if (t === 'CertificateStore') {
@@ -93,6 +116,8 @@ export function readProvisioningDoc(xml: string): Provisioning {
       out.dmClient = parms(provider);
       out.dmClient['@id'] = provider ? typeOf(provider) : '';
       out.poll = parms(byType(provider, 'Poll'));
+    } else {
+      cspLeaves(c, './Device/Vendor/MSFT', out.csps);
     }
   }
   return out;

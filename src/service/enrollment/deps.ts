@@ -3,6 +3,7 @@ import type { CertificateAuthority } from '../../pki/ca.js';
 import type { EntraValidator } from '../../identity/entra.js';
 import type { LoginThrottle } from '../../identity/throttle.js';
 import type { Store } from '../../store/types.js';
+import type { ProvisioningProfiles } from './provisioned-profiles.js';
 
 export interface EnrollmentSettings {
   publicUrl: string;
@@ -24,4 +25,6 @@ export interface EnrollmentDeps {
   now: () => Date;
   /** Throttle of UsernameToken guessing (one per process, shared with OMA-DM digest). */
   loginThrottle?: LoginThrottle;
+  /** The profile catalog: Windows Hello policies that apply ride in the provisioning document (issue #16). */
+  profiles?: ProvisioningProfiles;
 }

@@ -113,7 +113,12 @@ export class EnrollmentEndpoints {
       const principal = await authenticateEnrollment(this.deps, req, cred.clientAddress);
       if (rst.tokenKind !== 'pkcs10') throw new SoapFault('s:MessageFormat', 'A new enrollment carries a PKCS#10 request');
       const r = await enroll(this.deps, principal, rst, cred.certDer);
-      this.log.info({ traceId: activityId, device: r.device.id, enrollmentType: r.device.enrollmentType, auth: r.device.authMethod }, 'device enrolled');
+      if (r.provisioningError)
+        this.log.warn({ traceId: activityId, device: r.device.id, err: r.provisioningError }, 'no profiles in the provisioning document');
+      this.log.info(
+        { traceId: activityId, device: r.device.id, enrollmentType: r.device.enrollmentType, auth: r.device.authMethod, provisioned: r.provisioned.length },
+        'device enrolled',
+      );
       return buildRstrResponse(r.provisioningDoc, { relatesTo: req.messageId, activityId, now });
     });
   }

@@ -22,6 +22,7 @@ import { decodeBase64Der, issueOrFault, verifyCsrOrFault } from './certificate-r
 import type { EnrollmentDeps } from './deps.js';
 import { enrolledCertificate } from './device-certificate.js';
 import { deviceUrls } from '../urls.js';
+import { provisionedProfiles, type Provisioned } from './provisioned-profiles.js';
 
 const MAX_CONTEXT_VALUE = 1024;
 
@@ -86,6 +87,10 @@ function termsAcceptance(deps: EnrollmentDeps, principal: EnrollmentPrincipal, r
 export interface EnrollResult {
   device: Device;
   provisioningDoc: string;
+  /** Profiles whose settings the document carries (delivered at that version). */
+  provisioned: { profileId: string; version: number }[];
+  /** Why no profile could be looked up for the document (they go through OMA-DM instead). */
+  provisioningError?: string;
 }
 
 export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipal, req: RstRequest, presentedCertDer?: Buffer): Promise<EnrollResult> {
@@ -169,6 +174,18 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
     return refuse(err.devicePk);
   }
 
+  // Windows Hello policies that apply to this device, in force before the PIN prompt. A failed
+  // lookup does not fail the enrollment: the first OMA-DM session delivers them as before.
+  let provisioned: Provisioned = { nodes: [], rows: [] };
+  let provisioningError: string | undefined;
+  if (deps.profiles) {
+    try {
+      provisioned = await provisionedProfiles(deps.profiles, deps.store, saved, identity?.tenantId, at);
+    } catch (err) {
+      provisioningError = (err as Error).message;
+    }
+  }
+
   const urls = deviceUrls(s.publicUrl);
   const clientStore = type === 'Device' ? 'System' : 'User';
   const provisioningDoc = buildProvisioningDoc({
@@ -189,6 +206,8 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
       aadResourceId: principal.kind === 'entra' ? principal.identity.audience : undefined,
       poll: await new CheckinScheduleService(deps.store).enrollmentPoll(),
     },
+    csps: provisioned.nodes,
   });
-  return { device: saved, provisioningDoc };
+  if (provisioned.rows.length) await deps.store.deliveries.put(provisioned.rows);
+  return { device: saved, provisioningDoc, provisioned: provisioned.rows.map((r) => ({ profileId: r.profileId, version: r.version })), provisioningError };
 }
