@@ -30,6 +30,9 @@ const big = await buildMsi(dir, { name: 'Contoso Big', version: '1.0.0', manufac
 const msix = await buildMsix(dir, { name: 'Contoso.Paint', publisher: 'CN=Contoso Ltd, O=Contoso, C=US', version: '1.2.0.0', displayName: 'Contoso Paint' });
 const bytes = (p: { file: string }) => fs.readFileSync(p.file);
 
+/** A record as JSON carries it (no undefined fields). */
+const plain = (v: unknown) => JSON.parse(JSON.stringify(v));
+
 interface Reply {
   status: number;
   json: any;
@@ -124,6 +127,10 @@ async function catalogFlow(t: Test, s: TestServer, vendor: FakeVendor) {
 
   const detail = await s.admin('GET', `/api/v1/apps/${app.id}`);
   t.equal(detail.status, 200);
+  // Replies are serialized with their schemas, which drop what they do not list: nothing may be missing.
+  const { versions: shownVersions, deployments: _d, ...shownApp } = detail.json;
+  t.same(shownApp, plain(await s.server.store.apps.get(app.id)), 'the app as stored, every field in the reply');
+  t.same(shownVersions, plain(await s.server.store.apps.versions(app.id)), 'the versions as stored, every field (what was read of the MSI too)');
   t.same(
     detail.json.versions.map((v: { version: string }) => v.version),
     ['2.0.0', '1.0.0'],
@@ -160,6 +167,7 @@ async function catalogFlow(t: Test, s: TestServer, vendor: FakeVendor) {
   t.equal(paint.status, 201);
   t.match(paint.json.app, { kind: 'msix', name: 'Contoso Paint', identity: /^Contoso\.Paint_[a-z0-9]{13}$/ }, 'an MSIX app, known by its package family name');
   t.match(paint.json.version.msix, { format: 'msix', version: '1.2.0.0', packageFullName: /^Contoso\.Paint_1\.2\.0\.0_x64__/ });
+  t.same(paint.json.version, plain(await s.server.store.apps.version(paint.json.version.id)), 'an MSIX version as stored, every field in the reply');
 
   // ---- a public package from the vendor's site ----------------------------------------------------
   vendor.file('/dl/clip-3.1.0.msi', bytes(perUser), { chunked: true });
@@ -168,6 +176,7 @@ async function catalogFlow(t: Test, s: TestServer, vendor: FakeVendor) {
   t.equal(pub.status, 201, 'a vendor-hosted package, fetched over HTTPS after a redirect');
   t.match(pub.json.version, { source: 'url', sourceUrl: vendor.url('/latest/clip.msi'), sha256: perUser.sha256, fileName: 'clip-3.1.0.msi' });
   t.match(pub.json.app, { name: 'Contoso Clip', identity: perUser.upgradeCode });
+  t.same(pub.json.version, plain(await s.server.store.apps.version(pub.json.version.id)), 'a version from a URL as stored');
   const mismatch = await s.admin('POST', '/api/v1/apps/public', { url: vendor.url('/dl/clip-3.1.0.msi'), sha256: v1.sha256 });
   t.equal(mismatch.status, 422, 'another SHA-256 than pinned: 422');
   t.match(mismatch.json.error.message, new RegExp(`${perUser.sha256}.*${v1.sha256}`), 'naming both hashes');
@@ -196,11 +205,17 @@ async function catalogFlow(t: Test, s: TestServer, vendor: FakeVendor) {
   t.match(status.json, [{ profileId: deploy.json.profileId, intent: 'install', counts: {}, deliveries: [] }], 'no device has checked in yet');
   const before = profile.json.version;
   t.equal((await s.admin('PUT', `/api/v1/apps/${app.id}/live`, { versionId: second.json.version.id })).status, 200, 'the live version again: no change');
+  t.equal((await s.admin('GET', `/api/v1/profiles/${deploy.json.profileId}`)).json.version, before, 'no new profile version');
+  const back = await upload(s, v1);
+  t.equal(back.status, 201, 'a deleted version uploaded again is a version again');
+  t.equal((await s.admin('PUT', `/api/v1/apps/${app.id}/live`, { versionId: back.json.version.id })).status, 200, 'made live');
+  const reversioned = await s.admin('GET', `/api/v1/profiles/${deploy.json.profileId}`);
+  t.equal(reversioned.json.version, before + 1, "the app's profile got a new version…");
+  t.match(reversioned.json.context, { app: { versionId: back.json.version.id, sha256: v1.sha256 } }, '… delivering the new live version');
   const blocked = await s.admin('DELETE', `/api/v1/apps/${app.id}`);
   t.equal(blocked.status, 409, 'an app a profile deploys is not deleted');
   t.match(blocked.json.error.message, /deployed by 1 profile/);
   t.equal((await s.admin('DELETE', `/api/v1/apps/${app.id}/assignments`, { targetType: 'all', intent: 'install' })).status, 204, 'undeployed');
-  t.equal((await s.admin('GET', `/api/v1/profiles/${deploy.json.profileId}`)).json.version, before);
   t.equal((await s.admin('DELETE', `/api/v1/apps/${app.id}?force=true`)).status, 204, 'deleted by force');
   t.equal((await s.admin('GET', `/api/v1/apps/${app.id}`)).status, 404, 'gone');
   t.notOk(
