@@ -195,6 +195,20 @@ if (noBrowser || noWixl) {
     t.match(await page.locator('#office-configurationXml-error').textContent(), /Add/);
     await look(page, 'apps-new-refused');
 
+    // Without the page's script the upload form posts to the console, which says why it cannot take the file.
+    const csrf = await page.locator('input[name="_csrf"]').first().inputValue();
+    t.equal(await fromPage(page, `${base}/console/apps/upload`, { _csrf: csrf, file: 'notes.msi' }), 400);
+
+    // In French: the add page and the app page with their forms.
+    await page.goto(`${base}/console/lang/fr?next=${encodeURIComponent(`/console/apps/${appId}`)}`);
+    await page.getByRole('heading', { level: 2, name: 'Lu dans le paquet (2.0.0)' }).waitFor();
+    await page.getByRole('button', { name: 'Mettre en service (version 1.0.0)' }).waitFor();
+    await look(page, 'apps-app-fr');
+    await page.goto(`${base}/console/apps/new`);
+    await page.getByRole('heading', { level: 1, name: 'Ajouter une application' }).waitFor();
+    await look(page, 'apps-new-fr');
+    await page.goto(`${base}/console/lang/en?next=${encodeURIComponent(`/console/apps/${appId}`)}`);
+
     // Unassign: the deployment goes.
     await page.goto(`${base}/console/apps/${appId}`);
     await page.getByRole('button', { name: 'Unassign User alice@contoso.com (install)' }).click();

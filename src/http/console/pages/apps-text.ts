@@ -258,7 +258,7 @@ const messages = {
     addedBy: 'Par',
     live: 'en service',
     makeLive: 'Mettre en service',
-    makeLiveLabel: 'Mettre en service la version {version}',
+    makeLiveLabel: 'Mettre en service (version {version})',
     madeLive: 'La version {version} est en service : les appareils la reçoivent à leur prochain contact.',
     deleteVersion: 'Supprimer',
     deleteVersionLabel: 'Supprimer la version {version}',
