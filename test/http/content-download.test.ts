@@ -148,10 +148,12 @@ t.test('downloads', async (t) => {
     const content = srv.server.store.content;
     const read = content.read.bind(content);
     let served = 0;
+    let reads = 0;
     let finished!: () => void;
     const stopped = new Promise<void>((r) => (finished = r));
     content.read = (h, range) =>
       (async function* () {
+        reads++;
         try {
           for await (const c of read(h, range)) {
             served += c.length;
@@ -165,6 +167,9 @@ t.test('downloads', async (t) => {
       content.read = read;
     });
     const bigUrl = signer.url(bigHash);
+    const head = await get(bigUrl, {}, 'HEAD');
+    t.equal(head.headers['content-length'], String(big.length));
+    t.equal(reads, 0, 'HEAD reads nothing of the package');
     const u = new URL(bigUrl);
     await new Promise<void>((resolve, reject) => {
       const req = https.get(
