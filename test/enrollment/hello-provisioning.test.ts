@@ -5,7 +5,8 @@
 // the simulator's DM tree before its first OMA-DM session, recorded as delivered so that session
 // does not send them again; a later PIN change reaches the device through OMA-DM. Profiles that do
 // not target it, of another tenant, or of user scope are not in the document. The document keeps
-// Microsoft's sample structure, and its PassportForWork leaves are nodes of the CSP's DDF.
+// Microsoft's sample structure, and its PassportForWork leaves are nodes of the CSP's DDF. The
+// end-to-end part runs on SQLite and on PostgreSQL (the delivery rows written at enrollment).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -118,127 +119,128 @@ const { entra: entraApp, graph, env: outbound, close } = await startMicrosoftFak
 const directory = serveGroups(graph);
 t.teardown(close);
 
-t.test('Entra join: Hello policies from the provisioning document before the first OMA-DM session', async (t) => {
-  const s = await startTestServer({ ...outbound, FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' });
-  t.teardown(() => s.close());
-  const { tenantId, connect } = await connectAppTenant(s, entraApp, ['GroupMember.Read.All']);
-  t.equal(connect.status, 201, JSON.stringify(connect.json));
-  const otherTenant = (await connectAppTenant(s, entraApp, ['GroupMember.Read.All'])).tenantId;
-  const aOid = crypto.randomUUID();
+for (const database of ['sqlite', 'postgres'] as const)
+  t.test(`${database}: Entra join, Hello policies from the provisioning document before the first OMA-DM session`, async (t) => {
+    const s = await startTestServer({ ...outbound, FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' }, { database });
+    t.teardown(() => s.close());
+    const { tenantId, connect } = await connectAppTenant(s, entraApp, ['GroupMember.Read.All']);
+    t.equal(connect.status, 201, JSON.stringify(connect.json));
+    const otherTenant = (await connectAppTenant(s, entraApp, ['GroupMember.Read.All'])).tenantId;
+    const aOid = crypto.randomUUID();
 
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: {
-      kind: 'entra',
-      token: () => s.entra.mintToken({ tid: tenantId, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }),
-    },
-  });
-  t.equal(dev.enrollmentType, 'Device', 'an Entra join');
+    const dev: SimDevice = new SimDevice({
+      url: s.publicUrl,
+      ca: s.caPem,
+      connectTo: { host: '127.0.0.1', port: s.server.port },
+      credential: {
+        kind: 'entra',
+        token: () => s.entra.mintToken({ tid: tenantId, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }),
+      },
+    });
+    t.equal(dev.enrollmentType, 'Device', 'an Entra join');
 
-  const create = async (name: string, scope: 'device' | 'user', settings: unknown) => {
-    const r = await s.admin('POST', '/api/v1/profiles', { name, kind: 'hello', scope, settings });
-    if (r.status !== 201) throw new Error(`profile: ${r.status} ${JSON.stringify(r.json)}`);
-    return r.json.id as string;
-  };
-  const assign = async (id: string, a: unknown) => {
-    const r = await s.admin('POST', `/api/v1/profiles/${id}/assignments`, a);
-    if (r.status !== 201) throw new Error(`assign: ${r.status} ${JSON.stringify(r.json)}`);
-  };
-  // To the enrolling user (by UPN): the PIN rules.
-  const pin = await create('PIN rules', 'device', { tenantId, pin: { minimumLength: 8, digits: 'required' } });
-  await assign(pin, { targetType: 'user', targetId: 'alice@contoso.com' });
-  // To an Entra group holding the Entra device (synced before the join).
-  const KIOSKS = crypto.randomUUID();
-  directory.addGroup(KIOSKS, 'Kiosk PCs');
-  directory.addMember(KIOSKS, { type: 'device', id: crypto.randomUUID(), deviceId: dev.deviceId });
-  const tpm = await create('TPM required', 'device', { tenantId, requireSecurityDevice: true });
-  await assign(tpm, { targetType: 'entraGroup', targetId: KIOSKS, tenantId });
-  // Not for this device: another user's, another Entra group's, another tenant's, a user-scope one.
-  const bobs = await create('Bob PIN', 'device', { tenantId, pin: { expirationDays: 30 } });
-  await assign(bobs, { targetType: 'user', targetId: 'bob@contoso.com' });
-  const OTHERS = crypto.randomUUID();
-  directory.addGroup(OTHERS, 'Other PCs');
-  directory.addMember(OTHERS, { type: 'device', id: crypto.randomUUID(), deviceId: crypto.randomUUID() });
-  const others = await create('Other PCs', 'device', { tenantId, pin: { history: 5 } });
-  await assign(others, { targetType: 'entraGroup', targetId: OTHERS, tenantId });
-  const foreign = await create('Other tenant', 'device', { tenantId: otherTenant, pin: { minimumLength: 12 } });
-  await assign(foreign, { targetType: 'all' });
-  const perUser = await create('Per-user Hello', 'user', { tenantId, enablePinRecovery: true });
-  await assign(perUser, { targetType: 'user', targetId: aOid });
-  const sync = await s.admin('POST', `/api/v1/tenants/${tenantId}/groups/sync`, {});
-  t.equal(sync.status, 200, JSON.stringify(sync.json));
+    const create = async (name: string, scope: 'device' | 'user', settings: unknown) => {
+      const r = await s.admin('POST', '/api/v1/profiles', { name, kind: 'hello', scope, settings });
+      if (r.status !== 201) throw new Error(`profile: ${r.status} ${JSON.stringify(r.json)}`);
+      return r.json.id as string;
+    };
+    const assign = async (id: string, a: unknown) => {
+      const r = await s.admin('POST', `/api/v1/profiles/${id}/assignments`, a);
+      if (r.status !== 201) throw new Error(`assign: ${r.status} ${JSON.stringify(r.json)}`);
+    };
+    // To the enrolling user (by UPN): the PIN rules.
+    const pin = await create('PIN rules', 'device', { tenantId, pin: { minimumLength: 8, digits: 'required' } });
+    await assign(pin, { targetType: 'user', targetId: 'alice@contoso.com' });
+    // To an Entra group holding the Entra device (synced before the join).
+    const KIOSKS = crypto.randomUUID();
+    directory.addGroup(KIOSKS, 'Kiosk PCs');
+    directory.addMember(KIOSKS, { type: 'device', id: crypto.randomUUID(), deviceId: dev.deviceId });
+    const tpm = await create('TPM required', 'device', { tenantId, requireSecurityDevice: true });
+    await assign(tpm, { targetType: 'entraGroup', targetId: KIOSKS, tenantId });
+    // Not for this device: another user's, another Entra group's, another tenant's, a user-scope one.
+    const bobs = await create('Bob PIN', 'device', { tenantId, pin: { expirationDays: 30 } });
+    await assign(bobs, { targetType: 'user', targetId: 'bob@contoso.com' });
+    const OTHERS = crypto.randomUUID();
+    directory.addGroup(OTHERS, 'Other PCs');
+    directory.addMember(OTHERS, { type: 'device', id: crypto.randomUUID(), deviceId: crypto.randomUUID() });
+    const others = await create('Other PCs', 'device', { tenantId, pin: { history: 5 } });
+    await assign(others, { targetType: 'entraGroup', targetId: OTHERS, tenantId });
+    const foreign = await create('Other tenant', 'device', { tenantId: otherTenant, pin: { minimumLength: 12 } });
+    await assign(foreign, { targetType: 'all' });
+    const perUser = await create('Per-user Hello', 'user', { tenantId, enablePinRecovery: true });
+    await assign(perUser, { targetType: 'user', targetId: aOid });
+    const sync = await s.admin('POST', `/api/v1/tenants/${tenantId}/groups/sync`, {});
+    t.equal(sync.status, 200, JSON.stringify(sync.json));
 
-  const enrollment = await dev.enroll();
-  const P = `./Device/Vendor/MSFT/PassportForWork/${tenantId}/Policies`;
-  const ours = (x: string) => x.startsWith(`./Device/Vendor/MSFT/PassportForWork/${tenantId}/`);
-  const id: string = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
+    const enrollment = await dev.enroll();
+    const P = `./Device/Vendor/MSFT/PassportForWork/${tenantId}/Policies`;
+    const ours = (x: string) => x.startsWith(`./Device/Vendor/MSFT/PassportForWork/${tenantId}/`);
+    const id: string = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
 
-  await t.test('in the document and in the DM tree before any OMA-DM session', async (t) => {
-    t.equal(dev.sessions, 0, 'no session yet');
-    t.same(
-      enrollment.provisioning.csps.map((n) => `${n.uri}=${n.value}`).sort(),
-      [`${P}/PINComplexity/Digits=1`, `${P}/PINComplexity/MinimumPINLength=8`, `${P}/RequireSecurityDevice=true`, `${P}/UsePassportForWork=true`],
-      "the PIN rules (the user's) and the TPM (the Entra group's), nothing else",
-    );
-    t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.data, '8', 'MinimumPINLength in force');
-    t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.format, 'int');
-    t.equal(dev.tree.read(`${P}/RequireSecurityDevice`)?.data, 'true');
-    t.equal(dev.tree.read(`${P}/PINComplexity/Expiration`), undefined, "not Bob's profile");
-    t.equal(dev.tree.read(`${P}/PINComplexity/History`), undefined, "not the other Entra group's");
-    t.equal(dev.tree.read(`./Device/Vendor/MSFT/PassportForWork/${otherTenant}/Policies/PINComplexity/MinimumPINLength`), undefined, "not another tenant's");
-    t.notOk(
-      enrollment.provisioning.csps.some((n) => n.uri.includes('EnablePinRecovery')),
-      'not the user-scope profile',
-    );
-    t.same(topLevel(enrollment.provisioning.xml).slice(-2), ['0:DMClient', '0:PassportForWork'], 'after DMClient');
-    t.ok(await wellFormed(enrollment.provisioning.xml));
-    t.same(ddfProblems(enrollment.provisioning.csps), [], 'DDF nodes');
-  });
-
-  await t.test('recorded as delivered at their version', async (t) => {
-    const view = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
-    const rows = view.profiles.find((g: any) => g.user === null).profiles;
-    for (const p of [pin, tpm])
-      t.match(
-        rows.find((r: any) => r.profileId === p),
-        { status: 'delivered', version: 1, detail: 'in the provisioning document' },
+    await t.test('in the document and in the DM tree before any OMA-DM session', async (t) => {
+      t.equal(dev.sessions, 0, 'no session yet');
+      t.same(
+        enrollment.provisioning.csps.map((n) => `${n.uri}=${n.value}`).sort(),
+        [`${P}/PINComplexity/Digits=1`, `${P}/PINComplexity/MinimumPINLength=8`, `${P}/RequireSecurityDevice=true`, `${P}/UsePassportForWork=true`],
+        "the PIN rules (the user's) and the TPM (the Entra group's), nothing else",
       );
-    for (const p of [bobs, others, foreign, perUser])
-      t.not(rows.find((r: any) => r.profileId === p)?.status, 'delivered', 'not delivered: not in the document');
-  });
+      t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.data, '8', 'MinimumPINLength in force');
+      t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.format, 'int');
+      t.equal(dev.tree.read(`${P}/RequireSecurityDevice`)?.data, 'true');
+      t.equal(dev.tree.read(`${P}/PINComplexity/Expiration`), undefined, "not Bob's profile");
+      t.equal(dev.tree.read(`${P}/PINComplexity/History`), undefined, "not the other Entra group's");
+      t.equal(dev.tree.read(`./Device/Vendor/MSFT/PassportForWork/${otherTenant}/Policies/PINComplexity/MinimumPINLength`), undefined, "not another tenant's");
+      t.notOk(
+        enrollment.provisioning.csps.some((n) => n.uri.includes('EnablePinRecovery')),
+        'not the user-scope profile',
+      );
+      t.same(topLevel(enrollment.provisioning.xml).slice(-2), ['0:DMClient', '0:PassportForWork'], 'after DMClient');
+      t.ok(await wellFormed(enrollment.provisioning.xml));
+      t.same(ddfProblems(enrollment.provisioning.csps), [], 'DDF nodes');
+    });
 
-  await t.test('the first OMA-DM session does not send them again', async (t) => {
-    const r = await dev.checkin({ user: null });
-    t.equal(r.outcome, 'complete', r.error ?? 'session complete');
-    const first: DmLogEntry[] = r.commands;
-    // The inventory reads UsePassportForWork (a Get); nothing is set there.
-    const writes = first.filter((c) => c.kind !== 'Get');
-    const targets = writes.flatMap((c) => c.targets);
-    t.notOk(targets.some(ours), JSON.stringify(writes.filter((c) => c.targets.some(ours))));
-    t.ok(
-      targets.some((x) => x.startsWith(`./Device/Vendor/MSFT/PassportForWork/${otherTenant}/`)),
-      "the session does deliver profiles: the other tenant's, assigned to all",
-    );
-    t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.data, '8');
-  });
+    await t.test('recorded as delivered at their version', async (t) => {
+      const view = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
+      const rows = view.profiles.find((g: any) => g.user === null).profiles;
+      for (const p of [pin, tpm])
+        t.match(
+          rows.find((r: any) => r.profileId === p),
+          { status: 'delivered', version: 1, detail: 'in the provisioning document' },
+        );
+      for (const p of [bobs, others, foreign, perUser])
+        t.not(rows.find((r: any) => r.profileId === p)?.status, 'delivered', 'not delivered: not in the document');
+    });
 
-  await t.test('a PIN policy change reaches the device through OMA-DM, only what changed', async (t) => {
-    const r = await s.admin('PATCH', `/api/v1/profiles/${pin}`, { settings: { tenantId, pin: { minimumLength: 10, digits: 'required' } } });
-    t.equal(r.status, 200, JSON.stringify(r.json));
-    const c = await dev.checkin({ user: null });
-    t.equal(c.outcome, 'complete', c.error ?? 'session complete');
-    const sent = c.commands.filter((x) => x.kind !== 'Get' && x.targets.some(ours));
-    t.same(
-      sent.map((x) => `${x.kind} ${x.targets.join(',')} ${x.status}`),
-      [`Replace ${P}/PINComplexity/MinimumPINLength 200`],
-      'a Replace of MinimumPINLength from the version the document carried',
-    );
-    t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.data, '10');
-    const view = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
-    const row = view.profiles.find((g: any) => g.user === null).profiles.find((x: any) => x.profileId === pin);
-    t.match(row, { version: 2 });
-    t.match(row.status, /^(delivered|verified)$/);
+    await t.test('the first OMA-DM session does not send them again', async (t) => {
+      const r = await dev.checkin({ user: null });
+      t.equal(r.outcome, 'complete', r.error ?? 'session complete');
+      const first: DmLogEntry[] = r.commands;
+      // The inventory reads UsePassportForWork (a Get); nothing is set there.
+      const writes = first.filter((c) => c.kind !== 'Get');
+      const targets = writes.flatMap((c) => c.targets);
+      t.notOk(targets.some(ours), JSON.stringify(writes.filter((c) => c.targets.some(ours))));
+      t.ok(
+        targets.some((x) => x.startsWith(`./Device/Vendor/MSFT/PassportForWork/${otherTenant}/`)),
+        "the session does deliver profiles: the other tenant's, assigned to all",
+      );
+      t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.data, '8');
+    });
+
+    await t.test('a PIN policy change reaches the device through OMA-DM, only what changed', async (t) => {
+      const r = await s.admin('PATCH', `/api/v1/profiles/${pin}`, { settings: { tenantId, pin: { minimumLength: 10, digits: 'required' } } });
+      t.equal(r.status, 200, JSON.stringify(r.json));
+      const c = await dev.checkin({ user: null });
+      t.equal(c.outcome, 'complete', c.error ?? 'session complete');
+      const sent = c.commands.filter((x) => x.kind !== 'Get' && x.targets.some(ours));
+      t.same(
+        sent.map((x) => `${x.kind} ${x.targets.join(',')} ${x.status}`),
+        [`Replace ${P}/PINComplexity/MinimumPINLength 200`],
+        'a Replace of MinimumPINLength from the version the document carried',
+      );
+      t.equal(dev.tree.read(`${P}/PINComplexity/MinimumPINLength`)?.data, '10');
+      const view = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
+      const row = view.profiles.find((g: any) => g.user === null).profiles.find((x: any) => x.profileId === pin);
+      t.match(row, { version: 2 });
+      t.match(row.status, /^(delivered|verified)$/);
+    });
   });
-});
