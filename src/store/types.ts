@@ -334,6 +334,19 @@ export interface PushStore {
   setSettings(value: string | undefined, at: string, audit: AuditEntry): Promise<boolean>;
 }
 
+/**
+ * Branding and help contacts (issue #16; service/branding.ts), kept in the settings table: the
+ * admin's values under 'branding' (JSON), and per device what it holds and what is on its way
+ * under 'branding:device:<device pk>' (JSON).
+ */
+export interface BrandingStore {
+  get(): Promise<{ value: string; updatedAt: string } | undefined>;
+  /** Store them, audited and with the profile generation bumped in the same transaction (sessions look again). */
+  set(value: string, at: string, audit: AuditEntry): Promise<void>;
+  deviceState(devicePk: string): Promise<string | undefined>;
+  putDeviceState(devicePk: string, value: string, at: string): Promise<void>;
+}
+
 // ---- check-in schedule (DMClient Poll) --------------------------------------------------------
 
 /** Every write also bumps the profile generation (ProfileStore.generation) in its transaction: sessions check their device's schedule again only when it moved. */
@@ -590,6 +603,7 @@ export interface Store {
   content: ContentStore;
   deviceApps: DeviceAppStore;
   esp: EspStore;
+  branding: BrandingStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

@@ -8,6 +8,7 @@ import type { ProfileStatusService } from '../../service/reconcile/status.js';
 import { deviceRoutes } from './devices.js';
 import { pushRoutes } from './push.js';
 import { pushSettingsRoutes } from './push-settings.js';
+import { brandingRoutes } from './branding.js';
 import type { PushSettingsAdmin } from '../../service/push/settings-admin.js';
 import type { PushAdmin } from '../../service/push/admin.js';
 import { profileRoutes } from './profiles.js';
@@ -188,6 +189,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     tenantEntraRoutes(api, deps);
     entraGroupRoutes(api, deps);
     pushSettingsRoutes(api, deps);
+    brandingRoutes(api, deps);
     profileRoutes(api, deps);
     appRoutes(api, deps);
     complianceRoutes(api, { policies: deps.compliancePolicies, view: deps.deviceCompliance });

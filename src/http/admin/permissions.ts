@@ -61,6 +61,8 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'GET /api/v1/settings/push': 'read',
   'PUT /api/v1/settings/push': 'settings.write',
   'DELETE /api/v1/settings/push': 'settings.write',
+  'GET /api/v1/settings/branding': 'read',
+  'PUT /api/v1/settings/branding': 'settings.write',
 
   'GET /api/v1/profiles': 'read',
   'POST /api/v1/profiles': 'profiles.write',

@@ -24,6 +24,7 @@ import { deriveOutcomes, onResults, onStatus, retryAtomicAdds, type AnswerContex
 import { boundInventory, boundLoginStatus, capAlerts, DEVICE_INPUT_LIMITS } from './device-input.js';
 import { PATHS } from '../urls.js';
 import { CheckinScheduleService } from '../checkin-schedule.js';
+import { BrandingService } from '../branding.js';
 import { buildOutbound } from './outbound.js';
 import { hashSessionToken, newSessionToken, respUri, SESSION_IDLE_MS } from './session-token.js';
 import { traceBody } from './trace.js';
@@ -109,6 +110,8 @@ const text = (status: number, message: string, outcome: string): ManagementReply
 export class SessionEngine {
   /** Check-in schedules: one per engine, it remembers which devices hold theirs. */
   private schedules?: CheckinScheduleService;
+  /** Branding and help contacts (DMClient): one per engine, it remembers which devices hold them. */
+  private branding?: BrandingService;
   private readonly deps: ManagementDeps;
   /** Installed apps read back (issue #15). */
   private readonly apps: AppInventory;
@@ -522,6 +525,10 @@ export class SessionEngine {
         const poll = await (this.schedules ??= new CheckinScheduleService(this.deps.store, s.providerId)).due(device, turn.at);
         turn.enqueue.push(...poll);
         candidates.push(...poll);
+        // The branding and help contacts, at the first session and when the admin changed them.
+        const brand = await (this.branding ??= new BrandingService(this.deps.store, s.providerId)).due(device, turn.at);
+        turn.enqueue.push(...brand);
+        candidates.push(...brand);
       }
     }
     const ready: CommandRecord[] = [];

@@ -23,6 +23,7 @@ import { postgresCheckinSchedules } from './settings.js';
 import { postgresPush } from './push.js';
 import { postgresDeviceApps } from './device-apps.js';
 import { postgresEsp } from './esp.js';
+import { postgresBranding } from './branding.js';
 import { postgresAdmins } from './admins.js';
 import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
@@ -79,6 +80,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     complianceOutbox: postgresComplianceOutbox(db),
     deviceApps: postgresDeviceApps(db),
     esp: postgresEsp(db),
+    branding: postgresBranding(db),
     apps: postgresApps(db),
     content: postgresContent(db),
     tenants: {

@@ -16,6 +16,7 @@ import { sqliteCheckinSchedules } from './settings.js';
 import { sqlitePush } from './push.js';
 import { sqliteDeviceApps } from './device-apps.js';
 import { sqliteEsp } from './esp.js';
+import { sqliteBranding } from './branding.js';
 import { sqliteEntraGroups } from './entra-groups.js';
 import { sqliteCompliance } from './compliance.js';
 import { sqliteAdmins } from './admins.js';
@@ -296,6 +297,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     complianceOutbox: sqliteComplianceOutbox(db),
     deviceApps: sqliteDeviceApps(db),
     esp: sqliteEsp(db),
+    branding: sqliteBranding(db),
     apps: sqliteApps(db),
     content,
     tenants: {
