@@ -118,6 +118,7 @@ function streamFile(p: Parsed, file: string, pathName: string): Promise<{ status
   }
   const u = new URL(`${c.url}${pathName}`);
   return new Promise((resolve, reject) => {
+    const input = fs.createReadStream(file);
     const req = https.request(
       {
         host: u.hostname,
@@ -133,6 +134,9 @@ function streamFile(p: Parsed, file: string, pathName: string): Promise<{ status
         },
       },
       (res) => {
+        // An answer before the whole file was sent is a refusal: nothing more to send.
+        input.unpipe(req);
+        input.destroy();
         const chunks: Buffer[] = [];
         res.on('data', (d: Buffer) => chunks.push(d));
         res.on('end', () => {
@@ -153,7 +157,6 @@ function streamFile(p: Parsed, file: string, pathName: string): Promise<{ status
     );
     // A refusal (413, 422) may close the connection before the whole file is sent: the answer says why.
     req.on('error', (err) => reject(new Error(`cannot reach ${c.url}: ${err.message}`, { cause: err })));
-    const input = fs.createReadStream(file);
     input.on('error', (err) => req.destroy(err));
     input.pipe(req);
   });

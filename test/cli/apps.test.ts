@@ -19,7 +19,8 @@ if (noWixl) {
 
 const vendor = await startFakeVendor();
 t.teardown(() => vendor.close());
-const s = await startTestServer(vendor.env);
+const LIMIT = 400_000;
+const s = await startTestServer({ ...vendor.env, FENESTRA_CONTENT_MAX_BYTES: String(LIMIT) });
 t.teardown(() => s.close());
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-cli-apps-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -84,6 +85,14 @@ t.test('refusals', async (t) => {
   const missing = await cli(['apps', 'upload', path.join(dir, 'nope.msi')]);
   t.equal(missing.code, 2, 'a file that is not there: usage error');
   t.match(missing.stderr, /cannot read .*nope\.msi: ENOENT/);
+  const big = await buildMsi(dir, { name: 'Contoso Big', version: '1.0.0', manufacturer: 'Contoso Ltd', payloadBytes: LIMIT * 4 });
+  const tooBig = await cli(['apps', 'upload', big.file]);
+  t.equal(tooBig.code, 1, 'a package over the limit');
+  t.match(
+    tooBig.stderr,
+    new RegExp(`413 too_large: .*limit of ${LIMIT} bytes`),
+    "the server's answer, though it closed the connection before the file was sent",
+  );
   t.equal((await cli(['apps', 'add-url', vendor.url('/clip.msi')])).code, 2, '--sha256 missing');
   t.equal((await cli(['apps', 'assign', 'Contoso Clip', '--target', 'printer:1'])).code, 2, 'an unknown target type');
   const noApp = await cli(['apps', 'live', 'No Such App', '1.0']);

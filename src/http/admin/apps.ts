@@ -34,6 +34,34 @@ import { errorReplies, errorReply, noContent } from './openapi-replies.js';
 const app = (operationId: string, summary: string) => ({ operationId, summary, tags: ['apps'] });
 const OCTET_STREAM = 'application/octet-stream';
 
+/** How long, and how many bytes, a refused upload's remaining body is read and dropped before its connection is cut. */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Refused before the whole body was read (too large, not a package, wrong type): the connection
+ * cannot carry another request, so it is closed after the answer. Closed at once, the client
+ * still sending would get a reset that can discard the answer before it reads it; so what it
+ * keeps sending is read and dropped for a moment (as a web server's lingering close does), at
+ * most LINGER_MS and LINGER_BYTES, then the connection is cut.
+ */
+function lingerThenClose(request: FastifyRequest, reply: FastifyReply): void {
+  const raw = request.raw;
+  reply.raw.setHeader('connection', 'close');
+  if (raw.destroyed) return;
+  let dropped = 0;
+  const cut = () => raw.socket?.destroy();
+  const timer = setTimeout(cut, LINGER_MS);
+  timer.unref();
+  raw.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) cut();
+  });
+  raw.once('end', () => clearTimeout(timer));
+  raw.once('close', () => clearTimeout(timer));
+  raw.resume();
+}
+
 /** The package routes' replies: 201 added, 200 the same package was there already, and the refusals. */
 const packageReplies = {
   201: appAdded('Added: the app (made when new) and the version read from the package'),
@@ -60,9 +88,7 @@ export function appRoutes(api: AdminApi, deps: { apps: AppCatalog }): void {
       try {
         return await receive(request, reply, appId);
       } catch (err) {
-        // Refused before the whole body was read (too large, not a package, wrong type): the rest
-        // is not read, so the connection cannot carry another request; it is closed after the answer.
-        if (!request.raw.complete) reply.raw.setHeader('connection', 'close');
+        if (!request.raw.complete) lingerThenClose(request, reply);
         throw err;
       }
     };
