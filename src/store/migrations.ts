@@ -838,7 +838,8 @@ CREATE TABLE device_app_reads (
     // Issue #16: Enrollment Status Page policies (service/esp: targets as profile assignments, the
     // rest as one JSON document) and the runs of each enrollment's day zero: one per device and
     // phase (user_key '' = the device phase, else the user's Entra object ID), its items (JSON:
-    // profile, status, when) and how it ended. The partial index answers "is any run open" cheaply.
+    // profile, status, when) and how it ended. The partial index answers "is any run open" cheaply
+    // (a run past its deadline without an outcome has timed out: its device never came back).
     sql: `
 CREATE TABLE esp_policies (
   id          TEXT PRIMARY KEY,
@@ -862,7 +863,7 @@ CREATE TABLE esp_runs (
   outcome     TEXT,
   PRIMARY KEY (device_pk, user_key)
 ) WITHOUT ROWID;
-CREATE INDEX esp_runs_open ON esp_runs (started_at) WHERE outcome IS NULL;
+CREATE INDEX esp_runs_open ON esp_runs (deadline) WHERE outcome IS NULL;
 `,
   },
 ];

@@ -572,8 +572,8 @@ export interface EspStore {
   startRun(run: EspRun): Promise<boolean>;
   /** Its items, finish time and outcome. */
   saveRun(run: EspRun): Promise<void>;
-  /** Some run has not ended (uses the partial index). */
-  anyOpen(): Promise<boolean>;
+  /** Some run has not ended and its deadline is after `now` (uses the partial index). */
+  anyOpen(now: string): Promise<boolean>;
   /** Every run (fleet figures), optionally only those started since `since`. */
   allRuns(since?: string): Promise<EspRun[]>;
 }

@@ -84,12 +84,12 @@ for (const [name, open] of Object.entries(backends)) {
     });
 
     t.test('runs', async (t) => {
-      t.notOk(await e.anyOpen(), 'no run yet');
+      t.notOk(await e.anyOpen(T2), 'no run yet');
       t.ok(await e.startRun(run()), 'the device phase starts');
       t.notOk(await e.startRun(run({ policyId: 'other' })), 'and only once');
       t.ok(await e.startRun(run({ userKey: 'u2', upn: 'b@contoso.com', errorText: undefined })), "a user's phase");
       t.ok(await e.startRun(run({ devicePk: 'dev2' })), 'another device');
-      t.ok(await e.anyOpen());
+      t.ok(await e.anyOpen(T2));
       const runs = await e.runs('dev1');
       t.same(
         runs.map((r) => [r.userKey, r.policyId, r.upn]),
@@ -111,10 +111,13 @@ for (const [name, open] of Object.entries(backends)) {
       await e.saveRun(done);
       t.same((await e.runs('dev1'))[0], done, 'items, finish and outcome saved');
       await e.saveRun({ ...run({ devicePk: 'dev2' }), finishedAt: T2, outcome: 'done' });
-      t.ok(await e.anyOpen(), "dev1's user phase is still open");
+      t.ok(await e.anyOpen(T2), "dev1's user phase is still open");
       await e.saveRun({ ...run({ userKey: 'u2' }), finishedAt: T2, outcome: 'timed-out' });
-      t.notOk(await e.anyOpen(), 'every run ended');
-      t.equal((await e.allRuns()).length, 3);
+      t.notOk(await e.anyOpen(T2), 'every run ended');
+      t.ok(await e.startRun(run({ devicePk: 'dev3', deadline: T2 })));
+      t.notOk(await e.anyOpen(T2), 'a run at its deadline is not open');
+      t.ok(await e.anyOpen(T1), 'before its deadline it is');
+      t.equal((await e.allRuns()).length, 4);
       t.equal((await e.allRuns(T2)).length, 0, 'none started since T2');
       t.same(await e.runs('nobody'), []);
     });

@@ -15,6 +15,9 @@ import { profileRoutes } from './profiles.js';
 import { appRoutes } from './apps.js';
 import type { AppCatalog } from '../../service/apps/catalog.js';
 import { complianceRoutes } from './compliance.js';
+import { espRoutes } from './esp.js';
+import { EspPolicyService } from '../../service/esp/policies.js';
+import { DayZeroView } from '../../service/esp/timeline.js';
 import type { CompliancePolicyService } from '../../service/compliance/policies.js';
 import type { DeviceComplianceView } from '../../service/compliance/view.js';
 import { scheduleRoutes } from './schedule.js';
@@ -193,6 +196,7 @@ export async function adminRoutes(app: FastifyInstance, deps: AdminDeps): Promis
     profileRoutes(api, deps);
     appRoutes(api, deps);
     complianceRoutes(api, { policies: deps.compliancePolicies, view: deps.deviceCompliance });
+    espRoutes(api, { espPolicies: new EspPolicyService(deps.store), dayZero: new DayZeroView(deps.store) });
     scheduleRoutes(api, deps);
     adminsRoutes(api, deps);
 

@@ -28,6 +28,7 @@ const TAGS = [
   { name: 'groups', description: 'User and device groups, and their check-in schedules' },
   { name: 'apps', description: 'The app catalog: MSI and MSIX packages, Microsoft 365 Apps, live versions, deployment and delivery status' },
   { name: 'compliance', description: "Compliance policies, their assignments, and each device's compliance state" },
+  { name: 'esp', description: "Enrollment Status Page policies, each device's day-zero timeline, and the fleet's day zero" },
   { name: 'settings', description: 'Server-wide settings: the check-in schedule, WNS push, branding and help contacts' },
   { name: 'audit', description: 'Who did what, newest first' },
   { name: 'administrators', description: 'Administrators, their roles, and who the caller is' },

@@ -98,6 +98,15 @@ export const ROUTE_CAPABILITIES: Record<string, Rule> = {
   'DELETE /api/v1/compliance-policies/:id/assignments': 'profiles.write',
   'GET /api/v1/devices/:id/compliance': 'read',
 
+  // Enrollment Status Page policies (issue #16): managed as profiles are.
+  'GET /api/v1/esp-policies': 'read',
+  'POST /api/v1/esp-policies': 'profiles.write',
+  'GET /api/v1/esp-policies/:id': 'read',
+  'PUT /api/v1/esp-policies/:id': 'profiles.write',
+  'DELETE /api/v1/esp-policies/:id': 'profiles.write',
+  'GET /api/v1/devices/:id/day-zero': 'read',
+  'GET /api/v1/fleet/day-zero': 'read',
+
   'GET /api/v1/groups': 'read',
   'POST /api/v1/groups': 'groups.write',
   'GET /api/v1/groups/:id': 'read',

@@ -29,6 +29,7 @@ import { buildOutbound } from './outbound.js';
 import { hashSessionToken, newSessionToken, respUri, SESSION_IDLE_MS } from './session-token.js';
 import { traceBody } from './trace.js';
 import { AppInventory, sessionUser } from './app-inventory.js';
+import { EspSessions } from '../esp/sessions.js';
 
 export interface ManagementSettings {
   publicUrl: string;
@@ -115,10 +116,13 @@ export class SessionEngine {
   private readonly deps: ManagementDeps;
   /** Installed apps read back (issue #15). */
   private readonly apps: AppInventory;
+  /** The Enrollment Status Page's runs (issue #16). */
+  private readonly esp: EspSessions;
 
   constructor(deps: ManagementDeps) {
     this.deps = deps;
     this.apps = new AppInventory({ store: deps.store, maxAgeMs: deps.settings.inventoryMaxAgeMs, log: deps.log.child({ component: 'app-inventory' }) });
+    this.esp = new EspSessions({ store: deps.store, reconciler: deps.reconciler, providerId: deps.settings.providerId });
   }
 
   async handle(req: ManagementRequest): Promise<ManagementReply> {
@@ -504,6 +508,13 @@ export class SessionEngine {
       }
       candidates = [...retried, ...candidates.filter((c) => !retried.some((r) => r.id === c.id))];
       candidates.push(...(await this.planProfiles(ctx, mode)));
+      // The Enrollment Status Page: its declarations before the deliveries, ServerHasFinishedProvisioning after.
+      const user = this.deps.reconciler.userContext(device, state, mode);
+      const esp = await this.esp.turn({ device, user, at: turn.at, isNew, rows: ctx.deliveryRows, planned: turn.deliveries, log: ctx.log });
+      if (esp) {
+        turn.enqueue.push(...esp.first, ...esp.last);
+        candidates = [...esp.first, ...candidates, ...esp.last];
+      }
       // (Queued with the turn already: they wait there when this message cannot carry them.)
       if (ctx.appsFollow?.length) candidates.push(...ctx.appsFollow);
       if (isNew) {

@@ -51,8 +51,8 @@ export function postgresEsp(db: Db): EspStore {
         run.outcome ?? null,
       ]);
     },
-    async anyOpen() {
-      return (await db.q('SELECT 1 FROM esp_runs WHERE outcome IS NULL LIMIT 1')).length > 0;
+    async anyOpen(now) {
+      return (await db.q('SELECT 1 FROM esp_runs WHERE outcome IS NULL AND deadline > $1 LIMIT 1', [now])).length > 0;
     },
     async allRuns(since) {
       return (since ? await db.q('SELECT * FROM esp_runs WHERE started_at >= $1', [since]) : await db.q('SELECT * FROM esp_runs')).map(runFromRow);

@@ -14,7 +14,7 @@ export function sqliteEsp(db: Database.Database): EspStore {
     runs: db.prepare('SELECT * FROM esp_runs WHERE device_pk = ?'),
     insRun: db.prepare(`INSERT INTO esp_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_pk, user_key) DO NOTHING`),
     updRun: db.prepare('UPDATE esp_runs SET items = ?, finished_at = ?, outcome = ? WHERE device_pk = ? AND user_key = ?'),
-    open: db.prepare('SELECT 1 FROM esp_runs WHERE outcome IS NULL LIMIT 1'),
+    open: db.prepare('SELECT 1 FROM esp_runs WHERE outcome IS NULL AND deadline > ? LIMIT 1'),
     all: db.prepare('SELECT * FROM esp_runs'),
     since: db.prepare('SELECT * FROM esp_runs WHERE started_at >= ?'),
   };
@@ -45,8 +45,8 @@ export function sqliteEsp(db: Database.Database): EspStore {
     async saveRun(run) {
       s.updRun.run(JSON.stringify(run.items), run.finishedAt ?? null, run.outcome ?? null, run.devicePk, run.userKey);
     },
-    async anyOpen() {
-      return s.open.get() !== undefined;
+    async anyOpen(now) {
+      return s.open.get(now) !== undefined;
     },
     async allRuns(since) {
       return ((since ? s.since.all(since) : s.all.all()) as Row[]).map(runFromRow);
