@@ -274,6 +274,13 @@ t.test('hostile input', async (t) => {
   t.equal(http.status, 400, 'an http:// URL: 400');
   t.match(http.json.error, { pointer: '/url', message: /https/ });
   t.equal(vendor.requests.length, 0, 'nothing fetched for refused requests');
+  vendor.file('/big.msi', bytes(big));
+  const bigUrl = await s.admin('POST', '/api/v1/apps/public', { url: vendor.url('/big.msi'), sha256: big.sha256 });
+  t.equal(bigUrl.status, 413, 'a vendor package announcing more than the limit: 413');
+  t.match(bigUrl.json.error.message, new RegExp(`limit of ${LIMIT} bytes`));
+  vendor.file('/big-chunked.msi', bytes(big), { chunked: true });
+  const bigChunked = await s.admin('POST', '/api/v1/apps/public', { url: vendor.url('/big-chunked.msi'), sha256: big.sha256 });
+  t.equal(bigChunked.status, 413, 'one sent without a Content-Length, past the limit while streaming: 413');
   const office = (configurationXml: string) => s.admin('POST', '/api/v1/apps/office', { name: 'Microsoft 365 Apps', configurationXml });
   const noAdd = await office('<Configuration><Display Level="None"/></Configuration>');
   t.equal(noAdd.status, 422, 'an Office configuration without <Add>: 422');
