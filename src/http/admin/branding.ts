@@ -8,8 +8,8 @@ import { errorReplies } from './openapi-replies.js';
 
 const text = (maxLength: number, description: string) => ({ type: 'string', maxLength, description }) as const;
 
-// Types and sizes here (the schema's lengths count UTF-16 units; the service counts characters and
-// checks URLs, the address, the phone number and control characters, naming the field).
+// Types and sizes here (lengths in characters, as the service counts them; it also checks URLs,
+// the address, the phone number and control characters, naming the field).
 const brandingFields = {
   completePageTitle: text(100, 'CustomEnrollmentCompletePage/Title: the title of the page at the end of MDM enrollment'),
   completePageText: text(1000, 'CustomEnrollmentCompletePage/BodyText: its text (line breaks allowed)'),
