@@ -248,4 +248,44 @@ if (noBrowser || noWixl) {
     const res = await page.goto(`${base}/console/apps/new`);
     t.equal(res?.status(), 403);
   });
+
+  t.test('admin: a version deleted, another app’s package refused on the app page, the app deleted', async (t) => {
+    const { page, context } = await signedIn('admin', { at: `/console/apps/${appId}` });
+    t.teardown(() => context.close());
+    await page.getByRole('heading', { level: 1, name: 'Contoso Notes' }).waitFor();
+
+    // A package of another app (another UpgradeCode) uploaded as a version of this one: the service's refusal, on the field.
+    const other = await buildMsi(dir, { name: 'Fabrikam Tool', version: '1.0.0', manufacturer: 'Fabrikam' });
+    await page.getByLabel('Package file').setInputFiles(other.file);
+    await page.getByRole('button', { name: 'Upload' }).click();
+    await page.locator('#new-version-file-error').waitFor();
+    t.match(await page.locator('#new-version-file-error').textContent(), /^The upload failed: /);
+    await look(page, 'apps-version-refused');
+    t.same(
+      (await apps()).map((a) => a.name),
+      ['Contoso Notes'],
+      'no other app made',
+    );
+
+    // Version 1.0.0 deleted after the browser's confirmation.
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Delete version 1.0.0' }).click();
+    await page.getByText('Version 1.0.0 deleted.').waitFor();
+    t.same(
+      ((await server.admin('GET', `/api/v1/apps/${appId}`)).json.versions as { version: string }[]).map((v) => v.version),
+      ['2.0.0'],
+    );
+
+    // The app: its profile still there, so refused first, the refusal said; then deleted anyway.
+    await page.getByRole('link', { name: 'Delete the app…' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Delete app Contoso Notes?' }).waitFor();
+    await page.getByRole('button', { name: 'Delete Contoso Notes' }).click();
+    await page.locator('.form-errors').waitFor();
+    t.match(await page.locator('.form-errors').textContent(), /is deployed by \d+ profile/);
+    await look(page, 'apps-delete-refused');
+    await Promise.all([page.waitForURL(/\/console\/apps$/), page.getByRole('button', { name: 'Delete Contoso Notes' }).click()]);
+    t.equal(await page.locator('.flash').textContent(), 'App Contoso Notes deleted.');
+    t.ok(await page.getByText('No app yet.').isVisible());
+    t.same(await apps(), [], 'gone from the catalog');
+  });
 }

@@ -210,7 +210,7 @@ function versionsSection(ctx: PageContext, t: AT, app: AppRecord, versions: AppV
                     <input type="hidden" name="versionId" value="${v.id}" />
                     <button type="submit" class="secondary" aria-label="${t('makeLiveLabel', { version: v.version })}">${t('makeLive')}</button>
                   </form>
-                  <form method="post" action="${here}/versions/remove" class="inline">
+                  <form method="post" action="${here}/versions/remove" class="inline" data-confirm="${t('deleteVersionConfirm', { version: v.version })}">
                     ${formHidden(ctx, here)}
                     <input type="hidden" name="versionId" value="${v.id}" />
                     <button type="submit" class="danger" aria-label="${t('deleteVersionLabel', { version: v.version })}">${t('deleteVersion')}</button>

@@ -98,6 +98,7 @@ const messages = {
     deleteVersion: 'Delete',
     deleteVersionLabel: 'Delete version {version}',
     versionDeleted: 'Version {version} deleted.',
+    deleteVersionConfirm: 'Delete version {version} and its package?',
     newVersionTitle: 'Upload a new version',
     newVersionIntro: 'A newer package of this app (the same UpgradeCode or package family name). It is not live until you make it live.',
     // Deployments
@@ -155,7 +156,7 @@ const messages = {
     deleteTitle: 'Delete app {name}?',
     deleteText: 'Its versions and packages go with it. Devices keep what they installed; remove its deployments first to uninstall it.',
     deleteConfirm: 'Delete {name}',
-    force: 'Delete it anyway, with its deployments (devices keep what they installed)',
+    force: 'Deleting it anyway leaves those profiles in place, delivering nothing (devices keep what they installed).',
     cancel: 'Cancel',
     deleted: 'App {name} deleted.',
     // The device page
@@ -263,6 +264,7 @@ const messages = {
     deleteVersion: 'Supprimer',
     deleteVersionLabel: 'Supprimer la version {version}',
     versionDeleted: 'Version {version} supprimée.',
+    deleteVersionConfirm: 'Supprimer la version {version} et son paquet ?',
     newVersionTitle: 'Téléverser une nouvelle version',
     newVersionIntro:
       'Un paquet plus récent de cette application (même UpgradeCode ou même nom de famille). Il n’est pas en service tant que vous ne l’y mettez pas.',
@@ -319,7 +321,7 @@ const messages = {
     deleteText:
       'Ses versions et ses paquets disparaissent avec elle. Les appareils gardent ce qu’ils ont installé ; retirez d’abord ses déploiements pour la désinstaller.',
     deleteConfirm: 'Supprimer {name}',
-    force: 'La supprimer quand même, avec ses déploiements (les appareils gardent ce qu’ils ont installé)',
+    force: 'La supprimer quand même laisse ces profils en place, sans rien distribuer (les appareils gardent ce qu’ils ont installé).',
     cancel: 'Annuler',
     deleted: 'Application {name} supprimée.',
     deviceAppsTitle: 'Applications',

@@ -119,15 +119,19 @@ async function deletePage(ctx: PageContext, deps: ConsoleDeps, id: string, refus
     title: t('deleteTitle', { name: app.name }),
     nav: 'apps',
     body: html`<p>${t('deleteText')}</p>
-      ${refusal ? refusalBox(refusal) : ''}
+      ${
+        refusal
+          ? html`${refusalBox(refusal)}
+              <p>${t('force')}</p>`
+          : ''
+      }
       ${confirmForm(ctx, {
         action: `${appPath(app.id)}/delete`,
         back: appPath(app.id),
         confirm: t('deleteConfirm', { name: app.name }),
         cancel: t('cancel'),
         fields: refusal ? { force: '1' } : {},
-      })}
-      ${refusal ? html`<p class="hint">${t('force')}</p>` : ''}`,
+      })}`,
   });
 }
 
