@@ -305,3 +305,36 @@ t.test('hostile input', async (t) => {
   t.equal((await upload(s, v1, unknown)).status, 404, 'a version for an unknown app: 404');
   t.equal((await s.admin('PUT', `/api/v1/apps/${good.json.app.id}/live`, { versionId: unknown })).status, 404, 'an unknown version: 404');
 });
+
+t.test('permissions: helpdesk reads the catalog, changes nothing', async (t) => {
+  const { s } = await withServer(t, {}, 'sqlite');
+  const added = await upload(s, v1);
+  t.equal(added.status, 201);
+  const admin = await s.admin('POST', '/api/v1/admins', {
+    username: 'hd',
+    displayName: 'Help Desk',
+    role: 'helpdesk',
+    password: 'correct horse battery staple',
+  });
+  t.equal(admin.status, 201, JSON.stringify(admin.json));
+  const tok = await s.admin('POST', '/api/v1/tokens', { name: 'hd-script', adminId: admin.json.id });
+  t.equal(tok.status, 201, JSON.stringify(tok.json));
+  const as = async (method: string, p: string, body?: unknown, contentType = 'application/json') => {
+    const res = await s.request(p, {
+      connectTo: { host: '127.0.0.1', port: s.server.port },
+      method,
+      headers: { authorization: `Bearer ${tok.json.secret}`, ...(body === undefined ? {} : { 'content-type': contentType }) },
+      body: body === undefined ? undefined : Buffer.isBuffer(body) ? body : JSON.stringify(body),
+    });
+    return res.status;
+  };
+  const id = added.json.app.id;
+  t.equal(await as('GET', '/api/v1/apps'), 200, 'lists');
+  t.equal(await as('GET', `/api/v1/apps/${id}`), 200, 'shows');
+  t.equal(await as('GET', `/api/v1/apps/${id}/status`), 200, 'sees delivery');
+  t.equal(await as('POST', '/api/v1/apps/packages', bytes(v2), 'application/octet-stream'), 403, 'uploads nothing');
+  t.equal(await as('PATCH', `/api/v1/apps/${id}`, { name: 'x' }), 403, 'renames nothing');
+  t.equal(await as('POST', `/api/v1/apps/${id}/assignments`, { targetType: 'all', intent: 'install' }), 403, 'deploys nothing');
+  t.equal(await as('DELETE', `/api/v1/apps/${id}`), 403, 'deletes nothing');
+  t.equal((await s.admin('GET', '/api/v1/apps')).json.length, 1, 'the catalog unchanged');
+});
