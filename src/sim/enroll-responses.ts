@@ -77,11 +77,25 @@ const parms = (el: XmlElement | undefined): Record<string, string> =>
 
 const FORMAT_OF: Record<string, ProvisionedNode['format']> = { boolean: 'bool', integer: 'int' };
 
-/** Every parm under a CSP's characteristic, as a leaf LocURI below `base` (characteristic types are node names). */
+/** A node name Windows could address: not empty, no '/', not '.' or '..'. */
+function nodeName(name: string | undefined, what: string, at: string): string {
+  if (!name || name.includes('/') || name === '.' || name === '..')
+    throw new Error(`the provisioning document has a ${what} without a usable name under ${at}`);
+  return name;
+}
+
+/**
+ * Every parm under a CSP's characteristic, as a leaf LocURI below `base` (characteristic types are
+ * node names). A nameless node, or a name that is both a parm and a characteristic of the same
+ * parent, makes the document unusable (Windows rejects it as a whole): an Error, not a half-read tree.
+ */
 function cspLeaves(c: XmlElement, base: string, out: ProvisionedNode[]): void {
-  const here = `${base}/${typeOf(c)}`;
+  const here = `${base}/${nodeName(typeOf(c), 'characteristic', base)}`;
+  const inner = new Set(chars(c).map(typeOf));
   for (const p of children(c, 'parm')) {
-    out.push({ uri: `${here}/${attr(p, 'name') ?? ''}`, format: FORMAT_OF[attr(p, 'datatype') ?? ''] ?? 'chr', value: attr(p, 'value') ?? '' });
+    const name = nodeName(attr(p, 'name'), 'parm', here);
+    if (inner.has(name)) throw new Error(`the provisioning document has ${here}/${name} as both a parm and a characteristic`);
+    out.push({ uri: `${here}/${name}`, format: FORMAT_OF[attr(p, 'datatype') ?? ''] ?? 'chr', value: attr(p, 'value') ?? '' });
   }
   for (const x of chars(c)) cspLeaves(x, here, out);
 }

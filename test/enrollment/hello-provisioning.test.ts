@@ -104,6 +104,22 @@ t.test('the document with PassportForWork: Microsoft sample structure, DDF leave
   t.same(ddfProblems([{ uri: `${P}/PINComplexity/MinimumPinLength`, format: 'int' }]).length, 1, 'the DDF check catches a misspelt node');
   t.same(readProvisioningDoc(sample).csps, [], "Microsoft's sample configures no other CSP");
 
+  // A document the device cannot apply is refused as a whole, never half-applied.
+  const withPfw = (inner: string) =>
+    plain.replace('</wap-provisioningdoc>', `<characteristic type="PassportForWork">${inner}</characteristic></wap-provisioningdoc>`);
+  t.equal(
+    readProvisioningDoc(withPfw('<characteristic type="x"><parm name="UsePassportForWork" value="true"/></characteristic>')).csps[0].format,
+    'chr',
+    'no datatype: chr',
+  );
+  for (const [inner, reason] of [
+    ['<characteristic><parm name="A" value="1"/></characteristic>', /characteristic without a usable name under \.\/Device\/Vendor\/MSFT\/PassportForWork/],
+    ['<characteristic type=".."><parm name="A" value="1"/></characteristic>', /characteristic without a usable name/],
+    ['<characteristic type="t"><parm value="1"/></characteristic>', /parm without a usable name under .*PassportForWork\/t$/],
+    ['<characteristic type="t"><parm name="a/b" value="1"/></characteristic>', /parm without a usable name/],
+    ['<parm name="t" value="1"/><characteristic type="t"/>', /PassportForWork\/t as both a parm and a characteristic/],
+  ] as const)
+    t.throws(() => readProvisioningDoc(withPfw(inner)), reason, inner);
   t.throws(
     () => cspCharacteristics([{ uri: './User/Vendor/MSFT/PassportForWork/x/Policies/UsePassportForWork', format: 'bool', value: 'true' }]),
     /not a device-tree/,
