@@ -20,6 +20,7 @@ import type { AppFaults } from './apps/faults.js';
 import { runDmSession, type DigestCredentials, type DmTranscript, type GenericAlert, type LoginStatus } from './dm-client.js';
 import { DmTree, addProvider, defaultInventory, setDeviceHealth, windowsTree, type DeviceHealth, type DeviceInventory } from './dm-tree.js';
 import { discoverMessage, getPoliciesMessage, rstMessage, type Credential } from './enroll-messages.js';
+import { SimEsp } from './esp.js';
 import { readDiscoverResponse, readFault, readRstrProvisioning, type Provisioning, type SoapFaultInfo } from './enroll-responses.js';
 import { httpsRequest, type HttpsOptions, type HttpsResponse } from './https-client.js';
 
@@ -81,6 +82,8 @@ export interface SimDeviceOptions {
   appJobs?: 'after-session' | 'manual';
   /** Failures the app CSPs produce (see src/sim/apps/faults.ts); also settable later on `apps.faults`. */
   appFaults?: AppFaults;
+  /** The device's clock (DevDetail LocalTime, the Enrollment Status Page's time-out); default the real one. */
+  now?: () => Date;
 }
 
 /** A failure of one enrollment step, with the server's fault when there was one. */
@@ -193,6 +196,8 @@ export class SimDevice {
   readonly apps: SimApps;
   /** Where app packages are downloaded to. */
   appDir: string;
+  /** The Enrollment Status Page (DMClient FirstSyncStatus): the device phase and each user's first sign-in. */
+  readonly esp: SimEsp;
 
   /** Like the constructor, but generates the RSA key off the event loop (for fleets). */
   static async create(o: SimDeviceOptions): Promise<SimDevice> {
@@ -211,7 +216,7 @@ export class SimDevice {
     this.deviceId = o.deviceId ?? crypto.randomBytes(16).toString('hex').toUpperCase();
     this.hwDevId = crypto.createHash('sha256').update(`hw:${this.deviceId}`).digest('hex').toUpperCase();
     this.inventory = defaultInventory(this.deviceId, o.inventory);
-    this.tree = windowsTree(this.inventory);
+    this.tree = windowsTree(this.inventory, o.now ? { now: o.now } : {});
     this.appDir = o.appDir ?? path.join(os.tmpdir(), `fenestra-sim-apps-${this.deviceId}`);
     this.apps = new SimApps({
       tree: this.tree,
@@ -224,16 +229,18 @@ export class SimDevice {
       }),
     });
     if (o.appFaults) this.apps.faults = { ...o.appFaults };
+    this.esp = new SimEsp({ tree: this.tree, now: o.now ?? (() => new Date()), providerId: () => this.enrollment?.providerId, session: () => this.sessions });
   }
 
   /**
    * Run the pending app install jobs now (downloads, hash checks, installs), as far as each goes:
    * to its end or to its next retry. ./User jobs run while their user is signed in.
    */
-  runAppJobs(): Promise<void> {
+  async runAppJobs(): Promise<void> {
     const keys = this.signedInUsers.flatMap((u) => (u.kind === 'entra' ? [u.key] : []));
     if (this.enrollment?.enrollmentType === 'Full') keys.push(`enrolled:${this.enrollment.upn ?? 'user'}`);
-    return this.apps.run(keys);
+    await this.apps.run(keys);
+    this.esp.evaluate();
   }
 
   get enrollmentType(): 'Device' | 'Full' {
@@ -251,6 +258,8 @@ export class SimDevice {
     const key = userKeyOf(user.token);
     this.signedInUsers = this.signedInUsers.filter((u) => u.kind !== 'entra' || u.key !== key);
     this.signedInUsers.push({ kind: 'entra', token: user.token, key });
+    // A user's first sign-in on the joined device opens their Enrollment Status Page.
+    if (this.state === 'enrolled' && this.enrollmentType === 'Device') this.esp.userSignedIn(key);
   }
 
   /** A local user without an MDM/Entra account signs in (LoginStatus `others`). */
@@ -450,6 +459,7 @@ export class SimDevice {
     this.enrollment = enrollment;
     this.state = 'enrolled';
     this.registerPush();
+    this.esp.startDevicePhase();
     return enrollment;
   }
 
@@ -506,6 +516,7 @@ export class SimDevice {
     if (t.outcome !== 'complete') this.apps.giveBack(appAlerts);
     // Windows runs the install jobs outside the OMA-DM session.
     if ((this.o.appJobs ?? 'after-session') === 'after-session' && this.apps.pending.length) await this.runAppJobs();
+    this.esp.evaluate();
     const execs = this.tree.execs.slice(execStart).map((x) => ({ target: x.target, data: x.data }));
     const result: CheckinResult = { ...t, execs };
     if (execs.some((x) => /\/RemoteWipe\/doWipe/.test(x.target))) this.wiped = true;

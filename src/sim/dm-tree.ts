@@ -137,6 +137,8 @@ export interface DmTreeHooks {
   value?(x: DmHookContext): string | undefined;
   /** After a successful Delete. */
   deleted?(x: DmHookContext): void;
+  /** After a successful Add or Replace of a leaf (the Enrollment Status Page watches FirstSyncStatus, src/sim/esp.ts). */
+  written?(x: DmHookContext & { kind: 'Add' | 'Replace'; data?: string }): void;
   /** A user's ./User tree was just created (setUser of a new key): seed its nodes. */
   userTree?(key: string): void;
   /** The hooks' own state at the start of an Atomic, given back to `restore` when it is rolled back. */
@@ -376,6 +378,7 @@ export class DmTree {
         const existing = this.find(r.root, r.segs);
         if (existing?.addReplaces && !existing.children && format !== 'node') {
           existing.value = it.data ?? '';
+          this.hooks.written?.({ ...this.hookContext(r, target), kind: 'Add', data: it.data });
           return done(STATUS.OK);
         }
         if (existing) return done(STATUS.ALREADY_EXISTS);
@@ -384,6 +387,7 @@ export class DmTree {
         const node: DmNode = format === 'node' ? newInterior() : { format: format ?? 'chr', value: it.data ?? '' };
         if (type && format !== 'node') node.type = type;
         parent.children!.set(r.segs[r.segs.length - 1], node);
+        if (format !== 'node') this.hooks.written?.({ ...this.hookContext(r, target), kind: 'Add', data: it.data });
         return done(STATUS.OK);
       }
       case 'Replace': {
@@ -394,6 +398,7 @@ export class DmTree {
         node.value = it.data ?? '';
         if (format) node.format = format;
         if (type) node.type = type;
+        this.hooks.written?.({ ...this.hookContext(r, target), kind: 'Replace', data: it.data });
         return done(STATUS.OK);
       }
       case 'Delete': {

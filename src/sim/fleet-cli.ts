@@ -119,6 +119,13 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
         users: d.dev.users.map((u) => ('token' in u ? (u.upn ?? u.key) : 'other')),
         enrolledAt: d.meta.enrolledAt,
         lastCheckinAt: d.meta.lastCheckinAt,
+        esp: d.dev.esp.phases.map((p) => ({
+          user: p.user,
+          status: p.status,
+          items: p.items.length,
+          done: p.items.filter((i) => i.status === 'done').length,
+          errorText: p.errorText,
+        })),
       }));
       if (json) out.write(JSON.stringify({ url: fleet.header.url, devices: rows }, null, 2) + '\n');
       else {
@@ -126,6 +133,10 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
         for (const r of rows) {
           out.write(`  ${r.deviceId}  ${r.enrollmentType.padEnd(6)} ${r.state.padEnd(10)} last check-in ${r.lastCheckinAt ?? 'never'}`);
           out.write(r.users.length ? `  users: ${r.users.join(', ')} (at the console: ${r.users.at(-1)})\n` : '\n');
+          for (const p of r.esp)
+            out.write(
+              `    ESP ${p.user ? `user ${p.user}` : 'device'}: ${p.status}, ${p.done}/${p.items} items done${p.errorText ? ` — "${p.errorText}"` : ''}\n`,
+            );
         }
       }
       return 0;

@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { AppFaults } from './apps/faults.js';
 import type { CheckinResult, SimDevice } from './device.js';
 import { nextPollMinutes, pollSchedule } from './poll-schedule.js';
+import { describeEsp } from './esp.js';
 import { restoreDevice, saveDevice, type Connection, type DeviceMeta } from './saved-device.js';
 import { StateFileError, lockStateFile, readStateFile, writeStateFile, type SimState } from './state-file.js';
 
@@ -168,6 +169,7 @@ export class Fleet {
     let r: CheckinResult;
     d.dev.apps.faults = { ...this.appFaults };
     const seen = new Map(d.dev.apps.jobs.map((j) => [j, j.statuses.length]));
+    const espSeen = new Map(d.dev.esp.phases.map((p) => [p.user, p.events.length]));
     try {
       r = await d.dev.checkin(o.push ? { initiator: '1200' } : {});
     } catch (err) {
@@ -191,6 +193,9 @@ export class Fleet {
       const err = j.lastError ? `, LastError 0x${(j.lastError >>> 0).toString(16).toUpperCase()} ${j.lastErrorDesc ?? ''}` : '';
       this.print(`device ${id}: ${j.kind.toUpperCase()} ${j.id}${j.user ? ` (user ${j.user})` : ''}: Status ${fresh.join(' → ')}${err}`);
     }
+    // The Enrollment Status Page, while it shows and when it just ended.
+    const esp = d.dev.esp.phases.filter((p) => p.status === 'in-progress' || p.events.length !== espSeen.get(p.user));
+    for (const line of describeEsp(esp)) this.print(`device ${id}: ${line}`);
     this.saveSoon();
     return r;
   }

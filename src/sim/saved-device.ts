@@ -6,6 +6,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import { SimDevice, type Enrollment } from './device.js';
 import type { SavedApps } from './apps/apps.js';
+import type { SavedEsp } from './esp.js';
 import type { DeviceInventory, SavedDmTree } from './dm-tree.js';
 
 export interface SavedDevice {
@@ -29,6 +30,8 @@ export interface SavedDevice {
   poll?: { schedule: string; done: number };
   /** App install jobs and the alerts not yet sent (src/sim/apps). */
   apps?: SavedApps;
+  /** The Enrollment Status Page's phases (src/sim/esp.ts). */
+  esp?: SavedEsp;
 }
 
 /** What a run keeps beside the SimDevice itself. */
@@ -48,6 +51,7 @@ export function saveDevice(dev: SimDevice, meta: DeviceMeta): SavedDevice {
     tree: dev.tree.save(),
     users: dev.users.flatMap((u) => ('token' in u ? [u.token] : [])),
     apps: dev.apps.save(),
+    esp: dev.esp.save(),
   };
 }
 
@@ -89,7 +93,12 @@ export function restoreDevice(s: SavedDevice, conn: Connection): SimDevice {
   dev.state = s.state;
   dev.wiped = s.wiped;
   dev.sessions = s.sessions;
+  // Before the users sign in again: their pages opened at their first sign-in, not now.
+  dev.esp.load(s.esp);
+  dev.esp.seed(null);
+  for (const k of dev.tree.userKeys()) dev.esp.seed(k);
   for (const token of s.users) dev.signIn({ token });
+  if (!s.esp) dev.esp.load(undefined); // saved before the page was simulated: no page opens for those users now
   dev.registerPush();
   return dev;
 }

@@ -82,6 +82,7 @@ function checkState(v: unknown): string | undefined {
     if (!isObj(d.tree) || !isObj(d.tree.device) || !isObj(d.tree.users)) return `${at}.tree: not a saved DM tree`;
     if (!Array.isArray(d.users) || d.users.some((u) => typeof u !== 'string')) return `${at}.users: not a list of tokens`;
     if (d.apps !== undefined && (!isObj(d.apps) || !Array.isArray(d.apps.jobs) || !Array.isArray(d.apps.alerts))) return `${at}.apps: not saved app jobs`;
+    if (d.esp !== undefined && (!isObj(d.esp) || !Array.isArray(d.esp.phases))) return `${at}.esp: not a saved Enrollment Status Page`;
     const e = d.enrollment;
     if (!isObj(e)) return `${at}.enrollment: not an object`;
     for (const k of ['providerId', 'managementUrl', 'certificatePem'] as const) if (typeof e[k] !== 'string') return `${at}.enrollment.${k}: not a string`;
