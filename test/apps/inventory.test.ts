@@ -3,6 +3,9 @@
 // inventory, one Sequence per tree (MSI product list, AppInventoryQuery, AppInventoryResults),
 // the MSI products' details in the same session — and the admin API's list.
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import t from 'tap';
 import {
   APP_INVENTORY_LIMITS,
@@ -14,6 +17,7 @@ import {
   parseMsiProductList,
 } from '../../src/protocol/csp/app-inventory.js';
 import { parseXml } from '../../src/protocol/xml.js';
+import { SimDevice } from '../../src/sim/device.js';
 import { buildSyncML } from '../../src/protocol/syncml/build.js';
 import { parseSyncML } from '../../src/protocol/syncml/parse.js';
 import type { ItemCommand, ResultsCommand, StatusCommand, SyncCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
@@ -377,7 +381,7 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
     };
     const r2 = await x.send(answer(r1, both));
     t.same(
-      gets(r2).map((g) => g.items[0].target.split('/')[1]),
+      gets(r2).map((g) => g.items[0].target!.split('/')[1]),
       ['Device', 'User'],
       'the details of each tree',
     );
@@ -401,17 +405,13 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
 });
 
 t.test('with the simulator: what its CSPs hold is what the API lists', async (t) => {
-  const { SimDevice } = await import('../../src/sim/device.js');
-  const fs = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-inventory-sim-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const s = await startTestServer();
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const oid = crypto.randomUUID();
-  const dev = new SimDevice({
+  const dev: SimDevice = new SimDevice({
     url: s.publicUrl,
     ca: s.caPem,
     connectTo: { host: '127.0.0.1', port: s.server.port },
