@@ -248,7 +248,14 @@ t.test('the user phase on a shared PC: each user once', async (t) => {
     scope: 'user',
     settings: { nodes: [{ locUri: JUMPLISTS, format: 'int', value: '1' }] },
   });
+  // A device in use before the policy existed, and its user.
+  const old = await enrollEntraDevice(s, tid);
+  const c = crypto.randomUUID();
+  const cToken = () => s.entra.mintToken({ tid, aud: AUDIENCE, oid: c, upn: 'carol@contoso.com' });
+  await session(s, old, new Tree(), { token: await cToken() });
   t.equal((await s.admin('POST', '/api/v1/esp-policies', { name: 'All', target: { type: 'all' }, requiredProfileIds: [jump] })).status, 201);
+  const before = [...(await session(s, old, new Tree(), { token: await cToken() })), ...(await session(s, old, new Tree()))];
+  t.same([...firstSync(before, FS), ...firstSync(before, UFS)], [], 'no status page for a device or user seen before the policy');
   const d = await enrollEntraDevice(s, tid);
   const tree = new Tree();
   const first = await session(s, d, tree);
