@@ -460,4 +460,6 @@ t.test('with the simulator: what its CSPs hold is what the API lists', async (t)
     `every read succeeded: ${JSON.stringify(list.reads)}`,
   );
   t.equal(list.reads.length, 4, 'two trees, two sources each');
+  t.equal((await s.admin('DELETE', `/api/v1/devices/${dev.deviceId}`)).status, 200);
+  t.same(await s.server.store.deviceApps.list(list.id), { apps: [], reads: [] }, 'a deleted device takes its installed apps with it');
 });
