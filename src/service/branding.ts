@@ -96,7 +96,8 @@ export function checkBranding(input: Record<string, unknown>): Branding {
     const raw = input[f];
     if (raw === undefined || raw === null) continue;
     if (typeof raw !== 'string') throw refuse(f, 'must be a string');
-    const v = raw.trim();
+    // Line breaks as \n (a browser's textarea sends \r\n).
+    const v = raw.replace(/\r\n?/g, '\n').trim();
     if (!v) continue;
     const max = BRANDING_NODES[f].maxLength;
     if ([...v].length > max) throw refuse(f, `must be at most ${max} characters`);

@@ -11,7 +11,21 @@ import { html, type Html } from './html.js';
 import { type Lang, LANGS, translator } from './i18n.js';
 import type { PageContext } from './page.js';
 
-export type NavKey = 'dashboard' | 'devices' | 'profiles' | 'apps' | 'compliance' | 'groups' | 'enrollment-accounts' | 'audit' | 'entra' | 'admins' | 'tokens';
+export type NavKey =
+  | 'dashboard'
+  | 'devices'
+  | 'profiles'
+  | 'apps'
+  | 'compliance'
+  | 'esp'
+  | 'day-zero'
+  | 'groups'
+  | 'enrollment-accounts'
+  | 'audit'
+  | 'entra'
+  | 'branding'
+  | 'admins'
+  | 'tokens';
 
 const NAV: { key: NavKey; path: string; capability: Capability }[] = [
   { key: 'dashboard', path: '/console/', capability: 'read' },
@@ -19,8 +33,11 @@ const NAV: { key: NavKey; path: string; capability: Capability }[] = [
   { key: 'profiles', path: '/console/profiles', capability: 'read' },
   { key: 'apps', path: '/console/apps', capability: 'read' },
   { key: 'compliance', path: '/console/compliance', capability: 'read' },
+  { key: 'esp', path: '/console/esp', capability: 'read' },
+  { key: 'day-zero', path: '/console/day-zero', capability: 'read' },
   { key: 'groups', path: '/console/groups', capability: 'read' },
   { key: 'entra', path: '/console/entra', capability: 'read' },
+  { key: 'branding', path: '/console/settings/branding', capability: 'read' },
   { key: 'enrollment-accounts', path: '/console/enrollment-accounts', capability: 'enrollment-accounts.read' },
   { key: 'audit', path: '/console/audit', capability: 'audit.read' },
   { key: 'admins', path: '/console/admins', capability: 'admins.manage' },
@@ -39,6 +56,9 @@ const messages = {
     profiles: 'Profiles',
     apps: 'Apps',
     compliance: 'Compliance',
+    esp: 'Enrollment Status Page',
+    'day-zero': 'Day zero',
+    branding: 'Branding',
     groups: 'Groups',
     'enrollment-accounts': 'Enrollment accounts',
     audit: 'Audit log',
@@ -69,6 +89,9 @@ const messages = {
     profiles: 'Profils',
     apps: 'Applications',
     compliance: 'Conformité',
+    esp: "Page d'état de l'inscription",
+    'day-zero': 'Jour zéro',
+    branding: 'Personnalisation',
     groups: 'Groupes',
     'enrollment-accounts': "Comptes d'inscription",
     audit: "Journal d'audit",

@@ -14,6 +14,7 @@ import * as enrollmentAccounts from './enrollment-accounts.js';
 import * as audit from './audit.js';
 import * as admins from './admins.js';
 import * as tokens from './tokens.js';
+import * as branding from './branding.js';
 
 export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps): void }[] = [
   dashboard,
@@ -28,4 +29,5 @@ export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps):
   audit,
   admins,
   tokens,
+  branding,
 ];
