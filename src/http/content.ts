@@ -86,7 +86,7 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRouteOpti
     const length = range ? range.end - range.start + 1 : info.size;
     reply.header('content-length', String(length));
     if (request.method === 'HEAD' || length === 0) return reply.send();
-    return reply.send(Readable.from(store.content.read(sha256, range), { objectMode: false, highWaterMark: 1 << 20 }));
+    return reply.send(Readable.from(store.content.read(sha256, range), { objectMode: false, highWaterMark: 64 * 1024 }));
   };
 
   app.route<{ Params: { sha256: string } }>({ method: ['GET', 'HEAD'], url: '/content/:sha256', handler });
