@@ -6,7 +6,7 @@ import crypto from 'node:crypto';
 import https from 'node:https';
 import t from 'tap';
 import { deriveKey } from '../../src/app.js';
-import { contentUrlSigner, resolveContentTokens } from '../../src/service/apps/content-url.js';
+import { CONTENT_TOKEN, contentUrlSigner, resolveContentTokens } from '../../src/service/apps/content-url.js';
 import { Reconciler } from '../../src/service/reconcile/index.js';
 import { PUBLIC_URL, startTestServer } from '../helpers/server.js';
 
@@ -205,7 +205,7 @@ t.test('the reconciler puts signed URLs into commands when they are sent', async
   t.equal(resolveContentTokens('{{content:NOTAHASH}}', signer), '{{content:NOTAHASH}}', 'not a hash: left alone');
   const store = {} as ConstructorParameters<typeof Reconciler>[0];
   const r = new Reconciler(store, crypto.randomBytes(32), { contentUrls: signer });
-  const job = `<MsiInstallJob><ContentURL>{{content:${h}}}</ContentURL></MsiInstallJob>`;
+  const job = `<MsiInstallJob><ContentURL>${CONTENT_TOKEN}${h}}}</ContentURL></MsiInstallJob>`;
   const out = r.reveal({
     kind: 'Atomic',
     commands: [
