@@ -297,9 +297,11 @@ t.test('MS-MDE2 Discover', async (t) => {
     t.equal(MAX_ENROLLMENT_VERSION, 5);
     t.equal(negotiateEnrollmentVersion(undefined), undefined, 'no RequestVersion, no EnrollmentVersion');
     for (const [req, want] of [
-      ['1.0', '1.0'],
+      ['1.0', undefined],
+      ['2.0', undefined],
       ['3.0', '3.0'],
       ['4.0', '4.0'],
+      ['4.5', '4.0'],
       ['5.0', '5.0'],
       ['5', '5.0'],
       ['6.0', '5.0'],
@@ -309,9 +311,10 @@ t.test('MS-MDE2 Discover', async (t) => {
     }
     for (let i = 0; i <= 99; i++) {
       const v = (i / 10).toFixed(1);
-      if (negotiateEnrollmentVersion(v) !== (i <= 50 ? v : '5.0')) t.fail(`${v} → ${negotiateEnrollmentVersion(v)}`);
+      const want = i < 30 ? undefined : i < 40 ? '3.0' : i < 50 ? '4.0' : '5.0';
+      if (negotiateEnrollmentVersion(v) !== want) t.fail(`${v} → ${negotiateEnrollmentVersion(v)}`);
     }
-    t.pass('every one-decimal version 0.0–9.9 maps to itself, capped at 5.0');
+    t.pass('every one-decimal version 0.0–9.9 maps to the highest of 3.0, 4.0, 5.0 not above it (none below 3.0)');
     for (const req of ['4.99', '3.95', '4.96']) {
       const got = negotiateEnrollmentVersion(req)!;
       t.ok(Number(got) <= Number(req), `${req} → ${got}: never above the client's version`);

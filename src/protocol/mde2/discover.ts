@@ -50,12 +50,23 @@ export function parseDiscoverRequest(req: SoapRequest): DiscoverRequest {
 /** Highest enrollment version we implement. 5.0 adds only optional attestation items we may ignore. */
 export const MAX_ENROLLMENT_VERSION = 5.0;
 
-/** EnrollmentVersion to answer: never above the client's RequestVersion nor above what we implement. */
+/**
+ * The EnrollmentVersion values MS-MDE2 §3.1.4.1.3.2 allows (3.0 Windows 8.1, 4.0 Windows 10,
+ * 5.0–7.0 later additions), of which we answer up to MAX_ENROLLMENT_VERSION.
+ */
+const ENROLLMENT_VERSIONS = [3, 4, 5, 6, 7].filter((v) => v <= MAX_ENROLLMENT_VERSION);
+
+/**
+ * EnrollmentVersion to answer (rule 7): the highest allowed value not above the client's
+ * RequestVersion (4.5 → 4.0, 4.99 → 4.0: never more than the client speaks) nor above what we
+ * implement. A client below 3.0 predates the element: it gets none, rather than a value it did
+ * not ask for or one outside the allowed set (the element is optional in the response).
+ */
 export function negotiateEnrollmentVersion(requestVersion: string | undefined): string | undefined {
   if (requestVersion === undefined) return undefined;
-  // Truncate to one decimal: a two-decimal request (4.99) must not be answered with more (5.0).
-  const v = Math.min(Math.floor(Number(requestVersion) * 10) / 10, MAX_ENROLLMENT_VERSION);
-  return v.toFixed(1);
+  const requested = Number(requestVersion);
+  const v = ENROLLMENT_VERSIONS.filter((x) => x <= requested).pop();
+  return v === undefined ? undefined : v.toFixed(1);
 }
 
 export interface DiscoverResponse {
