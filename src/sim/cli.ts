@@ -80,6 +80,11 @@ checkin, run, sign-in and sign-out take --app-fault F (repeatable) to make that 
   install                   the installer fails: MSI 60 with 0x80070643, MSIX 2
   download                  every download fails for good: MSI 30, MSIX 2
 
+Enrollment Status Page: after an Entra join and at each user's first sign-in the devices show the
+page the server declares in DMClient FirstSyncStatus, follow each Expected* item and end it when
+the server sets ServerHasFinishedProvisioning, or show CustomErrorText after TimeOutUntilSyncFailure;
+checkin prints the page while it shows and when it ends, list its state.
+
 Push: with --push-listen HOST:PORT a device reports Push/ChannelURI http://HOST:PORT/wns/<DeviceID>
 and Push/Status 0 once the server has set its Push/PFN. A POST there with X-WNS-Type: wns/raw and
 Authorization: Bearer <token> answers 200 and the device checks in at once (Alert 1200); a wrong
