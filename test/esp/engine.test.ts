@@ -226,11 +226,20 @@ for (const database of ['sqlite', 'postgres'] as const) {
       t.equal(finishedIn(later, FS), -1, 'not finished later either');
     });
 
+    t.test('a device that refuses the FirstSyncStatus nodes (an older Windows): the run is followed all the same', async (t) => {
+      const d3 = await enrollEntraDevice(s, tid);
+      const tree = new Tree();
+      tree.fail = ['/FirstSyncStatus/'];
+      const replies = await session(s, d3, tree);
+      t.ok(finishedIn(replies, FS) > 0, 'finished sent (and refused too)');
+      t.equal((await dayZero(d3)).runs[0].outcome, 'done', 'the items were delivered');
+    });
+
     t.test('fleet figures', async (t) => {
       const f = (await s.admin('GET', '/api/v1/fleet/day-zero')).json;
-      t.match(f, { phase: 'device', runs: 2, byOutcome: { inProgress: 0, done: 1, failed: 1, timedOut: 0 } });
+      t.match(f, { phase: 'device', runs: 3, byOutcome: { inProgress: 0, done: 2, failed: 1, timedOut: 0 } });
       t.type(f.p50Seconds, 'number');
-      t.match(f.blocking[0], { profileId: wifi, name: 'Corp Wi-Fi', runs: 2, failed: 1 }, 'the Wi-Fi profile blocked both');
+      t.match(f.blocking[0], { profileId: wifi, name: 'Corp Wi-Fi', failed: 1 }, 'the Wi-Fi profile blocked most');
       t.equal((await s.admin('GET', '/api/v1/fleet/day-zero?phase=user')).json.runs, 0);
       t.equal((await s.admin('GET', '/api/v1/fleet/day-zero?phase=sometimes')).status, 400);
       t.equal((await s.admin('GET', '/api/v1/devices/nope/day-zero')).status, 404);
@@ -337,4 +346,14 @@ t.test('the policy API refuses what it cannot declare, naming the field', async 
   t.equal((await s.admin('DELETE', `/api/v1/esp-policies/${c.json.id}`)).status, 204);
   t.equal((await s.admin('GET', `/api/v1/esp-policies/${c.json.id}`)).status, 404);
   t.equal((await s.admin('PUT', `/api/v1/esp-policies/${c.json.id}`, good)).status, 404);
+});
+
+t.test('fleet figures: a since that is no instant is a 400', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const r = await s.admin('GET', '/api/v1/fleet/day-zero?since=yesterday');
+  t.equal(r.status, 400);
+  const ok = await s.admin('GET', '/api/v1/fleet/day-zero?since=2026-01-01T00:00:00Z&phase=all');
+  t.equal(ok.status, 200);
+  t.match(ok.json, { phase: 'all', runs: 0, byOutcome: { inProgress: 0, done: 0, failed: 0, timedOut: 0 }, blocking: [] });
 });

@@ -4,6 +4,7 @@
 // options only with blockDevice) are the service's, which names the field.
 import type { EspPolicyService, EspPolicyInput } from '../../service/esp/policies.js';
 import type { DayZeroView } from '../../service/esp/timeline.js';
+import { invalid } from '../../service/errors.js';
 import { actorOf } from './auth.js';
 import type { AdminApi } from './schema-types.js';
 import { idParams } from './schemas.js';
@@ -111,7 +112,7 @@ const fleetQuery = {
   additionalProperties: false,
   properties: {
     phase: { type: 'string', enum: ['device', 'user', 'all'], default: 'device' },
-    since: { type: 'string', format: 'date-time', description: 'only runs started at or after this instant' },
+    since: { type: 'string', maxLength: 40, description: 'only runs started at or after this instant' },
   },
 } as const;
 
@@ -238,7 +239,9 @@ export function espRoutes(api: AdminApi, deps: { espPolicies: EspPolicyService; 
     },
     (request) => {
       const q = request.query as { phase?: 'device' | 'user' | 'all'; since?: string };
-      return dayZero.fleet(q.phase ?? 'device', q.since ? new Date(q.since).toISOString() : undefined);
+      const since = q.since === undefined ? undefined : Date.parse(q.since);
+      if (since !== undefined && !Number.isFinite(since)) throw invalid('/since', 'an ISO 8601 instant');
+      return dayZero.fleet(q.phase ?? 'device', since === undefined ? undefined : new Date(since).toISOString());
     },
   );
 }
