@@ -1,17 +1,23 @@
 // MS-XCEP IPolicy: GetPolicies request and GetPoliciesResponse, in the form MS-MDE2 requires
 // (policySchema 3, one policy, key length and hash algorithm are what Windows honours).
 import { SoapFault, type SoapRequest, buildSoapEnvelope } from '../soap.js';
-import { child } from '../xml.js';
+import { attr, child } from '../xml.js';
 
 export const GET_POLICIES_ACTION = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPolicies';
 export const GET_POLICIES_RESPONSE_ACTION = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPoliciesResponse';
 const XCEP_NS = 'http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy';
 const XSI = 'http://www.w3.org/2001/XMLSchema-instance';
 
-/** Validate the GetPolicies body: MS-XCEP requires a client element (it may hold nil children). */
+/**
+ * Validate the GetPolicies body: MS-XCEP §3.1.4.1.2.1 requires a client element that is not nil
+ * (rule 15: absent or `xsi:nil="true"` is a fault); its children may be nil.
+ */
 export function parseGetPoliciesRequest(req: SoapRequest): void {
   if (req.bodyName !== 'GetPolicies') throw new SoapFault('s:MessageFormat', `Expected GetPolicies, got ${req.bodyName}`);
-  if (!child(req.body, 'client')) throw new SoapFault('s:MessageFormat', 'GetPolicies has no client element');
+  const client = child(req.body, 'client');
+  if (!client) throw new SoapFault('s:MessageFormat', 'GetPolicies has no client element');
+  const nil = attr(client, 'nil')?.trim();
+  if (nil === 'true' || nil === '1') throw new SoapFault('s:MessageFormat', 'GetPolicies client element is nil');
 }
 
 export interface PolicyOptions {
