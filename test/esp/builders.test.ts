@@ -1,6 +1,8 @@
 // The Enrollment Status Page's pure builders (protocol/csp/esp.ts): the Expected* lists from
 // required profiles' compiled forms (exact LocURIs and formats), the FirstSyncStatus declaration
 // of the device and user trees, ServerHasFinishedProvisioning, and the list parser.
+import fs from 'node:fs';
+import path from 'node:path';
 import t from 'tap';
 import type { AppDelivery } from '../../src/domain/app.js';
 import { compileProfile, type CompiledProfile } from '../../src/protocol/csp/index.js';
@@ -14,6 +16,7 @@ import {
   parseExpectedList,
   type EspPageSettings,
 } from '../../src/protocol/csp/esp.js';
+import { ddfEntry, ddfTable } from '../csp/fixtures/helpers.js';
 
 const SHA = 'a'.repeat(64);
 const FS = './Device/Vendor/MSFT/DMClient/Provider/Fenestra%20MDM/FirstSyncStatus';
@@ -165,4 +168,24 @@ t.test('the list parser reads what the builders write and refuses the rest', asy
   t.throws(() => parseExpectedList('./Device/a/Status;0', { apps: true }), /<count>/);
   t.throws(() => parseExpectedList('https://evil/x'), /not a LocURI: "https:\/\/evil\/x"/);
   t.throws(() => parseExpectedList('./Device/a b'), /not a LocURI/);
+});
+
+t.test("every node declared exists in DMClient's DDF, with the format sent and Replace allowed", async (t) => {
+  const table = ddfTable(fs.readFileSync(path.join(import.meta.dirname, 'fixtures', 'DMClient.ddf.xml'), 'utf8'));
+  const all = { ...settings, allowContinue: true };
+  const lists = expectedLists([wifi, custom, pfx, scep]);
+  lists.ExpectedMSIAppPackages = ['./Device/x;1'];
+  lists.ExpectedModernAppPackages = ['./Device/y;1'];
+  const items = (['device', 'user'] as const).flatMap((tree) => [
+    ...declarationPayload('Fenestra MDM', tree, lists, all).items!,
+    ...finishedPayload('Fenestra MDM', tree).items!,
+  ]);
+  t.equal(items.length, 2 * 6 + 4 + 2 * 3, 'six lists in both trees, four device-only settings, logs, text and finished in both');
+  for (const i of items) {
+    const e = ddfEntry(table, i.target);
+    t.ok(e, `${i.target} in the DDF`);
+    t.equal(e?.format, i.format, `${i.target}: ${i.format}`);
+    t.match(e?.access, /R/, `${i.target}: Replace`);
+  }
+  t.notOk(ddfEntry(table, `${UFS}/TimeOutUntilSyncFailure`), 'the user tree has no time-out (so none is sent there)');
 });
