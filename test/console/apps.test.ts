@@ -17,7 +17,7 @@ import type { Page } from 'playwright-core';
 import { SimDevice } from '../../src/sim/device.js';
 import { look, noBrowser, openConsole } from '../helpers/browser.js';
 import { AUDIENCE } from '../helpers/server.js';
-import { buildMsi, noWixl } from '../helpers/packages.js';
+import { buildMsi, buildMsix, noWixl } from '../helpers/packages.js';
 
 if (noBrowser || noWixl) {
   t.plan(0, noBrowser ?? noWixl);
@@ -287,5 +287,39 @@ if (noBrowser || noWixl) {
     t.equal(await page.locator('.flash').textContent(), 'App Contoso Notes deleted.');
     t.ok(await page.getByText('No app yet.').isVisible());
     t.same(await apps(), [], 'gone from the catalog');
+
+    // Microsoft 365 Apps by a configuration: its page shows the configuration, no package.
+    await page.goto(`${base}/console/apps/new`);
+    await page
+      .getByRole('textbox', { name: 'Configuration XML' })
+      .fill(
+        '<Configuration><Add OfficeClientEdition="64" Channel="MonthlyEnterprise"><Product ID="O365ProPlusRetail"><Language ID="en-us" /></Product></Add></Configuration>',
+      );
+    await Promise.all([page.waitForURL(/\/console\/apps\/[0-9a-f-]{36}$/), page.getByRole('button', { name: 'Add Microsoft 365 Apps' }).click()]);
+    await page.getByRole('heading', { level: 1, name: 'Microsoft 365 Apps' }).waitFor();
+    t.equal(await page.locator('[data-fact="source"] dd').textContent(), 'Office CSP');
+    t.match(await page.locator('pre.xml').textContent(), /Channel="MonthlyEnterprise"/);
+    t.equal(await page.getByLabel('Package file').count(), 0, 'no package to upload for it');
+    t.ok(await page.getByRole('heading', { level: 2, name: /^What the Office CSP is given \(config-[0-9a-f]+\)$/ }).isVisible());
+    await look(page, 'apps-office');
+
+    // An MSIX: its package family name (Microsoft's documented pair), signature and dependencies read from the package.
+    const publisher = 'CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US';
+    const msix = await buildMsix(dir, {
+      name: 'Microsoft.WindowsCalculator',
+      publisher,
+      version: '11.2401.0.0',
+      displayName: 'Calculator',
+      signed: true,
+      dependencies: [{ name: 'Microsoft.VCLibs.140.00', publisher, minVersion: '14.0.30704.0' }],
+    });
+    await page.goto(`${base}/console/apps/new`);
+    await page.getByLabel('Package file').setInputFiles(msix.file);
+    await Promise.all([page.waitForURL(/\?added=/), page.getByRole('button', { name: 'Upload' }).click()]);
+    await page.getByText('Version 11.2401.0.0 of Calculator was read from the package.').waitFor();
+    t.equal(await page.locator('[data-fact="packageFamilyName"] dd').textContent(), 'Microsoft.WindowsCalculator_8wekyb3d8bbwe');
+    t.equal(await page.locator('[data-fact="signed"] dd').textContent(), 'yes');
+    t.match(await page.locator('[data-fact="dependencies"] dd').textContent(), /Microsoft\.VCLibs\.140\.00\s*≥ 14\.0\.30704\.0/);
+    await look(page, 'apps-msix');
   });
 }

@@ -7,6 +7,7 @@ import { html, type Html } from '../html.js';
 import type { Lang } from '../i18n.js';
 import { listTable } from './admins-kit.js';
 import { appProfiles, appState, STATE_TONE } from './apps-deliveries.js';
+import { breakable } from './apps-package.js';
 import { appPath } from './apps-page.js';
 import { appsText, said } from './apps-text.js';
 import type { DeviceDetail } from './device-view.js';
@@ -38,7 +39,7 @@ function installedTable(lang: Lang, d: DeviceDetail, installed: InstalledApps): 
           <td>${a.version ?? '—'}</td>
           <td>${a.publisher ?? '—'}</td>
           <td>${said(t, 'kind_', a.source)}</td>
-          <td><code>${a.appKey}</code></td>
+          <td><code>${breakable(a.appKey)}</code></td>
           <td>${when(lang, a.seenAt)}</td>`,
       none: t('installedNone'),
     })}

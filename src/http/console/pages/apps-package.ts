@@ -22,6 +22,11 @@ export function bytes(lang: Lang, n: number | undefined): string {
   return `${u === 0 ? num(lang, v) : new Intl.NumberFormat(lang, { maximumFractionDigits: 1 }).format(v)} ${units[u]}`;
 }
 
+/** A long identifier (package full name, ProductCode) that may wrap after its dots, dashes and underscores in a narrow cell. */
+export function breakable(id: string): Html {
+  return html`${id.split(/(?<=[._~-])/).map((part, i) => (i ? html`<wbr />${part}` : part))}`;
+}
+
 const fact = (term: string, value: Html | string, key?: string): Html =>
   html`<div ${key ? html`data-fact="${key}"` : ''}>
     <dt>${term}</dt>
@@ -73,7 +78,7 @@ export function packageFacts(t: AT, lang: Lang, v: AppVersion): Html {
   if (v.sha256) rows.push(fact(t('sha'), html`<code>${v.sha256}</code>`, 'sha256'), fact(t('size'), bytes(lang, v.size), 'size'));
   if (v.fileName) rows.push(fact(t('fileName'), v.fileName, 'fileName'));
   const office = v.office
-    ? html`<h4>${t('configurationXml')}</h4>
+    ? html`<h3>${t('configurationXml')}</h3>
         <pre class="xml" tabindex="0"><code>${v.office.configurationXml}</code></pre>`
     : '';
   return html`<dl class="facts">${rows}</dl>

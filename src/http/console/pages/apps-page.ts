@@ -14,7 +14,7 @@ import { layout } from '../layout.js';
 import type { PageContext } from '../page.js';
 import { type FieldErrors, formHidden, formPanel, input, listTable, radios, select } from './admins-kit.js';
 import { appProfiles, type Deployment, deployments, STATE_TONE, type StatusRow, statusRows } from './apps-deliveries.js';
-import { packageFacts, uploadForm } from './apps-package.js';
+import { breakable, packageFacts, uploadForm } from './apps-package.js';
 import { type AT, appsText, said } from './apps-text.js';
 import { deviceLabel } from './device-view.js';
 
@@ -194,8 +194,8 @@ function versionsSection(ctx: PageContext, t: AT, app: AppRecord, versions: AppV
     items: versions,
     row: (v) =>
       html`<th scope="row" data-version="${v.id}">${v.version}${v.id === app.liveVersionId ? html` <span class="badge ok">${t('live')}</span>` : ''}</th>
-        <td><code>${v.msi?.productCode ?? v.msix?.packageFullName ?? v.office?.installationId ?? '—'}</code></td>
-        <td>${said(t, 'source_', v.source)}${v.fileName ? html` <span class="muted">${v.fileName}</span>` : ''}</td>
+        <td><code>${breakable(v.msi?.productCode ?? v.msix?.packageFullName ?? v.office?.installationId ?? '—')}</code></td>
+        <td>${said(t, 'source_', v.source)}${v.fileName ? html` <span class="muted">${breakable(v.fileName)}</span>` : ''}</td>
         <td>${when(ctx.lang, v.createdAt)}</td>
         <td>${v.createdBy ?? '—'}</td>`,
     none: t('readNone'),
@@ -295,7 +295,7 @@ export async function appPage(ctx: PageContext, deps: ConsoleDeps, id: string, f
         <dd>${when(ctx.lang, app.createdAt)}</dd>
       </div>
     </dl>
-    ${section('read', live ? `${t('readTitle')} (${live.version})` : t('readTitle'), live ? packageFacts(t, ctx.lang, live) : html`<p class="muted">${t('readNone')}</p>`)}
+    ${section('read', `${app.kind === 'office' ? t('readOffice') : t('readTitle')}${live ? ` (${live.version})` : ''}`, live ? packageFacts(t, ctx.lang, live) : html`<p class="muted">${t('readNone')}</p>`)}
     ${section('versions', t('versionsTitle'), versionsSection(ctx, t, app, versions))}
     ${section('deployments', t('deploymentsTitle'), html`${deploymentTable(ctx, t, app, deployed, groupNames)}`)}
     ${write ? deployForm(ctx, t, app, groups, forms.deploy) : ''} ${section('status', t('statusTitle'), statusTable(ctx, t, status, names))} ${writeForms}`;
