@@ -357,3 +357,42 @@ t.test('fleet figures: a since that is no instant is a 400', async (t) => {
   t.equal(ok.status, 200);
   t.match(ok.json, { phase: 'all', runs: 0, byOutcome: { inProgress: 0, done: 0, failed: 0, timedOut: 0 }, blocking: [] });
 });
+
+t.test('past the time-out the run ends timed-out and nothing is finished, even when the item arrives later', async (t) => {
+  const Database = (await import('better-sqlite3')).default;
+  const path = await import('node:path');
+  const s = await startTestServer({}, { database: 'sqlite' });
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const wifi = await profile(s, { name: 'Corp Wi-Fi', kind: 'wifi', scope: 'device', settings: { ssid: 'Contoso', security: 'open' } });
+  const pol = await s.admin('POST', '/api/v1/esp-policies', {
+    name: 'P',
+    target: { type: 'all' },
+    requiredProfileIds: [wifi],
+    timeoutMinutes: 1,
+    errorText: 'Too slow',
+  });
+  t.equal(pol.status, 201);
+  const d = await enrollEntraDevice(s, tid);
+  const tree = new Tree();
+  tree.skip = ['/WiFi/'];
+  const first = await session(s, d, tree);
+  t.equal(firstSync([first[0]], FS).find(([n]) => n === 'TimeOutUntilSyncFailure')?.[1], '1');
+  // The minute passes (the device shows "Too slow" by itself): the deadline is moved back to the start.
+  const db = new Database(path.join(s.dir, 'data', 'fenestra.db'));
+  t.equal(db.prepare('UPDATE esp_runs SET deadline = started_at WHERE outcome IS NULL').run().changes, 1);
+  const past = (db.prepare('SELECT deadline FROM esp_runs').get() as { deadline: string }).deadline;
+  db.close();
+  const shown = (await s.admin('GET', `/api/v1/devices/${d.dev.deviceId}/day-zero`)).json.runs[0];
+  t.match(shown, { outcome: 'timed-out', finishedAt: past }, 'shown timed out before the device is heard from');
+  const later = await session(s, d, new Tree());
+  t.ok(
+    later.some((r) => r.body.flatMap(targets).some((u) => u.startsWith(WIFI + '/'))),
+    'the Wi-Fi profile is delivered late',
+  );
+  t.equal(finishedIn(later, FS), -1, 'nothing finished after the time-out');
+  const z = (await s.admin('GET', `/api/v1/devices/${d.dev.deviceId}/day-zero`)).json.runs[0];
+  t.match(z, { outcome: 'timed-out', finishedAt: past });
+  t.match(z.events.at(-1), { type: 'timed-out', at: past, detail: 'Too slow' });
+  t.match((await s.admin('GET', '/api/v1/fleet/day-zero')).json, { byOutcome: { timedOut: 1 }, blocking: [{ profileId: wifi, timedOut: 1 }] });
+});
