@@ -5,8 +5,10 @@
 // * The FirstSyncStatus nodes exist on the device with their defaults (DMClient DDF): the
 //   Expected* lists empty (Add or Replace), TimeOutUntilSyncFailure 60, BlockInStatusPage 0,
 //   the bool leaves false, CustomErrorText empty. The server fills them with Replace.
-// * A phase opens when it starts on the device: the device phase at enrollment, a user's phase at
-//   that user's first sign-in on the joined device (never again for the same user).
+// * A phase begins on the device at enrollment (the device phase) or at a user's first sign-in on
+//   the joined device (that user's phase; never again for the same user), and shows once the
+//   server has written into its FirstSyncStatus (before: 'not-declared', and a server that
+//   declares nothing never gets a page that times out); its time-out counts from its beginning.
 // * While a phase is open, each evaluation (after every session, after the app jobs ran, when the
 //   server writes ServerHasFinishedProvisioning, whenever the state is read) reads the Expected*
 //   lists with the parser of src/protocol/csp/esp.ts and what each entry names: a policy or
@@ -32,7 +34,8 @@ const FSS = /^Vendor\/MSFT\/DMClient\/Provider\/([^/]+)\/FirstSyncStatus\/([A-Za
 const MSI_STATUS = /^(?:\.\/(?:Device|User)\/|\.\/)Vendor\/MSFT\/EnterpriseDesktopAppManagement\/MSI\/[^/]+\/Status$/;
 const MODERN_NAME = /^(\.\/(?:Device\/|User\/)?)Vendor\/MSFT\/EnterpriseModernAppManagement\/AppManagement\/[^/]+\/([^/]+)\/[^/]+\/Name$/;
 
-export type EspPhaseStatus = 'in-progress' | 'done' | 'timed-out' | 'skipped';
+/** 'not-declared': the phase began but the server has written nothing in its FirstSyncStatus (no page shows, nothing times out). */
+export type EspPhaseStatus = 'not-declared' | 'in-progress' | 'done' | 'timed-out' | 'skipped';
 export type EspCategory = 'policies' | 'network' | 'certificates' | 'apps';
 
 export interface SimEspItem {
@@ -166,7 +169,7 @@ export class SimEsp {
     const p: SimEspPhase = {
       user,
       startedAt: at.toISOString(),
-      status: 'in-progress',
+      status: 'not-declared',
       items: [],
       timeoutMinutes,
       deadline: new Date(at.getTime() + timeoutMinutes * 60_000).toISOString(),
@@ -188,7 +191,7 @@ export class SimEsp {
 
   /** Bring every open phase up to date with the tree and the clock. */
   evaluate(): void {
-    for (const p of this.phases) if (p.status === 'in-progress') this.evaluatePhase(p);
+    for (const p of this.phases) if (p.status === 'in-progress' || p.status === 'not-declared') this.evaluatePhase(p);
   }
 
   private evaluatePhase(p: SimEspPhase): void {
@@ -200,6 +203,7 @@ export class SimEsp {
       this.end(p, 'skipped', this.o.now());
       return;
     }
+    if (p.status === 'not-declared') return;
     this.readItems(p, user, root);
     p.timeoutMinutes = this.timeoutMinutes();
     const deadline = new Date(Date.parse(p.startedAt) + p.timeoutMinutes * 60_000);
@@ -278,7 +282,7 @@ export class SimEsp {
     this.event(p, 'server-finished', undefined, p.notDoneAtServerFinish.length ? `not done: ${p.notDoneAtServerFinish.join(', ')}` : undefined);
   }
 
-  private end(p: SimEspPhase, status: Exclude<EspPhaseStatus, 'in-progress'>, at: Date, detail?: string): void {
+  private end(p: SimEspPhase, status: 'done' | 'timed-out' | 'skipped', at: Date, detail?: string): void {
     p.status = status;
     p.finishedAt = at.toISOString();
     this.event(p, status, undefined, detail);
@@ -299,6 +303,7 @@ export class SimEsp {
     const p = this.phases.find((ph) => ph.user === (x.scope === 'device' ? '' : (x.user ?? '')));
     if (!p) return;
     const name = m[2];
+    if (p.status === 'not-declared') p.status = 'in-progress';
     if (p.status !== 'in-progress') {
       if ((EXPECTED_LISTS as readonly string[]).includes(name)) this.event(p, 'declared-after-end', name);
       return;
@@ -354,6 +359,7 @@ export class SimEsp {
 export function describeEsp(phases: SimEspPhase[]): string[] {
   const out: string[] = [];
   for (const p of phases) {
+    if (p.status === 'not-declared') continue;
     const who = p.user === '' ? 'device' : `user ${p.user}`;
     const done = p.items.filter((i) => i.status === 'done').length;
     let line = `ESP ${who}: ${p.status} (${done}/${p.items.length} items done, time-out ${p.timeoutMinutes} min`;

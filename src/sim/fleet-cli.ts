@@ -133,7 +133,7 @@ export async function runFleetCommand(cmd: FleetCommand, argv: string[], out: No
         for (const r of rows) {
           out.write(`  ${r.deviceId}  ${r.enrollmentType.padEnd(6)} ${r.state.padEnd(10)} last check-in ${r.lastCheckinAt ?? 'never'}`);
           out.write(r.users.length ? `  users: ${r.users.join(', ')} (at the console: ${r.users.at(-1)})\n` : '\n');
-          for (const p of r.esp)
+          for (const p of r.esp.filter((x) => x.status !== 'not-declared'))
             out.write(
               `    ESP ${p.user ? `user ${p.user}` : 'device'}: ${p.status}, ${p.done}/${p.items} items done${p.errorText ? ` — "${p.errorText}"` : ''}\n`,
             );

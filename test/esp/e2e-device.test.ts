@@ -107,7 +107,7 @@ for (const database of ['sqlite', 'postgres'] as const) {
     await t.test('three required items declared, each done, finished only after the last', async (t) => {
       const dev = device(s, tid, clock, 'ok');
       await dev.enroll();
-      t.equal(dev.esp.phase()?.status, 'in-progress', 'the page shows from enrollment');
+      t.equal(dev.esp.phase()?.status, 'not-declared', 'the phase begins at enrollment; the page shows once the server declares it');
       const first = await dev.checkin();
       t.equal(first.outcome, 'complete', first.error ?? 'session complete');
       let p = dev.esp.phase()!;

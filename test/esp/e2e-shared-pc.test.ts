@@ -130,7 +130,7 @@ t.test('the user phase on a shared Entra-joined PC', async (t) => {
 
   await t.test("user A's first sign-in: A's page, A's items, finished after the last", async (t) => {
     dev.signIn(alice);
-    t.equal(dev.esp.phase(aOid)?.status, 'in-progress', "A's page opens at A's first sign-in");
+    t.equal(dev.esp.phase(aOid)?.status, 'not-declared', "A's phase begins at A's first sign-in (shown once declared)");
     const cmds = await until(aOid, alice);
     const p = dev.esp.phase(aOid)!;
     t.equal(p.status, 'done');

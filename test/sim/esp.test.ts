@@ -159,6 +159,11 @@ t.test("user phase: the user's lists and error text, the device's time-out, only
   esp.userSignedIn('user-a');
   t.equal(esp.phases.filter((x) => x.user === 'user-a').length, 1, 'not again for the same user');
   esp.userSignedIn('user-b');
+  t.equal(esp.phase('user-b')!.status, 'not-declared', 'no page before the server writes one');
+  tree.setUser('user-b');
+  tree.execute(cmd('Replace', `${UFSS}/AllowCollectLogsButton`, 'true', 'bool'));
+  tree.setUser(null);
+  t.equal(esp.phase('user-b')!.status, 'in-progress', 'a declaration without items still shows the page');
   advance(60);
   t.equal(esp.phase('user-b')!.status, 'timed-out');
   t.equal(esp.phase('user-b')!.errorText, WINDOWS_DEFAULT_ERROR_TEXT, "no error text anywhere: Windows' own");
@@ -179,4 +184,19 @@ t.test('skip flags, unreadable lists', async (t) => {
   t.equal(esp.phase('user-a')!.status, 'skipped');
   tree.execute(cmd('Replace', `${FSS}/SkipDeviceStatusPage`, 'true', 'bool'));
   t.equal(esp.phase()!.status, 'skipped');
+});
+
+t.test('a server that declares nothing: no page, nothing times out, nothing printed', async (t) => {
+  const { esp, advance } = setup();
+  esp.startDevicePhase();
+  esp.userSignedIn('user-a');
+  advance(24 * 60);
+  t.same(
+    esp.phases.map((p) => [p.user, p.status]),
+    [
+      ['', 'not-declared'],
+      ['user-a', 'not-declared'],
+    ],
+  );
+  t.same(describeEsp(esp.phases), []);
 });
