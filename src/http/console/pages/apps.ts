@@ -135,8 +135,6 @@ async function deletePage(ctx: PageContext, deps: ConsoleDeps, id: string, refus
   });
 }
 
-/** A refusal as { field: message } (undefined: not a refusal of the input — rethrow). */
-const refusalOf = (err: unknown): FieldErrors | undefined => fieldErrors(err);
 const statusOf = (err: unknown) => (err instanceof ApiError ? err.status : 400);
 
 /** The deployment a form names: a local group from its select, the others from the text field. */
@@ -185,7 +183,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       const r = await catalog().addFromUrl({ ...values, actor: actor(ctx) });
       return { redirect: appPath(r.app.id), flash: t('added', { name: r.app.name, version: r.version.version }) };
     } catch (err) {
-      const errors = refusalOf(err);
+      const errors = fieldErrors(err);
       if (!errors) throw err;
       ctx.reply.code(statusOf(err));
       return newPage(ctx, { public: { ...values, errors } });
@@ -199,7 +197,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       const r = await catalog().addOffice({ ...values, actor: actor(ctx) });
       return { redirect: appPath(r.app.id), flash: t('added', { name: r.app.name, version: r.version.version }) };
     } catch (err) {
-      const errors = refusalOf(err);
+      const errors = fieldErrors(err);
       if (!errors) throw err;
       ctx.reply.code(statusOf(err));
       return newPage(ctx, { office: { ...values, errors } });
@@ -220,7 +218,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
       const app = await catalog().update(id, values, actor(ctx));
       return { redirect: appPath(id), flash: t('saved', { name: app.name }) };
     } catch (err) {
-      const errors = refusalOf(err);
+      const errors = fieldErrors(err);
       if (!errors) throw err;
       ctx.reply.code(statusOf(err));
       return appPage(ctx, deps, id, { edit: { ...values, errors } });
@@ -260,7 +258,7 @@ export function register(routes: ConsoleRoutes, deps: ConsoleDeps): void {
         flash: t('deployed', { target: targetText(t, a, groups), intent: said(t, 'intent_', st.intent) }),
       };
     } catch (err) {
-      const errors = refusalOf(err);
+      const errors = fieldErrors(err);
       if (!errors) throw err;
       ctx.reply.code(statusOf(err));
       return appPage(ctx, deps, id, { deploy: { ...st, errors } });
