@@ -103,7 +103,7 @@ export class EspSessions {
   /** Starts the runs this session begins (a device's first session, a user's first session on it) and declares them. */
   private async start(t: EspTurn, policies: EspPolicy[], runs: EspRun[], out: EspCommands): Promise<void> {
     const { device, user, at } = t;
-    const deviceNew = !device.lastSeenAt && !runs.some((r) => r.userKey === '');
+    const deviceNew = firstSession(device) && !runs.some((r) => r.userKey === '');
     const userNew = user !== undefined && !runs.some((r) => r.userKey === user.key) && (await this.firstUserSession(device, user));
     if (!deviceNew && !userNew) return;
     const targets = await phaseTargets(this.store, this.reconciler, policies, device, user);
@@ -134,7 +134,7 @@ export class EspSessions {
     const k = `${device.id}\u0000${user.key}`;
     if (this.knownUsers.has(k)) return false;
     const first =
-      device.enrollmentType === 'Full' ? !device.lastSeenAt : !(await this.store.traces.logins(device.id)).some((l) => l.oid.toLowerCase() === user.key);
+      device.enrollmentType === 'Full' ? firstSession(device) : !(await this.store.traces.logins(device.id)).some((l) => l.oid.toLowerCase() === user.key);
     if (!first) remember(this.knownUsers, k);
     return first;
   }
@@ -153,6 +153,13 @@ export class EspSessions {
     return (this.gate = { gen, until: Date.now() + GATE_MS, policies, anyOpen });
   }
 }
+
+/**
+ * The device's first session after enrollment: never seen, and no inventory answered (the
+ * last-seen time is written behind, a session or two late; the inventory is committed with the
+ * turn that brought it, in the first session).
+ */
+const firstSession = (d: Device): boolean => !d.lastSeenAt && !d.inventoryAt;
 
 const tree = (run: EspRun): Scope => (run.userKey === '' ? 'device' : 'user');
 
