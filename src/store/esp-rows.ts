@@ -21,6 +21,13 @@ export function policyFromRow(r: Row): EspPolicy {
 
 export const RUN_COLUMNS = 'device_pk, user_key, upn, policy_id, started_at, deadline, error_text, items, finished_at, outcome';
 
+/** Insert a run; on its (device, phase) replace only a run started before the 11th parameter. */
+export const RUN_START = (p: (n: number) => string) =>
+  `INSERT INTO esp_runs (${RUN_COLUMNS}) VALUES (${[1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(p).join(', ')})
+   ON CONFLICT (device_pk, user_key) DO UPDATE SET upn = excluded.upn, policy_id = excluded.policy_id, started_at = excluded.started_at,
+     deadline = excluded.deadline, error_text = excluded.error_text, items = excluded.items, finished_at = excluded.finished_at, outcome = excluded.outcome
+   WHERE esp_runs.started_at < ${p(11)}`;
+
 export function runValues(x: EspRun): unknown[] {
   return [
     x.devicePk,

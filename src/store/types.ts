@@ -568,8 +568,11 @@ export interface EspStore {
   deletePolicy(id: string): Promise<boolean>;
   /** The runs of a device (device phase first, then by user key). One indexed read. */
   runs(devicePk: string): Promise<EspRun[]>;
-  /** Inserts the run unless the device already has one for that phase (false then: another session started it). */
-  startRun(run: EspRun): Promise<boolean>;
+  /**
+   * Inserts the run unless the device already has one for that phase (false then: another session
+   * started it); one started before `replaceBefore` (an earlier enrollment of the device) is replaced.
+   */
+  startRun(run: EspRun, replaceBefore?: string): Promise<boolean>;
   /** Its items, finish time and outcome. */
   saveRun(run: EspRun): Promise<void>;
   /** Some run has not ended and its deadline is after `now` (uses the partial index). */

@@ -396,3 +396,37 @@ t.test('past the time-out the run ends timed-out and nothing is finished, even w
   t.match(z.events.at(-1), { type: 'timed-out', at: past, detail: 'Too slow' });
   t.match((await s.admin('GET', '/api/v1/fleet/day-zero')).json, { byOutcome: { timedOut: 1 }, blocking: [{ profileId: wifi, timedOut: 1 }] });
 });
+
+t.test('a device enrolled again (after a reset) has its day zero again', async (t) => {
+  const { rstMessage } = await import('../../src/sim/enroll-messages.js');
+  const { readRstrProvisioning } = await import('../../src/sim/enroll-responses.js');
+  const { derToPem } = await import('../../src/pki/der.js');
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const wifi = await profile(s, { name: 'Corp Wi-Fi', kind: 'wifi', scope: 'device', settings: { ssid: 'Contoso', security: 'open' } });
+  t.equal((await s.admin('POST', '/api/v1/esp-policies', { name: 'P', target: { type: 'all' }, requiredProfileIds: [wifi] })).status, 201);
+  const d = await enrollEntraDevice(s, tid);
+  const one = await session(s, d, new Tree());
+  t.ok(finishedIn(one, FS) > 0, 'first enrollment: finished');
+  const E = '/EnrollmentServer/Enrollment.svc';
+  const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: d.entraDeviceId, upn: 'owner@contoso.com' });
+  const r = await s.soap(
+    E,
+    rstMessage(
+      s.publicUrl + E,
+      { kind: 'entra', jwt },
+      { requestType: 'Issue', tokenBase64: d.dev.csrBase64(), context: d.dev.context([['EnrollmentType', 'Device']]) },
+    ),
+  );
+  t.equal(r.status, 200, 'enrolled again');
+  const prov = readRstrProvisioning(r.text());
+  const again: EnrolledDevice = { ...d, prov, certPem: derToPem(Buffer.from(prov.client!.base64, 'base64'), 'CERTIFICATE') };
+  const two = await session(s, again, new Tree());
+  t.same(firstSync([two[0]], FS)[0], ['ExpectedNetworkProfiles', WIFI], 'declared again');
+  t.ok(finishedIn(two, FS) > 0, 'and finished again');
+  const z = (await s.admin('GET', `/api/v1/devices/${d.dev.deviceId}/day-zero`)).json;
+  t.equal(z.runs.length, 1, 'the run of this enrollment replaced the earlier one');
+  t.ok(z.runs[0].startedAt >= z.enrolledAt, 'started after the new enrollment');
+  t.equal(z.runs[0].outcome, 'done');
+});

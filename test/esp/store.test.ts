@@ -118,7 +118,13 @@ for (const [name, open] of Object.entries(backends)) {
       t.notOk(await e.anyOpen(T2), 'a run at its deadline is not open');
       t.ok(await e.anyOpen(T1), 'before its deadline it is');
       t.equal((await e.allRuns()).length, 4);
-      t.equal((await e.allRuns(T2)).length, 0, 'none started since T2');
+      const again = run({ policyId: 'p2', startedAt: T2, deadline: '2026-03-01T11:05:00.000Z' });
+      delete again.errorText;
+      t.notOk(await e.startRun(again, T1), 'a run of this enrollment is kept');
+      t.ok(await e.startRun(again, T2), 'one of an earlier enrollment (started before it) is replaced');
+      t.same((await e.runs('dev1'))[0], again, 'whole: items, outcome and finish cleared');
+      t.notOk(await e.startRun(run(), T2), 'and the new one stays');
+      t.equal((await e.allRuns('2026-03-01T10:06:00.000Z')).length, 0, 'none started since');
       t.same(await e.runs('nobody'), []);
     });
   });

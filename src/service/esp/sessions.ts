@@ -79,7 +79,8 @@ export class EspSessions {
     if (!t.isNew && !this.open.has(device.id)) return undefined;
     const gate = await this.readGate(at);
     if (t.isNew && !gate.policies.length && !gate.anyOpen) return undefined;
-    const runs = await this.store.esp.runs(device.id);
+    // Runs of an earlier enrollment of the device (re-enrolled after a reset) are history.
+    const runs = (await this.store.esp.runs(device.id)).filter((r) => r.startedAt >= device.enrolledAt);
     const out: EspCommands = { first: [], last: [] };
     if (t.isNew && gate.policies.length) await this.start(t, gate.policies, runs, out);
     let rows: ProfileDelivery[] | undefined;
@@ -111,7 +112,7 @@ export class EspSessions {
       const p = targets.devicePolicy;
       const run = p.skipDevicePhase ? undefined : newRun(device.id, '', undefined, p, targets.deviceItems, at);
       // The device tree carries the page's settings even when its phase is skipped (SkipDeviceStatusPage).
-      if (!run || (await this.store.esp.startRun(run))) {
+      if (!run || (await this.store.esp.startRun(run, device.enrolledAt))) {
         const lists = run ? expectedLists(targets.deviceItems.map((i) => i.compiled)) : {};
         out.first.push(this.command(device, 'device', user, declarationPayload(this.providerId, 'device', lists, p), at));
         if (run) runs.unshift(run);
@@ -120,7 +121,7 @@ export class EspSessions {
     if (userNew && user && targets.userPolicy && !targets.userPolicy.skipUserPhase) {
       const p = targets.userPolicy;
       const run = newRun(device.id, user.key, user.upn, p, targets.userItems, at);
-      if (await this.store.esp.startRun(run)) {
+      if (await this.store.esp.startRun(run, device.enrolledAt)) {
         const lists = expectedLists(targets.userItems.map((i) => i.compiled));
         out.first.push(this.command(device, 'user', user, declarationPayload(this.providerId, 'user', lists, p), at));
         runs.push(run);
@@ -134,7 +135,9 @@ export class EspSessions {
     const k = `${device.id}\u0000${user.key}`;
     if (this.knownUsers.has(k)) return false;
     const first =
-      device.enrollmentType === 'Full' ? firstSession(device) : !(await this.store.traces.logins(device.id)).some((l) => l.oid.toLowerCase() === user.key);
+      device.enrollmentType === 'Full'
+        ? firstSession(device)
+        : !(await this.store.traces.logins(device.id)).some((l) => l.oid.toLowerCase() === user.key && l.lastSeen >= device.enrolledAt);
     if (!first) remember(this.knownUsers, k);
     return first;
   }
@@ -155,11 +158,11 @@ export class EspSessions {
 }
 
 /**
- * The device's first session after enrollment: never seen, and no inventory answered (the
- * last-seen time is written behind, a session or two late; the inventory is committed with the
- * turn that brought it, in the first session).
+ * The device's first session after its (latest) enrollment: not seen since, and no inventory
+ * answered since (the last-seen time is written behind, a session or two late; the inventory is
+ * committed with the turn that brought it, in the first session).
  */
-const firstSession = (d: Device): boolean => !d.lastSeenAt && !d.inventoryAt;
+const firstSession = (d: Device): boolean => !(d.lastSeenAt && d.lastSeenAt >= d.enrolledAt) && !(d.inventoryAt && d.inventoryAt >= d.enrolledAt);
 
 const tree = (run: EspRun): Scope => (run.userKey === '' ? 'device' : 'user');
 

@@ -1,7 +1,9 @@
 // PostgreSQL: Enrollment Status Page policies and day-zero runs (see EspStore).
-import { POLICY_COLUMNS, RUN_COLUMNS, policyFromRow, policyValues, runFromRow, runValues, sortPolicies, sortRuns } from '../esp-rows.js';
+import { POLICY_COLUMNS, RUN_START, policyFromRow, policyValues, runFromRow, runValues, sortPolicies, sortRuns } from '../esp-rows.js';
 import type { EspStore } from '../types.js';
 import type { Db } from './db.js';
+
+const START = RUN_START((n) => `$${n}`);
 
 export function postgresEsp(db: Db): EspStore {
   return {
@@ -34,13 +36,8 @@ export function postgresEsp(db: Db): EspStore {
     async runs(devicePk) {
       return sortRuns((await db.q('SELECT * FROM esp_runs WHERE device_pk = $1', [devicePk])).map(runFromRow));
     },
-    async startRun(run) {
-      return (
-        (await db.run(
-          `INSERT INTO esp_runs (${RUN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (device_pk, user_key) DO NOTHING`,
-          runValues(run),
-        )) > 0
-      );
+    async startRun(run, replaceBefore) {
+      return (await db.run(START, [...runValues(run), replaceBefore ?? ''])) > 0;
     },
     async saveRun(run) {
       await db.run('UPDATE esp_runs SET items = $3, finished_at = $4, outcome = $5 WHERE device_pk = $1 AND user_key = $2', [

@@ -1,6 +1,6 @@
 // SQLite: Enrollment Status Page policies and day-zero runs (see EspStore).
 import type Database from 'better-sqlite3';
-import { POLICY_COLUMNS, RUN_COLUMNS, policyFromRow, policyValues, runFromRow, runValues, sortPolicies, sortRuns } from '../esp-rows.js';
+import { POLICY_COLUMNS, RUN_START, policyFromRow, policyValues, runFromRow, runValues, sortPolicies, sortRuns } from '../esp-rows.js';
 import type { Row } from '../rows.js';
 import type { EspStore } from '../types.js';
 
@@ -12,7 +12,7 @@ export function sqliteEsp(db: Database.Database): EspStore {
     updPolicy: db.prepare('UPDATE esp_policies SET name = ?, target_type = ?, target_id = ?, settings = ?, updated_at = ? WHERE id = ?'),
     delPolicy: db.prepare('DELETE FROM esp_policies WHERE id = ?'),
     runs: db.prepare('SELECT * FROM esp_runs WHERE device_pk = ?'),
-    insRun: db.prepare(`INSERT INTO esp_runs (${RUN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_pk, user_key) DO NOTHING`),
+    insRun: db.prepare(RUN_START(() => '?')),
     updRun: db.prepare('UPDATE esp_runs SET items = ?, finished_at = ?, outcome = ? WHERE device_pk = ? AND user_key = ?'),
     open: db.prepare('SELECT 1 FROM esp_runs WHERE outcome IS NULL AND deadline > ? LIMIT 1'),
     all: db.prepare('SELECT * FROM esp_runs'),
@@ -39,8 +39,8 @@ export function sqliteEsp(db: Database.Database): EspStore {
     async runs(devicePk) {
       return sortRuns((s.runs.all(devicePk) as Row[]).map(runFromRow));
     },
-    async startRun(run) {
-      return s.insRun.run(...runValues(run)).changes > 0;
+    async startRun(run, replaceBefore) {
+      return s.insRun.run(...runValues(run), replaceBefore ?? '').changes > 0;
     },
     async saveRun(run) {
       s.updRun.run(JSON.stringify(run.items), run.finishedAt ?? null, run.outcome ?? null, run.devicePk, run.userKey);
