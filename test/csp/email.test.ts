@@ -18,7 +18,7 @@ const IMAP: EmailSettings = {
   downloadDays: 30,
 };
 
-const ROOT = './User/Vendor/MSFT/EMAIL2/%7B2659FEC3-4325-5D09-9551-DAA64243B8E4%7D';
+const ROOT = './User/Vendor/MSFT/EMAIL2/{2659FEC3-4325-5D09-9551-DAA64243B8E4}';
 
 t.test('account GUID: uuid v5 of the accountId, uppercase, braces', async (t) => {
   // Python: str(uuid.uuid5(uuid.uuid5(uuid.NAMESPACE_URL, 'urn:fenestra:csp:email2'), 'contoso-imap')).upper()
@@ -88,7 +88,7 @@ t.test('minimal POP3 account without SSL and password', async (t) => {
     outgoing: { host: 'smtp.contoso.com', port: 25, ssl: false, requiresAuthentication: false },
     userName: 'bob',
   });
-  const names = p.units[0].nodes.map((n) => `${n.uri.slice(n.uri.lastIndexOf('%7D') + 4)}=${n.value}`);
+  const names = p.units[0].nodes.map((n) => `${n.uri.slice(n.uri.lastIndexOf('}') + 2)}=${n.value}`);
   t.same(names, [
     'ACCOUNTTYPE=Email',
     'SERVICENAME=POP',

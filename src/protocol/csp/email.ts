@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Problems } from './common.js';
 import type { EmailSettings } from './schemas.js';
 import type { CompiledNode, CompiledProfile, Scope } from './types.js';
-import { cspRoot, encodeSegment } from './uri.js';
+import { cspRoot } from './uri.js';
 
 /** Namespace of the account GUIDs: uuidv5(URL namespace, "urn:fenestra:csp:email2"). Never change it. */
 export const EMAIL2_GUID_NAMESPACE = 'fc14c307-6101-557b-9e1a-9c204d0f704c';
@@ -37,7 +37,9 @@ export function compileEmail(s: EmailSettings, p: Problems): Omit<CompiledProfil
   const outServer = `${s.outgoing.host}:${s.outgoing.port}`;
   if (outServer.length > 62) p.add('/outgoing/host', 'host:port of the outgoing server must be at most 62 characters (OUTSERVER)');
 
-  const root = `${cspRoot('user', 'EMAIL2')}/${encodeSegment(emailAccountGuid(s.accountId))}`;
+  // The node name with literal braces, as Microsoft's EMAIL2 samples address it (rule 98; not
+  // %7B…%7D: encodeSegment would escape them). A GUID holds nothing else that needs escaping.
+  const root = `${cspRoot('user', 'EMAIL2')}/${emailAccountGuid(s.accountId)}`;
   const nodes: CompiledNode[] = [];
   const leaf = (name: string, value: string | number | undefined, secret = false) => {
     if (value === undefined) return;
