@@ -68,12 +68,16 @@ export class EspPolicyService {
     const p: EspPolicy = { id, ...(await this.check(input)), createdAt: old.createdAt, updatedAt: new Date().toISOString() };
     if (!(await this.store.esp.updatePolicy(p))) throw notFound('ESP policy');
     await this.store.audit.append(auditEntry(actor, 'esp.update', 'esp-policy', id, { name: p.name }));
+    // The Entra group it targeted before is synced no longer if nothing else targets it.
+    if (old.target.type === 'entraGroup' && old.target.id && old.target.id !== p.target.id) await this.store.entraGroups.unwatchIfUntargeted(old.target.id);
     espChanged();
     return p;
   }
 
   async delete(id: string, actor: string): Promise<void> {
+    const old = await this.get(id);
     if (!(await this.store.esp.deletePolicy(id))) throw notFound('ESP policy');
+    if (old.target.type === 'entraGroup' && old.target.id) await this.store.entraGroups.unwatchIfUntargeted(old.target.id);
     await this.store.audit.append(auditEntry(actor, 'esp.delete', 'esp-policy', id));
     espChanged();
   }

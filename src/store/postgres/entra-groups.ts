@@ -82,7 +82,8 @@ export function postgresEntraGroups(db: Db): EntraGroupStore {
         await lock(c, id);
         const targeted = await c.query(
           `SELECT 1 FROM assignments WHERE target_type = 'entraGroup' AND target_id = $1
-           UNION ALL SELECT 1 FROM compliance_assignments WHERE target_type = 'entraGroup' AND target_id = $1 LIMIT 1`,
+           UNION ALL SELECT 1 FROM compliance_assignments WHERE target_type = 'entraGroup' AND target_id = $1
+           UNION ALL SELECT 1 FROM esp_policies WHERE target_type = 'entraGroup' AND target_id = $1 LIMIT 1`,
           [id],
         );
         if (targeted.rows.length) return false;

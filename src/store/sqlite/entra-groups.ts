@@ -27,7 +27,8 @@ export function sqliteEntraGroups(db: Database.Database): EntraGroupStore {
     error: db.prepare('UPDATE entra_groups SET last_error = ?, last_error_at = ? WHERE id = ?'),
     targeted: db.prepare(
       `SELECT 1 FROM assignments WHERE target_type = 'entraGroup' AND target_id = ?
-       UNION ALL SELECT 1 FROM compliance_assignments WHERE target_type = 'entraGroup' AND target_id = ? LIMIT 1`,
+       UNION ALL SELECT 1 FROM compliance_assignments WHERE target_type = 'entraGroup' AND target_id = ?
+       UNION ALL SELECT 1 FROM esp_policies WHERE target_type = 'entraGroup' AND target_id = ? LIMIT 1`,
     ),
     principals: db.prepare('SELECT DISTINCT principal FROM entra_group_members WHERE group_id = ?').pluck(),
     del: db.prepare('DELETE FROM entra_groups WHERE id = ?'),
@@ -53,7 +54,7 @@ export function sqliteEntraGroups(db: Database.Database): EntraGroupStore {
     return write(id, deltaDiff(current, added, removed), r);
   }).immediate;
   const unwatch = db.transaction((id: string) => {
-    if (s.targeted.get(id, id)) return false;
+    if (s.targeted.get(id, id, id)) return false;
     for (const p of s.principals.all(id) as string[]) s.bump.run(p);
     return s.del.run(id).changes > 0;
   }).immediate;
