@@ -162,7 +162,7 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
   t.equal(hdrCode(await a.post(M, '3', 1, pkg1)), '407');
   const again = await a.post(M, '3', 2, pkg1, { cred: true });
   t.equal(hdrCode(again), '212');
-  t.equal(again.hdr.msgId, '1', 'our first message of the new session');
+  t.equal(again.hdr.msgId, '2', 'our second message of the new session: the challenge was the first (rule 72)');
   t.same(
     commands(again)
       .map((c) => c.kind)

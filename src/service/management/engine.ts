@@ -108,6 +108,16 @@ const text = (status: number, message: string, outcome: string): ManagementReply
   outcome,
 });
 
+/**
+ * How many messages of the session we sent before answering the device's message `msgId`: one
+ * per earlier device message (each got exactly one answer, challenges included), so our MsgID
+ * for it is the device's. A MsgID that is not a small number counts as 1 (none before).
+ */
+function answeredBefore(msgId: string, maxPackages: number): number {
+  const n = /^[1-9]\d{0,5}$/.test(msgId) ? Number(msgId) : 1;
+  return n <= maxPackages ? n - 1 : 0;
+}
+
 export class SessionEngine {
   /** Check-in schedules: one per engine, it remembers which devices hold theirs. */
   private schedules?: CheckinScheduleService;
@@ -178,7 +188,9 @@ export class SessionEngine {
     const state: DmSessionState = session ?? {
       devicePk: device.id,
       sessionId: hdr.sessionId,
-      msgIdOut: 0,
+      // Our MsgIDs count the session's messages (rule 72): a package 1 sent again after a 401/407
+      // challenge (its MsgID 2, 3…) follows our challenge messages, so we continue after them.
+      msgIdOut: starts ? answeredBefore(hdr.msgId, this.deps.settings.maxPackagesPerSession) : 0,
       cmdIdOut: 0,
       sent: {},
       pending: [],
@@ -335,7 +347,8 @@ export class SessionEngine {
       device: { nonce },
       unauthenticated: true,
     };
-    return this.reply({ msg, raw, msgIdOut: '1', body, final: true, turn, outcome: `challenge-${code}` });
+    const msgIdOut = String(answeredBefore(msgRef, this.deps.settings.maxPackagesPerSession) + 1);
+    return this.reply({ msg, raw, msgIdOut, body, final: true, turn, outcome: `challenge-${code}` });
   }
 
   /** Every log line of the device's session names it: our id and its DeviceID. */
