@@ -96,9 +96,12 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   t.equal(r3.status, 200);
   const m4 = parseSyncML(r3.body);
   t.same(
-    m4.body.map((c) => c.kind),
-    ['Status'],
-    'only the SyncHdr status: the session is over',
+    m4.body.map((c: any) => [c.kind, c.cmd]),
+    [
+      ['Status', 'SyncHdr'],
+      ['Status', 'Results'],
+    ],
+    "only the SyncHdr's and the Results' statuses (rule 75): the session is over",
   );
   t.ok(m4.final);
   t.equal(m4.hdr.msgId, '2');

@@ -329,8 +329,7 @@ export class SessionEngine {
       },
     ];
     for (const c of msg.body) {
-      if (c.kind !== 'Status' && c.kind !== 'Results')
-        body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
+      if (c.kind !== 'Status') body.push({ kind: 'Status', cmdId: String(body.length + 1), msgRef, cmdRef: c.cmdId, cmd: c.kind, data: code, items: [] });
     }
     log.info({ code }, 'management session challenged');
     const turn: SessionTurn = {
@@ -405,7 +404,10 @@ export class SessionEngine {
       case 'Status':
         return onStatus(cmd, ctx, commands, (code) => this.deps.observe?.deviceStatus(code));
       case 'Results':
-        return onResults(cmd, ctx, commands);
+        // Results is a command like any other: it gets its Status (rule 75, MS-MDM §2.2.6.1).
+        onResults(cmd, ctx, commands);
+        status(cmd.cmdId ? STATUS.OK : STATUS.BAD_REQUEST);
+        return;
       case 'Alert':
         status(cmd.cmdId ? this.onAlert(cmd, ctx) : STATUS.BAD_REQUEST);
         return;
