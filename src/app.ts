@@ -166,7 +166,12 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       trustedProxies: cfg.trustedProxies,
     });
     const engine = new SessionEngine({
-      settings: { ...DEFAULT_MANAGEMENT_SETTINGS, publicUrl: cfg.publicUrl, providerId: cfg.providerId },
+      settings: {
+        ...DEFAULT_MANAGEMENT_SETTINGS,
+        publicUrl: cfg.publicUrl,
+        providerId: cfg.providerId,
+        renewal: { renewPeriodDays: deps.settings.renewPeriodDays, retryIntervalDays: deps.settings.retryIntervalDays },
+      },
       store: ctx.store,
       ca: ctx.ca,
       entra: ctx.entra,

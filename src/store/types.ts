@@ -347,6 +347,19 @@ export interface BrandingStore {
   putDeviceState(devicePk: string, value: string, at: string): Promise<void>;
 }
 
+/**
+ * The certificate renewal settings devices were given (rule 60; service/management/renewal-settings.ts),
+ * kept in the settings table: the server's current ones and since when under 'renewal-settings'
+ * (JSON), per device what it acknowledged and what is on its way under
+ * 'renewal-settings:device:<device pk>' (JSON).
+ */
+export interface RenewalSettingsStore {
+  current(): Promise<string | undefined>;
+  setCurrent(value: string, at: string): Promise<void>;
+  deviceState(devicePk: string): Promise<string | undefined>;
+  putDeviceState(devicePk: string, value: string, at: string): Promise<void>;
+}
+
 // ---- check-in schedule (DMClient Poll) --------------------------------------------------------
 
 /** Every write also bumps the profile generation (ProfileStore.generation) in its transaction: sessions check their device's schedule again only when it moved. */
@@ -607,6 +620,7 @@ export interface Store {
   deviceApps: DeviceAppStore;
   esp: EspStore;
   branding: BrandingStore;
+  renewalSettings: RenewalSettingsStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

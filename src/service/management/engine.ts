@@ -25,6 +25,8 @@ import { boundInventory, boundLoginStatus, capAlerts, DEVICE_INPUT_LIMITS } from
 import { PATHS } from '../urls.js';
 import { CheckinScheduleService } from '../checkin-schedule.js';
 import { BrandingService } from '../branding.js';
+import type { RenewalSettings } from '../../protocol/csp/renewal.js';
+import { RenewalSettingsDelivery } from './renewal-settings.js';
 import { buildOutbound } from './outbound.js';
 import { hashSessionToken, newSessionToken, respUri, SESSION_IDLE_MS } from './session-token.js';
 import { traceBody } from './trace.js';
@@ -41,6 +43,8 @@ export interface ManagementSettings {
   maxPackagesPerSession: number;
   traceMaxBytes: number;
   inventoryMaxAgeMs: number;
+  /** The certificate renewal settings enrollments get; devices holding others are sent these (rule 60). */
+  renewal?: RenewalSettings;
 }
 
 export const DEFAULT_MANAGEMENT_SETTINGS: Omit<ManagementSettings, 'publicUrl' | 'providerId'> = {
@@ -123,6 +127,9 @@ export class SessionEngine {
   private schedules?: CheckinScheduleService;
   /** Branding and help contacts (DMClient): one per engine, it remembers which devices hold them. */
   private branding?: BrandingService;
+  /** Renewal settings (CertificateStore/My/WSTEP/Renew): one per engine, it remembers which devices hold them. */
+  private renewal?: RenewalSettingsDelivery;
+  private readonly startedAt: string;
   private readonly deps: ManagementDeps;
   /** Installed apps read back (issue #15). */
   private readonly apps: AppInventory;
@@ -131,6 +138,7 @@ export class SessionEngine {
 
   constructor(deps: ManagementDeps) {
     this.deps = deps;
+    this.startedAt = deps.now().toISOString();
     this.apps = new AppInventory({ store: deps.store, maxAgeMs: deps.settings.inventoryMaxAgeMs, log: deps.log.child({ component: 'app-inventory' }) });
     this.esp = new EspSessions({ store: deps.store, reconciler: deps.reconciler, providerId: deps.settings.providerId });
   }
@@ -555,6 +563,12 @@ export class SessionEngine {
         const brand = await (this.branding ??= new BrandingService(this.deps.store, s.providerId)).due(device, turn.at);
         turn.enqueue.push(...brand);
         candidates.push(...brand);
+        // The renewal settings, when the server's changed since the device got its own (rule 60).
+        if (s.renewal) {
+          const renew = await (this.renewal ??= new RenewalSettingsDelivery(this.deps.store, s.renewal, this.startedAt)).due(device, turn.at);
+          turn.enqueue.push(...renew);
+          candidates.push(...renew);
+        }
       }
     }
     const ready: CommandRecord[] = [];

@@ -24,6 +24,7 @@ import { postgresPush } from './push.js';
 import { postgresDeviceApps } from './device-apps.js';
 import { postgresEsp } from './esp.js';
 import { postgresBranding } from './branding.js';
+import { postgresRenewalSettings } from './renewal-settings.js';
 import { postgresAdmins } from './admins.js';
 import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
@@ -81,6 +82,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     deviceApps: postgresDeviceApps(db),
     esp: postgresEsp(db),
     branding: postgresBranding(db),
+    renewalSettings: postgresRenewalSettings(db),
     apps: postgresApps(db),
     content: postgresContent(db),
     tenants: {

@@ -17,6 +17,7 @@ import { sqlitePush } from './push.js';
 import { sqliteDeviceApps } from './device-apps.js';
 import { sqliteEsp } from './esp.js';
 import { sqliteBranding } from './branding.js';
+import { sqliteRenewalSettings } from './renewal-settings.js';
 import { sqliteEntraGroups } from './entra-groups.js';
 import { sqliteCompliance } from './compliance.js';
 import { sqliteAdmins } from './admins.js';
@@ -298,6 +299,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     deviceApps: sqliteDeviceApps(db),
     esp: sqliteEsp(db),
     branding: sqliteBranding(db),
+    renewalSettings: sqliteRenewalSettings(db),
     apps: sqliteApps(db),
     content,
     tenants: {
