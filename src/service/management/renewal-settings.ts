@@ -40,7 +40,7 @@ function parse<T>(raw: string | undefined): T | undefined {
   }
 }
 
-export const renewalSettingsHash = (r: RenewalSettings): string =>
+const renewalSettingsHash = (r: RenewalSettings): string =>
   crypto.createHash('sha256').update(`ROBOSupport=true;RenewPeriod=${r.renewPeriodDays};RetryInterval=${r.retryIntervalDays}`).digest('hex').slice(0, 32);
 
 export class RenewalSettingsDelivery {
