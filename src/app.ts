@@ -9,6 +9,7 @@ import { type AdminDeps, adminRoutes } from './http/admin/index.js';
 import { consolePlugin } from './http/console/index.js';
 import { EntraSignIn } from './identity/entra-sign-in.js';
 import { enrollmentRoutes } from './http/enrollment.js';
+import { enrollmentSignInRoutes } from './http/enrollment-sign-in.js';
 import { errorHandler } from './http/errors.js';
 import { clientErrorOf, recordClientErrors } from './http/error-log.js';
 import { validatorCompiler } from './http/validation.js';
@@ -144,6 +145,8 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     ca: ctx.ca,
     entra: ctx.entra,
     blobSecret,
+    // The federated sign-in page's wresult tokens (rule 14): signed by the page, verified at RST.
+    federatedTokenKey: deriveKey(ctx.secretKey, 'federated-token'),
     now,
     // Password guessing (UsernameToken, digest): per process, see identity/throttle.ts.
     loginThrottle: new LoginThrottle(),
@@ -184,6 +187,16 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
       compliance,
     });
     await app.register(managementRoutes, { engine, trustedProxies: cfg.trustedProxies });
+    await app.register(enrollmentSignInRoutes, {
+      store: ctx.store,
+      publicUrl: cfg.publicUrl,
+      sealKey: deriveKey(ctx.secretKey, 'enrollment-sign-in'),
+      tenantCredentialKey: deriveKey(ctx.secretKey, 'tenant-credentials'),
+      tokenKey: deps.federatedTokenKey!,
+      authorityOverride: cfg.entraAuthority,
+      loginThrottle: deps.loginThrottle,
+      now,
+    });
     await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
     // Package downloads: no client certificate needed (Windows downloads without it), the signed URL is the authorization.
     await app.register(contentRoutes, { store: ctx.store, signer: contentUrls, now: () => now().getTime() });

@@ -49,18 +49,5 @@ export async function enrollmentRoutes(app: FastifyInstance, opts: { endpoints: 
     const body = soapBody(request, reply);
     if (body) return answer(reply, await endpoints.enrollment(body, credentialOf(request)));
   });
-
-  // AuthenticationServiceUrl of a Federated discovery response. Entra flows never open it; a
-  // manual enrollment that lands here is told how to enroll instead.
-  app.get(PATHS.authenticate, async (_request, reply) =>
-    sendWhole(
-      reply,
-      200,
-      'text/html; charset=utf-8',
-      '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Enroll this device</title></head><body><main>' +
-        '<h1>Enroll with your work account</h1><p>This organization enrolls Windows devices through Microsoft Entra ID. ' +
-        'Open Settings &gt; Accounts &gt; Access work or school, choose Connect, then &ldquo;Join this device to Microsoft Entra ID&rdquo;, ' +
-        'and sign in with your work account.</p></main></body></html>',
-    ),
-  );
+  // The AuthenticationServiceUrl of a Federated discovery answer: enrollment-sign-in.ts.
 }

@@ -23,6 +23,9 @@ import { discoverMessage, getPoliciesMessage, rstMessage, type Credential } from
 import { SimEsp } from './esp.js';
 import { readDiscoverResponse, readFault, readRstrProvisioning, type Provisioning, type SoapFaultInfo } from './enroll-responses.js';
 import { httpsRequest, type HttpsOptions, type HttpsResponse } from './https-client.js';
+import { type FederatedSignInMethod, FederatedSignInError, federatedSignIn } from './federated-sign-in.js';
+
+const FEDERATED_VALUE_TYPE = 'http://schemas.microsoft.com/5.0.0.0/ConfigurationManager/Enrollment/DeviceEnrollmentUserToken';
 
 export const ENROLLMENT_PATHS = {
   discovery: '/EnrollmentServer/Discovery.svc',
@@ -38,7 +41,9 @@ export type SimCredential =
       /** A token, or a function minting one (called once per enrollment). */
       token: string | (() => string | Promise<string>);
     }
-  | { kind: 'password'; username: string; password: string };
+  | { kind: 'password'; username: string; password: string }
+  /** "Enroll only in device management" through the server's federated sign-in page (sim/federated-sign-in.ts). */
+  | { kind: 'federated'; method: FederatedSignInMethod; upn?: string; appru?: string };
 
 export interface SimDeviceOptions {
   /** Public base URL of the server, e.g. https://enterpriseenrollment.contoso.com */
@@ -339,12 +344,18 @@ export class SimDevice {
       const jwt = typeof cred.token === 'function' ? await cred.token() : cred.token;
       wire = { kind: 'entra', jwt };
       claims = jwtClaims(jwt);
-    } else {
+    } else if (cred.kind === 'password') {
       wire = { kind: 'password', username: cred.username, password: cred.password };
+    } else {
+      wire = { kind: 'none' }; // the sign-in page's token, after discovery
     }
     const host = new URL(base).hostname;
     const domain = host.replace(/^enterpriseenrollment\./i, '');
-    const upn = str(claims.upn) ?? str(claims.preferred_username) ?? str(claims.unique_name) ?? (cred.kind === 'password' ? cred.username : undefined);
+    const upn =
+      str(claims.upn) ??
+      str(claims.preferred_username) ??
+      str(claims.unique_name) ??
+      (cred.kind === 'password' ? cred.username : cred.kind === 'federated' ? cred.upn : undefined);
     const email = this.o.email ?? (upn?.includes('@') ? upn : `${upn ?? 'user'}@${domain}`);
 
     // 1. Discovery: GET probe, then Discover.
@@ -352,11 +363,30 @@ export class SimDevice {
     const discoveryUrl = base + ENROLLMENT_PATHS.discovery;
     const probe = await this.http('discovery', discoveryUrl, { method: 'GET' });
     if (probe.status !== 200) throw new SimError('discovery', `GET probe answered HTTP ${probe.status}`, probe.status);
-    const authPolicies = cred.kind === 'entra' ? ['Federated'] : ['OnPremise'];
+    const authPolicies = cred.kind === 'password' ? ['OnPremise'] : ['Federated'];
     const d = await this.soap('discovery', discoveryUrl, discoverMessage(discoveryUrl, { email, requestVersion: '5.0', authPolicies }));
     const disc = readDiscoverResponse(d.text());
     if (cred.kind === 'password' && disc.authPolicy !== 'OnPremise') {
       throw new SimError('discovery', `the server offers ${disc.authPolicy || 'no'} authentication, not OnPremise`);
+    }
+    if (cred.kind === 'federated') {
+      if (disc.authPolicy !== 'Federated' || !disc.authenticationUrl)
+        throw new SimError('discovery', `the server offers ${disc.authPolicy || 'no'} authentication, not Federated with a sign-in page`);
+      const appru = cred.appru ?? 'ms-app://s-1-15-2-1929642379-1450419898-2097394839-4013466532-1496012532-1427316013-3004424813';
+      try {
+        const signedIn = await federatedSignIn({
+          authenticationUrl: disc.authenticationUrl,
+          appru,
+          loginHint: upn,
+          method: cred.method,
+          server: (url, opts) => this.http('discovery', url, opts),
+        });
+        if (signedIn.appru !== appru) throw new SimError('discovery', `the sign-in page posts to ${signedIn.appru}, not the appru given (${appru})`);
+        wire = { kind: 'entra', jwt: signedIn.wresult, valueType: FEDERATED_VALUE_TYPE };
+      } catch (err) {
+        if (err instanceof FederatedSignInError) throw new SimError('discovery', `sign-in page: ${err.message}`, err.status);
+        throw err;
+      }
     }
     const discoveryMs = performance.now() - t0;
 

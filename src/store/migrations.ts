@@ -866,4 +866,18 @@ CREATE TABLE esp_runs (
 CREATE INDEX esp_runs_open ON esp_runs (deadline) WHERE outcome IS NULL;
 `,
   },
+  {
+    version: 29,
+    name: 'enrollment-tokens-used',
+    // Issue #17 (rule 14): the one-time ids (jti) of the tokens the federated sign-in page issued
+    // and an RST consumed, kept until the token's own expiry so that a replayed wresult is refused
+    // (service/enrollment/federated-token.ts). Rows past their expiry are deleted as new ones come.
+    sql: `
+CREATE TABLE enrollment_tokens_used (
+  jti        TEXT PRIMARY KEY,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX enrollment_tokens_used_expiry ON enrollment_tokens_used (expires_at);
+`,
+  },
 ];

@@ -594,6 +594,12 @@ export interface EspStore {
   allRuns(since?: string): Promise<EspRun[]>;
 }
 
+/** One-time ids of the federated sign-in page's tokens an RST consumed (issue #17, rule 14). */
+export interface EnrollmentTokensUsedStore {
+  /** Records `jti` as used until `expiresAt` (ISO 8601); false when it was used already. Deletes rows expired before `now`. */
+  consume(jti: string, expiresAt: string, now: string): Promise<boolean>;
+}
+
 export interface Store {
   readonly kind: 'sqlite' | 'postgres';
   tenants: TenantStore;
@@ -621,6 +627,7 @@ export interface Store {
   esp: EspStore;
   branding: BrandingStore;
   renewalSettings: RenewalSettingsStore;
+  enrollmentTokensUsed: EnrollmentTokensUsedStore;
   /** Make write-behind data (session traces, last-seen times) visible to reads now. */
   flush(): Promise<void>;
   /** Cheap round trip for /readyz. */

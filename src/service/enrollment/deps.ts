@@ -20,6 +20,8 @@ export interface EnrollmentDeps {
   store: Store;
   ca: CertificateAuthority;
   entra: EntraValidator;
+  /** HMAC key of the federated sign-in page's tokens (federated-token.ts); without it they are refused. */
+  federatedTokenKey?: Buffer;
   /** HMAC key for the Terms-of-Use OpaqueBlob. */
   blobSecret: Buffer;
   now: () => Date;

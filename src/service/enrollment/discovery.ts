@@ -10,14 +10,15 @@ import { deviceUrls } from '../urls.js';
  *   access token fills the Federated slot) — when an Entra tenant is connected.
  * - A manual "Enroll only in device management" offers OnPremise (and usually Federated too):
  *   when on-premises enrollment accounts exist it gets OnPremise, so the user is asked for a
- *   username and password instead of being sent to a web sign-in we do not host.
+ *   username and password; offering Federated only, it gets Federated and the sign-in page.
  * - Nothing usable: a NotSupported fault, so Windows shows an error instead of a dead end.
  */
 export function chooseAuthPolicy(offered: AuthPolicy[], entraConnected: boolean, onPremiseAccounts: boolean): AuthPolicy {
   const offersFederated = offered.includes('Federated');
   const offersOnPremise = offered.includes('OnPremise');
   if (offersOnPremise && onPremiseAccounts) return 'OnPremise';
-  if (offersFederated && entraConnected) return 'Federated';
+  // The federated sign-in page (http/enrollment-sign-in.ts) signs in Entra users and on-premises accounts alike.
+  if (offersFederated && (entraConnected || onPremiseAccounts)) return 'Federated';
   throw new SoapFault(
     's:Authorization',
     offered.length === 0
@@ -36,7 +37,7 @@ export async function discover(store: Store, publicUrl: string, req: DiscoverReq
     enrollmentVersion: negotiateEnrollmentVersion(req.requestVersion),
     enrollmentPolicyServiceUrl: urls.policy,
     enrollmentServiceUrl: urls.enrollment,
-    // Required with Federated; Entra flows skip it, a manual enrollment lands on a page that explains what to do.
+    // Required with Federated; Entra flows skip it, a manual enrollment signs in there (rule 14).
     authenticationServiceUrl: authPolicy === 'Federated' ? urls.authenticate : undefined,
   };
 }

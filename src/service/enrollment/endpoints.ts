@@ -110,7 +110,7 @@ export class EnrollmentEndpoints {
       if (rst.requestKind === 'recovery') {
         throw new SoapFault('s:Authorization', 'Certificate recovery is not offered by this server', 'NotSupported');
       }
-      const principal = await authenticateEnrollment(this.deps, req, cred.clientAddress);
+      const principal = await authenticateEnrollment(this.deps, req, cred.clientAddress, true);
       if (rst.tokenKind !== 'pkcs10') throw new SoapFault('s:MessageFormat', 'A new enrollment carries a PKCS#10 request');
       const r = await enroll(this.deps, principal, rst, cred.certDer);
       if (r.provisioningError)

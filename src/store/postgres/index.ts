@@ -25,6 +25,7 @@ import { postgresDeviceApps } from './device-apps.js';
 import { postgresEsp } from './esp.js';
 import { postgresBranding } from './branding.js';
 import { postgresRenewalSettings } from './renewal-settings.js';
+import { postgresEnrollmentTokensUsed } from './enrollment-tokens-used.js';
 import { postgresAdmins } from './admins.js';
 import { auditListSql } from '../audit-query.js';
 import { CERT_COLUMNS, auditFromRow, certFromRow, deviceFromRow, enrollmentAudit, n, renewalAudit, tenantFromRow, type Row } from '../rows.js';
@@ -83,6 +84,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     esp: postgresEsp(db),
     branding: postgresBranding(db),
     renewalSettings: postgresRenewalSettings(db),
+    enrollmentTokensUsed: postgresEnrollmentTokensUsed(db),
     apps: postgresApps(db),
     content: postgresContent(db),
     tenants: {

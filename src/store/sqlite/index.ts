@@ -18,6 +18,7 @@ import { sqliteDeviceApps } from './device-apps.js';
 import { sqliteEsp } from './esp.js';
 import { sqliteBranding } from './branding.js';
 import { sqliteRenewalSettings } from './renewal-settings.js';
+import { sqliteEnrollmentTokensUsed } from './enrollment-tokens-used.js';
 import { sqliteEntraGroups } from './entra-groups.js';
 import { sqliteCompliance } from './compliance.js';
 import { sqliteAdmins } from './admins.js';
@@ -300,6 +301,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     esp: sqliteEsp(db),
     branding: sqliteBranding(db),
     renewalSettings: sqliteRenewalSettings(db),
+    enrollmentTokensUsed: sqliteEnrollmentTokensUsed(db),
     apps: sqliteApps(db),
     content,
     tenants: {
