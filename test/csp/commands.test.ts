@@ -87,7 +87,7 @@ t.test('ProfileValidationError', async (t) => {
   }
   t.same(
     errorsOf(() => compileProfile('printer' as never, 'user', {})),
-    [{ pointer: '/kind', message: 'must be one of: vpn, wifi, email, certificate, hello, custom' }],
+    [{ pointer: '/kind', message: 'must be one of: vpn, wifi, email, certificate, hello, custom, app' }],
   );
   t.same(
     errorsOf(() => compileProfile('wifi', 'machine' as never, {})),

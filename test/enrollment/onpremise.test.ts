@@ -87,9 +87,13 @@ t.test('on-premises enrollment', async (t) => {
     t.equal(both.authPolicy, 'OnPremise');
     const fed = readDiscoverResponse((await s.soap(D, discoverMessage(s.publicUrl + D, { email: 'a@contoso.com', authPolicies: ['Federated'] }))).text());
     t.equal(fed.authPolicy, 'Federated');
-    const page = await s.request(new URL(fed.authenticationUrl!).pathname);
+    // The federated sign-in page (rule 14) offers the enrollment accounts, Windows' appru given.
+    const page = await s.request(
+      `${new URL(fed.authenticationUrl!).pathname}?appru=${encodeURIComponent('ms-app://windows.immersivecontrolpanel')}&login_hint=a%40contoso.com`,
+    );
     t.equal(page.status, 200);
-    t.match(page.text(), /Join this device to Microsoft Entra ID/);
+    t.match(page.text(), /Sign in to enroll this device/);
+    t.match(page.text(), /enrollment account/);
   });
 
   t.test('a deleted account can no longer enroll', async (t) => {
