@@ -58,6 +58,11 @@ export interface ProvisioningDoc {
     upn?: string;
     aadResourceId?: string;
     poll: PollSchedule;
+    /**
+     * Branding under the provider, as (path under Provider/<id>, value): 'HelpPhoneNumber' is a
+     * parm, 'CustomEnrollmentCompletePage/Title' a parm of that characteristic (strings both).
+     */
+    branding?: { node: string; value: string }[];
   };
   /** Device-tree CSP nodes carried as characteristics after DMClient (only PROVISIONING_CSPS). */
   csps?: WapNode[];
@@ -176,9 +181,18 @@ function dmClient(d: ProvisioningDoc): string {
           parm('PollOnLogin', String(p.pollOnLogin), 'boolean'),
           parm('AllUsersPollOnFirstLogin', String(p.allUsersPollOnFirstLogin), 'boolean'),
         ),
+        ...brandingParms(c.branding ?? []),
       ),
     ),
   );
+}
+
+/** The branding nodes as parms of the provider, the completion page's in its own characteristic. */
+function brandingParms(nodes: { node: string; value: string }[]): string[] {
+  const page = nodes.filter((n) => n.node.startsWith('CustomEnrollmentCompletePage/'));
+  const out = nodes.filter((n) => !n.node.includes('/')).map((n) => parm(n.node, n.value, 'string'));
+  if (page.length) out.push(characteristic('CustomEnrollmentCompletePage', ...page.map((n) => parm(n.node.slice(n.node.indexOf('/') + 1), n.value, 'string'))));
+  return out;
 }
 
 interface CharTree {

@@ -14,7 +14,7 @@
 //
 // The page is shown at the end of the enrollment itself, before the first OMA-DM session: for it
 // to show on the enrollment that sets it, the same nodes must be in the provisioning document
-// (DMClient characteristic); brandingProvisioning() gives them to the enrollment service. Later
+// (DMClient characteristic): brandingProvisioning() gives them to enroll.ts, protocol/wap.ts writes them. Later
 // changes only reach later enrollments' pages; the help contacts are read from the DM tree
 // whenever Settings shows them, so OMA-DM delivery suffices for them.
 import crypto from 'node:crypto';

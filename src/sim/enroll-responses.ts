@@ -130,6 +130,8 @@ export function readProvisioningDoc(xml: string): Provisioning {
       out.dmClient = parms(provider);
       out.dmClient['@id'] = provider ? typeOf(provider) : '';
       out.poll = parms(byType(provider, 'Poll'));
+      // Branding's completion page (a characteristic of the provider): its parms as Provider/<id>/CustomEnrollmentCompletePage/<name>.
+      for (const [k, v] of Object.entries(parms(byType(provider, 'CustomEnrollmentCompletePage')))) out.dmClient[`CustomEnrollmentCompletePage/${k}`] = v;
     } else {
       cspLeaves(c, './Device/Vendor/MSFT', out.csps);
     }

@@ -13,6 +13,7 @@ import { verifyOpaqueBlob } from '../../identity/opaque-blob.js';
 import { type RstRequest, contextValue } from '../../protocol/mde2/wstep.js';
 import { SoapFault } from '../../protocol/soap.js';
 import { DeviceHeldError } from '../../store/errors.js';
+import { brandingProvisioning } from '../branding.js';
 import { buildProvisioningDoc } from '../../protocol/wap.js';
 import { CheckinScheduleService } from '../checkin-schedule.js';
 import { isXmlText } from '../../protocol/xml-write.js';
@@ -205,6 +206,8 @@ export async function enroll(deps: EnrollmentDeps, principal: EnrollmentPrincipa
       upn: device.upn,
       aadResourceId: principal.kind === 'entra' ? principal.identity.audience : undefined,
       poll: await new CheckinScheduleService(deps.store).enrollmentPoll(),
+      // The completion page shows at the end of this enrollment: it must ride in the document.
+      branding: await brandingProvisioning(deps.store),
     },
     csps: provisioned.nodes,
   });
