@@ -29,6 +29,15 @@ export function sqliteContentFiles(dbFile: string): FileContentStore {
   const memory = dbFile === ':memory:';
   const root = memory ? fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-content-')) : path.join(path.dirname(path.resolve(dbFile)), 'content');
   fs.mkdirSync(root, { recursive: true, mode: 0o700 });
+  // Owner-only like the rest of the data directory, also when an earlier start left it open (a
+  // volume fenestra may not chmod: the data directory's own check has warned about it already).
+  if (!memory) {
+    try {
+      fs.chmodSync(root, 0o700);
+    } catch {
+      /* not ours to change */
+    }
+  }
   sweepStaleUploads(root);
   const fileOf = (sha256: string) => path.join(root, sha256.slice(0, 2), sha256);
 
