@@ -15,6 +15,7 @@ import type { ConsoleRoutes, PageContext } from '../page.js';
 import { actionsSection, cancelButton, devicePath, registerDeviceActions } from './device-actions.js';
 import { complianceSection, complianceTitle } from './device-compliance.js';
 import { deviceAppsSection, deviceAppsTitle } from './apps-device.js';
+import { dayZeroSection, dayZeroTitle } from './day-zero.js';
 import {
   commandTable,
   type DeviceDetail,
@@ -97,6 +98,7 @@ async function devicePage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
     deps.deviceCompliance.forDevice(d.id),
     deviceAppsSection(lang, deps, d),
   ]);
+  const dayZero = await dayZeroSection(lang, deps, d.id);
   const section = (id: string, title: string, body: Html) =>
     html`<section aria-labelledby="h-${id}">
       <h2 id="h-${id}">${title}</h2>
@@ -112,6 +114,7 @@ async function devicePage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
     ${actionsSection(ctx, d)}
     ${section('profiles', sectionTitle(lang, 'matrixTitle'), html`${profileMatrix(lang, d.profiles, d.loginHistory)}${diagnose ? planForm(ctx, d) : ''}`)}
     ${section('apps', deviceAppsTitle(lang), apps)} ${section('compliance', complianceTitle(lang), complianceSection(lang, compliance))}
+    ${section('day-zero', dayZeroTitle(lang), dayZero)}
     ${section('inventory', sectionTitle(lang, 'inventoryTitle'), inventory(lang, d))}
     ${section('enrollment', sectionTitle(lang, 'enrollmentTitle'), enrollment(lang, d))}
     ${section(

@@ -15,6 +15,8 @@ import * as audit from './audit.js';
 import * as admins from './admins.js';
 import * as tokens from './tokens.js';
 import * as branding from './branding.js';
+import * as esp from './esp.js';
+import * as dayZero from './day-zero.js';
 
 export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps): void }[] = [
   dashboard,
@@ -30,4 +32,6 @@ export const PAGE_MODULES: { register(routes: ConsoleRoutes, deps: ConsoleDeps):
   admins,
   tokens,
   branding,
+  esp,
+  dayZero,
 ];
