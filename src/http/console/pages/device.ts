@@ -114,8 +114,7 @@ async function devicePage(ctx: PageContext, deps: ConsoleDeps): Promise<Html> {
     ${actionsSection(ctx, d)}
     ${section('profiles', sectionTitle(lang, 'matrixTitle'), html`${profileMatrix(lang, d.profiles, d.loginHistory)}${diagnose ? planForm(ctx, d) : ''}`)}
     ${section('apps', deviceAppsTitle(lang), apps)} ${section('compliance', complianceTitle(lang), complianceSection(lang, compliance))}
-    ${section('day-zero', dayZeroTitle(lang), dayZero)}
-    ${section('inventory', sectionTitle(lang, 'inventoryTitle'), inventory(lang, d))}
+    ${section('day-zero', dayZeroTitle(lang), dayZero)} ${section('inventory', sectionTitle(lang, 'inventoryTitle'), inventory(lang, d))}
     ${section('enrollment', sectionTitle(lang, 'enrollmentTitle'), enrollment(lang, d))}
     ${section(
       'commands',
