@@ -56,6 +56,13 @@ function plain(reply: FastifyReply, status: number, message: string): FastifyRep
 export async function contentRoutes(app: FastifyInstance, opts: ContentRouteOptions): Promise<void> {
   const { store, signer } = opts;
   const now = opts.now ?? Date.now;
+  // Downloads under way when the server closes are cut (Windows resumes them with Range from
+  // another replica or after the restart): a graceful close must not wait minutes for a package.
+  const active = new Set<FastifyReply>();
+  app.addHook('preClose', (done) => {
+    for (const r of active) r.raw.destroy();
+    done();
+  });
 
   const handler = async (request: FastifyRequest<{ Params: { sha256: string } }>, reply: FastifyReply) => {
     const { sha256 } = request.params;
@@ -86,6 +93,8 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRouteOpti
     const length = range ? range.end - range.start + 1 : info.size;
     reply.header('content-length', String(length));
     if (request.method === 'HEAD' || length === 0) return reply.send();
+    active.add(reply);
+    reply.raw.once('close', () => active.delete(reply));
     return reply.send(Readable.from(store.content.read(sha256, range), { objectMode: false, highWaterMark: 64 * 1024 }));
   };
 

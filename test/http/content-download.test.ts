@@ -196,6 +196,46 @@ t.test('downloads', async (t) => {
   });
 });
 
+t.test('closing the server cuts a download under way instead of waiting for it', async (t) => {
+  const srv = await startTestServer({ FENESTRA_SECRET_KEY: SECRET.toString('base64') }, { database: 'sqlite' });
+  let closed = false;
+  t.teardown(() => (closed ? undefined : srv.close()));
+  const big = crypto.randomBytes(32 * MiB);
+  const info = await srv.server.store.content.put(
+    (async function* () {
+      yield big;
+    })(),
+    { limit: 64 * MiB },
+  );
+  const u = new URL(contentUrlSigner({ baseUrl: PUBLIC_URL, key: deriveKey(SECRET, 'content-urls'), ttlSeconds: 3600 }).url(info.sha256));
+  let received = 0;
+  const ended = new Promise<void>((resolve) => {
+    const req = https.get(
+      { host: '127.0.0.1', port: srv.server.port, servername: u.hostname, path: u.pathname + u.search, headers: { host: u.host }, ca: srv.caPem, agent: false },
+      (res) => {
+        res.on('data', (c: Buffer) => {
+          received += c.length;
+          if (closed || res.isPaused()) return;
+          // A client that stops reading: the server's stream waits on back-pressure. Once the
+          // server has closed, it reads what had arrived and finds the connection cut.
+          res.pause();
+          void srv.close().then(() => {
+            closed = true;
+            res.resume();
+          });
+        });
+        res.on('error', () => undefined);
+      },
+    );
+    // The connection ends (the server cut it), whatever the paused response makes of it.
+    req.on('close', () => resolve());
+    req.on('error', () => undefined);
+  });
+  await ended;
+  t.ok(closed, 'the server closed with the download under way');
+  t.ok(received < big.length, `the download was cut (${(received / MiB).toFixed(1)} MiB of 32 received)`);
+});
+
 t.test('the reconciler puts signed URLs into commands when they are sent', async (t) => {
   const signer = contentUrlSigner({ baseUrl: 'https://mdm.example.com', key: crypto.randomBytes(32), ttlSeconds: 60 });
   const h = 'a'.repeat(64);
