@@ -32,6 +32,7 @@ export interface AppProfilesPort {
   create(input: { name: string; kind: string; scope: string; settings: Record<string, unknown> }, actor: string): Promise<{ id: string }>;
   assign(id: string, target: { targetType: string; targetId?: string }, actor: string): Promise<Assignment>;
   unassign(id: string, target: { targetType: string; targetId?: string }, actor: string): Promise<void>;
+  remove(id: string, actor: string): Promise<void>;
 }
 
 export interface AppCatalogOptions {
@@ -402,14 +403,21 @@ export class AppCatalog {
   /** Assigns the app's profile for (intent, scope), made first when there is none, to the target. */
   async assign(id: string, o: DeployTarget, actor: string): Promise<Assignment & { scope: string; intent: Intent }> {
     const { app, intent, scope } = await this.deployment(id, o);
-    let profile = (await this.appProfiles(id)).find((p) => p.scope === scope && (p.settings as unknown as AppProfileSettings).intent === intent);
-    if (!profile) {
+    const existing = (await this.appProfiles(id)).find((p) => p.scope === scope && (p.settings as unknown as AppProfileSettings).intent === intent);
+    let profileId = existing?.id;
+    if (!profileId) {
       const settings: AppProfileSettings = { app: id, intent };
-      const made = await this.profiles.create({ name: `${app.name} (${intent}, ${scope})`, kind: 'app', scope, settings: { ...settings } }, actor);
-      profile = (await this.store.profiles.get(made.id))!;
+      profileId = (await this.profiles.create({ name: `${app.name} (${intent}, ${scope})`, kind: 'app', scope, settings: { ...settings } }, actor)).id;
     }
-    const a = await this.profiles.assign(profile.id, { targetType: o.targetType, targetId: o.targetId }, actor);
-    return { ...a, scope, intent };
+    try {
+      const a = await this.profiles.assign(profileId, { targetType: o.targetType, targetId: o.targetId }, actor);
+      return { ...a, scope, intent };
+    } catch (err) {
+      // The profile was made for this assignment, which is refused (no such device or group, a
+      // bad target type): it is not kept, unless a concurrent deployment assigned it meanwhile.
+      if (!existing && (await this.store.profiles.assignments(profileId)).length === 0) await this.profiles.remove(profileId, actor);
+      throw err;
+    }
   }
 
   /** Removes that assignment of the app's profile for (intent, scope). */
