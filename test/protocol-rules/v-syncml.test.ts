@@ -1,0 +1,178 @@
+// MS-MDM: the server's SyncML messages of real sessions (the simulator's device checking in over
+// mutual TLS), read as raw XML — not through the codec under test — against the rules of
+// spec-notes §D, with the specification's literal values.
+import crypto from 'node:crypto';
+import t, { type Test } from 'tap';
+import { SimDevice } from '../../src/sim/device.js';
+import type { TranscriptMessage } from '../../src/sim/dm-client.js';
+import { type XmlElement, child, childText, children, parseXml } from '../../src/protocol/xml.js';
+import { AUDIENCE, startTestServer } from '../helpers/server.js';
+
+const COMMANDS = ['Add', 'Alert', 'Atomic', 'Copy', 'Delete', 'Exec', 'Get', 'Replace', 'Results', 'Sequence', 'Status'];
+
+/** Every command of a SyncBody, the members of Atomic and Sequence included, in document order. */
+function commandsOf(container: XmlElement | undefined): { name: string; el: XmlElement }[] {
+  const out: { name: string; el: XmlElement }[] = [];
+  // The parser keeps children by name; document order within one name is enough for these rules.
+  for (const name of COMMANDS) {
+    for (const el of children(container, name)) {
+      out.push({ name, el });
+      if (name === 'Atomic' || name === 'Sequence') out.push(...commandsOf(el));
+    }
+  }
+  return out;
+}
+
+const serverMessages = (messages: TranscriptMessage[]) =>
+  messages.filter((m) => m.direction === 'in' && m.xml.trim()).map((m) => child(parseXml(m.xml), 'SyncML')!);
+
+t.test('SyncML of real sessions', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const aadDeviceId = crypto.randomUUID();
+  const dev = new SimDevice({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    deviceId: aadDeviceId.replace(/-/g, '').toUpperCase(),
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', deviceid: aadDeviceId }) },
+  });
+  const e = await dev.enroll();
+  const id = e.entDmId;
+  const queue = async (body: unknown) => {
+    const r = await s.admin('POST', `/api/v1/devices/${id}/commands`, body);
+    t.equal(r.status, 201, `queued ${JSON.stringify(body).slice(0, 60)}`);
+  };
+  await queue({ action: 'reboot' });
+  await queue({
+    verb: 'Atomic',
+    commands: [
+      { verb: 'Add', items: [{ target: './Device/Vendor/MSFT/Policy/Config/Experience/AllowCortana', format: 'int', data: '0' }] },
+      { verb: 'Replace', items: [{ target: './Device/Vendor/MSFT/Policy/Config/Browser/AllowSmartScreen', format: 'int', data: '1' }] },
+    ],
+  });
+  await queue({ verb: 'Get', items: [{ target: './DevDetail/SwV' }, { target: './DevDetail/OEM' }] });
+  await queue({ verb: 'Delete', items: [{ target: './Device/Vendor/MSFT/Policy/Config/Experience/AllowCortana' }] });
+  const r = await dev.checkin();
+  t.equal(r.outcome, 'complete', r.error ?? 'session complete');
+  const fromServer = serverMessages(r.messages);
+  const fromDevice = r.messages.filter((m) => m.direction === 'out').map((m) => child(parseXml(m.xml), 'SyncML')!);
+  t.ok(fromServer.length >= 2, 'several server messages');
+  const sent = fromServer.flatMap((m) => commandsOf(child(m, 'SyncBody')));
+  for (const k of ['Exec', 'Atomic', 'Get', 'Delete', 'Add', 'Replace', 'Status'])
+    t.ok(
+      sent.some((c) => c.name === k),
+      `the server sent a ${k}`,
+    );
+
+  t.test('rule 70: VerDTD is 1.2 and VerProto DM/1.2 in every server SyncHdr', async (t) => {
+    for (const m of fromServer) {
+      const hdr = child(m, 'SyncHdr');
+      t.equal(childText(hdr, 'VerDTD'), '1.2', `message ${childText(hdr, 'MsgID')}: VerDTD`);
+      t.equal(childText(hdr, 'VerProto'), 'DM/1.2', `message ${childText(hdr, 'MsgID')}: VerProto`);
+    }
+  });
+
+  t.test('rule 69: the root element is SyncML in namespace SYNCML:SYNCML1.2', async (t) => {
+    for (const m of fromServer) t.equal(m['#ns'], 'SYNCML:SYNCML1.2');
+  });
+
+  t.test('rule 82: Add/Delete/Get/Replace carry at least one Item, Exec exactly one, Alert a CmdID and Data', async (t) => {
+    for (const { name, el } of sent) {
+      const items = children(el, 'Item').length;
+      if (['Add', 'Delete', 'Get', 'Replace'].includes(name)) t.ok(items >= 1, `${name} ${childText(el, 'CmdID')}: ${items} Item(s)`);
+      if (name === 'Exec') t.equal(items, 1, `Exec ${childText(el, 'CmdID')}: exactly one Item`);
+      if (name === 'Alert') {
+        t.match(childText(el, 'CmdID'), /^[1-9]\d*$/, 'Alert has a CmdID');
+        t.match(childText(el, 'Data'), /^\d{4}$/, 'Alert has a Data code');
+      }
+    }
+    t.ok(
+      sent.some((c) => c.name === 'Get' && children(c.el, 'Item').length === 2),
+      'the two-item Get went out as one Get',
+    );
+  });
+
+  t.test('rule 85: no nested Atomic, no Get inside an Atomic in what the server sends', async (t) => {
+    const atomics = sent.filter((c) => c.name === 'Atomic');
+    t.ok(atomics.length >= 1, 'an Atomic was sent');
+    for (const a of atomics) {
+      const inner = commandsOf(a.el);
+      t.notOk(
+        inner.some((c) => c.name === 'Atomic'),
+        'no nested Atomic',
+      );
+      t.notOk(
+        inner.some((c) => c.name === 'Get'),
+        'no Get inside',
+      );
+      const add = new Set(inner.filter((c) => c.name === 'Add').flatMap((c) => children(c.el, 'Item').map((i) => childText(child(i, 'Target'), 'LocURI'))));
+      const replace = inner.filter((c) => c.name === 'Replace').flatMap((c) => children(c.el, 'Item').map((i) => childText(child(i, 'Target'), 'LocURI')));
+      t.notOk(
+        replace.some((u) => add.has(u)),
+        'no Add and Replace of the same node',
+      );
+    }
+  });
+
+  t.test('rule 77: a Status for a multi-item command carries no SourceRef or TargetRef', async (t) => {
+    // The device's package 1 Replace of its DevInfo nodes has several items; one Status covers them.
+    const multi = fromDevice.flatMap((m) => commandsOf(child(m, 'SyncBody'))).filter((c) => c.name !== 'Status' && children(c.el, 'Item').length > 1);
+    t.ok(multi.length >= 1, 'the device sent a command with several items');
+    const statuses = sent.filter((c) => c.name === 'Status');
+    for (const c of multi) {
+      const st = statuses.filter((x) => childText(x.el, 'CmdRef') === childText(c.el, 'CmdID') && childText(x.el, 'Cmd') === c.name);
+      t.equal(st.length, 1, `${c.name} ${childText(c.el, 'CmdID')}: one Status for all its items`);
+      t.notOk(child(st[0]?.el, 'SourceRef'), 'no SourceRef');
+      t.notOk(child(st[0]?.el, 'TargetRef'), 'no TargetRef');
+    }
+    for (const x of statuses) {
+      t.notOk(child(x.el, 'SourceRef') ?? child(x.el, 'TargetRef'), `Status ${childText(x.el, 'CmdID')} (${childText(x.el, 'Cmd')}): no SourceRef/TargetRef`);
+    }
+  });
+});
+
+t.test('rule 85: the admin API refuses nested Atomic and Get inside an Atomic (and Add and Replace of one node in an Atomic)', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const aadDeviceId = crypto.randomUUID();
+  const dev = new SimDevice({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    deviceId: aadDeviceId.replace(/-/g, '').toUpperCase(),
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', deviceid: aadDeviceId }) },
+  });
+  const { entDmId } = await dev.enroll();
+  const node = './Device/Vendor/MSFT/Policy/Config/Experience/AllowCortana';
+  const add = { verb: 'Add', items: [{ target: node, format: 'int', data: '0' }] };
+  const cases: [string, unknown, RegExp][] = [
+    ['nested Atomic', { verb: 'Atomic', commands: [add, { verb: 'Atomic', commands: [add] }] }, /\/commands\/1/],
+    ['Get inside Atomic', { verb: 'Atomic', commands: [add, { verb: 'Get', items: [{ target: './DevDetail/SwV' }] }] }, /\/commands/],
+    [
+      'Get in a Sequence inside Atomic',
+      { verb: 'Atomic', commands: [{ verb: 'Sequence', commands: [{ verb: 'Get', items: [{ target: './DevDetail/SwV' }] }] }] },
+      /\/commands/,
+    ],
+  ];
+  const refused = async (t: Test, name: string, body: unknown, field: RegExp) => {
+    const r = await s.admin('POST', `/api/v1/devices/${entDmId}/commands`, body);
+    t.equal(r.status, 400, `${name}: 400`);
+    t.match(JSON.stringify(r.json), field, `${name}: names the field`);
+  };
+  for (const [name, body, field] of cases) await refused(t, name, body, field);
+  const list = await s.admin('GET', `/api/v1/devices/${entDmId}/commands`);
+  t.equal(list.json.commands?.length, 0, 'nothing queued');
+
+  // Not met when written (#17): payloadFromInput does not compare the members' targets.
+  t.test('Add and Replace of the same node in one Atomic', { todo: 'not refused yet: src/service/management/commands.ts' }, async (t) => {
+    await refused(
+      t,
+      'Add and Replace of one node',
+      { verb: 'Atomic', commands: [add, { verb: 'Replace', items: [{ target: node, format: 'int', data: '1' }] }] },
+      /\/commands/,
+    );
+  });
+});
