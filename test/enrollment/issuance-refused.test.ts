@@ -37,7 +37,7 @@ function csrWithX500RsaKey(): Buffer {
   return seq(cri, hex('300d06092a864886f70d01010b0500'), tlv(0x03, Buffer.concat([hex('00'), signature])));
 }
 
-t.test('a key the CA refuses to certify is s:CertificateRequest, at enrollment and at renewal', async (t) => {
+t.test('rule 38: a key the CA refuses to certify is s:CertificateRequest, at enrollment and at renewal', async (t) => {
   // 30-day certificates with the default 42-day window: freshly issued ones are renewable.
   const s = await startTestServer({ FENESTRA_CERT_VALIDITY_DAYS: '30' });
   t.teardown(() => s.close());
