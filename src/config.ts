@@ -62,6 +62,8 @@ export interface Config {
   contentUrlTtlHours: number;
   /** Largest app package accepted, bytes. */
   contentMaxBytes: number;
+  /** Hosts a public app's URL may name although they resolve to private addresses (lower case; '*': any). */
+  appPrivateHosts?: string[];
   /** Test only: outbound calls to Entra/Graph sent to local fakes (config-outbound.ts). */
   testOutbound?: OutboundOptions;
   /** What start-up logs at warn level: FENESTRA_* variables nobody reads (typos). Absent when none. */
@@ -308,9 +310,17 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   const entraGroupSyncMinutes = intVar(env, 'FENESTRA_ENTRA_GROUP_SYNC_MINUTES', 15, 0, 24 * 60, problems);
   const contentUrlTtlHours = intVar(env, 'FENESTRA_CONTENT_URL_TTL_HOURS', 24, 1, 168, problems);
   const contentMaxBytes = intVar(env, 'FENESTRA_CONTENT_MAX_BYTES', 8 * 2 ** 30, 1, 2 ** 40, problems);
+  const appPrivateHosts = (env.FENESTRA_APP_PRIVATE_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter(Boolean);
+  for (const h of appPrivateHosts) {
+    if (h !== '*' && !/^[a-z0-9.-]+$|^[0-9a-f:]+$/.test(h)) problems.push(`FENESTRA_APP_PRIVATE_HOSTS: ${JSON.stringify(h)} is not a host name or address`);
+  }
   const cfg: Config = {
     contentUrlTtlHours,
     contentMaxBytes,
+    ...(appPrivateHosts.length ? { appPrivateHosts } : {}),
     entraGroupSyncMinutes,
     testOutbound,
     wns,
