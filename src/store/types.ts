@@ -530,6 +530,14 @@ export interface ContentStore {
   /** Random access for package readers: `length` bytes at `offset` (fewer at the end). */
   readAt(sha256: string, offset: number, length: number): Promise<Buffer>;
   delete(sha256: string): Promise<void>;
+  /**
+   * Garbage collection without a race against a reference being added: the blob is hidden first
+   * (stat and reads find nothing, a put stores it anew), then `keep` is asked, then the blob is
+   * removed (false) or put back (true). A reference added concurrently is either seen by `keep`,
+   * or its maker, checking with stat after adding it, finds the blob gone. Resolves to whether
+   * the blob was removed (false also when there was none).
+   */
+  deleteUnless(sha256: string, keep: () => Promise<boolean>): Promise<boolean>;
 }
 
 /** Where an installed app was read from: the MSI product list or the packaged-app inventory. */

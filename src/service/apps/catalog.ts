@@ -8,9 +8,9 @@
 // itself is profiles of kind 'app' (settings { app, intent }), made and assigned here through
 // the profile service. Every change is audited with the admin as actor.
 import crypto from 'node:crypto';
-import type { AppKind, AppProfileSettings, AppRecord, AppVersion } from '../../domain/app.js';
+import type { AppDelivery, AppKind, AppProfileSettings, AppRecord, AppVersion } from '../../domain/app.js';
 import type { Assignment, ProfileRecord } from '../../domain/profile.js';
-import { ContentHashMismatchError, ContentTooLargeError } from '../../store/errors.js';
+import { ContentHashMismatchError, ContentNotFoundError, ContentTooLargeError } from '../../store/errors.js';
 import type { ContentInfo, Store } from '../../store/types.js';
 import { auditEntry } from '../audit.js';
 import { ApiError, notFound } from '../errors.js';
@@ -21,6 +21,9 @@ import { readPackage, type ReadPackage } from './package-read.js';
 import { openVendorDownload, vendorUrl, type VendorFetchOptions } from './vendor-fetch.js';
 
 const SHA256 = /^[0-9a-f]{64}$/;
+
+const removedMeanwhile = () =>
+  new ApiError(409, 'conflict', 'the package was removed while it was being added (a version with the same package was deleted at that moment): send it again');
 const NAME_MAX = 200;
 const DESCRIPTION_MAX = 4000;
 
@@ -201,6 +204,7 @@ export class AppCatalog {
     try {
       pkg = await readPackage(this.store.content, info.sha256, info.size, o.fileName);
     } catch (err) {
+      if (err instanceof ContentNotFoundError) throw removedMeanwhile();
       await this.dropIfUnused(info.sha256);
       throw err;
     }
@@ -234,7 +238,36 @@ export class AppCatalog {
 
   /** Content no version refers to is removed at once (a refused package is not kept). */
   private async dropIfUnused(sha256: string): Promise<void> {
-    if (!(await this.store.apps.referencedContent()).has(sha256)) await this.store.content.delete(sha256);
+    await this.collect([sha256]);
+  }
+
+  /**
+   * Content still needed: every version's package (of deleted apps too: a profile kept by force
+   * may deliver them) and every package an app profile's delivery names (MSIX dependencies are
+   * other apps' packages).
+   */
+  private async referencedContent(): Promise<Set<string>> {
+    const refs = await this.store.apps.referencedContent();
+    for (const p of await this.store.profiles.list()) {
+      if (p.kind !== 'app') continue;
+      const d = (p.context as { app?: AppDelivery } | undefined)?.app;
+      if (d?.sha256) refs.add(d.sha256);
+      for (const dep of d?.msix?.dependencies ?? []) refs.add(dep.sha256);
+    }
+    return refs;
+  }
+
+  /**
+   * Removes the packages among `hashes` nothing refers to any more (garbage collection when a
+   * version or an app goes). Each is hidden while the references are read (ContentStore
+   * deleteUnless), so a version added at the same moment (an upload of the same bytes in flight,
+   * here or on another replica) either is seen and keeps it, or finds it gone (addVersion).
+   */
+  private async collect(hashes: (string | undefined)[]): Promise<void> {
+    for (const sha256 of new Set(hashes)) {
+      if (!sha256) continue;
+      await this.store.content.deleteUnless(sha256, async () => (await this.referencedContent()).has(sha256));
+    }
   }
 
   private async findOrCreate(kind: AppKind, identity: string, names: { name: string; publisher?: string }, actor: string) {
@@ -286,7 +319,13 @@ export class AppCatalog {
     };
     try {
       await this.store.apps.addVersion(version);
+      // Collected between the upload and now (a version of the same bytes deleted at that moment): not kept without its bytes.
+      if (version.sha256 && !(await this.store.content.stat(version.sha256))) {
+        await this.store.apps.deleteVersion(version.id);
+        throw removedMeanwhile();
+      }
     } catch (err) {
+      if (err instanceof ApiError) throw err;
       // The same version added meanwhile by a concurrent request: answered as if it came first.
       const raced = (await this.store.apps.versions(app.id)).find((x) => x.version === v.version);
       if (raced && same(raced)) return { app, version: raced, created: false };
@@ -358,6 +397,7 @@ export class AppCatalog {
       throw new ApiError(409, 'conflict', `version ${v.version} is the live version of "${app.name}": make another version live first`);
     await this.store.apps.deleteVersion(versionId);
     await this.store.audit.append(auditEntry(actor, 'app.version.delete', 'app', id, { versionId, version: v.version, sha256: v.sha256 }));
+    await this.collect([v.sha256]);
   }
 
   /** Deletes the app; 409 naming its profiles while some deliver it, unless forced (they stay: the audit entry names them). */
@@ -376,6 +416,11 @@ export class AppCatalog {
     await this.store.audit.append(
       auditEntry(actor, 'app.delete', 'app', id, { name: app.name, ...(profiles.length ? { forced: true, profiles: profiles.map((p) => p.id) } : {}) }),
     );
+    // Forced, its profiles still deliver the versions: they stay. Else nothing can deliver them: they go with their packages.
+    if (profiles.length) return;
+    const versions = await this.store.apps.versions(id);
+    for (const v of versions) await this.store.apps.deleteVersion(v.id);
+    await this.collect(versions.map((v) => v.sha256));
   }
 
   // ---- deploying --------------------------------------------------------------------------------

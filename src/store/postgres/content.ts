@@ -131,5 +131,35 @@ export function postgresContent(db: Db): ContentStore {
         await c.query('DELETE FROM content_chunks WHERE sha256 = $1', [sha256]);
       });
     },
+    async deleteUnless(sha256, keep) {
+      if (!isSha256(sha256)) return false;
+      // Hidden: the blob row removed and the chunks moved under a temporary key (an upload's kind,
+      // so a process dying before the end leaves what the stale-upload sweep removes).
+      const key = `${UPLOAD_KEY}${String(Date.now()).padStart(15, '0')}:gc${crypto.randomBytes(9).toString('hex')}`;
+      const blob = await db.tx(async (c) => {
+        const { rows } = await c.query('DELETE FROM content_blobs WHERE sha256 = $1 RETURNING size, created_at', [sha256]);
+        if (rows.length) await c.query('UPDATE content_chunks SET sha256 = $1 WHERE sha256 = $2', [key, sha256]);
+        return rows[0] as { size: string; created_at: string } | undefined;
+      });
+      if (!blob) return false;
+      let kept = true;
+      try {
+        kept = await keep();
+      } finally {
+        if (kept) {
+          await db.tx(async (c) => {
+            const back = await c.query('INSERT INTO content_blobs (sha256, size, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [
+              sha256,
+              blob.size,
+              blob.created_at,
+            ]);
+            // Stored anew by a put meanwhile (the same bytes): that copy stays.
+            if (back.rowCount) await c.query('UPDATE content_chunks SET sha256 = $1 WHERE sha256 = $2', [sha256, key]);
+            else await c.query('DELETE FROM content_chunks WHERE sha256 = $1', [key]);
+          });
+        } else await db.run('DELETE FROM content_chunks WHERE sha256 = $1', [key]);
+      }
+      return !kept;
+    },
   };
 }

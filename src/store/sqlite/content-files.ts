@@ -12,6 +12,8 @@ import { checkReadAt, isSha256, rangeIn } from '../content-rules.js';
 import type { ContentInfo, ContentStore } from '../types.js';
 
 const TMP_PREFIX = '.upload-';
+/** A blob hidden by deleteUnless while it asks whether to keep it: `.gc-<sha256>-<random>`. */
+const GC_PREFIX = '.gc-';
 /** A temporary file not written to for this long belongs to an upload that died with its process. */
 const STALE_UPLOAD_MS = 3600_000;
 /** Writes are gathered up to this size (fewer system calls than one per network chunk). */
@@ -150,6 +152,25 @@ export function sqliteContentFiles(dbFile: string): FileContentStore {
         if (err.code !== 'ENOENT') throw err;
       });
     },
+    async deleteUnless(sha256, keep) {
+      if (!isSha256(sha256)) return false;
+      const hidden = path.join(root, `${GC_PREFIX}${sha256}-${crypto.randomBytes(6).toString('hex')}`);
+      try {
+        await fs.promises.rename(fileOf(sha256), hidden);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+        throw err;
+      }
+      let kept = true;
+      try {
+        kept = await keep();
+      } finally {
+        // Put back (over a copy a put stored meanwhile: the same bytes), or removed.
+        if (kept) await fs.promises.rename(hidden, fileOf(sha256));
+        else await fs.promises.unlink(hidden);
+      }
+      return !kept;
+    },
     close() {
       if (memory) fs.rmSync(root, { recursive: true, force: true });
     },
@@ -168,10 +189,26 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Temporary files of uploads whose process died (another live process's upload keeps writing, so is recent). */
+/**
+ * Temporary files of uploads whose process died (another live process's upload keeps writing, so
+ * is recent); blobs a collection hid when its process died are put back (it may have been keeping them).
+ */
 function sweepStaleUploads(root: string): void {
   const before = Date.now() - STALE_UPLOAD_MS;
   for (const name of fs.readdirSync(root)) {
+    const gc = name.startsWith(GC_PREFIX) ? /^\.gc-([0-9a-f]{64})-/.exec(name) : null;
+    if (gc) {
+      const f = path.join(root, name);
+      try {
+        if (fs.statSync(f).ctimeMs >= before) continue; // another process's collection, under way
+        const target = path.join(root, gc[1].slice(0, 2), gc[1]);
+        if (fs.existsSync(target)) fs.unlinkSync(f);
+        else fs.renameSync(f, target);
+      } catch {
+        // Handled by another process meanwhile.
+      }
+      continue;
+    }
     if (!name.startsWith(TMP_PREFIX)) continue;
     const f = path.join(root, name);
     try {
