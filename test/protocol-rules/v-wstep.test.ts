@@ -163,6 +163,85 @@ t.test('RST and RSTRC of a real server', async (t) => {
     t.ok(Number.isInteger(period) && retry <= period, `RetryInterval ${retry} ≤ RenewPeriod ${p.RenewPeriod}`);
   });
 
+  t.test('rule 46: a PrivateKeyContainer characteristic under the client certificate store', async (t) => {
+    const sys = inStores(doc, 'My', 'System');
+    t.equal(sys.length, 1, 'My/System for a Device enrollment');
+    t.ok(byType(sys[0], 'PrivateKeyContainer'), 'My/System/PrivateKeyContainer');
+  });
+
+  const app = byType(doc, 'APPLICATION');
+  const parmsOf = (el: XmlElement | undefined) => Object.fromEntries(children(el, 'parm').map((x) => [attr(x, 'name') ?? '', attr(x, 'value') ?? '']));
+  const appAuth = chars(app).filter((c) => attr(c, 'type') === 'APPAUTH');
+
+  t.test('rules 47 and 48: w7 APPLICATION parm names and characteristic types are upper-case; APPID is w7', async (t) => {
+    t.ok(app, 'an APPLICATION characteristic');
+    const names = [...children(app, 'parm'), ...appAuth.flatMap((a) => children(a, 'parm'))].map((x) => attr(x, 'name') ?? '');
+    t.ok(names.length > 5);
+    for (const n of names) t.equal(n, n.toUpperCase(), `parm ${n}`);
+    for (const c of chars(app)) t.equal(attr(c, 'type'), attr(c, 'type')?.toUpperCase(), `characteristic ${attr(c, 'type')}`);
+    t.equal(parmsOf(app).APPID, 'w7');
+  });
+
+  t.test('rules 49 and 50: both APPAUTH blocks, CLIENT and APPSRV; AAUTHLEVEL CLIENT has AAUTHTYPE DIGEST', async (t) => {
+    t.same(appAuth.map((a) => parmsOf(a).AAUTHLEVEL).sort(), ['APPSRV', 'CLIENT']);
+    t.equal(appAuth.map(parmsOf).find((a) => a.AAUTHLEVEL === 'CLIENT')?.AAUTHTYPE, 'DIGEST');
+  });
+
+  const dmc = byType(doc, 'DMClient');
+  const providers = chars(byType(dmc, 'Provider'));
+
+  t.test('rule 51: DMClient Provider/{id} is the w7 PROVIDER-ID', async (t) => {
+    t.equal(providers.length, 1, 'one provider');
+    t.ok(parmsOf(app)['PROVIDER-ID'], 'PROVIDER-ID set');
+    t.equal(attr(providers[0], 'type'), parmsOf(app)['PROVIDER-ID']);
+  });
+
+  t.test('rule 54: certificate node names are the 40-hex SHA-1 thumbprints of their certificates', async (t) => {
+    const certs = [
+      ...inStores(doc, 'Root', 'System'),
+      ...inStores(doc, 'CA', 'System'),
+      ...inStores(doc, 'My', 'System'),
+      ...inStores(doc, 'My', 'User'),
+    ].flatMap((st) => chars(st).filter((c) => attr(c, 'type') !== 'PrivateKeyContainer'));
+    t.ok(certs.length >= 2, 'root and client');
+    for (const c of certs) {
+      const der = Buffer.from(parmsOf(c).EncodedCertificate, 'base64');
+      t.match(attr(c, 'type'), /^[0-9A-Fa-f]{40}$/, '40 hex digits');
+      t.equal(attr(c, 'type')?.toLowerCase(), crypto.createHash('sha1').update(der).digest('hex'), 'the SHA-1 of the DER');
+    }
+  });
+
+  t.test('rule 56: poll configuration — not all six parameters 0, not all retry counts 0, NumberOfFirstRetries ≠ 0', async (t) => {
+    const poll = parmsOf(byType(providers[0], 'Poll'));
+    const six = [
+      'IntervalForFirstSetOfRetries',
+      'NumberOfFirstRetries',
+      'IntervalForSecondSetOfRetries',
+      'NumberOfSecondRetries',
+      'IntervalForRemainingScheduledRetries',
+      'NumberOfRemainingScheduledRetries',
+    ];
+    const counts = ['NumberOfFirstRetries', 'NumberOfSecondRetries', 'NumberOfRemainingScheduledRetries'];
+    for (const k of six) t.match(poll[k], /^\d+$/, `${k} = ${poll[k]}`);
+    t.ok(
+      six.some((k) => Number(poll[k]) !== 0),
+      'not all six 0',
+    );
+    t.ok(
+      counts.some((k) => Number(poll[k]) !== 0),
+      'not all three counts 0',
+    );
+    t.not(Number(poll.NumberOfFirstRetries), 0, 'NumberOfFirstRetries is not 0');
+  });
+
+  t.test('rule 59: EntDMID is set by the enrollment document, before any renewal', async (t) => {
+    const id = parmsOf(providers[0]).EntDMID;
+    t.ok(id, 'EntDMID in the provisioning document');
+    const record = await s.admin('GET', `/api/v1/devices/${id}`);
+    t.equal(record.status, 200);
+    t.equal(record.json.deviceId, dev.deviceId, "the server's record of this device");
+  });
+
   t.test('rule 12: the RSTRC is not sent chunked (Content-Length)', async (t) => {
     t.not(r.headers['transfer-encoding'], 'chunked');
     t.equal(Number(r.headers['content-length']), r.body.length);
@@ -188,4 +267,35 @@ t.test('rule 58: RetryInterval follows a short FENESTRA_RENEW_PERIOD_DAYS and st
   t.equal(renew.RenewPeriod, '1');
   const retry = Number(renew.RetryInterval);
   t.ok(retry >= 1 && retry <= 1, `RetryInterval ${renew.RetryInterval} within 1..RenewPeriod (1)`);
+});
+
+t.test('rule 55: the client certificate goes to My/User for EnrollmentType Full and to My/System for Device', async (t) => {
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  for (const [type, store, other] of [
+    ['Full', 'User', 'System'],
+    ['Device', 'System', 'User'],
+  ] as const) {
+    const dev = newTestDevice();
+    const jwt = await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.entraDeviceId, upn: 'bob@contoso.com', preferred_username: 'bob@contoso.com' });
+    const r = await s.soap(
+      E,
+      rstMessage(
+        s.publicUrl + E,
+        { kind: 'entra', jwt },
+        { requestType: 'Issue', tokenBase64: dev.csrBase64(), context: dev.context([['EnrollmentType', type]]) },
+      ),
+    );
+    t.equal(r.status, 200, `${type}: enrolled`);
+    const doc = child(parseXml(readRstrProvisioning(r.text()).xml), 'wap-provisioningdoc');
+    const mine = inStores(doc, 'My', store)
+      .flatMap(chars)
+      .filter((c) => attr(c, 'type') !== 'PrivateKeyContainer');
+    t.equal(mine.length, 1, `${type}: the certificate in My/${store}`);
+    t.equal(inStores(doc, 'My', other).flatMap(chars).length, 0, `${type}: nothing in My/${other}`);
+    const app = byType(doc, 'APPLICATION');
+    const crit = children(app, 'parm').find((x) => attr(x, 'name') === 'SSLCLIENTCERTSEARCHCRITERIA');
+    t.match(attr(crit, 'value'), new RegExp(`&Stores=My%5C${store}$`), `${type}: the client searches My\\${store}`);
+  }
 });
