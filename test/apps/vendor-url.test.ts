@@ -150,6 +150,18 @@ t.test('FENESTRA_APP_PRIVATE_HOSTS lets the named hosts through, only those', as
   const ok = await s.admin('POST', '/api/v1/apps/public', { url: `https://localhost:${site.port}/paint.msix`, sha256: msix.sha256 });
   t.equal(ok.status, 201, `an intranet host named by the setting: fetched (${JSON.stringify(ok.json)})`);
   t.match(ok.json.version, { source: 'url', sha256: msix.sha256 });
+  const audit = await s.admin('GET', `/api/v1/audit?targetType=app&targetId=${ok.json.app.id}`);
+  t.match(
+    audit.json.entries.filter((e: { action: string }) => e.action === 'app.version.add'),
+    [
+      {
+        action: 'app.version.add',
+        actor: /^break-glass@/,
+        detail: { source: 'url', sourceUrl: `https://localhost:${site.port}/paint.msix`, sha256: msix.sha256 },
+      },
+    ],
+    'audited with the admin and the URL the package came from',
+  );
   const other = await s.admin('POST', '/api/v1/apps/public', { url: `https://127.0.0.1:${site.port}/paint.msix`, sha256: msix.sha256 });
   t.equal(other.status, 422, 'another loopback host: still refused');
   t.same(site.requests, ['/paint.msix'], 'one request reached the site');

@@ -333,7 +333,13 @@ export class AppCatalog {
       throw err;
     }
     await this.store.audit.append(
-      auditEntry(actor, 'app.version.add', 'app', app.id, { versionId: version.id, version: version.version, source: version.source, sha256: version.sha256 }),
+      auditEntry(actor, 'app.version.add', 'app', app.id, {
+        versionId: version.id,
+        version: version.version,
+        source: version.source,
+        sha256: version.sha256,
+        ...(version.sourceUrl ? { sourceUrl: version.sourceUrl } : {}),
+      }),
     );
     // The first version is live at once; later ones wait for an admin to choose.
     if (!app.liveVersionId) return { app: await this.makeLive(app, version, actor), version, created: true };
