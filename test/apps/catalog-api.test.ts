@@ -336,5 +336,12 @@ t.test('permissions: helpdesk reads the catalog, changes nothing', async (t) => 
   t.equal(await as('PATCH', `/api/v1/apps/${id}`, { name: 'x' }), 403, 'renames nothing');
   t.equal(await as('POST', `/api/v1/apps/${id}/assignments`, { targetType: 'all', intent: 'install' }), 403, 'deploys nothing');
   t.equal(await as('DELETE', `/api/v1/apps/${id}`), 403, 'deletes nothing');
+  t.equal(await as('POST', `/api/v1/apps/${id}/versions`, bytes(v2), 'application/octet-stream'), 403, 'adds no version');
+  t.equal(await as('POST', '/api/v1/apps/public', { url: 'https://downloads.contoso.test/x.msi', sha256: v1.sha256 }), 403, 'adds no public app');
+  t.equal(await as('POST', '/api/v1/apps/office', { name: 'Office', configurationXml: '<Configuration><Add/></Configuration>' }), 403, 'adds no Office app');
+  t.equal(await as('PUT', `/api/v1/apps/${id}/live`, { versionId: added.json.version.id }), 403, 'chooses no live version');
+  t.equal(await as('DELETE', `/api/v1/apps/${id}/versions/${added.json.version.id}`), 403, 'deletes no version');
+  t.equal(await as('DELETE', `/api/v1/apps/${id}/assignments`, { targetType: 'all', intent: 'install' }), 403, 'undeploys nothing');
   t.equal((await s.admin('GET', '/api/v1/apps')).json.length, 1, 'the catalog unchanged');
+  t.equal((await s.admin('GET', `/api/v1/apps/${id}`)).json.versions.length, 1, '… and its versions');
 });
