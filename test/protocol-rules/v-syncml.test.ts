@@ -116,6 +116,100 @@ t.test('SyncML of real sessions', async (t) => {
     }
   });
 
+  const serverXml = r.messages.filter((m) => m.direction === 'in' && m.xml.trim()).map((m) => m.xml);
+  const deviceSession = childText(child(fromDevice[0], 'SyncHdr'), 'SessionID');
+
+  t.test('rule 71: every server message echoes the SessionID the device chose', async (t) => {
+    t.ok(deviceSession, 'the device sent a SessionID');
+    for (const m of fromServer) t.equal(childText(child(m, 'SyncHdr'), 'SessionID'), deviceSession);
+  });
+
+  t.test('rule 73: every command has a CmdID, unique within its message, never 0', async (t) => {
+    for (const m of fromServer) {
+      const ids = commandsOf(child(m, 'SyncBody')).map((c) => childText(c.el, 'CmdID'));
+      for (const id of ids) t.match(id, /^[1-9]\d*$/, `CmdID ${id}`);
+      t.equal(new Set(ids).size, ids.length, `message ${childText(child(m, 'SyncHdr'), 'MsgID')}: CmdIDs unique`);
+    }
+  });
+
+  t.test('rule 74: the first command of every server message is the Status for the SyncHdr (CmdRef 0)', async (t) => {
+    for (const x of serverXml) {
+      const first = /<SyncBody>\s*<(\w+)>.*?<\/\1>/s.exec(x);
+      t.equal(first?.[1], 'Status', 'first command is a Status');
+      t.match(first?.[0], /<CmdRef>0<\/CmdRef><Cmd>SyncHdr<\/Cmd>/, 'for the SyncHdr');
+    }
+  });
+
+  t.test('rule 76: a Status holds CmdID, MsgRef, CmdRef, Cmd and Data in that order', async (t) => {
+    const all = serverXml.flatMap((x) => [...x.matchAll(/<Status>(.*?)<\/Status>/gs)].map((m) => m[1]));
+    t.ok(all.length > 3);
+    for (const st of all) {
+      const at = ['<CmdID>', '<MsgRef>', '<CmdRef>', '<Cmd>', '<Data>'].map((tag) => st.indexOf(tag));
+      t.ok(
+        at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1])),
+        `in order: ${st.slice(0, 90)}`,
+      );
+      t.equal(at[0], 0, 'CmdID first');
+    }
+  });
+
+  t.test('rule 80: Data is the last child of every Item', async (t) => {
+    const items = serverXml.flatMap((x) => [...x.matchAll(/<Item>(.*?)<\/Item>/gs)].map((m) => m[1]));
+    t.ok(items.length > 3);
+    for (const it of items) if (it.includes('<Data')) t.match(it, /<\/Data>$|<Data\/>$/, `Data last: ${it.slice(0, 90)}`);
+  });
+
+  t.test('rule 81: SyncHdr children in DTD order (VerDTD, VerProto, SessionID, MsgID, Target, Source, RespURI?, Cred?, Meta?)', async (t) => {
+    for (const x of serverXml) {
+      const hdr = /<SyncHdr>(.*?)<\/SyncHdr>/s.exec(x)?.[1] ?? '';
+      const names = [...hdr.matchAll(/<(\w+)[ >]/g)]
+        .map((m) => m[1])
+        .filter((n) => !['LocURI', 'LocName', 'Format', 'Type', 'NextNonce', 'MaxMsgSize'].includes(n));
+      const order = ['VerDTD', 'VerProto', 'SessionID', 'MsgID', 'Target', 'Source', 'RespURI', 'NoResp', 'Cred', 'Meta'];
+      t.same(names.slice(0, 6), order.slice(0, 6), 'the six required children first, in order');
+      t.same(
+        names,
+        [...names].sort((a, b) => order.indexOf(a) - order.indexOf(b)),
+        `in DTD order: ${names.join(', ')}`,
+      );
+    }
+  });
+
+  t.test('rule 83: Meta children are in the syncml:metinf namespace', async (t) => {
+    let metas = 0;
+    const walk = (el: XmlElement) => {
+      for (const [k, v] of Object.entries(el)) {
+        if (!Array.isArray(v)) continue;
+        for (const c of v) {
+          if (k === 'Meta') {
+            metas++;
+            for (const [mk, mv] of Object.entries(c)) if (Array.isArray(mv)) for (const x of mv) t.equal(x['#ns'], 'syncml:metinf', `Meta/${mk}`);
+          } else walk(c);
+        }
+      }
+    };
+    for (const m of fromServer) walk(m);
+    t.ok(metas > 0, 'the server sent Meta');
+  });
+
+  t.test('rule 84: command LocURIs are relative (./…), never start with /, and use . only as the first segment', async (t) => {
+    const uris = sent
+      .filter((c) => c.name !== 'Status')
+      .flatMap((c) => children(c.el, 'Item').flatMap((i) => [childText(child(i, 'Target'), 'LocURI'), childText(child(i, 'Source'), 'LocURI')]))
+      .filter((u): u is string => u !== undefined);
+    t.ok(uris.length > 3);
+    for (const u of uris) {
+      t.ok(u.startsWith('./'), `${u} starts with ./`);
+      t.notOk(
+        u
+          .split('/')
+          .slice(1)
+          .some((seg) => seg === '.' || seg === '..' || seg === ''),
+        `${u}: no ., .. or empty segment after the first`,
+      );
+    }
+  });
+
   t.test('rule 77: a Status for a multi-item command carries no SourceRef or TargetRef', async (t) => {
     // The device's package 1 Replace of its DevInfo nodes has several items; one Status covers them.
     const multi = fromDevice.flatMap((m) => commandsOf(child(m, 'SyncBody'))).filter((c) => c.name !== 'Status' && children(c.el, 'Item').length > 1);
