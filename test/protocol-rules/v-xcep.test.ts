@@ -125,6 +125,31 @@ t.test('GetPoliciesResponse of a real server', async (t) => {
     }
   });
 
+  t.test('rules 29 and 30: no AttestationFailureBehavior and no attestation elements (fenestra asks for no attestation)', async (t) => {
+    t.notMatch(xml, /AttestationFailureBehavior/);
+    t.notMatch(xml, /<(\w+:)?attestation[\s>/]/i);
+  });
+
+  t.test('rule 16: a nil or empty requestFilter filters nothing — the same policies as without one', async (t) => {
+    const message = getPoliciesMessage(s.publicUrl + P, { kind: 'password', username: 'ada', password });
+    const NIL_FILTER = '<requestFilter xsi:nil="true"/>';
+    t.ok(message.includes(NIL_FILTER), 'the simulator sends a nil requestFilter');
+    const policiesOf = (x: string) =>
+      children(child(path(child(parseXml(x), 'Envelope'), 'Body', 'GetPoliciesResponse', 'response'), 'policies'), 'policy').map((p) =>
+        childText(child(p, 'attributes'), 'commonName'),
+      );
+    const expected = policiesOf(xml);
+    for (const [name, filter] of [
+      ['empty', '<requestFilter/>'],
+      ['empty with children nil', '<requestFilter><policyOIDs xsi:nil="true"/><clientVersion xsi:nil="true"/><serverVersion xsi:nil="true"/></requestFilter>'],
+      ['absent', ''],
+    ] as const) {
+      const r2 = await s.soap(P, message.replace(NIL_FILTER, filter));
+      t.equal(r2.status, 200, `${name}: answered`);
+      t.same(policiesOf(r2.text()), expected, `${name}: every policy`);
+    }
+  });
+
   t.test('rule 12: not sent chunked (Content-Length)', async (t) => {
     t.not(r.headers['transfer-encoding'], 'chunked');
     t.equal(Number(r.headers['content-length']), Buffer.byteLength(xml));
