@@ -210,6 +210,13 @@ t.test('SyncML of real sessions', async (t) => {
     }
   });
 
+  t.test('rule 86: the server sends no Correlator and addresses no ACL property', async (t) => {
+    for (const x of serverXml) {
+      t.notMatch(x, /<Correlator[\s>/]/, 'no Correlator');
+      t.notMatch(x, /\?prop=ACL|\?list=ACL|\/ACL</i, 'no ACL');
+    }
+  });
+
   t.test('rule 77: a Status for a multi-item command carries no SourceRef or TargetRef', async (t) => {
     // The device's package 1 Replace of its DevInfo nodes has several items; one Status covers them.
     const multi = fromDevice.flatMap((m) => commandsOf(child(m, 'SyncBody'))).filter((c) => c.name !== 'Status' && children(c.el, 'Item').length > 1);
