@@ -18,11 +18,10 @@ import {
 } from '../../src/protocol/csp/app-inventory.js';
 import { parseXml } from '../../src/protocol/xml.js';
 import { SimDevice } from '../../src/sim/device.js';
-import { buildSyncML } from '../../src/protocol/syncml/build.js';
-import { parseSyncML } from '../../src/protocol/syncml/parse.js';
 import type { ItemCommand, ResultsCommand, StatusCommand, SyncCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
-import { enrollEntraDevice, type EnrolledDevice } from '../helpers/enrolled.js';
-import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { DmSession } from '../helpers/dm-session.js';
+import { enrollEntraDevice } from '../helpers/enrolled.js';
+import { AUDIENCE, startTestServer } from '../helpers/server.js';
 
 const P1 = '{0B3C5F2E-1A2B-4C3D-8E9F-001122334455}';
 const P2 = '{A1B2C3D4-E5F6-4789-ABCD-EF0123456789}';
@@ -118,45 +117,6 @@ t.test('readers of the answers (pure)', async (t) => {
 
 // ---- the engine with a scripted device -------------------------------------------------------
 
-const M = '/ManagementServer/MDM.svc';
-
-class Session {
-  msgId = 0;
-  readonly sessionId: string;
-  private readonly s: TestServer;
-  private readonly d: EnrolledDevice;
-  private readonly headers: Record<string, string>;
-  constructor(s: TestServer, d: EnrolledDevice, sessionId: string, headers: Record<string, string> = {}) {
-    this.s = s;
-    this.d = d;
-    this.sessionId = sessionId;
-    this.headers = headers;
-  }
-  async send(body: SyncCommand[]): Promise<SyncMLMessage> {
-    const m: SyncMLMessage = {
-      hdr: {
-        verDTD: '1.2',
-        verProto: 'DM/1.2',
-        sessionId: this.sessionId,
-        msgId: String(++this.msgId),
-        targetUri: this.s.publicUrl + M,
-        sourceUri: this.d.dev.deviceId,
-      },
-      final: true,
-      body,
-    };
-    const r = await this.s.request(M, {
-      method: 'POST',
-      body: buildSyncML(m),
-      headers: { 'content-type': 'application/vnd.syncml.dm+xml', ...this.headers },
-      cert: this.d.certPem,
-      key: this.d.keyPem,
-    });
-    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text()}`);
-    return parseSyncML(r.body);
-  }
-}
-
 /** What the scripted device answers for a LocURI it is asked to Get, and for the Replace of the query. */
 interface Tree {
   get(uri: string): { status: string; data?: string };
@@ -241,8 +201,8 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
 
   t.test('with the first inventory: the device tree, then the MSI details in the same session', async (t) => {
     const dev = windows('./Device');
-    const x = new Session(s, d, String(sid++));
-    const r1 = await x.send([{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }]);
+    const x = new DmSession(s, d, String(sid++));
+    const r1 = await x.start();
     t.ok(
       gets(r1).some((g) => g.items.some((i) => i.target === './DevDetail/SwV')),
       'the inventory Get',
@@ -296,8 +256,8 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
     );
     t.ok(list.apps.every((a: any) => a.seenAt === list.reads[0].readAt));
 
-    const y = new Session(s, d, String(sid++));
-    const again = await y.send([{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }]);
+    const y = new DmSession(s, d, String(sid++));
+    const again = await y.start();
     t.same(
       again.body.map((c) => c.kind),
       ['Status', 'Status'],
@@ -307,8 +267,8 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
 
   t.test('hostile and failed answers: the previous list is kept, the read says why, the session goes on', async (t) => {
     t.equal((await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'sync' })).status, 201);
-    const x = new Session(s, d, String(sid++));
-    const r1 = await x.send([{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }]);
+    const x = new DmSession(s, d, String(sid++));
+    const r1 = await x.start();
     t.equal(sequences(r1).length, 1, "the admin's sync reads the apps again");
     const before = (await appsOf()).apps;
     const hostile: Tree = {
@@ -336,8 +296,8 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
 
     // An empty product list and a refused query: MSI emptied, MSIX kept with the refusal named.
     await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'sync' });
-    const y = new Session(s, d, String(sid++));
-    const r3 = await y.send([{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }]);
+    const y = new DmSession(s, d, String(sid++));
+    const r3 = await y.start();
     await y.send(
       answer(r3, {
         get: (uri) => (uri.endsWith('/MSI') ? { status: '200', data: '' } : { status: '200', data: 'x' }),
@@ -363,11 +323,8 @@ t.test('the engine reads what is installed and the admin API lists it', async (t
     const oid = crypto.randomUUID();
     const token = await s.entra.mintToken({ tid, aud: AUDIENCE, oid, upn: 'dana@contoso.com' });
     await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'sync' });
-    const x = new Session(s, d, String(sid++), { authorization: `Bearer ${token}` });
-    const r1 = await x.send([
-      { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
-      { kind: 'Alert', cmdId: '2', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/AADUserToken' }, data: token }] },
-    ]);
+    const x = new DmSession(s, d, String(sid++), { authorization: `Bearer ${token}` });
+    const r1 = await x.start([{ kind: 'Alert', cmdId: '2', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/AADUserToken' }, data: token }] }]);
     const seq = sequences(r1);
     t.same(
       seq.map((c) => c.commands[0].items[0].target),

@@ -3,74 +3,11 @@
 // multi-item command, an Atomic judged by its members when it has no Status of its own, a
 // DevInfo/DevId that is not the device's, and one inventory Get per message.
 import t from 'tap';
-import { buildSyncML } from '../../src/protocol/syncml/build.js';
-import { parseSyncML } from '../../src/protocol/syncml/parse.js';
-import type { StatusCommand, SyncCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
-import { enrollEntraDevice, type EnrolledDevice } from '../helpers/enrolled.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import type { SyncMLMessage } from '../../src/protocol/syncml/types.js';
+import { deviceStatus as st, DmSession } from '../helpers/dm-session.js';
+import { enrollEntraDevice } from '../helpers/enrolled.js';
+import { startTestServer } from '../helpers/server.js';
 
-const M = '/ManagementServer/MDM.svc';
-
-class Session {
-  msgId = 0;
-  private s: TestServer;
-  private d: EnrolledDevice;
-  readonly sessionId: string;
-  constructor(s: TestServer, d: EnrolledDevice, sessionId: string) {
-    this.s = s;
-    this.d = d;
-    this.sessionId = sessionId;
-  }
-  async send(body: SyncCommand[]): Promise<SyncMLMessage> {
-    const m: SyncMLMessage = {
-      hdr: {
-        verDTD: '1.2',
-        verProto: 'DM/1.2',
-        sessionId: this.sessionId,
-        msgId: String(++this.msgId),
-        targetUri: this.s.publicUrl + M,
-        sourceUri: this.d.dev.deviceId,
-      },
-      final: true,
-      body,
-    };
-    const r = await this.s.request(M, {
-      method: 'POST',
-      body: buildSyncML(m),
-      headers: { 'content-type': 'application/vnd.syncml.dm+xml' },
-      cert: this.d.certPem,
-      key: this.d.keyPem,
-    });
-    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text()}`);
-    return parseSyncML(r.body);
-  }
-  start(extra: SyncCommand[] = []) {
-    return this.send([{ kind: 'Alert', cmdId: '1', data: '1201', items: [] }, ...extra]);
-  }
-  /** SyncHdr status, then `statuses(cmd)` for every command of `reply` (members included; default one 200). */
-  answer(reply: SyncMLMessage, statuses: (c: SyncCommand, msgRef: string) => Omit<StatusCommand, 'cmdId'>[] = (c, msgRef) => [st(msgRef, c, '200')]) {
-    const body: SyncCommand[] = [{ kind: 'Status', cmdId: '1', msgRef: reply.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] }];
-    const walk = (cmds: SyncCommand[]) => {
-      for (const c of cmds) {
-        if (c.kind === 'Status' || c.kind === 'Results') continue;
-        for (const x of statuses(c, reply.hdr.msgId)) body.push({ ...x, cmdId: String(body.length + 1) } as StatusCommand);
-        if (c.kind === 'Atomic' || c.kind === 'Sequence') walk(c.commands);
-      }
-    };
-    walk(reply.body);
-    return this.send(body);
-  }
-}
-
-const st = (msgRef: string, c: SyncCommand, data: string, targetRef?: string): Omit<StatusCommand, 'cmdId'> => ({
-  kind: 'Status',
-  msgRef,
-  cmdRef: c.cmdId,
-  cmd: c.kind,
-  data,
-  items: [],
-  ...(targetRef ? { targetRef: [targetRef] } : {}),
-});
 const commands = (m: SyncMLMessage) => m.body.filter((c) => c.kind !== 'Status' && c.kind !== 'Alert') as any[];
 
 t.test('delivery outcomes', async (t) => {
@@ -90,7 +27,7 @@ t.test('delivery outcomes', async (t) => {
 
   t.test('one Get for inventory when sync is queued and inventory is stale; 404 on a node is not a failure', async (t) => {
     const sync = await queue({ action: 'sync' });
-    const x = new Session(s, d, String(sid++));
+    const x = new DmSession(s, d, String(sid++));
     const r = await x.start();
     const gets = commands(r).filter((c) => c.kind === 'Get');
     t.equal(gets.length, 1, 'the inventory Get once');
@@ -106,7 +43,7 @@ t.test('delivery outcomes', async (t) => {
 
   t.test('a status per item: the command fails at the item that failed', async (t) => {
     const byRef = await queue({ verb: 'Get', items: [{ target: './DevDetail/SwV' }, { target: './Vendor/X/Missing' }] });
-    const x = new Session(s, d, String(sid++));
+    const x = new DmSession(s, d, String(sid++));
     const r = await x.start();
     await x.answer(r, (c, m) => (c.kind === 'Get' ? [st(m, c, '404', './Vendor/X/Missing'), st(m, c, '200', './DevDetail/SwV')] : [st(m, c, '200')]));
     let c = await state(byRef);
@@ -125,7 +62,7 @@ t.test('delivery outcomes', async (t) => {
         { target: './Vendor/X/B', format: 'int', data: '2' },
       ],
     });
-    const y = new Session(s, d, String(sid++));
+    const y = new DmSession(s, d, String(sid++));
     const r2 = await y.start();
     await y.answer(r2, (c, m) => [st(m, c, '200'), st(m, c, '405')]);
     c = await state(inOrder);
@@ -137,7 +74,7 @@ t.test('delivery outcomes', async (t) => {
     const member = (n: string) => ({ verb: 'Add', items: [{ target: `./Device/Vendor/MSFT/Policy/Config/M/${n}`, format: 'int', data: '1' }] });
     const bad = await queue({ verb: 'Atomic', commands: [member('One'), member('Two')] });
     const good = await queue({ verb: 'Atomic', commands: [member('Three'), member('Four')] });
-    const x = new Session(s, d, String(sid++));
+    const x = new DmSession(s, d, String(sid++));
     const r = await x.start();
     const [a1, a2] = commands(r);
     const failing = a1.commands[1].cmdId;
@@ -153,7 +90,7 @@ t.test('delivery outcomes', async (t) => {
   t.test('a Wi-Fi profile whose member was refused is not delivered', async (t) => {
     const p = await s.admin('POST', '/api/v1/profiles', { name: 'Wi-Fi', kind: 'wifi', scope: 'device', settings: { ssid: 'Contoso', security: 'open' } });
     t.equal((await s.admin('POST', `/api/v1/profiles/${p.json.id}/assignments`, { targetType: 'device', targetId: id })).status, 201);
-    const x = new Session(s, d, String(sid++));
+    const x = new DmSession(s, d, String(sid++));
     const r = await x.start();
     t.ok(
       commands(r).some((c) => c.kind === 'Atomic'),
@@ -174,11 +111,11 @@ t.test('delivery outcomes', async (t) => {
       ],
     });
     const same = String(sid++);
-    const x = new Session(s, d, same);
+    const x = new DmSession(s, d, same);
     t.equal(commands(await x.start())[0].kind, 'Atomic');
     // The device drops off; Windows starts again with the same SessionID.
     t.equal((await state(atomic)).attempts, 1, 'one delivery, one attempt');
-    const again = new Session(s, d, same);
+    const again = new DmSession(s, d, same);
     const r = await again.start();
     t.same(
       commands(r).map((c) => c.kind),
@@ -193,7 +130,7 @@ t.test('delivery outcomes', async (t) => {
   });
 
   t.test('a DevInfo/DevId that is not the authenticated device is refused and flagged', async (t) => {
-    const x = new Session(s, d, String(sid++));
+    const x = new DmSession(s, d, String(sid++));
     const forged = 'SOME-OTHER-DEVICE';
     const r = await x.start([
       {
@@ -212,7 +149,7 @@ t.test('delivery outcomes', async (t) => {
       dev.recentAlerts.some((a: any) => a.type === 'fenestra/devinfo-devid-mismatch' && a.data === forged),
       'an alert for the admin',
     );
-    const ok = new Session(s, d, String(sid++));
+    const ok = new DmSession(s, d, String(sid++));
     const r2 = await ok.start([
       {
         kind: 'Replace',

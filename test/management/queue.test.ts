@@ -5,75 +5,22 @@
 import crypto from 'node:crypto';
 import t from 'tap';
 import { buildSyncML } from '../../src/protocol/syncml/build.js';
-import { parseSyncML } from '../../src/protocol/syncml/parse.js';
 import type { SyncCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
-import { enrollEntraDevice, type EnrolledDevice } from '../helpers/enrolled.js';
-import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { deviceStatus, DmSession } from '../helpers/dm-session.js';
+import { enrollEntraDevice } from '../helpers/enrolled.js';
+import { AUDIENCE, startTestServer } from '../helpers/server.js';
 
-const M = '/ManagementServer/MDM.svc';
-
-class Session {
-  msgId = 0;
-  private s: TestServer;
-  private d: EnrolledDevice;
-  readonly sessionId: string;
-  private headers: Record<string, string>;
-  constructor(s: TestServer, d: EnrolledDevice, sessionId: string, headers: Record<string, string> = {}) {
-    this.s = s;
-    this.d = d;
-    this.sessionId = sessionId;
-    this.headers = headers;
-  }
-  async send(body: SyncCommand[], o: { final?: boolean; maxMsgSize?: number } = {}): Promise<SyncMLMessage> {
-    const m: SyncMLMessage = {
-      hdr: {
-        verDTD: '1.2',
-        verProto: 'DM/1.2',
-        sessionId: this.sessionId,
-        msgId: String(++this.msgId),
-        targetUri: this.s.publicUrl + M,
-        sourceUri: this.d.dev.deviceId,
-        meta: o.maxMsgSize ? { maxMsgSize: o.maxMsgSize } : undefined,
-      },
-      final: o.final ?? true,
-      body,
-    };
-    const r = await this.s.request(M, {
-      method: 'POST',
-      body: buildSyncML(m),
-      headers: { 'content-type': 'application/vnd.syncml.dm+xml', ...this.headers },
-      cert: this.d.certPem,
-      key: this.d.keyPem,
-    });
-    if (r.status !== 200) throw new Error(`HTTP ${r.status}: ${r.text()}`);
-    return parseSyncML(r.body);
-  }
-  start(extra: SyncCommand[] = [], o: { maxMsgSize?: number; login?: string } = {}) {
-    return this.send(
-      [
-        { kind: 'Alert', cmdId: '1', data: '1201', items: [] },
-        { kind: 'Alert', cmdId: '2', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: o.login ?? 'user' }] },
-        ...extra,
-      ],
+/** This device's package 1 carries its LoginStatus too: a user signed in, unless `login` says otherwise. */
+class Session extends DmSession {
+  override start(extra: SyncCommand[] = [], o: { maxMsgSize?: number; login?: string } = {}) {
+    return super.start(
+      [{ kind: 'Alert', cmdId: '2', data: '1224', items: [{ meta: { type: 'com.microsoft/MDM/LoginStatus' }, data: o.login ?? 'user' }] }, ...extra],
       o,
     );
   }
-  /** Statuses for every command of `reply` with the given codes (default 200). */
-  answer(reply: SyncMLMessage, codes: Record<string, string> = {}, extra: SyncCommand[] = [], o: { final?: boolean } = {}) {
-    const body: SyncCommand[] = [{ kind: 'Status', cmdId: '1', msgRef: reply.hdr.msgId, cmdRef: '0', cmd: 'SyncHdr', data: '200', items: [] }];
-    let id = 2;
-    const walk = (cmds: SyncCommand[]) => {
-      for (const c of cmds) {
-        if (c.kind === 'Status' || c.kind === 'Results') continue;
-        body.push({ kind: 'Status', cmdId: String(id++), msgRef: reply.hdr.msgId, cmdRef: c.cmdId, cmd: c.kind, data: codes[c.cmdId] ?? '200', items: [] });
-        if (c.kind === 'Atomic' || c.kind === 'Sequence') walk(c.commands);
-      }
-    };
-    walk(reply.body);
-    return this.send([...body, ...extra], o);
-  }
 }
-
+/** The device's Statuses: 200 but for the commands `byCmdId` gives a code. */
+const codes = (byCmdId: Record<string, string>) => (c: SyncCommand, msgRef: string) => [deviceStatus(msgRef, c, byCmdId[c.cmdId] ?? '200')];
 const commands = (m: SyncMLMessage) => m.body.filter((c) => c.kind !== 'Status' && c.kind !== 'Alert');
 
 t.test('command queue', async (t) => {
@@ -102,7 +49,7 @@ t.test('command queue', async (t) => {
     const r1 = await x.start();
     const add = commands(r1)[0];
     t.equal(add.kind, 'Add');
-    const r2 = await x.answer(r1, { [add.cmdId]: '418' });
+    const r2 = await x.answer(r1, codes({ [add.cmdId]: '418' }));
     const rep = commands(r2)[0] as any;
     t.equal(rep.kind, 'Replace', 'sent again as Replace');
     t.equal(rep.items[0].target, './Device/Vendor/MSFT/Policy/Config/Browser/AllowCookies');
@@ -135,7 +82,7 @@ t.test('command queue', async (t) => {
       ['Atomic', 'Replace'],
     );
     const [c1, c2] = cmds[0].commands;
-    const r2 = await x.answer(r1, { [cmds[0].cmdId]: '507', [c1.cmdId]: '216', [c2.cmdId]: '500' });
+    const r2 = await x.answer(r1, codes({ [cmds[0].cmdId]: '507', [c1.cmdId]: '216', [c2.cmdId]: '500' }));
     t.same(
       r2.body.map((c) => c.kind),
       ['Status'],
@@ -161,7 +108,7 @@ t.test('command queue', async (t) => {
     t.notOk(r1.final, 'no Final: the package continues');
     let got = commands(r1).length;
     t.ok(got >= 1 && got < 6);
-    let reply = await x.answer(r1, {}, [{ kind: 'Alert', cmdId: '90', data: '1222', items: [] }]);
+    let reply = await x.answer(r1, undefined, [{ kind: 'Alert', cmdId: '90', data: '1222', items: [] }]);
     const cmdIds = new Set(commands(r1).map((c) => c.cmdId));
     while (commands(reply).length) {
       t.ok(Buffer.byteLength(buildSyncML(reply)) <= 4096);
@@ -170,7 +117,7 @@ t.test('command queue', async (t) => {
         cmdIds.add(c.cmdId);
       }
       got += commands(reply).length;
-      reply = await x.answer(reply, {}, reply.final ? [] : [{ kind: 'Alert', cmdId: '90', data: '1222', items: [] }]);
+      reply = await x.answer(reply, undefined, reply.final ? [] : [{ kind: 'Alert', cmdId: '90', data: '1222', items: [] }]);
     }
     t.equal(got, 6, 'all six delivered');
     t.ok(reply.final);
