@@ -21,6 +21,8 @@ export interface FakeTenantEntry {
   tenantId: string;
   cloud: Cloud;
   displayName: string;
+  /** Verified domain names, as Graph's organization lists them (verifiedDomains[].name; none unless given). */
+  domains: string[];
   /** clientId → Graph application permissions granted with admin consent. */
   consents: Map<string, string[]>;
 }
@@ -51,7 +53,7 @@ export interface RequestRecord {
 
 export interface FakeEntraApp {
   port: number;
-  addTenant(t: { tenantId: string; cloud: Cloud; displayName?: string }): FakeTenantEntry;
+  addTenant(t: { tenantId: string; cloud: Cloud; displayName?: string; domains?: string[] }): FakeTenantEntry;
   addApplication(a: FakeApplication): void;
   /** An administrator of the tenant consents to the application with these Graph permissions. */
   consent(tenantId: string, clientId: string, roles: string[]): void;
@@ -189,7 +191,13 @@ export async function startFakeEntraApp(tls: { certPem: string; keyPem: string }
     requests,
     tokenAuth,
     addTenant(t) {
-      const e: FakeTenantEntry = { tenantId: t.tenantId.toLowerCase(), cloud: t.cloud, displayName: t.displayName ?? 'Contoso', consents: new Map() };
+      const e: FakeTenantEntry = {
+        tenantId: t.tenantId.toLowerCase(),
+        cloud: t.cloud,
+        displayName: t.displayName ?? 'Contoso',
+        domains: t.domains ?? [],
+        consents: new Map(),
+      };
       tenants.set(e.tenantId, e);
       return e;
     },

@@ -1,8 +1,9 @@
 // A fake Microsoft Graph over real HTTPS on 127.0.0.1, reached with the real host names
 // (graph.microsoft.com / .us through FENESTRA_TEST_OUTBOUND). Bearer tokens are the ones
 // fake-entra-app issued, valid only on the Graph host of the cloud they were issued for. A small
-// router (addRoute) lets other fakes add their resources; this file serves /v1.0/organization,
-// /v1.0/servicePrincipals?$filter=appId eq '…' and /v1.0/servicePrincipals/{id}/appRoleAssignments.
+// router (addRoute) lets other fakes add their resources; this file serves /v1.0/organization (with
+// the tenant's verifiedDomains), /v1.0/servicePrincipals?$filter=appId eq '…' and
+// /v1.0/servicePrincipals/{id}/appRoleAssignments.
 // throttle(n) answers the next n requests with 429 and Retry-After. Every request's Host is kept.
 // Devices (addDevice): GET /v1.0/devices?$filter=deviceId eq '…' and PATCH /v1.0/devices/{id}
 // (each PATCH kept in devicePatches; deviceWrites() makes them refused with 403 or 404).
@@ -96,7 +97,14 @@ export async function startFakeGraph(tls: { certPem: string; keyPem: string }, e
   addRoute('GET', /^\/v1\.0\/organization$/, (c) => {
     if (!has(c, 'Organization.Read.All', 'Directory.Read.All')) return denied('Organization.Read.All');
     const t = entra.tenants.get(c.auth.tenantId)!;
-    return { body: { value: [{ id: t.tenantId, displayName: t.displayName }] } };
+    const verifiedDomains = t.domains.map((name, i) => ({
+      name,
+      isDefault: i === 0,
+      isInitial: name.endsWith('.onmicrosoft.com'),
+      type: 'Managed',
+      capabilities: 'Email, OfficeCommunicationsOnline',
+    }));
+    return { body: { value: [{ id: t.tenantId, displayName: t.displayName, verifiedDomains }] } };
   });
   addRoute('GET', /^\/v1\.0\/servicePrincipals$/, (c) => {
     if (!has(c, 'Application.Read.All', 'Directory.Read.All')) return denied('Application.Read.All');
