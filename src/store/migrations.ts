@@ -880,4 +880,14 @@ CREATE TABLE enrollment_tokens_used (
 CREATE INDEX enrollment_tokens_used_expiry ON enrollment_tokens_used (expires_at);
 `,
   },
+  {
+    version: 30,
+    name: 'tenant-domains',
+    // Issue #17 (rule 14): each tenant's verified domain names (JSON array, lower case), read from
+    // Microsoft Graph's organization at each validation, so that the federated sign-in page can go
+    // to the tenant a login_hint's domain belongs to without asking the user.
+    sql: `
+ALTER TABLE tenants ADD COLUMN domains TEXT;
+`,
+  },
 ];
