@@ -14,6 +14,8 @@ export interface Tenant {
   appCredential?: TenantAppCredential;
   /** The last validation of the connection (token, organization, service principal, permissions). */
   validation?: TenantValidation;
+  /** The tenant's verified domain names (lower case), read from Microsoft Graph at each validation. */
+  domains?: string[];
   /** How the compliance reports to Microsoft Graph last went: refused (Graph's reason) since `at`, or going through since `at`. */
   complianceReporting?: ComplianceReporting;
   createdAt: string;

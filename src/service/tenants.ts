@@ -140,11 +140,15 @@ export class TenantService {
   async validate(tenantId: string, actor: string): Promise<TenantValidation> {
     if (!this.entra) throw new ApiError(503, 'unavailable', 'tenant validation is not available on this server');
     const cur = await this.stored(tenantId);
-    const validation = await validateTenant(cur, this.entra.validate);
+    const { validation, domains } = await validateTenant(cur, this.entra.validate);
     const failed = validation.checks.filter((c) => !c.ok).map((c) => c.name);
-    // Re-read: an edit made while the checks ran keeps its fields; only the validation is set.
+    // Re-read: an edit made while the checks ran keeps its fields; only the validation (and the
+    // verified domains, when the organization could be read: else the last ones known stay) is set.
     const latest = (await this.store.tenants.get(cur.tenantId)) ?? cur;
-    const ok = await this.store.tenants.update({ ...latest, validation }, audit(actor, 'tenant.validate', cur.tenantId, { ok: validation.ok, failed }));
+    const ok = await this.store.tenants.update(
+      { ...latest, validation, ...(domains ? { domains } : {}) },
+      audit(actor, 'tenant.validate', cur.tenantId, { ok: validation.ok, failed }),
+    );
     if (!ok) throw notFound('tenant');
     return validation;
   }

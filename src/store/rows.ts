@@ -26,6 +26,7 @@ export const tenantFromRow = (r: Row): Tenant => ({
   appClientId: opt(r.app_client_id),
   appCredential: r.app_credential ? (JSON.parse(String(r.app_credential)) as Tenant['appCredential']) : undefined,
   validation: r.validation ? (JSON.parse(String(r.validation)) as Tenant['validation']) : undefined,
+  domains: json<string[]>(r.domains),
   complianceReporting: r.compliance_reporting_at
     ? { state: r.compliance_reporting_error ? 'refused' : 'ok', error: opt(r.compliance_reporting_error), at: String(r.compliance_reporting_at) }
     : undefined,

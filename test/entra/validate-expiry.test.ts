@@ -46,7 +46,7 @@ t.test('an expired certificate is reported with its thumbprint, and no token is 
   const tenant = setUp({ cert: generateCa({ commonName: 'app', validityDays: 10 }) });
   const before = entra.tokenAuth.length;
   const later = new Date(Date.parse(tenant.appCredential!.notAfter!) + 86_400_000);
-  const v = await validateTenant(tenant, deps(later));
+  const { validation: v } = await validateTenant(tenant, deps(later));
   t.equal(v.ok, false);
   t.match(v.checks.at(-1), {
     name: 'credential',
@@ -58,7 +58,7 @@ t.test('an expired certificate is reported with its thumbprint, and no token is 
 
 t.test('a certificate expiring within 30 days passes with a warning to renew it', async (t) => {
   const tenant = setUp({ cert: generateCa({ commonName: 'app', validityDays: 10 }) });
-  const v = await validateTenant(tenant, deps(new Date()));
+  const { validation: v } = await validateTenant(tenant, deps(new Date()));
   t.equal(v.ok, true, JSON.stringify(v.checks));
   t.match(
     v.checks.find((c) => c.name === 'credential'),
@@ -68,7 +68,7 @@ t.test('a certificate expiring within 30 days passes with a warning to renew it'
 
 t.test('an expired client secret says to create a new one', async (t) => {
   const tenant = setUp({ secret: 'an-expired-secret', secretExpired: true });
-  const v = await validateTenant(tenant, deps(new Date()));
+  const { validation: v } = await validateTenant(tenant, deps(new Date()));
   t.match(
     v.checks.filter((c) => !c.ok),
     [{ name: 'credential', message: /client secret has expired: create a new one/ }],

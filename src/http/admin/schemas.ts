@@ -61,6 +61,12 @@ export const tenantSchema = {
       },
     },
     validation: tenantValidationSchema,
+    domains: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        "The tenant's verified domain names (lower case), read from Microsoft Graph at each validation; a sign-in whose login_hint is in one of them goes to this tenant",
+    },
     complianceReporting: {
       type: 'object',
       description:

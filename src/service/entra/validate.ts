@@ -117,11 +117,40 @@ interface ServicePrincipal {
   appRoles?: { id: string; value?: string }[];
 }
 
+interface Organization {
+  id: string;
+  displayName?: string;
+  verifiedDomains?: { name?: unknown }[];
+}
+
+/** A tenant holds at most 5000 domains (Entra's limit); anything past that or not a DNS name is dropped. */
+const MAX_DOMAINS = 5000;
+const DNS_NAME = /^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$/;
+
+function domainNames(org: Organization): string[] {
+  const out = new Set<string>();
+  for (const d of Array.isArray(org.verifiedDomains) ? org.verifiedDomains : []) {
+    const name = typeof d?.name === 'string' ? d.name.trim().toLowerCase() : '';
+    if (DNS_NAME.test(name) && out.size < MAX_DOMAINS) out.add(name);
+  }
+  return [...out].sort();
+}
+
+/** What a validation found: the checks, and the tenant's verified domains when the organization could be read. */
+export interface TenantValidationResult {
+  validation: TenantValidation;
+  domains?: string[];
+}
+
 /** Run every check it can; a failing step stops the ones that depend on it. */
-export async function validateTenant(t: Tenant, deps: ValidateDeps): Promise<TenantValidation> {
+export async function validateTenant(t: Tenant, deps: ValidateDeps): Promise<TenantValidationResult> {
   const now = deps.now?.() ?? new Date();
   const checks: Check[] = [];
-  const done = (): TenantValidation => ({ at: now.toISOString(), ok: checks.every((c) => c.ok), checks });
+  let domains: string[] | undefined;
+  const done = (): TenantValidationResult => ({
+    validation: { at: now.toISOString(), ok: checks.every((c) => c.ok), checks },
+    ...(domains ? { domains } : {}),
+  });
 
   const tc = await tenantCheck(t, deps);
   checks.push(tc);
@@ -144,8 +173,9 @@ export async function validateTenant(t: Tenant, deps: ValidateDeps): Promise<Ten
   }
 
   try {
-    const org = await deps.graph.get<{ value?: { id: string; displayName?: string }[] }>(t, '/v1.0/organization?$select=id,displayName');
+    const org = await deps.graph.get<{ value?: Organization[] }>(t, '/v1.0/organization?$select=id,displayName,verifiedDomains');
     const mine = org.value?.find((o) => o.id.toLowerCase() === t.tenantId);
+    if (mine) domains = domainNames(mine);
     checks.push(
       mine
         ? ok('organization', `Organization: ${mine.displayName ?? mine.id}.`)

@@ -65,6 +65,7 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
     n(t.appClientId),
     t.appCredential ? JSON.stringify(t.appCredential) : null,
     t.validation ? JSON.stringify(t.validation) : null,
+    t.domains ? JSON.stringify(t.domains) : null,
   ];
   const insertCert = (c: Sql, cert: IssuedCertificateRecord, devicePk: string) => c.query(CERT_INSERT, certInsertValues(cert, devicePk));
 
@@ -102,15 +103,15 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
           async (c) =>
             (
               await c.query(
-                `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, created_at, updated_at, app_client_id, app_credential, validation)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING`,
+                `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, created_at, updated_at, app_client_id, app_credential, validation, domains)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT DO NOTHING`,
                 tenantParams(t),
               )
             ).rowCount,
         );
       },
       async update(t, a) {
-        const [id, cloud, aud, eu, ru, , updatedAt, appClientId, appCredential, validation] = tenantParams(t);
+        const [id, cloud, aud, eu, ru, , updatedAt, appClientId, appCredential, validation, domains] = tenantParams(t);
         return audited(
           db,
           a,
@@ -118,8 +119,8 @@ export async function openPostgresStore(url: string, opts: { poolSize?: number; 
             (
               await c.query(
                 `UPDATE tenants SET cloud = $2, audiences = $3, enrollment_url = $4, remediation_url = $5, updated_at = $6,
-                 app_client_id = $7, app_credential = $8, validation = $9 WHERE tenant_id = $1`,
-                [id, cloud, aud, eu, ru, updatedAt, appClientId, appCredential, validation],
+                 app_client_id = $7, app_credential = $8, validation = $9, domains = $10 WHERE tenant_id = $1`,
+                [id, cloud, aud, eu, ru, updatedAt, appClientId, appCredential, validation, domains],
               )
             ).rowCount,
         );

@@ -89,13 +89,13 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
     tenantAll: db.prepare('SELECT * FROM tenants ORDER BY created_at'),
     tenantGet: db.prepare('SELECT * FROM tenants WHERE tenant_id = ?'),
     tenantIns: db.prepare(
-      `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, app_client_id, app_credential, validation, created_at, updated_at)
-       VALUES (@tenantId, @cloud, @audiences, @enrollmentUrl, @remediationUrl, @appClientId, @appCredential, @validation, @createdAt, @updatedAt) ON CONFLICT DO NOTHING`,
+      `INSERT INTO tenants (tenant_id, cloud, audiences, enrollment_url, remediation_url, app_client_id, app_credential, validation, domains, created_at, updated_at)
+       VALUES (@tenantId, @cloud, @audiences, @enrollmentUrl, @remediationUrl, @appClientId, @appCredential, @validation, @domains, @createdAt, @updatedAt) ON CONFLICT DO NOTHING`,
     ),
     tenantUpd: db.prepare(
       `UPDATE tenants SET cloud = @cloud, audiences = @audiences, enrollment_url = @enrollmentUrl,
        remediation_url = @remediationUrl, app_client_id = @appClientId, app_credential = @appCredential, validation = @validation,
-       updated_at = @updatedAt WHERE tenant_id = @tenantId`,
+       domains = @domains, updated_at = @updatedAt WHERE tenant_id = @tenantId`,
     ),
     tenantDel: db.prepare('DELETE FROM tenants WHERE tenant_id = ?'),
     auditIns: db.prepare(auditInsertSql('sqlite')),
@@ -164,6 +164,7 @@ export function openSqliteStore(file: string, opts: { log?: StoreLog } = {}): St
       audiences: JSON.stringify(t.audiences),
       appCredential: t.appCredential ? JSON.stringify(t.appCredential) : undefined,
       validation: t.validation ? JSON.stringify(t.validation) : undefined,
+      domains: t.domains ? JSON.stringify(t.domains) : undefined,
     });
   const appendAudit = (e: AuditEntry) => {
     s.auditIns.run(auditInsertValues(e));
