@@ -78,6 +78,20 @@ export function validAppru(raw: string | undefined): string | undefined {
   return raw;
 }
 
+/**
+ * The tenant a login_hint points at: the one connected tenant (of those offered) with the hint's
+ * domain among its verified domains. A hint that is not name@dns.name, or a domain no tenant or
+ * several tenants hold, points nowhere. It only chooses where to sign in: who signed in is what the
+ * ID token says.
+ */
+function hintedTenant(tenants: Tenant[], hint: string | undefined): Tenant | undefined {
+  const m = hint ? /^[^@\s]{1,128}@((?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z0-9-]{2,63})$/.exec(hint) : null;
+  if (!m) return undefined;
+  const domain = m[1].toLowerCase();
+  const holders = tenants.filter((t) => t.domains?.includes(domain));
+  return holders.length === 1 ? holders[0] : undefined;
+}
+
 function seal(kind: string, value: object, key: Buffer): string {
   return encrypt(`${kind}:${JSON.stringify(value)}`, key);
 }
@@ -164,9 +178,23 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
   /** Tenants whose own application fenestra can sign users in with. */
   const entraTenants = async (): Promise<Tenant[]> => (await o.store.tenants.list()).filter((t) => t.appClientId && t.appCredential?.kind === 'secret');
 
-  async function page(request: FastifyRequest, reply: FastifyReply, attempt: Attempt, sealed: string, status = 200, error?: string, username?: string) {
-    const [tenants, accounts] = await Promise.all([entraTenants(), o.store.enrollmentAccounts.count()]);
-    // The login_hint's domain names no tenant without asking Entra: with several tenants the user chooses.
+  async function page(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    attempt: Attempt,
+    sealed: string,
+    status = 200,
+    error?: string,
+    username?: string,
+    straight = false,
+  ) {
+    const [all, accounts] = await Promise.all([entraTenants(), o.store.enrollmentAccounts.count()]);
+    // A login_hint in one tenant's verified domains picks that tenant: straight to its sign-in when
+    // there is nothing else to offer (asked for by `straight`), else its button alone beside the
+    // enrollment account form. Otherwise, with several tenants, the user chooses.
+    const hinted = hintedTenant(all, attempt.hint);
+    if (hinted && straight && accounts === 0) return toEntra(request, reply, hinted, attempt);
+    const tenants = hinted ? [hinted] : all;
     const entra: EntraChoice[] = tenants.map((t) => ({
       href: `${SIGN_IN_ENTRA_PATH}?tenant=${encodeURIComponent(t.tenantId)}&attempt=${encodeURIComponent(sealed)}`,
       label: t.tenantId,
@@ -207,7 +235,7 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
       hint: hint && hint.length <= 256 && !/[\s<>]/.test(hint) ? hint : undefined,
       exp: o.now().getTime() + ATTEMPT_TTL_MS,
     };
-    return page(request, reply, attempt, seal('attempt', attempt, o.sealKey));
+    return page(request, reply, attempt, seal('attempt', attempt, o.sealKey), 200, undefined, undefined, true);
   });
 
   const expired = (request: FastifyRequest, reply: FastifyReply) =>
@@ -284,6 +312,11 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
     const tenantId = single(request.query, 'tenant');
     const tenant = (await entraTenants()).find((t) => t.tenantId === tenantId);
     if (!tenant) return errorPage(request, reply, 400, 'Unknown organization', 'This organization is not connected to this server for sign-in.');
+    return toEntra(request, reply, tenant, attempt);
+  });
+
+  /** Off to the tenant's authorize endpoint, the pending sign-in in its cookie. */
+  async function toEntra(request: FastifyRequest, reply: FastifyReply, tenant: Tenant, attempt: Attempt) {
     let url: URL;
     const pending: Pending = {
       state: oidc.randomState(),
@@ -309,7 +342,7 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
     }
     reply.header('set-cookie', pendingCookie(seal('pending', pending, o.sealKey), PENDING_TTL_MS / 1000));
     return reply.code(303).header('location', url.toString()).send();
-  });
+  }
 
   app.get(SIGN_IN_CALLBACK_PATH, async (request, reply) => {
     const pending = open<Pending>('pending', cookieOf(request, PENDING_COOKIE), o.sealKey, o.now().getTime());

@@ -73,9 +73,14 @@ export async function federatedSignIn(o: FederatedSignInOptions): Promise<{ wres
   };
 
   const first = await server(start.toString(), { method: 'GET' });
-  if (first.status !== 200) throw new FederatedSignInError(`the sign-in page answered HTTP ${first.status}: ${alertOf(first.text())}`, first.status);
+  // A login_hint in a connected tenant's domain may send the web view straight to that tenant's sign-in.
+  const straight = first.status >= 300 && first.status < 400 ? firstHeader(first.headers.location) : undefined;
+  if (first.status !== 200 && !straight)
+    throw new FederatedSignInError(`the sign-in page answered HTTP ${first.status}: ${alertOf(first.text())}`, first.status);
   const page = first.text();
   let last: HttpsResponse;
+  if (straight && o.method.kind === 'account')
+    throw new FederatedSignInError(`the sign-in page went straight to ${new URL(straight, origin).origin} for this login hint: no enrollment account form`);
   if (o.method.kind === 'account') {
     const form = /<form method="post"[^>]*>([\s\S]*?)<\/form>/.exec(page);
     const attempt = form && /<input type="hidden" name="attempt"[^>]*>/.exec(form[1]);
@@ -85,7 +90,7 @@ export async function federatedSignIn(o: FederatedSignInOptions): Promise<{ wres
   } else {
     const links = [...page.matchAll(/<a [^>]*href="([^"]*\/Authenticate\/entra\?[^"]*)"/g)].map((m) => new URL(unescape(m[1]), origin));
     const tenantId = o.method.tenantId;
-    const link = tenantId ? links.find((u) => u.searchParams.get('tenant') === tenantId) : links[0];
+    const link = straight ? new URL(straight, origin) : tenantId ? links.find((u) => u.searchParams.get('tenant') === tenantId) : links[0];
     if (!link) throw new FederatedSignInError(`the sign-in page offers no Entra ID sign-in${tenantId ? ` for tenant ${tenantId}` : ''}`);
     let url = link.toString();
     const other = o.other ?? otherFetch;
