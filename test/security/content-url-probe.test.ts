@@ -74,7 +74,7 @@ t.test('content URLs under attack', async (t) => {
     const other = crypto.randomBytes(5000);
     await put(other);
     const otherHash = sha(other);
-    for (const headers of [{}, { 'if-none-match': `"${otherHash}"` }, { 'if-none-match': '*' }, { range: 'bytes=0-0' }]) {
+    for (const headers of [{} as Record<string, string>, { 'if-none-match': `"${otherHash}"` }, { 'if-none-match': '*' }, { range: 'bytes=0-0' }]) {
       const r = await get(`/content/${otherHash}?${query}`, headers);
       t.equal(r.status, 403, `${JSON.stringify(headers)} with another hash's signature: 403`);
       t.notOk(r.headers.etag, 'no ETag');
