@@ -267,13 +267,57 @@ t.test('rule 85: the admin API refuses nested Atomic and Get inside an Atomic (a
   const list = await s.admin('GET', `/api/v1/devices/${entDmId}/commands`);
   t.equal(list.json.commands?.length, 0, 'nothing queued');
 
-  // Not met when written (#17): payloadFromInput does not compare the members' targets.
-  t.test('Add and Replace of the same node in one Atomic', { todo: 'not refused yet: src/service/management/commands.ts' }, async (t) => {
-    await refused(
-      t,
-      'Add and Replace of one node',
-      { verb: 'Atomic', commands: [add, { verb: 'Replace', items: [{ target: node, format: 'int', data: '1' }] }] },
-      /\/commands/,
-    );
+  t.test('rule 85: Add and Replace of one node in one Atomic are refused, naming the later command', async (t) => {
+    const replace = (target: string) => ({ verb: 'Replace', items: [{ target, format: 'int', data: '1' }] });
+    const pointerOf = async (body: unknown) => {
+      const r = await s.admin('POST', `/api/v1/devices/${entDmId}/commands`, body);
+      t.equal(r.status, 400, `400: ${JSON.stringify(r.json)}`);
+      return r.json?.error?.pointer;
+    };
+    const sameNode: [string, unknown, string][] = [
+      ['the same LocURI', { verb: 'Atomic', commands: [add, replace(node)] }, '/commands/1'],
+      ['./Device/… and ./… (one device tree)', { verb: 'Atomic', commands: [add, replace(node.replace('./Device/', './'))] }, '/commands/1'],
+      [
+        'Replace first, then Add; another command between',
+        { verb: 'Atomic', commands: [replace(node), { verb: 'Delete', items: [{ target: './Vendor/MSFT/Other' }] }, add] },
+        '/commands/2',
+      ],
+      [
+        '%7B…%7D and {…} (Windows unescapes node names)',
+        {
+          verb: 'Atomic',
+          commands: [replace('./Vendor/MSFT/X/%7Babc%7D/V'), { verb: 'Add', items: [{ target: './Device/Vendor/MSFT/X/{abc}/V', data: 'a' }] }],
+        },
+        '/commands/1',
+      ],
+      ['in a Sequence inside the Atomic', { verb: 'Atomic', commands: [add, { verb: 'Sequence', commands: [replace(node)] }] }, '/commands/1/commands/0'],
+      [
+        'a second item of the Replace',
+        {
+          verb: 'Atomic',
+          commands: [
+            add,
+            {
+              verb: 'Replace',
+              items: [
+                { target: './Vendor/MSFT/Y', data: 'a' },
+                { target: node, format: 'int', data: '1' },
+              ],
+            },
+          ],
+        },
+        '/commands/1',
+      ],
+    ];
+    for (const [name, body, pointer] of sameNode) t.equal(await pointerOf(body), pointer, `${name}: the pointer of the later command`);
+    t.equal((await s.admin('GET', `/api/v1/devices/${entDmId}/commands`)).json.commands?.length, 0, 'nothing queued');
+    // Not the rule: other nodes, a node below the other, case (node names are case-sensitive), or outside an Atomic.
+    const accepted: [string, unknown][] = [
+      ['another node', { verb: 'Atomic', commands: [add, replace(`${node}Other`)] }],
+      ['a node below', { verb: 'Atomic', commands: [{ verb: 'Add', items: [{ target: './Vendor/MSFT/Z', format: 'node' }] }, replace('./Vendor/MSFT/Z/V')] }],
+      ['./User/… is another tree', { verb: 'Atomic', commands: [add, replace(node.replace('./Device/', './User/'))] }],
+      ['in a Sequence, not an Atomic', { verb: 'Sequence', commands: [add, replace(node)] }],
+    ];
+    for (const [name, body] of accepted) t.equal((await s.admin('POST', `/api/v1/devices/${entDmId}/commands`, body)).status, 201, `${name}: queued`);
   });
 });

@@ -24,6 +24,54 @@ export function checkLocUri(uri: unknown, pointer: string): string {
   return uri;
 }
 
+/**
+ * One node however a LocURI names it, for comparing targets: `./Device/…` and `./…` address the
+ * same device tree, `%XX` escapes name the character they encode (`%7B` is `{`), a trailing `/`
+ * is no other node. Case is kept: node names are case-sensitive.
+ */
+function nodeKey(uri: string): string {
+  const segs = uri.replace(/\/+$/, '').slice(2).split('/');
+  return (segs[0] === 'Device' ? segs.slice(1) : segs).map(decodeSegment).join('/');
+}
+
+function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    return seg;
+  }
+}
+
+/**
+ * Rule 85 (Learn, OMA-DM protocol support): no Add and Replace of the same node inside one Atomic.
+ * The members (and those of a Sequence in it) are walked in order; the later of the two is refused,
+ * naming the other.
+ */
+function checkAddReplace(commands: CommandPayload[], pointer: string): void {
+  const seen = new Map<string, { verb: string; at: string }>();
+  const walk = (list: CommandPayload[], base: string): void => {
+    for (const [i, c] of list.entries()) {
+      const at = `${base}/commands/${i}`;
+      if (c.commands) walk(c.commands, at);
+      if (c.kind !== 'Add' && c.kind !== 'Replace') continue;
+      for (const it of c.items ?? []) {
+        const key = nodeKey(it.target);
+        const other = seen.get(key);
+        if (!other) seen.set(key, { verb: c.kind, at });
+        else if (other.verb !== c.kind) {
+          throw new ApiError(
+            400,
+            'invalid',
+            `Windows does not accept Add and Replace of one node in an Atomic: ${it.target} (the ${other.verb} at ${other.at})`,
+            at,
+          );
+        }
+      }
+    }
+  };
+  walk(commands, pointer);
+}
+
 // A queued value is sent in every session until answered: one XML cannot carry would fail them all.
 const NOT_XML_MESSAGE = 'contains a character XML cannot carry (control character, U+FFFE/U+FFFF or unpaired surrogate)';
 
@@ -46,6 +94,7 @@ export function payloadFromInput(input: RawCommandInput, pointer = '', depth = 0
     if (verb === 'Atomic' && commands.some((c) => c.kind === 'Get' || c.commands?.some((x) => x.kind === 'Get'))) {
       throw new ApiError(400, 'invalid', 'Windows does not accept Get inside Atomic', `${pointer}/commands`);
     }
+    if (verb === 'Atomic') checkAddReplace(commands, pointer);
     return { kind: verb, commands };
   }
   if (!Array.isArray(input.items) || input.items.length === 0) throw new ApiError(400, 'invalid', `${verb} needs at least one item`, `${pointer}/items`);
