@@ -1,6 +1,7 @@
 // The check-in schedule on the device: the DMClient Poll nodes
 // (./Vendor/MSFT/DMClient/Provider/<ProviderID>/Poll/*, minutes), as the provisioning document
-// carries them at enrollment (wap.ts PollSchedule) and as one Atomic of Replaces afterwards.
+// carries them at enrollment (wap.ts PollSchedule, the long run at 24 h or more: MS-MDE2 §2.2.9.3)
+// and as one Atomic of Replaces afterwards.
 import type { CommandPayload } from '../../domain/command.js';
 import type { CheckinSchedule } from '../../domain/checkin-schedule.js';
 import { DEFAULT_POLL, type PollSchedule } from '../wap.js';
@@ -31,6 +32,23 @@ export function toPoll(s: CheckinSchedule): PollSchedule {
 
 /** The schedule when the admin set none: what every enrollment got before schedules were settable. */
 export const DEFAULT_SCHEDULE: CheckinSchedule = fromPoll(DEFAULT_POLL);
+
+/**
+ * MS-MDE2 §2.2.9.3: RemainingScheduledRetries is the long-run polling schedule, and
+ * IntervalForRemainingScheduledRetries MUST NOT be smaller than 1440 minutes (24 hours).
+ */
+const LONG_RUN_MIN_MINUTES = 1440;
+
+/**
+ * The schedule as the enrollment's provisioning document (MS-MDE2) carries it: the long-run
+ * interval raised to LONG_RUN_MIN_MINUTES when it is shorter (0, the set switched off, stays 0).
+ * The admin's own schedule then goes over OMA-DM in the device's first session (pollPayload).
+ */
+export function provisioningSchedule(s: CheckinSchedule): CheckinSchedule {
+  const interval = s.regular.intervalMinutes;
+  if (interval === 0 || interval >= LONG_RUN_MIN_MINUTES) return s;
+  return { ...s, regular: { ...s.regular, intervalMinutes: LONG_RUN_MIN_MINUTES } };
+}
 
 /** The Poll node set of a provider, in node order (name → value, Meta/Format). */
 function pollNodes(providerId: string, s: CheckinSchedule): { target: string; format: 'int' | 'bool'; data: string }[] {
