@@ -41,24 +41,38 @@ export async function startMicrosoftFakes(): Promise<MicrosoftFakes> {
   };
 }
 
-/** A Standard tenant known to the fake Entra ID, connected on `s` with an MDM application (client secret) consented to `roles`; `connect` is the API's answer (201). */
+/** How connectAppTenant sets the tenant and its application up, where a test needs other than the default. */
+export interface AppTenantOptions {
+  /** The tenant's cloud; 'standard' by default. */
+  cloud?: 'standard' | 'gcc-high';
+  /** The organization's name in Entra ID (and so in Graph); 'Contoso Ltd' by default. */
+  displayName?: string;
+  /** The application signs in with this certificate and key instead of a client secret. */
+  certificate?: { certPem: string; keyPem: string };
+}
+
+/** A tenant known to the fake Entra ID (Standard unless `o.cloud`), connected on `s` with an MDM application (client secret, or `o.certificate`) consented to `roles`; `connect` is the API's answer (201). */
 export async function connectAppTenant(
   s: TestServer,
   entra: FakeEntraApp,
   roles: string[],
-): Promise<{ tenantId: string; clientId: string; secret: string; connect: { status: number; json: any } }> {
+  o: AppTenantOptions = {},
+): Promise<{ tenantId: string; clientId: string; secret?: string; connect: { status: number; json: any } }> {
   const tenantId = crypto.randomUUID();
   const clientId = crypto.randomUUID();
-  const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-  entra.addTenant({ tenantId, cloud: 'standard', displayName: 'Contoso Ltd' });
-  entra.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
+  const cloud = o.cloud ?? 'standard';
+  const secret = o.certificate ? undefined : 'S3cret~' + crypto.randomBytes(12).toString('base64url');
+  entra.addTenant({ tenantId, cloud, displayName: o.displayName ?? 'Contoso Ltd' });
+  entra.addApplication(
+    o.certificate ? { clientId, displayName: 'Fenestra MDM', certificatePem: o.certificate.certPem } : { clientId, displayName: 'Fenestra MDM', secret },
+  );
   entra.consent(tenantId, clientId, roles);
   const connect = await s.admin('POST', '/api/v1/tenants', {
     tenantId,
-    cloud: 'standard',
+    cloud,
     audiences: [AUDIENCE],
     appClientId: clientId,
-    credential: { secret },
+    credential: o.certificate ? { certificatePem: o.certificate.certPem, privateKeyPem: o.certificate.keyPem } : { secret },
   });
   return { tenantId, clientId, secret, connect };
 }
