@@ -5,56 +5,28 @@
 // session's CSRF token is refused; the page in French; a read-only administrator sees the groups
 // without the button. Screenshot and axe on each page.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
 import { look, noBrowser, openConsole } from '../helpers/browser.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
 import { serveGroups } from '../helpers/fake-graph-groups.js';
-import { AUDIENCE } from '../helpers/server.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
 } else {
   // A browser, a server and several sign-ins (scrypt) on a loaded machine: more than tap's default.
   t.setTimeout(300_000);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-console-entra-groups-'));
-  const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-  const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-    hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-  });
-  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-  const entra = await startFakeEntraApp(tls);
-  const graph = await startFakeGraph(tls, entra);
+  const fakes = await startMicrosoftFakes();
+  const { entra, graph } = fakes;
   const directory = serveGroups(graph);
-  t.teardown(async () => {
-    await graph.close();
-    await entra.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  t.teardown(() => fakes.close());
   const { server, signedIn } = await openConsole(t, {
-    ...outboundEnv(entra.port, graph.port, path.join(dir, 'ca.pem')),
+    ...fakes.env,
     FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0',
   });
 
   // A tenant with application credentials, a Wi-Fi profile assigned to two Entra groups: one in
   // Graph with two users, one Graph does not know (its next sync refused by Graph, the error kept).
-  const tenantId = crypto.randomUUID();
-  const clientId = crypto.randomUUID();
-  const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-  entra.addTenant({ tenantId, cloud: 'standard', displayName: 'Contoso Ltd' });
-  entra.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
-  entra.consent(tenantId, clientId, ['GroupMember.Read.All']);
-  const connect = await server.admin('POST', '/api/v1/tenants', {
-    tenantId,
-    cloud: 'standard',
-    audiences: [AUDIENCE],
-    appClientId: clientId,
-    credential: { secret },
-  });
+  const { tenantId, connect } = await connectAppTenant(server, entra, ['GroupMember.Read.All']);
   if (connect.status !== 201) throw new Error(JSON.stringify(connect.json));
   const SALES = crypto.randomUUID();
   const GONE = crypto.randomUUID();

@@ -3,56 +3,35 @@
 // .us admin-consent page for that application, "Validate now" checks the connection against the
 // fake Entra ID and Graph and shows each check; a missing permission is shown as a check to fix,
 // naming the permission. Axe and a screenshot of both results.
-import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
+import { generateCa } from '../../src/pki/ca.js';
 import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 import { startTestServer } from '../helpers/server.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
 } else {
   t.setTimeout(300_000);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-entra-console-'));
-  const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-  const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-    hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-  });
-  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-  const entra = await startFakeEntraApp(tls);
-  const graph = await startFakeGraph(tls, entra);
-  const server = await startTestServer(outboundEnv(entra.port, graph.port, path.join(dir, 'ca.pem')));
+  const fakes = await startMicrosoftFakes();
+  const { entra } = fakes;
+  const server = await startTestServer(fakes.env);
   const browser = await launchBrowser();
   t.teardown(async () => {
     await browser.close();
     await server.close();
-    await graph.close();
-    await entra.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await fakes.close();
   });
   const base = consoleBase(server);
   const owner = await signedIn(browser, server, 'owner');
   t.teardown(() => owner.context.close());
 
-  const tenantId = crypto.randomUUID();
-  const clientId = crypto.randomUUID();
-  const cert = generateCa({ commonName: 'fenestra app' });
-  entra.addTenant({ tenantId, cloud: 'gcc-high', displayName: 'Contoso Federal' });
-  entra.addApplication({ clientId, displayName: 'Fenestra MDM', certificatePem: cert.certPem });
-  entra.consent(tenantId, clientId, ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All']);
-  const r = await server.admin('POST', '/api/v1/tenants', {
-    tenantId,
+  const { tenantId, clientId, connect } = await connectAppTenant(server, entra, ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All'], {
     cloud: 'gcc-high',
-    audiences: ['https://mdm.fenestra.test'],
-    appClientId: clientId,
-    credential: { certificatePem: cert.certPem, privateKeyPem: cert.keyPem },
+    displayName: 'Contoso Federal',
+    certificate: generateCa({ commonName: 'fenestra app' }),
   });
-  t.equal(r.status, 201);
+  t.equal(connect.status, 201);
 
   t.test('validate now: each check shown, a missing permission to fix, then all passed', async (t) => {
     const { page } = owner;

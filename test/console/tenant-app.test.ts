@@ -7,14 +7,10 @@
 // after a confirmation naming the tenant; the audit names them for every step. Axe and a
 // screenshot per page.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
+import { generateCa } from '../../src/pki/ca.js';
 import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
+import { startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 import { startTestServer } from '../helpers/server.js';
 
 const FULL = ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All', 'Device.ReadWrite.All'];
@@ -23,22 +19,14 @@ if (noBrowser) {
   t.plan(0, noBrowser);
 } else {
   t.setTimeout(300_000);
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-tenant-app-'));
-  const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-  const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-    hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-  });
-  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-  const entra = await startFakeEntraApp(tls);
-  const graph = await startFakeGraph(tls, entra);
-  const server = await startTestServer(outboundEnv(entra.port, graph.port, path.join(dir, 'ca.pem')));
+  const fakes = await startMicrosoftFakes();
+  const { entra } = fakes;
+  const server = await startTestServer(fakes.env);
   const browser = await launchBrowser();
   t.teardown(async () => {
     await browser.close();
     await server.close();
-    await graph.close();
-    await entra.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await fakes.close();
   });
   const base = consoleBase(server);
   const owner = await signedIn(browser, server, 'owner');
