@@ -9,6 +9,7 @@
 import type { ParseArgsOptionsConfig } from 'node:util';
 import { UsageError, hostPort, int, parseOptions, readCa, readTokens } from './args.js';
 import { SimDevice, SimError, jwtClaims, type SimCredential } from './device.js';
+import type { FederatedSignInMethod } from './federated-sign-in.js';
 import { FLEET_COMMANDS, runFleetCommand, type FleetCommand, type FleetRunOptions } from './fleet-cli.js';
 import { Fleet } from './fleet.js';
 import { StateFileError } from './state-file.js';
@@ -31,6 +32,15 @@ fenestra sim [enroll]: enroll devices, then check each in --checkins times
   --checkins N              check-ins per device after enrollment (default 1)
   --concurrency N           devices in flight at once (default min(devices, 8))
   --username U --password P on-premises enrollment account
+  --federated METHOD        enroll through the server's federated sign-in page, as "Enroll only in
+                            device management" does (Federated discovery, then the page the answer
+                            names): account — --username/--password posted in the page's form —
+                            or entra — the page's Entra ID sign-in, followed to the tenant's
+                            authorize endpoint, which must sign the user in without a form of its
+                            own (a test provider; Microsoft's interactive page is not simulated)
+  --upn UPN                 with --federated: the login_hint, the address the user typed in
+                            Settings (a domain a connected tenant holds sends entra straight there)
+  --tenant ID               with --federated entra: the tenant to pick when the page lists several
   --entra-token-file FILE   Entra access tokens, one per line (device i uses line i mod count; a join
                             token's deviceid claim is the device's DeviceID: one token per device)
   --enrollment-type T       Device or Full (default Device with Entra, Full on-premises)
@@ -100,7 +110,10 @@ export interface SimArgs {
   devices: number;
   checkins: number;
   concurrency: number;
-  credential: { kind: 'password'; username: string; password: string } | { kind: 'entra'; tokens: string[] };
+  credential:
+    | { kind: 'password'; username: string; password: string }
+    | { kind: 'entra'; tokens: string[] }
+    | { kind: 'federated'; method: FederatedSignInMethod; upn?: string };
   enrollmentType?: 'Device' | 'Full';
   auth: 'certificate' | 'digest';
   signIn: boolean;
@@ -121,6 +134,9 @@ const OPTIONS = {
   username: { type: 'string' },
   password: { type: 'string' },
   'entra-token-file': { type: 'string' },
+  federated: { type: 'string' },
+  upn: { type: 'string' },
+  tenant: { type: 'string' },
   'enrollment-type': { type: 'string' },
   auth: { type: 'string' },
   'max-msg-size': { type: 'string' },
@@ -156,7 +172,29 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
   const { username, password } = v;
   const tokenFile = v['entra-token-file'];
   let credential: SimArgs['credential'];
-  if (tokenFile !== undefined) {
+  const federated = v.federated;
+  if (federated === undefined) {
+    if (v.upn !== undefined) throw new UsageError('--upn needs --federated');
+    if (v.tenant !== undefined) throw new UsageError('--tenant needs --federated entra');
+  }
+  if (federated !== undefined) {
+    if (federated !== 'entra' && federated !== 'account') throw new UsageError(`--federated must be entra or account, got ${JSON.stringify(federated)}`);
+    if (tokenFile !== undefined) throw new UsageError('use either --entra-token-file or --federated, not both');
+    const upn = v.upn;
+    if (upn !== undefined && (upn.length === 0 || upn.length > 256 || /[\s<>]/.test(upn)))
+      throw new UsageError(`--upn must be a user name such as ada@contoso.com, got ${JSON.stringify(upn)}`);
+    if (federated === 'entra') {
+      if (username !== undefined || password !== undefined) throw new UsageError('--federated entra signs in with Entra ID: no --username/--password');
+      const tenantId = v.tenant;
+      if (tenantId !== undefined && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(tenantId))
+        throw new UsageError(`--tenant must be a tenant ID (GUID), got ${JSON.stringify(tenantId)}`);
+      credential = { kind: 'federated', method: { kind: 'entra', ...(tenantId ? { tenantId: tenantId.toLowerCase() } : {}) }, upn };
+    } else {
+      if (v.tenant !== undefined) throw new UsageError('--tenant needs --federated entra');
+      if (!username || !password) throw new UsageError('--federated account needs --username and --password');
+      credential = { kind: 'federated', method: { kind: 'account', username, password }, upn: upn ?? username };
+    }
+  } else if (tokenFile !== undefined) {
     if (username !== undefined || password !== undefined) throw new UsageError('use either --entra-token-file or --username/--password, not both');
     const tokens = readTokens('--entra-token-file', tokenFile);
     credential = { kind: 'entra', tokens };
@@ -165,7 +203,7 @@ export function parseSimArgs(argv: string[]): SimArgs | 'help' {
     if (!password) throw new UsageError('--username needs --password');
     credential = { kind: 'password', username, password };
   } else {
-    throw new UsageError('a credential is required: --entra-token-file FILE, or --username U --password P');
+    throw new UsageError('a credential is required: --entra-token-file FILE, --username U --password P, or --federated entra|account');
   }
 
   const et = v['enrollment-type'];
