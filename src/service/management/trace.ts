@@ -7,18 +7,22 @@ const NONCE = /(<NextNonce[^>]*>)[^<]*(<\/NextNonce>)/g;
 const SECRET_NODE =
   /(<LocURI>[^<]*(?:Password|PASSWORD|Secret|SECRET|Challenge|AUTHSECRET|PreSharedKey|keyMaterial|PFXCertBlob)[^<]*<\/LocURI><\/(?:Target|Source)>(?:<Meta>[\s\S]*?<\/Meta>)?<Data>)[\s\S]*?(<\/Data>)/g;
 const KEY_MATERIAL = /(&lt;(?:keyMaterial|L2tpPsk)&gt;)[\s\S]*?(&lt;\/(?:keyMaterial|L2tpPsk)&gt;)/g;
+// A signed package URL (service/apps/content-url.ts) downloads the package until it expires: the
+// trace keeps the hash and the expiry, not the signature (escaped once or twice, XML in XML).
+const CONTENT_SIGNATURE = /(\/content\/[0-9a-f]{64}\?e=\d+&(?:amp;)*s=)[A-Za-z0-9_-]+/g;
 
-const MAYBE_SECRET = /<Cred>|eyJ|NextNonce|Password|PASSWORD|Secret|SECRET|Challenge|PreSharedKey|keyMaterial|PFXCertBlob|L2tpPsk/;
+const MAYBE_SECRET = /<Cred>|eyJ|NextNonce|Password|PASSWORD|Secret|SECRET|Challenge|PreSharedKey|keyMaterial|PFXCertBlob|L2tpPsk|\/content\//;
 
 export function redactSyncML(xml: string): string {
-  // Most messages hold nothing to redact: one scan instead of five.
+  // Most messages hold nothing to redact: one scan instead of one per pattern.
   if (!MAYBE_SECRET.test(xml)) return xml;
   return xml
     .replace(CRED, '$1[redacted]$2')
     .replace(JWT_DATA, '$1[redacted token]$2')
     .replace(NONCE, '$1[redacted]$2')
     .replace(SECRET_NODE, '$1[redacted]$2')
-    .replace(KEY_MATERIAL, '$1[redacted]$2');
+    .replace(KEY_MATERIAL, '$1[redacted]$2')
+    .replace(CONTENT_SIGNATURE, '$1[redacted]');
 }
 
 /**

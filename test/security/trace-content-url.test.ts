@@ -1,0 +1,69 @@
+// A signed package URL is a bearer credential (whoever holds it downloads the package until it
+// expires, FENESTRA_CONTENT_URL_TTL_HOURS, 24 by default). Session traces are readable by the
+// helpdesk role (devices.diagnose), which has no way to download packages: the traces must keep
+// where the download went (hash, expiry) but not the signature. Real server, simulator device,
+// an MSI built with wixl, uploaded and deployed through the admin API.
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import t from 'tap';
+import { SimDevice } from '../../src/sim/device.js';
+import { buildMsi, noWixl } from '../helpers/packages.js';
+import { AUDIENCE, startTestServer } from '../helpers/server.js';
+
+if (noWixl) {
+  t.plan(0, noWixl);
+  process.exit(0);
+}
+
+t.test('session traces do not hand out signed package URLs', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-trace-url-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const msi = await buildMsi(dir, { name: 'Contoso Probe', version: '1.0.0', manufacturer: 'Contoso' });
+  const s = await startTestServer();
+  t.teardown(() => s.close());
+  const tid = await s.connectTenant();
+  const oid = crypto.randomUUID();
+  const dev: SimDevice = new SimDevice({
+    url: s.publicUrl,
+    ca: s.caPem,
+    connectTo: { host: '127.0.0.1', port: s.server.port },
+    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'probe@contoso.com', oid, deviceid: dev.deviceId }) },
+    appDir: path.join(dir, 'device'),
+  });
+  await dev.enroll();
+  const up = await s.request('/api/v1/apps/packages', {
+    method: 'POST',
+    headers: { authorization: `Bearer ${s.adminToken}`, 'content-type': 'application/octet-stream' },
+    body: fs.readFileSync(msi.file),
+  });
+  t.equal(up.status, 201, 'uploaded');
+  const appId = JSON.parse(up.text()).app.id as string;
+  t.equal((await s.admin('POST', `/api/v1/apps/${appId}/assignments`, { targetType: 'device', targetId: dev.deviceId, intent: 'install' })).status, 201);
+  const r = await dev.checkin();
+  t.equal(r.outcome, 'complete');
+  const job = r.commands.find((c) => c.kind === 'Exec' && c.targets[0].endsWith('/DownloadInstall'));
+  t.ok(job, 'the device was sent the install');
+  // In the trace the URL is escaped once or twice (XML in the Data of an XML message).
+  const signed = /\/content\/[0-9a-f]{64}\?e=\d+&(?:amp;)*s=[A-Za-z0-9_-]{43}/;
+  t.match(job?.data[0], signed, 'the device itself got a signed URL');
+
+  const helpdesk = await s.admin('POST', '/api/v1/admins', { username: 'hd', role: 'helpdesk', password: 'correct horse battery staple' });
+  const tok = await s.admin('POST', '/api/v1/tokens', { name: 'hd', role: 'helpdesk', adminId: helpdesk.json.id });
+  t.equal(tok.status, 201);
+  for (const pretty of [false, true]) {
+    const res = await s.request(`/api/v1/devices/${dev.deviceId}/sessions?limit=50${pretty ? '&pretty=true' : ''}`, {
+      headers: { authorization: `Bearer ${tok.json.secret}` },
+    });
+    t.equal(res.status, 200, 'the helpdesk reads the traces');
+    const bodies = (JSON.parse(res.text()).messages as { body: string }[]).map((m) => m.body).join('\n');
+    t.match(bodies, new RegExp(`/content/${msi.sha256}\\?e=\\d+`), `pretty=${pretty}: the trace still says which package and until when`);
+    t.notMatch(bodies, signed, `pretty=${pretty}: but not the signature`);
+    const leaked = signed.exec(bodies)?.[0];
+    if (leaked) {
+      const url = leaked.replace(/&(?:amp;)*/g, '&');
+      t.equal((await s.request(url)).status, 200, `pretty=${pretty}: the URL in the trace downloads the package`);
+    }
+  }
+});
