@@ -21,7 +21,8 @@ t.test('session traces do not hand out signed package URLs', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-trace-url-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const msi = await buildMsi(dir, { name: 'Contoso Probe', version: '1.0.0', manufacturer: 'Contoso' });
-  const s = await startTestServer();
+  const logs: string[] = [];
+  const s = await startTestServer({}, { logSink: { write: (line: string) => void logs.push(line) } });
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const oid = crypto.randomUUID();
@@ -52,6 +53,14 @@ t.test('session traces do not hand out signed package URLs', async (t) => {
   const helpdesk = await s.admin('POST', '/api/v1/admins', { username: 'hd', role: 'helpdesk', password: 'correct horse battery staple' });
   const tok = await s.admin('POST', '/api/v1/tokens', { name: 'hd', role: 'helpdesk', adminId: helpdesk.json.id });
   t.equal(tok.status, 201);
+  const all = await Promise.all(
+    [`/api/v1/devices/${dev.deviceId}/commands`, `/api/v1/devices/${dev.deviceId}/apps`, `/api/v1/apps/${appId}/status`, `/api/v1/devices/${dev.deviceId}`].map(
+      async (p) => (await s.request(p, { headers: { authorization: `Bearer ${tok.json.secret}` } })).text(),
+    ),
+  );
+  t.ok(logs.length > 10, `${logs.length} log lines at debug level`);
+  t.notMatch(logs.join(''), signed, 'the logs (debug level) hold no signed URL');
+  t.notMatch(all.join('\n'), signed, 'nor do the command list, the device, its apps or the delivery status');
   for (const pretty of [false, true]) {
     const res = await s.request(`/api/v1/devices/${dev.deviceId}/sessions?limit=50${pretty ? '&pretty=true' : ''}`, {
       headers: { authorization: `Bearer ${tok.json.secret}` },
