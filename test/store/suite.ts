@@ -120,16 +120,18 @@ export function storeSuite(t: Test, backend: Backend): void {
     t.equal(new Set(racing.map((r) => r.sealedKey)).size, 1, 'racing replicas agree on one key');
   });
 
-  withStore('tenants: the application client ID, sealed credential and last validation are kept and can be cleared', async (t, store) => {
+  withStore('tenants: the application client ID, sealed credential, last validation and domains are kept and can be cleared', async (t, store) => {
     const tenant = { tenantId: 'tid-app', cloud: 'gcc-high' as const, audiences: ['b'], createdAt: at(0), updatedAt: at(0) };
     const appCredential = { kind: 'certificate' as const, sealed: 'v1.sealed', thumbprint: 'AB12', notAfter: at(1000) };
     const validation = { at: at(2), ok: false, checks: [{ name: 'consent', ok: false, message: 'grant admin consent' }] };
     await store.tenants.create({ ...tenant, appClientId: 'cid', appCredential }, audit('tenant.connect', 'tid-app', 0));
     t.match(await store.tenants.get('tid-app'), { appClientId: 'cid', appCredential, validation: undefined });
-    await store.tenants.update({ ...tenant, appClientId: 'cid', appCredential, validation, updatedAt: at(2) }, audit('tenant.validate', 'tid-app', 2));
+    const domains = ['contoso.com', 'contoso.onmicrosoft.com'];
+    await store.tenants.update({ ...tenant, appClientId: 'cid', appCredential, validation, domains, updatedAt: at(2) }, audit('tenant.validate', 'tid-app', 2));
     t.same((await store.tenants.get('tid-app'))?.validation, validation);
+    t.same((await store.tenants.get('tid-app'))?.domains, domains);
     await store.tenants.update({ ...tenant, updatedAt: at(3) }, audit('tenant.change', 'tid-app', 3));
-    t.match(await store.tenants.get('tid-app'), { appClientId: undefined, appCredential: undefined, validation: undefined });
+    t.match(await store.tenants.get('tid-app'), { appClientId: undefined, appCredential: undefined, validation: undefined, domains: undefined });
   });
 
   withStore('tenants, each change with its audit entry', async (t, store) => {
