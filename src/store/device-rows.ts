@@ -1,6 +1,8 @@
 // Rows to records for the fleet views, shared by both backends.
 import type { FleetCounts, StalePolicy } from '../domain/fleet.js';
 import type { Row } from './rows.js';
+import { brandingDeviceKey } from './branding-rows.js';
+import { renewalSettingsDeviceKey } from './renewal-settings-rows.js';
 
 export const STALE_POLICY_KEY = 'stale-devices';
 
@@ -13,6 +15,9 @@ export function tablesKeyedByDevice(tables: string[]): string[] {
   const last = ['commands', 'certificates'];
   return [...tables.filter((t) => t !== 'devices' && !last.includes(t)).sort(), ...last.filter((t) => tables.includes(t))];
 }
+
+/** Settings rows kept per device (keyed by its pk in the settings table, no device_pk column): deleted with the device. */
+export const deviceSettingKeys = (devicePk: string): string[] => [brandingDeviceKey(devicePk), renewalSettingsDeviceKey(devicePk)];
 
 const num = (v: unknown) => Number(v ?? 0);
 

@@ -2,7 +2,7 @@
 // and the stale-device policy (settings key 'stale-devices'). The SQL is shared (store/device-query.ts).
 import type { DeviceRemoval, FleetCounts } from '../../domain/fleet.js';
 import { activityParams, activitySql, countSql, numbered, pageSql, summarySql } from '../device-query.js';
-import { fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
+import { deviceSettingKeys, fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
 import { deviceFromRow, type Row } from '../rows.js';
 import type { DeviceStore } from '../types.js';
 import { appendAudit } from './audit.js';
@@ -50,6 +50,9 @@ export function postgresDeviceQueries(db: Db): Extra {
           (await c.query(`SELECT table_name FROM information_schema.columns WHERE column_name = 'device_pk' AND table_schema = current_schema()`)).rows as Row[]
         ).map((r) => String(r.table_name));
         for (const table of tablesKeyedByDevice(keyed)) rows[table] = (await c.query(`DELETE FROM "${table}" WHERE device_pk = $1`, [devicePk])).rowCount ?? 0;
+        // What the device holds of the branding and the renewal settings (settings rows keyed by its pk).
+        const settings = (await c.query('DELETE FROM settings WHERE key = ANY($1)', [deviceSettingKeys(devicePk)])).rowCount ?? 0;
+        if (settings) rows.settings = settings;
         await c.query('DELETE FROM devices WHERE id = $1', [devicePk]);
         await appendAudit(c, {
           ...audit,

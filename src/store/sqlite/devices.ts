@@ -4,7 +4,7 @@ import type Database from 'better-sqlite3';
 import type { AuditEntry } from '../../domain/audit.js';
 import type { DeviceRemoval, FleetCounts, StalePolicy } from '../../domain/fleet.js';
 import { activityParams, activitySql, countSql, pageSql, summarySql } from '../device-query.js';
-import { fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
+import { deviceSettingKeys, fleetCountsFrom, STALE_POLICY_KEY, stalePolicyFromJson, tablesKeyedByDevice } from '../device-rows.js';
 import { deviceFromRow, type Row } from '../rows.js';
 import type { DeviceStore } from '../types.js';
 
@@ -25,6 +25,7 @@ export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: Audi
     ),
     commandResults: db.prepare('DELETE FROM command_results WHERE command_id IN (SELECT id FROM commands WHERE device_pk = ?)'),
     deleteDevice: db.prepare('DELETE FROM devices WHERE id = ?'),
+    deleteSetting: db.prepare('DELETE FROM settings WHERE key = ?'),
     // Every table with a device_pk column, read at each delete: the tables other features add
     // (check-in schedules, push channels…) go with the device without a change here.
     keyed: db.prepare(`SELECT m.name FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type = 'table' AND p.name = 'device_pk'`).pluck(),
@@ -38,6 +39,10 @@ export function sqliteDeviceQueries(db: Database.Database, appendAudit: (a: Audi
     for (const table of tablesKeyedByDevice(s.keyed.all() as string[])) {
       rows[table] = db.prepare(`DELETE FROM "${table}" WHERE device_pk = ?`).run(devicePk).changes;
     }
+    // What the device holds of the branding and the renewal settings (settings rows keyed by its pk).
+    let settings = 0;
+    for (const key of deviceSettingKeys(devicePk)) settings += s.deleteSetting.run(key).changes;
+    if (settings) rows.settings = settings;
     s.deleteDevice.run(devicePk);
     const removal = { certificates, rows };
     appendAudit({
