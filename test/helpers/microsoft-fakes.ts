@@ -51,9 +51,9 @@ export interface AppTenantOptions {
   certificate?: { certPem: string; keyPem: string };
 }
 
-/** A tenant known to the fake Entra ID (Standard unless `o.cloud`), connected on `s` with an MDM application (client secret, or `o.certificate`) consented to `roles`; `connect` is the API's answer (201). */
+/** A tenant known to the fake Entra ID (Standard unless `o.cloud`), connected on `s` (a test server, or a child server's admin API) with an MDM application (client secret, or `o.certificate`) consented to `roles`; `connect` is the API's answer (201). */
 export async function connectAppTenant(
-  s: TestServer,
+  s: Pick<TestServer, 'admin'>,
   entra: FakeEntraApp,
   roles: string[],
   o: AppTenantOptions = {},
