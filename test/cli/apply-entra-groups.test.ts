@@ -7,27 +7,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
 import { serveGroups } from '../helpers/fake-graph-groups.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
+import { startTestServer } from '../helpers/server.js';
 import { runCliHere } from './run-cli.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-cli-apply-entra-'));
-const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-  hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-});
-fs.writeFileSync(path.join(dir, 'graph-ca.pem'), ca.certPem);
-const entra = await startFakeEntraApp(tls);
-const graph = await startFakeGraph(tls, entra);
+const fakes = await startMicrosoftFakes();
+const { entra, graph } = fakes;
 const directory = serveGroups(graph);
-const s = await startTestServer({ ...outboundEnv(entra.port, graph.port, path.join(dir, 'graph-ca.pem')), FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' });
+const s = await startTestServer({ ...fakes.env, FENESTRA_ENTRA_GROUP_SYNC_MINUTES: '0' });
 t.teardown(async () => {
   await s.close();
-  await graph.close();
-  await entra.close();
+  await fakes.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 const caFile = path.join(dir, 'ca.pem');
@@ -36,12 +28,6 @@ const conn = ['--url', `https://127.0.0.1:${s.server.port}`, '--token', s.adminT
 const file = path.join(dir, 'fleet.yaml');
 const apply = (...args: string[]) => runCliHere(['apply', '-f', file, ...args, ...conn]);
 
-const tenantId = crypto.randomUUID();
-const clientId = crypto.randomUUID();
-const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-entra.addTenant({ tenantId, cloud: 'standard', displayName: 'Contoso Ltd' });
-entra.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
-entra.consent(tenantId, clientId, ['GroupMember.Read.All']);
 const SALES = crypto.randomUUID();
 const LAB = crypto.randomUUID();
 directory.addGroup(SALES, 'Sales staff');
@@ -56,17 +42,10 @@ profiles:
     assignments:
 ${assignments.map((a) => `      - ${a}\n`).join('')}`;
 
-const watched = async () => ((await s.admin('GET', `/api/v1/tenants/${tenantId}/groups`)).json as { id: string }[]).map((g) => g.id).sort();
-
 t.test('Entra group targets: assigned and watched, then idempotent, then one left out is unassigned and unwatched', async (t) => {
-  const connect = await s.admin('POST', '/api/v1/tenants', {
-    tenantId,
-    cloud: 'standard',
-    audiences: [AUDIENCE],
-    appClientId: clientId,
-    credential: { secret },
-  });
+  const { tenantId, connect } = await connectAppTenant(s, entra, ['GroupMember.Read.All']);
   t.equal(connect.status, 201, JSON.stringify(connect.json));
+  const watched = async () => ((await s.admin('GET', `/api/v1/tenants/${tenantId}/groups`)).json as { id: string }[]).map((g) => g.id).sort();
 
   fs.writeFileSync(file, fleet([`entraGroup: ${SALES.toUpperCase()}`, `{ entraGroup: ${LAB}, tenantId: ${tenantId} }`]));
   const r = await apply();

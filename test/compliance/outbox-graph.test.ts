@@ -5,52 +5,26 @@
 // on the tenant through the API until a report goes through again. Rows are written through
 // the store as the compliance evaluation writes them, and the in-process notify wakes the worker.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
 import { notifyComplianceOutbox } from '../../src/service/compliance/outbox.js';
 import type { ComplianceReport } from '../../src/store/types.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 import { startTestServer } from '../helpers/server.js';
 
 const guid = () => crypto.randomUUID();
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-outbox-'));
-const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-  hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-});
-fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-const entra = await startFakeEntraApp(tls);
-const graph = await startFakeGraph(tls, entra);
-// Short back-off so retries happen within the test; no sleeps: the test waits on outcomes.
-const s = await startTestServer(outboundEnv(entra.port, graph.port, path.join(dir, 'ca.pem')), {
+const fakes = await startMicrosoftFakes();
+const { entra, graph } = fakes;
+const s = await startTestServer(fakes.env, {
   start: { complianceOutbox: { pollMs: 200, backoffBaseMs: 50, backoffCapMs: 400 } },
 });
 t.teardown(async () => {
   await s.close();
-  await graph.close();
-  await entra.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await fakes.close();
 });
 const outbox = s.server.store.complianceOutbox;
 
 async function tenant(cloud: 'standard' | 'gcc-high' = 'standard') {
-  const tenantId = guid();
-  const clientId = guid();
-  const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-  entra.addTenant({ tenantId, cloud, displayName: 'Contoso Ltd' });
-  entra.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
-  entra.consent(tenantId, clientId, ['Device.ReadWrite.All']);
-  const r = await s.admin('POST', '/api/v1/tenants', {
-    tenantId,
-    cloud,
-    audiences: ['https://mdm.fenestra.test'],
-    appClientId: clientId,
-    credential: { secret },
-  });
+  const { tenantId, connect: r } = await connectAppTenant(s, entra, ['Device.ReadWrite.All'], { cloud });
   t.equal(r.status, 201, JSON.stringify(r.json));
   return tenantId;
 }

@@ -8,26 +8,19 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
 import { openStore } from '../../src/store/open.js';
 import type { ComplianceReport, Store } from '../../src/store/types.js';
 import { startChildServer, type ChildServer } from '../helpers/child-server.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 
 // Two starts of a server process: on a busy machine each can take tens of seconds.
 t.setTimeout(300_000);
 
 const guid = () => crypto.randomUUID();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-outbox-kill-'));
-const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-  hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-});
-fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-const entra = await startFakeEntraApp(tls);
-const graph = await startFakeGraph(tls, entra);
-const env = { FENESTRA_ENV: 'test', ...outboundEnv(entra.port, graph.port, path.join(dir, 'ca.pem')) };
+const fakes = await startMicrosoftFakes();
+const { entra, graph } = fakes;
+const env = { FENESTRA_ENV: 'test', ...fakes.env };
 const children: ChildServer[] = [];
 let store: Store | undefined;
 t.teardown(async () => {
@@ -36,8 +29,7 @@ t.teardown(async () => {
     await c.exited;
   }
   await store?.close();
-  await graph.close();
-  await entra.close();
+  await fakes.close();
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
@@ -54,19 +46,7 @@ async function until(devices: string[], ok: (r: ComplianceReport | undefined) =>
 t.test('reports waiting for a retry when the server is killed are sent once by the next start', async (t) => {
   const first = await startChildServer({ dir: path.join(dir, 'server'), env });
   children.push(first);
-  const tenantId = guid();
-  const clientId = guid();
-  const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-  entra.addTenant({ tenantId, cloud: 'standard' });
-  entra.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
-  entra.consent(tenantId, clientId, ['Device.ReadWrite.All']);
-  const created = await first.admin('POST', '/api/v1/tenants', {
-    tenantId,
-    cloud: 'standard',
-    audiences: ['https://mdm.fenestra.test'],
-    appClientId: clientId,
-    credential: { secret },
-  });
+  const { tenantId, connect: created } = await connectAppTenant(first, entra, ['Device.ReadWrite.All']);
   t.equal(created.status, 201, JSON.stringify(created.json));
 
   // Graph throttles everything: each report gets one try, then waits 8 s (Retry-After).

@@ -4,32 +4,20 @@
 // an administrator must be told about in words they can act on. A GCC High tenant's calls reach
 // only the .us hosts (the fakes record the Host of every request).
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
+import { generateCa } from '../../src/pki/ca.js';
+import { startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 import { startTestServer } from '../helpers/server.js';
 
 const FULL = ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All', 'Device.ReadWrite.All'];
 const guid = () => crypto.randomUUID();
 
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-entra-'));
-const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-  hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-});
-fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-const entra = await startFakeEntraApp(tls);
-const graph = await startFakeGraph(tls, entra);
-const s = await startTestServer(outboundEnv(entra.port, graph.port, path.join(dir, 'ca.pem')));
+const fakes = await startMicrosoftFakes();
+const { entra, graph } = fakes;
+const s = await startTestServer(fakes.env);
 t.teardown(async () => {
   await s.close();
-  await graph.close();
-  await entra.close();
-  fs.rmSync(dir, { recursive: true, force: true });
+  await fakes.close();
 });
 
 /** An RSA certificate and key for an application credential. */
