@@ -8,9 +8,9 @@
 // known to hold (an existing node answers 418 and the engine sends that member again as Replace),
 // Replace for nodes it holds with another value, Delete for nodes it holds that the admin cleared.
 // Each device's state (what it acknowledged, what is on its way, a refusal) is kept under
-// 'branding:device:<pk>'; a refused delivery is retried after RETRY_AFTER_MS. Every change bumps
-// the profile generation, so an idle session of a device found up to date costs one generation
-// read (the `settled` map), as for the schedule.
+// 'branding:device:<pk>'; a refused delivery is retried an hour later (setting-delivery.ts, the
+// mechanism the schedule shares). Every change bumps the profile generation, so an idle session
+// of a device found up to date costs at most one generation read, as for the schedule.
 //
 // The page is shown at the end of the enrollment itself, before the first OMA-DM session: for it
 // to show on the enrollment that sets it, the same nodes must be in the provisioning document
@@ -24,6 +24,7 @@ import type { Store } from '../store/types.js';
 import { auditEntry } from './audit.js';
 import { newCommand } from './commands/queue.js';
 import { ApiError } from './errors.js';
+import { bringToWanted, quietUntil, Remembered, settlePending } from './setting-delivery.js';
 
 /** The admin's branding: every field optional (absent or '' is not set: the device's node is deleted). */
 export interface Branding {
@@ -51,11 +52,7 @@ export const BRANDING_NODES: Record<BrandingField, { node: string; maxLength: nu
 
 export const BRANDING_FIELDS = Object.keys(BRANDING_NODES) as BrandingField[];
 
-/** A delivery the device refused is tried again at its first session this long after. */
-export const RETRY_AFTER_MS = 3600_000;
 const ACTION = 'branding';
-const FINAL_FAILURES = new Set(['failed', 'expired', 'cancelled']);
-const SETTLED_MAX = 200_000;
 
 // C0 controls (and DEL) are refused everywhere but the body text's line breaks and tabs: XML 1.0
 // cannot carry most of them, and no title or contact needs one.
@@ -191,7 +188,7 @@ export async function brandingProvisioning(store: Store): Promise<{ node: string
 
 export class BrandingService {
   /** Devices found holding the branding with nothing on its way, with the generation and enrollment they were found at. */
-  private readonly settled = new Map<string, string>();
+  private readonly quiet = new Remembered();
   private readonly store: Store;
   private readonly providerId: string;
 
@@ -234,52 +231,27 @@ export class BrandingService {
   }
 
   /** Fold the answer of the pending delivery into the state (acknowledged, or failed). */
-  private async settle(state: DeviceBrandingState, at: string): Promise<DeviceBrandingState> {
-    const p = state.pending;
-    if (!p) return state;
-    const [c] = await this.store.management.getCommands([p.commandId]);
-    if (c?.state === 'acked')
-      return { ...state, applied: { hash: p.hash, nodes: p.nodes, at: c.ackedAt ?? c.updatedAt }, pending: undefined, failure: undefined };
-    if (!c || FINAL_FAILURES.has(c.state)) {
-      const error = c ? (c.error ?? (c.status ? `status ${c.status}` : c.state)) : 'command lost';
-      return { ...state, pending: undefined, failure: { hash: p.hash, error, at: c?.updatedAt ?? at } };
-    }
-    return state;
+  private settle(state: DeviceBrandingState, at: string): Promise<DeviceBrandingState> {
+    return settlePending(this.store, state, at, (p, ackedAt) => ({ hash: p.hash, nodes: p.nodes, at: ackedAt }));
   }
 
   /** Session-engine hook, at the start of a session: the command that brings the device's DMClient branding nodes to the admin's. */
-  async due(device: Device, at: string): Promise<CommandRecord[]> {
-    const mark = `${await this.store.profiles.generation()}|${device.enrolledAt}`;
-    if (this.settled.get(device.id) === mark) return [];
+  async due(device: Device, at: string, generation?: number): Promise<CommandRecord[]> {
+    const mark = `${generation ?? (await this.store.profiles.generation())}|${device.enrolledAt}`;
+    if (this.quiet.has(device.id, mark, at)) return [];
     const loaded = await this.load(device);
     const hash = hashOf(loaded.want);
-    let state = await this.settle(loaded.state, at);
-    let changed = loaded.fresh || state !== loaded.state;
+    const settled = await this.settle(loaded.state, at);
     const out: CommandRecord[] = [];
-    const retryWait = state.failure?.hash === hash && Date.parse(at) - Date.parse(state.failure.at) < RETRY_AFTER_MS;
-    if (state.applied?.hash === hash) {
-      if (state.pending && (await this.store.commands.cancel(state.pending.commandId, at))) {
-        state = { ...state, pending: undefined };
-        changed = true;
-      }
-    } else if (state.pending?.hash !== hash && !retryWait) {
-      if (state.pending) await this.store.commands.cancel(state.pending.commandId, at);
-      const payload = brandingPayload(this.providerId, state.applied?.nodes, loaded.want);
-      if (payload) {
-        const cmd = newCommand(device.id, payload, { origin: 'system', action: ACTION, at });
-        out.push(cmd);
-        state = { ...state, pending: { hash, nodes: loaded.want, commandId: cmd.id, at } };
-      } else {
-        state = { ...state, pending: undefined, applied: { hash, nodes: loaded.want, at } };
-      }
-      changed = true;
-    }
-    if (changed) await this.store.branding.putDeviceState(device.id, JSON.stringify(state), at);
-    this.settled.delete(device.id);
-    if (!state.pending && state.applied?.hash === hash) {
-      if (this.settled.size >= SETTLED_MAX) this.settled.delete(this.settled.keys().next().value!);
-      this.settled.set(device.id, mark);
-    }
+    const { state, changed } = await bringToWanted(this.store, settled, hash, at, (s) => {
+      const payload = brandingPayload(this.providerId, s.applied?.nodes, loaded.want);
+      if (!payload) return { ...s, pending: undefined, applied: { hash, nodes: loaded.want, at } };
+      const cmd = newCommand(device.id, payload, { origin: 'system', action: ACTION, at });
+      out.push(cmd);
+      return { ...s, pending: { hash, nodes: loaded.want, commandId: cmd.id, at } };
+    });
+    if (loaded.fresh || settled !== loaded.state || changed) await this.store.branding.putDeviceState(device.id, JSON.stringify(state), at);
+    this.quiet.set(device.id, mark, quietUntil(state, hash));
     return out;
   }
 

@@ -10,19 +10,17 @@
 // them in its provisioning document — and per device what it acknowledged or what is on its way
 // ('renewal-settings:device:<pk>'). A device enrolled before the settings were first seen (the
 // first start of a server with this code included) gets them once. A refused delivery is tried
-// again an hour later. Devices found holding the current settings are remembered per process.
+// again an hour later (setting-delivery.ts, shared with the check-in schedule and the branding).
+// Devices found holding the current settings are remembered per process.
 import crypto from 'node:crypto';
 import type { CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
 import { type RenewalSettings, renewalSettingsPayload } from '../../protocol/csp/renewal.js';
 import type { Store } from '../../store/types.js';
 import { newCommand } from '../commands/queue.js';
+import { pendingOutcome, Remembered, retryWaiting } from '../setting-delivery.js';
 
 const ACTION = 'renewal-settings';
-/** A delivery the device refused is tried again at its first session this long after. */
-const RETRY_AFTER_MS = 3600_000;
-const FINAL_FAILURES = new Set(['failed', 'expired', 'cancelled']);
-const SETTLED_MAX = 200_000;
 
 interface DeviceRenewalState {
   /** The enrollment this state belongs to (a new enrollment's provisioning document set the values anew). */
@@ -50,7 +48,7 @@ export class RenewalSettingsDelivery {
   private readonly startedAt: string;
   private since?: Promise<string>;
   /** Devices found holding the current settings, with the enrollment they were found at. */
-  private readonly settled = new Map<string, string>();
+  private readonly quiet = new Remembered();
 
   constructor(store: Store, settings: RenewalSettings, startedAt: string) {
     this.store = store;
@@ -75,18 +73,18 @@ export class RenewalSettingsDelivery {
 
   /** Session-engine hook, at the start of a session: the Atomic that brings the device's Renew nodes to the server's settings. */
   async due(device: Device, at: string): Promise<CommandRecord[]> {
-    if (this.settled.get(device.id) === device.enrolledAt) return [];
+    if (this.quiet.has(device.id, device.enrolledAt, at)) return [];
     const since = await this.currentSince();
     const stored = parse<DeviceRenewalState>(await this.store.renewalSettings.deviceState(device.id));
     let state: DeviceRenewalState = stored?.enrolledAt === device.enrolledAt ? stored : { enrolledAt: device.enrolledAt };
     if (!state.applied && device.enrolledAt >= since) state = { ...state, applied: this.hash };
     if (state.pending) {
-      const [c] = await this.store.management.getCommands([state.pending.commandId]);
-      if (c?.state === 'acked') state = { enrolledAt: state.enrolledAt, applied: state.pending.hash };
-      else if (!c || FINAL_FAILURES.has(c.state)) state = { enrolledAt: state.enrolledAt, applied: state.applied, failure: { hash: state.pending.hash, at } };
+      const o = await pendingOutcome(this.store, state.pending.commandId, at);
+      if (o?.acked) state = { enrolledAt: state.enrolledAt, applied: state.pending.hash };
+      else if (o) state = { enrolledAt: state.enrolledAt, applied: state.applied, failure: { hash: state.pending.hash, at } };
     }
     const out: CommandRecord[] = [];
-    const waiting = state.pending?.hash === this.hash || (state.failure?.hash === this.hash && Date.parse(at) - Date.parse(state.failure.at) < RETRY_AFTER_MS);
+    const waiting = state.pending?.hash === this.hash || retryWaiting(state.failure, this.hash, at);
     if (state.applied !== this.hash && !waiting) {
       if (state.pending) await this.store.commands.cancel(state.pending.commandId, at);
       const cmd = newCommand(device.id, renewalSettingsPayload(this.settings), { origin: 'system', action: ACTION, at });
@@ -94,11 +92,9 @@ export class RenewalSettingsDelivery {
       state = { enrolledAt: state.enrolledAt, applied: state.applied, pending: { hash: this.hash, commandId: cmd.id }, failure: state.failure };
     }
     if (JSON.stringify(state) !== JSON.stringify(stored)) await this.store.renewalSettings.putDeviceState(device.id, JSON.stringify(state), at);
-    this.settled.delete(device.id);
-    if (state.applied === this.hash && !state.pending) {
-      if (this.settled.size >= SETTLED_MAX) this.settled.delete(this.settled.keys().next().value!);
-      this.settled.set(device.id, device.enrolledAt);
-    }
+    // Nothing to do until the enrollment changes: it holds them.
+    const until = !state.pending && state.applied === this.hash ? Infinity : 0;
+    this.quiet.set(device.id, device.enrolledAt, until);
     return out;
   }
 }
