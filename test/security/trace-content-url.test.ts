@@ -76,3 +76,19 @@ t.test('session traces do not hand out signed package URLs', async (t) => {
     }
   }
 });
+
+t.test('every escaping of a signed URL is redacted (MSI job text, MSIX attributes, plain)', async (t) => {
+  const { traceBody } = await import('../../src/service/management/trace.js');
+  const sig = 'mAZG9ce2qgF7LP8xR0XrrAHtKVepVglEPE6WaC7q54g';
+  const url = (amp: string) => `https://mdm.example/content/${'ab'.repeat(32)}?e=1796661822${amp}s=${sig}`;
+  for (const [what, xml] of [
+    ['plain', `<Data>${url('&')}</Data>`],
+    ['escaped once (an MSIX PackageUri in an XML item)', `<Data><Application PackageUri="${url('&amp;')}"/></Data>`],
+    ['escaped twice (the MSI job as text)', `<Data>&lt;ContentURL&gt;${url('&amp;amp;')}&lt;/ContentURL&gt;</Data>`],
+    ['two URLs in one message', `<Data>${url('&amp;')} ${url('&amp;')}</Data>`],
+  ] as const) {
+    const { body } = traceBody(xml, 1 << 20);
+    t.notMatch(body, sig, `${what}: no signature`);
+    t.match(body, /\/content\/(ab){32}\?e=1796661822&(amp;)*s=\[redacted\]/, `${what}: hash and expiry kept`);
+  }
+});
