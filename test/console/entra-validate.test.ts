@@ -5,9 +5,8 @@
 // naming the permission. Axe and a screenshot of both results.
 import t from 'tap';
 import { generateCa } from '../../src/pki/ca.js';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
+import { look, noBrowser, openConsole } from '../helpers/browser.js';
 import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
-import { startTestServer } from '../helpers/server.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
@@ -15,15 +14,9 @@ if (noBrowser) {
   t.setTimeout(300_000);
   const fakes = await startMicrosoftFakes();
   const { entra } = fakes;
-  const server = await startTestServer(fakes.env);
-  const browser = await launchBrowser();
-  t.teardown(async () => {
-    await browser.close();
-    await server.close();
-    await fakes.close();
-  });
-  const base = consoleBase(server);
-  const owner = await signedIn(browser, server, 'owner');
+  t.teardown(() => fakes.close());
+  const { server, base, signedIn } = await openConsole(t, fakes.env);
+  const owner = await signedIn('owner');
   t.teardown(() => owner.context.close());
 
   const { tenantId, clientId, connect } = await connectAppTenant(server, entra, ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All'], {
@@ -49,8 +42,7 @@ if (noBrowser) {
     t.equal(await failed.count(), 1);
     t.match(await failed.textContent(), /To fix.*Device\.ReadWrite\.All/);
     t.match(await page.locator('#validation').textContent(), /Contoso Federal/, 'the organization read from Graph');
-    await screenshot(page, 'entra-validate-failed');
-    await checkA11y(page, 'entra-validate-failed');
+    await look(page, 'entra-validate-failed');
 
     // The administrator grants the missing permission and consents again.
     entra.consent(tenantId, clientId, ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All', 'Device.ReadWrite.All']);
@@ -58,8 +50,7 @@ if (noBrowser) {
     t.match(await page.locator('.flash').textContent(), /Validation passed/);
     t.equal(await page.locator('#validation li.failed').count(), 0);
     t.ok((await page.locator('#validation li.ok').count()) >= 5);
-    await screenshot(page, 'entra-validate-ok');
-    await checkA11y(page, 'entra-validate-ok');
+    await look(page, 'entra-validate-ok');
 
     const audit = await server.admin('GET', `/api/v1/audit?targetId=${tenantId}&action=tenant.validate`);
     t.equal(audit.json.entries.length, 2, 'both validations audited');

@@ -9,9 +9,8 @@
 import crypto from 'node:crypto';
 import t from 'tap';
 import { generateCa } from '../../src/pki/ca.js';
-import { checkA11y, consoleBase, launchBrowser, noBrowser, screenshot, signedIn } from '../helpers/browser.js';
+import { look, noBrowser, openConsole } from '../helpers/browser.js';
 import { startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
-import { startTestServer } from '../helpers/server.js';
 
 const FULL = ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All', 'Device.ReadWrite.All'];
 
@@ -21,21 +20,10 @@ if (noBrowser) {
   t.setTimeout(300_000);
   const fakes = await startMicrosoftFakes();
   const { entra } = fakes;
-  const server = await startTestServer(fakes.env);
-  const browser = await launchBrowser();
-  t.teardown(async () => {
-    await browser.close();
-    await server.close();
-    await fakes.close();
-  });
-  const base = consoleBase(server);
-  const owner = await signedIn(browser, server, 'owner');
+  t.teardown(() => fakes.close());
+  const { server, base, signedIn } = await openConsole(t, fakes.env);
+  const owner = await signedIn('owner');
   t.teardown(() => owner.context.close());
-
-  const look = async (name: string) => {
-    await screenshot(owner.page, name);
-    await checkA11y(owner.page, name);
-  };
 
   t.test('owner: application set, consent link, validation in words, certificate, disconnect; all audited by name', async (t) => {
     const { page, admin } = owner;
@@ -61,7 +49,7 @@ if (noBrowser) {
     t.match(await page.locator('dl.facts').textContent(), /Application \(client\) ID\s*Not set/);
     t.match(await page.locator('dl.facts').textContent(), /Credential\s*None yet/);
     t.equal(await page.locator('a.consent-url').count(), 0, 'no consent link without a client ID');
-    await look('tenant-app-none');
+    await look(owner.page, 'tenant-app-none');
 
     const clientField = page.locator('#app-appClientId');
     const secretField = page.getByLabel('Client secret', { exact: true });
@@ -83,7 +71,7 @@ if (noBrowser) {
     t.match(await errorOf('appClientId'), /GUID/);
     await keep();
     t.equal(await secretField.inputValue(), '', 'the secret is not written back');
-    await look('tenant-app-error-client-id');
+    await look(owner.page, 'tenant-app-error-client-id');
 
     // The server names the secret: too short to be a secret's Value.
     await clientField.fill(clientId);
@@ -100,7 +88,7 @@ if (noBrowser) {
     await keep();
     t.equal(await keyField.inputValue(), '', 'the private key is not written back');
     t.match(await certField.inputValue(), /BEGIN CERTIFICATE/, 'the certificate (public) is kept');
-    await look('tenant-app-error-key');
+    await look(owner.page, 'tenant-app-error-key');
 
     // The console's own check: a certificate without its key, named on the key.
     await save();
@@ -128,7 +116,7 @@ if (noBrowser) {
     t.equal(consent.searchParams.get('scope'), 'https://graph.microsoft.com/.default');
     t.equal(consent.searchParams.get('redirect_uri'), `https://enterpriseenrollment.fenestra.test/console/entra/${tenantId}/validate`);
     t.match(await page.locator('#application').textContent(), `returns to ${consent.searchParams.get('redirect_uri')}`, 'says which redirect URI to register');
-    await look('tenant-app-secret');
+    await look(owner.page, 'tenant-app-secret');
 
     // Validate before the administrator consented: said in words, with what to do.
     await page.getByRole('link', { name: 'Validate the connection' }).click();
@@ -139,7 +127,7 @@ if (noBrowser) {
     t.equal(await failed.count(), 1);
     t.match(await failed.textContent(), /To fix — Application .* has not granted consent yet \(open the consent URL and accept\)/);
     await keep();
-    await look('tenant-app-validate-no-consent');
+    await look(owner.page, 'tenant-app-validate-no-consent');
 
     // The administrator consents; Entra sends the browser back; validation passes, each check said.
     entra.consent(tenantId, clientId, FULL);
@@ -154,7 +142,7 @@ if (noBrowser) {
     t.match(checks.join('\n'), /token was obtained with the client secret/);
     t.equal(entra.tokenAuth.at(-1), 'secret');
     await keep();
-    await look('tenant-app-validate-ok');
+    await look(owner.page, 'tenant-app-validate-ok');
     await page.goto(`${base}/console/entra/${tenantId}/validate?error=access_denied&error_description=${encodeURIComponent('<b>evil</b>')}`);
     t.equal(
       (await page.locator('#consent-return').textContent())?.trim(),
@@ -172,7 +160,7 @@ if (noBrowser) {
     t.match(await page.locator('#credential-fact').textContent(), new RegExp(`^Certificate, set on .* UTC, thumbprint ${thumbprint}, valid until .* UTC$`));
     t.match(await page.locator('dl.facts').textContent(), /Validation\s*Not validated yet/, 'the old result no longer applies');
     await keep();
-    await look('tenant-app-certificate');
+    await look(owner.page, 'tenant-app-certificate');
     await page.getByRole('link', { name: 'Validate the connection' }).click();
     await Promise.all([page.waitForURL(/\/validate$/), page.getByRole('button', { name: 'Validate now' }).click()]);
     t.match(await page.locator('.flash').textContent(), /Validation passed/);
@@ -193,7 +181,7 @@ if (noBrowser) {
     t.match(await page.locator('dl.facts').textContent(), /Credential\s*None yet/);
     await page.getByRole('link', { name: 'Disconnect the account' }).click();
     await page.getByRole('heading', { level: 1, name: `Disconnect tenant ${tenantId}?` }).waitFor();
-    await look('tenant-app-disconnect');
+    await look(owner.page, 'tenant-app-disconnect');
     await Promise.all([page.waitForURL(/\/console\/entra$/), page.getByRole('button', { name: `Disconnect ${tenantId}` }).click()]);
     t.match(await page.locator('.flash').textContent(), `Tenant ${tenantId} was disconnected.`);
 
@@ -226,7 +214,7 @@ if (noBrowser) {
     await page.locator('#app-secret-error').waitFor();
     const consent = await server.admin('GET', `/api/v1/tenants/${id}`);
     t.equal(consent.json.appClientId, undefined, 'refused');
-    await look('tenant-app-fr-error');
+    await look(owner.page, 'tenant-app-fr-error');
     await page.goto(`${base}/console/lang/en?next=${encodeURIComponent('/console/entra')}`);
   });
 }
