@@ -6,7 +6,8 @@
 // it), single ranges (`a-b`, `a-`, `-n`) answered 206, unsatisfiable 416, If-Range and
 // If-None-Match. Several ranges in one request are answered with the whole body, 200 (RFC 9110
 // 14.2 lets a server ignore Range; no client of ours asks for multipart/byteranges). Bytes are
-// streamed from the store with back-pressure; a client that goes away stops the read.
+// streamed from the store with back-pressure; a client that goes away stops the read, or leaves
+// the line of reads waiting for the database (PostgreSQL: store/postgres/read-queue.ts).
 // Order of refusals: 400 malformed hash, 403 bad or expired signature (before anything is looked
 // up, so an unsigned request learns nothing), 404 unknown content.
 import { Readable } from 'node:stream';
@@ -94,8 +95,15 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRouteOpti
     reply.header('content-length', String(length));
     if (request.method === 'HEAD' || length === 0) return reply.send();
     active.add(reply);
-    reply.raw.once('close', () => active.delete(reply));
-    return reply.send(Readable.from(store.content.read(sha256, range), { objectMode: false, highWaterMark: 64 * 1024 }));
+    // A client that goes away while its read waits for the database leaves the line at once
+    // (the stream's own end reaches the read only once the query it waits for is done).
+    const gone = new AbortController();
+    reply.raw.once('close', () => {
+      active.delete(reply);
+      gone.abort();
+    });
+    const body = store.content.read(sha256, range, { signal: gone.signal });
+    return reply.send(Readable.from(body, { objectMode: false, highWaterMark: 64 * 1024 }));
   };
 
   app.route<{ Params: { sha256: string } }>({ method: ['GET', 'HEAD'], url: '/content/:sha256', handler });

@@ -525,8 +525,11 @@ export interface ContentStore {
    */
   put(body: AsyncIterable<Uint8Array>, o: { limit: number; expectSha256?: string }): Promise<ContentInfo>;
   stat(sha256: string): Promise<ContentInfo | undefined>;
-  /** The bytes (or a range of them) as a stream. */
-  read(sha256: string, range?: ContentRange): AsyncIterable<Uint8Array>;
+  /**
+   * The bytes (or a range of them) as a stream. `signal`: the reader went away (a read waiting for
+   * its turn leaves the line at once, with the signal's reason).
+   */
+  read(sha256: string, range?: ContentRange, o?: { signal?: AbortSignal }): AsyncIterable<Uint8Array>;
   /** Random access for package readers: `length` bytes at `offset` (fewer at the end). */
   readAt(sha256: string, offset: number, length: number): Promise<Buffer>;
   delete(sha256: string): Promise<void>;

@@ -11,6 +11,8 @@ export type Sql = pg.Pool | pg.PoolClient;
 
 export interface Db {
   pool: pg.Pool;
+  /** The longest wait for a connection and run of one statement, ms (DbOptions.timeoutMs). */
+  timeoutMs: number;
   /** One statement on any pooled connection. */
   q(text: string, params?: unknown[]): Promise<Row[]>;
   /** Rows changed by one statement. */
@@ -77,6 +79,7 @@ export function openDb(url: string, opts: DbOptions = {}): Db {
   };
   const db: Db = {
     pool,
+    timeoutMs,
     async q(text, params) {
       return (await query(text, params)).rows as Row[];
     },

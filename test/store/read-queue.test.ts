@@ -1,0 +1,109 @@
+// The line PostgreSQL content reads wait in (src/store/postgres/read-queue.ts): no more than its
+// slots at once, first come first served, a waiter whose signal aborts leaves at once, waiters
+// give up only when nothing in the line finishes for the stall time. The same line under real
+// downloads: test/http/content-download-pg.test.ts.
+import t from 'tap';
+import { StoreUnavailableError } from '../../src/store/errors.js';
+import { readQueue } from '../../src/store/postgres/read-queue.js';
+
+/** A promise and its resolve, to finish a query when the test says so. */
+function gate<T = void>() {
+  let open!: (v: T) => void;
+  const p = new Promise<T>((r) => (open = r));
+  return { p, open };
+}
+
+t.test('at most its slots run; the others start in arrival order as slots free', async (t) => {
+  const q = readQueue({ slots: 2, stallMs: 60_000 });
+  const gates = Array.from({ length: 5 }, () => gate());
+  const started: number[] = [];
+  const runs = gates.map((g, i) =>
+    q.run(async () => {
+      started.push(i);
+      await g.p;
+      return i;
+    }),
+  );
+  await new Promise((r) => setImmediate(r));
+  t.same(started, [0, 1], 'two run');
+  t.equal(q.running, 2);
+  t.equal(q.waiting, 3);
+  gates[1].open();
+  t.equal(await runs[1], 1);
+  await new Promise((r) => setImmediate(r));
+  t.same(started, [0, 1, 2], 'the first waiter took the freed slot');
+  gates[0].open();
+  gates[2].open();
+  await Promise.all([runs[0], runs[2]]);
+  await new Promise((r) => setImmediate(r));
+  t.same(started, [0, 1, 2, 3, 4], 'then the rest, in order');
+  gates[3].open();
+  gates[4].open();
+  t.same(await Promise.all(runs), [0, 1, 2, 3, 4]);
+  t.equal(q.running + q.waiting, 0, 'nothing held');
+});
+
+t.test('a failed query frees its slot', async (t) => {
+  const q = readQueue({ slots: 1, stallMs: 60_000 });
+  const g = gate();
+  const a = q.run(async () => {
+    await g.p;
+    throw new Error('boom');
+  });
+  const b = q.run(async () => 'b');
+  g.open();
+  await t.rejects(a, /boom/);
+  t.equal(await b, 'b', 'the next one ran');
+});
+
+t.test('a waiter whose signal aborts leaves the line at once; one aborted already never waits', async (t) => {
+  const q = readQueue({ slots: 1, stallMs: 60_000 });
+  const hold = gate();
+  const first = q.run(() => hold.p);
+  const ac = new AbortController();
+  let ran = false;
+  const leaving = q.run(async () => {
+    ran = true;
+  }, ac.signal);
+  const after = q.run(async () => 'after');
+  t.equal(q.waiting, 2);
+  ac.abort(new Error('client gone'));
+  // Rejected while the slot is still held: it did not wait for its turn to find out.
+  await t.rejects(leaving, /client gone/);
+  t.equal(q.waiting, 1, 'out of the line');
+  t.equal(q.running, 1, 'the slot still held by the first');
+  await t.rejects(
+    q.run(async () => undefined, AbortSignal.abort(new Error('already'))),
+    /already/,
+  );
+  hold.open();
+  await first;
+  t.equal(await after, 'after', 'the one behind it ran');
+  t.notOk(ran, 'the aborted query never ran');
+});
+
+t.test('a stalled database: waiters give up with StoreUnavailableError, the query running is left to its own timeout', async (t) => {
+  const q = readQueue({ slots: 1, stallMs: 200 });
+  const stuck = gate();
+  const running = q.run(() => stuck.p);
+  const waiters = [q.run(async () => 'a'), q.run(async () => 'b')];
+  // Without the stall check these would wait for ever (tap's timeout would fail the test).
+  for (const w of waiters) {
+    const err = await w.catch((e: unknown) => e);
+    t.ok(err instanceof StoreUnavailableError, 'StoreUnavailableError');
+    t.match((err as Error).message, /finished no content read within 200 ms/, 'says why');
+  }
+  t.equal(q.waiting, 0, 'the line is empty');
+  t.equal(q.running, 1, 'the stuck query keeps its slot until it ends');
+  stuck.open();
+  await running;
+  t.equal(await q.run(async () => 'later'), 'later', 'the line works again');
+});
+
+t.test('a line that moves is not a stall: waiting longer than the stall time in all is fine', async (t) => {
+  // Ten queries of 150 ms each through one slot: the last waits about 1.5 s, well over the
+  // 600 ms stall time, but a query finishes every 150 ms.
+  const q = readQueue({ slots: 1, stallMs: 600 });
+  const runs = Array.from({ length: 10 }, (_, i) => q.run(() => new Promise<number>((r) => setTimeout(r, 150, i))));
+  t.same(await Promise.all(runs), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every one answered');
+});
