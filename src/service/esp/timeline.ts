@@ -1,8 +1,9 @@
 // Day zero as the admin sees it: each run of a device as a timeline (started, each required item
 // done or failed, finished / failed / timed out), and fleet-wide figures — how long day zero
-// takes (p50/p95 of the runs that finished) and which items held runs back most.
+// takes (p50/p95 of the runs that finished) and which items held runs back most, counted by the
+// store in SQL (EspStore.figures) but for the failed and timed-out runs, read whole.
 import type { EspEvent, EspFleetFigures, EspOutcome, EspRun } from '../../domain/esp.js';
-import type { Store } from '../../store/types.js';
+import type { EspFigureParts, Store } from '../../store/types.js';
 import { notFound } from '../errors.js';
 
 /** The outcome as of `now`: an open run past its deadline has timed out (its device never came back to say more). */
@@ -37,9 +38,10 @@ function percentile(sorted: number[], q: number): number | undefined {
 }
 
 /**
- * Figures over runs (of one phase or both). Blocking items: in a finished run the item done last
- * (it held the page longest); in a failed run its failed items; in a timed-out run the items
- * still pending.
+ * Figures over runs (of one phase or both), the plain path: what figuresFromParts gives from the
+ * store's SQL counts (a bypass, docs/performance.md; test/esp/figures.test.ts holds them equal).
+ * Blocking items: in a finished run the item done last (it held the page longest); in a failed
+ * run its failed items; in a timed-out run the items still pending.
  */
 export function fleetFigures(runs: EspRun[], now: string, phase: EspFleetFigures['phase']): EspFleetFigures {
   const sel = runs.filter((r) => phase === 'all' || (phase === 'device') === (r.userKey === ''));
@@ -89,6 +91,41 @@ export function fleetFigures(runs: EspRun[], now: string, phase: EspFleetFigures
   return out;
 }
 
+/**
+ * Bypass: the fleet figures from the store's part of them (EspStore.figures: counts, p50/p95 and
+ * the done runs by their last item, counted in SQL over an index) and the failed and timed-out
+ * runs, instead of fleetFigures over every run read whole. Blocking items as there.
+ */
+function figuresFromParts(parts: EspFigureParts, now: string, phase: EspFleetFigures['phase']): EspFleetFigures {
+  const blocking = new Map<string, EspFleetFigures['blocking'][number]>();
+  const block = (profileId: string, name: string | undefined, how: 'done' | 'failed' | 'timed-out', runs = 1) => {
+    let b = blocking.get(profileId);
+    if (!b) blocking.set(profileId, (b = { profileId, runs: 0, failed: 0, timedOut: 0 }));
+    if (name && !b.name) b.name = name;
+    b.runs += runs;
+    if (how === 'failed') b.failed += runs;
+    if (how === 'timed-out') b.timedOut += runs;
+  };
+  for (const l of parts.lastItems) block(l.profileId, l.name, 'done', l.runs);
+  for (const r of parts.stuck) {
+    const o = outcomeAt(r, now);
+    if (o === 'failed') for (const i of r.items) if (i.status === 'failed') block(i.profileId, i.name, 'failed');
+    if (o === 'timed-out') for (const i of r.items) if (i.status === 'pending') block(i.profileId, i.name, 'timed-out');
+  }
+  const out: EspFleetFigures = {
+    phase,
+    runs: parts.runs,
+    byOutcome: parts.byOutcome,
+    blocking: [...blocking.values()]
+      .sort((a, b) => b.runs - a.runs || b.failed + b.timedOut - (a.failed + a.timedOut) || (a.profileId < b.profileId ? -1 : 1))
+      .slice(0, 10),
+  };
+  const [p50, p95] = parts.durationsMs;
+  if (p50 !== undefined) out.p50Seconds = p50 / 1000;
+  if (p95 !== undefined) out.p95Seconds = p95 / 1000;
+  return out;
+}
+
 /** A run as the API shows it: the stored run, its outcome as of now, and its events. */
 export type EspRunView = EspRun & { events: EspEvent[] };
 
@@ -119,6 +156,8 @@ export class DayZeroView {
 
   /** Fleet figures of one phase (or both), over the runs started since `since` (all when absent). */
   async fleet(phase: EspFleetFigures['phase'], since?: string): Promise<EspFleetFigures> {
-    return fleetFigures(await this.store.esp.allRuns(since), this.now().toISOString(), phase);
+    const now = this.now().toISOString();
+    const q = since === undefined ? { phase, now } : { phase, since, now };
+    return figuresFromParts(await this.store.esp.figures(q, [0.5, 0.95]), now, phase);
   }
 }

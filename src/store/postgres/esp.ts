@@ -1,9 +1,26 @@
 // PostgreSQL: Enrollment Status Page policies and day-zero runs (see EspStore).
-import { POLICY_COLUMNS, RUN_START, policyFromRow, policyValues, runFromRow, runValues, sortPolicies, sortRuns } from '../esp-rows.js';
+import {
+  FIGURES_SQL,
+  POLICY_COLUMNS,
+  RUN_SAVE,
+  RUN_START,
+  figureParts,
+  figuresFilter,
+  nearestRank,
+  policyFromRow,
+  policyValues,
+  runFromRow,
+  runValues,
+  saveValues,
+  sortPolicies,
+  sortRuns,
+} from '../esp-rows.js';
+import type { Row } from '../rows.js';
 import type { EspStore } from '../types.js';
 import type { Db } from './db.js';
 
 const START = RUN_START((n) => `$${n}`);
+const SAVE = RUN_SAVE((n) => `$${n}`);
 
 export function postgresEsp(db: Db): EspStore {
   return {
@@ -40,19 +57,33 @@ export function postgresEsp(db: Db): EspStore {
       return (await db.run(START, [...runValues(run), replaceBefore ?? ''])) > 0;
     },
     async saveRun(run) {
-      await db.run('UPDATE esp_runs SET items = $3, finished_at = $4, outcome = $5 WHERE device_pk = $1 AND user_key = $2', [
-        run.devicePk,
-        run.userKey,
-        JSON.stringify(run.items),
-        run.finishedAt ?? null,
-        run.outcome ?? null,
-      ]);
+      await db.run(SAVE, saveValues(run));
     },
     async anyOpen(now) {
       return (await db.q('SELECT 1 FROM esp_runs WHERE outcome IS NULL AND deadline > $1 LIMIT 1', [now])).length > 0;
     },
     async allRuns(since) {
       return (since ? await db.q('SELECT * FROM esp_runs WHERE started_at >= $1', [since]) : await db.q('SELECT * FROM esp_runs')).map(runFromRow);
+    },
+    async figures(q, quantiles) {
+      // One snapshot for the counts, ranks and rows. With now as $1 the bound (if any) is $2, else $1.
+      const withNow = figuresFilter(q, (n) => `$${n}`, 2);
+      const sql = FIGURES_SQL(withNow.where, '$1');
+      const bare = FIGURES_SQL(figuresFilter(q, (n) => `$${n}`, 1).where, '');
+      const p = [q.now, ...withNow.params];
+      return db.tx(async (c) => {
+        await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        const [counts] = (await c.query(sql.counts, p)).rows as Row[];
+        const timed = Number(counts.timed ?? 0);
+        const durations: (number | undefined)[] = [];
+        for (const x of quantiles) {
+          const rows = timed ? ((await c.query(`${bare.duration}${nearestRank(timed, x)}`, withNow.params)).rows as Row[]) : [];
+          durations.push(rows.length ? Number(rows[0].duration_ms) : undefined);
+        }
+        const lastItems = (await c.query(bare.lastItems, withNow.params)).rows as Row[];
+        const stuck = (await c.query(sql.stuck, p)).rows as Row[];
+        return figureParts(counts, durations, lastItems, stuck);
+      });
     },
   };
 }

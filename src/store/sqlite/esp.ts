@@ -1,6 +1,21 @@
 // SQLite: Enrollment Status Page policies and day-zero runs (see EspStore).
 import type Database from 'better-sqlite3';
-import { POLICY_COLUMNS, RUN_START, policyFromRow, policyValues, runFromRow, runValues, sortPolicies, sortRuns } from '../esp-rows.js';
+import {
+  FIGURES_SQL,
+  POLICY_COLUMNS,
+  RUN_SAVE,
+  RUN_START,
+  figureParts,
+  figuresFilter,
+  nearestRank,
+  policyFromRow,
+  policyValues,
+  runFromRow,
+  runValues,
+  saveValues,
+  sortPolicies,
+  sortRuns,
+} from '../esp-rows.js';
 import type { Row } from '../rows.js';
 import type { EspStore } from '../types.js';
 
@@ -13,11 +28,33 @@ export function sqliteEsp(db: Database.Database): EspStore {
     delPolicy: db.prepare('DELETE FROM esp_policies WHERE id = ?'),
     runs: db.prepare('SELECT * FROM esp_runs WHERE device_pk = ?'),
     insRun: db.prepare(RUN_START(() => '?')),
-    updRun: db.prepare('UPDATE esp_runs SET items = ?, finished_at = ?, outcome = ? WHERE device_pk = ? AND user_key = ?'),
+    updRun: db.prepare(RUN_SAVE(() => '?')),
     open: db.prepare('SELECT 1 FROM esp_runs WHERE outcome IS NULL AND deadline > ? LIMIT 1'),
     all: db.prepare('SELECT * FROM esp_runs'),
     since: db.prepare('SELECT * FROM esp_runs WHERE started_at >= ?'),
   };
+  /** The figures' statements per phase and bound (six shapes at most), prepared once. */
+  const figures = new Map<string, ReturnType<typeof prepareFigures>>();
+  const prepareFigures = (where: string) => {
+    const sql = FIGURES_SQL(where, '@now');
+    return {
+      counts: db.prepare(sql.counts),
+      duration: db.prepare(`${sql.duration}@offset`).pluck(),
+      lastItems: db.prepare(sql.lastItems),
+      stuck: db.prepare(sql.stuck),
+    };
+  };
+  // One read transaction: the counts, ranks and rows agree with each other.
+  const readFigures = db.transaction((q: { phase: 'device' | 'user' | 'all'; since?: string; now: string }, quantiles: number[]) => {
+    const { where } = figuresFilter(q, () => '@since', 0);
+    let st = figures.get(where);
+    if (!st) figures.set(where, (st = prepareFigures(where)));
+    const p = q.since === undefined ? { now: q.now } : { now: q.now, since: q.since };
+    const counts = st.counts.get(p) as Row;
+    const timed = Number(counts.timed ?? 0);
+    const durations = quantiles.map((x) => (timed ? (st.duration.get({ ...p, offset: nearestRank(timed, x) }) as number) : undefined));
+    return figureParts(counts, durations, st.lastItems.all(p) as Row[], st.stuck.all(p) as Row[]);
+  });
   return {
     async listPolicies() {
       return sortPolicies((s.policies.all() as Row[]).map(policyFromRow));
@@ -43,13 +80,16 @@ export function sqliteEsp(db: Database.Database): EspStore {
       return s.insRun.run(...runValues(run), replaceBefore ?? '').changes > 0;
     },
     async saveRun(run) {
-      s.updRun.run(JSON.stringify(run.items), run.finishedAt ?? null, run.outcome ?? null, run.devicePk, run.userKey);
+      s.updRun.run(...saveValues(run));
     },
     async anyOpen(now) {
       return s.open.get(now) !== undefined;
     },
     async allRuns(since) {
       return ((since ? s.since.all(since) : s.all.all()) as Row[]).map(runFromRow);
+    },
+    async figures(q, quantiles) {
+      return readFigures.deferred(q, quantiles);
     },
   };
 }
