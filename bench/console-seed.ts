@@ -49,7 +49,7 @@ function espRun(devicePk: string, userKey: string, upn: string | null, started: 
   if (end !== null) run.finishedAt = iso(end);
   if (kind !== 'silent' && kind !== 'open') run.outcome = kind;
   // The columns migration 31 added, as the store writes them.
-  const [duration, last, lastName] = figureValues(run);
+  const [duration, last, lastName, open] = figureValues(run);
   return {
     device_pk: devicePk,
     user_key: userKey,
@@ -64,6 +64,7 @@ function espRun(devicePk: string, userKey: string, upn: string | null, started: 
     duration_ms: duration,
     last_item: last,
     last_item_name: lastName,
+    open_items: open,
   };
 }
 

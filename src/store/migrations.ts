@@ -893,30 +893,41 @@ ALTER TABLE tenants ADD COLUMN domains TEXT;
   {
     version: 31,
     name: 'esp-figures',
-    // Issue #16 follow-up: the fleet's day-zero figures counted in SQL over an index instead of
-    // reading every run's items at each request (store/esp-rows.ts FIGURES_SQL). Each run keeps
-    // what the figures need from its items, written with them: the milliseconds from start to
-    // finish of a run that ended 'done', and its last item done or failed (the first of the
-    // latest), with that item's name. Existing runs are filled in from their items here.
+    // Issue #16 follow-up: the fleet's day-zero figures counted from indexes instead of reading
+    // every run's items at each request (store/esp-rows.ts FIGURES_SQL). Each run keeps what the
+    // figures need from its items, written with them: the milliseconds from start to finish of a
+    // run that ended 'done', its last item done or failed (the first of the latest) with that
+    // item's name, and its items not done (JSON). Three partial indexes hold the rest: the done
+    // runs by last item and by duration, and the few others (under way, failed, timed out) with
+    // their items not done. Existing runs are filled in from their items here.
     sql: `
 ALTER TABLE esp_runs ADD COLUMN duration_ms INTEGER;
 ALTER TABLE esp_runs ADD COLUMN last_item TEXT;
 ALTER TABLE esp_runs ADD COLUMN last_item_name TEXT;
+ALTER TABLE esp_runs ADD COLUMN open_items TEXT;
 UPDATE esp_runs SET duration_ms = CAST(round((julianday(finished_at) - julianday(started_at)) * 86400000) AS INTEGER)
   WHERE outcome = 'done' AND finished_at IS NOT NULL;
 UPDATE esp_runs SET (last_item, last_item_name) = (
   SELECT json_extract(value, '$.profileId'), NULLIF(json_extract(value, '$.name'), '') FROM json_each(esp_runs.items)
   WHERE COALESCE(json_extract(value, '$.at'), '') <> '' ORDER BY json_extract(value, '$.at') DESC, key LIMIT 1);
-CREATE INDEX esp_runs_figures ON esp_runs (outcome, user_key, started_at, deadline, duration_ms, last_item, last_item_name);
+UPDATE esp_runs SET open_items = (SELECT json_group_array(json(value)) FROM json_each(esp_runs.items) WHERE json_extract(value, '$.status') <> 'done');
+CREATE INDEX esp_runs_last ON esp_runs (last_item, user_key, started_at, last_item_name, duration_ms) WHERE outcome = 'done';
+CREATE INDEX esp_runs_done ON esp_runs (duration_ms, user_key, started_at) WHERE outcome = 'done';
+CREATE INDEX esp_runs_rest ON esp_runs (user_key, started_at, outcome, deadline, open_items) WHERE outcome IS NULL OR outcome <> 'done';
 `,
     postgres: `
-ALTER TABLE esp_runs ADD COLUMN duration_ms BIGINT, ADD COLUMN last_item TEXT, ADD COLUMN last_item_name TEXT;
+ALTER TABLE esp_runs ADD COLUMN duration_ms BIGINT, ADD COLUMN last_item TEXT, ADD COLUMN last_item_name TEXT, ADD COLUMN open_items TEXT;
 UPDATE esp_runs SET duration_ms = round(EXTRACT(EPOCH FROM (finished_at::timestamptz - started_at::timestamptz)) * 1000)::bigint
   WHERE outcome = 'done' AND finished_at IS NOT NULL;
 UPDATE esp_runs SET (last_item, last_item_name) = (
   SELECT e ->> 'profileId', NULLIF(e ->> 'name', '') FROM jsonb_array_elements(esp_runs.items::jsonb) WITH ORDINALITY AS x(e, i)
   WHERE COALESCE(e ->> 'at', '') <> '' ORDER BY e ->> 'at' COLLATE "C" DESC, i LIMIT 1);
-CREATE INDEX esp_runs_figures ON esp_runs (outcome, user_key, started_at, deadline, duration_ms, last_item, last_item_name);
+UPDATE esp_runs SET open_items = (
+  SELECT COALESCE(jsonb_agg(e ORDER BY i), '[]'::jsonb)::text FROM jsonb_array_elements(esp_runs.items::jsonb) WITH ORDINALITY AS x(e, i)
+  WHERE e ->> 'status' <> 'done');
+CREATE INDEX esp_runs_last ON esp_runs (last_item, user_key, started_at, last_item_name, duration_ms) WHERE outcome = 'done';
+CREATE INDEX esp_runs_done ON esp_runs (duration_ms, user_key, started_at) WHERE outcome = 'done';
+CREATE INDEX esp_runs_rest ON esp_runs (user_key, started_at, outcome, deadline, open_items) WHERE outcome IS NULL OR outcome <> 'done';
 `,
   },
 ];

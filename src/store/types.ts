@@ -13,7 +13,7 @@ import type { PushChannelRecord } from '../domain/push.js';
 import type { AdminRecord, AdminSessionRecord, ApiTokenRecord } from '../domain/admin.js';
 import type { AppRecord, AppVersion } from '../domain/app.js';
 import type { ComplianceAssignment, CompliancePolicy, ComplianceReportRequest, ComplianceState, DeviceCompliance } from '../domain/compliance.js';
-import type { EspPolicy, EspRun } from '../domain/esp.js';
+import type { EspFleetFigures, EspPolicy, EspRun } from '../domain/esp.js';
 
 // ---- management (OMA-DM) ---------------------------------------------------------------------
 
@@ -601,8 +601,24 @@ export interface EspStore {
   saveRun(run: EspRun): Promise<void>;
   /** Some run has not ended and its deadline is after `now` (uses the partial index). */
   anyOpen(now: string): Promise<boolean>;
-  /** Every run (fleet figures), optionally only those started since `since`. */
+  /** Every run, optionally only those started since `since`. */
   allRuns(since?: string): Promise<EspRun[]>;
+  /**
+   * What the fleet's day-zero figures of one phase (or both) are made of, over the runs started
+   * since `since` (all when absent), with the durations at each of `quantiles`: one consistent
+   * read of migration 31's partial indexes, the done runs counted in SQL.
+   */
+  figures(q: { phase: EspFleetFigures['phase']; since?: string }, quantiles: number[]): Promise<EspFigureParts>;
+}
+
+/** The store's part of the fleet's day-zero figures (service/esp/timeline.ts makes them from it). */
+export interface EspFigureParts {
+  /** The runs that ended 'done', counted by their last item (with a name it had then; no profileId: runs without items). */
+  done: { profileId?: string; name?: string; runs: number }[];
+  /** Milliseconds from start to finish of the runs that ended 'done', at each quantile asked (nearest rank); undefined when none. */
+  durationsMs: (number | undefined)[];
+  /** Every other run (under way, failed, timed out or past its deadline) with its items not done. */
+  rest: Pick<EspRun, 'outcome' | 'deadline' | 'items'>[];
 }
 
 /** One-time ids of the federated sign-in page's tokens an RST consumed (issue #17, rule 14). */

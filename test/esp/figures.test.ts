@@ -146,17 +146,17 @@ for (const kind of ['sqlite', 'postgres'] as const) {
       .split(';')
       .map((x) => x.trim())
       .filter((x) => x.startsWith('UPDATE'));
-    t.equal(backfill.length, 2);
+    t.equal(backfill.length, 3);
     const before = await api('?phase=all');
     if (schema) {
       const c = new pg.Client({ connectionString: withSearchPath(PG_BASE_URL, schema.schema) });
       await c.connect();
-      await c.query('UPDATE esp_runs SET duration_ms = NULL, last_item = NULL, last_item_name = NULL');
+      await c.query('UPDATE esp_runs SET duration_ms = NULL, last_item = NULL, last_item_name = NULL, open_items = NULL');
       for (const sql of backfill) await c.query(sql);
       await c.end();
     } else {
       const db = new Database(path.join(s.dir, 'data', 'fenestra.db'));
-      db.exec('UPDATE esp_runs SET duration_ms = NULL, last_item = NULL, last_item_name = NULL');
+      db.exec('UPDATE esp_runs SET duration_ms = NULL, last_item = NULL, last_item_name = NULL, open_items = NULL');
       for (const sql of backfill) db.exec(sql);
       db.close();
     }

@@ -7,7 +7,7 @@ import type { EspFigureParts, Store } from '../../store/types.js';
 import { notFound } from '../errors.js';
 
 /** The outcome as of `now`: an open run past its deadline has timed out (its device never came back to say more). */
-export function outcomeAt(run: EspRun, now: string): EspOutcome | undefined {
+export function outcomeAt(run: Pick<EspRun, 'outcome' | 'deadline'>, now: string): EspOutcome | undefined {
   return run.outcome ?? (now >= run.deadline ? 'timed-out' : undefined);
 }
 
@@ -97,6 +97,7 @@ export function fleetFigures(runs: EspRun[], now: string, phase: EspFleetFigures
  * runs, instead of fleetFigures over every run read whole. Blocking items as there.
  */
 function figuresFromParts(parts: EspFigureParts, now: string, phase: EspFleetFigures['phase']): EspFleetFigures {
+  const byOutcome = { inProgress: 0, done: 0, failed: 0, timedOut: 0 };
   const blocking = new Map<string, EspFleetFigures['blocking'][number]>();
   const block = (profileId: string, name: string | undefined, how: 'done' | 'failed' | 'timed-out', runs = 1) => {
     let b = blocking.get(profileId);
@@ -106,16 +107,25 @@ function figuresFromParts(parts: EspFigureParts, now: string, phase: EspFleetFig
     if (how === 'failed') b.failed += runs;
     if (how === 'timed-out') b.timedOut += runs;
   };
-  for (const l of parts.lastItems) block(l.profileId, l.name, 'done', l.runs);
-  for (const r of parts.stuck) {
+  for (const d of parts.done) {
+    byOutcome.done += d.runs;
+    if (d.profileId !== undefined) block(d.profileId, d.name, 'done', d.runs);
+  }
+  for (const r of parts.rest) {
     const o = outcomeAt(r, now);
-    if (o === 'failed') for (const i of r.items) if (i.status === 'failed') block(i.profileId, i.name, 'failed');
-    if (o === 'timed-out') for (const i of r.items) if (i.status === 'pending') block(i.profileId, i.name, 'timed-out');
+    if (!o) byOutcome.inProgress++;
+    else if (o === 'failed') {
+      byOutcome.failed++;
+      for (const i of r.items) if (i.status === 'failed') block(i.profileId, i.name, 'failed');
+    } else if (o === 'timed-out') {
+      byOutcome.timedOut++;
+      for (const i of r.items) if (i.status === 'pending') block(i.profileId, i.name, 'timed-out');
+    }
   }
   const out: EspFleetFigures = {
     phase,
-    runs: parts.runs,
-    byOutcome: parts.byOutcome,
+    runs: byOutcome.done + parts.rest.length,
+    byOutcome,
     blocking: [...blocking.values()]
       .sort((a, b) => b.runs - a.runs || b.failed + b.timedOut - (a.failed + a.timedOut) || (a.profileId < b.profileId ? -1 : 1))
       .slice(0, 10),
@@ -156,8 +166,7 @@ export class DayZeroView {
 
   /** Fleet figures of one phase (or both), over the runs started since `since` (all when absent). */
   async fleet(phase: EspFleetFigures['phase'], since?: string): Promise<EspFleetFigures> {
-    const now = this.now().toISOString();
-    const q = since === undefined ? { phase, now } : { phase, since, now };
-    return figuresFromParts(await this.store.esp.figures(q, [0.5, 0.95]), now, phase);
+    const parts = await this.store.esp.figures(since === undefined ? { phase } : { phase, since }, [0.5, 0.95]);
+    return figuresFromParts(parts, this.now().toISOString(), phase);
   }
 }

@@ -14,6 +14,7 @@ import {
   saveValues,
   sortPolicies,
   sortRuns,
+  timedRuns,
 } from '../esp-rows.js';
 import type { Row } from '../rows.js';
 import type { EspStore } from '../types.js';
@@ -66,23 +67,19 @@ export function postgresEsp(db: Db): EspStore {
       return (since ? await db.q('SELECT * FROM esp_runs WHERE started_at >= $1', [since]) : await db.q('SELECT * FROM esp_runs')).map(runFromRow);
     },
     async figures(q, quantiles) {
-      // One snapshot for the counts, ranks and rows. With now as $1 the bound (if any) is $2, else $1.
-      const withNow = figuresFilter(q, (n) => `$${n}`, 2);
-      const sql = FIGURES_SQL(withNow.where, '$1');
-      const bare = FIGURES_SQL(figuresFilter(q, (n) => `$${n}`, 1).where, '');
-      const p = [q.now, ...withNow.params];
+      const { where, params } = figuresFilter(q, (n) => `$${n}`);
+      const sql = FIGURES_SQL(where);
+      // One snapshot for the ranks and rows.
       return db.tx(async (c) => {
         await c.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        const [counts] = (await c.query(sql.counts, p)).rows as Row[];
-        const timed = Number(counts.timed ?? 0);
+        const done = (await c.query(sql.done, params)).rows as Row[];
+        const timed = timedRuns(done);
         const durations: (number | undefined)[] = [];
         for (const x of quantiles) {
-          const rows = timed ? ((await c.query(`${bare.duration}${nearestRank(timed, x)}`, withNow.params)).rows as Row[]) : [];
+          const rows = timed ? ((await c.query(`${sql.duration}${nearestRank(timed, x)}`, params)).rows as Row[]) : [];
           durations.push(rows.length ? Number(rows[0].duration_ms) : undefined);
         }
-        const lastItems = (await c.query(bare.lastItems, withNow.params)).rows as Row[];
-        const stuck = (await c.query(sql.stuck, p)).rows as Row[];
-        return figureParts(counts, durations, lastItems, stuck);
+        return figureParts(done, durations, (await c.query(sql.rest, params)).rows as Row[]);
       });
     },
   };

@@ -15,6 +15,7 @@ import {
   saveValues,
   sortPolicies,
   sortRuns,
+  timedRuns,
 } from '../esp-rows.js';
 import type { Row } from '../rows.js';
 import type { EspStore } from '../types.js';
@@ -36,24 +37,18 @@ export function sqliteEsp(db: Database.Database): EspStore {
   /** The figures' statements per phase and bound (six shapes at most), prepared once. */
   const figures = new Map<string, ReturnType<typeof prepareFigures>>();
   const prepareFigures = (where: string) => {
-    const sql = FIGURES_SQL(where, '@now');
-    return {
-      counts: db.prepare(sql.counts),
-      duration: db.prepare(`${sql.duration}@offset`).pluck(),
-      lastItems: db.prepare(sql.lastItems),
-      stuck: db.prepare(sql.stuck),
-    };
+    const sql = FIGURES_SQL(where);
+    return { done: db.prepare(sql.done), duration: db.prepare(`${sql.duration}?`).pluck(), rest: db.prepare(sql.rest) };
   };
-  // One read transaction: the counts, ranks and rows agree with each other.
-  const readFigures = db.transaction((q: { phase: 'device' | 'user' | 'all'; since?: string; now: string }, quantiles: number[]) => {
-    const { where } = figuresFilter(q, () => '@since', 0);
+  // One read transaction: the ranks and rows agree with each other.
+  const readFigures = db.transaction((q: { phase: 'device' | 'user' | 'all'; since?: string }, quantiles: number[]) => {
+    const { where, params } = figuresFilter(q, () => '?');
     let st = figures.get(where);
     if (!st) figures.set(where, (st = prepareFigures(where)));
-    const p = q.since === undefined ? { now: q.now } : { now: q.now, since: q.since };
-    const counts = st.counts.get(p) as Row;
-    const timed = Number(counts.timed ?? 0);
-    const durations = quantiles.map((x) => (timed ? (st.duration.get({ ...p, offset: nearestRank(timed, x) }) as number) : undefined));
-    return figureParts(counts, durations, st.lastItems.all(p) as Row[], st.stuck.all(p) as Row[]);
+    const done = st.done.all(...params) as Row[];
+    const timed = timedRuns(done);
+    const durations = quantiles.map((x) => (timed ? (st.duration.get(...params, nearestRank(timed, x)) as number | undefined) : undefined));
+    return figureParts(done, durations, st.rest.all(...params) as Row[]);
   });
   return {
     async listPolicies() {
