@@ -23,6 +23,7 @@ import { buildSyncML } from '../../src/protocol/syncml/build.js';
 import { parseSyncML } from '../../src/protocol/syncml/parse.js';
 import type { ItemCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
 import { enrollEntraDevice, type EnrolledDevice } from '../helpers/enrolled.js';
+import { buildMsix } from '../helpers/packages.js';
 import { PUBLIC_URL, startTestServer, type TestServer } from '../helpers/server.js';
 
 type Json = Record<string, unknown>;
@@ -190,14 +191,18 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
   /** operationId → statuses checked */
   const checked = new Map<string, Set<number>>();
 
-  /** One admin request to the second app, its reply checked; returns the body. */
+  /** One admin request to the second app, its reply checked; returns the body. A Buffer body is sent raw (a package). */
   const call = async (method: string, url: string, body?: unknown, expect?: number) => {
     recorded.length = 0;
+    const raw = Buffer.isBuffer(body);
     const res = await app.inject({
       method: method as 'GET',
       url,
-      headers: { authorization: `Bearer ${s.adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      payload: body === undefined ? undefined : JSON.stringify(body),
+      headers: {
+        authorization: `Bearer ${s.adminToken}`,
+        ...(body === undefined ? {} : { 'content-type': raw ? 'application/octet-stream' : 'application/json' }),
+      },
+      payload: body === undefined ? undefined : raw ? body : JSON.stringify(body),
     });
     const name = `${method} ${url} → ${res.statusCode}`;
     if (expect !== undefined) t.equal(res.statusCode, expect, `${name}: ${res.body.slice(0, 300)}`);
@@ -320,6 +325,43 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
   await call('GET', `/api/v1/profiles/${ids[2]}/status`, undefined, 200);
   await call('GET', '/api/v1/profiles/nope', undefined, 404);
 
+  // ---- the app catalog (issue #15): packages (raw bodies), Office, the live version, deployment ----
+  const pkgDir = fs.mkdtempSync(path.join(s.dir, 'pkg-'));
+  const paint = (version: string) =>
+    buildMsix(pkgDir, { name: 'Contoso.Paint', publisher: 'CN=Contoso Ltd, O=Contoso, C=US', version, displayName: 'Contoso Paint' }).then((p) =>
+      fs.readFileSync(p.file),
+    );
+  const [paint1, paint2] = [await paint('1.0.0.0'), await paint('2.0.0.0')];
+  const added = await call('POST', '/api/v1/apps/packages?fileName=paint.msix', paint1, 201);
+  const appId = added.app.id as string;
+  await call('POST', '/api/v1/apps/packages?fileName=paint.msix', paint1, 200);
+  await call('POST', '/api/v1/apps/packages', Buffer.from('not a package at all'), 422);
+  const v2 = await call('POST', `/api/v1/apps/${appId}/versions?fileName=paint2.msix`, paint2, 201);
+  await call('POST', `/api/v1/apps/${crypto.randomUUID()}/versions`, paint2, 404);
+  await call('POST', '/api/v1/apps/public', { url: 'https://127.0.0.1/tool.msi', sha256: 'a'.repeat(64) }, 422);
+  await call('POST', '/api/v1/apps/public', { url: 'http://downloads.contoso.test/tool.msi', sha256: 'a'.repeat(64) }, 400);
+  const office = {
+    name: 'Microsoft 365 Apps',
+    configurationXml: '<Configuration><Add Channel="MonthlyEnterprise"><Product ID="O365ProPlusRetail"/></Add></Configuration>',
+  };
+  await call('POST', '/api/v1/apps/office', office, 201);
+  await call('POST', '/api/v1/apps/office', office, 200);
+  await call('GET', '/api/v1/apps', undefined, 200);
+  await call('PATCH', `/api/v1/apps/${appId}`, { name: 'Paint', description: 'Drawing' }, 200);
+  await call('PUT', `/api/v1/apps/${appId}/live`, { versionId: v2.version.id }, 200);
+  await call('DELETE', `/api/v1/apps/${appId}/versions/${v2.version.id}`, undefined, 409);
+  await call('DELETE', `/api/v1/apps/${appId}/versions/${added.version.id}`, undefined, 204);
+  await call('POST', `/api/v1/apps/${appId}/assignments`, { targetType: 'device', targetId: A, intent: 'install' }, 201);
+  await call('POST', `/api/v1/apps/${appId}/assignments`, { targetType: 'user', targetId: 'alice@contoso.com', intent: 'install', scope: 'user' }, 201);
+  await call('GET', `/api/v1/apps/${appId}`, undefined, 200);
+  await call('GET', `/api/v1/apps/${appId}/status`, undefined, 200);
+  await call('DELETE', `/api/v1/apps/${appId}`, undefined, 409);
+  await call('DELETE', `/api/v1/apps/${appId}/assignments`, { targetType: 'device', targetId: A, intent: 'install' }, 204);
+  await call('DELETE', `/api/v1/apps/${appId}/assignments`, { targetType: 'all', intent: 'uninstall' }, 404);
+  await call('GET', `/api/v1/devices/${A}/apps`, undefined, 200);
+  await call('DELETE', `/api/v1/apps/${appId}?force=true`, undefined, 204);
+  await call('GET', `/api/v1/apps/${appId}`, undefined, 404);
+
   // ---- check-in schedules ----
   const schedule = {
     firstRetries: { intervalMinutes: 3, count: 5 },
@@ -438,6 +480,20 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
       'getAdmin',
       'createToken',
       'setPushSettings',
+      'listApps',
+      'uploadAppPackage',
+      'uploadAppVersion',
+      'addPublicApp',
+      'addOfficeApp',
+      'getApp',
+      'updateApp',
+      'deleteApp',
+      'setAppLiveVersion',
+      'deleteAppVersion',
+      'deployApp',
+      'undeployApp',
+      'getAppStatus',
+      'listDeviceApps',
     ];
     t.same(
       expected.filter((id) => !checked.has(id)),
@@ -445,6 +501,7 @@ t.test('admin API replies match the OpenAPI document, field for field', async (t
       'operations without a checked reply',
     );
     t.same([...(checked.get('revokeDevice') ?? [])].sort(), [200, 202, 409], 'revocation: now, pending, refused');
+    t.same([...(checked.get('uploadAppPackage') ?? [])].sort(), [200, 201, 422], 'a package: added, there already, refused');
   });
 
   await t.test('a reply field the schema does not list fails the check', async (t) => {

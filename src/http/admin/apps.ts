@@ -48,9 +48,12 @@ const LINGER_BYTES = 16 * 1024 * 1024;
 function lingerThenClose(request: FastifyRequest, reply: FastifyReply): void {
   const raw = request.raw;
   reply.raw.setHeader('connection', 'close');
-  if (raw.destroyed) return;
+  // Nothing left to drain (a request whose end was read: Fastify's inject has no `complete`).
+  if (raw.destroyed || raw.readableEnded) return;
   let dropped = 0;
-  const cut = () => raw.socket?.destroy();
+  // Destroying a request not wholly received destroys its socket; under inject, whose request
+  // has no real socket, it ends the request alone.
+  const cut = () => raw.destroy();
   const timer = setTimeout(cut, LINGER_MS);
   timer.unref();
   raw.on('data', (chunk: Buffer) => {
