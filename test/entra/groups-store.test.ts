@@ -2,13 +2,9 @@
 // adds and removals (no-ops ignored), the delta link kept and forgotten, errors, a principal's
 // groups found by the member index, and the membership stamps bumped for exactly the principals
 // that joined or left (never for the others, never through the profile generation).
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import { onEachStore } from '../helpers/fresh-store.js';
 
 const G1 = '11111111-1111-4111-8111-111111111111';
 const G2 = '22222222-2222-4222-8222-222222222222';
@@ -78,22 +74,4 @@ async function cases(t: Test, store: Store) {
   t.equal(await store.profiles.generation(), gen, 'membership changes never bump the profile generation');
 }
 
-t.test('sqlite', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-eg-'));
-  const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-  t.teardown(async () => {
-    await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await cases(t, store);
-});
-
-t.test('postgres', async (t) => {
-  const s = await freshSchema('entragroups');
-  const store = await openStore({ kind: 'postgres', url: s.url });
-  t.teardown(async () => {
-    await store.close();
-    await s.drop();
-  });
-  await cases(t, store);
-});
+onEachStore(t, 'entragroups', cases);

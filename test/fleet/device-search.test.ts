@@ -2,41 +2,14 @@
 // search finds follows every write of the searched columns (enrollment, the signed-in user, the
 // reported host name, release on re-enrollment, delete), short and odd searches still work, and
 // a count can stop at a bound.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
 import type { DeviceFilter } from '../../src/domain/fleet.js';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import { STORE_KINDS, withFreshStore } from '../helpers/fresh-store.js';
 import { at, audit, cert, device, turn } from '../store/suite.js';
 
-async function withBackend(kind: 'sqlite' | 'postgres', fn: (store: Store) => Promise<void>) {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-search-'));
-    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 's.db') });
-    try {
-      await fn(store);
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    return;
-  }
-  const s = await freshSchema('search');
-  const store = await openStore({ kind: 'postgres', url: s.url });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await s.drop();
-  }
-}
-
-for (const kind of ['sqlite', 'postgres'] as const) {
+for (const kind of STORE_KINDS) {
   t.test(`${kind}: search follows the writes of the searched columns`, async (t) => {
-    await withBackend(kind, async (store) => {
+    await withFreshStore(kind, 'search', async (store) => {
       const found = async (q: string, f: DeviceFilter = {}) =>
         (await store.devices.page({ sort: 'enrolledAt', descending: false, limit: 100, q, ...f })).map((r) => r.device.id).sort();
       const enroll = (id: string, deviceId: string, deviceName: string, upn?: string) =>
@@ -94,7 +67,7 @@ for (const kind of ['sqlite', 'postgres'] as const) {
   });
 
   t.test(`${kind}: a count stops at its bound`, async (t) => {
-    await withBackend(kind, async (store) => {
+    await withFreshStore(kind, 'search', async (store) => {
       for (let i = 0; i < 5; i++) {
         await store.enrollments.recordEnrollment(device({ id: `d${i}`, deviceId: `DEV-${i}`, enrolledAt: at(i), updatedAt: at(i) }), cert());
       }

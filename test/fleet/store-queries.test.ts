@@ -1,36 +1,10 @@
 // The device list's filters, sorts and keyset pages, the fleet counts, deleting a record and the
 // stale policy, on both backends with the same data and the same expectations.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { DeviceQuery } from '../../src/domain/fleet.js';
-import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import { type StoreKind, withFreshStore } from '../helpers/fresh-store.js';
 import { at, audit, cert, command, device, turn } from '../store/suite.js';
-
-async function withBackend(kind: 'sqlite' | 'postgres', fn: (store: Store) => Promise<void>) {
-  if (kind === 'sqlite') {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-fleet-'));
-    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-    try {
-      await fn(store);
-    } finally {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
-    return;
-  }
-  const s = await freshSchema('fleet');
-  const store = await openStore({ kind: 'postgres', url: s.url });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-    await s.drop();
-  }
-}
 
 /** Five devices: names, UPNs, builds, editions and last-seen times chosen to tell the sorts apart. */
 async function seed(store: Store) {
@@ -75,9 +49,9 @@ async function seed(store: Store) {
 const ids = async (store: Store, q: Partial<DeviceQuery>) =>
   (await store.devices.page({ sort: 'enrolledAt', descending: false, limit: 100, ...q })).map((r) => r.device.id);
 
-function cases(t: Test, kind: 'sqlite' | 'postgres') {
+function cases(t: Test, kind: StoreKind) {
   t.test(`${kind}: filters, sorts and pages`, async (t) => {
-    await withBackend(kind, async (store) => {
+    await withFreshStore(kind, 'fleet', async (store) => {
       await seed(store);
       t.same(await ids(store, {}), ['a1', 'b2', 'c3', 'd4', 'e5'], 'enrollment order');
       t.same(await ids(store, { q: 'ADAM' }), ['b2', 'e5'], 'q: UPN, case-insensitive');
@@ -124,7 +98,7 @@ function cases(t: Test, kind: 'sqlite' | 'postgres') {
   });
 
   t.test(`${kind}: fleet counts, delete, stale policy`, async (t) => {
-    await withBackend(kind, async (store) => {
+    await withFreshStore(kind, 'fleet', async (store) => {
       await seed(store);
       const counts = await store.devices.fleetCounts({ today: at(40), week: at(20), month: at(5), staleBefore: at(20) });
       t.same(counts, {

@@ -1,13 +1,9 @@
 // PushStore.settings/setSettings on SQLite and PostgreSQL: stored, replaced and removed with
 // the audit entry in the same transaction; removing settings that are not there writes nothing.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { AuditEntry } from '../../src/domain/audit.js';
-import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import { onEachStore } from '../helpers/fresh-store.js';
 
 const audit = (action: string): AuditEntry => ({ at: '2026-03-01T10:00:00.000Z', actor: 'admin', action, targetType: 'settings', targetId: 'push' });
 
@@ -27,22 +23,4 @@ async function cases(t: Test, store: Store) {
   t.same(entries.map((e) => e.action).sort(), ['settings.push.delete', 'settings.push.set', 'settings.push.set']);
 }
 
-t.test('sqlite', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-push-settings-'));
-  const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-  t.teardown(async () => {
-    await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await cases(t, store);
-});
-
-t.test('postgres', async (t) => {
-  const s = await freshSchema('pushset');
-  const store = await openStore({ kind: 'postgres', url: s.url });
-  t.teardown(async () => {
-    await store.close();
-    await s.drop();
-  });
-  await cases(t, store);
-});
+onEachStore(t, 'pushset', cases);

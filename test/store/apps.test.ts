@@ -1,26 +1,8 @@
 // The app catalog store (AppStore) on SQLite and PostgreSQL: what the catalog service relies on.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { AppRecord, AppVersion } from '../../src/domain/app.js';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
-
-const backends: Record<string, () => Promise<{ store: Store; cleanup(): Promise<void> }>> = {
-  async sqlite() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-apps-'));
-    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-    return { store, cleanup: async () => (await store.close(), fs.rmSync(dir, { recursive: true, force: true })) };
-  },
-  async postgres() {
-    const s = await freshSchema('apps');
-    const store = await openStore({ kind: 'postgres', url: s.url });
-    return { store, cleanup: async () => (await store.close(), await s.drop()) };
-  },
-};
+import { freshStore, STORE_KINDS } from '../helpers/fresh-store.js';
 
 const app = (o: Partial<AppRecord> = {}): AppRecord => ({
   id: crypto.randomUUID(),
@@ -47,9 +29,9 @@ const version = (appId: string, v: string, s: number, o: Partial<AppVersion> = {
   ...o,
 });
 
-for (const [name, open] of Object.entries(backends)) {
-  t.test(name, async (t: Test) => {
-    const { store, cleanup } = await open();
+for (const kind of STORE_KINDS) {
+  t.test(kind, async (t: Test) => {
+    const { store, cleanup } = await freshStore(kind, 'apps');
     t.teardown(cleanup);
 
     const a = app({ name: 'Zeta' });

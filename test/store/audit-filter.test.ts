@@ -1,14 +1,10 @@
 // The audit log's filters (the console's audit page, a tenant's audit trail) on both backends:
 // actor part, action or its family, target, time range, each combined with keyset paging.
 // PostgreSQL must be reachable (FENESTRA_TEST_PG), as for test/store/postgres.test.ts.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
 import type { AuditEntry } from '../../src/domain/audit.js';
-import { freshSchema } from '../helpers/pg.js';
+import { onEachStore } from '../helpers/fresh-store.js';
 
 const at = (minute: number) => new Date(Date.parse('2026-03-01T10:00:00.000Z') + minute * 60_000).toISOString();
 const entry = (minute: number, actor: string, action: string, targetId: string): AuditEntry => ({
@@ -60,22 +56,4 @@ async function cases(t: Test, store: Store) {
   t.same(await ids({ limit: 10, actor: 'nobody' }), [], 'no match: empty page');
 }
 
-t.test('sqlite', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-audit-'));
-  const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-  t.teardown(async () => {
-    await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await cases(t, store);
-});
-
-t.test('postgres', async (t) => {
-  const s = await freshSchema('audit');
-  const store = await openStore({ kind: 'postgres', url: s.url });
-  t.teardown(async () => {
-    await store.close();
-    await s.drop();
-  });
-  await cases(t, store);
-});
+onEachStore(t, 'audit', cases);

@@ -1,26 +1,8 @@
 // The installed-apps store (DeviceAppStore, migration 26) on SQLite and PostgreSQL: a read
 // replaces one tree's list of one source and nothing else, details fill in listed apps only, a
 // failed read keeps the list.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
-
-const backends: Record<string, () => Promise<{ store: Store; cleanup(): Promise<void> }>> = {
-  async sqlite() {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-device-apps-'));
-    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-    return { store, cleanup: async () => (await store.close(), fs.rmSync(dir, { recursive: true, force: true })) };
-  },
-  async postgres() {
-    const s = await freshSchema('devapps');
-    const store = await openStore({ kind: 'postgres', url: s.url });
-    return { store, cleanup: async () => (await store.close(), await s.drop()) };
-  },
-};
+import { freshStore, STORE_KINDS } from '../helpers/fresh-store.js';
 
 const T1 = '2026-03-01T10:00:00.000Z';
 const T2 = '2026-03-02T10:00:00.000Z';
@@ -28,9 +10,9 @@ const P1 = '{0B3C5F2E-1A2B-4C3D-8E9F-001122334455}';
 const P2 = '{A1B2C3D4-E5F6-4789-ABCD-EF0123456789}';
 const U = 'a3f1c2d4-0000-4000-8000-000000000001';
 
-for (const [name, open] of Object.entries(backends)) {
-  t.test(name, async (t: Test) => {
-    const { store, cleanup } = await open();
+for (const kind of STORE_KINDS) {
+  t.test(kind, async (t: Test) => {
+    const { store, cleanup } = await freshStore(kind, 'devapps');
     t.teardown(cleanup);
     const a = store.deviceApps;
 

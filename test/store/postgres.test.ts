@@ -7,29 +7,11 @@ import t, { type Test } from 'tap';
 import { MIGRATIONS } from '../../src/store/migrations.js';
 import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
+import { freshStore } from '../helpers/fresh-store.js';
 import { freshSchema } from '../helpers/pg.js';
 import { at, cert, command, device, storeSuite, turn } from './suite.js';
 
-storeSuite(t, {
-  name: 'postgres',
-  async open() {
-    const s = await freshSchema('store');
-    let store: Store;
-    try {
-      store = await openStore({ kind: 'postgres', url: s.url });
-    } catch (err) {
-      await s.drop();
-      throw err;
-    }
-    return {
-      store,
-      async cleanup() {
-        await store.close();
-        await s.drop();
-      },
-    };
-  },
-});
+storeSuite(t, { name: 'postgres', open: () => freshStore('postgres', 'store') });
 
 /** A fresh schema and `n` stores (pools) on it, as `n` replicas would have. */
 async function replicas(t: Test, n: number): Promise<Store[]> {
