@@ -187,7 +187,7 @@ export async function brandingProvisioning(store: Store): Promise<{ node: string
 }
 
 export class BrandingService {
-  /** Devices found holding the branding with nothing on its way, with the generation and enrollment they were found at. */
+  /** Devices found holding the branding with nothing on its way (or waiting to retry), with the generation and enrollment they were found at. */
   private readonly quiet = new Remembered();
   private readonly store: Store;
   private readonly providerId: string;
@@ -251,7 +251,7 @@ export class BrandingService {
       return { ...s, pending: { hash, nodes: loaded.want, commandId: cmd.id, at } };
     });
     if (loaded.fresh || settled !== loaded.state || changed) await this.store.branding.putDeviceState(device.id, JSON.stringify(state), at);
-    this.quiet.set(device.id, mark, quietUntil(state, hash));
+    this.quiet.set(device.id, mark, quietUntil(state, hash, at));
     return out;
   }
 

@@ -12,6 +12,7 @@
 // What it costs an idle session: devices found with nothing to do are remembered per process
 // (Remembered) with the mark they were found at (the profile generation, which every change of
 // these settings moves, and the enrollment): the next session of such a device reads nothing.
+// A device whose delivery was refused is remembered the same way until its retry is due.
 import type { Store } from '../store/types.js';
 
 /** A delivery the device refused is tried again at its first session this long after. */
@@ -87,11 +88,13 @@ export async function bringToWanted<S extends DeliveryState>(
 
 /**
  * Until when a device in `state` needs nothing for the wanted value `hash`, its mark unchanged:
- * for ever once it holds it with nothing on its way, else not at all (0).
+ * for ever once it holds it with nothing on its way, until the retry while a refusal waits, else
+ * not at all (0: something is on its way or due).
  */
-export function quietUntil(state: DeliveryState, hash: string): number {
+export function quietUntil(state: DeliveryState, hash: string, at: string): number {
   if (state.pending) return 0;
   if (state.applied?.hash === hash) return Infinity;
+  if (state.failure && retryWaiting(state.failure, hash, at)) return Date.parse(state.failure.at) + RETRY_AFTER_MS;
   return 0;
 }
 

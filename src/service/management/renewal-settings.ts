@@ -11,14 +11,14 @@
 // ('renewal-settings:device:<pk>'). A device enrolled before the settings were first seen (the
 // first start of a server with this code included) gets them once. A refused delivery is tried
 // again an hour later (setting-delivery.ts, shared with the check-in schedule and the branding).
-// Devices found holding the current settings are remembered per process.
+// Devices found holding the current settings, or waiting to retry them, are remembered per process.
 import crypto from 'node:crypto';
 import type { CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
 import { type RenewalSettings, renewalSettingsPayload } from '../../protocol/csp/renewal.js';
 import type { Store } from '../../store/types.js';
 import { newCommand } from '../commands/queue.js';
-import { pendingOutcome, Remembered, retryWaiting } from '../setting-delivery.js';
+import { pendingOutcome, Remembered, RETRY_AFTER_MS, retryWaiting } from '../setting-delivery.js';
 
 const ACTION = 'renewal-settings';
 
@@ -47,7 +47,7 @@ export class RenewalSettingsDelivery {
   private readonly hash: string;
   private readonly startedAt: string;
   private since?: Promise<string>;
-  /** Devices found holding the current settings, with the enrollment they were found at. */
+  /** Devices found holding the current settings (or waiting to retry them), with the enrollment they were found at. */
   private readonly quiet = new Remembered();
 
   constructor(store: Store, settings: RenewalSettings, startedAt: string) {
@@ -92,8 +92,14 @@ export class RenewalSettingsDelivery {
       state = { enrolledAt: state.enrolledAt, applied: state.applied, pending: { hash: this.hash, commandId: cmd.id }, failure: state.failure };
     }
     if (JSON.stringify(state) !== JSON.stringify(stored)) await this.store.renewalSettings.putDeviceState(device.id, JSON.stringify(state), at);
-    // Nothing to do until the enrollment changes: it holds them.
-    const until = !state.pending && state.applied === this.hash ? Infinity : 0;
+    // Nothing to do until the enrollment changes: it holds them, or (until the retry) refused them.
+    const until = state.pending
+      ? 0
+      : state.applied === this.hash
+        ? Infinity
+        : state.failure && retryWaiting(state.failure, this.hash, at)
+          ? Date.parse(state.failure.at) + RETRY_AFTER_MS
+          : 0;
     this.quiet.set(device.id, device.enrolledAt, until);
     return out;
   }
