@@ -71,6 +71,12 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   // With the inventory, the installed apps are read (issue #15: one Sequence, answered here as a whole).
   const apps = m2.body.find((c) => c.kind === 'Sequence');
   t.ok(apps, 'the installed apps are read with it');
+  // The default check-in schedule: the provisioning document carried its long run as 1440 (rule 57), the 480 follows.
+  const poll = m2.body.find((c) => c.kind === 'Atomic') as (SyncMLMessage['body'][number] & { commands: ItemCommand[] }) | undefined;
+  t.ok(
+    poll?.commands.every((c) => c.kind === 'Replace' && c.items[0].target!.includes('/Poll/')),
+    'and the check-in schedule is set',
+  );
 
   const pkg3: SyncMLMessage = {
     hdr: hdr('2'),
@@ -90,6 +96,16 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
         ],
       },
       { kind: 'Status', cmdId: '4', msgRef: '1', cmdRef: apps!.cmdId, cmd: 'Sequence', data: '200', items: [] },
+      { kind: 'Status', cmdId: '5', msgRef: '1', cmdRef: poll!.cmdId, cmd: 'Atomic', data: '200', items: [] },
+      ...poll!.commands.map((c, i) => ({
+        kind: 'Status' as const,
+        cmdId: String(6 + i),
+        msgRef: '1',
+        cmdRef: c.cmdId,
+        cmd: 'Replace',
+        data: '200',
+        items: [],
+      })),
     ],
   };
   const r3 = await post(pkg3);
@@ -115,7 +131,11 @@ t.test('package 1 → inventory Get → package 3 → session ends', async (t) =
   t.equal(dev.loginStatus, 'none');
   t.ok(dev.lastSeenAt);
   const cmds = (await s.admin('GET', `/api/v1/devices/${deviceId}/commands`)).json.commands;
-  t.equal(cmds.length, 2);
+  t.equal(cmds.length, 3);
+  t.ok(
+    cmds.some((c: any) => c.action === 'checkin-schedule' && c.state === 'acked'),
+    'the schedule acknowledged',
+  );
   const inv = cmds.find((c: any) => c.origin === 'inventory');
   t.equal(inv.state, 'acked');
   t.equal(inv.status, '200');

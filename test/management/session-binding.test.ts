@@ -88,8 +88,8 @@ t.test('a stored digest session does not authenticate anyone without its token',
     commands(r1)
       .map((c) => c.kind)
       .sort(),
-    ['Get', 'Sequence'],
-    'the inventory Get, and the installed apps read with it',
+    ['Atomic', 'Get', 'Sequence'],
+    'the inventory Get, the installed apps read with it, the default check-in schedule (its document carried 1440, rule 57)',
   );
   const wipe = (await s.admin('POST', `/api/v1/devices/${id}/commands`, { action: 'wipe' })).json.id;
 
@@ -156,7 +156,7 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
   const pk = (await s.admin('GET', `/api/v1/devices/${id}`)).json.id;
 
   const r1 = await a.post(M, '3', 1, pkg1, { cred: true });
-  t.equal(commands(r1).length, 2, 'the inventory Get and the installed apps read with it');
+  t.equal(commands(r1).length, 3, 'the inventory Get, the installed apps read with it, the check-in schedule');
   // SessionID 3 again (the device restarted): challenged, package 1 again with credentials at
   // MsgID 2 — a new session all the same; the old token is gone.
   t.equal(hdrCode(await a.post(M, '3', 1, pkg1)), '407');
@@ -167,8 +167,8 @@ t.test('a new session reusing a SessionID starts clean; idle sessions expire in 
     commands(again)
       .map((c) => c.kind)
       .sort(),
-    ['Get', 'Sequence'],
-    'the unanswered Get (and apps read) are sent again in the new session',
+    ['Atomic', 'Get', 'Sequence'],
+    'the unanswered Get (and apps read, and schedule) are sent again in the new session',
   );
   t.equal(hdrCode(await a.post(r1.hdr.respUri!, '3', 2, answer(r1))), '407', "the earlier session's token does not continue the new one");
 

@@ -110,9 +110,14 @@ t.test('check-in schedule API', async (t) => {
     });
     await dev.enroll();
     const id = (await s.admin('GET', '/api/v1/devices?limit=1000')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
-    // Enrolled under the global schedule set above: nothing to send.
+    // Enrolled under the global schedule set above, its long run (120) carried as 1440 by the
+    // provisioning document (rule 57): the global schedule itself follows in the first session.
     let detail = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
     t.same(detail.checkin.source, { kind: 'global' });
+    t.equal(detail.checkin.delivery.state, 'pending');
+    const r0 = await dev.checkin();
+    t.equal(r0.commands.find((c) => c.kind === 'Atomic')?.status, '200', 'the global schedule taken in the first session');
+    detail = (await s.admin('GET', `/api/v1/devices/${id}`)).json;
     t.equal(detail.checkin.delivery.state, 'applied');
     const g = await s.admin('POST', '/api/v1/groups', { name: 'refusing', kind: 'device', members: [id] });
     t.equal((await s.admin('PUT', `/api/v1/groups/${g.json.id}/checkin-schedule`, { ...GOOD, regular: { intervalMinutes: 60, count: 0 } })).status, 200);

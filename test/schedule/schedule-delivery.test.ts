@@ -46,8 +46,14 @@ t.test('delivery decisions', async (t) => {
       }),
     );
 
-  t.same(await session(dev, 0), [], 'enrolled under the default, nothing set since: nothing to send');
-  t.equal((await store.checkinSchedules.deviceState(dev.id))?.applied?.schedule.regular.intervalMinutes, 480, 'presumed to hold the default');
+  // Enrolled under the default, nothing set since: its provisioning document carried the default
+  // with the long run raised to 1440 minutes (rule 57), so the default itself goes in the first session.
+  const [c0] = await session(dev, 0);
+  t.equal(c0?.payload.commands![4].items![0].data, '480', "the default's long run, 480 minutes, in the first session");
+  t.equal((await store.checkinSchedules.deviceState(dev.id))?.applied?.schedule.regular.intervalMinutes, 1440, "presumed to hold the document's schedule");
+  await answer(c0.id, 'acked', 20_000);
+  t.same(await session(dev, 40_000), [], 'acknowledged: nothing more');
+  t.equal((await store.checkinSchedules.deviceState(dev.id))?.applied?.schedule.regular.intervalMinutes, 480, 'holds the default');
 
   await svc.setGlobal(schedule(60), 'admin');
   const [c1] = await session(dev, 60_000);
@@ -114,7 +120,11 @@ t.test('delivery decisions', async (t) => {
   const again = await store.enrollments.recordEnrollment(device({ deviceId: dev.deviceId, enrolledAt: iso(4 * HOUR), updatedAt: iso(4 * HOUR) }), cert());
   await svc.deleteGroup(g.id, 'admin');
   const fresh = await store.devices.get(again.id);
-  t.same(await session(fresh!, 4 * HOUR + 60_000), [], 'a re-enrollment under the current global schedule holds it');
+  // Its provisioning document carried the global schedule with the long run at 1440 (rule 57): the 60 follows.
+  const [c5b] = await session(fresh!, 4 * HOUR + 60_000);
+  t.equal(c5b?.payload.commands![4].items![0].data, '60', 'a re-enrollment: the global schedule in its first session');
+  await answer(c5b.id, 'acked', 4 * HOUR + 90_000);
+  t.same(await session(fresh!, 4 * HOUR + 120_000), [], 'then holds it');
 
   // Back to the held schedule while the delivery is on the wire: it stays pending, and once the
   // device has taken it the held schedule goes out again.
