@@ -57,14 +57,18 @@ export function renderSignInPage(m: SignInPageModel, cxhHost?: string): string {
   }
   if (m.accounts) {
     const invalid = m.error ? ' aria-invalid="true" aria-describedby="sign-in-error"' : '';
+    // After a refusal the page comes anew: the focus goes where the user types again (the password,
+    // or the user name when it is missing), on a field that points at the words of the refusal.
+    const focusUser = m.error && !m.username ? ' autofocus' : '';
+    const focusPassword = m.error && m.username ? ' autofocus' : '';
     parts.push(
       `<h2 id="account-title">${m.entra.length ? 'Or with an enrollment account' : 'With your enrollment account'}</h2>`,
       `<form method="post" aria-labelledby="account-title">`,
       `<input type="hidden" name="attempt" value="${escapeHtml(m.attempt)}">`,
       `<label for="username">User name</label>`,
-      `<input type="text" id="username" name="username" autocomplete="username" required maxlength="256" value="${escapeHtml(m.username ?? '')}"${invalid}>`,
+      `<input type="text" id="username" name="username" autocomplete="username" required maxlength="256" value="${escapeHtml(m.username ?? '')}"${invalid}${focusUser}>`,
       `<label for="password">Password</label>`,
-      `<input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024"${invalid}>`,
+      `<input type="password" id="password" name="password" autocomplete="current-password" required maxlength="1024"${invalid}${focusPassword}>`,
       '<div class="actions"><button type="submit">Sign in</button></div>',
       '</form>',
     );
@@ -72,7 +76,8 @@ export function renderSignInPage(m: SignInPageModel, cxhHost?: string): string {
   if (!m.entra.length && !m.accounts) {
     parts.push('<p role="alert">This server has no way to sign you in yet. Contact your IT department.</p>');
   }
-  return layout(cxhHost, 'Sign in to enroll this device', parts.join('\n'));
+  // A screen reader reads the title first when the page comes anew: it says there is an error.
+  return layout(cxhHost, `${m.error ? 'Error: ' : ''}Sign in to enroll this device`, parts.join('\n'));
 }
 
 /** The one script of these pages: submits the form that carries wresult (allowed by its hash in the CSP). */
