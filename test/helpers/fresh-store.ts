@@ -57,13 +57,14 @@ export async function withFreshStore(kind: StoreKind, label: string, fn: (store:
   }
 }
 
+/** A fresh store of `kind` for the test `t`, cleaned up at its end (`t`'s teardown). */
+export async function storeFor(t: Pick<Test, 'teardown'>, kind: StoreKind, label: string): Promise<Store> {
+  const { store, cleanup } = await freshStore(kind, label);
+  t.teardown(cleanup);
+  return store;
+}
+
 /** `cases` on a fresh store of each backend: the subtests 'sqlite' and 'postgres' of `t`. */
 export function onEachStore(t: Test, label: string, cases: (t: Test, store: Store) => Promise<void>): void {
-  for (const kind of STORE_KINDS) {
-    t.test(kind, async (t) => {
-      const { store, cleanup } = await freshStore(kind, label);
-      t.teardown(cleanup);
-      await cases(t, store);
-    });
-  }
+  for (const kind of STORE_KINDS) t.test(kind, async (t) => cases(t, await storeFor(t, kind, label)));
 }
