@@ -1,15 +1,10 @@
 // The administrators' store (AdminStore) on both backends: unique user names whatever their
 // case, the last-owner rule, the one-time setup code, sessions and tokens kept as hashes only.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import t, { type Test } from 'tap';
+import t from 'tap';
 import type { AdminRecord, ApiTokenRecord } from '../../src/domain/admin.js';
 import type { AuditEntry } from '../../src/domain/audit.js';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import { storeFor, STORE_KINDS } from '../helpers/fresh-store.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
@@ -35,30 +30,9 @@ const token = (adminId: string, o: Partial<ApiTokenRecord> = {}): ApiTokenRecord
   ...o,
 });
 
-const backends: Record<string, (t: Test) => Promise<Store>> = {
-  async sqlite(t) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-admins-'));
-    const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-    t.teardown(async () => {
-      await store.close();
-      fs.rmSync(dir, { recursive: true, force: true });
-    });
-    return store;
-  },
-  async postgres(t) {
-    const s = await freshSchema('admins');
-    const store = await openStore({ kind: 'postgres', url: s.url });
-    t.teardown(async () => {
-      await store.close();
-      await s.drop();
-    });
-    return store;
-  },
-};
-
-for (const [name, open] of Object.entries(backends)) {
+for (const name of STORE_KINDS) {
   t.test(`${name}: user names are unique whatever their case; lookups ignore case`, async (t) => {
-    const store = await open(t);
+    const store = await storeFor(t, name, 'admins');
     const a = admin({ username: 'Alice' });
     t.equal(await store.admins.create(a, audit('admin.create', a.id)), 'ok');
     t.equal(await store.admins.create(admin({ username: 'ALICE' }), audit('admin.create', 'x')), 'conflict');
@@ -84,7 +58,7 @@ for (const [name, open] of Object.entries(backends)) {
   });
 
   t.test(`${name}: the last enabled owner cannot be demoted, disabled or removed`, async (t) => {
-    const store = await open(t);
+    const store = await storeFor(t, name, 'admins');
     const o1 = admin();
     const o2 = admin();
     await store.admins.create(o1, audit('admin.create', o1.id));
@@ -104,7 +78,7 @@ for (const [name, open] of Object.entries(backends)) {
   });
 
   t.test(`${name}: two owners demoted at once: one stays owner`, async (t) => {
-    const store = await open(t);
+    const store = await storeFor(t, name, 'admins');
     const o1 = admin();
     const o2 = admin();
     await store.admins.create(o1, audit('admin.create', o1.id));
@@ -115,7 +89,7 @@ for (const [name, open] of Object.entries(backends)) {
   });
 
   t.test(`${name}: the setup code creates the first owner once, unexpired, while there is no administrator`, async (t) => {
-    const store = await open(t);
+    const store = await storeFor(t, name, 'admins');
     await store.admins.putSetupCode('old', at(0), at(100));
     await store.admins.putSetupCode('h1', at(1), at(100));
     t.same(await store.admins.setupCode(), { codeHash: 'h1', expiresAt: at(100) }, 'a new code replaces the previous one');
@@ -131,7 +105,7 @@ for (const [name, open] of Object.entries(backends)) {
   });
 
   t.test(`${name}: sessions: touched forward only, ended by disabling, pruned by time`, async (t) => {
-    const store = await open(t);
+    const store = await storeFor(t, name, 'admins');
     const a = admin({ role: 'helpdesk' });
     await store.admins.create(a, audit('admin.create', a.id));
     await store.admins.createSession({ tokenHash: 's1', adminId: a.id, createdAt: at(0), lastSeenAt: at(0), expiresAt: at(1000) });
@@ -151,7 +125,7 @@ for (const [name, open] of Object.entries(backends)) {
   });
 
   t.test(`${name}: API tokens: by prefix, per owner, revoked once, gone with their administrator`, async (t) => {
-    const store = await open(t);
+    const store = await storeFor(t, name, 'admins');
     const a = admin({ role: 'admin' });
     const b = admin({ role: 'owner' });
     await store.admins.create(a, audit('admin.create', a.id));

@@ -4,9 +4,6 @@
 // unassign — then the same with a real store (SQLite and PostgreSQL): an app profile's context
 // resolved from the catalog, a new live version re-versioning it, the dry-run plan showing the
 // content token.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t, { type Test } from 'tap';
 import type { AppDelivery } from '../../src/domain/app.js';
 import type { CommandAck, CommandRecord } from '../../src/domain/command.js';
@@ -20,9 +17,8 @@ import { Reconciler } from '../../src/service/reconcile/index.js';
 import { ProfileStatusService } from '../../src/service/reconcile/status.js';
 import { settleDeliveries } from '../../src/service/reconcile/outcome.js';
 import { planSession } from '../../src/service/reconcile/plan.js';
-import { openStore } from '../../src/store/open.js';
 import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import { storeFor } from '../helpers/fresh-store.js';
 import { cert, device as storedDevice } from '../store/suite.js';
 
 const AT = '2026-12-06T10:00:00.000Z';
@@ -290,22 +286,6 @@ async function storeCase(t: Test, store: Store) {
   t.notMatch(dry.syncml, /\/content\/[0-9a-f]{64}/, 'no signed URL in the plan');
 }
 
-t.test('store: SQLite', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-app-delivery-'));
-  const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-  t.teardown(async () => {
-    await store.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await storeCase(t, store);
-});
+t.test('store: SQLite', async (t) => storeCase(t, await storeFor(t, 'sqlite', 'appdel')));
 
-t.test('store: PostgreSQL', async (t) => {
-  const s = await freshSchema('appdel');
-  const store = await openStore({ kind: 'postgres', url: s.url });
-  t.teardown(async () => {
-    await store.close();
-    await s.drop();
-  });
-  await storeCase(t, store);
-});
+t.test('store: PostgreSQL', async (t) => storeCase(t, await storeFor(t, 'postgres', 'appdel')));

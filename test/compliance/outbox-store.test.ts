@@ -2,51 +2,19 @@
 // PostgreSQL alike: a device's newest pending row is the one claimed (older ones superseded), a
 // row under way keeps its device's newer rows waiting, leases run out, outcomes are recorded,
 // and a refusal (or a report that went through) shows on the tenant.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import t, { type Test } from 'tap';
-import { openStore } from '../../src/store/open.js';
-import type { Store } from '../../src/store/types.js';
-import { freshSchema } from '../helpers/pg.js';
+import t from 'tap';
+import { storeFor, STORE_KINDS } from '../helpers/fresh-store.js';
 
 const T0 = Date.parse('2026-03-01T10:00:00.000Z');
 const at = (s: number) => new Date(T0 + s * 1000).toISOString();
 const TENANT = '11111111-2222-3333-4444-555555555555';
 
-const backends: { name: string; open(t: Test): Promise<Store> }[] = [
-  {
-    name: 'sqlite',
-    async open(t) {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-outbox-'));
-      const store = await openStore({ kind: 'sqlite', file: path.join(dir, 'f.db') });
-      t.teardown(async () => {
-        await store.close();
-        fs.rmSync(dir, { recursive: true, force: true });
-      });
-      return store;
-    },
-  },
-  {
-    name: 'postgres',
-    async open(t) {
-      const s = await freshSchema('outbox');
-      const store = await openStore({ kind: 'postgres', url: s.url });
-      t.teardown(async () => {
-        await store.close();
-        await s.drop();
-      });
-      return store;
-    },
-  },
-];
-
 const row = (devicePk: string, isCompliant: boolean) => ({ devicePk, tenantId: TENANT, entraDeviceId: `${devicePk}-entra`, isCompliant, isManaged: true });
 
-for (const b of backends) {
-  t.test(b.name, async (t) => {
+for (const kind of STORE_KINDS) {
+  t.test(kind, async (t) => {
     t.test('two flips of one device: only the newest is claimed, the older superseded', async (t) => {
-      const store = await b.open(t);
+      const store = await storeFor(t, kind, 'outbox');
       const o = store.complianceOutbox;
       const first = await o.enqueue(row('d1', true), at(0));
       const second = await o.enqueue(row('d1', false), at(1));
@@ -76,7 +44,7 @@ for (const b of backends) {
     });
 
     t.test('a row under way keeps its device waiting; once settled, the newer one goes', async (t) => {
-      const store = await b.open(t);
+      const store = await storeFor(t, kind, 'outbox');
       const o = store.complianceOutbox;
       const a = await o.enqueue(row('d1', true), at(0));
       t.same(
@@ -94,7 +62,7 @@ for (const b of backends) {
     });
 
     t.test('a failure with a newer row waiting: the older is superseded, never sent after', async (t) => {
-      const store = await b.open(t);
+      const store = await storeFor(t, kind, 'outbox');
       const o = store.complianceOutbox;
       const a = await o.enqueue(row('d1', true), at(0));
       await o.claim(at(0), at(300), 10);
@@ -111,7 +79,7 @@ for (const b of backends) {
     });
 
     t.test('retry: due again at its time, attempts counted; a lease that runs out frees the row', async (t) => {
-      const store = await b.open(t);
+      const store = await storeFor(t, kind, 'outbox');
       const o = store.complianceOutbox;
       const a = await o.enqueue(row('d1', true), at(0));
       await o.claim(at(0), at(300), 10);
@@ -135,7 +103,7 @@ for (const b of backends) {
     });
 
     t.test('refused and failed: final, the refusal on the tenant until a report goes through', async (t) => {
-      const store = await b.open(t);
+      const store = await storeFor(t, kind, 'outbox');
       await store.tenants.create(
         { tenantId: TENANT, cloud: 'standard', audiences: ['https://mdm.fenestra.test'], createdAt: at(0), updatedAt: at(0) },
         { at: at(0), actor: 'admin', action: 'tenant.connect', targetType: 'tenant', targetId: TENANT },
@@ -174,7 +142,7 @@ for (const b of backends) {
     });
 
     t.test('a batch is limited, oldest due first', async (t) => {
-      const store = await b.open(t);
+      const store = await storeFor(t, kind, 'outbox');
       const o = store.complianceOutbox;
       const ids = [];
       for (let i = 0; i < 5; i++) ids.push(await o.enqueue(row(`d${i}`, i % 2 === 0), at(i)));
