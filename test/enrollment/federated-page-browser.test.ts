@@ -6,7 +6,8 @@
 // an alert the focused field points at; and both ways of signing in end with the page's POST of
 // `wresult` to exactly the appru — caught as chromium starts it (the navigation it is asked for and
 // the form data it builds: it cannot open ms-app://) — whose token the RST then accepts. The page
-// that posts also works, and passes axe, when its script does not run.
+// that posts also works, and passes axe, when its script does not run. The terms-of-use page, which
+// shares the theme (src/http/device-page-theme.ts), passes axe in both themes too.
 import crypto from 'node:crypto';
 import net from 'node:net';
 import axe from 'axe-core';
@@ -17,7 +18,7 @@ import { readRstrProvisioning } from '../../src/sim/enroll-responses.js';
 import { cspViolations, launchBrowser, newSession, noBrowser, screenshot } from '../helpers/browser.js';
 import { newTestDevice } from '../helpers/device.js';
 import { startFakeOidc } from '../helpers/fake-oidc.js';
-import { PUBLIC_HOST, startTestServer } from '../helpers/server.js';
+import { AUDIENCE, PUBLIC_HOST, startTestServer } from '../helpers/server.js';
 
 type Tap = typeof t;
 
@@ -341,6 +342,35 @@ t.test('rule 14: when its script does not run, the page that posts shows Continu
       }),
     );
     t.equal((await enrollWith(wresult)).status, 200, `${theme.name}: the RST accepts the wresult`);
+    await context.close();
+  }
+});
+
+t.test('the terms-of-use page, in the same theme, passes axe in both themes', { skip: noBrowser }, async (t) => {
+  // Its own server: the Entra token it needs is validated against the test server's own fake Entra.
+  const s2 = await startTestServer();
+  const browser = await launchBrowser();
+  t.teardown(async () => {
+    await browser.close();
+    await s2.close();
+  });
+  const tid = await s2.connectTenant();
+  const token = await s2.entra.mintToken({ tid, aud: AUDIENCE, oid: crypto.randomUUID(), upn: 'carol@contoso.com' });
+  const q = new URLSearchParams({
+    redirect_uri: 'ms-appx-web://Microsoft.AAD.BrokerPlugin/ToUResponse',
+    'client-request-id': crypto.randomUUID(),
+    'api-version': '1.0',
+  });
+  for (const theme of THEMES) {
+    const { context, page } = await newSession(browser);
+    await page.setExtraHTTPHeaders({ ...theme.headers, authorization: `Bearer ${token}` });
+    const r = await page.goto(`https://${PUBLIC_HOST}:${s2.server.port}/EnrollmentServer/TermsOfUse?${q}`);
+    t.equal(r?.status(), 200, `${theme.name}: the terms page`);
+    t.equal(await page.locator('html').getAttribute('class'), `theme-${theme.name}`, `${theme.name}: themed`);
+    t.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), theme.background, `${theme.name}: background`);
+    await page.getByRole('button', { name: 'Decline' }).waitFor();
+    await screenshot(page, `terms-of-use-${theme.name}`);
+    t.same(await a11yFindings(page), [], `${theme.name}: the terms page passes axe`);
     await context.close();
   }
 });
