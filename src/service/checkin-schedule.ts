@@ -6,8 +6,11 @@
 // * effective schedule: the most frequent of the schedules of the device groups the device is in
 //   (smallest regular interval, then second, then first; ties by group name); with none, the
 //   global schedule; with no global one, DEFAULT_SCHEDULE (what enrollments always got).
+// * enrollment: the provisioning document carries the global schedule with its long run at 24 h
+//   or more (MS-MDE2 §2.2.9.3, rule 57); a shorter one is delivered in the first session.
 // * delivery: one Atomic of Replaces (origin 'system', action 'checkin-schedule'); the per-device
-//   state records what the device acknowledged; a failed delivery is retried after RETRY_AFTER_MS.
+//   state records what the device acknowledged; a failed delivery is retried an hour later
+//   (setting-delivery.ts, the mechanism the branding and the renewal settings share).
 // * next expected check-in: last seen + the interval of the set the device is in, counting the
 //   sets from when it took its schedule (enrollment, or the acknowledgement of a newer one).
 import crypto from 'node:crypto';
@@ -15,14 +18,13 @@ import { auditEntry } from './audit.js';
 import type { CheckinSchedule, CheckinScheduleSource, DeviceCheckinState, GroupCheckinSchedule } from '../domain/checkin-schedule.js';
 import type { CommandRecord } from '../domain/command.js';
 import type { Device } from '../domain/device.js';
-import { DEFAULT_SCHEDULE, pollPayload, toPoll } from '../protocol/csp/poll.js';
+import { DEFAULT_SCHEDULE, pollPayload, provisioningSchedule, toPoll } from '../protocol/csp/poll.js';
 import type { PollSchedule } from '../protocol/wap.js';
 import type { Store } from '../store/types.js';
 import { newCommand } from './commands/queue.js';
 import { ApiError, notFound } from './errors.js';
+import { bringToWanted, quietUntil, Remembered, settlePending } from './setting-delivery.js';
 
-/** A delivery the device refused is tried again at its first session this long after. */
-export const RETRY_AFTER_MS = 3600_000;
 /** What Windows falls back to once a finite regular schedule has run out (DMClient CSP: a 24 h schedule). */
 const FALLBACK_MINUTES = 1440;
 const ACTION = 'checkin-schedule';
@@ -132,19 +134,14 @@ export interface DeviceCheckinView {
   nextCheckinIntervalMinutes?: number;
 }
 
-const FINAL_FAILURES = new Set(['failed', 'expired', 'cancelled']);
-
-/** Devices remembered as holding their schedule, per service instance (bounded: the oldest are forgotten first). */
-const SETTLED_MAX = 200_000;
-
 export class CheckinScheduleService {
   /**
-   * Devices found holding their effective schedule with nothing on its way, with the profile
-   * generation and enrollment they were found at: an idle session of such a device costs one
-   * generation read instead of the schedule reads (any schedule, group or membership change
-   * moves the generation; a re-enrollment the enrollment time).
+   * Devices found holding their effective schedule with nothing on its way (or waiting to retry a
+   * refused one), with the profile generation and enrollment they were found at: an idle session
+   * of such a device reads nothing more (any schedule, group or membership change moves the
+   * generation; a re-enrollment the enrollment time).
    */
-  private readonly settled = new Map<string, string>();
+  private readonly quiet = new Remembered();
   private readonly store: Store;
   private readonly providerId: string;
 
@@ -195,9 +192,13 @@ export class CheckinScheduleService {
 
   // ---- devices -----------------------------------------------------------------------------------
 
-  /** The schedule a new enrollment's provisioning document carries: the global one (a new device is in no group yet). */
+  /**
+   * The schedule a new enrollment's provisioning document carries: the global one (a new device
+   * is in no group yet), its long run at 24 h or more (rule 57, MS-MDE2 §2.2.9.3); a shorter one
+   * goes out in the device's first session.
+   */
   async enrollmentPoll(): Promise<PollSchedule> {
-    return toPoll((await this.store.checkinSchedules.global())?.schedule ?? DEFAULT_SCHEDULE);
+    return toPoll(provisioningSchedule((await this.store.checkinSchedules.global())?.schedule ?? DEFAULT_SCHEDULE));
   }
 
   private async inputs(device: Device) {
@@ -210,67 +211,43 @@ export class CheckinScheduleService {
 
   /**
    * The state to go on from: the stored one if it is of this enrollment, else what the
-   * provisioning document gave — the global schedule, when it has not changed since the
-   * enrollment (else unknown: the device gets the effective schedule in its next session).
+   * provisioning document gave — the global schedule with its long run raised to 24 h
+   * (enrollmentPoll), when it has not changed since the enrollment (else unknown: the device gets
+   * the effective schedule in its next session).
    */
   private baseState(device: Device, stored: DeviceCheckinState | undefined, global: { schedule: CheckinSchedule; updatedAt: string } | undefined) {
     if (stored && stored.enrolledAt === device.enrolledAt) return { state: stored, fresh: false };
     const state: DeviceCheckinState = { devicePk: device.id, enrolledAt: device.enrolledAt };
     if (!global || global.updatedAt <= device.enrolledAt) {
-      const schedule = global?.schedule ?? DEFAULT_SCHEDULE;
+      const schedule = provisioningSchedule(global?.schedule ?? DEFAULT_SCHEDULE);
       state.applied = { hash: scheduleHash(schedule), schedule, at: device.enrolledAt };
     }
     return { state, fresh: true };
   }
 
   /** Fold the answer of the pending delivery into the state (acknowledged, or failed). */
-  private async settle(state: DeviceCheckinState, at: string): Promise<DeviceCheckinState> {
-    const p = state.pending;
-    if (!p) return state;
-    const [c] = await this.store.management.getCommands([p.commandId]);
-    if (c?.state === 'acked')
-      return { ...state, applied: { hash: p.hash, schedule: p.schedule, at: c.ackedAt ?? c.updatedAt }, pending: undefined, failure: undefined };
-    if (!c || FINAL_FAILURES.has(c.state)) {
-      const error = c ? (c.error ?? (c.status ? `status ${c.status}` : c.state)) : 'command lost';
-      return { ...state, pending: undefined, failure: { hash: p.hash, error, at: c?.updatedAt ?? at } };
-    }
-    return state;
+  private settle(state: DeviceCheckinState, at: string): Promise<DeviceCheckinState> {
+    return settlePending(this.store, state, at, (p, ackedAt) => ({ hash: p.hash, schedule: p.schedule, at: ackedAt }));
   }
 
   /**
    * Session-engine hook, at the start of a session: the command that brings the device's Poll
    * nodes to its effective schedule, when it holds another one and none is on its way.
    */
-  async due(device: Device, at: string): Promise<CommandRecord[]> {
-    const mark = `${await this.store.profiles.generation()}|${device.enrolledAt}`;
-    if (this.settled.get(device.id) === mark) return [];
+  async due(device: Device, at: string, generation?: number): Promise<CommandRecord[]> {
+    const mark = `${generation ?? (await this.store.profiles.generation())}|${device.enrolledAt}`;
+    if (this.quiet.has(device.id, mark, at)) return [];
     const { eff, global, state: stored } = await this.inputs(device);
     const base = this.baseState(device, stored, global);
-    let state = await this.settle(base.state, at);
-    let changed = base.fresh || state !== base.state;
+    const settled = await this.settle(base.state, at);
     const out: CommandRecord[] = [];
-    const retryWait = state.failure?.hash === eff.hash && Date.parse(at) - Date.parse(state.failure.at) < RETRY_AFTER_MS;
-    if (state.applied?.hash === eff.hash) {
-      // Back to what the device holds: a delivery still queued is moot. One already sent stays
-      // pending: once it is answered the device may hold it, and the next session corrects that.
-      if (state.pending && (await this.store.commands.cancel(state.pending.commandId, at))) {
-        state = { ...state, pending: undefined };
-        changed = true;
-      }
-    } else if (state.pending?.hash !== eff.hash && !retryWait) {
-      // A newer schedule replaces one still queued (one already sent is answered first, then this one goes).
-      if (state.pending) await this.store.commands.cancel(state.pending.commandId, at);
+    const { state, changed } = await bringToWanted(this.store, settled, eff.hash, at, (s) => {
       const cmd = newCommand(device.id, pollPayload(this.providerId, eff.schedule), { origin: 'system', action: ACTION, at });
       out.push(cmd);
-      state = { ...state, pending: { hash: eff.hash, schedule: eff.schedule, commandId: cmd.id, at } };
-      changed = true;
-    }
-    if (changed) await this.store.checkinSchedules.putDeviceState(state, at);
-    this.settled.delete(device.id);
-    if (!state.pending && state.applied?.hash === eff.hash) {
-      if (this.settled.size >= SETTLED_MAX) this.settled.delete(this.settled.keys().next().value!);
-      this.settled.set(device.id, mark);
-    }
+      return { ...s, pending: { hash: eff.hash, schedule: eff.schedule, commandId: cmd.id, at } };
+    });
+    if (base.fresh || settled !== base.state || changed) await this.store.checkinSchedules.putDeviceState(state, at);
+    this.quiet.set(device.id, mark, quietUntil(state, eff.hash, at));
     return out;
   }
 
