@@ -555,12 +555,14 @@ export class SessionEngine {
         const push = (await this.deps.push?.plan(device.id, turn.at, candidates)) ?? [];
         turn.enqueue.push(...push);
         candidates.push(...push);
+        // Both settings below are marked by the profile generation (their changes move it): read once.
+        const generation = await this.deps.store.profiles.generation();
         // The check-in schedule, when the device holds another one than its effective schedule.
-        const poll = await (this.schedules ??= new CheckinScheduleService(this.deps.store, s.providerId)).due(device, turn.at);
+        const poll = await (this.schedules ??= new CheckinScheduleService(this.deps.store, s.providerId)).due(device, turn.at, generation);
         turn.enqueue.push(...poll);
         candidates.push(...poll);
         // The branding and help contacts, at the first session and when the admin changed them.
-        const brand = await (this.branding ??= new BrandingService(this.deps.store, s.providerId)).due(device, turn.at);
+        const brand = await (this.branding ??= new BrandingService(this.deps.store, s.providerId)).due(device, turn.at, generation);
         turn.enqueue.push(...brand);
         candidates.push(...brand);
         // The renewal settings, when the server's changed since the device got its own (rule 60).
