@@ -26,7 +26,7 @@ const layout = (cxhHost: string | undefined, title: string, body: string) =>
 /** A way to sign in with Entra ID: one per connected tenant that has an application credential. */
 export interface EntraChoice {
   href: string;
-  /** The tenant's id (what the user can tell apart). */
+  /** The tenant as the user knows it: its domain (or its id before any domain is known). */
   label: string;
 }
 
@@ -52,7 +52,7 @@ export function renderSignInPage(m: SignInPageModel, cxhHost?: string): string {
   } else if (m.entra.length > 1) {
     parts.push(
       '<h2 id="entra-title">With your work account</h2><p>Choose your organization’s Microsoft Entra tenant:</p>',
-      `<ul class="tenants" aria-labelledby="entra-title">${m.entra.map((c) => `<li><a class="button" href="${escapeHtml(c.href)}">Sign in to tenant ${escapeHtml(c.label)}</a></li>`).join('')}</ul>`,
+      `<ul class="tenants" aria-labelledby="entra-title">${m.entra.map((c) => `<li><a class="button" href="${escapeHtml(c.href)}">Sign in with ${escapeHtml(c.label)}</a></li>`).join('')}</ul>`,
     );
   }
   if (m.accounts) {

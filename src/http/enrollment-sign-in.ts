@@ -92,6 +92,15 @@ function hintedTenant(tenants: Tenant[], hint: string | undefined): Tenant | und
   return holders.length === 1 ? holders[0] : undefined;
 }
 
+/**
+ * What the chooser calls a tenant: a verified domain the user knows (the first that is not the
+ * tenant's initial *.onmicrosoft.com name, else that one), or its id when no domains were read yet.
+ */
+function tenantLabel(t: Pick<Tenant, 'tenantId' | 'domains'>): string {
+  const domains = t.domains ?? [];
+  return domains.find((d) => !d.endsWith('.onmicrosoft.com')) ?? domains[0] ?? t.tenantId;
+}
+
 function seal(kind: string, value: object, key: Buffer): string {
   return encrypt(`${kind}:${JSON.stringify(value)}`, key);
 }
@@ -197,7 +206,7 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
     const tenants = hinted ? [hinted] : all;
     const entra: EntraChoice[] = tenants.map((t) => ({
       href: `${SIGN_IN_ENTRA_PATH}?tenant=${encodeURIComponent(t.tenantId)}&attempt=${encodeURIComponent(sealed)}`,
-      label: t.tenantId,
+      label: tenantLabel(t),
     }));
     return reply
       .code(status)

@@ -108,6 +108,10 @@ t.test('a hint that names no single tenant leaves the choice to the user', async
     t.equal(r.status, 200, `${hint ?? '(no hint)'}: the page`);
     t.same(tenantLinks(r.text()), [a.tenantId, b.tenantId].sort(), `${hint ?? '(no hint)'}: both tenants offered`);
   }
+  // The user tells tenants apart by a domain they know, not by an id or the onmicrosoft.com name.
+  const text = (await signIn(undefined)).text();
+  t.match(text, />Sign in with alpha\.test</, 'tenant A named by its first custom domain');
+  t.notMatch(text, new RegExp(`>Sign in with ${a.tenantId}<`), 'not by its id');
 });
 
 t.test('the hint only picks where to sign in: who signed in is what B’s ID token says', async (t) => {
