@@ -6,20 +6,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { parseAppFault } from '../../src/sim/apps/faults.js';
-import { runSim } from '../../src/sim/cli.js';
 import { buildMsi, noWixl } from '../helpers/packages.js';
+import { runSimHere as sim } from '../helpers/run-sim.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
-
-async function sim(argv: string[]): Promise<{ code: number; out: string }> {
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (c: Buffer) => (text += c.toString('utf8')));
-  const code = await runSim(argv, out);
-  return { code, out: text };
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-sim-apps-cli-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -3,18 +3,10 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { parseSimArgs, runSim, type SimSummary } from '../../src/sim/cli.js';
+import { parseSimArgs, type SimSummary } from '../../src/sim/cli.js';
+import { runSimHere as sim } from '../helpers/run-sim.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
-
-async function sim(argv: string[]): Promise<{ code: number; out: string }> {
-  const out = new PassThrough();
-  let text = '';
-  out.on('data', (c: Buffer) => (text += c.toString('utf8')));
-  const code = await runSim(argv, out);
-  return { code, out: text };
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-sim-cli-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

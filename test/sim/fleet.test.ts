@@ -6,28 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { runSim } from '../../src/sim/cli.js';
+import { runSimHere as sim } from '../helpers/run-sim.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
-
-interface Sim {
-  code: number;
-  out: string;
-}
-
-/** Run `fenestra sim` in-process; `until` (text so far → true) aborts it as Ctrl-C would. */
-async function sim(argv: string[], until?: (text: string) => boolean): Promise<Sim> {
-  const out = new PassThrough();
-  const ac = new AbortController();
-  let text = '';
-  out.on('data', (c: Buffer) => {
-    text += c.toString('utf8');
-    if (until?.(text)) ac.abort();
-  });
-  const code = await runSim(argv, out, { signal: ac.signal });
-  return { code, out: text };
-}
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-sim-fleet-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));

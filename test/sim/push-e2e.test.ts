@@ -6,10 +6,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { runSim } from '../../src/sim/cli.js';
 import { startFakeWns } from '../helpers/fake-wns.js';
+import { runSimHere as sim } from '../helpers/run-sim.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
 
 t.test('a queued wipe reaches a saved device through the simulator’s push channel', async (t) => {
@@ -35,25 +34,14 @@ t.test('a queued wipe reaches a saved device through the simulator’s push chan
   const state = path.join(dir, 'fleet.json');
   const connect = `127.0.0.1:${s.server.port}`;
 
-  const run = async (argv: string[], until?: (text: string) => boolean) => {
-    const out = new PassThrough();
-    const ac = new AbortController();
-    let text = '';
-    out.on('data', (c: Buffer) => {
-      text += c.toString('utf8');
-      if (until?.(text)) ac.abort();
-    });
-    const code = await runSim(argv, out, { signal: ac.signal });
-    return { code, out: text };
-  };
   // Enrolled earlier, with no push listener: its first sessions carry no channel.
-  const e = await run(['enroll', '--url', s.publicUrl, '--connect', connect, '--ca', ca, '--entra-token-file', tokens, '--checkins', '0', '--state', state]);
+  const e = await sim(['enroll', '--url', s.publicUrl, '--connect', connect, '--ca', ca, '--entra-token-file', tokens, '--checkins', '0', '--state', state]);
   t.equal(e.code, 0, e.out);
   const deviceId: string = JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].deviceId;
 
   let queued: Promise<{ status: number }> | undefined;
   let start = 0;
-  const r = await run(['checkin', '--state', state, '--connect', connect, '--push-listen', '127.0.0.1:0', '--duration', '20s'], (text) => {
+  const r = await sim(['checkin', '--state', state, '--connect', connect, '--push-listen', '127.0.0.1:0', '--duration', '20s'], (text) => {
     // The first check-in gave the server our PFN's channel; now the admin queues a wipe.
     if (!queued && /waiting for pushes/.test(text)) {
       start = Date.now();
@@ -87,18 +75,7 @@ t.test('without push: a shortened schedule brings a queued wipe to a saved devic
   fs.writeFileSync(tokens, await s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: crypto.randomUUID() }));
   const state = path.join(dir, 'fleet.json');
   const connect = `127.0.0.1:${s.server.port}`;
-  const run = async (argv: string[], until?: (text: string) => boolean) => {
-    const out = new PassThrough();
-    const ac = new AbortController();
-    let text = '';
-    out.on('data', (c: Buffer) => {
-      text += c.toString('utf8');
-      if (until?.(text)) ac.abort();
-    });
-    const code = await runSim(argv, out, { signal: ac.signal });
-    return { code, out: text };
-  };
-  const e = await run(['enroll', '--url', s.publicUrl, '--connect', connect, '--ca', ca, '--entra-token-file', tokens, '--state', state]);
+  const e = await sim(['enroll', '--url', s.publicUrl, '--connect', connect, '--ca', ca, '--entra-token-file', tokens, '--state', state]);
   t.equal(e.code, 0, e.out);
   const deviceId: string = JSON.parse(fs.readFileSync(state, 'utf8')).devices[0].deviceId;
 
@@ -116,7 +93,7 @@ t.test('without push: a shortened schedule brings a queued wipe to a saved devic
   // The device follows its Poll nodes, a minute lasting 50 ms here.
   let queued: Promise<{ status: number }> | undefined;
   let start = 0;
-  const r = await run(['run', '--state', state, '--connect', connect, '--time-scale', '1200', '--duration', '20s'], (text) => {
+  const r = await sim(['run', '--state', state, '--connect', connect, '--time-scale', '1200', '--duration', '20s'], (text) => {
     if (!queued && /IntervalForFirstSetOfRetries → 200/.test(text)) {
       start = Date.now();
       queued = s.admin('POST', `/api/v1/devices/${deviceId}/commands`, { action: 'wipe' });
