@@ -366,6 +366,23 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
     if (!pending || !state || !safeEqual(state, pending.state)) return expired(request, reply);
     const tenant = (await entraTenants()).find((t) => t.tenantId === pending.tenantId);
     if (!tenant) return errorPage(request, reply, 400, 'Unknown organization', 'This organization is no longer connected to this server for sign-in.');
+    // Every callback spends a request to Entra's token endpoint under the tenant's own secret, so
+    // codes the token endpoint refuses (forged, replayed, another sign-in's) count as failed sign-ins
+    // of this address, under the same back-off as passwords: a script cannot make fenestra hammer
+    // Entra (which would throttle the tenant's application for everyone). Per address only — a
+    // shared key would let anyone lock every user out.
+    const key = `entra-callback:${request.ip}`;
+    const verdict = o.loginThrottle?.check(key, request.ip) ?? { ok: true };
+    if (!verdict.ok) {
+      reply.header('retry-after', String(verdict.retryAfterSeconds));
+      return errorPage(
+        request,
+        reply,
+        429,
+        'Too many failed sign-ins',
+        `Too many sign-ins failed from this network. Try again in ${verdict.retryAfterSeconds} seconds.`,
+      );
+    }
     let claims: oidc.IDToken | undefined;
     try {
       const callback = new URL(redirectUri);
@@ -378,8 +395,12 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
       });
       claims = tokens.claims();
     } catch (err) {
+      // Refused by the token endpoint (an OAuth error answer): the code was no good. An outage is not
+      // the user's failure.
+      if (err instanceof oidc.ResponseBodyError) o.loginThrottle?.failed(key, request.ip);
       return unavailable(request, reply, err);
     }
+    o.loginThrottle?.succeeded(key, request.ip);
     const oid = typeof claims?.oid === 'string' ? claims.oid : undefined;
     const upn = typeof claims?.preferred_username === 'string' ? claims.preferred_username : undefined;
     const tid = typeof claims?.tid === 'string' ? claims.tid.toLowerCase() : undefined;

@@ -4,14 +4,15 @@
 // state and B's code (PKCE verifier and nonce of A, code of B), an ID token of another tenant,
 // and A's callback replayed — none yields a wresult; A's own callback does, once.
 import crypto from 'node:crypto';
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { ACCOUNT_POLICY, ADDRESS_POLICY } from '../../src/identity/throttle.js';
 import { startFakeOidc } from '../helpers/fake-oidc.js';
 import { startTestServer } from '../helpers/server.js';
 
 const A = '/EnrollmentServer/Authenticate';
 const APPRU = 'ms-app://s-1-15-2-444-555-666';
 
-t.test('OIDC callback mix-ups yield no token', async (t) => {
+async function setUp(t: Test) {
   const tenantId = crypto.randomUUID();
   const clientId = crypto.randomUUID();
   const clientSecret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
@@ -43,6 +44,11 @@ t.test('OIDC callback mix-ups yield no token', async (t) => {
     return { cookie, back: new URL(location).searchParams };
   }
   const callback = (cookie: string, q: URLSearchParams) => s.request(`${A}/callback?${q}`, { headers: { cookie } });
+  return { idp, start, callback };
+}
+
+t.test('OIDC callback mix-ups yield no token', async (t) => {
+  const { idp, start, callback } = await setUp(t);
   const mixed = (state: URLSearchParams, code: URLSearchParams) => new URLSearchParams({ code: code.get('code')!, state: state.get('state')! });
 
   const a = await start();
@@ -71,4 +77,24 @@ t.test('OIDC callback mix-ups yield no token', async (t) => {
   const again = await callback(a.cookie, a.back);
   t.not(again.status, 200, 'the same callback again (cookie kept by an attacker): no second token');
   t.notMatch(again.text(), /wresult/);
+});
+
+t.test('forged codes from one address stop reaching the token endpoint', async (t) => {
+  const { idp, start, callback } = await setUp(t);
+  // The free failures of the password back-off (keyed by this address), each refused by the token endpoint.
+  const free = Math.min(ADDRESS_POLICY.freeFailures, ACCOUNT_POLICY.freeFailures);
+  for (let i = 0; i < free; i++) {
+    const { cookie, back } = await start();
+    const r = await callback(cookie, new URLSearchParams({ code: `forged-${i}`, state: back.get('state')! }));
+    t.equal(r.status, 502, `forged code ${i + 1}: refused by Entra`);
+  }
+  const asked = idp.tokenRefusals.length;
+  t.equal(asked, free, `the token endpoint saw the ${free}`);
+  const next = await start();
+  const r = await callback(next.cookie, new URLSearchParams({ code: 'one-more', state: next.back.get('state')! }));
+  t.equal(r.status, 429, 'the next: too many');
+  t.match(String(r.headers['retry-after']), /^\d+$/, 'with Retry-After');
+  t.match(r.text(), /Too many sign-ins failed/, 'said in words');
+  t.notMatch(r.text(), /wresult/);
+  t.equal(idp.tokenRefusals.length, asked, 'and Entra was not asked');
 });
