@@ -238,7 +238,7 @@ async function bench(kind: 'sqlite' | 'postgres'): Promise<void> {
       }
       console.log(`day-zero figures alone, phase ${phase} (${RUNS} runs each, turn about), ms — wall, then CPU:`);
       console.log(line('before: every run read, counted in JS', plain));
-      console.log(line('after: counted in SQL (esp_runs_figures)', sql));
+      console.log(line('after: counted from the partial indexes (migration 31)', sql));
       const same = JSON.stringify(figures.plain) === JSON.stringify(figures.sql);
       console.log(`  same figures: ${same ? 'yes' : `NO\n${JSON.stringify(figures)}`}`);
     }
