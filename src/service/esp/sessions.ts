@@ -10,8 +10,9 @@
 // DMClient CSP).
 //
 // Cost on the ordinary check-in path: nothing while no policy exists and no run is open (a cached
-// answer, refreshed every few seconds); else one read of the device's runs at a session's first
-// turn (primary key), and at its later turns only for devices with a run open here.
+// answer, refreshed every few seconds; quiet() lets the engine skip the call); else one read of
+// the device's runs at a session's first turn (primary key), and at its later turns only for
+// devices with a run open here.
 import type { Logger } from 'pino';
 import type { CommandRecord } from '../../domain/command.js';
 import type { Device } from '../../domain/device.js';
@@ -72,6 +73,17 @@ export class EspSessions {
     this.store = o.store;
     this.reconciler = o.reconciler;
     this.providerId = o.providerId;
+  }
+
+  /**
+   * Whether turn() would do nothing, known from memory: a later turn of a session with no run
+   * open here, or a session start while the cached answer (still fresh) says no policy exists
+   * and no run is open. The engine skips the call then (most check-ins).
+   */
+  quiet(devicePk: string, isNew: boolean): boolean {
+    if (!isNew) return !this.open.has(devicePk);
+    const g = this.gate;
+    return g !== undefined && g.gen === espGeneration() && Date.now() < g.until && !g.policies.length && !g.anyOpen;
   }
 
   async turn(t: EspTurn): Promise<EspCommands | undefined> {

@@ -532,11 +532,14 @@ export class SessionEngine {
       candidates = [...retried, ...candidates.filter((c) => !retried.some((r) => r.id === c.id))];
       candidates.push(...(await this.planProfiles(ctx, mode)));
       // The Enrollment Status Page: its declarations before the deliveries, ServerHasFinishedProvisioning after.
-      const user = this.deps.reconciler.userContext(device, state, mode);
-      const esp = await this.esp.turn({ device, user, at: turn.at, isNew, rows: ctx.deliveryRows, planned: turn.deliveries, log: ctx.log });
-      if (esp) {
-        turn.enqueue.push(...esp.first, ...esp.last);
-        candidates = [...esp.first, ...candidates, ...esp.last];
+      // (Most turns: nothing to do, known from memory without a call.)
+      if (!this.esp.quiet(device.id, isNew)) {
+        const user = this.deps.reconciler.userContext(device, state, mode);
+        const esp = await this.esp.turn({ device, user, at: turn.at, isNew, rows: ctx.deliveryRows, planned: turn.deliveries, log: ctx.log });
+        if (esp) {
+          turn.enqueue.push(...esp.first, ...esp.last);
+          candidates = [...esp.first, ...candidates, ...esp.last];
+        }
       }
       // (Queued with the turn already: they wait there when this message cannot carry them.)
       if (ctx.appsFollow?.length) candidates.push(...ctx.appsFollow);
@@ -549,9 +552,11 @@ export class SessionEngine {
         }
         // The installed apps are read with the inventory (stale, or the admin's sync).
         const sync = candidates.some((c) => c.action === 'sync' && c.state === 'queued');
-        const apps = await this.apps.plan({ device, user: sessionUser(device, state, mode), refresh: stale, sync, at: turn.at, queued: candidates });
-        turn.enqueue.push(...apps);
-        candidates.push(...apps);
+        if (stale || sync) {
+          const apps = await this.apps.plan({ device, user: sessionUser(device, state, mode), refresh: stale, sync, at: turn.at, queued: candidates });
+          turn.enqueue.push(...apps);
+          candidates.push(...apps);
+        }
         const push = (await this.deps.push?.plan(device.id, turn.at, candidates)) ?? [];
         turn.enqueue.push(...push);
         candidates.push(...push);
