@@ -40,7 +40,7 @@ const scheduleBody = {
     regular: retries(
       { minimum: 1, maximum: 43200 },
       { minimum: 0, maximum: 1000 },
-      'the long run: IntervalForRemainingScheduledRetries, NumberOfRemainingScheduledRetries (count 0: for ever)',
+      'the long run: IntervalForRemainingScheduledRetries, NumberOfRemainingScheduledRetries (count 0: for ever). The enrollment document carries at least 1440 minutes (MS-MDE2); a shorter interval reaches the device in its first session',
     ),
     pollOnLogin: { type: 'boolean', description: 'a session at every user sign-in (PollOnLogin)' },
     allUsersPollOnFirstLogin: { type: 'boolean', description: "a session at each user's first sign-in (AllUsersPollOnFirstLogin)" },
