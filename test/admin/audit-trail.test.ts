@@ -2,8 +2,8 @@
 // enrollments (the enrolling principal) and unenrollments (the device). Renewals and revocations
 // are checked in test/enrollment/renewal-race.test.ts and test/admin/device-revoke.test.ts.
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 t.test('group membership changes, enrollment and unenrollment are audited with their principal', async (t) => {
   const s = await startTestServer();
@@ -27,12 +27,7 @@ t.test('group membership changes, enrollment and unenrollment are audited with t
   );
   t.ok(groupLog.every((e) => /^break-glass@/.test(e.actor)));
 
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, oid: '0b8e4a3c-5d8b-4d2e-9a51-2f4f1c7a9e10', deviceid: dev.deviceId }) },
-  });
+  const dev = entraSimDevice(s, tid, { oid: '0b8e4a3c-5d8b-4d2e-9a51-2f4f1c7a9e10' });
   await dev.enroll();
   const pk = (await s.admin('GET', `/api/v1/devices/${dev.deviceId}`)).json.id;
   t.match(

@@ -7,8 +7,8 @@ import crypto from 'node:crypto';
 import t from 'tap';
 import { buildSyncML } from '../../src/protocol/syncml/build.js';
 import { DEFAULT_RETENTION, runMaintenance } from '../../src/service/maintenance.js';
-import { SimDevice } from '../../src/sim/device.js';
-import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 import { cert, device, turn } from '../store/suite.js';
 
 const M = '/ManagementServer/MDM.svc';
@@ -25,12 +25,7 @@ async function checkin(s: TestServer, deviceId: string, tls: { cert: string; key
 }
 
 async function enrolledSim(s: TestServer, tid: string) {
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) },
-  });
+  const dev = entraSimDevice(s, tid);
   await dev.enroll();
   const tls = () => ({ cert: dev.enrollment!.certificatePem, key: dev.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() });
   return { dev, tls };

@@ -13,10 +13,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
 import type { DmLogEntry } from '../../src/sim/dm-tree.js';
 import { buildMsi, noWixl, type BuiltMsi } from '../helpers/packages.js';
 import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 if (noWixl) {
   t.plan(0, noWixl);
@@ -83,13 +83,7 @@ t.test('MSI apps end to end on a shared Entra-joined PC', async (t) => {
   const aOid = crypto.randomUUID();
   const bOid = crypto.randomUUID();
   const token = (oid: string, upn: string) => s.entra.mintToken({ tid, aud: AUDIENCE, upn, oid });
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }) },
-    appDir: path.join(dir, 'device'),
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com', oid: aOid }, { appDir: path.join(dir, 'device') });
   await dev.enroll();
   const devicePk = (await ok(s, 'GET', '/api/v1/devices')).devices.find((d: any) => d.deviceId === dev.deviceId).id;
   const alice = { token: await token(aOid, 'alice@contoso.com') };

@@ -10,10 +10,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { packageFamilyName, packageFullName } from '../../src/protocol/packages/index.js';
-import { SimDevice } from '../../src/sim/device.js';
 import type { DmLogEntry } from '../../src/sim/dm-tree.js';
 import { buildMsix } from '../helpers/packages.js';
 import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-msix-e2e-'));
 t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -50,13 +50,7 @@ for (const database of ['sqlite', 'postgres'] as const) {
     t.teardown(() => s.close());
     const tid = await s.connectTenant();
     const oid = crypto.randomUUID();
-    const dev: SimDevice = new SimDevice({
-      url: s.publicUrl,
-      ca: s.caPem,
-      connectTo: { host: '127.0.0.1', port: s.server.port },
-      credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'carol@contoso.com', oid, deviceid: dev.deviceId }) },
-      appDir: path.join(dir, `device-${database}`),
-    });
+    const dev = entraSimDevice(s, tid, { upn: 'carol@contoso.com', oid }, { appDir: path.join(dir, `device-${database}`) });
     await dev.enroll();
     const user = { token: await s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'carol@contoso.com', oid }) };
 

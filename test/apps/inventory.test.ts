@@ -17,11 +17,11 @@ import {
   parseMsiProductList,
 } from '../../src/protocol/csp/app-inventory.js';
 import { parseXml } from '../../src/protocol/xml.js';
-import { SimDevice } from '../../src/sim/device.js';
 import type { ItemCommand, ResultsCommand, StatusCommand, SyncCommand, SyncMLMessage } from '../../src/protocol/syncml/types.js';
 import { DmSession } from '../helpers/dm-session.js';
 import { enrollEntraDevice } from '../helpers/enrolled.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 const P1 = '{0B3C5F2E-1A2B-4C3D-8E9F-001122334455}';
 const P2 = '{A1B2C3D4-E5F6-4789-ABCD-EF0123456789}';
@@ -368,13 +368,7 @@ t.test('with the simulator: what its CSPs hold is what the API lists', async (t)
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const oid = crypto.randomUUID();
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'erin@contoso.com', oid, deviceid: dev.deviceId }) },
-    appDir: dir,
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'erin@contoso.com', oid }, { appDir: dir });
   await dev.enroll();
   // Installed before enrollment: an MSI product and a sideloaded package on the device, a package of the user's.
   const msi = `${DESKTOP}/${P1}`;

@@ -9,10 +9,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
-import { SimDevice } from '../../src/sim/device.js';
 import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
 import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 t.test('evaluated from the inventory, reported to Graph, the refusal shown on the device', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-compliance-'));
@@ -48,15 +48,7 @@ t.test('evaluated from the inventory, reported to Graph, the refusal shown on th
 
   const entraDeviceId = crypto.randomUUID();
   const objectId = graph.addDevice(tid, entraDeviceId);
-  const dev = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: {
-      kind: 'entra',
-      token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: crypto.randomUUID(), deviceid: entraDeviceId }),
-    },
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com', deviceid: entraDeviceId });
   await dev.enroll();
   const id = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
   const pid = (await s.admin('POST', '/api/v1/compliance-policies', { name: 'Firewall', rules: { firewall: true } })).json.id;

@@ -3,24 +3,15 @@
 // follows at once; the firewall turned off shows as noncompliant with the reason at the next
 // session that reads the inventory; the grace period holds a failing device inGracePeriod; each
 // change of what Entra should see is queued for it (reportedCompliant).
-import crypto from 'node:crypto';
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 t.test('a simulated device: compliant, then noncompliant with the reason, grace period respected', async (t) => {
   const s = await startTestServer();
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: {
-      kind: 'entra',
-      token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: crypto.randomUUID(), deviceid: dev.deviceId }),
-    },
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com' });
   await dev.enroll();
   const id = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
   const compliance = async () => {
@@ -104,16 +95,7 @@ t.test('a node the device does not report is unknown, not noncompliant; unassign
   const s = await startTestServer();
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: {
-      kind: 'entra',
-      token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'bob@contoso.com', oid: crypto.randomUUID(), deviceid: dev.deviceId }),
-    },
-    inventory: { health: { secureBoot: undefined } },
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'bob@contoso.com' }, { inventory: { health: { secureBoot: undefined } } });
   await dev.enroll();
   const id = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
   const pid = (await s.admin('POST', '/api/v1/compliance-policies', { name: 'Boot', rules: { secureBoot: true, bitLocker: true } })).json.id;

@@ -6,10 +6,11 @@
 // inventory, out of the policy. The group is watched while a policy targets it, not after.
 import crypto from 'node:crypto';
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
+import type { SimDevice } from '../../src/sim/device.js';
 import { serveGroups } from '../helpers/fake-graph-groups.js';
 import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 const { entra: entraApp, graph, env: outbound, close } = await startMicrosoftFakes();
 const directory = serveGroups(graph);
@@ -23,12 +24,7 @@ for (const database of ['sqlite', 'postgres'] as const) {
     t.equal(connect.status, 201, JSON.stringify(connect.json));
 
     const enroll = async (oid: string, upn: string) => {
-      const dev: SimDevice = new SimDevice({
-        url: s.publicUrl,
-        ca: s.caPem,
-        connectTo: { host: '127.0.0.1', port: s.server.port },
-        credential: { kind: 'entra', token: () => s.entra.mintToken({ tid: tenantId, aud: AUDIENCE, upn, oid, deviceid: dev.deviceId }) },
-      });
+      const dev = entraSimDevice(s, tenantId, { upn, oid });
       await dev.enroll();
       const id: string = (await s.admin('GET', '/api/v1/devices?limit=100')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
       // Both devices fail a firewall rule: only a policy that applies makes them noncompliant.

@@ -5,11 +5,11 @@
 // it. The listing shows the group's last sync; syncs and assignments are audited with who did them.
 import crypto from 'node:crypto';
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
 import type { DmLogEntry } from '../../src/sim/dm-tree.js';
 import { serveGroups } from '../helpers/fake-graph-groups.js';
 import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 const { entra: entraApp, graph, env: outbound, close } = await startMicrosoftFakes();
 const directory = serveGroups(graph);
@@ -35,15 +35,7 @@ t.test('a profile assigned to an Entra group follows its membership in Graph', a
   directory.addMember(GROUP, { type: 'user', id: crypto.randomUUID() });
 
   const userToken = (oid: string, upn: string) => s.entra.mintToken({ tid: tenantId, aud: AUDIENCE, upn, oid });
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: {
-      kind: 'entra',
-      token: () => s.entra.mintToken({ tid: tenantId, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }),
-    },
-  });
+  const dev = entraSimDevice(s, tenantId, { upn: 'alice@contoso.com', oid: aOid });
   await dev.enroll();
 
   const created = await s.admin('POST', '/api/v1/profiles', {

@@ -3,9 +3,9 @@
 import crypto from 'node:crypto';
 import t from 'tap';
 import { buildSyncML } from '../../src/protocol/syncml/build.js';
-import { SimDevice } from '../../src/sim/device.js';
 import { httpsRequest } from '../../src/sim/https-client.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 /** The value of one sample line, e.g. value(text, 'fenestra_devices'); undefined when absent. */
 function value(text: string, sample: string): number | undefined {
@@ -23,12 +23,7 @@ t.test('metrics after enrollments and sessions', async (t) => {
   t.equal((await get()).status, 401, 'a token is required');
   t.equal((await get('not-the-token-but-long-enough')).status, 401);
 
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) },
-  });
+  const dev = entraSimDevice(s, tid);
   await dev.enroll();
   const bad = await s.soap('/EnrollmentServer/Enrollment.svc', '<not-soap/>');
   t.equal(bad.status, 500);

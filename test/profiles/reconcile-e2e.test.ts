@@ -8,6 +8,7 @@ import t from 'tap';
 import { SimDevice } from '../../src/sim/device.js';
 import type { DmLogEntry } from '../../src/sim/dm-tree.js';
 import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 const FIX = path.join(import.meta.dirname, '..', '..', 'fixtures', 'csp');
 const ROOT_PEM = fs.readFileSync(path.join(FIX, 'test-root-ca.pem'), 'utf8');
@@ -24,12 +25,7 @@ t.test('multi-user profile delivery on a shared Entra-joined PC', async (t) => {
   const aOid = crypto.randomUUID();
   const bOid = crypto.randomUUID();
   const userToken = (oid: string, upn: string) => s.entra.mintToken({ tid, aud: AUDIENCE, upn, oid });
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }) },
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com', oid: aOid });
   await dev.enroll();
   const devices = (await s.admin('GET', '/api/v1/devices')).json.devices;
   const deviceId = devices.find((d: any) => d.deviceId === dev.deviceId).id;

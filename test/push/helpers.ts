@@ -3,10 +3,11 @@
 // behaves as Windows': a ChannelURI once our PFN is set, Push/Status 0.
 import crypto from 'node:crypto';
 import type { Test } from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
+import type { SimDevice } from '../../src/sim/device.js';
 import { startFakeWns, type FakeWns } from '../helpers/fake-wns.js';
 import type { StartOptions } from '../../src/server.js';
-import { AUDIENCE, startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 export const PFN = 'Fenestra.Mdm_8wekyb3d8bbwe';
 export const PUSH_NODE = './Vendor/MSFT/DMClient/Provider/fenestra/Push';
@@ -66,12 +67,7 @@ export async function pushSetup(
       }
     },
     async enroll(channel) {
-      const dev = new SimDevice({
-        url: s.publicUrl,
-        ca: s.caPem,
-        connectTo: { host: '127.0.0.1', port: s.server.port },
-        credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId }) },
-      }) as SimDevice & { channel: { url: string } };
+      const dev = entraSimDevice(s, tid) as SimDevice & { channel: { url: string } };
       await dev.enroll();
       dev.channel = { url: channel ? channel(dev) : wns.channelUrl(dev.deviceId) };
       // As Windows: the DM client gets a channel from WNS once a PFN is set; Push/Status 0 = success.

@@ -8,9 +8,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
 import { buildMsi, noWixl } from '../helpers/packages.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 if (noWixl) {
   t.plan(0, noWixl);
@@ -26,13 +26,7 @@ t.test('session traces do not hand out signed package URLs', async (t) => {
   t.teardown(() => s.close());
   const tid = await s.connectTenant();
   const oid = crypto.randomUUID();
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'probe@contoso.com', oid, deviceid: dev.deviceId }) },
-    appDir: path.join(dir, 'device'),
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'probe@contoso.com', oid }, { appDir: path.join(dir, 'device') });
   await dev.enroll();
   const up = await s.request('/api/v1/apps/packages', {
     method: 'POST',
