@@ -107,3 +107,34 @@ t.test('a line that moves is not a stall: waiting longer than the stall time in 
   const runs = Array.from({ length: 10 }, (_, i) => q.run(() => new Promise<number>((r) => setTimeout(r, 150, i))));
   t.same(await Promise.all(runs), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'every one answered');
 });
+
+t.test('the byte budget: bytes wait their turn in the line, are kept until released, and a failed query keeps none', async (t) => {
+  const q = readQueue({ slots: 4, stallMs: 60_000, budget: 10 });
+  const a = await q.take(6, async () => 'a');
+  t.equal(q.held, 6, 'kept after the query');
+  const started: string[] = [];
+  const b = q.take(6, async () => started.push('b'));
+  // Fits in what is left, but comes after b: not let past it (b would wait for ever).
+  const c = q.take(1, async () => started.push('c'));
+  await new Promise((r) => setImmediate(r));
+  t.same(started, [], 'b waits for bytes, c behind it, slots free');
+  t.equal(q.waiting, 2);
+  a.release();
+  a.release();
+  const [rb, rc] = await Promise.all([b, c]);
+  t.same(started, ['b', 'c'], 'in order once a released, released once');
+  t.equal(q.held, 7);
+  rb.release();
+  rc.release();
+  await t.rejects(
+    q.take(5, async () => {
+      throw new Error('boom');
+    }),
+    /boom/,
+  );
+  t.equal(q.held, 0, 'nothing kept by the failed query');
+  const big = await q.take(50, async () => 'big');
+  t.equal(q.held, 50, 'more than the budget runs when nothing else is held');
+  big.release();
+  t.equal(q.held + q.running + q.waiting, 0);
+});
