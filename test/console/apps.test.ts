@@ -14,10 +14,10 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { SimDevice } from '../../src/sim/device.js';
 import { look, noBrowser, openConsole } from '../helpers/browser.js';
 import { AUDIENCE } from '../helpers/server.js';
 import { buildMsi, buildMsix, noWixl } from '../helpers/packages.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 if (noBrowser || noWixl) {
   t.plan(0, noBrowser ?? noWixl);
@@ -113,12 +113,7 @@ if (noBrowser || noWixl) {
     // A simulated Entra-joined PC where alice signs in: its check-in plans the app for her.
     const tid = await server.connectTenant();
     const oid = crypto.randomUUID();
-    const dev: SimDevice = new SimDevice({
-      url: server.publicUrl,
-      ca: server.caPem,
-      connectTo: { host: '127.0.0.1', port: server.server.port },
-      credential: { kind: 'entra', token: () => server.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid, deviceid: dev.deviceId }) },
-    });
+    const dev = entraSimDevice(server, tid, { upn: 'alice@contoso.com', oid });
     await dev.enroll();
     const deviceId = (await server.admin('GET', '/api/v1/devices')).json.devices.find((d: { deviceId: string }) => d.deviceId === dev.deviceId).id as string;
     const alice = { token: await server.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid }) };

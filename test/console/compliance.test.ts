@@ -5,12 +5,10 @@
 // deleted after a confirmation naming it. A helpdesk administrator sees the policies without
 // forms, and a change forged with their session's CSRF token is refused by the server (403).
 // Screenshots and axe on each page.
-import crypto from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { SimDevice } from '../../src/sim/device.js';
 import { look, noBrowser, openConsole } from '../helpers/browser.js';
-import { AUDIENCE } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 if (noBrowser) {
   t.plan(0, noBrowser);
@@ -83,15 +81,7 @@ if (noBrowser) {
 
     // A simulated Entra-joined device, its firewall off: noncompliant at its first inventory.
     const tid = await server.connectTenant();
-    const dev: SimDevice = new SimDevice({
-      url: server.publicUrl,
-      ca: server.caPem,
-      connectTo: { host: '127.0.0.1', port: server.server.port },
-      credential: {
-        kind: 'entra',
-        token: () => server.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: crypto.randomUUID(), deviceid: dev.deviceId }),
-      },
-    });
+    const dev = entraSimDevice(server, tid, { upn: 'alice@contoso.com' });
     await dev.enroll();
     dev.setHealth({ firewall: '1' });
     await dev.checkin();

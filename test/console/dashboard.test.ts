@@ -7,9 +7,8 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Locator, Page } from 'playwright-core';
 import t from 'tap';
-import { SimDevice } from '../../src/sim/device.js';
 import { look, noBrowser, openConsole } from '../helpers/browser.js';
-import { AUDIENCE } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 /** Presses Tab until `target` has the focus (the keyboard alone reaches it), at most `max` times. */
 async function tabTo(page: Page, target: Locator, max = 200): Promise<void> {
@@ -47,12 +46,7 @@ t.test('dashboard and device list', { skip: noBrowser }, async (t) => {
   t.equal(await page.locator('.card .value').first().textContent(), '0', 'nothing enrolled yet');
   t.match(await page.locator('main').textContent(), /No device has enrolled yet/);
 
-  const dev: SimDevice = new SimDevice({
-    url: s.publicUrl,
-    ca: s.caPem,
-    connectTo: { host: '127.0.0.1', port: s.server.port },
-    credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, deviceid: dev.deviceId, upn: 'alice@contoso.com' }) },
-  });
+  const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com' });
   await dev.enroll();
   t.equal((await dev.checkin()).outcome, 'complete', 'the device checks in (inventory, last seen)');
   const detail = (await s.admin('GET', `/api/v1/devices/${dev.deviceId}`)).json;

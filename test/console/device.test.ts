@@ -7,9 +7,9 @@
 import crypto from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { SimDevice } from '../../src/sim/device.js';
 import { look as lookAt, noBrowser, openConsole } from '../helpers/browser.js';
 import { AUDIENCE } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 // A browser, a server and a simulated device: longer than the default per-file timeout on a busy machine.
 t.setTimeout(300_000);
@@ -23,12 +23,7 @@ else
     const bOid = crypto.randomUUID();
     const token = (oid: string, upn: string) => s.entra.mintToken({ tid, aud: AUDIENCE, upn, oid });
     const enroll = async () => {
-      const dev: SimDevice = new SimDevice({
-        url: s.publicUrl,
-        ca: s.caPem,
-        connectTo: { host: '127.0.0.1', port: s.server.port },
-        credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }) },
-      });
+      const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com', oid: aOid });
       await dev.enroll();
       const id: string = (await s.admin('GET', '/api/v1/devices?limit=100')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
       return { dev, id };

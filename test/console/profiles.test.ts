@@ -7,9 +7,9 @@
 import crypto from 'node:crypto';
 import t from 'tap';
 import type { Page } from 'playwright-core';
-import { SimDevice } from '../../src/sim/device.js';
 import { look as lookAt, noBrowser, openConsole } from '../helpers/browser.js';
 import { AUDIENCE } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 
 // A browser, a server and a simulated device: longer than the default per-file timeout on a busy machine.
 t.setTimeout(300_000);
@@ -90,12 +90,7 @@ else
     let deviceId = '';
     await t.test('a shared PC checks in as A, then B: delivered for A, not for B', async (t) => {
       const token = (oid: string, upn: string) => s.entra.mintToken({ tid, aud: AUDIENCE, upn, oid });
-      const dev: SimDevice = new SimDevice({
-        url: s.publicUrl,
-        ca: s.caPem,
-        connectTo: { host: '127.0.0.1', port: s.server.port },
-        credential: { kind: 'entra', token: () => s.entra.mintToken({ tid, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }) },
-      });
+      const dev = entraSimDevice(s, tid, { upn: 'alice@contoso.com', oid: aOid });
       await dev.enroll();
       deviceId = (await s.admin('GET', '/api/v1/devices')).json.devices.find((d: any) => d.deviceId === dev.deviceId).id;
       t.equal((await dev.checkin({ user: { token: await token(aOid, 'alice@contoso.com') } })).outcome, 'complete');

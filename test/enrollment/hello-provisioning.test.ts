@@ -12,14 +12,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { buildProvisioningDoc, cspCharacteristics, DEFAULT_POLL, type ProvisioningDoc } from '../../src/protocol/wap.js';
-import { SimDevice } from '../../src/sim/device.js';
 import type { DmLogEntry } from '../../src/sim/dm-tree.js';
 import { readProvisioningDoc } from '../../src/sim/enroll-responses.js';
 import { attr, child, children, parseXml, type XmlElement } from '../../src/protocol/xml.js';
 import { DDF_DIR, ddfEntry, ddfTable } from '../csp/fixtures/helpers.js';
 import { serveGroups } from '../helpers/fake-graph-groups.js';
 import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
+import { entraSimDevice } from '../helpers/sim-device.js';
 import { wellFormed } from '../helpers/xmllint.js';
 
 const MDE2 = path.join(import.meta.dirname, '..', '..', 'fixtures', 'mde2');
@@ -144,15 +144,7 @@ for (const database of ['sqlite', 'postgres'] as const)
     const otherTenant = (await connectAppTenant(s, entraApp, ['GroupMember.Read.All'])).tenantId;
     const aOid = crypto.randomUUID();
 
-    const dev: SimDevice = new SimDevice({
-      url: s.publicUrl,
-      ca: s.caPem,
-      connectTo: { host: '127.0.0.1', port: s.server.port },
-      credential: {
-        kind: 'entra',
-        token: () => s.entra.mintToken({ tid: tenantId, aud: AUDIENCE, upn: 'alice@contoso.com', oid: aOid, deviceid: dev.deviceId }),
-      },
-    });
+    const dev = entraSimDevice(s, tenantId, { upn: 'alice@contoso.com', oid: aOid });
     t.equal(dev.enrollmentType, 'Device', 'an Entra join');
 
     const create = async (name: string, scope: 'device' | 'user', settings: unknown) => {
