@@ -4,46 +4,21 @@
 // Entra device ID; when Graph refuses (not an approved MDM application) the device's compliance
 // says so plainly (reporting: refused, and why) instead of failing silently.
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import t from 'tap';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { outboundEnv, startFakeGraph } from '../helpers/fake-graph.js';
-import { AUDIENCE, startTestServer } from '../helpers/server.js';
+import { connectAppTenant, startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
+import { startTestServer } from '../helpers/server.js';
 import { entraSimDevice } from '../helpers/sim-device.js';
 
 t.test('evaluated from the inventory, reported to Graph, the refusal shown on the device', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-compliance-'));
-  const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-  const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), {
-    hostnames: ['login.microsoftonline.com', 'login.microsoftonline.us', 'graph.microsoft.com', 'graph.microsoft.us'],
-  });
-  fs.writeFileSync(path.join(dir, 'ca.pem'), ca.certPem);
-  const entraApp = await startFakeEntraApp(tls);
-  const graph = await startFakeGraph(tls, entraApp);
-  const s = await startTestServer(outboundEnv(entraApp.port, graph.port, path.join(dir, 'ca.pem')), { start: { complianceOutbox: { pollMs: 100 } } });
+  const fakes = await startMicrosoftFakes();
+  const { entra: entraApp, graph } = fakes;
+  const s = await startTestServer(fakes.env, { start: { complianceOutbox: { pollMs: 100 } } });
   t.teardown(async () => {
     await s.close();
-    await graph.close();
-    await entraApp.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+    await fakes.close();
   });
 
-  const tid = crypto.randomUUID();
-  const clientId = crypto.randomUUID();
-  const secret = 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-  entraApp.addTenant({ tenantId: tid, cloud: 'standard', displayName: 'Contoso Ltd' });
-  entraApp.addApplication({ clientId, displayName: 'Fenestra MDM', secret });
-  entraApp.consent(tid, clientId, ['Device.ReadWrite.All']);
-  const connected = await s.admin('POST', '/api/v1/tenants', {
-    tenantId: tid,
-    cloud: 'standard',
-    audiences: [AUDIENCE],
-    appClientId: clientId,
-    credential: { secret },
-  });
+  const { tenantId: tid, connect: connected } = await connectAppTenant(s, entraApp, ['Device.ReadWrite.All']);
   t.equal(connected.status, 201, JSON.stringify(connected.json));
 
   const entraDeviceId = crypto.randomUUID();
