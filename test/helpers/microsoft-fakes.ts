@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
+import { Outbound, parseOutboundMap } from '../../src/service/entra/outbound.js';
 import { type FakeEntraApp, startFakeEntraApp } from './fake-entra-app.js';
 import { type FakeGraph, outboundEnv, startFakeGraph } from './fake-graph.js';
 import { AUDIENCE, type TestServer } from './server.js';
@@ -14,8 +15,12 @@ import { AUDIENCE, type TestServer } from './server.js';
 export interface MicrosoftFakes {
   entra: FakeEntraApp;
   graph: FakeGraph;
+  /** The fake Microsoft CA's certificate (PEM): what FENESTRA_TEST_OUTBOUND_CA names. */
+  caPem: string;
   /** FENESTRA_TEST_OUTBOUND and FENESTRA_TEST_OUTBOUND_CA for startTestServer. */
   env: Record<string, string>;
+  /** For a test of the services without a server: an Outbound sending where `env` would send the server's calls. The caller closes it. */
+  outbound(): Outbound;
   close(): Promise<void>;
 }
 
@@ -29,10 +34,17 @@ export async function startMicrosoftFakes(): Promise<MicrosoftFakes> {
   fs.writeFileSync(caFile, ca.certPem);
   const entra = await startFakeEntraApp(tls);
   const graph = await startFakeGraph(tls, entra);
+  const env = outboundEnv(entra.port, graph.port, caFile);
   return {
     entra,
     graph,
-    env: outboundEnv(entra.port, graph.port, caFile),
+    caPem: ca.certPem,
+    env,
+    outbound() {
+      const hosts = parseOutboundMap(env.FENESTRA_TEST_OUTBOUND);
+      if (typeof hosts === 'string') throw new Error(hosts);
+      return new Outbound({ hosts, ca: ca.certPem });
+    },
     async close() {
       await graph.close();
       await entra.close();
