@@ -10,25 +10,17 @@ import path from 'node:path';
 import t from 'tap';
 import { loadConfig, ConfigError } from '../../src/config.js';
 import type { Tenant } from '../../src/domain/tenant.js';
-import { CertificateAuthority, generateCa, generateServerCertificate } from '../../src/pki/ca.js';
 import { sealAppCredential } from '../../src/service/entra/credentials.js';
 import { GraphClient, GraphError } from '../../src/service/entra/graph-client.js';
-import { Outbound, parseOutboundMap } from '../../src/service/entra/outbound.js';
 import { EntraAppTokens } from '../../src/service/entra/token-provider.js';
-import { startFakeEntraApp } from '../helpers/fake-entra-app.js';
-import { startFakeGraph } from '../helpers/fake-graph.js';
+import { startMicrosoftFakes } from '../helpers/microsoft-fakes.js';
 
-const ca = generateCa({ commonName: 'Fake Microsoft CA' });
-const tls = generateServerCertificate(CertificateAuthority.fromPem(ca.certPem, ca.keyPem), { hostnames: ['login.microsoftonline.com', 'graph.microsoft.com'] });
-const entra = await startFakeEntraApp(tls);
-const graph = await startFakeGraph(tls, entra);
-const hosts = parseOutboundMap(`login.microsoftonline.com=127.0.0.1:${entra.port},graph.microsoft.com=127.0.0.1:${graph.port}`);
-if (typeof hosts === 'string') throw new Error(hosts);
-const outbound = new Outbound({ hosts, ca: ca.certPem });
+const fakes = await startMicrosoftFakes();
+const { entra, graph } = fakes;
+const outbound = fakes.outbound();
 t.teardown(async () => {
   outbound.close();
-  await graph.close();
-  await entra.close();
+  await fakes.close();
 });
 
 const key = crypto.randomBytes(32);
@@ -107,7 +99,7 @@ t.test('FENESTRA_TEST_OUTBOUND is accepted only with FENESTRA_ENV=test, and must
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fenestra-outbound-'));
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
   const caFile = path.join(dir, 'ca.pem');
-  fs.writeFileSync(caFile, ca.certPem);
+  fs.writeFileSync(caFile, fakes.caPem);
   const env = { FENESTRA_DATA_DIR: dir, FENESTRA_TEST_OUTBOUND: 'graph.microsoft.us=127.0.0.1:4432', FENESTRA_TEST_OUTBOUND_CA: caFile };
   const problems = (e: Record<string, string>) => {
     try {
@@ -120,7 +112,7 @@ t.test('FENESTRA_TEST_OUTBOUND is accepted only with FENESTRA_ENV=test, and must
   t.match(problems(env), [/accepted only with FENESTRA_ENV=test/]);
   const cfg = loadConfig({ ...env, FENESTRA_ENV: 'test' });
   t.same([...(cfg.testOutbound?.hosts ?? [])], [['graph.microsoft.us', { host: '127.0.0.1', port: 4432 }]]);
-  t.equal(cfg.testOutbound?.ca, ca.certPem);
+  t.equal(cfg.testOutbound?.ca, fakes.caPem);
   t.match(problems({ ...env, FENESTRA_ENV: 'test', FENESTRA_TEST_OUTBOUND: 'graph.microsoft.us' }), [
     /FENESTRA_TEST_OUTBOUND: "graph.microsoft.us" is not host=address:port/,
   ]);
