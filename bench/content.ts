@@ -40,10 +40,11 @@ interface ServerOpts {
   secret: string;
   database?: string;
 }
-type Usage = { rss: number; cpuMs: number };
+type Usage = { rss: number; cpuMs: number; heap: number; external: number };
 const usage = (): Usage => {
   const c = process.cpuUsage();
-  return { rss: process.memoryUsage().rss, cpuMs: (c.user + c.system) / 1000 };
+  const u = process.memoryUsage();
+  return { rss: u.rss, cpuMs: (c.user + c.system) / 1000, heap: u.heapTotal, external: u.external };
 };
 
 async function serverMain(): Promise<void> {
@@ -70,9 +71,22 @@ async function serverMain(): Promise<void> {
   );
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
   const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+  // Peaks of the process's memory by kind while watched (what grows: V8's heap, or buffers outside it).
+  let peaks = { heap: 0, external: 0 };
+  let watch: NodeJS.Timeout | undefined;
   process.on('message', (m: { cmd: string; file?: string }) => {
     void (async () => {
-      if (m.cmd === 'usage') {
+      if (m.cmd === 'watch') {
+        peaks = { heap: 0, external: 0 };
+        watch = setInterval(() => {
+          const u = process.memoryUsage();
+          peaks = { heap: Math.max(peaks.heap, u.heapTotal), external: Math.max(peaks.external, u.external) };
+        }, 20);
+        process.send!({});
+      } else if (m.cmd === 'peaks') {
+        clearInterval(watch);
+        process.send!(peaks);
+      } else if (m.cmd === 'usage') {
         gc();
         process.send!(usage());
       } else if (m.cmd === 'put') {
@@ -195,12 +209,14 @@ async function benchStore(kind: 'sqlite' | 'pg', file: string, size: number, ran
     const part = Math.ceil(size / ranges);
     const parts = Array.from({ length: ranges }, (_, i) => [i * part, Math.min(size, (i + 1) * part) - 1] as [number, number]).filter(([a, b]) => a <= b);
     const before = await ask<Usage>(child, { cmd: 'usage' });
+    await ask(child, { cmd: 'watch' });
     let peak = before.rss;
     const poll = setInterval(() => (peak = Math.max(peak, rssOf(child.pid!))), 20);
     const r0 = performance.now();
     const got = await Promise.all(parts.map((range) => download(url, { port, ca: caPem, range })));
     const rms = performance.now() - r0;
     clearInterval(poll);
+    const peaks = await ask<{ heap: number; external: number }>(child, { cmd: 'peaks' });
     const after = await ask<Usage>(child, { cmd: 'usage' });
     const bad = got.filter((g, i) => g.status !== 206 || g.bytes !== parts[i][1] - parts[i][0] + 1);
     if (bad.length) throw new Error(`ranged downloads: ${bad.length} wrong (e.g. ${JSON.stringify(bad[0])})`);
@@ -209,6 +225,9 @@ async function benchStore(kind: 'sqlite' | 'pg', file: string, size: number, ran
       `  ${parts.length} concurrent ranged downloads of ${fmt(part / MiB, 1)} MiB: ${fmt(mb / (rms / 1000), 0)} MB/s together, ${fmt(rms / 1000, 2)} s; server CPU ${fmt((after.cpuMs - before.cpuMs) / 1000, 2)} s`,
     );
     console.log(`  server RSS: before ${m(before.rss)} MiB, peak ${m(peak)} MiB (+${m(peak - before.rss)}), after ${m(after.rss)} MiB`);
+    console.log(
+      `    of which at their peaks: V8 heap ${m(before.heap)} -> ${m(peaks.heap)} MiB, buffers outside it ${m(before.external)} -> ${m(peaks.external)} MiB (sampled every 20 ms)`,
+    );
   } finally {
     child.send({ cmd: 'stop' });
     await new Promise((r) => child.once('exit', r));

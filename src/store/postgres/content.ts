@@ -8,17 +8,31 @@
 // few per query, each trimmed to the range by the server, and wait their turn in a line of their
 // own (read-queue.ts): at most half the pool's connections read content, so many downloads
 // starting together neither starve check-ins and admin requests nor run out of connection time.
+// The line also keeps a budget of fetched content not yet sent: a read takes its batch's share
+// before its query and gives it back once its client has taken the whole batch, so however many
+// downloads run, the server holds at most the budget of fetched content (plus what the sockets
+// hold, 48 KiB pieces: a chunk comes in rows of that size, so the socket never takes a whole one).
 import crypto from 'node:crypto';
 import { ContentHashMismatchError, ContentNotFoundError, ContentTooLargeError } from '../errors.js';
 import { checkReadAt, isSha256, rangeIn } from '../content-rules.js';
 import type { ContentInfo, ContentStore } from '../types.js';
 import type { Db } from './db.js';
-import { readQueue } from './read-queue.js';
+import { readQueue, type ReadQueue } from './read-queue.js';
 
 /** Bytes per content_chunks row (migration 25). */
 export const CONTENT_CHUNK = 1 << 20;
-/** Chunks fetched per query: what one reader holds at most (base64 text from the server, then the bytes). */
+/** Chunks fetched per query: what one reader holds at most. */
 const READ_BATCH = 2;
+/** Fetched content all reads of a store hold at once at most, bytes (the read line's budget). */
+const CONTENT_READ_BUDGET = 64 << 20;
+// PostgreSQL's base64 has a line break after every 76 characters (57 bytes): 77 characters a line.
+const B64_LINE = 77;
+const B64_LINE_BYTES = 57;
+/** The text of `bytes` bytes as PostgreSQL's base64: what a read takes of the budget (the text while it arrives, then the bytes). */
+const b64Size = (bytes: number) => Math.ceil(bytes / B64_LINE_BYTES) * B64_LINE;
+/** Bytes per row of a read: a chunk comes in pieces this size, each its own small string (under
+ * Node's 1 MiB external-string threshold, and allocated young in V8's heap). */
+const PIECE = 48 << 10;
 /** Temporary keys: `upload:<start, ms, 15 digits>:<random>`; never a hash (hashes are hex). */
 const UPLOAD_KEY = 'upload:';
 /** An upload that started this long ago died with its process: its chunks are removed. */
@@ -31,9 +45,12 @@ const SWEEP_EVERY_MS = 3600_000;
 // UTF-8 text first, which mangles bytes. Measured on 64 MiB, 2 chunks per query, client CPU:
 // hex 4.1–7.8 s/GiB, base64 2.2–3.0 s/GiB (PostgreSQL's line breaks every 76 characters are
 // skipped by Buffer.from; removing them in SQL costs PostgreSQL more than it saves here).
-const SLICE_SQL = `SELECT seq, encode(substring(data FROM lo + 1 FOR hi - lo + 1), 'base64') AS data FROM (
+// Each chunk's part of the range comes as rows of PIECE bytes (generate_series over its offsets):
+// whole-chunk rows were 1.4 MB strings, which Node keeps outside V8's heap and which are freed
+// only by a full collection; they piled up to +1 GiB of RSS under 200 downloads (bench/content.ts).
+const SLICE_SQL = `SELECT encode(substring(data FROM off + 1 FOR LEAST(hi - off + 1, ${PIECE})), 'base64') AS data FROM (
   SELECT seq, data, CASE WHEN seq = $4 THEN $5::int ELSE 0 END AS lo, CASE WHEN seq = $6 THEN $7::int ELSE ${CONTENT_CHUNK - 1} END AS hi
-  FROM content_chunks WHERE sha256 = $1 AND seq BETWEEN $2 AND $3) c ORDER BY seq`;
+  FROM content_chunks WHERE sha256 = $1 AND seq BETWEEN $2 AND $3) c, generate_series(lo, hi, ${PIECE}) AS off ORDER BY seq, off`;
 
 /**
  * Content queries running at once per process: half the pool (at least one), so the other half
@@ -42,10 +59,11 @@ const SLICE_SQL = `SELECT seq, encode(substring(data FROM lo + 1 FOR hi - lo + 1
  */
 export const contentReaders = (poolMax: number): number => Math.max(1, Math.floor(poolMax / 2));
 
-export function postgresContent(db: Db): ContentStore {
-  // A waiter gives up after the database timeout without any content read finishing: the queries
-  // running would have failed by then (statement_timeout), so the database is stalled.
-  const line = readQueue({ slots: contentReaders(db.pool.options.max ?? 10), stallMs: db.timeoutMs });
+export function postgresContent(db: Db, o: { line?: ReadQueue } = {}): ContentStore {
+  // A waiter gives up after the database timeout without progress: the queries running would have
+  // failed by then (statement_timeout), so the database is stalled, or every holder of the budget
+  // has a client that stopped reading.
+  const line = o.line ?? readQueue({ slots: contentReaders(db.pool.options.max ?? 10), stallMs: db.timeoutMs, budget: CONTENT_READ_BUDGET });
   let lastSweep = 0;
   const sweep = async () => {
     if (Date.now() - lastSweep < SWEEP_EVERY_MS) return;
@@ -63,13 +81,33 @@ export function postgresContent(db: Db): ContentStore {
   async function* slices(sha256: string, start: number, end: number, signal?: AbortSignal): AsyncGenerator<Buffer> {
     const first = Math.floor(start / CONTENT_CHUNK);
     const last = Math.floor(end / CONTENT_CHUNK);
+    // Rows a query of chunks from..to returns: one per PIECE of each chunk's part of the range.
+    const piecesIn = (from: number, to: number) => {
+      let n = 0;
+      for (let seq = from; seq <= to; seq++) {
+        const lo = seq === first ? start - first * CONTENT_CHUNK : 0;
+        const hi = seq === last ? end - last * CONTENT_CHUNK : CONTENT_CHUNK - 1;
+        n += Math.floor((hi - lo) / PIECE) + 1;
+      }
+      return n;
+    };
     for (let from = first; from <= last; from += READ_BATCH) {
       const to = Math.min(last, from + READ_BATCH - 1);
       const params = [sha256, from, to, first, start - first * CONTENT_CHUNK, last, end - last * CONTENT_CHUNK];
-      const rows = await line.run(() => db.q(SLICE_SQL, params), signal);
-      // Deleted while being read (its chunks go with its row, in one transaction).
-      if (rows.length !== to - from + 1) throw new ContentNotFoundError(sha256);
-      for (const r of rows) yield Buffer.from(r.data as string, 'base64');
+      const bytes = Math.min(end, (to + 1) * CONTENT_CHUNK - 1) - Math.max(start, from * CONTENT_CHUNK) + 1;
+      // The batch's text is held until the client has taken its last piece (the generator resumes
+      // after it), or the download ends early (return/throw reach the finally).
+      // Decoded as soon as they arrive: the text dies young (V8 frees it in its cheap young-generation
+      // sweep); kept until sent, it would move to the old generation and pile up there until a full
+      // collection (measured: V8's heap grew by ~1 GiB under 200 downloads).
+      const batch = await line.take(b64Size(bytes), async () => (await db.q(SLICE_SQL, params)).map((r) => Buffer.from(r.data as string, 'base64')), signal);
+      try {
+        // Deleted while being read (its chunks go with its row, in one transaction).
+        if (batch.value.length !== piecesIn(from, to)) throw new ContentNotFoundError(sha256);
+        for (const b of batch.value) yield b;
+      } finally {
+        batch.release();
+      }
     }
   }
 
