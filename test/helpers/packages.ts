@@ -7,6 +7,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import yazl from 'yazl';
+import type { ReadAt } from '../../src/protocol/packages/index.js';
 
 /** Why MSI tests cannot run here, or undefined when wixl and msiinfo are installed. */
 export const noWixl: string | undefined = ['wixl', 'msiinfo'].every((tool) => spawnSync(tool, ['--version']).status === 0)
@@ -150,4 +151,17 @@ export async function buildMsix(dir: string, spec: MsixSpec, ext: '.msix' | '.ap
   const file = path.join(dir, `${spec.name}_${spec.version}${ext}`);
   fs.writeFileSync(file, bytes);
   return { file, sha256: crypto.createHash('sha256').update(bytes).digest('hex'), size: bytes.length };
+}
+
+/** A ReadAt over a package held in memory, counting its calls and the bytes it returned (what the readers fetch). */
+export function bufferReader(buf: Buffer): ReadAt & { calls: number; bytes: number } {
+  const fn = (async (offset: number, length: number) => {
+    fn.calls++;
+    const out = buf.subarray(offset, offset + length);
+    fn.bytes += out.length;
+    return out;
+  }) as ReadAt & { calls: number; bytes: number };
+  fn.calls = 0;
+  fn.bytes = 0;
+  return fn;
 }
