@@ -9,25 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import t from 'tap';
 import { CompoundFile } from '../../src/protocol/packages/compound-file.js';
-import { PackageError, readMsi, sniffPackage, type ReadAt } from '../../src/protocol/packages/index.js';
+import { PackageError, readMsi, sniffPackage } from '../../src/protocol/packages/index.js';
 import { decodeStreamName, decodeStringPool } from '../../src/protocol/packages/msi.js';
+import { bufferReader } from '../helpers/packages.js';
 import { writeCompoundFile } from './cfb-writer.js';
 
 const hasTools = !spawnSync('wixl', ['--version']).error && !spawnSync('msiinfo', ['--version']).error;
 const SKIP = hasTools ? false : 'wixl and msiinfo (Debian wixl, msitools) are not installed on this machine';
-
-/** A ReadAt over a buffer that counts its calls and bytes. */
-function bufferReader(buf: Buffer): ReadAt & { calls: number; bytes: number } {
-  const fn = (async (offset: number, length: number) => {
-    fn.calls++;
-    const out = buf.subarray(offset, offset + length);
-    fn.bytes += out.length;
-    return out;
-  }) as ReadAt & { calls: number; bytes: number };
-  fn.calls = 0;
-  fn.bytes = 0;
-  return fn;
-}
 
 const readBuf = (buf: Buffer) => readMsi(bufferReader(buf), buf.length);
 

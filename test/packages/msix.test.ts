@@ -5,21 +5,10 @@ import { randomBytes } from 'node:crypto';
 import t from 'tap';
 import yazl from 'yazl';
 import { PackageError, packageFamilyName, publisherId, readMsix, sniffPackage, type ReadAt } from '../../src/protocol/packages/index.js';
+import { bufferReader } from '../helpers/packages.js';
 
 const MS = 'CN=Microsoft Corporation, O=Microsoft Corporation, L=Redmond, S=Washington, C=US';
 const CONTOSO = 'CN=Contoso Software, O=Contoso Corporation, C=US';
-
-function bufferReader(buf: Buffer): ReadAt & { calls: number; bytes: number } {
-  const fn = (async (offset: number, length: number) => {
-    fn.calls++;
-    const out = buf.subarray(offset, offset + length);
-    fn.bytes += out.length;
-    return out;
-  }) as ReadAt & { calls: number; bytes: number };
-  fn.calls = 0;
-  fn.bytes = 0;
-  return fn;
-}
 
 async function zip(files: { name: string; data: Buffer | string; store?: boolean }[]): Promise<Buffer> {
   const z = new yazl.ZipFile();
