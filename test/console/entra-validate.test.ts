@@ -22,6 +22,7 @@ if (noBrowser) {
   const { tenantId, clientId, connect } = await connectAppTenant(server, entra, ['Organization.Read.All', 'Application.Read.All', 'GroupMember.Read.All'], {
     cloud: 'gcc-high',
     displayName: 'Contoso Federal',
+    domains: ['contoso-federal.onmicrosoft.us', 'contoso.gov'],
     certificate: generateCa({ commonName: 'fenestra app' }),
   });
   t.equal(connect.status, 201);
@@ -34,6 +35,9 @@ if (noBrowser) {
     t.equal(consent.searchParams.get('client_id'), clientId, "for the tenant's application");
     t.ok(await page.getByRole('heading', { name: 'Step 2: validate' }).isVisible());
     t.ok(await page.locator('#validation-none').isVisible(), 'not validated yet');
+    await page.goto(`${base}/console/entra/${tenantId}`);
+    t.match(await page.locator('dl.facts dt:text-is("Verified domains") + dd').textContent(), /Not read yet/, 'no domains before a validation');
+    await page.goto(`${base}/console/entra/${tenantId}/validate`);
 
     await Promise.all([page.waitForURL(/\/validate$/), page.getByRole('button', { name: 'Validate now' }).click()]);
     await page.locator('#validation').waitFor();
@@ -51,6 +55,11 @@ if (noBrowser) {
     t.equal(await page.locator('#validation li.failed').count(), 0);
     t.ok((await page.locator('#validation li.ok').count()) >= 5);
     await look(page, 'entra-validate-ok');
+
+    // The verified domains, read from Graph by the validation, on the tenant's page.
+    await page.goto(`${base}/console/entra/${tenantId}`);
+    const domains = page.locator('dl.facts dt:text-is("Verified domains") + dd');
+    t.equal(await domains.textContent(), 'contoso-federal.onmicrosoft.us, contoso.gov', "the tenant's verified domains");
 
     const audit = await server.admin('GET', `/api/v1/audit?targetId=${tenantId}&action=tenant.validate`);
     t.equal(audit.json.entries.length, 2, 'both validations audited');

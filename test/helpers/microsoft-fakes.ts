@@ -61,6 +61,8 @@ export interface AppTenantOptions {
   displayName?: string;
   /** The application signs in with this certificate and key instead of a client secret. */
   certificate?: { certPem: string; keyPem: string };
+  /** The tenant's verified domains, as Graph's organization lists them; none by default. */
+  domains?: string[];
 }
 
 /** A tenant known to the fake Entra ID (Standard unless `o.cloud`), connected on `s` (a test server, or a child server's admin API) with an MDM application (client secret, or `o.certificate`) consented to `roles`; `connect` is the API's answer (201). */
@@ -74,7 +76,7 @@ export async function connectAppTenant(
   const clientId = crypto.randomUUID();
   const cloud = o.cloud ?? 'standard';
   const secret = o.certificate ? undefined : 'S3cret~' + crypto.randomBytes(12).toString('base64url');
-  entra.addTenant({ tenantId, cloud, displayName: o.displayName ?? 'Contoso Ltd' });
+  entra.addTenant({ tenantId, cloud, displayName: o.displayName ?? 'Contoso Ltd', domains: o.domains });
   entra.addApplication(
     o.certificate ? { clientId, displayName: 'Fenestra MDM', certificatePem: o.certificate.certPem } : { clientId, displayName: 'Fenestra MDM', secret },
   );

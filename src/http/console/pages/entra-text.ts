@@ -37,6 +37,8 @@ export const entraMessages = {
     gccHighHint: 'US Government GCC High: communication goes through .us addresses (login.microsoftonline.us), for federal and DoD needs.',
     cloudRequired: 'Choose Standard or GCC High.',
     audiences: 'Audiences',
+    domains: 'Verified domains',
+    domainsNone: 'Not read yet: validation reads them from Microsoft Graph.',
     audiencesHint:
       'One per line: the Application ID URI of your on-premises MDM application (for example https://mdm.contoso.com) and/or its application (client) ID. Device tokens must be issued for one of them.',
     enrollmentUrl: 'Enrollment URL (optional)',
@@ -150,6 +152,8 @@ export const entraMessages = {
     gccHighHint: 'US Government GCC High : la communication passe par des URL « .us » (login.microsoftonline.us), pour les besoins fédéraux et du DoD.',
     cloudRequired: 'Choisissez Standard ou GCC High.',
     audiences: 'Audiences',
+    domains: 'Domaines vérifiés',
+    domainsNone: 'Pas encore lus : la validation les lit dans Microsoft Graph.',
     audiencesHint:
       "Une par ligne : l'URI d'ID d'application de votre application MDM locale (par exemple https://mdm.contoso.com) et/ou son ID d'application (client). Les jetons des appareils doivent être émis pour l'une d'elles.",
     enrollmentUrl: "URL d'inscription (facultatif)",

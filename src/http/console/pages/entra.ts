@@ -200,6 +200,8 @@ async function detailPage(
         <dd>${cloudName(tr, tenant.cloud)}</dd>
         <dt>${tr('audiences')}</dt>
         <dd>${tenant.audiences.join(', ')}</dd>
+        <dt>${tr('domains')}</dt>
+        <dd>${tenant.domains?.length ? tenant.domains.join(', ') : tr('domainsNone')}</dd>
         <dt>${tr('enrollmentUrl')}</dt>
         <dd>${tenant.enrollmentUrl ?? '—'}</dd>
         <dt>${tr('remediationUrl')}</dt>
