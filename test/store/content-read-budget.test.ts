@@ -13,8 +13,8 @@ import { readQueue } from '../../src/store/postgres/read-queue.js';
 import { freshSchema } from '../helpers/pg.js';
 
 const MiB = 1 << 20;
-/** Base64 text of a whole batch (two 1 MiB chunks, 76 characters and a line break per 57 bytes). */
-const BATCH_TEXT = Math.ceil((2 * CONTENT_CHUNK) / 57) * 77;
+/** Base64 text of a whole batch (one 1 MiB chunk, 76 characters and a line break per 57 bytes). */
+const BATCH_TEXT = Math.ceil(CONTENT_CHUNK / 57) * 77;
 /** A read as a generator (it is one), to end it early as the HTTP stream does. */
 const open = (it: AsyncIterable<Uint8Array>) => it[Symbol.asyncIterator]() as AsyncGenerator<Uint8Array>;
 

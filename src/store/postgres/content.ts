@@ -21,8 +21,8 @@ import { readQueue, type ReadQueue } from './read-queue.js';
 
 /** Bytes per content_chunks row (migration 25). */
 export const CONTENT_CHUNK = 1 << 20;
-/** Chunks fetched per query: what one reader holds at most. */
-const READ_BATCH = 2;
+/** Chunks fetched per query: what one reader holds at most (one: +143 MiB RSS under 200 downloads where two gave +252, at the same CPU). */
+const READ_BATCH = 1;
 /** Fetched content all reads of a store hold at once at most, bytes (the read line's budget). */
 const CONTENT_READ_BUDGET = 64 << 20;
 // PostgreSQL's base64 has a line break after every 76 characters (57 bytes): 77 characters a line.
@@ -55,7 +55,7 @@ const SLICE_SQL = `SELECT encode(substring(data FROM off + 1 FOR LEAST(hi - off 
 /**
  * Content queries running at once per process: half the pool (at least one), so the other half
  * stays for device sessions, enrollments and admin requests whatever the number of downloads.
- * With the pool of 10: five queries of two 1 MiB chunks at a time, 10 MiB of chunks in flight.
+ * With the pool of 10: five queries of one 1 MiB chunk at a time, 5 MiB of chunks in flight.
  */
 export const contentReaders = (poolMax: number): number => Math.max(1, Math.floor(poolMax / 2));
 
