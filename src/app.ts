@@ -199,7 +199,7 @@ export async function buildApp(ctx: AppContext, opts: BuildOptions = {}): Promis
     });
     await app.register(termsOfUseRoutes, { deps: { validator: ctx.entra, blobSecret, now: () => now().getTime() } });
     // Package downloads: no client certificate needed (Windows downloads without it), the signed URL is the authorization.
-    await app.register(contentRoutes, { store: ctx.store, signer: contentUrls, now: () => now().getTime() });
+    await app.register(contentRoutes, { store: ctx.store, signer: contentUrls, now: () => now().getTime(), stallMs: cfg.contentStallSeconds * 1000 });
   }
   if (!surfaces.admin) return app;
   compliance.start();

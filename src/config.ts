@@ -62,6 +62,8 @@ export interface Config {
   contentUrlTtlHours: number;
   /** Largest app package accepted, bytes. */
   contentMaxBytes: number;
+  /** A package download whose client takes no bytes for this long is cut (Windows resumes it with Range). */
+  contentStallSeconds: number;
   /** Hosts a public app's URL may name although they resolve to private addresses (lower case; '*': any). */
   appPrivateHosts?: string[];
   /** Test only: outbound calls to Entra/Graph sent to local fakes (config-outbound.ts). */
@@ -310,6 +312,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   const entraGroupSyncMinutes = intVar(env, 'FENESTRA_ENTRA_GROUP_SYNC_MINUTES', 15, 0, 24 * 60, problems);
   const contentUrlTtlHours = intVar(env, 'FENESTRA_CONTENT_URL_TTL_HOURS', 24, 1, 168, problems);
   const contentMaxBytes = intVar(env, 'FENESTRA_CONTENT_MAX_BYTES', 8 * 2 ** 30, 1, 2 ** 40, problems);
+  const contentStallSeconds = intVar(env, 'FENESTRA_CONTENT_STALL_SECONDS', 120, 1, 3600, problems);
   const appPrivateHosts = (env.FENESTRA_APP_PRIVATE_HOSTS ?? '')
     .split(',')
     .map((h) => h.trim().toLowerCase())
@@ -320,6 +323,7 @@ export function loadConfig(rawEnv: Record<string, string | undefined> = process.
   const cfg: Config = {
     contentUrlTtlHours,
     contentMaxBytes,
+    contentStallSeconds,
     ...(appPrivateHosts.length ? { appPrivateHosts } : {}),
     entraGroupSyncMinutes,
     testOutbound,

@@ -56,6 +56,7 @@ t.test('defaults', async (t) => {
     entraGroupSyncMinutes: 15,
     contentUrlTtlHours: 24,
     contentMaxBytes: 8 * 2 ** 30,
+    contentStallSeconds: 120,
   });
   t.same(
     [loadConfig({ FENESTRA_CONTENT_URL_TTL_HOURS: '168', FENESTRA_CONTENT_MAX_BYTES: '1048576' })].map((c) => [c.contentUrlTtlHours, c.contentMaxBytes])[0],

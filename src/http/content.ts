@@ -21,6 +21,8 @@ export interface ContentRouteOptions {
   store: Store;
   signer: ContentUrlSigner;
   now?: () => number;
+  /** A download whose client takes no bytes for this long is cut; default 120 s. */
+  stallMs?: number;
 }
 
 /** The Range header as one byte range of a blob of `size` bytes: the range, 'unsatisfiable', or undefined (absent, malformed or several: the whole body). */
@@ -57,6 +59,7 @@ function plain(reply: FastifyReply, status: number, message: string): FastifyRep
 export async function contentRoutes(app: FastifyInstance, opts: ContentRouteOptions): Promise<void> {
   const { store, signer } = opts;
   const now = opts.now ?? Date.now;
+  const stallMs = opts.stallMs ?? 120_000;
   // Downloads under way when the server closes are cut (Windows resumes them with Range from
   // another replica or after the restart): a graceful close must not wait minutes for a package.
   const active = new Set<FastifyReply>();
@@ -98,7 +101,19 @@ export async function contentRoutes(app: FastifyInstance, opts: ContentRouteOpti
     // A client that goes away while its read waits for the database leaves the line at once
     // (the stream's own end reaches the read only once the query it waits for is done).
     const gone = new AbortController();
+    // A client that stops taking bytes (a device gone off the network without a FIN, or a reader
+    // holding the connection open on purpose) would keep its share of the read budget for ever:
+    // with no bytes moving for stallMs the connection is cut, and Windows resumes with Range. The
+    // socket's own inactivity timer is used; once the answer is done the server's keep-alive
+    // timeout replaces it.
+    const socket = reply.raw.socket;
+    const stalled = () => {
+      request.log.info({ sha256, stallMs }, 'package download stalled: connection cut');
+      socket?.destroy();
+    };
+    socket?.setTimeout(stallMs, stalled);
     reply.raw.once('close', () => {
+      socket?.off('timeout', stalled);
       active.delete(reply);
       gone.abort();
     });

@@ -236,6 +236,61 @@ t.test('closing the server cuts a download under way instead of waiting for it',
   t.ok(received < big.length, `the download was cut (${(received / MiB).toFixed(1)} MiB of 32 received)`);
 });
 
+t.test('a client that stops taking bytes is cut after FENESTRA_CONTENT_STALL_SECONDS, and resumes', async (t) => {
+  const srv = await startTestServer({ FENESTRA_SECRET_KEY: SECRET.toString('base64'), FENESTRA_CONTENT_STALL_SECONDS: '1' }, { database: 'sqlite' });
+  t.teardown(() => srv.close());
+  const big = crypto.randomBytes(32 * MiB);
+  const info = await srv.server.store.content.put(
+    (async function* () {
+      yield big;
+    })(),
+    { limit: 64 * MiB },
+  );
+  const u = new URL(contentUrlSigner({ baseUrl: PUBLIC_URL, key: deriveKey(SECRET, 'content-urls'), ttlSeconds: 3600 }).url(info.sha256));
+  // The server's read of the package ends when the server gives up on the client.
+  const content = srv.server.store.content;
+  const read = content.read.bind(content);
+  let readEnded!: () => void;
+  const serverGaveUp = new Promise<void>((r) => (readEnded = r));
+  content.read = (h, range, o) =>
+    (async function* () {
+      try {
+        yield* read(h, range, o);
+      } finally {
+        readEnded();
+      }
+    })();
+  const got: Buffer[] = [];
+  let paused = false;
+  await new Promise<void>((resolve) => {
+    const req = https.get(
+      { host: '127.0.0.1', port: srv.server.port, servername: u.hostname, path: u.pathname + u.search, headers: { host: u.host }, ca: srv.caPem, agent: false },
+      (res) => {
+        res.on('data', (c: Buffer) => {
+          got.push(c);
+          // Stops reading after the first bytes; only once the server has given up does it read what
+          // had reached it, and find the connection cut.
+          if (!paused) {
+            paused = true;
+            res.pause();
+            void serverGaveUp.then(() => res.resume());
+          }
+        });
+        res.on('error', () => undefined);
+      },
+    );
+    req.on('close', () => resolve());
+    req.on('error', () => undefined);
+  });
+  const head = Buffer.concat(got);
+  t.ok(paused && head.length < big.length, `the stalled download was cut (${(head.length / MiB).toFixed(1)} MiB of 32 taken)`);
+  t.ok(head.equals(big.subarray(0, head.length)), 'what arrived is the start of the package');
+  // Windows resumes from where it stopped.
+  const rest = await srv.request(u.toString(), { headers: { range: `bytes=${head.length}-` } });
+  t.equal(rest.status, 206);
+  t.ok(Buffer.concat([head, rest.body]).equals(big), 'resumed with Range: the whole package');
+});
+
 t.test('the reconciler puts signed URLs into commands when they are sent', async (t) => {
   const signer = contentUrlSigner({ baseUrl: 'https://mdm.example.com', key: crypto.randomBytes(32), ttlSeconds: 60 });
   const h = 'a'.repeat(64);
