@@ -87,9 +87,10 @@ t.test('a stalled database: waiters give up with StoreUnavailableError, the quer
   const stuck = gate();
   const running = q.run(() => stuck.p);
   const waiters = [q.run(async () => 'a'), q.run(async () => 'b')];
-  // Without the stall check these would wait for ever (tap's timeout would fail the test).
-  for (const w of waiters) {
-    const err = await w.catch((e: unknown) => e);
+  // Without the stall check these would wait for ever (tap's timeout would fail the test). Each has
+  // its handler at once: timers and Date.now() may round apart by a millisecond, so the second
+  // waiter can give up before the first.
+  for (const err of await Promise.all(waiters.map((w) => w.catch((e: unknown) => e)))) {
     t.ok(err instanceof StoreUnavailableError, 'StoreUnavailableError');
     t.match((err as Error).message, /finished no content read within 200 ms/, 'says why');
   }
