@@ -139,3 +139,40 @@ t.test('the byte budget: bytes wait their turn in the line, are kept until relea
   big.release();
   t.equal(q.held + q.running + q.waiting, 0);
 });
+
+t.test('bytes held by readers that stopped are not a stalled database: the waiter waits for them', async (t) => {
+  const stallMs = 50;
+  const q = readQueue({ slots: 2, stallMs, budget: 10 });
+  const held = await q.take(10, async () => 'held');
+  t.equal(q.running, 0, 'no query runs: the budget is held by a download whose client stopped');
+  let settled: unknown;
+  const waiter = q
+    .take(5, async () => 'after')
+    .then(
+      (r) => (settled = r),
+      (e: unknown) => (settled = e),
+    );
+  // Several stall periods pass with nothing released: no query is stuck, so the waiter stays.
+  await new Promise((r) => setTimeout(r, 4 * stallMs));
+  t.equal(settled, undefined, 'still waiting, not refused');
+  t.equal(q.waiting, 1);
+  held.release();
+  await waiter;
+  t.equal((settled as { value: string }).value, 'after', 'it runs once the bytes are released');
+});
+
+t.test('a waiter that leaves the line lets the ones behind it start', async (t) => {
+  const q = readQueue({ slots: 2, stallMs: 60_000, budget: 10 });
+  const a = await q.take(6, async () => 'a');
+  const gone = new AbortController();
+  // 8 bytes do not fit beside 6: the head waits; 3 would fit, but first come first served.
+  const big = q.take(8, async () => 'big', gone.signal).catch((e: unknown) => e);
+  const small = q.take(3, async () => 'small');
+  t.equal(q.waiting, 2);
+  gone.abort(new Error('client went away'));
+  t.match(await big, /client went away/, 'the head left');
+  const r = await Promise.race([small, new Promise<'stuck'>((res) => setTimeout(res, 1000, 'stuck'))]);
+  t.not(r, 'stuck', 'the one behind it started without waiting for another release');
+  if (r !== 'stuck') r.release();
+  a.release();
+});

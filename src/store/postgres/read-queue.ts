@@ -12,9 +12,11 @@
 // fetched content not yet sent stays under the budget. A request larger than the whole budget
 // runs alone. First come first served here too: a large request is never overtaken.
 // A waiter leaves the line when its signal aborts (the client went away), and with
-// StoreUnavailableError when nothing in the line made progress (a query finished, bytes were
-// released) for `stallMs` while it waited (the database went silent, or every holder of the
-// budget has a client that stopped reading: the waiters need not wait for ever to find out).
+// StoreUnavailableError when a query runs and nothing in the line made progress (a query
+// finished, bytes were released) for `stallMs` while it waited: the database went silent. Bytes
+// held by downloads whose clients stopped reading are not a stalled database: those downloads
+// are cut by their own stall timer (FENESTRA_CONTENT_STALL_SECONDS), which releases the bytes, so
+// a few dozen readers that stop cannot make every other download fail.
 import { StoreUnavailableError } from '../errors.js';
 
 export interface ReadQueue {
@@ -74,6 +76,8 @@ export function readQueue(o: { slots: number; stallMs: number; budget?: number }
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         reject(err);
+        // It may have been the head that did not fit: the ones behind it may now.
+        next();
       };
       const w: Waiter = {
         since: Date.now(),
@@ -86,15 +90,18 @@ export function readQueue(o: { slots: number; stallMs: number; budget?: number }
         fail: leave,
       };
       // Checked when it would be due: progress since then moves the check on.
+      // Only a query that does not finish is the database stalling: while none runs, the line
+      // waits for bytes held by downloads whose clients are slow or stopped, and those are cut by
+      // the download's own stall timer (http/content.ts), which gives their bytes back.
       const check = () => {
         const quiet = Date.now() - Math.max(w.since, lastProgress);
-        if (quiet >= o.stallMs) {
+        if (quiet >= o.stallMs && running > 0) {
           w.fail(
             new StoreUnavailableError(
               `PostgreSQL finished no content read within ${o.stallMs} ms (${running} running, ${line.size} waiting, ${held} bytes held by downloads)`,
             ),
           );
-        } else timer = setTimeout(check, o.stallMs - quiet);
+        } else timer = setTimeout(check, Math.max(1, o.stallMs - quiet));
       };
       timer = setTimeout(check, o.stallMs);
       signal?.addEventListener('abort', onAbort, { once: true });
