@@ -100,6 +100,15 @@ t.test('postgres content reads stay within the byte budget', async (t) => {
     t.equal(line.held, 0, 'and nothing held');
   });
 
+  await t.test('a small range takes at least the 1 MiB slab it pins from the budget', async (t) => {
+    const it = open(content.read(sha256, { start: 100, end: 100 + 10_000 }));
+    const first = await it.next();
+    t.ok(Buffer.from((first.value ?? []) as Uint8Array).equals(data.subarray(100, 10_101)), 'the range');
+    t.equal(line.held, CONTENT_CHUNK, 'charged its slab, not the 13 KB of its text');
+    await it.return(undefined);
+    t.equal(line.held, 0);
+  });
+
   await t.test('a read that fails gives its share back', async (t) => {
     const it = open(content.read(sha256));
     await it.next();

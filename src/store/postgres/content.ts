@@ -105,8 +105,9 @@ export function postgresContent(db: Db, o: { line?: ReadQueue } = {}): ContentSt
       // there until a full collection (bench/content.ts, 200 downloads: +1087 MiB RSS with whole
       // chunks as text, +467 MiB with 48 KiB buffers kept, +252 MiB with slabs). Each piece is
       // copied out of the slab, the socket may still hold it when the slab is reused.
+      // At least the slab the batch pins, however small its range: the budget bounds slabs too.
       const batch = await line.take(
-        b64Size(bytes),
+        Math.max(b64Size(bytes), READ_BATCH * CONTENT_CHUNK),
         async () => {
           const rows = await db.q(SLICE_SQL, params);
           const slab = slabs.pop() ?? Buffer.allocUnsafeSlow(READ_BATCH * CONTENT_CHUNK);
@@ -123,7 +124,8 @@ export function postgresContent(db: Db, o: { line?: ReadQueue } = {}): ContentSt
         if (ends.length !== piecesIn(from, to)) throw new ContentNotFoundError(sha256);
         for (let i = 0, a = 0; i < ends.length; a = ends[i++]) yield Buffer.from(slab.subarray(a, ends[i]));
       } finally {
-        slabs.push(slab);
+        // Kept for reuse up to what the budget lets reads hold at once; a burst's extra ones go.
+        if (slabs.length < CONTENT_READ_BUDGET / (READ_BATCH * CONTENT_CHUNK)) slabs.push(slab);
         batch.release();
       }
     }
