@@ -91,7 +91,7 @@ export async function bringToWanted<S extends DeliveryState>(
  * for ever once it holds it with nothing on its way, until the retry while a refusal waits, else
  * not at all (0: something is on its way or due).
  */
-export function quietUntil(state: DeliveryState, hash: string, at: string): number {
+export function quietUntil(state: { pending?: object; applied?: { hash: string }; failure?: { hash: string; at: string } }, hash: string, at: string): number {
   if (state.pending) return 0;
   if (state.applied?.hash === hash) return Infinity;
   if (state.failure && retryWaiting(state.failure, hash, at)) return Date.parse(state.failure.at) + RETRY_AFTER_MS;

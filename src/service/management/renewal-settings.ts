@@ -18,7 +18,7 @@ import type { Device } from '../../domain/device.js';
 import { type RenewalSettings, renewalSettingsPayload } from '../../protocol/csp/renewal.js';
 import type { Store } from '../../store/types.js';
 import { newCommand } from '../commands/queue.js';
-import { pendingOutcome, Remembered, RETRY_AFTER_MS, retryWaiting } from '../setting-delivery.js';
+import { pendingOutcome, quietUntil, Remembered, retryWaiting } from '../setting-delivery.js';
 
 const ACTION = 'renewal-settings';
 
@@ -93,13 +93,11 @@ export class RenewalSettingsDelivery {
     }
     if (JSON.stringify(state) !== JSON.stringify(stored)) await this.store.renewalSettings.putDeviceState(device.id, JSON.stringify(state), at);
     // Nothing to do until the enrollment changes: it holds them, or (until the retry) refused them.
-    const until = state.pending
-      ? 0
-      : state.applied === this.hash
-        ? Infinity
-        : state.failure && retryWaiting(state.failure, this.hash, at)
-          ? Date.parse(state.failure.at) + RETRY_AFTER_MS
-          : 0;
+    const until = quietUntil(
+      { pending: state.pending, applied: state.applied === undefined ? undefined : { hash: state.applied }, failure: state.failure },
+      this.hash,
+      at,
+    );
     this.quiet.set(device.id, device.enrolledAt, until);
     return out;
   }
