@@ -20,13 +20,13 @@ import { type FederatedUser, issueFederatedToken } from '../service/enrollment/f
 import { PATHS } from '../service/urls.js';
 import type { Store } from '../store/types.js';
 import { AUTO_SUBMIT_HASH, type EntraChoice, renderPostTokenPage, renderSignInErrorPage, renderSignInPage } from './enrollment-sign-in-page.js';
+import { acceptFormsOnly } from './device-page-form.js';
 
 export const SIGN_IN_ENTRA_PATH = `${PATHS.authenticate}/entra`;
 export const SIGN_IN_CALLBACK_PATH = `${PATHS.authenticate}/callback`;
 const ATTEMPT_TTL_MS = 15 * 60 * 1000;
 const PENDING_TTL_MS = 10 * 60 * 1000;
 const PENDING_COOKIE = '__Secure-fenestra-enroll';
-const FORM_BODY_LIMIT = 8 * 1024;
 const MAX_APPRU = 2048;
 
 const SECURITY_HEADERS = {
@@ -123,16 +123,6 @@ function single(input: unknown, name: string): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
-function parseForm(body: string): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = Object.create(null);
-  const seen = new Set<string>();
-  for (const [k, v] of new URLSearchParams(body)) {
-    out[k] = seen.has(k) ? undefined : v;
-    seen.add(k);
-  }
-  return out;
-}
-
 function cookieOf(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
   if (typeof header !== 'string') return undefined;
@@ -157,10 +147,7 @@ export async function enrollmentSignInRoutes(app: FastifyInstance, o: Enrollment
   const pendingCookie = (value: string, maxAge: number) =>
     `${PENDING_COOKIE}=${value}; Path=${PATHS.authenticate}; Max-Age=${maxAge}; HttpOnly; Secure; SameSite=Lax`;
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) =>
-    done(null, parseForm(body as string)),
-  );
+  acceptFormsOnly(app);
   app.addHook('onRequest', async (_req, reply) => {
     reply.headers(SECURITY_HEADERS);
   });

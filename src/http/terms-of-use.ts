@@ -5,10 +5,10 @@
 // app.register(termsOfUseRoutes, { deps }).
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyError } from 'fastify';
 import { handleTermsDecision, handleTermsOfUse, type TermsOfUseDeps, type TermsOfUseOutcome } from '../service/enrollment/terms-of-use.js';
+import { acceptFormsOnly } from './device-page-form.js';
 import { renderTermsErrorPage, renderTermsPage } from './terms-of-use-page.js';
 
 export const TERMS_OF_USE_PATH = '/EnrollmentServer/TermsOfUse';
-const FORM_BODY_LIMIT = 8 * 1024;
 
 const SECURITY_HEADERS = {
   'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action ms-appx-web: ms-aadj-redir: 'self'",
@@ -21,16 +21,6 @@ function flatten(input: unknown): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = Object.create(null);
   if (input && typeof input === 'object') {
     for (const [k, v] of Object.entries(input as Record<string, unknown>)) out[k] = typeof v === 'string' ? v : undefined;
-  }
-  return out;
-}
-
-function parseForm(body: string): Record<string, string | undefined> {
-  const out: Record<string, string | undefined> = Object.create(null);
-  const seen = new Set<string>();
-  for (const [k, v] of new URLSearchParams(body)) {
-    out[k] = seen.has(k) ? undefined : v;
-    seen.add(k);
   }
   return out;
 }
@@ -53,10 +43,7 @@ function send(reply: FastifyReply, outcome: TermsOfUseOutcome, cxhHost: string |
 export async function termsOfUseRoutes(app: FastifyInstance, opts: { deps: TermsOfUseDeps }): Promise<void> {
   const { deps } = opts;
 
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_req, body, done) => {
-    done(null, parseForm(body as string));
-  });
+  acceptFormsOnly(app);
 
   app.addHook('onRequest', async (_req, reply) => {
     reply.headers(SECURITY_HEADERS);
